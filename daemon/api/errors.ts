@@ -1,0 +1,82 @@
+/** The fixed set of error codes that cross the wire. */
+export const ERROR_CODES = [
+  'invalid_argument',
+  'not_found',
+  'conflict',
+  'unauthenticated',
+  'permission_denied',
+  'token_expired',
+  'token_revoked',
+  'unavailable',
+  'internal',
+] as const;
+
+/** One of {@link ERROR_CODES}. */
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** The one table mapping an error code to its HTTP status. */
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  invalid_argument: 400,
+  unauthenticated: 401,
+  token_expired: 401,
+  token_revoked: 401,
+  permission_denied: 403,
+  not_found: 404,
+  conflict: 409,
+  internal: 500,
+  unavailable: 503,
+};
+
+/** The error body every failed request carries: `{ "error": { code, message, details? } }`. */
+export interface WireError {
+  error: { code: ErrorCode; message: string; details?: unknown };
+}
+
+/**
+ * The one error type of bella. Services throw it, the server maps it to HTTP with
+ * {@link HTTP_STATUS}, the client turns the wire form back into it. `expected` errors are a
+ * user's mistake and are shown as one line; anything else is a bug and keeps its stack.
+ */
+export class BellaError extends Error {
+  override readonly name = 'BellaError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+
+  /** True for every code but `internal`: the message is meant for the user. */
+  get expected(): boolean {
+    return this.code !== 'internal';
+  }
+
+  /** The wire form of this error. */
+  toWire(): WireError {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.details === undefined ? {} : { details: this.details }),
+      },
+    };
+  }
+
+  /** Rebuilds an error from a wire body; anything unrecognised becomes `internal`. */
+  static fromWire(body: unknown, status: number): BellaError {
+    const err = (body as Partial<WireError> | null)?.error;
+    if (err && typeof err.message === 'string' && ERROR_CODES.includes(err.code)) {
+      return new BellaError(err.code, err.message, err.details);
+    }
+    return new BellaError('internal', `daemon answered HTTP ${status} without an error body`);
+  }
+}
+
+/** Shorthands for the expected errors. */
+export const errors = {
+  invalid: (message: string, details?: unknown) => new BellaError('invalid_argument', message, details),
+  notFound: (message: string, details?: unknown) => new BellaError('not_found', message, details),
+  conflict: (message: string, details?: unknown) => new BellaError('conflict', message, details),
+  unavailable: (message: string, details?: unknown) => new BellaError('unavailable', message, details),
+};

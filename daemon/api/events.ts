@@ -1,0 +1,33 @@
+import type { AuditEvent } from './schemas';
+
+/** Names of the lease lifecycle events, in the product's own vocabulary. */
+export type LeaseEventName = Extract<
+  AuditEvent,
+  'LeaseIssued' | 'LeaseRenewed' | 'LeaseRevoked' | 'LeaseExpired' | 'LeaseExpiringSoon' | 'LeasesExpiredAll'
+>;
+
+/**
+ * One message on `/v1/events` (Server-Sent Events, `event:` = `type`). Lease events carry the
+ * lease; `DataChanged` tells clients to refetch what `resource` names.
+ */
+export type DaemonEvent =
+  | {
+      type: LeaseEventName;
+      at: string;
+      project: string;
+      environment: string;
+      /** The leases concerned: one for most events, several for grouped warnings and expire-all. */
+      leaseIds: string[];
+      /** Expiry time for LeaseExpiringSoon/LeaseExpired, when it concerns a single instant. */
+      expiresAt?: string;
+    }
+  | {
+      type: 'DataChanged';
+      at: string;
+      resource: 'projects' | 'environments' | 'secrets' | 'policy' | 'notifications';
+      project?: string;
+      environment?: string;
+    };
+
+/** The SSE event type names a client can subscribe to. */
+export type DaemonEventType = DaemonEvent['type'];

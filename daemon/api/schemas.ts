@@ -1,0 +1,136 @@
+import { z } from 'zod';
+
+/** A project or environment slug: lowercase letters, digits and dashes. */
+export const Slug = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'use 1–63 lowercase letters, digits or dashes, starting with a letter or digit');
+
+/** A secret key, usable as an environment variable name. */
+export const SecretKey = z
+  .string()
+  .max(256)
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'keys are letters, digits and underscores, not starting with a digit');
+
+/** A scope entry: a key name or a `*`-glob over key names. */
+export const ScopeEntry = z
+  .string()
+  .max(256)
+  .regex(/^[A-Za-z0-9_*]+$/, 'scope entries are key names or *-globs such as STRIPE_*');
+
+/** A secret value: any text up to 256 KiB. */
+export const SecretValue = z.string().max(262_144, 'secret values are limited to 256 KiB');
+
+/** Why a lease is issued; kept in the audit trail. */
+export const Reason = z.string().trim().min(1, 'say why this access is needed').max(1000);
+/** Seconds, a whole positive number of at most a year. */
+export const Seconds = z.coerce
+  .number()
+  .int()
+  .positive()
+  .max(366 * 86400, 'at most 366 days');
+/** A boolean that also accepts `"true"`/`"false"` from a query string. */
+export const Flag = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
+
+/** Lease status as stored and shown. */
+export const LeaseStatus = z.enum(['active', 'expired', 'revoked']);
+export type LeaseStatus = z.infer<typeof LeaseStatus>;
+
+/** Audit outcome. */
+export const Outcome = z.enum(['Success', 'Denied']);
+export type Outcome = z.infer<typeof Outcome>;
+
+/** Every event name that appears in the audit trail and on the event stream. */
+export const AUDIT_EVENTS = [
+  'ProjectCreated',
+  'ProjectDeleted',
+  'EnvironmentCreated',
+  'EnvironmentDeleted',
+  'LeasePolicySet',
+  'LeasePolicyCleared',
+  'SecretSet',
+  'SecretDeleted',
+  'SecretsImported',
+  'SecretsRead',
+  'LeaseIssued',
+  'LeaseRenewed',
+  'LeaseRevoked',
+  'LeaseExpired',
+  'LeaseExpiringSoon',
+  'LeasesExpiredAll',
+  'NotificationSettingsChanged',
+] as const;
+export const AuditEvent = z.enum(AUDIT_EVENTS);
+export type AuditEvent = z.infer<typeof AuditEvent>;
+
+/** A lease policy: how long tokens of an environment live and when their holders are warned. */
+export interface LeasePolicy {
+  ttlSeconds: number;
+  warnBeforeSeconds: number;
+}
+
+/** A project as listed. */
+export interface Project {
+  slug: string;
+  name: string;
+  createdAt: string;
+  environments: string[];
+}
+
+/** An environment as listed. */
+export interface Environment {
+  project: string;
+  slug: string;
+  name: string;
+  createdAt: string;
+  policy: LeasePolicy | null;
+  secretCount: number;
+  activeLeases: number;
+  /** When expire-all last rotated this environment's credentials, if ever. */
+  rotatedAt: string | null;
+}
+
+/** A secret as listed; `value` only when revealed. */
+export interface Secret {
+  key: string;
+  value?: string;
+  updatedAt: string;
+}
+
+/** A lease as shown to its owner. The token is never part of it. */
+export interface Lease {
+  id: string;
+  project: string;
+  environment: string;
+  scope: string[];
+  reason: string;
+  issuedAt: string;
+  expiresAt: string;
+  status: LeaseStatus;
+  renewals: number;
+  lastUsedAt: string | null;
+  endedAt: string | null;
+  endReason: string | null;
+}
+
+/** One line of the audit trail. Never carries a secret value or a token. */
+export interface AuditEntry {
+  seq: number;
+  ts: string;
+  event: AuditEvent;
+  outcome: Outcome;
+  actor: 'owner' | 'token' | 'daemon';
+  project?: string;
+  environment?: string;
+  leaseId?: string;
+  keys?: string[];
+  reason?: string;
+  message?: string;
+  prev: string;
+  hash: string;
+}
+
+export const ProjectRef = z.object({ project: Slug });
+export const EnvironmentRef = z.object({ project: Slug, environment: Slug });
+export const LeaseRef = z.object({
+  id: z.string().regex(/^[a-z0-9]{16}$/, 'lease ids are 16 lowercase letters or digits'),
+});
