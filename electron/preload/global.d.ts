@@ -1,0 +1,10 @@
+import type { BellaApi } from './api';
+
+declare global {
+  interface Window {
+    /** The preload API: one function per admin operation plus `onEvent`. */
+    readonly bella: BellaApi;
+  }
+}
+
+export {};
