@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+import { existsSync } from 'node:fs';
+import process from 'node:process';
+import { URL, fileURLToPath } from 'node:url';
+
+const cli = new URL('../dist/cli.js', import.meta.url);
+if (!existsSync(fileURLToPath(cli))) {
+  process.stderr.write(
+    `error: bella is not built (${fileURLToPath(cli)} is missing): run npm install (it builds bella)\n`,
+  );
+  process.exit(1);
+}
+await import(cli.href);
