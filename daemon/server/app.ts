@@ -1,0 +1,112 @@
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { BellaError, HTTP_STATUS, operations, type OperationName } from '../api';
+import type { Services } from '../services';
+import type { Handler, Handlers, RequestInfo } from './handlers';
+
+/** Largest request body the daemon reads. */
+export const BODY_LIMIT = 1024 * 1024;
+
+/** The HTTP app over the services: every operation of the contract, validated at the edge. */
+export function createApp(
+  services: Services,
+  handlers: Handlers,
+  log: (msg: string) => void,
+): {
+  app: FastifyInstance;
+  closeStreams: () => void;
+} {
+  const app = Fastify({ bodyLimit: BODY_LIMIT, logger: false, return503OnClosing: true, forceCloseConnections: true });
+  const streams = new Set<ServerResponse>();
+
+  for (const name of Object.keys(operations) as OperationName[]) {
+    const spec = operations[name];
+    const handler = handlers[name] as Handler<OperationName>;
+    app.route({
+      method: spec.method,
+      url: spec.path,
+      handler: async (request) => {
+        const body = request.body;
+        // Defends against bodies that are arrays or scalars being spread into the input.
+        if (body !== undefined && body !== null && (typeof body !== 'object' || Array.isArray(body))) {
+          throw new BellaError('invalid_argument', 'the request body must be a JSON object');
+        }
+        const raw = { ...(request.query as object), ...(body as object | undefined), ...(request.params as object) };
+        const parsed = spec.input.safeParse(raw);
+        if (!parsed.success) throw invalidInput(parsed.error);
+        const info: RequestInfo = {};
+        const auth = request.headers.authorization;
+        if (auth) info.token = auth.startsWith('Bearer ') ? auth.slice(7).trim() : auth;
+        return handler(parsed.data as never, info);
+      },
+    });
+  }
+
+  app.get('/v1/events', (request, reply) => {
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    res.write(': connected\n\n');
+    streams.add(res);
+    const off = services.ctx.events.on((event) =>
+      res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`),
+    );
+    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    heartbeat.unref();
+    request.raw.on('close', () => {
+      off();
+      clearInterval(heartbeat);
+      streams.delete(res);
+    });
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const err = new BellaError('not_found', `no such endpoint: ${request.method} ${request.url.split('?')[0]}`);
+    void reply.status(HTTP_STATUS[err.code]).send(err.toWire());
+  });
+
+  app.setErrorHandler((error: FastifyError | BellaError | Error, _request, reply) => {
+    const err = toBellaError(error);
+    if (!err.expected) log(`internal error: ${error.stack ?? error.message}`);
+    void reply.status(HTTP_STATUS[err.code]).send(err.toWire());
+  });
+
+  return {
+    app,
+    closeStreams: () => {
+      for (const res of streams) res.end();
+      streams.clear();
+    },
+  };
+}
+
+function invalidInput(error: z.ZodError): BellaError {
+  const issues = error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+  const first = issues[0]!;
+  const message = first.path ? `${first.path}: ${first.message}` : first.message;
+  return new BellaError(
+    'invalid_argument',
+    issues.length > 1 ? `${message} (and ${issues.length - 1} more)` : message,
+    { issues },
+  );
+}
+
+function toBellaError(error: FastifyError | BellaError | Error): BellaError {
+  if (error instanceof BellaError) return error;
+  const fe = error as FastifyError;
+  switch (fe.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new BellaError('invalid_argument', `the request body is larger than ${BODY_LIMIT / 1024 / 1024} MiB`);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new BellaError('invalid_argument', 'send the request body as JSON (content-type: application/json)');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new BellaError('invalid_argument', 'the JSON request body is empty: send an object, at least {}');
+  }
+  if (error instanceof SyntaxError || fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+    return new BellaError('invalid_argument', `the request body is not valid JSON: ${error.message}`);
+  }
+  if (typeof fe.statusCode === 'number' && fe.statusCode < 500)
+    return new BellaError('invalid_argument', error.message);
+  return new BellaError('internal', 'internal error in the bella daemon; details are in its log (daemon.log)');
+}

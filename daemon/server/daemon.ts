@@ -1,0 +1,149 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { BellaError } from '../api';
+import { DaemonClient } from '../client';
+import { createDesktopNotifier } from '../notify';
+import { createServices, EventBus, type LeaseWatcher } from '../services';
+import { ensurePrivateDir, Store } from '../store';
+import { createApp } from './app';
+import { auditRoutes } from './routes/audit';
+import { leaseRoutes } from './routes/leases';
+import { notificationRoutes } from './routes/notifications';
+import { projectRoutes } from './routes/projects';
+import { secretRoutes } from './routes/secrets';
+import { systemRoutes } from './routes/system';
+
+/** The daemon's version, reported by `status`. */
+export const VERSION = '0.1.0';
+
+/** Where a daemon keeps its data and listens. */
+export interface DaemonOptions {
+  home: string;
+  socket: string;
+  /** Injected clock, for tests. */
+  clock?: () => number;
+  log?: (message: string) => void;
+}
+
+/** A running daemon. */
+export interface RunningDaemon {
+  /** Resolves when the daemon has stopped, for whatever reason. */
+  stopped: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Logs one line with a timestamp. Never given a token or a secret value. */
+export function stdoutLog(message: string): void {
+  process.stdout.write(`${new Date().toISOString()} ${message}\n`);
+}
+
+/** Starts a daemon on a data directory; one per directory, refused when another is running. */
+export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> {
+  const log = options.log ?? stdoutLog;
+  const clock = options.clock ?? Date.now;
+  // Everything the daemon creates is owner-only, including the socket (created under this umask).
+  process.umask(0o077);
+  ensurePrivateDir(options.home);
+  prepareSocketDir(options.home, options.socket);
+  const releaseLock = await acquireLock(options.home, options.socket);
+  let store: Store;
+  try {
+    store = await Store.open(options.home, clock);
+  } catch (err) {
+    releaseLock();
+    throw err;
+  }
+  const events = new EventBus();
+  const watcher: LeaseWatcher = { changed: () => undefined, ended: () => undefined };
+  const notifier = createDesktopNotifier({ log });
+  const services = createServices({ store, clock, events, watcher, log }, notifier);
+
+  let stopping: Promise<void> | null = null;
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((r) => (resolveStopped = r));
+  const stop = () =>
+    (stopping ??= (async () => {
+      log('stopping');
+      closeStreams();
+      await app.close();
+      await notifier.close();
+      await store.close();
+      fs.rmSync(options.socket, { force: true });
+      releaseLock();
+      log('stopped');
+      resolveStopped();
+    })());
+
+  const { app, closeStreams } = createApp(
+    services,
+    {
+      ...systemRoutes(services, {
+        version: VERSION,
+        startedAt: new Date(clock()).toISOString(),
+        socket: options.socket,
+        stop,
+      }),
+      ...projectRoutes(services),
+      ...secretRoutes(services),
+      ...leaseRoutes(services),
+      ...auditRoutes(services),
+      ...notificationRoutes(services),
+    },
+    log,
+  );
+  if (process.platform !== 'win32') fs.rmSync(options.socket, { force: true });
+  await app.listen({ path: options.socket });
+  if (process.platform !== 'win32') fs.chmodSync(options.socket, 0o600);
+  log(`bella daemon ${VERSION} (pid ${process.pid}) serving ${options.home} on ${options.socket}`);
+  return { stopped, stop };
+}
+
+function prepareSocketDir(home: string, socket: string): void {
+  if (process.platform === 'win32') return;
+  const dir = path.dirname(socket);
+  if (dir === path.join(home, 'run') || !fs.existsSync(dir)) ensurePrivateDir(dir);
+}
+
+/**
+ * Takes the data directory's lock (a pid file created exclusively). A lock left by a crashed
+ * daemon is taken over; one held by a live daemon refuses the start.
+ */
+async function acquireLock(home: string, socket: string): Promise<() => void> {
+  const file = path.join(home, 'daemon.pid');
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      fs.writeFileSync(file, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+      return () => {
+        try {
+          if (fs.readFileSync(file, 'utf8').trim() === String(process.pid)) fs.rmSync(file);
+        } catch {
+          /* already gone */
+        }
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const pid = Number(fs.readFileSync(file, 'utf8').trim());
+    if (pid && pid !== process.pid && isAlive(pid)) {
+      const answering = await new DaemonClient({ socketPath: socket, timeoutMs: 2000 }).ping().catch(() => false);
+      throw new BellaError(
+        'conflict',
+        answering
+          ? `a bella daemon (pid ${pid}) is already running for ${home} on ${socket}`
+          : `a bella daemon (pid ${pid}) already holds ${home}; stop it first (bella daemon stop, or kill ${pid})`,
+      );
+    }
+    // The previous daemon died without cleaning up (crash, kill -9): its lock and socket are stale.
+    fs.rmSync(file, { force: true });
+  }
+  throw new BellaError('unavailable', `could not take the lock ${file}; remove it if no daemon is running`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,16 @@
+import type { OperationArgs, OperationName, OperationOutput } from '../api';
+
+/** What a handler knows about its request beyond the validated input. */
+export interface RequestInfo {
+  /** The bearer token, for token-plane operations. */
+  token?: string;
+}
+
+/** The handler of one operation. */
+export type Handler<K extends OperationName> = (
+  args: OperationArgs<K>,
+  req: RequestInfo,
+) => Promise<OperationOutput<K>> | OperationOutput<K>;
+
+/** One handler per operation of the contract; the compiler checks that none is missing. */
+export type Handlers = { [K in OperationName]: Handler<K> };

@@ -1,0 +1,36 @@
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { BellaError } from '../api';
+import { resolveHome, resolveSocket } from '../client/paths';
+import { runDaemon, stdoutLog, type DaemonOptions, type RunningDaemon } from './daemon';
+
+export { runDaemon, VERSION } from './daemon';
+export type { DaemonOptions, RunningDaemon };
+
+/** Runs a daemon in the foreground until SIGINT/SIGTERM or a shutdown request. */
+export async function runForeground(options: DaemonOptions): Promise<void> {
+  const daemon = await runDaemon(options);
+  const onSignal = () => void daemon.stop();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  await daemon.stopped;
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { home: { type: 'string' }, socket: { type: 'string' } }, strict: true });
+  const home = resolveHome(values.home);
+  try {
+    await runForeground({ home, socket: resolveSocket(home, values.socket) });
+  } catch (err) {
+    if (err instanceof BellaError && err.expected) {
+      stdoutLog(`error: ${err.message}`);
+      process.stderr.write(`error: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();

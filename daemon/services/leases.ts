@@ -1,0 +1,388 @@
+import {
+  BellaError,
+  formatDuration,
+  type Lease,
+  type LeaseStatus,
+  type OperationArgs,
+  type OperationOutput,
+} from '../api';
+import type { AuditInput } from '../store';
+import { hashesEqual, hashToken, randomId, tokenSecret, type State, type StoredLease } from '../store';
+import { iso, type Actor, type ServiceContext } from './context';
+import { findEnvironment } from './lookup';
+import { scopeMatcher, unmatchedEntries } from './scope';
+import type { SecretsService } from './secrets';
+
+/** The ttl of a lease when neither the request nor a policy names one. */
+export const DEFAULT_TTL_SECONDS = 3600;
+const TOKEN = /^bax-([a-z0-9]{16})-([A-Za-z0-9_-]{43})$/;
+
+/** The status a lease has right now: an active lease past its expiry is expired, timer or not. */
+export function effectiveStatus(lease: StoredLease, now: number): LeaseStatus {
+  return lease.status === 'active' && now >= lease.expiresAt ? 'expired' : lease.status;
+}
+
+/** The lease as its owner sees it. */
+export function toLease(lease: StoredLease, now: number): Lease {
+  const status = effectiveStatus(lease, now);
+  const endedAt = lease.endedAt ?? (status === 'expired' ? lease.expiresAt : null);
+  return {
+    id: lease.id,
+    project: lease.project,
+    environment: lease.environment,
+    scope: lease.scope,
+    reason: lease.reason,
+    issuedAt: iso(lease.issuedAt),
+    expiresAt: iso(lease.expiresAt),
+    status,
+    renewals: lease.renewals,
+    lastUsedAt: lease.lastUsedAt === null ? null : iso(lease.lastUsedAt),
+    endedAt: endedAt === null ? null : iso(endedAt),
+    endReason: lease.endReason ?? (status === 'expired' ? 'expired' : null),
+  };
+}
+
+/** Ends a lease inside a transaction and returns its audit entry. */
+export function endLease(
+  lease: StoredLease,
+  status: 'revoked' | 'expired',
+  at: number,
+  reason: string,
+  actor: Actor,
+): AuditInput {
+  lease.status = status;
+  lease.endedAt = at;
+  lease.endReason = reason;
+  return {
+    event: status === 'revoked' ? 'LeaseRevoked' : 'LeaseExpired',
+    outcome: 'Success',
+    actor,
+    project: lease.project,
+    environment: lease.environment,
+    leaseId: lease.id,
+    reason,
+    ...(status === 'expired' ? { at } : {}),
+  };
+}
+
+/** Leases: issue, list, renew, revoke, expire-all, and reading secrets with a token. */
+export class LeasesService {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly secrets: SecretsService,
+  ) {}
+
+  private get now(): number {
+    return this.ctx.clock();
+  }
+
+  async issue(args: OperationArgs<'issueLease'>): Promise<OperationOutput<'issueLease'>> {
+    const out = await this.ctx.store.transact((state) => {
+      const now = this.now;
+      const env = findEnvironment(state, args.project, args.environment);
+      const keys = Object.keys(env.secrets).sort();
+      const unmatched = unmatchedEntries(args.scope, keys);
+      if (unmatched.length) {
+        throw new BellaError(
+          'invalid_argument',
+          keys.length
+            ? `scope ${unmatched.join(', ')} matches no key in ${args.project}/${args.environment}; its keys: ${keys.join(', ')}`
+            : `${args.project}/${args.environment} has no secrets yet: add the keys the lease should read first`,
+          { unmatched, keys },
+        );
+      }
+      const policyTtl = env.policy?.ttlSeconds;
+      let ttl = args.ttlSeconds ?? policyTtl ?? DEFAULT_TTL_SECONDS;
+      let capped: OperationOutput<'issueLease'>['capped'] = null;
+      if (policyTtl !== undefined && ttl > policyTtl) {
+        capped = { requestedSeconds: ttl, policySeconds: policyTtl };
+        ttl = policyTtl;
+      }
+      const id = randomId(16);
+      const secret = tokenSecret();
+      const lease: StoredLease = {
+        id,
+        project: args.project,
+        environment: args.environment,
+        scope: [...new Set(args.scope)],
+        reason: args.reason,
+        issuedAt: now,
+        expiresAt: now + ttl * 1000,
+        ttlSeconds: ttl,
+        status: 'active',
+        renewals: 0,
+        lastUsedAt: null,
+        endedAt: null,
+        endReason: null,
+        // Only a keyed hash is kept: the state file alone never yields a usable token.
+        tokenHash: hashToken(this.ctx.store.keys.tokenKey, id, secret),
+        epoch: env.tokenEpoch,
+        warnedFor: null,
+      };
+      state.leases[id] = lease;
+      return {
+        result: { lease, token: `bax-${id}-${secret}`, capped },
+        audit: [
+          {
+            event: 'LeaseIssued',
+            outcome: 'Success',
+            actor: 'owner',
+            project: args.project,
+            environment: args.environment,
+            leaseId: id,
+            keys: lease.scope,
+            reason: args.reason,
+            message: `ttl ${formatDuration(ttl)}${capped ? ` (requested ${formatDuration(capped.requestedSeconds)}, capped by policy)` : ''}`,
+          },
+        ],
+      };
+    });
+    this.ctx.watcher.changed(out.lease);
+    this.emit('LeaseIssued', out.lease);
+    return { lease: toLease(out.lease, this.now), token: out.token, capped: out.capped };
+  }
+
+  list(args: OperationArgs<'listLeases'>): OperationOutput<'listLeases'> {
+    const now = this.now;
+    const limit = args.limit ?? 500;
+    const offset = args.cursor ?? 0;
+    const all = Object.values(this.ctx.store.state.leases);
+    const page: Lease[] = [];
+    let total = 0;
+    for (let i = all.length - 1; i >= 0; i--) {
+      const lease = all[i]!;
+      if (args.project && lease.project !== args.project) continue;
+      if (args.environment && lease.environment !== args.environment) continue;
+      const status = effectiveStatus(lease, now);
+      if (args.status ? status !== args.status : !args.all && status !== 'active') continue;
+      if (total >= offset && page.length < limit) page.push(toLease(lease, now));
+      total++;
+    }
+    return { leases: page, total, nextCursor: offset + page.length < total ? offset + page.length : null };
+  }
+
+  get(args: OperationArgs<'getLease'>): OperationOutput<'getLease'> {
+    return { lease: toLease(this.find(this.ctx.store.state, args.id), this.now) };
+  }
+
+  private find(state: State, id: string): StoredLease {
+    const lease = state.leases[id];
+    if (!lease) throw new BellaError('not_found', `no lease ${id}; list leases with \`bella leases list --all\``);
+    return lease;
+  }
+
+  private requireActive(lease: StoredLease, now: number, action: string): void {
+    const status = effectiveStatus(lease, now);
+    if (status === 'revoked') {
+      throw new BellaError(
+        'conflict',
+        `lease ${lease.id} was revoked at ${iso(lease.endedAt ?? now)}; it cannot be ${action}: issue a new lease`,
+      );
+    }
+    if (status === 'expired') {
+      throw new BellaError(
+        'conflict',
+        `lease ${lease.id} expired at ${iso(lease.expiresAt)}; it cannot be ${action}: issue a new lease`,
+      );
+    }
+  }
+
+  async renew(args: OperationArgs<'renewLease'>): Promise<OperationOutput<'renewLease'>> {
+    const out = await this.ctx.store.transact((state) => {
+      const now = this.now;
+      const lease = this.find(state, args.id);
+      this.requireActive(lease, now, 'renewed');
+      const policyTtl = findEnvironment(state, lease.project, lease.environment).policy?.ttlSeconds;
+      let ttl = args.ttlSeconds ?? policyTtl ?? lease.ttlSeconds;
+      let capped: OperationOutput<'renewLease'>['capped'] = null;
+      if (policyTtl !== undefined && ttl > policyTtl) {
+        capped = { requestedSeconds: ttl, policySeconds: policyTtl };
+        ttl = policyTtl;
+      }
+      lease.expiresAt = now + ttl * 1000;
+      lease.renewals += 1;
+      return {
+        result: { lease, capped },
+        audit: [
+          {
+            event: 'LeaseRenewed',
+            outcome: 'Success',
+            actor: 'owner',
+            project: lease.project,
+            environment: lease.environment,
+            leaseId: lease.id,
+            message: `extended to ${iso(lease.expiresAt)} (ttl ${formatDuration(ttl)})`,
+          },
+        ],
+      };
+    });
+    this.ctx.watcher.changed(out.lease);
+    this.emit('LeaseRenewed', out.lease);
+    return { lease: toLease(out.lease, this.now), capped: out.capped };
+  }
+
+  async revoke(args: OperationArgs<'revokeLease'>): Promise<OperationOutput<'revokeLease'>> {
+    const lease = await this.ctx.store.transact((state) => {
+      const now = this.now;
+      const lease = this.find(state, args.id);
+      this.requireActive(lease, now, 'revoked');
+      return { result: lease, audit: [endLease(lease, 'revoked', now, args.reason || 'revoked by owner', 'owner')] };
+    });
+    this.ctx.watcher.ended(lease.id);
+    this.emit('LeaseRevoked', lease);
+    return { lease: toLease(lease, this.now) };
+  }
+
+  async expireAll(args: OperationArgs<'expireAll'>): Promise<OperationOutput<'expireAll'>> {
+    const now = this.now;
+    const out = await this.ctx.store.transact((state) => {
+      const env = findEnvironment(state, args.project, args.environment);
+      const audit: AuditInput[] = [];
+      const revoked: string[] = [];
+      for (const lease of Object.values(state.leases)) {
+        if (lease.project !== args.project || lease.environment !== args.environment || lease.status !== 'active')
+          continue;
+        if (now >= lease.expiresAt) {
+          audit.push(endLease(lease, 'expired', lease.expiresAt, 'expired', 'daemon'));
+        } else {
+          audit.push(endLease(lease, 'revoked', now, 'expire-all: credentials rotated', 'owner'));
+          revoked.push(lease.id);
+        }
+      }
+      const reencrypted = this.secrets.rotate(state, args.project, args.environment);
+      // A new epoch: no token minted before this instant can ever pass again.
+      env.tokenEpoch += 1;
+      env.rotatedAt = now;
+      audit.push({
+        event: 'LeasesExpiredAll',
+        outcome: 'Success',
+        actor: 'owner',
+        project: args.project,
+        environment: args.environment,
+        message: `${revoked.length} leases revoked, data key rotated (${reencrypted} secrets re-encrypted)`,
+      });
+      return { result: { revoked, reencrypted }, audit };
+    });
+    for (const id of out.revoked) this.ctx.watcher.ended(id);
+    this.ctx.events.emit({
+      type: 'LeasesExpiredAll',
+      at: iso(now),
+      project: args.project,
+      environment: args.environment,
+      leaseIds: out.revoked,
+    });
+    return { revoked: out.revoked.length, rotatedAt: iso(now), reencryptedSecrets: out.reencrypted };
+  }
+
+  /** The token plane: the lease's scoped secrets for a valid token; every attempt audited. */
+  async readWithToken(
+    token: string | undefined,
+    args: OperationArgs<'readSecrets'>,
+  ): Promise<OperationOutput<'readSecrets'>> {
+    const state = this.ctx.store.state;
+    const now = this.now;
+    const deny = async (error: BellaError, fields: Partial<AuditInput> = {}): Promise<never> => {
+      await this.ctx.store.audit.append([
+        { event: 'SecretsRead', outcome: 'Denied', actor: 'token', message: error.message, ...fields },
+      ]);
+      throw error;
+    };
+    if (!token) {
+      return deny(
+        new BellaError(
+          'unauthenticated',
+          'no token: send Authorization: Bearer bax-… (bella run --token, or BELLA_TOKEN)',
+        ),
+      );
+    }
+    const match = TOKEN.exec(token);
+    if (!match) {
+      return deny(
+        new BellaError(
+          'unauthenticated',
+          'malformed token: a bella token looks like bax-<lease id>-<secret>; copy it whole',
+        ),
+      );
+    }
+    const [, leaseId, secret] = match as unknown as [string, string, string];
+    const lease = state.leases[leaseId];
+    // Unknown lease and wrong secret answer alike, so a caller learns nothing about other leases.
+    if (!lease || !hashesEqual(lease.tokenHash, hashToken(this.ctx.store.keys.tokenKey, leaseId, secret))) {
+      return deny(
+        new BellaError(
+          'unauthenticated',
+          'token not recognised: check that it was copied whole, or ask for a new lease',
+        ),
+        {
+          message: lease ? 'token secret does not match its lease' : 'no such lease',
+        },
+      );
+    }
+    const where = { project: lease.project, environment: lease.environment, leaseId };
+    const env = state.projects[lease.project]?.environments[lease.environment];
+    if (lease.status === 'revoked' || !env || env.tokenEpoch !== lease.epoch) {
+      const rotated = lease.endReason?.startsWith('expire-all') || (env && env.tokenEpoch !== lease.epoch);
+      const why = rotated
+        ? `the credentials of ${lease.project}/${lease.environment} were rotated (expire-all) at ${iso(env?.rotatedAt ?? lease.endedAt ?? now)}`
+        : `lease ${leaseId} was revoked at ${iso(lease.endedAt ?? now)}`;
+      return deny(new BellaError('token_revoked', `${why}; this token no longer works: ask for a new lease`), where);
+    }
+    if (now >= lease.expiresAt) {
+      return deny(
+        new BellaError(
+          'token_expired',
+          `lease ${leaseId} expired at ${iso(lease.expiresAt)}; renew it (bella leases renew ${leaseId}) or issue a new one`,
+        ),
+        where,
+      );
+    }
+    const inScope = scopeMatcher(lease.scope);
+    const available = Object.keys(env.secrets).filter(inScope).sort();
+    let keys = available;
+    if (args.keys) {
+      const outside = args.keys.filter((k) => !inScope(k));
+      if (outside.length) {
+        return deny(
+          new BellaError(
+            'permission_denied',
+            `${outside.join(', ')} ${outside.length > 1 ? 'are' : 'is'} outside this token's scope (${lease.scope.join(', ')})`,
+          ),
+          { ...where, keys: outside },
+        );
+      }
+      const missing = args.keys.filter((k) => !env.secrets[k]);
+      if (missing.length) {
+        return deny(
+          new BellaError('not_found', `no secret ${missing.join(', ')} in ${lease.project}/${lease.environment}`),
+          {
+            ...where,
+            keys: missing,
+          },
+        );
+      }
+      keys = [...new Set(args.keys)];
+    }
+    const secrets = this.secrets.reveal(lease.project, lease.environment, env, keys);
+    await this.secrets.auditRead(lease.project, lease.environment, keys, 'token', leaseId);
+    // Last use is informational: kept in memory and persisted with the next commit.
+    lease.lastUsedAt = now;
+    return {
+      project: lease.project,
+      environment: lease.environment,
+      leaseId,
+      expiresAt: iso(lease.expiresAt),
+      secrets,
+    };
+  }
+
+  private emit(type: 'LeaseIssued' | 'LeaseRenewed' | 'LeaseRevoked', lease: StoredLease): void {
+    this.ctx.events.emit({
+      type,
+      at: iso(this.now),
+      project: lease.project,
+      environment: lease.environment,
+      leaseIds: [lease.id],
+      expiresAt: iso(lease.expiresAt),
+    });
+  }
+}

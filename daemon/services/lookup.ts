@@ -1,0 +1,33 @@
+import { BellaError } from '../api';
+import type { State, StoredEnvironment, StoredProject } from '../store';
+
+/** The project `slug`, or a not_found error listing the projects that exist. */
+export function findProject(state: State, slug: string): StoredProject {
+  const project = state.projects[slug];
+  if (!project) {
+    const existing = Object.keys(state.projects);
+    throw new BellaError(
+      'not_found',
+      existing.length
+        ? `no project '${slug}'; existing projects: ${existing.join(', ')}`
+        : `no project '${slug}'; there are no projects yet: create one first`,
+    );
+  }
+  return project;
+}
+
+/** The environment, or a not_found error listing the environments of the project. */
+export function findEnvironment(state: State, projectSlug: string, slug: string): StoredEnvironment {
+  const project = findProject(state, projectSlug);
+  const env = project.environments[slug];
+  if (!env) {
+    const existing = Object.keys(project.environments);
+    throw new BellaError(
+      'not_found',
+      existing.length
+        ? `no environment '${slug}' in project '${projectSlug}'; its environments: ${existing.join(', ')}`
+        : `no environment '${slug}' in project '${projectSlug}'; it has no environments yet: create one first`,
+    );
+  }
+  return env;
+}

@@ -1,0 +1,203 @@
+import { BellaError, type OperationArgs, type OperationOutput, type Secret } from '../api';
+import { dataKeyAad, newDataKey, open, seal, secretAad, type State, type StoredEnvironment } from '../store';
+import { iso, type Actor, type ServiceContext } from './context';
+import { findEnvironment } from './lookup';
+
+/** Secrets of environments: values sealed with the environment's data key, every read audited. */
+export class SecretsService {
+  private readonly dataKeys = new Map<string, Buffer>();
+
+  constructor(private readonly ctx: ServiceContext) {
+    ctx.store.onReload(() => this.dataKeys.clear());
+  }
+
+  /** A sealed data key for a new environment (or a rotation). */
+  newWrappedKey(project: string, environment: string, version: number): string {
+    return seal(this.ctx.store.keys.wrapKey, newDataKey(), dataKeyAad(project, environment, version));
+  }
+
+  private dataKey(project: string, environment: string, env: StoredEnvironment): Buffer {
+    const id = `${project}/${environment}/${env.keyVersion}`;
+    let key = this.dataKeys.get(id);
+    if (!key) {
+      key = open(this.ctx.store.keys.wrapKey, env.dataKey, dataKeyAad(project, environment, env.keyVersion));
+      this.dataKeys.set(id, key);
+    }
+    return key;
+  }
+
+  /** Decrypts the given keys of an environment. */
+  reveal(project: string, environment: string, env: StoredEnvironment, keys: string[]): Record<string, string> {
+    const dataKey = this.dataKey(project, environment, env);
+    const out: Record<string, string> = {};
+    for (const key of keys) {
+      const stored = env.secrets[key];
+      if (stored) out[key] = open(dataKey, stored.sealed, secretAad(project, environment, key)).toString('utf8');
+    }
+    return out;
+  }
+
+  private sealValue(project: string, environment: string, env: StoredEnvironment, key: string, value: string): string {
+    return seal(this.dataKey(project, environment, env), value, secretAad(project, environment, key));
+  }
+
+  /**
+   * Replaces an environment's data key and re-seals every secret with it (inside a transaction).
+   * Returns how many secrets were re-sealed.
+   */
+  rotate(state: State, project: string, environment: string): number {
+    const env = findEnvironment(state, project, environment);
+    const values = this.reveal(project, environment, env, Object.keys(env.secrets));
+    env.keyVersion += 1;
+    env.dataKey = this.newWrappedKey(project, environment, env.keyVersion);
+    for (const [key, value] of Object.entries(values)) {
+      env.secrets[key] = {
+        sealed: this.sealValue(project, environment, env, key, value),
+        updatedAt: env.secrets[key]!.updatedAt,
+      };
+    }
+    return Object.keys(values).length;
+  }
+
+  async list(args: OperationArgs<'listSecrets'>): Promise<OperationOutput<'listSecrets'>> {
+    const env = findEnvironment(this.ctx.store.state, args.project, args.environment);
+    const keys = Object.keys(env.secrets).sort();
+    const values = args.reveal ? this.reveal(args.project, args.environment, env, keys) : null;
+    if (values) await this.auditRead(args.project, args.environment, keys, 'owner');
+    const secrets: Secret[] = keys.map((key) => ({
+      key,
+      updatedAt: iso(env.secrets[key]!.updatedAt),
+      ...(values ? { value: values[key] } : {}),
+    }));
+    return { secrets };
+  }
+
+  async get(args: OperationArgs<'getSecret'>): Promise<OperationOutput<'getSecret'>> {
+    const env = findEnvironment(this.ctx.store.state, args.project, args.environment);
+    const stored = env.secrets[args.key];
+    if (!stored) throw missingKey(args.project, args.environment, args.key, env);
+    const value = this.reveal(args.project, args.environment, env, [args.key])[args.key]!;
+    await this.auditRead(args.project, args.environment, [args.key], 'owner');
+    return { secret: { key: args.key, value, updatedAt: iso(stored.updatedAt) } };
+  }
+
+  /** Writes a SecretsRead entry; the read is refused if it cannot be written. */
+  auditRead(project: string, environment: string, keys: string[], actor: Actor, leaseId?: string): Promise<void> {
+    return this.ctx.store.audit.append([
+      { event: 'SecretsRead', outcome: 'Success', actor, project, environment, keys, ...(leaseId ? { leaseId } : {}) },
+    ]);
+  }
+
+  async set(args: OperationArgs<'setSecret'>): Promise<OperationOutput<'setSecret'>> {
+    const now = this.ctx.clock();
+    const out = await this.ctx.store.transact((state) => {
+      const env = findEnvironment(state, args.project, args.environment);
+      const created = !env.secrets[args.key];
+      env.secrets[args.key] = {
+        sealed: this.sealValue(args.project, args.environment, env, args.key, args.value),
+        updatedAt: now,
+      };
+      return {
+        result: { secret: { key: args.key, updatedAt: iso(now) }, created },
+        audit: [
+          {
+            event: 'SecretSet',
+            outcome: 'Success',
+            actor: 'owner',
+            project: args.project,
+            environment: args.environment,
+            keys: [args.key],
+            message: created ? 'created' : 'replaced',
+          },
+        ],
+      };
+    });
+    this.changed(args.project, args.environment);
+    return out;
+  }
+
+  async delete(args: OperationArgs<'deleteSecret'>): Promise<OperationOutput<'deleteSecret'>> {
+    await this.ctx.store.transact((state) => {
+      const env = findEnvironment(state, args.project, args.environment);
+      if (!env.secrets[args.key]) throw missingKey(args.project, args.environment, args.key, env);
+      delete env.secrets[args.key];
+      return {
+        result: null,
+        audit: [
+          {
+            event: 'SecretDeleted',
+            outcome: 'Success',
+            actor: 'owner',
+            project: args.project,
+            environment: args.environment,
+            keys: [args.key],
+          },
+        ],
+      };
+    });
+    this.changed(args.project, args.environment);
+    return { deleted: args.key };
+  }
+
+  async import(args: OperationArgs<'importSecrets'>): Promise<OperationOutput<'importSecrets'>> {
+    const now = this.ctx.clock();
+    const plan = (env: StoredEnvironment) => {
+      const existing = this.reveal(args.project, args.environment, env, Object.keys(args.secrets));
+      const added: string[] = [];
+      const updated: string[] = [];
+      const unchanged: string[] = [];
+      for (const [key, value] of Object.entries(args.secrets)) {
+        if (!(key in existing)) added.push(key);
+        else if (existing[key] !== value) updated.push(key);
+        else unchanged.push(key);
+      }
+      return { added, updated, unchanged };
+    };
+    if (args.dryRun) {
+      return { ...plan(findEnvironment(this.ctx.store.state, args.project, args.environment)), dryRun: true };
+    }
+    const result = await this.ctx.store.transact((state) => {
+      const env = findEnvironment(state, args.project, args.environment);
+      const p = plan(env);
+      for (const key of [...p.added, ...p.updated]) {
+        env.secrets[key] = {
+          sealed: this.sealValue(args.project, args.environment, env, key, args.secrets[key]!),
+          updatedAt: now,
+        };
+      }
+      const written = [...p.added, ...p.updated];
+      return {
+        result: p,
+        audit: written.length
+          ? [
+              {
+                event: 'SecretsImported' as const,
+                outcome: 'Success' as const,
+                actor: 'owner' as const,
+                project: args.project,
+                environment: args.environment,
+                keys: written,
+                message: `${p.added.length} added, ${p.updated.length} updated, ${p.unchanged.length} unchanged`,
+              },
+            ]
+          : [],
+      };
+    });
+    if (result.added.length + result.updated.length) this.changed(args.project, args.environment);
+    return { ...result, dryRun: false };
+  }
+
+  private changed(project: string, environment: string): void {
+    this.ctx.events.emit({ type: 'DataChanged', at: iso(this.ctx.clock()), resource: 'secrets', project, environment });
+  }
+}
+
+function missingKey(project: string, environment: string, key: string, env: StoredEnvironment): BellaError {
+  const keys = Object.keys(env.secrets).sort();
+  return new BellaError(
+    'not_found',
+    keys.length
+      ? `no secret ${key} in ${project}/${environment}; its keys: ${keys.join(', ')}`
+      : `no secret ${key} in ${project}/${environment}; it has no secrets yet`,
+  );
+}

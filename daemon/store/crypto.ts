@@ -1,0 +1,114 @@
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import fs from 'node:fs';
+import { BellaError } from '../api';
+import { writeFileDurableSync } from './files';
+
+const KEY_BYTES = 32;
+const NONCE_BYTES = 12;
+const TAG_BYTES = 16;
+
+/** Keys derived from the master key, one per purpose. */
+export interface KeyRing {
+  /** Wraps environment data keys. */
+  wrapKey: Buffer;
+  /** Keys the token hashes, so a stolen state file cannot be brute-forced offline without the key file. */
+  tokenKey: Buffer;
+  /** Keys the audit hash chain, so an attacker cannot rewrite the log and recompute the chain. */
+  auditKey: Buffer;
+}
+
+/** Reads the master key file, or creates it (0600) when `create` is set. */
+export function loadMasterKey(file: string, create: boolean): Buffer {
+  try {
+    const key = Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64');
+    if (key.length !== KEY_BYTES) {
+      throw new BellaError('internal', `${file} is not a bella master key (expected 32 bytes, base64)`);
+    }
+    return key;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    if (!create) {
+      throw new BellaError(
+        'unavailable',
+        `the master key ${file} is missing but the state holds encrypted data: restore master.key from your backup; bella will not create a new one over existing data`,
+      );
+    }
+    const key = randomBytes(KEY_BYTES);
+    // The key file is the root of every secret: owner-only, separate from the state file.
+    writeFileDurableSync(file, key.toString('base64') + '\n');
+    return key;
+  }
+}
+
+/** Derives the per-purpose keys from the master key (HKDF-SHA256). */
+export function deriveKeys(master: Buffer): KeyRing {
+  const derive = (info: string) => Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), `bella ${info}`, KEY_BYTES));
+  return { wrapKey: derive('wrap v1'), tokenKey: derive('token v1'), auditKey: derive('audit v1') };
+}
+
+/** AES-256-GCM with a random nonce; output is base64 of nonce | tag | ciphertext. */
+export function seal(key: Buffer, plaintext: Buffer | string, aad: string): string {
+  const nonce = randomBytes(NONCE_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, nonce);
+  cipher.setAAD(Buffer.from(aad, 'utf8'));
+  const ct = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return Buffer.concat([nonce, cipher.getAuthTag(), ct]).toString('base64');
+}
+
+/** Opens what {@link seal} produced; throws when the data or its associated data was altered. */
+export function open(key: Buffer, sealed: string, aad: string): Buffer {
+  const raw = Buffer.from(sealed, 'base64');
+  const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, NONCE_BYTES));
+  decipher.setAuthTag(raw.subarray(NONCE_BYTES, NONCE_BYTES + TAG_BYTES));
+  decipher.setAAD(Buffer.from(aad, 'utf8'));
+  try {
+    return Buffer.concat([decipher.update(raw.subarray(NONCE_BYTES + TAG_BYTES)), decipher.final()]);
+  } catch {
+    throw new BellaError('internal', `cannot decrypt ${aad}: the data or the master key does not match`);
+  }
+}
+
+/** A fresh environment data key. */
+export function newDataKey(): Buffer {
+  return randomBytes(KEY_BYTES);
+}
+
+/** Associated data binding a secret value to where it lives: a value moved to another key does not decrypt. */
+export function secretAad(project: string, environment: string, key: string): string {
+  return `secret:${project}/${environment}/${key}`;
+}
+
+/** Associated data binding a wrapped data key to its environment and version. */
+export function dataKeyAad(project: string, environment: string, version: number): string {
+  return `datakey:${project}/${environment}/v${version}`;
+}
+
+/** The keyed hash stored for a token's secret part; the token itself is never stored. */
+export function hashToken(tokenKey: Buffer, leaseId: string, secret: string): string {
+  return createHmac('sha256', tokenKey).update(`${leaseId}.${secret}`).digest('base64url');
+}
+
+/** Constant-time comparison of two hashes, so response timing does not reveal how much matched. */
+export function hashesEqual(a: string, b: string): boolean {
+  const ab = Buffer.from(a);
+  const bb = Buffer.from(b);
+  return ab.length === bb.length && timingSafeEqual(ab, bb);
+}
+
+/** Random identifiers and token secrets. */
+export function randomId(length: number): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  const bytes = randomBytes(length * 2);
+  let out = '';
+  // Rejection sampling keeps every character uniformly likely.
+  for (const b of bytes) {
+    if (b < 252) out += alphabet[b % 36];
+    if (out.length === length) return out;
+  }
+  return out + randomId(length - out.length);
+}
+
+/** 256 random bits, base64url, for the secret part of a token. */
+export function tokenSecret(): string {
+  return randomBytes(32).toString('base64url');
+}

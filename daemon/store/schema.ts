@@ -1,0 +1,77 @@
+import type { LeasePolicy, LeaseStatus, NotificationSettings } from '../api';
+
+/** The current state schema version. Bump it and add a migration when the shape changes. */
+export const SCHEMA_VERSION = 1;
+
+/** A secret as stored: the value sealed with the environment's data key. */
+export interface StoredSecret {
+  sealed: string;
+  updatedAt: number;
+}
+
+/** An environment as stored. */
+export interface StoredEnvironment {
+  slug: string;
+  name: string;
+  createdAt: number;
+  policy: LeasePolicy | null;
+  /** The data key sealed by the master wrap key. */
+  dataKey: string;
+  keyVersion: number;
+  /** Bumped by expire-all: a token minted under an older epoch never passes again. */
+  tokenEpoch: number;
+  rotatedAt: number | null;
+  secrets: Record<string, StoredSecret>;
+}
+
+/** A project as stored. */
+export interface StoredProject {
+  slug: string;
+  name: string;
+  createdAt: number;
+  environments: Record<string, StoredEnvironment>;
+}
+
+/** A lease as stored. Times are epoch milliseconds. */
+export interface StoredLease {
+  id: string;
+  project: string;
+  environment: string;
+  scope: string[];
+  reason: string;
+  issuedAt: number;
+  expiresAt: number;
+  status: LeaseStatus;
+  renewals: number;
+  lastUsedAt: number | null;
+  endedAt: number | null;
+  endReason: string | null;
+  /** The ttl it was issued with, reused by a renewal when no ttl or policy says otherwise. */
+  ttlSeconds: number;
+  /** Keyed hash of the token's secret part. */
+  tokenHash: string;
+  epoch: number;
+  /** The expiresAt a warning was sent for, so a renewal warns again. */
+  warnedFor: number | null;
+}
+
+/** Everything the daemon keeps in its state file. */
+export interface State {
+  version: number;
+  projects: Record<string, StoredProject>;
+  leases: Record<string, StoredLease>;
+  settings: { notifications: NotificationSettings };
+}
+
+/** A state for a new data directory. */
+export function emptyState(): State {
+  return {
+    version: SCHEMA_VERSION,
+    projects: {},
+    leases: {},
+    settings: { notifications: { desktop: true, environments: {} } },
+  };
+}
+
+/** Migrations from version N (index N - 1) to N + 1. */
+export const migrations: Array<(state: Record<string, unknown>) => Record<string, unknown>> = [];
