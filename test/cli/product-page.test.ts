@@ -25,7 +25,7 @@ const VALUES = {
   STRIPE_KEY: 'sk_live_stripe-4e1d0b8a',
 };
 
-describe('the product page, verbatim', () => {
+describe('the product page, verbatim', { timeout: 120_000 }, () => {
   let b: BellaSandbox;
   let token = '';
   let leaseId = '';
@@ -40,8 +40,8 @@ describe('the product page, verbatim', () => {
     await b.ok(['secrets', 'set', 'STRIPE_KEY', '-p', 'my-api', '-e', 'production'], {
       input: `${VALUES.STRIPE_KEY}\n`,
     });
-  });
-  afterAll(() => b?.stop());
+  }, 120_000);
+  afterAll(() => b?.stop(), 60_000);
 
   it('bella leases issue … prints a bax- token, and only that, on stdout', async () => {
     const res = await b.shell(ISSUE);
@@ -147,7 +147,7 @@ describe('the product page, verbatim', () => {
   });
 });
 
-describe('bella issue (product page: "Relationship to bella issue")', () => {
+describe('bella issue (product page: "Relationship to bella issue")', { timeout: 120_000 }, () => {
   let b: BellaSandbox;
   beforeAll(async () => {
     b = new BellaSandbox();
@@ -157,8 +157,8 @@ describe('bella issue (product page: "Relationship to bella issue")', () => {
     await b.ok(['secrets', 'set', 'stripe', 'sk_test_refunds-91c2']);
     await b.ok(['secrets', 'set', 'payment', 'pay-token-33d1']);
     await b.ok(['secrets', 'set', 'unrelated', 'nope-0000']);
-  });
-  afterAll(() => b?.stop());
+  }, 120_000);
+  afterAll(() => b?.stop(), 60_000);
 
   it('context init wrote .bella for the only project and environment', () => {
     expect(JSON.parse(fs.readFileSync(path.join(b.workDir, '.bella'), 'utf8'))).toEqual({
