@@ -1,0 +1,144 @@
+import type { DaemonClient, EnsureDaemonOptions } from '../../daemon/client';
+import { createDaemonConnection, daemonLaunch, type LaunchContext } from './daemon';
+import { forwardEvents, registerIpcHandlers } from './ipc';
+import { HIDDEN_FLAG, createStartAtLogin, launchCommand, type StartAtLogin } from './login';
+import { createRelay, type Relay } from './relay';
+import type { ElectronSeam, WindowLike } from './seam';
+import {
+  createAppUrlCheck,
+  createSafeOpenExternal,
+  hardenSession,
+  hardenWebContents,
+  secureWindowOptions,
+  type RendererLocation,
+} from './security';
+import { createTrayController } from './tray';
+
+/** Everything the main process needs besides Electron itself. */
+export interface AppConfig {
+  renderer: RendererLocation;
+  /** The built preload script (out/preload/index.cjs). */
+  preload: string;
+  windowIcon?: string;
+  trayIcon: string;
+  /** The daemon's data directory and socket. */
+  home: string;
+  socket: string;
+  env: NodeJS.ProcessEnv;
+  /** Finds or starts the daemon (ensureDaemon from daemon/client). */
+  ensureDaemon: (options: EnsureDaemonOptions) => Promise<{ client: DaemonClient }>;
+  /** Start-at-login implementation; the platform default when omitted. */
+  startAtLogin?: StartAtLogin;
+}
+
+/** The running app, for tests and for the entry point. */
+export interface RunningApp {
+  relay: Relay;
+  openWindow(): WindowLike;
+  windows(): WindowLike[];
+  shutdown(): void;
+}
+
+/**
+ * Starts bella's main process: one instance only, a secured session and windows, the daemon
+ * found or started (it outlives the window), one IPC handler per operation, events forwarded to
+ * the renderer, and the tray. Resolves to null when another instance already runs.
+ */
+export async function startApp(seam: ElectronSeam, config: AppConfig): Promise<RunningApp | null> {
+  // One instance: a second launch focuses the first window instead of starting another relay.
+  if (!seam.requestSingleInstanceLock()) {
+    seam.quit();
+    return null;
+  }
+
+  const isAppUrl = createAppUrlCheck(config.renderer);
+  const openLink = createSafeOpenExternal((url) => seam.openExternal(url));
+  seam.onWebContentsCreated((contents) => hardenWebContents(contents, openLink));
+
+  await seam.whenReady();
+  hardenSession(seam, isAppUrl);
+
+  const ctx: LaunchContext = {
+    isPackaged: seam.isPackaged,
+    execPath: seam.execPath,
+    resourcesPath: seam.resourcesPath,
+    appPath: seam.getAppPath(),
+    env: config.env,
+  };
+  const connection = createDaemonConnection(() => config.ensureDaemon(daemonLaunch(ctx, config.home, config.socket)));
+  let tray: ReturnType<typeof createTrayController> | null = null;
+  const relay = createRelay(() => connection.getClient(), {
+    onUnavailable: () => connection.markStale(),
+    onConnectionChange: (connected) => tray?.setConnected(connected),
+  });
+
+  const open = new Map<number, WindowLike>();
+  const ownContents = new Set<number>();
+  registerIpcHandlers(seam, relay, isAppUrl, ownContents);
+  const stopForwarding = forwardEvents(relay, () => [...open.values()].map((w) => w.webContents), isAppUrl);
+
+  connection.getClient().catch((err: unknown) => {
+    console.error(`bella: the daemon is not available yet: ${err instanceof Error ? err.message : String(err)}`);
+  });
+
+  function openWindow(): WindowLike {
+    const existing = [...open.values()].find((w) => !w.isDestroyed());
+    if (existing) {
+      if (existing.isMinimized()) existing.restore();
+      existing.show();
+      existing.focus();
+      return existing;
+    }
+    const win = seam.createWindow(secureWindowOptions(config.preload, config.windowIcon));
+    const id = win.webContents.id;
+    open.set(id, win);
+    ownContents.add(id);
+    win.once('ready-to-show', () => win.show());
+    win.on('closed', () => {
+      open.delete(id);
+      ownContents.delete(id);
+    });
+    const loaded =
+      config.renderer.kind === 'file' ? win.loadFile(config.renderer.file) : win.loadURL(config.renderer.url);
+    loaded.catch((err: unknown) => console.error('bella: could not load the window:', err));
+    return win;
+  }
+
+  let shuttingDown = false;
+  function shutdown(): void {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    tray?.dispose();
+    stopForwarding();
+    relay.close();
+    connection.close();
+  }
+
+  const startAtLogin =
+    config.startAtLogin ?? createStartAtLogin(seam, launchCommand({ ...ctx, appPath: ctx.appPath, env: config.env }));
+  let trayCreated = false;
+  try {
+    const icon = seam.createTray(config.trayIcon);
+    trayCreated = true;
+    tray = createTrayController({
+      tray: icon,
+      relay,
+      startAtLogin,
+      actions: { open: () => void openWindow(), quit: () => seam.quit() },
+    });
+  } catch (err) {
+    console.error('bella: no tray icon on this desktop:', err);
+  }
+
+  seam.onAppEvent('second-instance', () => void openWindow());
+  seam.onAppEvent('activate', () => void openWindow());
+  // Closing the window keeps bella in the tray; without a tray, closing it quits (the daemon keeps running either way).
+  seam.onAppEvent('window-all-closed', () => {
+    if (!trayCreated) seam.quit();
+  });
+  seam.onAppEvent('before-quit', shutdown);
+
+  if (!seam.argv.includes(HIDDEN_FLAG) || !trayCreated) openWindow();
+
+  return { relay, openWindow, windows: () => [...open.values()], shutdown };
+}
