@@ -110,7 +110,8 @@ describe('createDesktopNotifier', () => {
     chmodSync(path.join(later, 'notify-send'), 0o755);
     expect(await notifier.notify({ title: 't', message: 'm' })).toEqual({ sent: true, problem: null });
     expect(logs).toHaveLength(2);
-    expect(logs[1]).toBe('desktop notifications: delivered again');
+    expect(logs[1]).toBe(`desktop notifications: found notify-send at ${path.join(later, 'notify-send')}`);
+    expect(notifier.health()).toEqual({ available: true, problem: null });
   });
 
   it('kills a hung notify-send after the timeout and never runs two at once', async () => {
@@ -188,6 +189,18 @@ describe('createDesktopNotifier', () => {
     expect(huge.sent).toBe(true);
     const r2 = await notifier.notify(null as unknown as { title: string; message: string });
     expect(r2.sent).toBe(true);
+  });
+
+  it('on a platform without a desktop notifier, says so once and sends nothing', async () => {
+    notifier = createDesktopNotifier({ log: (m) => logs.push(m), platform: 'aix' });
+    const results = [
+      await notifier.notify({ title: 'a', message: 'm' }),
+      await notifier.notify({ title: 'b', message: 'm' }),
+    ];
+    for (const r of results)
+      expect(r).toEqual({ sent: false, problem: 'desktop notifications are not supported on aix' });
+    expect(logs).toEqual(['desktop notifications: desktop notifications are not supported on aix']);
+    expect(notifier.health().available).toBe(false);
   });
 
   it('close() kills the running notifier and resolves the waiting ones', async () => {

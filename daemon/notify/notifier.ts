@@ -187,6 +187,11 @@ export function createDesktopNotifier(options: DesktopNotifierOptions): DesktopN
     if (binary) return binary;
     binary = findOnPath('notify-send', env.PATH);
     if (binary === null) report('missing', MISSING_NOTIFY_SEND);
+    else if (problem?.kind === 'missing') {
+      problem = null;
+      logged.delete('missing');
+      safeLog(`desktop notifications: found notify-send at ${binary}`);
+    }
     return binary;
   }
 
@@ -275,8 +280,8 @@ export function createDesktopNotifier(options: DesktopNotifierOptions): DesktopN
       stats.timedOut++;
       stats.failed++;
       const text =
-        `notify-send did not finish within ${timeoutMs} ms (the notification server is not answering), ` +
-        'so it was killed; notifications are sent one at a time meanwhile';
+        `notify-send did not finish within ${timeoutMs} ms (the notification server on the D-Bus session bus ` +
+        'is not answering), so it was killed';
       report('timeout', text);
       settle({ sent: false, problem: text });
       // If the process cannot be reaped, free the slot anyway so the daemon is never stuck.
@@ -351,9 +356,20 @@ export function createDesktopNotifier(options: DesktopNotifierOptions): DesktopN
     started();
     import('node-notifier')
       .then((mod) => {
-        const notifier = (mod.default ?? mod) as {
-          notify(o: { title: string; message: string; wait: boolean }, cb: (err: Error | null) => void): unknown;
-        };
+        const nn = (mod.default ?? mod) as typeof import('node-notifier');
+        // Only backends that run their helper with execFile (argv, no shell); never NotifySend.
+        const notifier =
+          platform === 'darwin'
+            ? new nn.NotificationCenter()
+            : platform === 'win32'
+              ? new nn.WindowsToaster()
+              : undefined;
+        if (!notifier) {
+          const text = `desktop notifications are not supported on ${platform}`;
+          report('unsupported', text);
+          end({ sent: false, problem: text });
+          return;
+        }
         notifier.notify({ title: job.title, message: job.message || ' ', wait: false }, (err) => {
           if (err) {
             const text = `desktop notifier failed: ${String(err.message ?? err).slice(0, 300)}`;
