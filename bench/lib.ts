@@ -1,0 +1,135 @@
+import autocannon from 'autocannon';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DaemonClient } from '../daemon/client';
+import { repoRoot, sleep, startIn, tempPlace, type DaemonHandle, type DaemonPlace } from '../test/helpers/daemon';
+
+/** Where profiles go when BENCH_PROFILE=1. */
+export const profileDir = path.join(repoRoot, 'bench', 'results', 'profiles');
+
+/** The machine a run was made on. */
+export function machine() {
+  return {
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.type()} ${os.release()} ${os.arch()}`,
+  };
+}
+
+/** Percentile of a list of numbers (nearest rank). */
+export function percentile(values: number[], p: number): number {
+  if (!values.length) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+/** Median. */
+export const median = (values: number[]) => percentile(values, 50);
+
+/** Rounds to `digits` decimals. */
+export const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/** A daemon in a fresh temp place; profiled with --cpu-prof when BENCH_PROFILE=1. */
+export async function benchDaemon(
+  name: string,
+  place: DaemonPlace = tempPlace(`bella-bench-${name}`),
+): Promise<{ daemon: DaemonHandle; place: DaemonPlace }> {
+  const nodeArgs =
+    process.env.BENCH_PROFILE === '1'
+      ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`]
+      : [];
+  if (nodeArgs.length) fs.mkdirSync(profileDir, { recursive: true });
+  const daemon = await startIn(place, { nodeArgs, clientTimeoutMs: 120_000 });
+  return { daemon, place };
+}
+
+/** Runs autocannon and resolves with its result. */
+export function cannon(options: autocannon.Options): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    autocannon(options, (err, result) => (err ? reject(err) : resolve(result)));
+  });
+}
+
+/**
+ * A bare Node HTTP server on a Unix socket answering every request with the same bytes and
+ * content type, in its own process like the daemon: the ceiling a daemon on this machine can reach.
+ */
+export async function startBaselineServer(
+  socket: string,
+  body: string,
+  contentType: string,
+): Promise<{ proc: ChildProcess; stop: () => Promise<void> }> {
+  const script = `
+import http from 'node:http';
+const body = Buffer.from(process.env.BASE_BODY, 'utf8');
+const headers = { 'content-type': process.env.BASE_TYPE, 'content-length': String(body.length) };
+http.createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(200, headers); res.end(body); }); })
+  .listen(process.env.BASE_SOCKET, () => process.stdout.write('ready\\n'));
+`;
+  fs.rmSync(socket, { force: true });
+  const proc = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    env: { ...process.env, BASE_BODY: body, BASE_TYPE: contentType, BASE_SOCKET: socket },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    proc.stdout!.once('data', () => resolve());
+    proc.once('exit', (code) => reject(new Error(`baseline server exited (${code})`)));
+  });
+  return {
+    proc,
+    stop: async () => {
+      proc.kill('SIGTERM');
+      await new Promise((r) => proc.once('exit', r));
+      fs.rmSync(socket, { force: true });
+    },
+  };
+}
+
+/** Runs `fn` over `items` with at most `concurrency` in flight. */
+export async function pool<T, R>(
+  items: T[],
+  concurrency: number,
+  fn: (item: T, i: number) => Promise<R>,
+): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return out;
+}
+
+/** Issues `count` leases through the API at `concurrency`; returns the token and expiry of each. */
+export async function issueMany(
+  client: DaemonClient,
+  count: number,
+  concurrency: number,
+  input: (i: number) => { project: string; environment: string; scope: string[]; ttlSeconds?: number; reason: string },
+): Promise<Array<{ id: string; token: string; expiresAt: number }>> {
+  return pool(
+    Array.from({ length: count }, (_, i) => i),
+    concurrency,
+    async (i) => {
+      const out = await client.call('issueLease', input(i));
+      return { id: out.lease.id, token: out.token, expiresAt: Date.parse(out.lease.expiresAt) };
+    },
+  );
+}
+
+/** Waits until `predicate` holds or `timeoutMs` passes; returns whether it held. */
+export async function waitFor(predicate: () => boolean, timeoutMs: number, stepMs = 10): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) return false;
+    await sleep(stepMs);
+  }
+  return true;
+}
