@@ -1,0 +1,146 @@
+import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { Icon, type IconName } from './Icon';
+import { errorText } from '../lib/bella';
+
+/** An error shown where it happened. */
+export function ErrorNote({ error, onDismiss }: { error: unknown; onDismiss?: () => void }) {
+  if (error === null || error === undefined) return null;
+  return (
+    <div className="note note-error" role="alert">
+      <Icon name="alert" />
+      <span>{errorText(error)}</span>
+      {onDismiss && (
+        <button type="button" className="icon-button small" onClick={onDismiss} aria-label="Dismiss">
+          <Icon name="x" size={14} />
+        </button>
+      )}
+    </div>
+  );
+}
+
+/** A calm explanation of an empty place and what to do next. */
+export function EmptyState({
+  icon,
+  title,
+  children,
+  action,
+}: {
+  icon: IconName;
+  title: string;
+  children?: ReactNode;
+  action?: ReactNode;
+}) {
+  return (
+    <div className="empty">
+      <div className="empty-icon">
+        <Icon name={icon} size={28} />
+      </div>
+      <h3>{title}</h3>
+      {children && <p>{children}</p>}
+      {action && <div className="empty-action">{action}</div>}
+    </div>
+  );
+}
+
+/** Copies text to the clipboard and says so for a moment. */
+export function CopyButton({
+  text,
+  label = 'Copy',
+  className = 'button',
+  onError,
+}: {
+  text: string | (() => Promise<string>);
+  label?: string;
+  className?: string;
+  onError?: (err: unknown) => void;
+}) {
+  const [copied, setCopied] = useState(false);
+  const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
+  useEffect(() => () => clearTimeout(timer.current), []);
+  return (
+    <button
+      type="button"
+      className={className}
+      aria-label={copied ? 'Copied' : label}
+      title={label}
+      onClick={async () => {
+        try {
+          await navigator.clipboard.writeText(typeof text === 'string' ? text : await text());
+          setCopied(true);
+          clearTimeout(timer.current);
+          timer.current = setTimeout(() => setCopied(false), 1600);
+        } catch (err) {
+          onError?.(err);
+        }
+      }}
+    >
+      <Icon name={copied ? 'check' : 'copy'} />
+      {className.includes('icon-button') ? null : <span>{copied ? 'Copied' : label}</span>}
+    </button>
+  );
+}
+
+/** A labelled form field with an optional hint and error. */
+export function Field({
+  label,
+  hint,
+  error,
+  children,
+  htmlFor,
+}: {
+  label: string;
+  hint?: ReactNode;
+  error?: string | null;
+  children: ReactNode;
+  htmlFor: string;
+}) {
+  return (
+    <div className={`field${error ? ' field-invalid' : ''}`}>
+      <label htmlFor={htmlFor}>{label}</label>
+      {children}
+      {error ? (
+        <p className="field-error" id={`${htmlFor}-error`}>
+          {error}
+        </p>
+      ) : (
+        hint && <p className="field-hint">{hint}</p>
+      )}
+    </div>
+  );
+}
+
+/** A row of mutually exclusive options (radio group semantics). */
+export function Segmented<T extends string>({
+  label,
+  options,
+  value,
+  onChange,
+}: {
+  label: string;
+  options: { value: T; label: string; count?: number }[];
+  value: T;
+  onChange: (v: T) => void;
+}) {
+  return (
+    <div className="segmented" role="radiogroup" aria-label={label}>
+      {options.map((o) => (
+        <button
+          key={o.value}
+          type="button"
+          role="radio"
+          aria-checked={o.value === value}
+          className={o.value === value ? 'on' : ''}
+          onClick={() => onChange(o.value)}
+        >
+          {o.label}
+          {o.count !== undefined && <span className="count">{o.count}</span>}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+/** A small spinner for work in progress. */
+export function Spinner({ label = 'Loading' }: { label?: string }) {
+  return <span className="spinner" role="status" aria-label={label} />;
+}

@@ -1,0 +1,136 @@
+import { useState } from 'react';
+import type { Environment, Lease } from '../../../../daemon/api/schemas';
+import type { OperationOutput } from '../../../../daemon/api/operations';
+import { Dialog } from '../../components/Dialog';
+import { ErrorNote, Field } from '../../components/common';
+import { bella } from '../../lib/bella';
+import { plural } from '../../lib/format';
+import { ScopeChips } from './parts';
+
+/** Confirms revoking one lease. */
+export function RevokeDialog({
+  lease,
+  onClose,
+  onRevoked,
+}: {
+  lease: Lease;
+  onClose: () => void;
+  onRevoked: () => void;
+}) {
+  const [reason, setReason] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  return (
+    <Dialog
+      tone="danger"
+      title="Revoke this lease?"
+      description="Its token is refused from the next request on. This cannot be undone."
+      onClose={onClose}
+      onSubmit={async () => {
+        setBusy(true);
+        try {
+          await bella().revokeLease({ id: lease.id, ...(reason.trim() ? { reason: reason.trim() } : {}) });
+          onRevoked();
+        } catch (err) {
+          setError(err);
+          setBusy(false);
+        }
+      }}
+      footer={
+        <>
+          <button type="button" className="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="button danger" disabled={busy}>
+            Revoke lease
+          </button>
+        </>
+      }
+    >
+      <dl className="facts">
+        <div>
+          <dt>Reason</dt>
+          <dd>{lease.reason}</dd>
+        </div>
+        <div>
+          <dt>Scope</dt>
+          <dd>
+            <ScopeChips scope={lease.scope} />
+          </dd>
+        </div>
+      </dl>
+      <Field label="Why revoke? (optional)" htmlFor="revoke-reason" hint="Kept in the audit trail.">
+        <input id="revoke-reason" autoFocus value={reason} onChange={(e) => setReason(e.target.value)} />
+      </Field>
+      <ErrorNote error={error} />
+    </Dialog>
+  );
+}
+
+/** Expire-all behind a confirmation where the person types the environment's slug. */
+export function ExpireAllDialog({
+  project,
+  environment,
+  active,
+  onClose,
+  onDone,
+}: {
+  project: string;
+  environment: Environment;
+  active: number;
+  onClose: () => void;
+  onDone: (r: OperationOutput<'expireAll'>) => void;
+}) {
+  const [typed, setTyped] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const ok = typed.trim() === environment.slug;
+  return (
+    <Dialog
+      tone="danger"
+      title={`Expire all leases of ${environment.name}?`}
+      onClose={onClose}
+      onSubmit={async () => {
+        if (!ok) return;
+        setBusy(true);
+        try {
+          onDone(await bella().expireAll({ project, environment: environment.slug }));
+        } catch (err) {
+          setError(err);
+          setBusy(false);
+        }
+      }}
+      footer={
+        <>
+          <button type="button" className="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="button danger" disabled={!ok || busy}>
+            Expire all and rotate
+          </button>
+        </>
+      }
+    >
+      <ul className="consequences">
+        <li>
+          <strong>{plural(active, 'active lease')}</strong> {active === 1 ? 'is' : 'are'} revoked at once.
+        </li>
+        <li>The environment's encryption key is replaced and its secrets re-encrypted.</li>
+        <li>No token issued before now can ever read these secrets again.</li>
+      </ul>
+      <Field label={`Type ${environment.slug} to confirm`} htmlFor="confirm-expire-all">
+        <input
+          id="confirm-expire-all"
+          className="mono"
+          autoFocus
+          autoComplete="off"
+          spellCheck={false}
+          placeholder={environment.slug}
+          value={typed}
+          onChange={(e) => setTyped(e.target.value)}
+        />
+      </Field>
+      <ErrorNote error={error} />
+    </Dialog>
+  );
+}

@@ -1,0 +1,258 @@
+import { useState } from 'react';
+import type { Environment } from '../../../../daemon/api/schemas';
+import { formatDuration, parseDuration } from '../../../../daemon/api/durations';
+import { Dialog } from '../../components/Dialog';
+import { ErrorNote, Field } from '../../components/common';
+import { Icon } from '../../components/Icon';
+import { bella } from '../../lib/bella';
+import { useAppData } from '../../lib/data';
+import { plainDuration, plural, policyPreview } from '../../lib/format';
+
+const TTL_PRESETS = ['1h', '8h', '24h', '7d'];
+const WARN_PRESETS = ['15m', '1h', '2h', '1d'];
+
+/** The lease policy of an environment: how long tokens last and when their holders are warned. */
+export function PolicyView({ project, environment }: { project: string; environment: Environment }) {
+  const { reload } = useAppData();
+  const policy = environment.policy;
+  const [ttl, setTtl] = useState(policy ? formatDuration(policy.ttlSeconds) : '24h');
+  const [warn, setWarn] = useState(policy ? formatDuration(policy.warnBeforeSeconds) : '2h');
+  const [error, setError] = useState<unknown>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [deleting, setDeleting] = useState(false);
+
+  const ttlS = parseDuration(ttl);
+  const warnS = parseDuration(warn);
+  const ttlError = ttl && ttlS === undefined ? 'Write a duration such as 24h, 7d or 1h30m.' : null;
+  const warnError =
+    warn && warnS === undefined
+      ? 'Write a duration such as 2h or 30m.'
+      : ttlS !== undefined && warnS !== undefined && warnS >= ttlS
+        ? 'The warning must come before the token expires: make it shorter than the lifetime.'
+        : null;
+  const valid = ttlS !== undefined && warnS !== undefined && warnS < ttlS;
+  const unchanged = policy && policy.ttlSeconds === ttlS && policy.warnBeforeSeconds === warnS;
+
+  async function save() {
+    if (!valid) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const r = await bella().setLeasePolicy({
+        project,
+        environment: environment.slug,
+        ttlSeconds: ttlS,
+        warnBeforeSeconds: warnS,
+      });
+      setNotice(
+        r.cappedLeases > 0
+          ? `Policy saved. ${plural(r.cappedLeases, 'active lease')} ${r.cappedLeases === 1 ? 'was' : 'were'} shortened to end within ${plainDuration(ttlS)}.`
+          : 'Policy saved.',
+      );
+      reload();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function clear() {
+    setBusy(true);
+    setError(null);
+    try {
+      await bella().clearLeasePolicy({ project, environment: environment.slug });
+      setNotice('Policy removed. New leases last as long as they are issued for.');
+      reload();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <div className="policy">
+      <form
+        className="policy-card"
+        noValidate
+        onSubmit={(e) => {
+          e.preventDefault();
+          void save();
+        }}
+      >
+        <div className="policy-head">
+          <div>
+            <h2>Lease policy</h2>
+            <p className="muted">
+              {policy
+                ? 'Every token of this environment expires within the lifetime below and must be renewed to go on.'
+                : 'No policy yet: leases last as long as they are issued for. Set one to cap every token of this environment.'}
+            </p>
+          </div>
+          <span className={`badge ${policy ? 'status-active' : 'muted'}`}>{policy ? 'Enforced' : 'Not set'}</span>
+        </div>
+        <div className="policy-grid">
+          <Field label="Tokens last" htmlFor="policy-ttl" error={ttlError} hint="The longest any lease may live.">
+            <input
+              id="policy-ttl"
+              className="mono"
+              value={ttl}
+              aria-invalid={!!ttlError}
+              onChange={(e) => setTtl(e.target.value)}
+            />
+            <div className="preset-row" role="group" aria-label="Lifetime presets">
+              {TTL_PRESETS.map((p) => (
+                <button
+                  key={p}
+                  type="button"
+                  className={`chip-button${ttl === p ? ' on' : ''}`}
+                  onClick={() => setTtl(p)}
+                  aria-pressed={ttl === p}
+                >
+                  {p}
+                </button>
+              ))}
+            </div>
+          </Field>
+          <Field
+            label="Warn before expiry"
+            htmlFor="policy-warn"
+            error={warnError}
+            hint="A desktop notification, once per lease."
+          >
+            <input
+              id="policy-warn"
+              className="mono"
+              value={warn}
+              aria-invalid={!!warnError}
+              onChange={(e) => setWarn(e.target.value)}
+            />
+            <div className="preset-row" role="group" aria-label="Warning presets">
+              {WARN_PRESETS.map((p) => (
+                <button
+                  key={p}
+                  type="button"
+                  className={`chip-button${warn === p ? ' on' : ''}`}
+                  onClick={() => setWarn(p)}
+                  aria-pressed={warn === p}
+                >
+                  {p}
+                </button>
+              ))}
+            </div>
+          </Field>
+        </div>
+        <p className="preview" aria-live="polite" data-testid="policy-preview">
+          <Icon name="clock" />
+          <span>{valid ? policyPreview(ttlS, warnS) : 'Enter a lifetime and a warning time to see the policy.'}</span>
+        </p>
+        {valid && !unchanged && (
+          <p className="muted small">
+            Saving shortens active leases that would outlive {plainDuration(ttlS)} from now.
+          </p>
+        )}
+        {notice && (
+          <div className="note note-success" role="status">
+            <Icon name="check" />
+            <span>{notice}</span>
+          </div>
+        )}
+        <ErrorNote error={error} />
+        <div className="form-actions">
+          {policy && (
+            <button type="button" className="button ghost" onClick={clear} disabled={busy}>
+              Remove policy
+            </button>
+          )}
+          <span className="spacer" />
+          <button type="submit" className="button primary" disabled={!valid || busy || !!unchanged}>
+            {policy ? 'Save policy' : 'Set policy'}
+          </button>
+        </div>
+      </form>
+      <section className="danger-zone" aria-labelledby="danger-heading">
+        <div>
+          <h3 id="danger-heading">Delete this environment</h3>
+          <p className="muted">Its secrets are deleted and its active leases revoked.</p>
+        </div>
+        <button type="button" className="button danger-outline" onClick={() => setDeleting(true)}>
+          <Icon name="trash" />
+          <span>Delete environment</span>
+        </button>
+      </section>
+      {deleting && (
+        <DeleteEnvironmentDialog
+          project={project}
+          environment={environment}
+          onClose={() => setDeleting(false)}
+          onDeleted={() => {
+            setDeleting(false);
+            reload();
+            window.location.hash = `#/p/${encodeURIComponent(project)}`;
+          }}
+        />
+      )}
+    </div>
+  );
+}
+
+function DeleteEnvironmentDialog({
+  project,
+  environment,
+  onClose,
+  onDeleted,
+}: {
+  project: string;
+  environment: Environment;
+  onClose: () => void;
+  onDeleted: () => void;
+}) {
+  const [typed, setTyped] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const ok = typed.trim() === environment.slug;
+  return (
+    <Dialog
+      tone="danger"
+      title={`Delete ${environment.name}?`}
+      description={`${plural(environment.secretCount, 'secret')} will be deleted and every active lease revoked. This cannot be undone.`}
+      onClose={onClose}
+      onSubmit={async () => {
+        if (!ok) return;
+        setBusy(true);
+        try {
+          await bella().deleteEnvironment({ project, environment: environment.slug, force: true });
+          onDeleted();
+        } catch (err) {
+          setError(err);
+          setBusy(false);
+        }
+      }}
+      footer={
+        <>
+          <button type="button" className="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="button danger" disabled={!ok || busy}>
+            Delete environment
+          </button>
+        </>
+      }
+    >
+      <Field label={`Type ${environment.slug} to confirm`} htmlFor="confirm-env">
+        <input
+          id="confirm-env"
+          className="mono"
+          autoFocus
+          autoComplete="off"
+          spellCheck={false}
+          value={typed}
+          onChange={(e) => setTyped(e.target.value)}
+        />
+      </Field>
+      <ErrorNote error={error} />
+    </Dialog>
+  );
+}

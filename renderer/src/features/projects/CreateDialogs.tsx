@@ -1,0 +1,152 @@
+import { useState } from 'react';
+import { Dialog } from '../../components/Dialog';
+import { ErrorNote, Field } from '../../components/common';
+import { bella } from '../../lib/bella';
+
+const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/** A slug derived from a name: `My API` → `my-api`. */
+export function slugify(name: string): string {
+  return name
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63);
+}
+
+function NameSlugForm({
+  kind,
+  title,
+  description,
+  placeholder,
+  create,
+  onClose,
+  onCreated,
+}: {
+  kind: string;
+  title: string;
+  description: string;
+  placeholder: string;
+  create: (name: string, slug: string) => Promise<unknown>;
+  onClose: () => void;
+  onCreated: (slug: string) => void;
+}) {
+  const [name, setName] = useState('');
+  const [slug, setSlug] = useState('');
+  const [slugTouched, setSlugTouched] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const [tried, setTried] = useState(false);
+  const effectiveSlug = slugTouched ? slug : slugify(name);
+  const nameError = tried && !name.trim() ? `Give the ${kind} a name.` : null;
+  const slugError =
+    tried || slugTouched
+      ? effectiveSlug && !SLUG.test(effectiveSlug)
+        ? 'Use lowercase letters, digits and dashes, starting with a letter or digit.'
+        : tried && !effectiveSlug
+          ? 'A slug is needed.'
+          : null
+      : null;
+
+  async function submit() {
+    setTried(true);
+    if (!name.trim() || !SLUG.test(effectiveSlug)) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await create(name.trim(), effectiveSlug);
+      onCreated(effectiveSlug);
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  }
+
+  return (
+    <Dialog
+      title={title}
+      description={description}
+      onClose={onClose}
+      onSubmit={submit}
+      footer={
+        <>
+          <button type="button" className="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="button primary" disabled={busy}>
+            Create {kind}
+          </button>
+        </>
+      }
+    >
+      <Field label="Name" htmlFor={`${kind}-name`} error={nameError}>
+        <input
+          id={`${kind}-name`}
+          autoFocus
+          value={name}
+          placeholder={placeholder}
+          aria-invalid={!!nameError}
+          onChange={(e) => setName(e.target.value)}
+        />
+      </Field>
+      <Field
+        label="Slug"
+        htmlFor={`${kind}-slug`}
+        error={slugError}
+        hint={`Used by the CLI: --${kind} ${effectiveSlug || '…'}`}
+      >
+        <input
+          id={`${kind}-slug`}
+          className="mono"
+          value={effectiveSlug}
+          aria-invalid={!!slugError}
+          spellCheck={false}
+          onChange={(e) => {
+            setSlugTouched(true);
+            setSlug(e.target.value);
+          }}
+        />
+      </Field>
+      <ErrorNote error={error} />
+    </Dialog>
+  );
+}
+
+/** Creates a project. */
+export function NewProjectDialog({ onClose, onCreated }: { onClose: () => void; onCreated: (slug: string) => void }) {
+  return (
+    <NameSlugForm
+      kind="project"
+      title="New project"
+      description="A project groups the environments of one application or service."
+      placeholder="My API"
+      create={(name, slug) => bella().createProject({ name, slug })}
+      onClose={onClose}
+      onCreated={onCreated}
+    />
+  );
+}
+
+/** Creates an environment in a project. */
+export function NewEnvironmentDialog({
+  project,
+  onClose,
+  onCreated,
+}: {
+  project: string;
+  onClose: () => void;
+  onCreated: (slug: string) => void;
+}) {
+  return (
+    <NameSlugForm
+      kind="environment"
+      title="New environment"
+      description={`Environments such as production or staging hold their own secrets and leases in ${project}.`}
+      placeholder="Production"
+      create={(name, slug) => bella().createEnvironment({ project, name, slug })}
+      onClose={onClose}
+      onCreated={onCreated}
+    />
+  );
+}

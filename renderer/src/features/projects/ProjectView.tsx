@@ -1,0 +1,174 @@
+import { useState } from 'react';
+import type { Environment, Project } from '../../../../daemon/api/schemas';
+import { Dialog } from '../../components/Dialog';
+import { EmptyState, ErrorNote, Field } from '../../components/common';
+import { Icon } from '../../components/Icon';
+import { bella } from '../../lib/bella';
+import { useAppData } from '../../lib/data';
+import { formatDuration } from '../../../../daemon/api/durations';
+import { plural } from '../../lib/format';
+import { NewEnvironmentDialog } from './CreateDialogs';
+
+/** A project: its environments as cards, and deleting it. */
+export function ProjectView({
+  project,
+  environments,
+  onOpen,
+  onDeleted,
+}: {
+  project: Project;
+  environments: Environment[];
+  onOpen: (env: string) => void;
+  onDeleted: () => void;
+}) {
+  const { reload } = useAppData();
+  const [creating, setCreating] = useState(false);
+  const [deleting, setDeleting] = useState(false);
+  return (
+    <div className="page">
+      <header className="page-header">
+        <div>
+          <p className="eyebrow">Project</p>
+          <h1>{project.name}</h1>
+          <p className="page-meta">
+            <span className="mono">{project.slug}</span>
+            <span aria-hidden>·</span>
+            <span>{plural(environments.length, 'environment')}</span>
+          </p>
+        </div>
+        <div className="header-actions">
+          <button type="button" className="button ghost" onClick={() => setDeleting(true)}>
+            <Icon name="trash" />
+            <span>Delete project</span>
+          </button>
+          <button type="button" className="button primary" onClick={() => setCreating(true)}>
+            <Icon name="plus" />
+            <span>New environment</span>
+          </button>
+        </div>
+      </header>
+      {environments.length === 0 ? (
+        <EmptyState
+          icon="layers"
+          title="No environments yet"
+          action={
+            <button type="button" className="button primary" onClick={() => setCreating(true)}>
+              <Icon name="plus" />
+              <span>Add an environment</span>
+            </button>
+          }
+        >
+          Add one for each place {project.name} runs — production, staging, development. Each keeps its own secrets,
+          leases and policy.
+        </EmptyState>
+      ) : (
+        <ul className="cards">
+          {environments.map((e) => (
+            <li key={e.slug}>
+              <button type="button" className="card" onClick={() => onOpen(e.slug)}>
+                <div className="card-title">
+                  <span className="env-dot" aria-hidden />
+                  <strong>{e.name}</strong>
+                  <span className="mono muted">{e.slug}</span>
+                </div>
+                <dl className="card-stats">
+                  <div>
+                    <dt>Secrets</dt>
+                    <dd>{e.secretCount}</dd>
+                  </div>
+                  <div>
+                    <dt>Active leases</dt>
+                    <dd>{e.activeLeases}</dd>
+                  </div>
+                  <div>
+                    <dt>Policy</dt>
+                    <dd>{e.policy ? formatDuration(e.policy.ttlSeconds) : 'None'}</dd>
+                  </div>
+                </dl>
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {creating && (
+        <NewEnvironmentDialog
+          project={project.slug}
+          onClose={() => setCreating(false)}
+          onCreated={(slug) => {
+            setCreating(false);
+            reload();
+            onOpen(slug);
+          }}
+        />
+      )}
+      {deleting && (
+        <DeleteProjectDialog
+          project={project}
+          onClose={() => setDeleting(false)}
+          onDeleted={() => {
+            setDeleting(false);
+            reload();
+            onDeleted();
+          }}
+        />
+      )}
+    </div>
+  );
+}
+
+function DeleteProjectDialog({
+  project,
+  onClose,
+  onDeleted,
+}: {
+  project: Project;
+  onClose: () => void;
+  onDeleted: () => void;
+}) {
+  const [typed, setTyped] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const ok = typed === project.slug;
+  return (
+    <Dialog
+      tone="danger"
+      title={`Delete ${project.name}?`}
+      description="Its environments and secrets are deleted and every active lease is revoked. This cannot be undone."
+      onClose={onClose}
+      onSubmit={async () => {
+        if (!ok) return;
+        setBusy(true);
+        try {
+          await bella().deleteProject({ project: project.slug, force: true });
+          onDeleted();
+        } catch (err) {
+          setError(err);
+          setBusy(false);
+        }
+      }}
+      footer={
+        <>
+          <button type="button" className="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="button danger" disabled={!ok || busy}>
+            Delete project
+          </button>
+        </>
+      }
+    >
+      <Field label={`Type ${project.slug} to confirm`} htmlFor="confirm-project">
+        <input
+          id="confirm-project"
+          className="mono"
+          autoFocus
+          autoComplete="off"
+          spellCheck={false}
+          value={typed}
+          onChange={(e) => setTyped(e.target.value)}
+        />
+      </Field>
+      <ErrorNote error={error} />
+    </Dialog>
+  );
+}

@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { parseDotenv } from './dotenv';
+import { auditToCsv } from './export';
+import { formatCountdown, plainDuration, policyPreview } from './format';
+import { parseRoute, routeHash } from './route';
+import { keysInScope, parseScopeText, scopeMatches } from './scope';
+import type { AuditEntry } from '../../../daemon/api/schemas';
+
+describe('format', () => {
+  it('counts down in the two largest units', () => {
+    expect(formatCountdown(42_000)).toBe('42s');
+    expect(formatCountdown(12 * 60_000 + 5_000)).toBe('12m 05s');
+    expect(formatCountdown(3 * 3600_000 + 7 * 60_000)).toBe('3h 07m');
+    expect(formatCountdown(2 * 86400_000 + 4 * 3600_000)).toBe('2d 4h');
+    expect(formatCountdown(-5)).toBe('0s');
+  });
+
+  it('puts a policy into plain words', () => {
+    expect(policyPreview(86400, 7200)).toBe('Tokens last 24 h; you are warned 2 h before they expire.');
+    expect(plainDuration(7 * 86400)).toBe('7 days');
+    expect(plainDuration(5400)).toBe('1 h 30 min');
+    expect(plainDuration(900)).toBe('15 min');
+    expect(plainDuration(30)).toBe('30 s');
+  });
+});
+
+describe('parseDotenv', () => {
+  it('reads keys, export, quotes, comments and multi-line values', () => {
+    const { entries, problems } = parseDotenv(
+      [
+        '# comment',
+        'A=1',
+        'export B = two words # trailing',
+        "C='single #kept'",
+        'D="line1\\nline2"',
+        'E="multi',
+        'line"',
+        'EMPTY=',
+        'URL=postgres://u:p@h:5432/db?x=1',
+      ].join('\n'),
+    );
+    expect(problems).toEqual([]);
+    expect(entries).toEqual({
+      A: '1',
+      B: 'two words',
+      C: 'single #kept',
+      D: 'line1\nline2',
+      E: 'multi\nline',
+      EMPTY: '',
+      URL: 'postgres://u:p@h:5432/db?x=1',
+    });
+  });
+
+  it('reports lines it cannot use, with their numbers', () => {
+    const { entries, problems } = parseDotenv('OK=1\nnot a pair\n1BAD=x\nQ="open');
+    expect(entries).toEqual({ OK: '1' });
+    expect(problems.map((p) => p.line)).toEqual([2, 3, 4]);
+  });
+});
+
+describe('scope', () => {
+  it('matches exact keys and *-globs', () => {
+    expect(scopeMatches('STRIPE_*', 'STRIPE_KEY')).toBe(true);
+    expect(scopeMatches('STRIPE_*', 'XSTRIPE_KEY')).toBe(false);
+    expect(scopeMatches('A.B', 'AxB')).toBe(false);
+    expect(keysInScope(['DB', '*_URL'], ['DB', 'REDIS_URL', 'OTHER'])).toEqual(['DB', 'REDIS_URL']);
+    expect(parseScopeText(' A, B  A\nC ')).toEqual(['A', 'B', 'C']);
+  });
+});
+
+describe('auditToCsv', () => {
+  it('quotes fields and neutralises spreadsheet formulas', () => {
+    const entry = {
+      seq: 1,
+      ts: '2026-01-01T00:00:00.000Z',
+      event: 'LeaseIssued',
+      outcome: 'Success',
+      actor: 'owner',
+      keys: ['A', 'B'],
+      reason: '=HYPERLINK("x"), "quoted"',
+      prev: 'p',
+      hash: 'h',
+    } as AuditEntry;
+    const lines = auditToCsv([entry]).split('\r\n');
+    expect(lines[0]).toBe('seq,ts,event,outcome,actor,project,environment,leaseId,keys,reason,message,prev,hash');
+    expect(lines[1]).toBe(
+      '1,2026-01-01T00:00:00.000Z,LeaseIssued,Success,owner,,,,A B,"\'=HYPERLINK(""x""), ""quoted""",,p,h',
+    );
+  });
+});
+
+describe('route', () => {
+  it('round-trips through the location hash', () => {
+    const r = { project: 'my-api', environment: 'production', tab: 'leases' as const };
+    expect(parseRoute(routeHash(r))).toEqual(r);
+    expect(parseRoute('#/p/my-api')).toEqual({ project: 'my-api', tab: 'secrets' });
+    expect(parseRoute('#/p/x/e/y/bogus').tab).toBe('secrets');
+  });
+});

@@ -1,0 +1,41 @@
+import { useEffect, useState } from 'react';
+
+/** The tabs of an environment. */
+export type Tab = 'secrets' | 'leases' | 'policy' | 'audit';
+export const TABS: Tab[] = ['secrets', 'leases', 'policy', 'audit'];
+
+/** Where the window is: nothing, a project, or one tab of an environment. */
+export interface Route {
+  project?: string;
+  environment?: string;
+  tab: Tab;
+}
+
+/** Parses `#/p/my-api/e/production/leases`. */
+export function parseRoute(hash: string): Route {
+  const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  const route: Route = { tab: 'secrets' };
+  if (parts[0] === 'p' && parts[1]) route.project = parts[1];
+  if (parts[2] === 'e' && parts[3]) route.environment = parts[3];
+  if (parts[4] && (TABS as string[]).includes(parts[4])) route.tab = parts[4] as Tab;
+  return route;
+}
+
+/** The hash of a route. */
+export function routeHash(r: Route): string {
+  if (!r.project) return '#/';
+  let h = `#/p/${encodeURIComponent(r.project)}`;
+  if (r.environment) h += `/e/${encodeURIComponent(r.environment)}/${r.tab}`;
+  return h;
+}
+
+/** The current route, following the location hash. */
+export function useRoute(): [Route, (r: Route) => void] {
+  const [route, setRoute] = useState(() => parseRoute(window.location.hash));
+  useEffect(() => {
+    const on = () => setRoute(parseRoute(window.location.hash));
+    window.addEventListener('hashchange', on);
+    return () => window.removeEventListener('hashchange', on);
+  }, []);
+  return [route, (r) => (window.location.hash = routeHash(r))];
+}
