@@ -32,7 +32,7 @@ function newestSource(dir: string): number {
 /** Builds dist/daemon.js (and dist/cli.js) when missing or older than daemon/ (serialized across workers). */
 export function ensureDaemonBuilt(): void {
   if (process.env.BELLA_TEST_DIST) return;
-  let built = 0;
+  let built: number;
   try {
     built = Math.min(fs.statSync(daemonScript).mtimeMs, fs.statSync(path.join(repoRoot, 'dist', 'cli.js')).mtimeMs);
   } catch {
