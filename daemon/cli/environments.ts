@@ -105,7 +105,9 @@ export function registerEnvironments(program: Command, cli: Cli): void {
       cli.print(res, () => {
         const lines = [`lease policy of ${opts.project}/${opts.environment}: ${describePolicy(res.policy)}`];
         if (res.cappedLeases > 0) {
-          lines.push(`${res.cappedLeases} active lease(s) now expire within ${formatTtl(res.policy.ttlSeconds)}`);
+          lines.push(
+            `${res.cappedLeases} active lease${res.cappedLeases === 1 ? '' : 's'} now expire within ${formatTtl(res.policy.ttlSeconds)}`,
+          );
         }
         return lines.join('\n');
       });

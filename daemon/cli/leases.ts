@@ -193,7 +193,7 @@ export function registerLeases(program: Command, cli: Cli): void {
       cli.print(
         res,
         () =>
-          `revoked ${res.revoked} active lease(s) of ${ref} and rotated its credentials (${res.reencryptedSecrets} secrets re-encrypted); tokens issued before ${formatTime(res.rotatedAt)} never work again`,
+          `revoked ${res.revoked} active lease${res.revoked === 1 ? '' : 's'} of ${ref} and rotated its credentials (${res.reencryptedSecrets} secrets re-encrypted); tokens issued before ${formatTime(res.rotatedAt)} never work again`,
       );
     });
 }

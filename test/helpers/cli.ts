@@ -92,25 +92,53 @@ export async function waitFor<T>(check: () => Promise<T> | T, what: string, time
   }
 }
 
-/** An HTTP exchange straight over a Unix socket, bypassing the client. */
+/**
+ * An HTTP exchange straight over a Unix socket, bypassing the client. The body is streamed in
+ * chunks and sending stops as soon as the server answers, so an early answer (e.g. to an
+ * oversized body) is read even when the server then closes the connection.
+ */
 export function rawRequest(
   socketPath: string,
   req: { method: string; path: string; headers?: Record<string, string>; body?: string | Buffer },
 ): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
+    let responded = false;
     let answered: { status: number; body: string } | undefined;
-    const r = http.request({ socketPath, method: req.method, path: req.path, headers: req.headers }, (res) => {
+    const body = req.body === undefined ? undefined : Buffer.from(req.body);
+    const headers = { ...req.headers, ...(body ? { 'content-length': String(body.length) } : {}) };
+    const r = http.request({ socketPath, method: req.method, path: req.path, headers }, (res) => {
+      responded = true;
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         answered = { status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') };
         resolve(answered);
+        r.destroy();
       });
       res.on('error', (err) => (answered ? resolve(answered) : reject(err)));
     });
-    // A server that answers early (e.g. 413) may close before the whole body is written.
-    r.on('error', (err) => (answered ? resolve(answered) : reject(err)));
-    r.end(req.body);
+    r.on('error', (err) => {
+      if (answered) resolve(answered);
+      else if (!responded) reject(err);
+    });
+    if (!body) {
+      r.end();
+      return;
+    }
+    r.flushHeaders();
+    let offset = 0;
+    const pump = (): void => {
+      while (!responded && offset < body.length) {
+        const chunk = body.subarray(offset, offset + 65536);
+        offset += chunk.length;
+        if (!r.write(chunk)) {
+          r.once('drain', pump);
+          return;
+        }
+      }
+      if (!responded) r.end();
+    };
+    setImmediate(pump);
   });
 }
 
