@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { BellaError } from '../api';
+import { BellaError, parseDuration } from '../api';
 import { DaemonClient } from '../client';
 import { createDesktopNotifier } from '../notify';
-import { createServices, EventBus, type LeaseWatcher } from '../services';
+import { createServices, EventBus, type MaintenanceOptions } from '../services';
 import { ensurePrivateDir, Store } from '../store';
 import { createApp } from './app';
 import { auditRoutes } from './routes/audit';
@@ -54,9 +54,15 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
     throw err;
   }
   const events = new EventBus();
-  const watcher: LeaseWatcher = { changed: () => undefined, ended: () => undefined };
   const notifier = createDesktopNotifier({ log });
-  const services = createServices({ store, clock, events, watcher, log }, notifier);
+  const services = createServices({ store, clock, events, log }, notifier, maintenanceOptions());
+  const caughtUp = await services.expiry.start();
+  if (caughtUp.expired || caughtUp.expiringSoon) {
+    log(
+      `start-up catch-up: ${caughtUp.expired} leases expired while stopped, ${caughtUp.expiringSoon} inside their warning window`,
+    );
+  }
+  services.maintenance.start();
 
   let stopping: Promise<void> | null = null;
   let resolveStopped!: () => void;
@@ -66,6 +72,8 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
       log('stopping');
       closeStreams();
       await app.close();
+      services.expiry.stop();
+      await services.maintenance.stop();
       await notifier.close();
       await store.close();
       fs.rmSync(options.socket, { force: true });
@@ -95,7 +103,27 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
   await app.listen({ path: options.socket });
   if (process.platform !== 'win32') fs.chmodSync(options.socket, 0o600);
   log(`bella daemon ${VERSION} (pid ${process.pid}) serving ${options.home} on ${options.socket}`);
+  const health = notifier.health();
+  if (!health.available && health.problem) log(`desktop notifications unavailable: ${health.problem}`);
+  void services.maintenance.runStartupJobs();
   return { stopped, stop };
+}
+
+/** Retention and backups, from BELLA_LEASE_RETENTION (a duration, default 30d) and BELLA_BACKUPS_KEPT (default 7). */
+export function maintenanceOptions(env: NodeJS.ProcessEnv = process.env): MaintenanceOptions {
+  const retention = env.BELLA_LEASE_RETENTION ? parseDuration(env.BELLA_LEASE_RETENTION) : 30 * 86400;
+  if (retention === undefined)
+    throw new BellaError(
+      'invalid_argument',
+      `BELLA_LEASE_RETENTION must be a duration such as 30d, not '${env.BELLA_LEASE_RETENTION}'`,
+    );
+  const kept = env.BELLA_BACKUPS_KEPT ? Number(env.BELLA_BACKUPS_KEPT) : 7;
+  if (!Number.isInteger(kept) || kept < 1)
+    throw new BellaError(
+      'invalid_argument',
+      `BELLA_BACKUPS_KEPT must be a whole number of at least 1, not '${env.BELLA_BACKUPS_KEPT}'`,
+    );
+  return { retentionMs: retention * 1000, backupsKept: kept };
 }
 
 function prepareSocketDir(home: string, socket: string): void {

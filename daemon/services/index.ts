@@ -1,13 +1,17 @@
-import { AuditService } from './audit';
-import type { ServiceContext } from './context';
-import { LeasesService } from './leases';
 import type { DesktopNotifier } from '../notify';
+import { dataFiles, LeaseArchive } from '../store';
+import { AuditService } from './audit';
+import type { LeaseWatcher, ServiceContext } from './context';
+import { ExpiryEngine } from './expiry';
+import { LeasesService } from './leases';
+import { Maintenance, type MaintenanceOptions } from './maintenance';
 import { NotificationsService } from './notifications';
 import { ProjectsService } from './projects';
 import { SecretsService } from './secrets';
 
 export * from './context';
 export { effectiveStatus, toLease } from './leases';
+export type { MaintenanceOptions } from './maintenance';
 
 /** All services of one daemon, sharing one context. */
 export interface Services {
@@ -17,17 +21,34 @@ export interface Services {
   leases: LeasesService;
   audit: AuditService;
   notifications: NotificationsService;
+  expiry: ExpiryEngine;
+  maintenance: Maintenance;
 }
 
-/** Builds the services over a context. */
-export function createServices(ctx: ServiceContext, notifier: DesktopNotifier): Services {
+/** Builds the services over a context; the expiry engine watches every lease change. */
+export function createServices(
+  base: Omit<ServiceContext, 'watcher'>,
+  notifier: DesktopNotifier,
+  maintenance: MaintenanceOptions,
+): Services {
+  let expiry: ExpiryEngine | undefined;
+  const watcher: LeaseWatcher = {
+    changed: (lease) => expiry?.changed(lease),
+    ended: (id) => expiry?.ended(id),
+  };
+  const ctx: ServiceContext = { ...base, watcher };
+  const archive = new LeaseArchive(dataFiles(ctx.store.home).leaseArchive);
   const secrets = new SecretsService(ctx);
+  const notifications = new NotificationsService(ctx, notifier);
+  expiry = new ExpiryEngine(ctx, notifications);
   return {
     ctx,
     secrets,
     projects: new ProjectsService(ctx, secrets),
-    leases: new LeasesService(ctx, secrets),
+    leases: new LeasesService(ctx, secrets, archive),
     audit: new AuditService(ctx),
-    notifications: new NotificationsService(ctx, notifier),
+    notifications,
+    expiry,
+    maintenance: new Maintenance(ctx, archive, maintenance),
   };
 }

@@ -7,7 +7,16 @@ import {
   type OperationOutput,
 } from '../api';
 import type { AuditInput } from '../store';
-import { hashesEqual, hashToken, randomId, tokenSecret, type State, type StoredLease } from '../store';
+import {
+  hashesEqual,
+  hashToken,
+  randomId,
+  tokenSecret,
+  type ArchivedLease,
+  type LeaseArchive,
+  type State,
+  type StoredLease,
+} from '../store';
 import { iso, type Actor, type ServiceContext } from './context';
 import { findEnvironment } from './lookup';
 import { scopeMatcher, unmatchedEntries } from './scope';
@@ -18,12 +27,12 @@ export const DEFAULT_TTL_SECONDS = 3600;
 const TOKEN = /^bax-([a-z0-9]{16})-([A-Za-z0-9_-]{43})$/;
 
 /** The status a lease has right now: an active lease past its expiry is expired, timer or not. */
-export function effectiveStatus(lease: StoredLease, now: number): LeaseStatus {
+export function effectiveStatus(lease: ArchivedLease, now: number): LeaseStatus {
   return lease.status === 'active' && now >= lease.expiresAt ? 'expired' : lease.status;
 }
 
 /** The lease as its owner sees it. */
-export function toLease(lease: StoredLease, now: number): Lease {
+export function toLease(lease: ArchivedLease, now: number): Lease {
   const status = effectiveStatus(lease, now);
   const endedAt = lease.endedAt ?? (status === 'expired' ? lease.expiresAt : null);
   return {
@@ -70,6 +79,7 @@ export class LeasesService {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly secrets: SecretsService,
+    private readonly archive: LeaseArchive,
   ) {}
 
   private get now(): number {
@@ -111,6 +121,7 @@ export class LeasesService {
         ttlSeconds: ttl,
         status: 'active',
         renewals: 0,
+        renewedAt: null,
         lastUsedAt: null,
         endedAt: null,
         endReason: null,
@@ -142,21 +153,26 @@ export class LeasesService {
     return { lease: toLease(out.lease, this.now), token: out.token, capped: out.capped };
   }
 
-  list(args: OperationArgs<'listLeases'>): OperationOutput<'listLeases'> {
+  /** Newest first; archived leases (past retention) come last when ended leases are asked for. */
+  async list(args: OperationArgs<'listLeases'>): Promise<OperationOutput<'listLeases'>> {
     const now = this.now;
     const limit = args.limit ?? 500;
     const offset = args.cursor ?? 0;
-    const all = Object.values(this.ctx.store.state.leases);
+    const hot = Object.values(this.ctx.store.state.leases);
+    const wantsEnded = args.all || (args.status !== undefined && args.status !== 'active');
+    const archived = wantsEnded ? (await this.archive.readAll()).filter((l) => !this.ctx.store.state.leases[l.id]) : [];
     const page: Lease[] = [];
     let total = 0;
-    for (let i = all.length - 1; i >= 0; i--) {
-      const lease = all[i]!;
-      if (args.project && lease.project !== args.project) continue;
-      if (args.environment && lease.environment !== args.environment) continue;
-      const status = effectiveStatus(lease, now);
-      if (args.status ? status !== args.status : !args.all && status !== 'active') continue;
-      if (total >= offset && page.length < limit) page.push(toLease(lease, now));
-      total++;
+    for (const source of [hot, archived]) {
+      for (let i = source.length - 1; i >= 0; i--) {
+        const lease = source[i]!;
+        if (args.project && lease.project !== args.project) continue;
+        if (args.environment && lease.environment !== args.environment) continue;
+        const status = effectiveStatus(lease, now);
+        if (args.status ? status !== args.status : !args.all && status !== 'active') continue;
+        if (total >= offset && page.length < limit) page.push(toLease(lease, now));
+        total++;
+      }
     }
     return { leases: page, total, nextCursor: offset + page.length < total ? offset + page.length : null };
   }
@@ -201,6 +217,7 @@ export class LeasesService {
       }
       lease.expiresAt = now + ttl * 1000;
       lease.renewals += 1;
+      lease.renewedAt = now;
       return {
         result: { lease, capped },
         audit: [

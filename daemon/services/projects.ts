@@ -6,7 +6,7 @@ import {
   type OperationOutput,
   type Project,
 } from '../api';
-import type { AuditInput, State, StoredEnvironment, StoredProject } from '../store';
+import type { AuditInput, State, StoredEnvironment, StoredLease, StoredProject } from '../store';
 import { iso, type ServiceContext } from './context';
 import { effectiveStatus, endLease } from './leases';
 import { findEnvironment, findProject } from './lookup';
@@ -166,6 +166,13 @@ export class ProjectsService {
     return audit;
   }
 
+  private activeLeasesOf(state: State, project: string, environment: string): StoredLease[] {
+    const now = this.ctx.clock();
+    return Object.values(state.leases).filter(
+      (l) => l.project === project && l.environment === environment && effectiveStatus(l, now) === 'active',
+    );
+  }
+
   getPolicy(args: OperationArgs<'getLeasePolicy'>): OperationOutput<'getLeasePolicy'> {
     return { policy: findEnvironment(this.ctx.store.state, args.project, args.environment).policy };
   }
@@ -183,16 +190,16 @@ export class ProjectsService {
       const policy = { ttlSeconds: args.ttlSeconds, warnBeforeSeconds: args.warnBeforeSeconds };
       env.policy = policy;
       const cap = now + args.ttlSeconds * 1000;
-      const capped = [];
-      for (const lease of Object.values(state.leases)) {
-        if (lease.project !== args.project || lease.environment !== args.environment) continue;
-        if (effectiveStatus(lease, now) === 'active' && lease.expiresAt > cap) {
+      const active = this.activeLeasesOf(state, args.project, args.environment);
+      let capped = 0;
+      for (const lease of active) {
+        if (lease.expiresAt > cap) {
           lease.expiresAt = cap;
-          capped.push(lease);
+          capped++;
         }
       }
       return {
-        result: { policy, capped },
+        result: { policy, capped, active },
         audit: [
           {
             event: 'LeasePolicySet',
@@ -200,23 +207,24 @@ export class ProjectsService {
             actor: 'owner',
             project: args.project,
             environment: args.environment,
-            message: `ttl ${formatDuration(args.ttlSeconds)}, warn ${formatDuration(args.warnBeforeSeconds)} before; ${capped.length} active leases capped to ${iso(cap)}`,
+            message: `ttl ${formatDuration(args.ttlSeconds)}, warn ${formatDuration(args.warnBeforeSeconds)} before; ${capped} active leases capped to ${iso(cap)}`,
           },
         ],
       };
     });
-    for (const lease of out.capped) this.ctx.watcher.changed(lease);
+    // Capped or not, every active lease has new warn and expiry points.
+    for (const lease of out.active) this.ctx.watcher.changed(lease);
     this.changed('policy', args.project, args.environment);
-    return { policy: out.policy, cappedLeases: out.capped.length };
+    return { policy: out.policy, cappedLeases: out.capped };
   }
 
   async clearPolicy(args: OperationArgs<'clearLeasePolicy'>): Promise<OperationOutput<'clearLeasePolicy'>> {
-    const cleared = await this.ctx.store.transact((state) => {
+    const { had, active } = await this.ctx.store.transact((state) => {
       const env = findEnvironment(state, args.project, args.environment);
       const had = env.policy !== null;
       env.policy = null;
       return {
-        result: had,
+        result: { had, active: this.activeLeasesOf(state, args.project, args.environment) },
         audit: had
           ? [
               {
@@ -230,8 +238,9 @@ export class ProjectsService {
           : [],
       };
     });
+    for (const lease of active) this.ctx.watcher.changed(lease);
     this.changed('policy', args.project, args.environment);
-    return { cleared };
+    return { cleared: had };
   }
 
   private changed(resource: 'projects' | 'environments' | 'policy', project: string, environment?: string): void {

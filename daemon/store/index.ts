@@ -3,3 +3,4 @@ export * from './crypto';
 export * from './files';
 export * from './schema';
 export * from './store';
+export * from './lease-archive';

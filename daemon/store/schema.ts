@@ -43,6 +43,8 @@ export interface StoredLease {
   expiresAt: number;
   status: LeaseStatus;
   renewals: number;
+  /** When the last renewal set the current expiry; null until renewed. */
+  renewedAt: number | null;
   lastUsedAt: number | null;
   endedAt: number | null;
   endReason: string | null;

@@ -14,6 +14,7 @@ export function dataFiles(home: string) {
     state: path.join(home, 'state.json'),
     masterKey: path.join(home, 'master.key'),
     audit: path.join(home, 'audit.log'),
+    leaseArchive: path.join(home, 'leases-archive.jsonl'),
     backups: path.join(home, 'backups'),
   };
 }
@@ -141,6 +142,13 @@ export class Store {
     const all = listBackups(files.backups);
     for (const old of all.slice(0, Math.max(0, all.length - keep))) fs.rmSync(path.join(files.backups, old));
     return target;
+  }
+
+  /** When the newest snapshot in backups/ was written, or null. */
+  newestBackupTime(): number | null {
+    const dir = dataFiles(this.home).backups;
+    const newest = listBackups(dir).at(-1);
+    return newest ? fs.statSync(path.join(dir, newest)).mtimeMs : null;
   }
 
   /** Waits for pending commits and closes the files. */

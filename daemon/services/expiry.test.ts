@@ -1,0 +1,124 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { DesktopNotifier } from '../notify';
+import { Store, type StoredLease } from '../store';
+import { EventBus } from './context';
+import { createServices } from './index';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function fakeNotifier(sent: string[]): DesktopNotifier {
+  return {
+    notify: async (n) => {
+      sent.push(n.title);
+      return { sent: true, problem: null };
+    },
+    health: () => ({ available: true, problem: null }),
+    stats: () => ({
+      requested: 0,
+      spawned: 0,
+      sent: 0,
+      failed: 0,
+      timedOut: 0,
+      dropped: 0,
+      coalesced: 0,
+      inFlight: 0,
+      maxInFlight: 0,
+      queued: 0,
+    }),
+    close: async () => undefined,
+  };
+}
+
+async function world(start = Date.parse('2026-11-28T12:00:00Z')) {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bella-expiry-'));
+  dirs.push(home);
+  let now = start;
+  const clock = () => now;
+  const store = await Store.open(home, clock);
+  const sent: string[] = [];
+  const services = createServices({ store, clock, events: new EventBus(), log: () => undefined }, fakeNotifier(sent), {
+    retentionMs: 30 * 86400_000,
+    backupsKept: 7,
+  });
+  await services.projects.createProject({ slug: 'my-api', name: 'My API' });
+  await services.projects.createEnvironment({ project: 'my-api', slug: 'production', name: 'Production' });
+  await services.secrets.set({ project: 'my-api', environment: 'production', key: 'DATABASE_URL', value: 'x' });
+  return { services, store, sent, advance: (ms: number) => (now += ms), now: () => now };
+}
+
+describe('ExpiryEngine', () => {
+  it('schedules the warn point, then the expiry point, of a policy lease', async () => {
+    const { services } = await world();
+    await services.projects.setPolicy({
+      project: 'my-api',
+      environment: 'production',
+      ttlSeconds: 24 * 3600,
+      warnBeforeSeconds: 2 * 3600,
+    });
+    const { lease } = await services.leases.issue({
+      project: 'my-api',
+      environment: 'production',
+      scope: ['DATABASE_URL'],
+      reason: 'r',
+    });
+    const next = services.expiry.scheduler.next();
+    expect(next).toMatchObject({ id: lease.id, value: 'warn', at: Date.parse(lease.expiresAt) - 2 * 3600_000 });
+    services.expiry.stop();
+  });
+
+  it('does not warn about a lease whose ttl is shorter than warn-before', async () => {
+    const { services } = await world();
+    await services.projects.setPolicy({
+      project: 'my-api',
+      environment: 'production',
+      ttlSeconds: 3600,
+      warnBeforeSeconds: 1800,
+    });
+    const { lease } = await services.leases.issue({
+      project: 'my-api',
+      environment: 'production',
+      scope: ['DATABASE_URL'],
+      ttlSeconds: 600,
+      reason: 'short',
+    });
+    expect(services.expiry.scheduler.next()).toMatchObject({ id: lease.id, value: 'expire' });
+    services.expiry.stop();
+  });
+
+  it('holds one pending timer for 100,000 active leases', async () => {
+    const { services, store, now } = await world();
+    const base = store.state.leases;
+    for (let i = 0; i < 100_000; i++) {
+      const lease: StoredLease = {
+        id: `l${String(i).padStart(15, '0')}`,
+        project: 'my-api',
+        environment: 'production',
+        scope: ['DATABASE_URL'],
+        reason: 'bulk',
+        issuedAt: now(),
+        expiresAt: now() + 60_000 + i,
+        ttlSeconds: 60,
+        status: 'active',
+        renewals: 0,
+        renewedAt: null,
+        lastUsedAt: null,
+        endedAt: null,
+        endReason: null,
+        tokenHash: 'x',
+        epoch: 1,
+        warnedFor: null,
+      };
+      base[lease.id] = lease;
+      services.expiry.changed(lease);
+    }
+    expect(services.expiry.scheduler.size).toBe(100_000);
+    expect(services.expiry.scheduler.pendingTimers()).toBe(1);
+    services.expiry.stop();
+  });
+});

@@ -1,0 +1,104 @@
+import cron, { type ScheduledTask } from 'node-cron';
+import type { LeaseArchive } from '../store';
+import type { ServiceContext } from './context';
+
+/** Maintenance settings; both come from the environment of the daemon (see README). */
+export interface MaintenanceOptions {
+  /** How long ended leases stay in the hot state. Default 30 days. */
+  retentionMs: number;
+  /** How many daily state snapshots to keep. Default 7. */
+  backupsKept: number;
+}
+
+/**
+ * Scheduled housekeeping with node-cron: hourly, ended leases past retention move to the
+ * archive; daily, a snapshot of the state file goes to backups/. Jobs never overlap.
+ */
+export class Maintenance {
+  private tasks: ScheduledTask[] = [];
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly archive: LeaseArchive,
+    private readonly options: MaintenanceOptions,
+  ) {}
+
+  /** Archive and snapshot once at start-up, in the background. */
+  async runStartupJobs(): Promise<void> {
+    await this.job('archive ended leases', () => this.archiveEnded())();
+    await this.job('start-up backup', () => this.backupIfStale())();
+  }
+
+  private job(name: string, fn: () => Promise<string>) {
+    return async () => {
+      try {
+        this.ctx.log(`maintenance: ${name}: ${await fn()}`);
+      } catch (err) {
+        this.ctx.log(`maintenance: ${name} failed: ${(err as Error).message}`);
+      }
+    };
+  }
+
+  start(): void {
+    const logger = {
+      info: () => undefined,
+      debug: () => undefined,
+      warn: (m: string) => this.ctx.log(`maintenance: ${m}`),
+      error: (m: string | Error) => this.ctx.log(`maintenance: ${String(m)}`),
+    };
+    this.tasks = [
+      cron.schedule(
+        '7 * * * *',
+        this.job('archive ended leases', () => this.archiveEnded()),
+        {
+          name: 'archive',
+          noOverlap: true,
+          unref: true,
+          logger,
+        },
+      ),
+      cron.schedule(
+        '23 3 * * *',
+        this.job('daily backup', () => this.backup()),
+        {
+          name: 'backup',
+          noOverlap: true,
+          unref: true,
+          logger,
+        },
+      ),
+    ];
+  }
+
+  /** Moves ended leases older than the retention period out of the state. */
+  async archiveEnded(): Promise<string> {
+    const cutoff = this.ctx.clock() - this.options.retentionMs;
+    const old = Object.values(this.ctx.store.state.leases).filter(
+      (l) => l.status !== 'active' && l.endedAt !== null && l.endedAt < cutoff,
+    );
+    if (old.length === 0) return 'nothing to archive';
+    // Archive first: a crash in between leaves a lease in both places, never in neither.
+    await this.archive.append(old);
+    await this.ctx.store.transact((state) => {
+      for (const lease of old) delete state.leases[lease.id];
+      return { result: null, audit: [] };
+    });
+    return `${old.length} ended leases archived`;
+  }
+
+  async backup(): Promise<string> {
+    return `snapshot ${await this.ctx.store.backup(this.options.backupsKept)}`;
+  }
+
+  /** At start-up: a snapshot unless one was taken in the last day, so a last good backup exists. */
+  async backupIfStale(): Promise<string> {
+    const newest = this.ctx.store.newestBackupTime();
+    if (newest !== null && this.ctx.clock() - newest < 86_400_000) return 'a recent snapshot exists';
+    return this.backup();
+  }
+
+  async stop(): Promise<void> {
+    for (const task of this.tasks) await task.stop();
+    this.tasks = [];
+  }
+}
