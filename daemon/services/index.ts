@@ -31,16 +31,13 @@ export function createServices(
   notifier: DesktopNotifier,
   maintenance: MaintenanceOptions,
 ): Services {
-  let expiry: ExpiryEngine | undefined;
-  const watcher: LeaseWatcher = {
-    changed: (lease) => expiry?.changed(lease),
-    ended: (id) => expiry?.ended(id),
-  };
-  const ctx: ServiceContext = { ...base, watcher };
+  const unwatched: LeaseWatcher = { changed: () => undefined, ended: () => undefined };
+  const ctx: ServiceContext = { ...base, watcher: unwatched };
   const archive = new LeaseArchive(dataFiles(ctx.store.home).leaseArchive);
   const secrets = new SecretsService(ctx);
   const notifications = new NotificationsService(ctx, notifier);
-  expiry = new ExpiryEngine(ctx, notifications);
+  const expiry = new ExpiryEngine(ctx, notifications);
+  ctx.watcher = expiry;
   return {
     ctx,
     secrets,
