@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonClient } from '../../daemon/client';
 import { cliHint, displayProblem, start } from '../../scripts/start';
+import { ensureDaemonBuilt } from '../../test/helpers/daemon';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const run = promisify(execFile);
@@ -46,9 +47,7 @@ describe('displayProblem', () => {
 });
 
 describe('npm start where Electron cannot open', () => {
-  beforeAll(() => {
-    expect(fs.existsSync(path.join(root, 'dist/daemon.js')), 'run `npm run build:daemon` first').toBe(true);
-  });
+  beforeAll(() => ensureDaemonBuilt());
 
   it('without a display: one line, the daemon left running, exit 0 (real script, real daemon)', async () => {
     const { home, socket } = tempHome();
