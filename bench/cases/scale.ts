@@ -3,7 +3,7 @@ import { LeasesService } from '../../daemon/services/leases';
 import { ProjectsService } from '../../daemon/services/projects';
 import { SecretsService } from '../../daemon/services/secrets';
 import { EventBus, type ServiceContext } from '../../daemon/services/context';
-import { Store } from '../../daemon/store';
+import { dataFiles, LeaseArchive, Store } from '../../daemon/store';
 import { sleep, tempPlace } from '../../test/helpers/daemon';
 import { benchDaemon, median, round, waitFor } from '../lib';
 
@@ -35,7 +35,7 @@ async function generate(home: string, total: number, expiring: number, marginMs:
   };
   const secrets = new SecretsService(ctx);
   const projects = new ProjectsService(ctx, secrets);
-  const leases = new LeasesService(ctx, secrets);
+  const leases = new LeasesService(ctx, secrets, new LeaseArchive(dataFiles(home).leaseArchive));
   const project = 'scale';
   await projects.createProject({ slug: project, name: 'Scale' });
   for (const environment of ['prod', 'staging']) {
