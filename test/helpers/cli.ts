@@ -93,9 +93,9 @@ export async function waitFor<T>(check: () => Promise<T> | T, what: string, time
 }
 
 /**
- * An HTTP exchange straight over a Unix socket, bypassing the client. The body is streamed in
- * chunks and sending stops as soon as the server answers, so an early answer (e.g. to an
- * oversized body) is read even when the server then closes the connection.
+ * An HTTP exchange straight over a Unix socket, bypassing the client. The headers go first and
+ * the body follows in chunks only if the server has not answered yet, stopping as soon as it
+ * does, so an early answer (e.g. to an oversized body) is read before the server closes.
  */
 export function rawRequest(
   socketPath: string,
@@ -138,7 +138,9 @@ export function rawRequest(
       }
       if (!responded) r.end();
     };
-    setImmediate(pump);
+    // Give the server a moment to answer from the headers alone (a Content-Length over its limit).
+    const pause = setTimeout(pump, 2000);
+    r.once('response', () => clearTimeout(pause));
   });
 }
 
