@@ -256,6 +256,27 @@ describe('secrets, pull, run, context, audit, notifications', { timeout: 180_000
   });
 });
 
+describe('deleting', { timeout: 120_000 }, () => {
+  let b: BellaSandbox;
+  beforeAll(() => {
+    b = new BellaSandbox();
+  });
+  afterAll(() => b?.stop(), 60_000);
+
+  it('environments delete PROJECT/ENV and projects delete --force', async () => {
+    await b.ok(['projects', 'create', '--name', 'Tmp', '--slug', 'tmp']);
+    await b.ok(['environments', 'create', '-p', 'tmp', '--name', 'A', '--slug', 'a']);
+    await b.ok(['environments', 'create', '-p', 'tmp', '--name', 'B', '--slug', 'b']);
+    await b.ok(['secrets', 'set', 'K', 'v', '-p', 'tmp', '-e', 'b']);
+    expect(await b.ok(['environments', 'delete', 'tmp/a'])).toMatch(/deleted environment/);
+    const full = await b.run(['projects', 'delete', 'tmp']);
+    expect(full.code).toBe(1);
+    expect(oneErrorLine(full)).toMatch(/--force|force/);
+    expect(await b.ok(['projects', 'delete', 'tmp', '--force'])).toMatch(/deleted project tmp/);
+    expect((await b.json<{ projects: unknown[] }>(['projects', 'list'])).projects).toEqual([]);
+  });
+});
+
 describe('bin/bella.mjs', () => {
   it('runs the built CLI (npx bella works from the repository root)', async () => {
     const out = await new Promise<string>((resolve, reject) =>

@@ -6,9 +6,10 @@ import { fileURLToPath } from 'node:url';
 
 /** The repository root. */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-/** The built CLI every test runs as a child process. */
-export const cliPath = path.join(repoRoot, 'dist', 'cli.js');
-const daemonPath = path.join(repoRoot, 'dist', 'daemon.js');
+const distDir = process.env.BELLA_TEST_DIST ? path.resolve(process.env.BELLA_TEST_DIST) : path.join(repoRoot, 'dist');
+/** The built CLI every test runs as a child process (BELLA_TEST_DIST points at another build). */
+export const cliPath = path.join(distDir, 'cli.js');
+const daemonPath = path.join(distDir, 'daemon.js');
 
 function newestSource(dir: string): number {
   let newest = 0;
@@ -32,6 +33,7 @@ function builtAt(): number {
 
 /** Builds dist/cli.js and dist/daemon.js when they are missing or older than the sources (serialized). */
 export function ensureBuilt(): void {
+  if (process.env.BELLA_TEST_DIST) return;
   if (builtAt() >= newestSource(path.join(repoRoot, 'daemon'))) return;
   execFileSync('flock', ['/tmp/bella-test-build.lock', 'sh', '-c', 'npm run --silent build:daemon'], {
     cwd: repoRoot,
