@@ -103,8 +103,8 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
   await app.listen({ path: options.socket });
   if (process.platform !== 'win32') fs.chmodSync(options.socket, 0o600);
   log(`bella daemon ${VERSION} (pid ${process.pid}) serving ${options.home} on ${options.socket}`);
-  const health = notifier.health();
-  if (!health.available && health.problem) log(`desktop notifications unavailable: ${health.problem}`);
+  // Checks for notify-send now, so a missing one is in the log (once) from the start.
+  notifier.health();
   void services.maintenance.runStartupJobs();
   return { stopped, stop };
 }
