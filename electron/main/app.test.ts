@@ -333,6 +333,7 @@ describe('daemon', () => {
     await vi.waitFor(() => expect(daemon.streams.length).toBeGreaterThan(0));
     seam.emitApp('before-quit');
     expect(daemon.streams.every((s) => s.stopped)).toBe(true);
+    expect(seam.trays[0]!.destroyed).toBe(true);
     expect(daemon.calls.map(([op]) => op)).not.toContain('shutdown');
   });
 });

@@ -114,8 +114,7 @@ export async function startApp(seam: ElectronSeam, config: AppConfig): Promise<R
     connection.close();
   }
 
-  const startAtLogin =
-    config.startAtLogin ?? createStartAtLogin(seam, launchCommand({ ...ctx, appPath: ctx.appPath, env: config.env }));
+  const startAtLogin = config.startAtLogin ?? createStartAtLogin(seam, launchCommand(ctx));
   let trayCreated = false;
   try {
     const icon = seam.createTray(config.trayIcon);

@@ -191,6 +191,7 @@ export function createTrayController(options: TrayControllerOptions): {
       unsubscribe();
       clearTimeout(debounce);
       clearInterval(tick);
+      options.tray.destroy();
     },
   };
 }
