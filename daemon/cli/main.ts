@@ -15,4 +15,10 @@ const io: CliEnvironment = {
   },
 };
 
+// `bella audit list | head`: a reader that goes away is not an error worth a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 process.exitCode = await runCli(process.argv.slice(2), io);
