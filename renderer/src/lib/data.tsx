@@ -67,6 +67,8 @@ export function AppDataProvider({ children }: { children: ReactNode }) {
   useDaemonEvent((e) => {
     if (e.type === 'DataChanged') {
       if (e.resource !== 'notifications') setTreeRev((r) => r + 1);
+      // A resync after a reconnect names no project: anything, leases included, may have changed.
+      if (e.project === undefined) setLeaseRev((r) => r + 1);
     } else {
       setLeaseRev((r) => r + 1);
       setTreeRev((r) => r + 1);

@@ -81,9 +81,9 @@ export function AuditView({ project, environment }: { project: string; environme
     <>
       <div className="toolbar audit-toolbar">
         <div className="filters" role="group" aria-label="Filter the audit trail">
-          <label className="mini-field">
-            <span>Event</span>
-            <select value={event} onChange={(e) => setEvent(e.target.value as AuditEvent | '')}>
+          <div className="mini-field">
+            <label htmlFor="audit-event">Event</label>
+            <select id="audit-event" value={event} onChange={(e) => setEvent(e.target.value as AuditEvent | '')}>
               <option value="">All events</option>
               {EVENTS.map((ev) => (
                 <option key={ev} value={ev}>
@@ -91,18 +91,19 @@ export function AuditView({ project, environment }: { project: string; environme
                 </option>
               ))}
             </select>
-          </label>
-          <label className="mini-field">
-            <span>Outcome</span>
-            <select value={outcome} onChange={(e) => setOutcome(e.target.value as Outcome | '')}>
+          </div>
+          <div className="mini-field">
+            <label htmlFor="audit-outcome">Outcome</label>
+            <select id="audit-outcome" value={outcome} onChange={(e) => setOutcome(e.target.value as Outcome | '')}>
               <option value="">Any</option>
               <option value="Success">Success</option>
               <option value="Denied">Denied</option>
             </select>
-          </label>
-          <label className="mini-field">
-            <span>Lease</span>
+          </div>
+          <div className="mini-field">
+            <label htmlFor="audit-lease">Lease</label>
             <input
+              id="audit-lease"
               className="mono lease-input"
               placeholder="lease id"
               value={lease}
@@ -110,19 +111,19 @@ export function AuditView({ project, environment }: { project: string; environme
               spellCheck={false}
               onChange={(e) => setLease(e.target.value)}
             />
-          </label>
-          <label className="mini-field">
-            <span>From</span>
-            <input type="date" value={from} onChange={(e) => setFrom(e.target.value)} />
-          </label>
-          <label className="mini-field">
-            <span>To</span>
-            <input type="date" value={to} onChange={(e) => setTo(e.target.value)} />
-          </label>
+          </div>
+          <div className="mini-field">
+            <label htmlFor="audit-from">From</label>
+            <input id="audit-from" type="date" value={from} onChange={(e) => setFrom(e.target.value)} />
+          </div>
+          <div className="mini-field">
+            <label htmlFor="audit-to">To</label>
+            <input id="audit-to" type="date" value={to} onChange={(e) => setTo(e.target.value)} />
+          </div>
           {filtered && (
             <button
               type="button"
-              className="button ghost small clear-filters"
+              className="button ghost clear-filters"
               onClick={() => {
                 setEvent('');
                 setOutcome('');

@@ -70,14 +70,12 @@ export function ExpiringBanner({ onOpen }: { onOpen: (project: string, environme
             <li key={l.id}>
               <span className="banner-text">
                 <strong>{l.reason}</strong>
-                <span className="muted">
-                  {' '}
-                  in{' '}
-                  <button type="button" className="link" onClick={() => onOpen(l.project, l.environment)}>
-                    {l.project}/{l.environment}
-                  </button>{' '}
-                  expires in{' '}
-                </span>
+                <button type="button" className="link mono small" onClick={() => onOpen(l.project, l.environment)}>
+                  {l.project}/{l.environment}
+                </button>
+              </span>
+              <span className="banner-when">
+                expires in{' '}
                 <time className="countdown soon" dateTime={l.expiresAt}>
                   {formatCountdown(Date.parse(l.expiresAt) - now)}
                 </time>

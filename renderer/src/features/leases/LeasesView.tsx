@@ -16,7 +16,7 @@ type Filter = 'active' | 'expired' | 'revoked' | 'all';
 /** The leases of an environment with live countdowns, and the actions on them. */
 export function LeasesView({ project, environment }: { project: string; environment: Environment }) {
   const env = environment.slug;
-  const rev = useRevision((e) => isLeaseEvent(e) && concerns(e, project, env));
+  const rev = useRevision((e) => (isLeaseEvent(e) || e.project === undefined) && concerns(e, project, env));
   const [localRev, setLocalRev] = useState(0);
   const { data, error, loading } = useLoad(
     () =>

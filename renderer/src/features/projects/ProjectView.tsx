@@ -5,8 +5,7 @@ import { EmptyState, ErrorNote, Field } from '../../components/common';
 import { Icon } from '../../components/Icon';
 import { bella } from '../../lib/bella';
 import { useAppData } from '../../lib/data';
-import { formatDuration } from '../../../../daemon/api/durations';
-import { plural } from '../../lib/format';
+import { plainDuration, plural } from '../../lib/format';
 import { NewEnvironmentDialog } from './CreateDialogs';
 
 /** A project: its environments as cards, and deleting it. */
@@ -82,13 +81,16 @@ export function ProjectView({
                   </div>
                   <div>
                     <dt>Policy</dt>
-                    <dd>{e.policy ? formatDuration(e.policy.ttlSeconds) : 'None'}</dd>
+                    <dd>{e.policy ? plainDuration(e.policy.ttlSeconds) : 'None'}</dd>
                   </div>
                 </dl>
               </button>
             </li>
           ))}
         </ul>
+      )}
+      {environments.length > 0 && (
+        <p className="muted hint-below">Open an environment to manage its secrets, leases, policy and audit trail.</p>
       )}
       {creating && (
         <NewEnvironmentDialog

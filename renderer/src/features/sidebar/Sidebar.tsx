@@ -1,12 +1,14 @@
 import { useState } from 'react';
 import { Icon } from '../../components/Icon';
+import { errorCode } from '../../lib/bella';
 import { useAppData } from '../../lib/data';
 import type { Route } from '../../lib/route';
 import { NewEnvironmentDialog, NewProjectDialog } from '../projects/CreateDialogs';
 
 /** The project and environment tree. */
 export function Sidebar({ route, navigate }: { route: Route; navigate: (r: Route) => void }) {
-  const { projects, environments, activeLeases, reload } = useAppData();
+  const { projects, environments, activeLeases, reload, error } = useAppData();
+  const offline = errorCode(error) === 'unavailable';
   const [creating, setCreating] = useState<'project' | { env: string } | null>(null);
   return (
     <nav className="sidebar" aria-label="Projects and environments">
@@ -89,11 +91,13 @@ export function Sidebar({ route, navigate }: { route: Route; navigate: (r: Route
         </ul>
       </div>
       <div className="sidebar-footer">
-        <span className="status-dot" aria-hidden />
+        <span className={`status-dot${offline ? ' offline' : ''}`} aria-hidden />
         <span>
-          {activeLeases.length === 0
-            ? 'No active leases'
-            : `${activeLeases.length} active lease${activeLeases.length === 1 ? '' : 's'}`}
+          {offline
+            ? 'Daemon not answering'
+            : activeLeases.length === 0
+              ? 'No active leases'
+              : `${activeLeases.length} active lease${activeLeases.length === 1 ? '' : 's'}`}
         </span>
       </div>
       {creating === 'project' && (
