@@ -344,4 +344,17 @@ describe('bella desktop renderer against a real daemon', { timeout: 90_000 }, ()
     await screenshot(page, '18-project');
     expect(await page.locator('.cards .card').count()).toBe(2);
   });
+
+  it('ran without page errors, and its Content-Security-Policy refuses inline script', async () => {
+    expect(app.errors).toEqual([]);
+    const ran = await page.evaluate(() => {
+      const w = window as unknown as { __inlineRan?: boolean };
+      const s = document.createElement('script');
+      s.textContent = 'window.__inlineRan = true';
+      document.body.append(s);
+      return w.__inlineRan === true;
+    });
+    expect(ran).toBe(false);
+    await expect.poll(() => app.errors.some((e) => e.includes('Content Security Policy'))).toBe(true);
+  });
 });

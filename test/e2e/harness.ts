@@ -150,6 +150,8 @@ export interface TestApp {
   context: BrowserContext;
   page: Page;
   relay: Relay;
+  /** Uncaught page errors and console errors (CSP violations among them). */
+  errors: string[];
   close(): Promise<void>;
 }
 
@@ -199,11 +201,11 @@ export async function launchApp(
     context,
     page,
     relay,
+    errors,
     async close() {
       unsubscribe();
       relay.close();
       await browser.close();
-      if (errors.length) console.warn('page errors:\n' + errors.join('\n'));
     },
   };
 }

@@ -60,6 +60,7 @@ export function IssueLeaseDialog({
   const badEntries = typedEntries.filter((e) => !isScopeEntry(e));
   const scope = [...new Set([...picked, ...typedEntries])];
   const granted = keysInScope(scope, keys ?? []);
+  const covered = keysInScope(typedEntries.filter(isScopeEntry), keys ?? []);
   const ttlSeconds = preset === 'custom' ? parseDuration(custom) : parseDuration(preset);
   const capped = policy && ttlSeconds !== undefined && ttlSeconds > policy.ttlSeconds;
 
@@ -119,11 +120,13 @@ export function IssueLeaseDialog({
           <div className="key-picker" role="group" aria-label="Keys">
             {keys.map((k) => {
               const on = picked.includes(k);
+              const byGlob = !on && covered.includes(k);
               return (
                 <button
                   key={k}
                   type="button"
-                  className={`pick mono${on ? ' on' : ''}`}
+                  className={`pick mono${on ? ' on' : byGlob ? ' covered' : ''}`}
+                  title={byGlob ? 'Already covered by what you typed' : undefined}
                   aria-pressed={on}
                   onClick={() => setPicked(on ? picked.filter((p) => p !== k) : [...picked, k])}
                 >

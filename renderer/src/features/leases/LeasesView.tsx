@@ -152,6 +152,7 @@ export function LeasesView({ project, environment }: { project: string; environm
                       <span className="sub mono">
                         {l.id}
                         {l.renewals > 0 ? ` · renewed ${plural(l.renewals, 'time')}` : ''}
+                        {l.lastUsedAt ? ` · last used ${formatRelative(l.lastUsedAt, now)}` : ' · not used yet'}
                       </span>
                     </td>
                     <td className="scope-cell">
