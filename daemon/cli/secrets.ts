@@ -173,8 +173,11 @@ export function registerSecrets(program: Command, cli: Cli): void {
         }
       }
       if (opts.out) {
-        writePrivateFile(path.resolve(cli.io.cwd, opts.out), content);
-        cli.note(`wrote ${Object.keys(values).length} secrets of ${where} to ${opts.out} (mode 0600)`);
+        const file = path.resolve(cli.io.cwd, opts.out);
+        writePrivateFile(file, content);
+        const count = Object.keys(values).length;
+        if (cli.json) cli.out(JSON.stringify({ file, format, count, environment: where }, null, 2));
+        else cli.note(`wrote ${count} secrets of ${where} to ${opts.out} (mode 0600)`);
       } else {
         cli.io.stdout(content);
       }
