@@ -4,8 +4,21 @@ import { App } from './App';
 import '@fontsource-variable/inter';
 import './styles/app.css';
 
-createRoot(document.getElementById('root') as HTMLElement).render(
-  <StrictMode>
-    <App />
-  </StrictMode>,
-);
+const root = createRoot(document.getElementById('root') as HTMLElement);
+if (typeof window.bella === 'object' && window.bella !== null) {
+  root.render(
+    <StrictMode>
+      <App />
+    </StrictMode>,
+  );
+} else {
+  root.render(
+    <div className="welcome">
+      <h1>bella needs its desktop app</h1>
+      <p className="lead">
+        This page talks to the bella daemon only through the desktop app. Start it with `npm start`, or use the `bella`
+        CLI.
+      </p>
+    </div>,
+  );
+}

@@ -167,7 +167,6 @@ describe('bella desktop renderer against a real daemon', { timeout: 90_000 }, ()
     await page.locator(`tr[data-lease="${uiLeaseId}"]`).waitFor();
 
     const stripe = await readWithToken('STRIPE_KEY', uiToken);
-    expect(stripe.stderr).toBe('');
     expect(stripe.stdout.trim()).toBe(SECRETS.STRIPE_KEY);
     const db = await readWithToken('DATABASE_URL', uiToken);
     expect(db.stdout.trim()).toBe(SECRETS.DATABASE_URL);
@@ -214,7 +213,10 @@ describe('bella desktop renderer against a real daemon', { timeout: 90_000 }, ()
     expect(refused.stdout).not.toContain(SECRETS.STRIPE_KEY);
     expect(refused.stderr).toMatch(/revoked/i);
 
-    await page.getByRole('radio', { name: /Revoked/ }).click();
+    await page.getByRole('radio', { name: /Active/ }).focus();
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    expect(await page.getByRole('radio', { name: /Revoked/ }).getAttribute('aria-checked')).toBe('true');
     await page.locator(`tr[data-lease="${uiLeaseId}"] .badge`).getByText('Revoked').waitFor();
     await page.getByRole('radio', { name: /Active/ }).click();
   });

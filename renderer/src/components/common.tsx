@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 import { Icon, type IconName } from './Icon';
 import { errorText } from '../lib/bella';
 
@@ -109,7 +109,7 @@ export function Field({
   );
 }
 
-/** A row of mutually exclusive options (radio group semantics). */
+/** A row of mutually exclusive options (radio group semantics: one tab stop, arrow keys move). */
 export function Segmented<T extends string>({
   label,
   options,
@@ -121,14 +121,32 @@ export function Segmented<T extends string>({
   value: T;
   onChange: (v: T) => void;
 }) {
+  const refs = useRef<(HTMLButtonElement | null)[]>([]);
+  const current = Math.max(
+    0,
+    options.findIndex((o) => o.value === value),
+  );
+  function onKeyDown(e: KeyboardEvent<HTMLDivElement>) {
+    const step =
+      e.key === 'ArrowRight' || e.key === 'ArrowDown' ? 1 : e.key === 'ArrowLeft' || e.key === 'ArrowUp' ? -1 : 0;
+    if (!step) return;
+    e.preventDefault();
+    const next = (current + step + options.length) % options.length;
+    onChange((options[next] as { value: T }).value);
+    refs.current[next]?.focus();
+  }
   return (
-    <div className="segmented" role="radiogroup" aria-label={label}>
-      {options.map((o) => (
+    <div className="segmented" role="radiogroup" aria-label={label} onKeyDown={onKeyDown}>
+      {options.map((o, i) => (
         <button
           key={o.value}
+          ref={(el) => {
+            refs.current[i] = el;
+          }}
           type="button"
           role="radio"
           aria-checked={o.value === value}
+          tabIndex={i === current ? 0 : -1}
           className={o.value === value ? 'on' : ''}
           onClick={() => onChange(o.value)}
         >
