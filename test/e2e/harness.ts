@@ -33,8 +33,25 @@ export async function buildRenderer(): Promise<string> {
   return outDir;
 }
 
-/** Builds dist/daemon.js and dist/cli.js with the package's own script. */
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() && entry.name.endsWith('.ts')) {
+      newest = Math.max(newest, fs.statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
+    }
+  }
+  return newest;
+}
+
+/**
+ * Builds dist/daemon.js and dist/cli.js with the package's own script, unless they are newer than
+ * every daemon source (as after `npm run build`): rebuilding under other running tests could hand
+ * them a half-written file.
+ */
 export async function buildDaemon(): Promise<void> {
+  const outputs = ['dist/daemon.js', 'dist/cli.js'].map((f) => path.join(ROOT, f));
+  const built = outputs.every((f) => fs.existsSync(f)) ? Math.min(...outputs.map((f) => fs.statSync(f).mtimeMs)) : 0;
+  if (built > newestSource(path.join(ROOT, 'daemon'))) return;
   await run('npm', ['run', '--silent', 'build:daemon'], { cwd: ROOT });
 }
 
