@@ -32,7 +32,7 @@ const GOALS: Array<[string, string, (r: BenchResults) => number | null, (v: numb
   ['cli ratio to node -e 0', '≤ 2', (r) => r.cli.ratio, (v) => v <= 2],
 ];
 
-function only<T extends object>(value: T, keys: Array<keyof T>): T {
+function pick<T extends object>(value: T, keys: Array<keyof T>): T {
   return Object.fromEntries(keys.map((k) => [k, value[k]])) as T;
 }
 
@@ -47,17 +47,30 @@ async function main(): Promise<void> {
     process.stderr.write(`bench: ${name} done in ${((Date.now() - t) / 1000).toFixed(1)} s ${JSON.stringify(out)}\n`);
     return out;
   };
+  const only = process.env.BENCH_ONLY?.split(',');
+  if (only) {
+    // Profiling runs: just the named cases, printed, latest.json left alone.
+    const cases: Record<string, () => Promise<unknown>> = {
+      reads: () => readsCase(quick ? 3 : 10),
+      issue: () => issueCase(quick ? 3 : 10, quick ? 2000 : 10_000),
+      scale: () => (quick ? scaleCase(20_000, 2_000) : scaleCase()),
+      expiry: () => expiryCase(quick ? 200 : 1000),
+      cli: () => cliCase(quick ? 3 : 10),
+    };
+    for (const name of only) await step(name, cases[name]!);
+    return;
+  }
   const reads = await step('reads', () => readsCase(quick ? 3 : 10));
   const issue = await step('issue', () => issueCase(quick ? 3 : 10, quick ? 2000 : 10_000));
   const scale = await step('scale', () => (quick ? scaleCase(20_000, 2_000) : scaleCase()));
   const expiry = await step('expiry', () => expiryCase(quick ? 200 : 1000));
   const cli = await step('cli', () => cliCase(quick ? 3 : 10));
   const results: BenchResults = {
-    reads: only(reads, ['bella_rps', 'baseline_rps', 'ratio', 'p50_ms', 'p99_ms', 'connections']),
-    issue: only(issue, ['leases_per_s', 'p99_ms', 'active_leases', 'concurrency']),
-    scale: only(scale, ['active_leases', 'cold_start_ms', 'rss_mb', 'list_page_ms', 'expire_10k_ms']),
-    expiry: only(expiry, ['leases', 'late_accepts', 'max_event_lateness_ms']),
-    cli: only(cli, ['bella_ms', 'node_ms', 'ratio']),
+    reads: pick(reads, ['bella_rps', 'baseline_rps', 'ratio', 'p50_ms', 'p99_ms', 'connections']),
+    issue: pick(issue, ['leases_per_s', 'p99_ms', 'active_leases', 'concurrency']),
+    scale: pick(scale, ['active_leases', 'cold_start_ms', 'rss_mb', 'list_page_ms', 'expire_10k_ms']),
+    expiry: pick(expiry, ['leases', 'late_accepts', 'max_event_lateness_ms']),
+    cli: pick(cli, ['bella_ms', 'node_ms', 'ratio']),
     machine: { ...machine(), date: new Date().toISOString(), totalSeconds: Math.round((Date.now() - started) / 1000) },
   };
   const rows = GOALS.map(([name, goal, get, ok]) => {

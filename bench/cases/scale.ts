@@ -22,7 +22,7 @@ export interface ScaleResult {
  * (the real code path: sealed secrets, keyed token hashes, audit chain, durable commits).
  * The last `expiring` of them all expire at the same instant `expireAt`.
  */
-async function generate(home: string, total: number, expiring: number, marginMs: number) {
+export async function generate(home: string, total: number, expiring: number, marginMs: number) {
   let fixedNow: number | null = null;
   const clock = () => fixedNow ?? Date.now();
   const store = await Store.open(home, clock);
