@@ -348,7 +348,7 @@ export class LeasesService {
       return deny(
         new BellaError(
           'token_expired',
-          `lease ${leaseId} expired at ${iso(lease.expiresAt)}; renew it (bella leases renew ${leaseId}) or issue a new one`,
+          `lease ${leaseId} expired at ${iso(lease.expiresAt)}; expired leases cannot be renewed: ask for a new lease`,
         ),
         where,
       );

@@ -205,9 +205,14 @@ describe('lease lifecycle through the CLI', { timeout: 120_000 }, () => {
       const err = await direct.call('readSecrets', {}, { token }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(BellaError);
       expect((err as BellaError).code).toBe('token_expired');
+      expect((err as BellaError).message).toMatch(/ask for a new lease/);
     } finally {
       direct.close();
     }
     await waitFor(async () => (await show(lease.id)).status === 'expired', 'the lease to show as expired');
+    // The advice holds: an expired lease cannot be renewed.
+    const renew = await b.run(['leases', 'renew', lease.id]);
+    expect(renew.code).toBe(1);
+    expect(oneErrorLine(renew)).toMatch(/cannot be renewed: issue a new lease/);
   }, 60_000);
 });
