@@ -41,6 +41,8 @@ describe('crash consistency: kill -9 during concurrent writes', () => {
 
   it(`loses no acknowledged operation over ${ROUNDS} rounds of ${OPS} concurrent operations`, async () => {
     const { project, environment } = await seed(daemon.client);
+    // The leases' scope has a glob over the keys this test writes: one must exist before the first issue.
+    await daemon.client.call('setSecret', { project, environment, key: 'K_0', value: 'seed' });
     const issued = new Set<string>();
     const revoked = new Set<string>();
     const secrets = new Map<string, string>();
