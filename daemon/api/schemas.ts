@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { AUDIT_EVENTS, LEASE_STATUSES, OUTCOMES } from './types';
+
+export { AUDIT_EVENTS };
+export type { AuditEntry, Environment, Lease, LeasePolicy, Project, Secret } from './types';
 
 /** A project or environment slug: lowercase letters, digits and dashes. */
 export const Slug = z
@@ -32,102 +36,15 @@ export const Seconds = z.coerce
 export const Flag = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
 
 /** Lease status as stored and shown. */
-export const LeaseStatus = z.enum(['active', 'expired', 'revoked']);
+export const LeaseStatus = z.enum(LEASE_STATUSES);
 export type LeaseStatus = z.infer<typeof LeaseStatus>;
 
 /** Audit outcome. */
-export const Outcome = z.enum(['Success', 'Denied']);
+export const Outcome = z.enum(OUTCOMES);
 export type Outcome = z.infer<typeof Outcome>;
 
-/** Every event name that appears in the audit trail and on the event stream. */
-export const AUDIT_EVENTS = [
-  'ProjectCreated',
-  'ProjectDeleted',
-  'EnvironmentCreated',
-  'EnvironmentDeleted',
-  'LeasePolicySet',
-  'LeasePolicyCleared',
-  'SecretSet',
-  'SecretDeleted',
-  'SecretsImported',
-  'SecretsRead',
-  'LeaseIssued',
-  'LeaseRenewed',
-  'LeaseRevoked',
-  'LeaseExpired',
-  'LeaseExpiringSoon',
-  'LeasesExpiredAll',
-  'NotificationSettingsChanged',
-] as const;
 export const AuditEvent = z.enum(AUDIT_EVENTS);
 export type AuditEvent = z.infer<typeof AuditEvent>;
-
-/** A lease policy: how long tokens of an environment live and when their holders are warned. */
-export interface LeasePolicy {
-  ttlSeconds: number;
-  warnBeforeSeconds: number;
-}
-
-/** A project as listed. */
-export interface Project {
-  slug: string;
-  name: string;
-  createdAt: string;
-  environments: string[];
-}
-
-/** An environment as listed. */
-export interface Environment {
-  project: string;
-  slug: string;
-  name: string;
-  createdAt: string;
-  policy: LeasePolicy | null;
-  secretCount: number;
-  activeLeases: number;
-  /** When expire-all last rotated this environment's credentials, if ever. */
-  rotatedAt: string | null;
-}
-
-/** A secret as listed; `value` only when revealed. */
-export interface Secret {
-  key: string;
-  value?: string;
-  updatedAt: string;
-}
-
-/** A lease as shown to its owner. The token is never part of it. */
-export interface Lease {
-  id: string;
-  project: string;
-  environment: string;
-  scope: string[];
-  reason: string;
-  issuedAt: string;
-  expiresAt: string;
-  status: LeaseStatus;
-  renewals: number;
-  lastUsedAt: string | null;
-  endedAt: string | null;
-  endReason: string | null;
-}
-
-/** One line of the audit trail. Never carries a secret value or a token. */
-export interface AuditEntry {
-  seq: number;
-  ts: string;
-  event: AuditEvent;
-  outcome: Outcome;
-  actor: 'owner' | 'token' | 'daemon';
-  project?: string;
-  environment?: string;
-  leaseId?: string;
-  keys?: string[];
-  reason?: string;
-  message?: string;
-  prev: string;
-  hash: string;
-}
 
 export const ProjectRef = z.object({ project: Slug });
 export const EnvironmentRef = z.object({ project: Slug, environment: Slug });

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { parseDuration } from '../api/durations';
-import { AUDIT_EVENTS, type AuditEntry } from '../api/schemas';
+import { AUDIT_EVENTS, type AuditEntry } from '../api/types';
 import { ExitCode, type Cli } from './context';
 import { formatCsv, formatTable, formatTime } from './format';
 

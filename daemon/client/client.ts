@@ -1,13 +1,9 @@
 import http from 'node:http';
-import {
-  BellaError,
-  operations,
-  pathParams,
-  type DaemonEvent,
-  type OperationInput,
-  type OperationName,
-  type OperationOutput,
-} from '../api';
+// Light imports only: the CLI bundles this client and must not load the schema library.
+import { BellaError } from '../api/errors';
+import type { DaemonEvent } from '../api/events';
+import type { OperationInput } from '../api/operations';
+import { pathParams, routes, type OperationName, type OperationOutput } from '../api/routes';
 
 /** Where and how to reach the daemon. */
 export interface ClientOptions {
@@ -30,7 +26,7 @@ interface BuiltRequest {
 
 /** Turns an operation and its input into method, path (with query) and JSON body. */
 export function buildRequest<K extends OperationName>(name: K, input: OperationInput<K>): BuiltRequest {
-  const spec = operations[name];
+  const spec = routes[name];
   const rest: Record<string, unknown> = { ...(input as Record<string, unknown>) };
   let path = spec.path;
   for (const param of pathParams(spec.path)) {

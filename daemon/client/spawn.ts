@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BellaError } from '../api';
+import { BellaError } from '../api/errors';
 import { DaemonClient } from './client';
 
 /** How to start a daemon when none answers. */

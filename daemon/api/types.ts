@@ -1,0 +1,99 @@
+/** Lease statuses, as stored and shown. */
+export const LEASE_STATUSES = ['active', 'expired', 'revoked'] as const;
+/** Lease status. */
+export type LeaseStatus = (typeof LEASE_STATUSES)[number];
+
+/** Audit outcomes. */
+export const OUTCOMES = ['Success', 'Denied'] as const;
+/** Audit outcome. */
+export type Outcome = (typeof OUTCOMES)[number];
+
+/** Every event name that appears in the audit trail and on the event stream. */
+export const AUDIT_EVENTS = [
+  'ProjectCreated',
+  'ProjectDeleted',
+  'EnvironmentCreated',
+  'EnvironmentDeleted',
+  'LeasePolicySet',
+  'LeasePolicyCleared',
+  'SecretSet',
+  'SecretDeleted',
+  'SecretsImported',
+  'SecretsRead',
+  'LeaseIssued',
+  'LeaseRenewed',
+  'LeaseRevoked',
+  'LeaseExpired',
+  'LeaseExpiringSoon',
+  'LeasesExpiredAll',
+  'NotificationSettingsChanged',
+] as const;
+/** One of {@link AUDIT_EVENTS}. */
+export type AuditEvent = (typeof AUDIT_EVENTS)[number];
+
+/** A lease policy: how long tokens of an environment live and when their holders are warned. */
+export interface LeasePolicy {
+  ttlSeconds: number;
+  warnBeforeSeconds: number;
+}
+
+/** A project as listed. */
+export interface Project {
+  slug: string;
+  name: string;
+  createdAt: string;
+  environments: string[];
+}
+
+/** An environment as listed. */
+export interface Environment {
+  project: string;
+  slug: string;
+  name: string;
+  createdAt: string;
+  policy: LeasePolicy | null;
+  secretCount: number;
+  activeLeases: number;
+  /** When expire-all last rotated this environment's credentials, if ever. */
+  rotatedAt: string | null;
+}
+
+/** A secret as listed; `value` only when revealed. */
+export interface Secret {
+  key: string;
+  value?: string;
+  updatedAt: string;
+}
+
+/** A lease as shown to its owner. The token is never part of it. */
+export interface Lease {
+  id: string;
+  project: string;
+  environment: string;
+  scope: string[];
+  reason: string;
+  issuedAt: string;
+  expiresAt: string;
+  status: LeaseStatus;
+  renewals: number;
+  lastUsedAt: string | null;
+  endedAt: string | null;
+  endReason: string | null;
+}
+
+/** One line of the audit trail. Never carries a secret value or a token. */
+export interface AuditEntry {
+  seq: number;
+  ts: string;
+  event: AuditEvent;
+  outcome: Outcome;
+  actor: 'owner' | 'token' | 'daemon';
+  project?: string;
+  environment?: string;
+  leaseId?: string;
+  keys?: string[];
+  reason?: string;
+  message?: string;
+  prev: string;
+  hash: string;
+}
