@@ -17,6 +17,8 @@ export function machine() {
     memoryGb: Math.round(os.totalmem() / 2 ** 30),
     node: process.version,
     platform: `${os.type()} ${os.release()} ${os.arch()}`,
+    /** 1-minute load average: other work on the machine skews every figure. */
+    loadavg: round(os.loadavg()[0] ?? 0, 2),
   };
 }
 

@@ -15,7 +15,7 @@ export interface BenchResults {
   scale: ScaleResult;
   expiry: ExpiryResult;
   cli: CliResult;
-  machine: ReturnType<typeof machine> & { date: string; totalSeconds: number };
+  machine: ReturnType<typeof machine> & { date: string; totalSeconds: number; loadavgAtStart: number };
 }
 
 const GOALS: Array<[string, string, (r: BenchResults) => number | null, (v: number) => boolean]> = [
@@ -39,6 +39,7 @@ function pick<T extends object>(value: T, keys: Array<keyof T>): T {
 async function main(): Promise<void> {
   const quick = process.env.BENCH_QUICK === '1';
   const started = Date.now();
+  const loadavgAtStart = machine().loadavg;
   ensureDaemonBuilt();
   const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
     process.stderr.write(`bench: ${name}…\n`);
@@ -71,7 +72,12 @@ async function main(): Promise<void> {
     scale: pick(scale, ['active_leases', 'cold_start_ms', 'rss_mb', 'list_page_ms', 'expire_10k_ms']),
     expiry: pick(expiry, ['leases', 'late_accepts', 'max_event_lateness_ms']),
     cli: pick(cli, ['bella_ms', 'node_ms', 'ratio']),
-    machine: { ...machine(), date: new Date().toISOString(), totalSeconds: Math.round((Date.now() - started) / 1000) },
+    machine: {
+      ...machine(),
+      date: new Date().toISOString(),
+      totalSeconds: Math.round((Date.now() - started) / 1000),
+      loadavgAtStart,
+    },
   };
   const rows = GOALS.map(([name, goal, get, ok]) => {
     const v = get(results);

@@ -65,7 +65,7 @@ describe('crash consistency: kill -9 during concurrent writes', () => {
       const targets = shuffle(revocable).slice(0, 250);
       revocable = revocable.filter((id) => !targets.includes(id));
       const ops: Op[] = shuffle([
-        ...Array.from({ length: OPS - 250 - 300 }, () => ({ kind: 'issue' }) as Op),
+        ...Array.from({ length: OPS - targets.length - 300 }, () => ({ kind: 'issue' }) as Op),
         ...targets.map((id) => ({ kind: 'revoke', id }) as Op),
         ...Array.from(
           { length: 300 },
