@@ -122,8 +122,9 @@ export function registerSecrets(program: Command, cli: Cli): void {
       } catch (err) {
         throw new BellaError('invalid_argument', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code}`);
       }
-      const { parse } = await import('dotenv');
-      const parsed = parse(text);
+      // Both are CommonJS: in a split bundle their exports arrive on the default export.
+      const { default: dotenv } = await import('dotenv');
+      const parsed = dotenv.parse(text);
       if (Object.keys(parsed).length === 0) {
         throw new BellaError('invalid_argument', `${file} holds no KEY=value lines`);
       }
@@ -162,7 +163,7 @@ export function registerSecrets(program: Command, cli: Cli): void {
       let content: string;
       if (format === 'json') content = JSON.stringify(values, null, 2) + '\n';
       else if (format === 'yaml') {
-        const YAML = await import('yaml');
+        const { default: YAML } = await import('yaml');
         content = Object.keys(values).length ? YAML.stringify(values) : '{}\n';
       } else {
         try {
