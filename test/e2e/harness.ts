@@ -22,14 +22,23 @@ export const SCREENSHOTS = path.join(ROOT, 'docs/screenshots');
 /** Builds the renderer the way electron.vite.config.ts does, into out/renderer. */
 export async function buildRenderer(): Promise<string> {
   const outDir = path.join(ROOT, 'out/renderer');
-  await viteBuild({
-    configFile: false,
-    root: path.join(ROOT, 'renderer'),
-    base: './',
-    plugins: [react()],
-    logLevel: 'warn',
-    build: { outDir, emptyOutDir: true },
-  });
+  // vitest sets NODE_ENV=test, which would make this a development build of React (as the app never ships).
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await viteBuild({
+      configFile: false,
+      root: path.join(ROOT, 'renderer'),
+      base: './',
+      mode: 'production',
+      plugins: [react()],
+      logLevel: 'warn',
+      build: { outDir, emptyOutDir: true },
+    });
+  } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
+  }
   return outDir;
 }
 

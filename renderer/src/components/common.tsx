@@ -88,7 +88,7 @@ export function Field({
   children,
   htmlFor,
 }: {
-  label: string;
+  label: ReactNode;
   hint?: ReactNode;
   error?: string | null;
   children: ReactNode;

@@ -118,7 +118,14 @@ export function ExpireAllDialog({
         <li>The environment's encryption key is replaced and its secrets re-encrypted.</li>
         <li>No token issued before now can ever read these secrets again.</li>
       </ul>
-      <Field label={`Type ${environment.slug} to confirm`} htmlFor="confirm-expire-all">
+      <Field
+        label={
+          <>
+            Type <code className="confirm-word">{environment.slug}</code> to confirm
+          </>
+        }
+        htmlFor="confirm-expire-all"
+      >
         <input
           id="confirm-expire-all"
           className="mono"

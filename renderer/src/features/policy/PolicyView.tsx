@@ -241,7 +241,14 @@ function DeleteEnvironmentDialog({
         </>
       }
     >
-      <Field label={`Type ${environment.slug} to confirm`} htmlFor="confirm-env">
+      <Field
+        label={
+          <>
+            Type <code className="confirm-word">{environment.slug}</code> to confirm
+          </>
+        }
+        htmlFor="confirm-env"
+      >
         <input
           id="confirm-env"
           className="mono"

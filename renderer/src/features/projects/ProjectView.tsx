@@ -159,7 +159,14 @@ function DeleteProjectDialog({
         </>
       }
     >
-      <Field label={`Type ${project.slug} to confirm`} htmlFor="confirm-project">
+      <Field
+        label={
+          <>
+            Type <code className="confirm-word">{project.slug}</code> to confirm
+          </>
+        }
+        htmlFor="confirm-project"
+      >
         <input
           id="confirm-project"
           className="mono"
