@@ -107,11 +107,36 @@ describe(`load: ${CLIENTS} concurrent clients for ${SECONDS} s`, () => {
       expect((await daemon.client.call('verifyAudit', {})).ok).toBe(true);
       expect(daemon.proc.exitCode).toBeNull();
       console.log(
-        `load: ${CLIENTS} clients for ${SECONDS} s: ${counts.reads} reads, ${counts.issues} issues, ${counts.revokes} revokes, ` +
+        `load, mixed: ${CLIENTS} clients for ${SECONDS} s: ${counts.reads} reads, ${counts.issues} issues, ${counts.revokes} revokes, ` +
           `${counts.expectedRefusals} expected refusals (revoked tokens), 0 errors; daemon RSS start ${rss.start} MB, ` +
           `end ${rss.end} MB, max ${rss.max} MB`,
       );
+      // Reads only, for half as long: the data no longer grows, so this shows whether serving does.
+      const readsUntil = Date.now() + (SECONDS * 1000) / 2;
+      const readsStart = daemon.rssMb();
+      let readsOnly = 0;
+      const reader = async () => {
+        const client = new DaemonClient({ socketPath: daemon.socket, timeoutMs: 60_000 });
+        try {
+          while (Date.now() < readsUntil) {
+            const lease = active[Math.floor(Math.random() * active.length)]!;
+            await client.call('readSecrets', {}, { token: lease.token }).then(
+              () => readsOnly++,
+              (err) => fail('reads-only read', err),
+            );
+          }
+        } finally {
+          client.close();
+        }
+      };
+      await Promise.all(Array.from({ length: CLIENTS }, reader));
+      await sleep(200);
+      const readsEnd = daemon.rssMb();
+      expect(errors).toEqual([]);
+      console.log(
+        `load, reads only: ${readsOnly} reads in ${SECONDS / 2} s, daemon RSS ${readsStart} MB -> ${readsEnd} MB`,
+      );
     },
-    (SECONDS + 120) * 1000,
+    (SECONDS * 1.5 + 120) * 1000,
   );
 });
