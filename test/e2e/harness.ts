@@ -134,11 +134,18 @@ export async function startDaemon(): Promise<TestDaemon> {
   child.stderr?.on('data', (d) => (output += d));
   const client = new DaemonClient({ socketPath: socket });
   const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the daemon exited (${child.exitCode}):\n${output}`);
-    if (await client.ping().catch(() => false)) break;
-    if (Date.now() > deadline) throw new Error(`the daemon did not answer on ${socket}:\n${output}`);
-    await new Promise((r) => setTimeout(r, 50));
+  try {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`the daemon exited (${child.exitCode}):\n${output}`);
+      if (await client.ping().catch(() => false)) break;
+      if (Date.now() > deadline) throw new Error(`the daemon did not answer on ${socket}:\n${output}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } catch (err) {
+    client.close();
+    child.kill('SIGKILL');
+    fs.rmSync(home, { recursive: true, force: true });
+    throw err;
   }
   return {
     home,
