@@ -21,6 +21,10 @@ function summarise(file: string, top = 25): void {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
   profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  // Percentages are of busy time: idle samples (waiting for I/O or for work) are left out.
+  const idle = profile.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id);
+  const idleUs = idle.reduce((a, id) => a + (self.get(id) ?? 0), 0);
+  for (const id of idle) self.delete(id);
   const total = [...self.values()].reduce((a, b) => a + b, 0);
   const fns = new Map<string, number>();
   const files = new Map<string, number>();
@@ -33,7 +37,7 @@ function summarise(file: string, top = 25): void {
     files.set(pkg, (files.get(pkg) ?? 0) + us);
   }
   const pct = (us: number) => `${((us / total) * 100).toFixed(1)}%`.padStart(6);
-  console.log(`\n${file}: ${(total / 1000).toFixed(0)} ms sampled`);
+  console.log(`\n${file}: ${(total / 1000).toFixed(0)} ms busy, ${(idleUs / 1000).toFixed(0)} ms idle`);
   console.log('-- self time by function');
   for (const [k, us] of [...fns].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(us)}  ${k}`);
   console.log('-- self time by package/file');
