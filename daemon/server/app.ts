@@ -1,5 +1,6 @@
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { z } from 'zod';
 import { BellaError, HTTP_STATUS, operations, type OperationName } from '../api';
 import type { Services } from '../services';
@@ -17,7 +18,37 @@ export function createApp(
   app: FastifyInstance;
   closeStreams: () => void;
 } {
-  const app = Fastify({ bodyLimit: BODY_LIMIT, logger: false, return503OnClosing: true, forceCloseConnections: true });
+  const app = Fastify({
+    bodyLimit: BODY_LIMIT,
+    logger: false,
+    return503OnClosing: true,
+    forceCloseConnections: true,
+    // Errors raised before routing (a path that is not valid percent-encoding) get the wire form too.
+    frameworkErrors: (error, _request, reply: FastifyReply) => {
+      const err = new BellaError('invalid_argument', `the request is malformed: ${error.message}`);
+      void reply.status(HTTP_STATUS[err.code]).send(err.toWire());
+    },
+    // Bytes that are not HTTP at all: answer with a wire error and close that connection only.
+    clientErrorHandler: (error, socket) => {
+      if (!socket.writable) return;
+      const body = JSON.stringify(
+        new BellaError('invalid_argument', `the request is not valid HTTP (${error.code ?? 'parse error'})`).toWire(),
+      );
+      // A request whose body broke mid-stream already has a response object: answer through it, once.
+      const inFlight = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
+      if (inFlight) {
+        if (!inFlight.headersSent) {
+          inFlight.writeHead(400, { 'content-type': 'application/json', connection: 'close' });
+          inFlight.end(body);
+        }
+        socket.destroySoon();
+        return;
+      }
+      socket.end(
+        `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      );
+    },
+  });
   const streams = new Set<ServerResponse>();
 
   for (const name of Object.keys(operations) as OperationName[]) {
