@@ -13,7 +13,9 @@ export const Slug = z
 export const SecretKey = z
   .string()
   .max(256)
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'keys are letters, digits and underscores, not starting with a digit');
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'keys are letters, digits and underscores, not starting with a digit')
+  // Defends the JSON state against prototype pollution through a key named like the prototype accessor.
+  .refine((key) => key !== '__proto__', '__proto__ is reserved: choose another key name');
 
 /** A scope entry: a key name or a `*`-glob over key names. */
 export const ScopeEntry = z

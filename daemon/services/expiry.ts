@@ -1,5 +1,5 @@
 import { formatCatchUpSummary, WarningGrouper, type LeaseRef } from '../notify';
-import type { AuditInput, State, StoredLease } from '../store';
+import { own, type AuditInput, type State, type StoredLease } from '../store';
 import { iso, type LeaseWatcher, type ServiceContext } from './context';
 import { DeadlineScheduler, type Deadline } from './deadlines';
 import { endLease } from './leases';
@@ -9,7 +9,8 @@ type Point = 'warn' | 'expire';
 
 /** When a lease should be warned about, or null when it should not (no policy, ttl too short, already warned). */
 export function warnAt(state: State, lease: StoredLease): number | null {
-  const policy = state.projects[lease.project]?.environments[lease.environment]?.policy;
+  const project = own(state.projects, lease.project);
+  const policy = project && own(project.environments, lease.environment)?.policy;
   if (!policy || lease.warnedFor === lease.expiresAt) return null;
   const at = lease.expiresAt - policy.warnBeforeSeconds * 1000;
   // A lease whose whole period is shorter than the warning window is not warned about.
@@ -132,7 +133,7 @@ export class ExpiryEngine implements LeaseWatcher {
       await this.ctx.store.transact((state) => {
         const audit: AuditInput[] = [];
         for (const item of items) {
-          const lease = state.leases[item.id];
+          const lease = own(state.leases, item.id);
           if (!lease || lease.status !== 'active') continue;
           if (now >= lease.expiresAt) {
             audit.push(endLease(lease, 'expired', lease.expiresAt, 'expired', 'daemon'));

@@ -10,6 +10,7 @@ import type { AuditInput } from '../store';
 import {
   hashesEqual,
   hashToken,
+  own,
   randomId,
   tokenSecret,
   type ArchivedLease,
@@ -160,7 +161,9 @@ export class LeasesService {
     const offset = args.cursor ?? 0;
     const hot = Object.values(this.ctx.store.state.leases);
     const wantsEnded = args.all || (args.status !== undefined && args.status !== 'active');
-    const archived = wantsEnded ? (await this.archive.readAll()).filter((l) => !this.ctx.store.state.leases[l.id]) : [];
+    const archived = wantsEnded
+      ? (await this.archive.readAll()).filter((l) => !own(this.ctx.store.state.leases, l.id))
+      : [];
     const page: Lease[] = [];
     let total = 0;
     for (const source of [hot, archived]) {
@@ -182,7 +185,7 @@ export class LeasesService {
   }
 
   private find(state: State, id: string): StoredLease {
-    const lease = state.leases[id];
+    const lease = own(state.leases, id);
     if (!lease) throw new BellaError('not_found', `no lease ${id}; list leases with \`bella leases list --all\``);
     return lease;
   }
@@ -322,7 +325,7 @@ export class LeasesService {
       );
     }
     const [, leaseId, secret] = match as unknown as [string, string, string];
-    const lease = state.leases[leaseId];
+    const lease = own(state.leases, leaseId);
     // Unknown lease and wrong secret answer alike, so a caller learns nothing about other leases.
     if (!lease || !hashesEqual(lease.tokenHash, hashToken(this.ctx.store.keys.tokenKey, leaseId, secret))) {
       return deny(
@@ -336,7 +339,8 @@ export class LeasesService {
       );
     }
     const where = { project: lease.project, environment: lease.environment, leaseId };
-    const env = state.projects[lease.project]?.environments[lease.environment];
+    const project = own(state.projects, lease.project);
+    const env = project && own(project.environments, lease.environment);
     if (lease.status === 'revoked' || !env || env.tokenEpoch !== lease.epoch) {
       const rotated = lease.endReason?.startsWith('expire-all') || (env && env.tokenEpoch !== lease.epoch);
       const why = rotated
@@ -367,7 +371,7 @@ export class LeasesService {
           { ...where, keys: outside },
         );
       }
-      const missing = args.keys.filter((k) => !env.secrets[k]);
+      const missing = args.keys.filter((k) => !own(env.secrets, k));
       if (missing.length) {
         return deny(
           new BellaError('not_found', `no secret ${missing.join(', ')} in ${lease.project}/${lease.environment}`),

@@ -1,9 +1,9 @@
 import { BellaError } from '../api';
-import type { State, StoredEnvironment, StoredProject } from '../store';
+import { own, type State, type StoredEnvironment, type StoredProject } from '../store';
 
 /** The project `slug`, or a not_found error listing the projects that exist. */
 export function findProject(state: State, slug: string): StoredProject {
-  const project = state.projects[slug];
+  const project = own(state.projects, slug);
   if (!project) {
     const existing = Object.keys(state.projects);
     throw new BellaError(
@@ -19,7 +19,7 @@ export function findProject(state: State, slug: string): StoredProject {
 /** The environment, or a not_found error listing the environments of the project. */
 export function findEnvironment(state: State, projectSlug: string, slug: string): StoredEnvironment {
   const project = findProject(state, projectSlug);
-  const env = project.environments[slug];
+  const env = own(project.environments, slug);
   if (!env) {
     const existing = Object.keys(project.environments);
     throw new BellaError(

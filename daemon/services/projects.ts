@@ -6,7 +6,14 @@ import {
   type OperationOutput,
   type Project,
 } from '../api';
-import type { AuditInput, State, StoredEnvironment, StoredLease, StoredProject } from '../store';
+import {
+  own,
+  type AuditInput,
+  type State,
+  type StoredEnvironment,
+  type StoredLease,
+  type StoredProject,
+} from '../store';
 import { iso, type ServiceContext } from './context';
 import { effectiveStatus, endLease } from './leases';
 import { findEnvironment, findProject } from './lookup';
@@ -48,7 +55,7 @@ export class ProjectsService {
 
   async createProject(args: OperationArgs<'createProject'>): Promise<OperationOutput<'createProject'>> {
     const project = await this.ctx.store.transact((state) => {
-      if (state.projects[args.slug]) throw new BellaError('conflict', `project '${args.slug}' already exists`);
+      if (own(state.projects, args.slug)) throw new BellaError('conflict', `project '${args.slug}' already exists`);
       const project: StoredProject = {
         slug: args.slug,
         name: args.name,
@@ -95,7 +102,7 @@ export class ProjectsService {
   async createEnvironment(args: OperationArgs<'createEnvironment'>): Promise<OperationOutput<'createEnvironment'>> {
     const env = await this.ctx.store.transact((state) => {
       const project = findProject(state, args.project);
-      if (project.environments[args.slug]) {
+      if (own(project.environments, args.slug)) {
         throw new BellaError('conflict', `environment '${args.slug}' already exists in project '${args.project}'`);
       }
       const env: StoredEnvironment = {

@@ -1,5 +1,5 @@
 import { BellaError, type OperationArgs, type OperationOutput, type Secret } from '../api';
-import { dataKeyAad, newDataKey, open, seal, secretAad, type State, type StoredEnvironment } from '../store';
+import { dataKeyAad, newDataKey, open, own, seal, secretAad, type State, type StoredEnvironment } from '../store';
 import { iso, type Actor, type ServiceContext } from './context';
 import { findEnvironment } from './lookup';
 
@@ -31,7 +31,7 @@ export class SecretsService {
     const dataKey = this.dataKey(project, environment, env);
     const out: Record<string, string> = {};
     for (const key of keys) {
-      const stored = env.secrets[key];
+      const stored = own(env.secrets, key);
       if (stored) out[key] = open(dataKey, stored.sealed, secretAad(project, environment, key)).toString('utf8');
     }
     return out;
@@ -74,7 +74,7 @@ export class SecretsService {
 
   async get(args: OperationArgs<'getSecret'>): Promise<OperationOutput<'getSecret'>> {
     const env = findEnvironment(this.ctx.store.state, args.project, args.environment);
-    const stored = env.secrets[args.key];
+    const stored = own(env.secrets, args.key);
     if (!stored) throw missingKey(args.project, args.environment, args.key, env);
     const value = this.reveal(args.project, args.environment, env, [args.key])[args.key]!;
     await this.auditRead(args.project, args.environment, [args.key], 'owner');
@@ -92,7 +92,7 @@ export class SecretsService {
     const now = this.ctx.clock();
     const out = await this.ctx.store.transact((state) => {
       const env = findEnvironment(state, args.project, args.environment);
-      const created = !env.secrets[args.key];
+      const created = !own(env.secrets, args.key);
       env.secrets[args.key] = {
         sealed: this.sealValue(args.project, args.environment, env, args.key, args.value),
         updatedAt: now,
@@ -119,7 +119,7 @@ export class SecretsService {
   async delete(args: OperationArgs<'deleteSecret'>): Promise<OperationOutput<'deleteSecret'>> {
     await this.ctx.store.transact((state) => {
       const env = findEnvironment(state, args.project, args.environment);
-      if (!env.secrets[args.key]) throw missingKey(args.project, args.environment, args.key, env);
+      if (!own(env.secrets, args.key)) throw missingKey(args.project, args.environment, args.key, env);
       delete env.secrets[args.key];
       return {
         result: null,
@@ -147,7 +147,7 @@ export class SecretsService {
       const updated: string[] = [];
       const unchanged: string[] = [];
       for (const [key, value] of Object.entries(args.secrets)) {
-        if (!(key in existing)) added.push(key);
+        if (!Object.hasOwn(existing, key)) added.push(key);
         else if (existing[key] !== value) updated.push(key);
         else unchanged.push(key);
       }

@@ -77,3 +77,11 @@ export function emptyState(): State {
 
 /** Migrations from version N (index N - 1) to N + 1. */
 export const migrations: Array<(state: Record<string, unknown>) => Record<string, unknown>> = [];
+
+/**
+ * The own entry of a state record, never one inherited from Object.prototype: names such as
+ * `constructor` or `toString` are valid slugs and keys and must not resolve to built-ins.
+ */
+export function own<T>(record: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
