@@ -208,6 +208,7 @@ describe('fuzzing every route with malformed requests', () => {
         .map((s) => Buffer.from(s)),
     );
     const answers: string[] = [];
+    let emptyNodeAnswers = 0;
     await fc.assert(
       fc.asyncProperty(garbage, async (bytes) => {
         const answer = await rawExchange(daemon.socket, bytes);
@@ -216,8 +217,16 @@ describe('fuzzing every route with malformed requests', () => {
         if (!answer) return;
         expect(status, answer.slice(0, 300)).toBeGreaterThanOrEqual(400);
         expect(status, answer.slice(0, 300)).toBeLessThan(500);
-        const json = answer.slice(answer.indexOf('\r\n\r\n') + 4);
-        const parsed = JSON.parse(json) as { error?: { code?: unknown; message?: unknown } };
+        // One request, one answer: a second response on the same connection would desync a client.
+        expect(answer.match(/HTTP\/1\.1 \d{3} /g)?.length, answer.slice(0, 500)).toBe(1);
+        const head = answer.slice(0, answer.indexOf('\r\n\r\n'));
+        const body = answer.slice(head.length + 4);
+        // Node's HTTP layer itself may end a request whose body framing is broken with an empty 400.
+        if (/transfer-encoding: chunked/i.test(head) && body === '0\r\n\r\n') {
+          emptyNodeAnswers++;
+          return;
+        }
+        const parsed = JSON.parse(body) as { error?: { code?: unknown; message?: unknown } };
         expect(ERROR_CODES, answer.slice(0, 300)).toContain(parsed.error?.code);
         expect(typeof parsed.error?.message).toBe('string');
       }),
@@ -225,7 +234,7 @@ describe('fuzzing every route with malformed requests', () => {
     );
     expect((await daemon.client.call('status', {})).pid).toBe(daemon.pid);
     console.log(
-      `fuzz: ${answers.length} non-HTTP payloads, ${answers.filter((a) => !a).length} closed without an answer`,
+      `fuzz: ${answers.length} non-HTTP payloads, ${answers.filter((a) => !a).length} closed without an answer, ${emptyNodeAnswers} empty 400s from Node's HTTP layer`,
     );
   }, 300_000);
 });
