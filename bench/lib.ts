@@ -4,10 +4,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DaemonClient } from '../daemon/client';
-import { repoRoot, sleep, startIn, tempPlace, type DaemonHandle, type DaemonPlace } from '../test/helpers/daemon';
+import { sleep, startIn, tempPlace, type DaemonHandle, type DaemonPlace } from '../test/helpers/daemon';
 
 /** Where profiles go when BENCH_PROFILE=1. */
-export const profileDir = path.join(repoRoot, 'bench', 'results', 'profiles');
+export const profileDir = path.join(os.tmpdir(), 'bella-bench-profiles');
 
 /** The machine a run was made on. */
 export function machine() {

@@ -3,7 +3,7 @@ import path from 'node:path';
 
 /**
  * Summarises V8 .cpuprofile files (from BENCH_PROFILE=1 npm run bench): self time per function,
- * and time per file. Usage: npx tsx bench/profile.ts bench/results/profiles/reads-*.cpuprofile
+ * and time per file. Usage: npx tsx bench/profile.ts /tmp/bella-bench-profiles/reads-*.cpuprofile
  */
 interface ProfileNode {
   id: number;
