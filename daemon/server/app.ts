@@ -20,6 +20,8 @@ export function createApp(
 } {
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
+    // Secret keys may be 256 characters long and travel in the path.
+    maxParamLength: 300,
     logger: false,
     return503OnClosing: true,
     forceCloseConnections: true,

@@ -1,4 +1,4 @@
-import { formatCatchUpSummary, WarningGrouper, type LeaseRef } from '../notify';
+import { formatCatchUpSummary, WarningGrouper } from '../notify';
 import { own, type AuditInput, type State, type StoredLease } from '../store';
 import { iso, type LeaseWatcher, type ServiceContext } from './context';
 import { DeadlineScheduler, type Deadline } from './deadlines';
@@ -76,26 +76,29 @@ export class ExpiryEngine implements LeaseWatcher {
    */
   async start(): Promise<{ expired: number; expiringSoon: number }> {
     const now = this.ctx.clock();
-    const expired: LeaseRef[] = [];
-    const expiringSoon: LeaseRef[] = [];
-    await this.ctx.store.transact((state) => {
-      const audit: AuditInput[] = [];
-      for (const lease of Object.values(state.leases)) {
-        if (lease.status !== 'active') continue;
-        if (now >= lease.expiresAt) {
-          audit.push(endLease(lease, 'expired', lease.expiresAt, 'expired', 'daemon'));
-          expired.push(lease);
-          continue;
-        }
-        const warn = warnAt(state, lease);
-        if (warn !== null && warn <= now) {
-          audit.push(this.warned(lease));
-          expiringSoon.push(lease);
-        }
-        this.changed(lease);
+    const state = this.ctx.store.state;
+    const expired: StoredLease[] = [];
+    const expiringSoon: StoredLease[] = [];
+    for (const lease of Object.values(state.leases)) {
+      if (lease.status !== 'active') continue;
+      if (now >= lease.expiresAt) {
+        expired.push(lease);
+        continue;
       }
-      return { result: null, audit };
-    });
+      const warn = warnAt(state, lease);
+      if (warn !== null && warn <= now) expiringSoon.push(lease);
+      this.changed(lease);
+    }
+    // Only a catch-up is worth a commit; a clean start writes nothing before serving.
+    if (expired.length || expiringSoon.length) {
+      await this.ctx.store.transact(() => ({
+        result: null,
+        audit: [
+          ...expired.map((lease) => endLease(lease, 'expired', lease.expiresAt, 'expired', 'daemon')),
+          ...expiringSoon.map((lease) => this.warned(lease)),
+        ],
+      }));
+    }
     if (expired.length || expiringSoon.length) {
       const summary = formatCatchUpSummary({ expired, expiringSoon });
       this.ctx.log(`${summary.title} (caught up at start-up)`);

@@ -5,7 +5,7 @@ import { BellaError } from '../api';
 import { AuditLog, type AuditInput } from './audit-log';
 import { deriveKeys, loadMasterKey, type KeyRing } from './crypto';
 import { DurableJsonFile } from './durable-file';
-import { ensurePrivateDir, removeStaleTemps, writeFileDurableSync } from './files';
+import { ensurePrivateDir, removeStaleTemps, writeFileDurable, writeFileDurableSync } from './files';
 import { emptyState, migrations, SCHEMA_VERSION, type State } from './schema';
 
 /** The files of a data directory. */
@@ -138,7 +138,7 @@ export class Store {
     const name = `state-${now.toISOString().replace(/[:.]/g, '-')}.json`;
     const target = path.join(files.backups, name);
     const text = await fs.promises.readFile(files.state);
-    writeFileDurableSync(target, text);
+    await writeFileDurable(target, text);
     const all = listBackups(files.backups);
     for (const old of all.slice(0, Math.max(0, all.length - keep))) fs.rmSync(path.join(files.backups, old));
     return target;
