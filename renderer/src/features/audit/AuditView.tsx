@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { AuditEntry, AuditEvent, Outcome } from '../../../../daemon/api/schemas';
+import { AUDIT_EVENTS, type AuditEntry, type AuditEvent, type Outcome } from '../../../../daemon/api/types';
 import { EmptyState, ErrorNote, Spinner } from '../../components/common';
 import { Icon } from '../../components/Icon';
 import { bella } from '../../lib/bella';
@@ -7,29 +7,6 @@ import { useLoad } from '../../lib/data';
 import { concerns, useRevision } from '../../lib/events';
 import { auditToCsv, downloadText } from '../../lib/export';
 import { formatDateTime, plural } from '../../lib/format';
-
-/** Every audit event name; the type check below keeps it in step with the contract. */
-const EVENTS = [
-  'ProjectCreated',
-  'ProjectDeleted',
-  'EnvironmentCreated',
-  'EnvironmentDeleted',
-  'LeasePolicySet',
-  'LeasePolicyCleared',
-  'SecretSet',
-  'SecretDeleted',
-  'SecretsImported',
-  'SecretsRead',
-  'LeaseIssued',
-  'LeaseRenewed',
-  'LeaseRevoked',
-  'LeaseExpired',
-  'LeaseExpiringSoon',
-  'LeasesExpiredAll',
-  'NotificationSettingsChanged',
-] as const satisfies readonly AuditEvent[];
-type MissingEvents = Exclude<AuditEvent, (typeof EVENTS)[number]>;
-const _allEventsListed: MissingEvents extends never ? true : never = true;
 
 const SHOWN = 500;
 
@@ -85,7 +62,7 @@ export function AuditView({ project, environment }: { project: string; environme
             <label htmlFor="audit-event">Event</label>
             <select id="audit-event" value={event} onChange={(e) => setEvent(e.target.value as AuditEvent | '')}>
               <option value="">All events</option>
-              {EVENTS.map((ev) => (
+              {AUDIT_EVENTS.map((ev) => (
                 <option key={ev} value={ev}>
                   {eventLabel(ev)}
                 </option>
