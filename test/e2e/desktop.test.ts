@@ -1,16 +1,8 @@
 import fs from 'node:fs';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  buildDaemon,
-  buildRenderer,
-  launchApp,
-  screenshot,
-  serveDir,
-  startDaemon,
-  type TestApp,
-  type TestDaemon,
-} from './harness';
+import { buildRenderer, launchApp, screenshot, serveDir, startDaemon, type TestApp, type TestDaemon } from './harness';
+import { ensureBuilt } from '../helpers/build';
 
 // The built renderer in Debian's Chromium, window.bella bridged through the real relay to a real
 // daemon, and the real CLI beside it. Steps run in order and build on one another.
@@ -44,7 +36,8 @@ async function readWithToken(key: string, token: string) {
 }
 
 beforeAll(async () => {
-  await Promise.all([buildDaemon(), buildRenderer().then(async (dir) => (server = await serveDir(dir)))]);
+  ensureBuilt();
+  server = await serveDir(await buildRenderer());
   daemon = await startDaemon();
   app = await launchApp(server.url, daemon.socket);
   page = app.page;

@@ -3,7 +3,6 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { build as esbuild } from 'esbuild';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import react from '@vitejs/plugin-react';
@@ -11,8 +10,6 @@ import { build as viteBuild } from 'vite';
 import type { DaemonEvent } from '../../daemon/api/events';
 import { DaemonClient } from '../../daemon/client/client';
 import { createRelay, type Relay } from '../../electron/main/relay';
-
-const run = promisify(execFile);
 
 /** The repository root. */
 export const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -40,28 +37,6 @@ export async function buildRenderer(): Promise<string> {
     else process.env.NODE_ENV = nodeEnv;
   }
   return outDir;
-}
-
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile() && entry.name.endsWith('.ts')) {
-      newest = Math.max(newest, fs.statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
-    }
-  }
-  return newest;
-}
-
-/**
- * Builds dist/daemon.js and dist/cli.js with the package's own script, unless they are newer than
- * every daemon source (as after `npm run build`): rebuilding under other running tests could hand
- * them a half-written file.
- */
-export async function buildDaemon(): Promise<void> {
-  const outputs = ['dist/daemon.js', 'dist/cli.js'].map((f) => path.join(ROOT, f));
-  const built = outputs.every((f) => fs.existsSync(f)) ? Math.min(...outputs.map((f) => fs.statSync(f).mtimeMs)) : 0;
-  if (built > newestSource(path.join(ROOT, 'daemon'))) return;
-  await run('npm', ['run', '--silent', 'build:daemon'], { cwd: ROOT });
 }
 
 /** The browser side of the bridge: createBellaApi from the preload, bundled as one script. */

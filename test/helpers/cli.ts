@@ -1,45 +1,12 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cliScript, ensureBuilt } from './build';
 
-/** The repository root. */
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const distDir = process.env.BELLA_TEST_DIST ? path.resolve(process.env.BELLA_TEST_DIST) : path.join(repoRoot, 'dist');
+export { ensureBuilt, repoRoot } from './build';
 /** The built CLI every test runs as a child process (BELLA_TEST_DIST points at another build). */
-export const cliPath = path.join(distDir, 'cli.js');
-const daemonPath = path.join(distDir, 'daemon.js');
-
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(full));
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) {
-      newest = Math.max(newest, fs.statSync(full).mtimeMs);
-    }
-  }
-  return newest;
-}
-
-function builtAt(): number {
-  try {
-    return Math.min(fs.statSync(cliPath).mtimeMs, fs.statSync(daemonPath).mtimeMs);
-  } catch {
-    return 0;
-  }
-}
-
-/** Builds dist/cli.js and dist/daemon.js when they are missing or older than the sources (serialized). */
-export function ensureBuilt(): void {
-  if (process.env.BELLA_TEST_DIST) return;
-  if (builtAt() >= newestSource(path.join(repoRoot, 'daemon'))) return;
-  execFileSync('flock', ['/tmp/bella-test-build.lock', 'sh', '-c', 'npm run --silent build:daemon'], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
+export const cliPath = cliScript;
 
 /** What one CLI run produced. */
 export interface CliResult {

@@ -1,49 +1,15 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { daemonScript, ensureBuilt } from './build';
 import { DaemonClient } from '../../daemon/client';
 
-/** The repository root. */
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-/** The built daemon every helper runs as a child process (BELLA_TEST_DIST points at another build). */
-export const distDir = process.env.BELLA_TEST_DIST
-  ? path.resolve(process.env.BELLA_TEST_DIST)
-  : path.join(repoRoot, 'dist');
-export const daemonScript = path.join(distDir, 'daemon.js');
-/** The `bella` CLI entry of the same build. */
-export const cliScript = path.join(distDir, 'cli.js');
-
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(full));
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) {
-      newest = Math.max(newest, fs.statSync(full).mtimeMs);
-    }
-  }
-  return newest;
-}
-
-/** Builds dist/daemon.js (and dist/cli.js) when missing or older than daemon/ (serialized across workers). */
-export function ensureDaemonBuilt(): void {
-  if (process.env.BELLA_TEST_DIST) return;
-  let built: number;
-  try {
-    built = Math.min(fs.statSync(daemonScript).mtimeMs, fs.statSync(path.join(repoRoot, 'dist', 'cli.js')).mtimeMs);
-  } catch {
-    built = 0;
-  }
-  if (built >= newestSource(path.join(repoRoot, 'daemon'))) return;
-  execFileSync('flock', ['/tmp/bella-test-build.lock', 'sh', '-c', 'npm run --silent build:daemon'], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
+export { cliScript, daemonScript, distDir, repoRoot } from './build';
+/** Builds the daemon and CLI when stale (kept under this name for the bench). */
+export const ensureDaemonBuilt = ensureBuilt;
 
 /** A scratch place for one daemon: a data dir and a short socket path under /tmp. */
 export interface DaemonPlace {

@@ -1,0 +1,44 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root. */
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The build the tests run (BELLA_TEST_DIST points at another one). */
+export const distDir = process.env.BELLA_TEST_DIST
+  ? path.resolve(process.env.BELLA_TEST_DIST)
+  : path.join(repoRoot, 'dist');
+/** The built daemon entry. */
+export const daemonScript = path.join(distDir, 'daemon.js');
+/** The built `bella` CLI entry. */
+export const cliScript = path.join(distDir, 'cli.js');
+
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() && entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) {
+      newest = Math.max(newest, fs.statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
+    }
+  }
+  return newest;
+}
+
+/**
+ * Builds dist/cli.js and dist/daemon.js when missing or older than daemon/ sources, serialised
+ * across test workers by a lock so no test is handed a half-written file.
+ */
+export function ensureBuilt(): void {
+  if (process.env.BELLA_TEST_DIST) return;
+  let built: number;
+  try {
+    built = Math.min(fs.statSync(cliScript).mtimeMs, fs.statSync(daemonScript).mtimeMs);
+  } catch {
+    built = 0;
+  }
+  if (built >= newestSource(path.join(repoRoot, 'daemon'))) return;
+  execFileSync('flock', ['/tmp/bella-test-build.lock', 'sh', '-c', 'npm run --silent build:daemon'], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
