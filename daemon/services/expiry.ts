@@ -93,6 +93,7 @@ export class ExpiryEngine implements LeaseWatcher {
     if (expired.length || expiringSoon.length) {
       await this.ctx.store.transact(() => ({
         result: null,
+        touched: { leases: [...expired, ...expiringSoon].map((l) => l.id) },
         audit: [
           ...expired.map((lease) => endLease(lease, 'expired', lease.expiresAt, 'expired', 'daemon')),
           ...expiringSoon.map((lease) => this.warned(lease)),
@@ -149,7 +150,7 @@ export class ExpiryEngine implements LeaseWatcher {
             this.changed(lease);
           }
         }
-        return { result: null, audit };
+        return { result: null, audit, touched: { leases: items.map((i) => i.id) } };
       });
     } catch (err) {
       this.ctx.log(`could not record expiries (${(err as Error).message}); retrying in ${this.retryMs} ms`);

@@ -75,6 +75,11 @@ export function endLease(
   };
 }
 
+/** The leases named by audit entries: what a transaction that ended leases touched. */
+export function leaseIdsOf(audit: AuditInput[]): string[] {
+  return audit.flatMap((a) => (a.leaseId ? [a.leaseId] : []));
+}
+
 /** Leases: issue, list, renew, revoke, expire-all, and reading secrets with a token. */
 export class LeasesService {
   constructor(
@@ -134,6 +139,7 @@ export class LeasesService {
       state.leases[id] = lease;
       return {
         result: { lease, token: `bax-${id}-${secret}`, capped },
+        touched: { leases: [id] },
         audit: [
           {
             event: 'LeaseIssued',
@@ -223,6 +229,7 @@ export class LeasesService {
       lease.renewedAt = now;
       return {
         result: { lease, capped },
+        touched: { leases: [lease.id] },
         audit: [
           {
             event: 'LeaseRenewed',
@@ -246,7 +253,11 @@ export class LeasesService {
       const now = this.now;
       const lease = this.find(state, args.id);
       this.requireActive(lease, now, 'revoked');
-      return { result: lease, audit: [endLease(lease, 'revoked', now, args.reason || 'revoked by owner', 'owner')] };
+      return {
+        result: lease,
+        audit: [endLease(lease, 'revoked', now, args.reason || 'revoked by owner', 'owner')],
+        touched: { leases: [lease.id] },
+      };
     });
     this.ctx.watcher.ended(lease.id);
     this.emit('LeaseRevoked', lease);
@@ -281,7 +292,8 @@ export class LeasesService {
         environment: args.environment,
         message: `${revoked.length} leases revoked, data key rotated (${reencrypted} secrets re-encrypted)`,
       });
-      return { result: { revoked, reencrypted }, audit };
+      const ended = leaseIdsOf(audit);
+      return { result: { revoked, reencrypted }, audit, touched: { leases: ended, projects: [args.project] } };
     });
     for (const id of out.revoked) this.ctx.watcher.ended(id);
     this.ctx.events.emit({

@@ -81,7 +81,7 @@ export class Maintenance {
     await this.archive.append(old);
     await this.ctx.store.transact((state) => {
       for (const lease of old) delete state.leases[lease.id];
-      return { result: null, audit: [] };
+      return { result: null, audit: [], touched: { leases: old.map((l) => l.id) } };
     });
     return `${old.length} ended leases archived`;
   }

@@ -54,6 +54,7 @@ export class NotificationsService {
       }
       return {
         result: settings,
+        touched: { settings: true },
         audit: [
           {
             event: 'NotificationSettingsChanged',

@@ -15,7 +15,7 @@ import {
   type StoredProject,
 } from '../store';
 import { iso, type ServiceContext } from './context';
-import { effectiveStatus, endLease } from './leases';
+import { effectiveStatus, endLease, leaseIdsOf } from './leases';
 import { findEnvironment, findProject } from './lookup';
 import type { SecretsService } from './secrets';
 
@@ -65,6 +65,7 @@ export class ProjectsService {
       state.projects[args.slug] = project;
       return {
         result: project,
+        touched: { projects: [args.slug] },
         audit: [
           { event: 'ProjectCreated', outcome: 'Success', actor: 'owner', project: args.slug, message: args.name },
         ],
@@ -88,7 +89,12 @@ export class ProjectsService {
       const audit = this.endLeasesOf(state, args.project, undefined, 'project deleted');
       delete state.projects[args.project];
       audit.push({ event: 'ProjectDeleted', outcome: 'Success', actor: 'owner', project: args.project });
-      return { result: { environments: envs.length, secrets, revokedLeases: audit.length - 1 }, audit };
+      const ended = leaseIdsOf(audit);
+      return {
+        result: { environments: envs.length, secrets, revokedLeases: ended.length },
+        audit,
+        touched: { leases: ended, projects: [args.project] },
+      };
     });
     this.changed('projects', args.project);
     return { deleted: args.project, ...out };
@@ -119,6 +125,7 @@ export class ProjectsService {
       project.environments[args.slug] = env;
       return {
         result: env,
+        touched: { projects: [args.project] },
         audit: [
           {
             event: 'EnvironmentCreated',
@@ -154,7 +161,12 @@ export class ProjectsService {
         project: args.project,
         environment: args.environment,
       });
-      return { result: { secrets, revokedLeases: audit.length - 1 }, audit };
+      const ended = leaseIdsOf(audit);
+      return {
+        result: { secrets, revokedLeases: ended.length },
+        audit,
+        touched: { leases: ended, projects: [args.project] },
+      };
     });
     this.changed('environments', args.project, args.environment);
     return { deleted: `${args.project}/${args.environment}`, ...out };
@@ -207,6 +219,7 @@ export class ProjectsService {
       }
       return {
         result: { policy, capped, active },
+        touched: { leases: active.map((l) => l.id), projects: [args.project] },
         audit: [
           {
             event: 'LeasePolicySet',
@@ -232,6 +245,7 @@ export class ProjectsService {
       env.policy = null;
       return {
         result: { had, active: this.activeLeasesOf(state, args.project, args.environment) },
+        touched: { projects: [args.project] },
         audit: had
           ? [
               {

@@ -99,6 +99,7 @@ export class SecretsService {
       };
       return {
         result: { secret: { key: args.key, updatedAt: iso(now) }, created },
+        touched: { projects: [args.project] },
         audit: [
           {
             event: 'SecretSet',
@@ -123,6 +124,7 @@ export class SecretsService {
       delete env.secrets[args.key];
       return {
         result: null,
+        touched: { projects: [args.project] },
         audit: [
           {
             event: 'SecretDeleted',
@@ -168,6 +170,7 @@ export class SecretsService {
       const written = [...p.added, ...p.updated];
       return {
         result: p,
+        touched: { projects: [args.project] },
         audit: written.length
           ? [
               {

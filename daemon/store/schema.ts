@@ -60,6 +60,8 @@ export interface StoredLease {
 /** Everything the daemon keeps in its state file. */
 export interface State {
   version: number;
+  /** The last journal entry this snapshot contains; later entries are replayed over it. */
+  journal?: number;
   projects: Record<string, StoredProject>;
   leases: Record<string, StoredLease>;
   settings: { notifications: NotificationSettings };
