@@ -122,3 +122,25 @@ describe('ExpiryEngine', () => {
     services.expiry.stop();
   });
 });
+
+describe('Maintenance', () => {
+  it('moves ended leases past retention to the archive, still listed with --all', async () => {
+    const { services, store, advance } = await world();
+    const issue = () =>
+      services.leases.issue({ project: 'my-api', environment: 'production', scope: ['DATABASE_URL'], reason: 'r' });
+    const { lease: old } = await issue();
+    await services.leases.revoke({ id: old.id });
+    advance(31 * 86400_000);
+    const { lease: live } = await issue();
+    expect(await services.maintenance.archiveEnded()).toBe('1 ended leases archived');
+    expect(Object.keys(store.state.leases)).toEqual([live.id]);
+    const all = await services.leases.list({ all: true });
+    expect(all.leases.map((l) => [l.id, l.status])).toEqual([
+      [live.id, 'active'],
+      [old.id, 'revoked'],
+    ]);
+    expect((await services.leases.list({})).leases.map((l) => l.id)).toEqual([live.id]);
+    expect(await services.maintenance.archiveEnded()).toBe('nothing to archive');
+    services.expiry.stop();
+  });
+});
