@@ -64,9 +64,9 @@ export async function generate(home: string, total: number, expiring: number, ma
   const expireAt = Date.now() + marginMs;
   fixedNow = expireAt - 600_000;
   const ids = new Set<string>();
-  const before = new Set(Object.keys(store.state.leases));
+  const before = new Set(store.state.leases.keys());
   await issue(expiring, 600, () => 'prod');
-  for (const id of Object.keys(store.state.leases)) if (!before.has(id)) ids.add(id);
+  for (const id of store.state.leases.keys()) if (!before.has(id)) ids.add(id);
   fixedNow = null;
   await store.close();
   return { expireAt, ids };

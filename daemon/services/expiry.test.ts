@@ -114,7 +114,7 @@ describe('ExpiryEngine', () => {
         epoch: 1,
         warnedFor: null,
       };
-      base[lease.id] = lease;
+      base.set(lease.id, lease);
       services.expiry.changed(lease);
     }
     expect(services.expiry.scheduler.size).toBe(100_000);
@@ -133,7 +133,7 @@ describe('Maintenance', () => {
     advance(31 * 86400_000);
     const { lease: live } = await issue();
     expect(await services.maintenance.archiveEnded()).toBe('1 ended leases archived');
-    expect(Object.keys(store.state.leases)).toEqual([live.id]);
+    expect([...store.state.leases.keys()]).toEqual([live.id]);
     const all = await services.leases.list({ all: true });
     expect(all.leases.map((l) => [l.id, l.status])).toEqual([
       [live.id, 'active'],

@@ -79,7 +79,7 @@ export class ExpiryEngine implements LeaseWatcher {
     const state = this.ctx.store.state;
     const expired: StoredLease[] = [];
     const expiringSoon: StoredLease[] = [];
-    for (const lease of Object.values(state.leases)) {
+    for (const lease of state.leases.values()) {
       if (lease.status !== 'active') continue;
       if (now >= lease.expiresAt) {
         expired.push(lease);
@@ -109,7 +109,7 @@ export class ExpiryEngine implements LeaseWatcher {
   }
 
   private rebuild(): void {
-    for (const lease of Object.values(this.ctx.store.state.leases)) {
+    for (const lease of this.ctx.store.state.leases.values()) {
       if (lease.status === 'active') this.changed(lease);
       else this.scheduler.cancel(lease.id);
     }
@@ -137,7 +137,7 @@ export class ExpiryEngine implements LeaseWatcher {
       await this.ctx.store.transact((state) => {
         const audit: AuditInput[] = [];
         for (const item of items) {
-          const lease = own(state.leases, item.id);
+          const lease = state.leases.get(item.id);
           if (!lease || lease.status !== 'active') continue;
           if (now >= lease.expiresAt) {
             audit.push(endLease(lease, 'expired', lease.expiresAt, 'expired', 'daemon'));

@@ -136,7 +136,7 @@ export class LeasesService {
         epoch: env.tokenEpoch,
         warnedFor: null,
       };
-      state.leases[id] = lease;
+      state.leases.set(id, lease);
       return {
         result: { lease, token: `bax-${id}-${secret}`, capped },
         touched: { leases: [id] },
@@ -165,10 +165,10 @@ export class LeasesService {
     const now = this.now;
     const limit = args.limit ?? 500;
     const offset = args.cursor ?? 0;
-    const hot = Object.values(this.ctx.store.state.leases);
+    const hot = [...this.ctx.store.state.leases.values()];
     const wantsEnded = args.all || (args.status !== undefined && args.status !== 'active');
     const archived = wantsEnded
-      ? (await this.archive.readAll()).filter((l) => !own(this.ctx.store.state.leases, l.id))
+      ? (await this.archive.readAll()).filter((l) => !this.ctx.store.state.leases.has(l.id))
       : [];
     const page: Lease[] = [];
     let total = 0;
@@ -191,7 +191,7 @@ export class LeasesService {
   }
 
   private find(state: State, id: string): StoredLease {
-    const lease = own(state.leases, id);
+    const lease = state.leases.get(id);
     if (!lease) throw new BellaError('not_found', `no lease ${id}; list leases with \`bella leases list --all\``);
     return lease;
   }
@@ -270,7 +270,7 @@ export class LeasesService {
       const env = findEnvironment(state, args.project, args.environment);
       const audit: AuditInput[] = [];
       const revoked: string[] = [];
-      for (const lease of Object.values(state.leases)) {
+      for (const lease of state.leases.values()) {
         if (lease.project !== args.project || lease.environment !== args.environment || lease.status !== 'active')
           continue;
         if (now >= lease.expiresAt) {
@@ -337,7 +337,7 @@ export class LeasesService {
       );
     }
     const [, leaseId, secret] = match as unknown as [string, string, string];
-    const lease = own(state.leases, leaseId);
+    const lease = state.leases.get(leaseId);
     // Unknown lease and wrong secret answer alike, so a caller learns nothing about other leases.
     if (!lease || !hashesEqual(lease.tokenHash, hashToken(this.ctx.store.keys.tokenKey, leaseId, secret))) {
       return deny(

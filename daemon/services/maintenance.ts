@@ -73,14 +73,14 @@ export class Maintenance {
   /** Moves ended leases older than the retention period out of the state. */
   async archiveEnded(): Promise<string> {
     const cutoff = this.ctx.clock() - this.options.retentionMs;
-    const old = Object.values(this.ctx.store.state.leases).filter(
+    const old = [...this.ctx.store.state.leases.values()].filter(
       (l) => l.status !== 'active' && l.endedAt !== null && l.endedAt < cutoff,
     );
     if (old.length === 0) return 'nothing to archive';
     // Archive first: a crash in between leaves a lease in both places, never in neither.
     await this.archive.append(old);
     await this.ctx.store.transact((state) => {
-      for (const lease of old) delete state.leases[lease.id];
+      for (const lease of old) state.leases.delete(lease.id);
       return { result: null, audit: [], touched: { leases: old.map((l) => l.id) } };
     });
     return `${old.length} ended leases archived`;

@@ -33,7 +33,7 @@ export class ProjectsService {
   private toEnvironment(project: string, env: StoredEnvironment): Environment {
     const now = this.ctx.clock();
     let activeLeases = 0;
-    for (const lease of Object.values(this.ctx.store.state.leases)) {
+    for (const lease of this.ctx.store.state.leases.values()) {
       if (lease.project === project && lease.environment === env.slug && effectiveStatus(lease, now) === 'active')
         activeLeases++;
     }
@@ -176,7 +176,7 @@ export class ProjectsService {
   private endLeasesOf(state: State, project: string, environment: string | undefined, reason: string): AuditInput[] {
     const now = this.ctx.clock();
     const audit: AuditInput[] = [];
-    for (const lease of Object.values(state.leases)) {
+    for (const lease of state.leases.values()) {
       if (lease.project !== project || (environment && lease.environment !== environment) || lease.status !== 'active')
         continue;
       audit.push(endLease(lease, 'revoked', now, reason, 'owner'));
@@ -187,7 +187,7 @@ export class ProjectsService {
 
   private activeLeasesOf(state: State, project: string, environment: string): StoredLease[] {
     const now = this.ctx.clock();
-    return Object.values(state.leases).filter(
+    return [...state.leases.values()].filter(
       (l) => l.project === project && l.environment === environment && effectiveStatus(l, now) === 'active',
     );
   }

@@ -13,6 +13,7 @@ export class DurableJsonFile<T> implements Adapter<T> {
   constructor(
     readonly file: string,
     private readonly parse: (text: string) => T,
+    private readonly serialize: (data: T) => string,
   ) {}
 
   async read(): Promise<T | null> {
@@ -27,7 +28,7 @@ export class DurableJsonFile<T> implements Adapter<T> {
   }
 
   write(data: T): Promise<void> {
-    return this.writeText(JSON.stringify(data));
+    return this.writeText(this.serialize(data));
   }
 
   /** Writes an already serialised state. */

@@ -63,7 +63,8 @@ export interface State {
   /** The last journal entry this snapshot contains; later entries are replayed over it. */
   journal?: number;
   projects: Record<string, StoredProject>;
-  leases: Record<string, StoredLease>;
+  /** Leases by id, in issue order (a Map: plain objects get slow to iterate at 100,000 keys). */
+  leases: Map<string, StoredLease>;
   settings: { notifications: NotificationSettings };
 }
 
@@ -72,7 +73,7 @@ export function emptyState(): State {
   return {
     version: SCHEMA_VERSION,
     projects: {},
-    leases: {},
+    leases: new Map(),
     settings: { notifications: { desktop: true, environments: {} } },
   };
 }
@@ -86,4 +87,9 @@ export const migrations: Array<(state: Record<string, unknown>) => Record<string
  */
 export function own<T>(record: Record<string, T>, key: string): T | undefined {
   return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+/** The state as JSON: the lease map is written as an object keyed by lease id. */
+export function serializeState(state: State): string {
+  return JSON.stringify({ ...state, leases: Object.fromEntries(state.leases) });
 }

@@ -7,7 +7,7 @@ import { deriveKeys, loadMasterKey, type KeyRing } from './crypto';
 import { DurableJsonFile } from './durable-file';
 import { ensurePrivateDir, removeStaleTemps, writeFileDurable, writeFileDurableSync } from './files';
 import { Journal, type JournalEntry } from './journal';
-import { emptyState, migrations, own, SCHEMA_VERSION, type State } from './schema';
+import { emptyState, migrations, own, SCHEMA_VERSION, serializeState, type State, type StoredLease } from './schema';
 
 /** The files of a data directory. */
 export function dataFiles(home: string) {
@@ -96,12 +96,16 @@ export class Store {
     const files = dataFiles(home);
     ensurePrivateDir(files.backups);
     removeStaleTemps(files.state);
-    const adapter = new DurableJsonFile<State>(files.state, (text) => parseState(text, files.state, files.backups));
+    const adapter = new DurableJsonFile<State>(
+      files.state,
+      (text) => parseState(text, files.state, files.backups),
+      serializeState,
+    );
     const db = new Low<State>(adapter, emptyState());
     const fresh = !fs.existsSync(files.state);
     const hasData = !fresh || fs.existsSync(files.audit);
     const keys = deriveKeys(loadMasterKey(files.masterKey, !hasData));
-    if (fresh) writeFileDurableSync(files.state, JSON.stringify(db.data));
+    if (fresh) writeFileDurableSync(files.state, serializeState(db.data));
     const journal = Journal.open(files.journal);
     const audit = AuditLog.open(files.audit, keys.auditKey, now);
     const store = new Store(home, db, adapter, journal, audit, keys);
@@ -123,7 +127,10 @@ export class Store {
     });
     for (const entry of entries) {
       if (entry.seq <= this.journalSeq) continue;
-      replay(state.leases, entry.leases);
+      for (const [id, lease] of Object.entries(entry.leases ?? {})) {
+        if (lease === null) state.leases.delete(id);
+        else state.leases.set(id, lease as StoredLease);
+      }
       replay(state.projects, entry.projects);
       if (entry.settings !== undefined) state.settings = entry.settings as State['settings'];
       this.journalSeq = entry.seq;
@@ -198,7 +205,7 @@ export class Store {
       const { leases, projects, settings } = batch.touched;
       if (leases.size === 0 && projects.size === 0 && !settings) return async () => undefined;
       const entry: JournalEntry = { seq };
-      if (leases.size) entry.leases = pick(state.leases, leases);
+      if (leases.size) entry.leases = Object.fromEntries([...leases].map((id) => [id, state.leases.get(id) ?? null]));
       if (projects.size) entry.projects = pick(state.projects, projects);
       if (settings) entry.settings = state.settings;
       const line = JSON.stringify(entry);
@@ -208,7 +215,7 @@ export class Store {
       };
     }
     state.journal = seq;
-    const text = JSON.stringify(state);
+    const text = serializeState(state);
     return async () => {
       await this.adapter.writeText(text);
       this.journalSeq = seq;
@@ -252,7 +259,7 @@ export class Store {
     const name = `state-${now.toISOString().replace(/[:.]/g, '-')}.json`;
     const target = path.join(files.backups, name);
     // The journal's entries are part of the committed state: the snapshot includes them.
-    await writeFileDurable(target, JSON.stringify({ ...this.db.data, journal: this.journalSeq }));
+    await writeFileDurable(target, serializeState({ ...this.db.data, journal: this.journalSeq }));
     const all = listBackups(files.backups);
     for (const old of all.slice(0, Math.max(0, all.length - keep))) fs.rmSync(path.join(files.backups, old));
     return target;
@@ -325,12 +332,11 @@ function parseState(text: string, file: string, backups: string): State {
     );
   }
   for (let v = version; v < SCHEMA_VERSION; v++) raw = migrations[v - 1]!(raw);
-  const state = raw as unknown as State;
-  if (typeof state.projects !== 'object' || typeof state.leases !== 'object' || typeof state.settings !== 'object') {
+  if (typeof raw.projects !== 'object' || typeof raw.leases !== 'object' || typeof raw.settings !== 'object') {
     throw new BellaError(
       'unavailable',
       `${file} is missing parts of its state; bella will not overwrite it: ${advice}`,
     );
   }
-  return state;
+  return { ...(raw as unknown as State), leases: new Map(Object.entries(raw.leases as Record<string, StoredLease>)) };
 }

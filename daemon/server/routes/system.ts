@@ -13,7 +13,7 @@ export function systemRoutes(
       const projects = Object.values(store.state.projects);
       const envs = projects.flatMap((p) => Object.values(p.environments));
       let activeLeases = 0;
-      for (const lease of Object.values(store.state.leases))
+      for (const lease of store.state.leases.values())
         if (lease.status === 'active' && lease.expiresAt > now) activeLeases++;
       return {
         version: info.version,
