@@ -7,9 +7,6 @@ import { writeFileDurable } from './files';
  * unique temp file, fsync, rename, fsync the directory. Group commit is the Store's job.
  */
 export class DurableJsonFile<T> implements Adapter<T> {
-  /** Number of commits written, for tests and benchmarks. */
-  commits = 0;
-
   constructor(
     readonly file: string,
     private readonly parse: (text: string) => T,
@@ -34,6 +31,5 @@ export class DurableJsonFile<T> implements Adapter<T> {
   /** Writes an already serialised state. */
   async writeText(text: string): Promise<void> {
     await writeFileDurable(this.file, text);
-    this.commits++;
   }
 }

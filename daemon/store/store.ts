@@ -82,11 +82,6 @@ export class Store {
     return this.db.data;
   }
 
-  /** Number of state commits written so far. */
-  get commits(): number {
-    return this.adapter.commits;
-  }
-
   /**
    * Opens a data directory, creating it on first use. Refuses (and overwrites nothing) when the
    * state file does not parse, comes from a newer bella, or its master key is missing.
