@@ -28,6 +28,24 @@ async function setup(bus: TestBus | null, env: Record<string, string> = {}) {
   return { bella, opts, client: new DaemonClient({ socketPath: bella.socket }) };
 }
 
+function setPolicy(bella: BellaSandbox, opts: object, ttl: string, warnBefore: string): Promise<string> {
+  return bella.ok(
+    [
+      'environments',
+      'set-lease-policy',
+      '--project',
+      'my-api',
+      '--environment',
+      'production',
+      '--ttl',
+      ttl,
+      '--warn-before',
+      warnBefore,
+    ],
+    opts,
+  );
+}
+
 function issueArgs(ttl: string, reason: string) {
   return [
     'leases',
@@ -54,21 +72,7 @@ describe('expiry engine and desktop notifications (real daemon, real D-Bus)', ()
     const bus = await startNotificationBus();
     buses.push(bus);
     const { bella, opts } = await setup(bus);
-    await bella.ok(
-      [
-        'environments',
-        'set-lease-policy',
-        '--project',
-        'my-api',
-        '--environment',
-        'production',
-        '--ttl',
-        '8s',
-        '--warn-before',
-        '4s',
-      ],
-      opts,
-    );
+    await setPolicy(bella, opts, '8s', '4s');
     const issued = JSON.parse(await bella.ok([...issueArgs('8s', 'Incident 4711'), '--json'], opts)) as {
       lease: Lease;
     };
@@ -102,21 +106,7 @@ describe('expiry engine and desktop notifications (real daemon, real D-Bus)', ()
     const bus = await startNotificationBus();
     buses.push(bus);
     const { bella, opts, client } = await setup(bus);
-    await bella.ok(
-      [
-        'environments',
-        'set-lease-policy',
-        '--project',
-        'my-api',
-        '--environment',
-        'production',
-        '--ttl',
-        '6s',
-        '--warn-before',
-        '3s',
-      ],
-      opts,
-    );
+    await setPolicy(bella, opts, '6s', '3s');
     await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
         client.call('issueLease', {
@@ -145,21 +135,7 @@ describe('expiry engine and desktop notifications (real daemon, real D-Bus)', ()
     const bus = await startNotificationBus();
     buses.push(bus);
     const { bella, opts } = await setup(bus);
-    await bella.ok(
-      [
-        'environments',
-        'set-lease-policy',
-        '--project',
-        'my-api',
-        '--environment',
-        'production',
-        '--ttl',
-        '4s',
-        '--warn-before',
-        '3s',
-      ],
-      opts,
-    );
+    await setPolicy(bella, opts, '4s', '3s');
     const reason = '$(touch /tmp/bella-pwned) `id`';
     await bella.ok(issueArgs('4s', reason), opts);
     const call = await bus.waitFor((c) => c.summary.includes('my-api/production'), 10_000);
@@ -190,21 +166,7 @@ describe('expiry engine and desktop notifications (real daemon, real D-Bus)', ()
       const bus = await startNotificationBus();
       buses.push(bus);
       const { bella, opts, client } = await setup(bus);
-      await bella.ok(
-        [
-          'environments',
-          'set-lease-policy',
-          '--project',
-          'my-api',
-          '--environment',
-          'production',
-          '--ttl',
-          '2s',
-          '--warn-before',
-          '1s',
-        ],
-        opts,
-      );
+      await setPolicy(bella, opts, '2s', '1s');
       const ops = await workload(client);
       client.close();
       return ops;
@@ -212,21 +174,7 @@ describe('expiry engine and desktop notifications (real daemon, real D-Bus)', ()
     const bare = await startBareBus();
     buses.push(bare);
     const { bella, opts, client } = await setup(bare);
-    await bella.ok(
-      [
-        'environments',
-        'set-lease-policy',
-        '--project',
-        'my-api',
-        '--environment',
-        'production',
-        '--ttl',
-        '2s',
-        '--warn-before',
-        '1s',
-      ],
-      opts,
-    );
+    await setPolicy(bella, opts, '2s', '1s');
     // Leases that reach their warn point while the workload runs make the daemon try to notify.
     for (let i = 0; i < 3; i++) await bella.ok(issueArgs('2s', `warned ${i}`), opts);
     const ops = await workload(client);

@@ -6,6 +6,7 @@ import { ErrorNote, Field } from '../../components/common';
 import { bella } from '../../lib/bella';
 import { plural } from '../../lib/format';
 import { ScopeChips } from './parts';
+import { TypeToConfirmDialog } from '../../components/TypeToConfirmDialog';
 
 /** Confirms revoking one lease. */
 export function RevokeDialog({
@@ -81,35 +82,13 @@ export function ExpireAllDialog({
   onClose: () => void;
   onDone: (r: OperationOutput<'expireAll'>) => void;
 }) {
-  const [typed, setTyped] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const ok = typed.trim() === environment.slug;
   return (
-    <Dialog
-      tone="danger"
+    <TypeToConfirmDialog
       title={`Expire all leases of ${environment.name}?`}
+      word={environment.slug}
+      confirmLabel="Expire all and rotate"
       onClose={onClose}
-      onSubmit={async () => {
-        if (!ok) return;
-        setBusy(true);
-        try {
-          onDone(await bella().expireAll({ project, environment: environment.slug }));
-        } catch (err) {
-          setError(err);
-          setBusy(false);
-        }
-      }}
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button danger" disabled={!ok || busy}>
-            Expire all and rotate
-          </button>
-        </>
-      }
+      action={async () => onDone(await bella().expireAll({ project, environment: environment.slug }))}
     >
       <ul className="consequences">
         <li>
@@ -118,26 +97,6 @@ export function ExpireAllDialog({
         <li>The environment's encryption key is replaced and its secrets re-encrypted.</li>
         <li>No token issued before now can ever read these secrets again.</li>
       </ul>
-      <Field
-        label={
-          <>
-            Type <code className="confirm-word">{environment.slug}</code> to confirm
-          </>
-        }
-        htmlFor="confirm-expire-all"
-      >
-        <input
-          id="confirm-expire-all"
-          className="mono"
-          autoFocus
-          autoComplete="off"
-          spellCheck={false}
-          placeholder={environment.slug}
-          value={typed}
-          onChange={(e) => setTyped(e.target.value)}
-        />
-      </Field>
-      <ErrorNote error={error} />
-    </Dialog>
+    </TypeToConfirmDialog>
   );
 }

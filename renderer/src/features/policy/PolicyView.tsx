@@ -1,12 +1,12 @@
 import { useState } from 'react';
 import type { Environment } from '../../../../daemon/api/schemas';
 import { formatDuration, parseDuration } from '../../../../daemon/api/durations';
-import { Dialog } from '../../components/Dialog';
 import { ErrorNote, Field } from '../../components/common';
 import { Icon } from '../../components/Icon';
 import { bella } from '../../lib/bella';
 import { useAppData } from '../../lib/data';
 import { plainDuration, plural, policyPreview } from '../../lib/format';
+import { TypeToConfirmDialog } from '../../components/TypeToConfirmDialog';
 
 const TTL_PRESETS = ['1h', '8h', '24h', '7d'];
 const WARN_PRESETS = ['15m', '1h', '2h', '1d'];
@@ -209,57 +209,17 @@ function DeleteEnvironmentDialog({
   onClose: () => void;
   onDeleted: () => void;
 }) {
-  const [typed, setTyped] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const ok = typed.trim() === environment.slug;
   return (
-    <Dialog
-      tone="danger"
+    <TypeToConfirmDialog
       title={`Delete ${environment.name}?`}
       description={`${plural(environment.secretCount, 'secret')} will be deleted and every active lease revoked. This cannot be undone.`}
+      word={environment.slug}
+      confirmLabel="Delete environment"
       onClose={onClose}
-      onSubmit={async () => {
-        if (!ok) return;
-        setBusy(true);
-        try {
-          await bella().deleteEnvironment({ project, environment: environment.slug, force: true });
-          onDeleted();
-        } catch (err) {
-          setError(err);
-          setBusy(false);
-        }
+      action={async () => {
+        await bella().deleteEnvironment({ project, environment: environment.slug, force: true });
+        onDeleted();
       }}
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button danger" disabled={!ok || busy}>
-            Delete environment
-          </button>
-        </>
-      }
-    >
-      <Field
-        label={
-          <>
-            Type <code className="confirm-word">{environment.slug}</code> to confirm
-          </>
-        }
-        htmlFor="confirm-env"
-      >
-        <input
-          id="confirm-env"
-          className="mono"
-          autoFocus
-          autoComplete="off"
-          spellCheck={false}
-          value={typed}
-          onChange={(e) => setTyped(e.target.value)}
-        />
-      </Field>
-      <ErrorNote error={error} />
-    </Dialog>
+    />
   );
 }

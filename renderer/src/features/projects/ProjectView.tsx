@@ -1,12 +1,12 @@
 import { useState } from 'react';
 import type { Environment, Project } from '../../../../daemon/api/schemas';
-import { Dialog } from '../../components/Dialog';
-import { EmptyState, ErrorNote, Field } from '../../components/common';
+import { EmptyState } from '../../components/common';
 import { Icon } from '../../components/Icon';
 import { bella } from '../../lib/bella';
 import { useAppData } from '../../lib/data';
 import { plainDuration, plural } from '../../lib/format';
 import { NewEnvironmentDialog } from './CreateDialogs';
+import { TypeToConfirmDialog } from '../../components/TypeToConfirmDialog';
 
 /** A project: its environments as cards, and deleting it. */
 export function ProjectView({
@@ -127,57 +127,17 @@ function DeleteProjectDialog({
   onClose: () => void;
   onDeleted: () => void;
 }) {
-  const [typed, setTyped] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const ok = typed === project.slug;
   return (
-    <Dialog
-      tone="danger"
+    <TypeToConfirmDialog
       title={`Delete ${project.name}?`}
       description="Its environments and secrets are deleted and every active lease is revoked. This cannot be undone."
+      word={project.slug}
+      confirmLabel="Delete project"
       onClose={onClose}
-      onSubmit={async () => {
-        if (!ok) return;
-        setBusy(true);
-        try {
-          await bella().deleteProject({ project: project.slug, force: true });
-          onDeleted();
-        } catch (err) {
-          setError(err);
-          setBusy(false);
-        }
+      action={async () => {
+        await bella().deleteProject({ project: project.slug, force: true });
+        onDeleted();
       }}
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button danger" disabled={!ok || busy}>
-            Delete project
-          </button>
-        </>
-      }
-    >
-      <Field
-        label={
-          <>
-            Type <code className="confirm-word">{project.slug}</code> to confirm
-          </>
-        }
-        htmlFor="confirm-project"
-      >
-        <input
-          id="confirm-project"
-          className="mono"
-          autoFocus
-          autoComplete="off"
-          spellCheck={false}
-          value={typed}
-          onChange={(e) => setTyped(e.target.value)}
-        />
-      </Field>
-      <ErrorNote error={error} />
-    </Dialog>
+    />
   );
 }
