@@ -1,7 +1,7 @@
 import type { LeasePolicy, LeaseStatus, NotificationSettings } from '../api';
 
 /** The current state schema version. Bump it and add a migration when the shape changes. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** A secret as stored: the value sealed with the environment's data key. */
 export interface StoredSecret {
@@ -79,7 +79,10 @@ export function emptyState(): State {
 }
 
 /** Migrations from version N (index N - 1) to N + 1. */
-export const migrations: Array<(state: Record<string, unknown>) => Record<string, unknown>> = [];
+export const migrations: Array<(state: Record<string, unknown>) => Record<string, unknown>> = [
+  // 1 → 2: leases are written as an array (a 100,000-key object is slow to parse and to walk).
+  (state) => ({ ...state, version: 2, leases: Object.values(state.leases as Record<string, unknown>) }),
+];
 
 /**
  * The own entry of a state record, never one inherited from Object.prototype: names such as
@@ -89,7 +92,7 @@ export function own<T>(record: Record<string, T>, key: string): T | undefined {
   return Object.hasOwn(record, key) ? record[key] : undefined;
 }
 
-/** The state as JSON: the lease map is written as an object keyed by lease id. */
+/** The state as JSON: the lease map is written as an array of leases, in issue order. */
 export function serializeState(state: State): string {
-  return JSON.stringify({ ...state, leases: Object.fromEntries(state.leases) });
+  return JSON.stringify({ ...state, leases: [...state.leases.values()] });
 }

@@ -78,3 +78,22 @@ describe('Store', () => {
     await expect(Store.open(dir)).rejects.toThrow(/state\.journal is damaged at line 1/);
   });
 });
+
+describe('schema migrations', () => {
+  it('reads a version 1 state (leases keyed by id) and writes version 2 (leases as an array)', async () => {
+    const dir = home();
+    let store = await Store.open(dir);
+    await store.close();
+    const files = dataFiles(dir);
+    const lease = { id: 'aaaaaaaaaaaaaaaa', project: 'p', environment: 'e', status: 'active' };
+    const v1 = { version: 1, projects: {}, leases: { [lease.id]: lease }, settings: { notifications: {} } };
+    fs.writeFileSync(files.state, JSON.stringify(v1));
+    store = await Store.open(dir);
+    expect(store.state.leases.get(lease.id)).toMatchObject(lease);
+    await store.transact(() => ({ result: null, audit: [] }));
+    await store.close();
+    const written = JSON.parse(fs.readFileSync(files.state, 'utf8')) as { version: number; leases: unknown };
+    expect(written.version).toBe(2);
+    expect(written.leases).toEqual([lease]);
+  });
+});

@@ -327,11 +327,12 @@ function parseState(text: string, file: string, backups: string): State {
     );
   }
   for (let v = version; v < SCHEMA_VERSION; v++) raw = migrations[v - 1]!(raw);
-  if (typeof raw.projects !== 'object' || typeof raw.leases !== 'object' || typeof raw.settings !== 'object') {
+  if (typeof raw.projects !== 'object' || !Array.isArray(raw.leases) || typeof raw.settings !== 'object') {
     throw new BellaError(
       'unavailable',
       `${file} is missing parts of its state; bella will not overwrite it: ${advice}`,
     );
   }
-  return { ...(raw as unknown as State), leases: new Map(Object.entries(raw.leases as Record<string, StoredLease>)) };
+  const leases = new Map((raw.leases as StoredLease[]).map((lease) => [lease.id, lease]));
+  return { ...(raw as unknown as State), leases };
 }

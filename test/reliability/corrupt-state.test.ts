@@ -61,7 +61,7 @@ describe('corrupt or foreign state: the daemon refuses to start and overwrites n
       name: 'an edited state file that no longer parses',
       damage: (home) => {
         const file = path.join(home, 'state.json');
-        fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('"leases":{', '"leases":{,'));
+        fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('"projects":{', '"projects":{,'));
       },
       says: [/state\.json/, /backup/, /backups\/state-.*\.json/],
       recoverWithBackup: true,
