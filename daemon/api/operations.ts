@@ -62,15 +62,17 @@ const inputs = {
   getLease: LeaseRef,
   renewLease: LeaseRef.extend({ ttlSeconds: Seconds.optional() }),
   revokeLease: LeaseRef.extend({ reason: z.string().trim().max(1000).optional() }),
-  expireAll: EnvironmentRef,
+  expireAll: EnvironmentRef.extend({ reason: z.string().trim().max(1000).optional() }),
   listAudit: z.object({
     project: Slug.optional(),
     environment: Slug.optional(),
     since: z.string().datetime({ offset: true, message: 'since must be an ISO 8601 time' }).optional(),
+    until: z.string().datetime({ offset: true, message: 'until must be an ISO 8601 time' }).optional(),
     event: AuditEvent.optional(),
     outcome: Outcome.optional(),
     lease: LeaseRef.shape.id.optional(),
-    limit: z.coerce.number().int().min(1).max(100_000).optional(),
+    limit: z.coerce.number().int().min(1).max(1000).optional(),
+    before: z.coerce.number().int().min(1).optional(),
   }),
   verifyAudit: Empty,
   getNotificationSettings: Empty,
@@ -80,6 +82,8 @@ const inputs = {
     environment: Slug.optional(),
   }),
   testNotification: Empty,
+  lookupToken: Empty,
+  revokeToken: z.object({ reason: z.string().trim().max(1000).optional() }),
   readSecrets: z.object({
     keys: z
       .string()

@@ -45,6 +45,20 @@ export interface NotificationSettings {
   environments: Record<string, boolean>;
 }
 
+/** What a token's holder may know of its own lease: no reason, no other lease. */
+export interface HolderLease {
+  id: string;
+  project: string;
+  environment: string;
+  scope: string[];
+  issuedAt: string;
+  expiresAt: string;
+  status: Lease['status'];
+  /** Successful reads with this token. */
+  uses: number;
+  lastUsedAt: string | null;
+}
+
 /** The result of issuing a lease. The token is shown here once and never again. */
 export interface IssuedLease {
   lease: Lease;
@@ -179,11 +193,11 @@ export const routes = {
     plane: 'admin',
     summary: 'Extend an active lease to now + ttl (capped by policy)',
   }),
-  revokeLease: route<{ lease: Lease }>()({
+  revokeLease: route<{ lease: Lease; alreadyEnded: boolean }>()({
     method: 'POST',
     path: '/v1/leases/:id/revoke',
     plane: 'admin',
-    summary: 'Revoke a lease at once',
+    summary: 'Revoke a lease at once; a lease that already ended is left as it is',
   }),
   expireAll: route<{ revoked: number; rotatedAt: string; reencryptedSecrets: number }>()({
     method: 'POST',
@@ -191,11 +205,11 @@ export const routes = {
     plane: 'admin',
     summary: 'Revoke every active lease and rotate the environment credentials',
   }),
-  listAudit: route<{ entries: AuditEntry[]; total: number }>()({
+  listAudit: route<{ entries: AuditEntry[]; nextCursor: number | null }>()({
     method: 'GET',
     path: '/v1/audit',
     plane: 'admin',
-    summary: 'List audit entries, oldest first, filtered',
+    summary: 'List audit entries newest first, filtered; pass nextCursor as before for the next page',
   }),
   verifyAudit: route<{ ok: boolean; entries: number; firstBroken: { line: number; reason: string } | null }>()({
     method: 'GET',
@@ -220,6 +234,18 @@ export const routes = {
     path: '/v1/notifications/test',
     plane: 'admin',
     summary: 'Send a test desktop notification',
+  }),
+  lookupToken: route<{ lease: HolderLease }>()({
+    method: 'GET',
+    path: '/v1/token',
+    plane: 'token',
+    summary: "The holder's own lease, for Authorization: Bearer bax-…",
+  }),
+  revokeToken: route<{ lease: HolderLease; alreadyEnded: boolean }>()({
+    method: 'POST',
+    path: '/v1/token/revoke',
+    plane: 'token',
+    summary: 'The holder ends its own lease at once (e.g. at the end of a CI job)',
   }),
   readSecrets: route<{
     project: string;

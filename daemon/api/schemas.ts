@@ -24,7 +24,11 @@ export const ScopeEntry = z
   .regex(/^[A-Za-z0-9_*]+$/, 'scope entries are key names or *-globs such as STRIPE_*');
 
 /** A secret value: any text up to 256 KiB. */
-export const SecretValue = z.string().max(262_144, 'secret values are limited to 256 KiB');
+export const SecretValue = z
+  .string()
+  .max(262_144, 'secret values are limited to 256 KiB')
+  // Defends `bella run`: an environment variable cannot hold a NUL byte, so such a value could never be used.
+  .refine((value) => !value.includes('\0'), 'secret values cannot contain a NUL byte (\\0)');
 
 /** Why a lease is issued; kept in the audit trail. */
 export const Reason = z.string().trim().min(1, 'say why this access is needed').max(1000);

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { BellaError } from '../api/errors';
+import { writeFileDurableSync } from '../base/node/files';
 import { ask, readAll, type Cli } from './context';
 import { DotenvValueError, formatTable, formatTime, mask, toDotenv } from './format';
 
@@ -25,26 +26,6 @@ async function valueFromStdin(cli: Cli, key: string): Promise<string> {
   if (cli.io.stdin.isTTY) return ask(cli.io, `value of ${key}: `, true);
   const text = await readAll(cli.io.stdin);
   return text.replace(/\r?\n$/, '');
-}
-
-/** Writes `content` to `file` with mode 0600 (temp file + rename, so no reader sees a partial file). */
-export function writePrivateFile(file: string, content: string): void {
-  const target = path.resolve(file);
-  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${Date.now()}.tmp`);
-  // 0600 from creation: secrets never sit in a world-readable file, whatever the umask.
-  const fd = fs.openSync(temp, 'wx', 0o600);
-  try {
-    fs.writeFileSync(fd, content);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  try {
-    fs.renameSync(temp, target);
-  } catch (err) {
-    fs.rmSync(temp, { force: true });
-    throw err;
-  }
 }
 
 /** `bella secrets set|get|list|delete|push` and `bella pull`. */
@@ -175,7 +156,8 @@ export function registerSecrets(program: Command, cli: Cli): void {
       }
       if (opts.out) {
         const file = path.resolve(cli.io.cwd, opts.out);
-        writePrivateFile(file, content);
+        // Written 0600 from creation, atomically: secrets never sit in a world-readable or partial file.
+        writeFileDurableSync(file, content);
         const count = Object.keys(values).length;
         if (cli.json) cli.out(JSON.stringify({ file, format, count, environment: where }, null, 2));
         else cli.note(`wrote ${count} secrets of ${where} to ${opts.out} (mode 0600)`);

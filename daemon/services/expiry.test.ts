@@ -113,6 +113,7 @@ describe('ExpiryEngine', () => {
         tokenHash: 'x',
         epoch: 1,
         warnedFor: null,
+        uses: 0,
       };
       base.set(lease.id, lease);
       services.expiry.changed(lease);

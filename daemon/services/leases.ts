@@ -1,6 +1,7 @@
 import {
   BellaError,
   formatDuration,
+  type HolderLease,
   type Lease,
   type LeaseStatus,
   type OperationArgs,
@@ -8,7 +9,6 @@ import {
 } from '../api';
 import type { AuditInput } from '../store';
 import {
-  hashesEqual,
   hashToken,
   own,
   randomId,
@@ -18,14 +18,15 @@ import {
   type State,
   type StoredLease,
 } from '../store';
+import { checkFilterExists } from './audit';
 import { iso, type Actor, type ServiceContext } from './context';
 import { findEnvironment } from './lookup';
 import { scopeMatcher, unmatchedEntries } from './scope';
 import type { SecretsService } from './secrets';
+import { TokenChecker, TokenRefusal, type Authenticated } from './tokens';
 
 /** The ttl of a lease when neither the request nor a policy names one. */
 export const DEFAULT_TTL_SECONDS = 3600;
-const TOKEN = /^bax-([a-z0-9]{16})-([A-Za-z0-9_-]{43})$/;
 
 /** The status a lease has right now: an active lease past its expiry is expired, timer or not. */
 export function effectiveStatus(lease: ArchivedLease, now: number): LeaseStatus {
@@ -49,6 +50,21 @@ export function toLease(lease: ArchivedLease, now: number): Lease {
     lastUsedAt: lease.lastUsedAt === null ? null : iso(lease.lastUsedAt),
     endedAt: endedAt === null ? null : iso(endedAt),
     endReason: lease.endReason ?? (status === 'expired' ? 'expired' : null),
+  };
+}
+
+/** The lease as its token's holder sees it. */
+export function toHolderLease(lease: StoredLease, now: number): HolderLease {
+  return {
+    id: lease.id,
+    project: lease.project,
+    environment: lease.environment,
+    scope: lease.scope,
+    issuedAt: iso(lease.issuedAt),
+    expiresAt: iso(lease.expiresAt),
+    status: effectiveStatus(lease, now),
+    uses: lease.uses ?? 0,
+    lastUsedAt: lease.lastUsedAt === null ? null : iso(lease.lastUsedAt),
   };
 }
 
@@ -82,11 +98,15 @@ export function leaseIdsOf(audit: AuditInput[]): string[] {
 
 /** Leases: issue, list, renew, revoke, expire-all, and reading secrets with a token. */
 export class LeasesService {
+  private readonly tokens: TokenChecker;
+
   constructor(
     private readonly ctx: ServiceContext,
     private readonly secrets: SecretsService,
     private readonly archive: LeaseArchive,
-  ) {}
+  ) {
+    this.tokens = new TokenChecker(ctx.store.keys.tokenKey);
+  }
 
   private get now(): number {
     return this.ctx.clock();
@@ -135,6 +155,7 @@ export class LeasesService {
         tokenHash: hashToken(this.ctx.store.keys.tokenKey, id, secret),
         epoch: env.tokenEpoch,
         warnedFor: null,
+        uses: 0,
       };
       state.leases.set(id, lease);
       return {
@@ -183,6 +204,8 @@ export class LeasesService {
         total++;
       }
     }
+    // A typo in a filter is a mistake, not an empty list; a deleted project's ended leases still show.
+    if (total === 0) checkFilterExists(this.ctx, args);
     return { leases: page, total, nextCursor: offset + page.length < total ? offset + page.length : null };
   }
 
@@ -249,19 +272,27 @@ export class LeasesService {
   }
 
   async revoke(args: OperationArgs<'revokeLease'>): Promise<OperationOutput<'revokeLease'>> {
-    const lease = await this.ctx.store.transact((state) => {
+    const ended = await this.end(args.id, args.reason || 'revoked by owner', 'owner');
+    return { lease: toLease(ended.lease, this.now), alreadyEnded: ended.alreadyEnded };
+  }
+
+  /** Revokes a lease at once; a lease that already ended (revoked or expired) is left as it is. */
+  private async end(id: string, reason: string, actor: Actor): Promise<{ lease: StoredLease; alreadyEnded: boolean }> {
+    const out = await this.ctx.store.transact((state) => {
       const now = this.now;
-      const lease = this.find(state, args.id);
-      this.requireActive(lease, now, 'revoked');
+      const lease = this.find(state, id);
+      if (effectiveStatus(lease, now) !== 'active') return { result: { lease, alreadyEnded: true }, audit: [] };
       return {
-        result: lease,
-        audit: [endLease(lease, 'revoked', now, args.reason || 'revoked by owner', 'owner')],
+        result: { lease, alreadyEnded: false },
+        audit: [endLease(lease, 'revoked', now, reason, actor)],
         touched: { leases: [lease.id] },
       };
     });
-    this.ctx.watcher.ended(lease.id);
-    this.emit('LeaseRevoked', lease);
-    return { lease: toLease(lease, this.now) };
+    if (!out.alreadyEnded) {
+      this.ctx.watcher.ended(out.lease.id);
+      this.emit('LeaseRevoked', out.lease);
+    }
+    return out;
   }
 
   async expireAll(args: OperationArgs<'expireAll'>): Promise<OperationOutput<'expireAll'>> {
@@ -276,7 +307,7 @@ export class LeasesService {
         if (now >= lease.expiresAt) {
           audit.push(endLease(lease, 'expired', lease.expiresAt, 'expired', 'daemon'));
         } else {
-          audit.push(endLease(lease, 'revoked', now, 'expire-all: credentials rotated', 'owner'));
+          audit.push(endLease(lease, 'revoked', now, `expire-all: ${args.reason || 'credentials rotated'}`, 'owner'));
           revoked.push(lease.id);
         }
       }
@@ -290,6 +321,7 @@ export class LeasesService {
         actor: 'owner',
         project: args.project,
         environment: args.environment,
+        ...(args.reason ? { reason: args.reason } : {}),
         message: `${revoked.length} leases revoked, data key rotated (${reencrypted} secrets re-encrypted)`,
       });
       const ended = leaseIdsOf(audit);
@@ -306,106 +338,97 @@ export class LeasesService {
     return { revoked: out.revoked.length, rotatedAt: iso(now), reencryptedSecrets: out.reencrypted };
   }
 
+  /** Writes a Denied entry for a refused token and rethrows its error. */
+  private async refuse(refusal: TokenRefusal, fields: Partial<AuditInput> = {}): Promise<never> {
+    const lease = refusal.lease;
+    await this.ctx.store.audit.append([
+      {
+        event: 'SecretsRead',
+        outcome: 'Denied',
+        actor: 'token',
+        message: refusal.auditMessage,
+        ...(lease ? { project: lease.project, environment: lease.environment, leaseId: lease.id } : {}),
+        ...fields,
+      },
+    ]);
+    throw refusal.error;
+  }
+
+  private authenticate(token: string | undefined, usable: boolean): Promise<Authenticated> | Authenticated {
+    try {
+      return this.tokens.check(this.ctx.store.state, token, this.now, usable);
+    } catch (err) {
+      if (err instanceof TokenRefusal) return this.refuse(err);
+      throw err;
+    }
+  }
+
   /** The token plane: the lease's scoped secrets for a valid token; every attempt audited. */
   async readWithToken(
     token: string | undefined,
     args: OperationArgs<'readSecrets'>,
   ): Promise<OperationOutput<'readSecrets'>> {
-    const state = this.ctx.store.state;
+    const { lease, env } = await this.authenticate(token, true);
     const now = this.now;
-    const deny = async (error: BellaError, fields: Partial<AuditInput> = {}): Promise<never> => {
-      await this.ctx.store.audit.append([
-        { event: 'SecretsRead', outcome: 'Denied', actor: 'token', message: error.message, ...fields },
-      ]);
-      throw error;
-    };
-    if (!token) {
-      return deny(
-        new BellaError(
-          'unauthenticated',
-          'no token: send Authorization: Bearer bax-… (bella run --token, or BELLA_TOKEN)',
-        ),
-      );
-    }
-    const match = TOKEN.exec(token);
-    if (!match) {
-      return deny(
-        new BellaError(
-          'unauthenticated',
-          'malformed token: a bella token looks like bax-<lease id>-<secret>; copy it whole',
-        ),
-      );
-    }
-    const [, leaseId, secret] = match as unknown as [string, string, string];
-    const lease = state.leases.get(leaseId);
-    // Unknown lease and wrong secret answer alike, so a caller learns nothing about other leases.
-    if (!lease || !hashesEqual(lease.tokenHash, hashToken(this.ctx.store.keys.tokenKey, leaseId, secret))) {
-      return deny(
-        new BellaError(
-          'unauthenticated',
-          'token not recognised: check that it was copied whole, or ask for a new lease',
-        ),
-        {
-          message: lease ? 'token secret does not match its lease' : 'no such lease',
-        },
-      );
-    }
-    const where = { project: lease.project, environment: lease.environment, leaseId };
-    const project = own(state.projects, lease.project);
-    const env = project && own(project.environments, lease.environment);
-    if (lease.status === 'revoked' || !env || env.tokenEpoch !== lease.epoch) {
-      const rotated = lease.endReason?.startsWith('expire-all') || (env && env.tokenEpoch !== lease.epoch);
-      const why = rotated
-        ? `the credentials of ${lease.project}/${lease.environment} were rotated (expire-all) at ${iso(env?.rotatedAt ?? lease.endedAt ?? now)}`
-        : `lease ${leaseId} was revoked at ${iso(lease.endedAt ?? now)}`;
-      return deny(new BellaError('token_revoked', `${why}; this token no longer works: ask for a new lease`), where);
-    }
-    if (now >= lease.expiresAt) {
-      return deny(
-        new BellaError(
-          'token_expired',
-          `lease ${leaseId} expired at ${iso(lease.expiresAt)}; expired leases cannot be renewed: ask for a new lease`,
-        ),
-        where,
-      );
-    }
+    const where = { project: lease.project, environment: lease.environment, leaseId: lease.id };
     const inScope = scopeMatcher(lease.scope);
-    const available = Object.keys(env.secrets).filter(inScope).sort();
-    let keys = available;
+    let keys = Object.keys(env.secrets).filter(inScope).sort();
     if (args.keys) {
       const outside = args.keys.filter((k) => !inScope(k));
       if (outside.length) {
-        return deny(
-          new BellaError(
-            'permission_denied',
-            `${outside.join(', ')} ${outside.length > 1 ? 'are' : 'is'} outside this token's scope (${lease.scope.join(', ')})`,
+        return this.refuse(
+          new TokenRefusal(
+            new BellaError(
+              'permission_denied',
+              `${outside.join(', ')} ${outside.length > 1 ? 'are' : 'is'} outside this token's scope (${lease.scope.join(', ')})`,
+            ),
+            lease,
+            'outside scope',
           ),
           { ...where, keys: outside },
         );
       }
       const missing = args.keys.filter((k) => !own(env.secrets, k));
       if (missing.length) {
-        return deny(
-          new BellaError('not_found', `no secret ${missing.join(', ')} in ${lease.project}/${lease.environment}`),
-          {
-            ...where,
-            keys: missing,
-          },
+        return this.refuse(
+          new TokenRefusal(
+            new BellaError('not_found', `no secret ${missing.join(', ')} in ${lease.project}/${lease.environment}`),
+            lease,
+            'no such secret',
+          ),
+          { ...where, keys: missing },
         );
       }
       keys = [...new Set(args.keys)];
     }
     const secrets = this.secrets.reveal(lease.project, lease.environment, env, keys);
-    await this.secrets.auditRead(lease.project, lease.environment, keys, 'token', leaseId);
+    await this.secrets.auditRead(lease.project, lease.environment, keys, 'token', lease.id);
     // Last use is informational: kept in memory and persisted with the next commit.
     lease.lastUsedAt = now;
+    lease.uses = (lease.uses ?? 0) + 1;
     return {
       project: lease.project,
       environment: lease.environment,
-      leaseId,
+      leaseId: lease.id,
       expiresAt: iso(lease.expiresAt),
       secrets,
     };
+  }
+
+  /** The holder's own lease, ended or not. */
+  async lookupToken(token: string | undefined): Promise<OperationOutput<'lookupToken'>> {
+    const { lease } = await this.authenticate(token, false);
+    return { lease: toHolderLease(lease, this.now) };
+  }
+
+  /** The holder ends its own lease; one that already ended is left as it is. */
+  async revokeWithToken(
+    token: string | undefined,
+    args: OperationArgs<'revokeToken'>,
+  ): Promise<OperationOutput<'revokeToken'>> {
+    const { lease } = await this.authenticate(token, false);
+    const ended = await this.end(lease.id, args.reason || 'revoked by its holder', 'token');
+    return { lease: toHolderLease(ended.lease, this.now), alreadyEnded: ended.alreadyEnded };
   }
 
   private emit(type: 'LeaseIssued' | 'LeaseRenewed' | 'LeaseRevoked', lease: StoredLease): void {

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import { BellaError } from '../api';
-import { writeFileDurableSync } from './files';
+import { writeFileDurableSync } from '../base/node/files';
 
 const KEY_BYTES = 32;
 const NONCE_BYTES = 12;

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Adapter } from 'lowdb';
-import { writeFileDurable } from './files';
+import { writeFileDurable } from '../base/node/files';
 
 /**
  * A lowdb adapter whose writes are durable (lowdb's stock writer renames but never fsyncs):

@@ -1,6 +1,5 @@
 export * from './audit-log';
 export * from './crypto';
-export * from './files';
 export * from './schema';
 export * from './store';
 export * from './lease-archive';

@@ -55,6 +55,8 @@ export interface StoredLease {
   epoch: number;
   /** The expiresAt a warning was sent for, so a renewal warns again. */
   warnedFor: number | null;
+  /** Successful token reads. */
+  uses: number;
 }
 
 /** Everything the daemon keeps in its state file. */

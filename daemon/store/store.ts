@@ -5,7 +5,7 @@ import { BellaError } from '../api';
 import { AuditLog, type AuditInput } from './audit-log';
 import { deriveKeys, loadMasterKey, type KeyRing } from './crypto';
 import { DurableJsonFile } from './durable-file';
-import { ensurePrivateDir, removeStaleTemps, writeFileDurable, writeFileDurableSync } from './files';
+import { ensurePrivateDir, removeStaleTemps, writeFileDurable, writeFileDurableSync } from '../base/node/files';
 import { Journal, type JournalEntry } from './journal';
 import { emptyState, migrations, own, SCHEMA_VERSION, serializeState, type State, type StoredLease } from './schema';
 

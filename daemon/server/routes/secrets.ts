@@ -10,5 +10,7 @@ export function secretRoutes({ secrets, leases }: Services) {
     deleteSecret: (args) => secrets.delete(args),
     importSecrets: (args) => secrets.import(args),
     readSecrets: (args, req) => leases.readWithToken(req.token, args),
+    lookupToken: (_args, req) => leases.lookupToken(req.token),
+    revokeToken: (args, req) => leases.revokeWithToken(req.token, args),
   } satisfies Partial<Handlers>;
 }

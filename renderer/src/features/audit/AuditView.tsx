@@ -33,23 +33,21 @@ export function AuditView({ project, environment }: { project: string; environme
 
   const { data, error, loading } = useLoad(
     () =>
-      bella()
-        .listAudit({
-          project,
-          environment,
-          ...(event ? { event } : {}),
-          ...(outcome ? { outcome } : {}),
-          ...(lease.trim() && leaseOk ? { lease: lease.trim() } : {}),
-          ...(from ? { since: localDayStartIso(from) } : {}),
-        })
-        .then((r) => r.entries),
-    [project, environment, event, outcome, leaseOk ? lease.trim() : '', from, rev, manualRev],
+      bella().listAudit({
+        project,
+        environment,
+        ...(event ? { event } : {}),
+        ...(outcome ? { outcome } : {}),
+        ...(lease.trim() && leaseOk ? { lease: lease.trim() } : {}),
+        ...(from ? { since: localDayStartIso(from) } : {}),
+        ...(to ? { until: new Date(Date.parse(localDayStartIso(to)) + 86_400_000).toISOString() } : {}),
+        limit: SHOWN,
+      }),
+    [project, environment, event, outcome, leaseOk ? lease.trim() : '', from, to, rev, manualRev],
   );
   const verify = useLoad(() => bella().verifyAudit({}), [rev, manualRev]);
 
-  const until = to ? Date.parse(localDayStartIso(to)) + 86_400_000 : Infinity;
-  const entries = (data ?? []).filter((e) => Date.parse(e.ts) < until);
-  const newestFirst = [...entries].reverse();
+  const entries = data?.entries ?? [];
   const filtered = !!(event || outcome || lease || from || to);
   const stamp = new Date().toISOString().slice(0, 10);
   const base = `bella-audit-${project}-${environment}-${stamp}`;
@@ -168,15 +166,13 @@ export function AuditView({ project, environment }: { project: string; environme
               </tr>
             </thead>
             <tbody>
-              {newestFirst.slice(0, SHOWN).map((e) => (
+              {entries.map((e) => (
                 <AuditRow key={e.seq} entry={e} onLease={setLease} />
               ))}
             </tbody>
           </table>
-          {entries.length > SHOWN && (
-            <p className="muted table-note">
-              Showing the newest {SHOWN} of {entries.length}. Export to see them all.
-            </p>
+          {data?.nextCursor != null && (
+            <p className="muted table-note">Showing the newest {SHOWN}; narrow the filters to see older entries.</p>
           )}
         </div>
       )}
