@@ -15,7 +15,7 @@ const SOURCE_EXTENSION = /\.(?:d\.ts|ts|tsx|mts|cts|js|jsx|mjs|cjs)$/;
  * @property {string[]} [importsTypes] Ones it may import with `import type` / `export type` only.
  * @property {boolean} [node] Whether Node's built-in modules are allowed (default true).
  * @property {boolean} [electron] Whether the `electron` module is allowed (default false).
- * @property {string[]} [packages] The npm packages allowed; every package when left out.
+ * @property {string[]} [packages] The npm packages it may load (type-only imports of any are fine); all when left out.
  */
 
 /** True when `target` is `folder` itself or lies inside it. */
@@ -96,7 +96,7 @@ const rule = {
       if (name === 'electron') {
         return layer.electron ? null : { messageId: 'crossing', target: 'electron (no Electron here)' };
       }
-      if (layer.packages && !layer.packages.includes(name)) {
+      if (layer.packages && !layer.packages.includes(name) && !typeOnly) {
         return { messageId: 'crossing', target: `the package ${name}` };
       }
       return null;

@@ -170,6 +170,7 @@ const allowed: Array<[string, string]> = [
     'daemon/api/x.ts',
     "import { z } from 'zod';\nimport { AUDIT_EVENTS } from './types';\nexport const E = z.enum(AUDIT_EVENTS);",
   ],
+  ['daemon/api/routes.ts', "import type { z } from 'zod';\nexport type Schema = z.ZodType;"],
   ['daemon/base/node/x.ts', "import fs from 'node:fs';\nexport { fs };"],
   ['daemon/store/x.ts', "import { BellaError } from '../api';\nexport { BellaError };"],
   [
