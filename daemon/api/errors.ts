@@ -73,10 +73,33 @@ export class BellaError extends Error {
   }
 }
 
-/** Shorthands for the expected errors. */
-export const errors = {
-  invalid: (message: string, details?: unknown) => new BellaError('invalid_argument', message, details),
-  notFound: (message: string, details?: unknown) => new BellaError('not_found', message, details),
-  conflict: (message: string, details?: unknown) => new BellaError('conflict', message, details),
-  unavailable: (message: string, details?: unknown) => new BellaError('unavailable', message, details),
-};
+/** One problem a schema found with an input: where (the path of keys) and what. */
+export interface ValidationIssue {
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
+  readonly code?: string;
+}
+
+/** How many issues an invalid-input message spells out; the rest are counted, and all are in the details. */
+const ISSUES_IN_MESSAGE = 3;
+
+/**
+ * The one `invalid_argument` error for input that failed validation, raised by the daemon's edge
+ * and the Electron relay alike. The message puts the first issues into words
+ * (`scope: name at least one key; reason: say why…`, then `(and N more)`); the details carry
+ * every issue as `{ path, message, code }` with the path as strings.
+ */
+export function invalidInput(issues: readonly ValidationIssue[]): BellaError {
+  const listed = issues.map((issue) => ({
+    path: issue.path.map(String),
+    message: issue.message,
+    ...(issue.code === undefined ? {} : { code: issue.code }),
+  }));
+  const words = listed
+    .slice(0, ISSUES_IN_MESSAGE)
+    .map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
+    .join('; ');
+  const rest = listed.length - ISSUES_IN_MESSAGE;
+  const message = words || 'the input is not valid';
+  return new BellaError('invalid_argument', rest > 0 ? `${message} (and ${rest} more)` : message, { issues: listed });
+}

@@ -1,4 +1,4 @@
-import type { AuditEvent } from './schemas';
+import type { AuditEvent } from './types';
 
 /** Names of the lease lifecycle events, in the product's own vocabulary. */
 export type LeaseEventName = Extract<

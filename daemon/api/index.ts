@@ -1,6 +1,6 @@
 export * from './errors';
 export * from './durations';
+export * from './types';
 export * from './schemas';
 export * from './operations';
-export { LEASE_STATUSES, OUTCOMES } from './types';
 export * from './events';

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import {
-  AuditEvent,
+  AuditEventSchema,
   EnvironmentRef,
   Flag,
   LeaseRef,
-  LeaseStatus,
-  Outcome,
+  LeaseStatusSchema,
+  OutcomeSchema,
   Reason,
   ProjectRef,
   ScopeEntry,
@@ -49,7 +49,7 @@ const inputs = {
   listLeases: z.object({
     project: Slug.optional(),
     environment: Slug.optional(),
-    status: LeaseStatus.optional(),
+    status: LeaseStatusSchema.optional(),
     all: Flag.optional(),
     limit: z.coerce.number().int().min(1).max(10_000).optional(),
     cursor: z.coerce.number().int().min(0).optional(),
@@ -68,8 +68,8 @@ const inputs = {
     environment: Slug.optional(),
     since: z.string().datetime({ offset: true, message: 'since must be an ISO 8601 time' }).optional(),
     until: z.string().datetime({ offset: true, message: 'until must be an ISO 8601 time' }).optional(),
-    event: AuditEvent.optional(),
-    outcome: Outcome.optional(),
+    event: AuditEventSchema.optional(),
+    outcome: OutcomeSchema.optional(),
     lease: LeaseRef.shape.id.optional(),
     limit: z.coerce.number().int().min(1).max(1000).optional(),
     before: z.coerce.number().int().min(1).optional(),
@@ -117,8 +117,3 @@ export const operations = Object.fromEntries(
 export type OperationInput<K extends OperationName> = z.input<(typeof inputs)[K]>;
 /** What the daemon's handler receives after validation. */
 export type OperationArgs<K extends OperationName> = z.output<(typeof inputs)[K]>;
-
-/** The admin-plane operation names (everything the desktop app may call). */
-export const adminOperations = (Object.keys(routes) as OperationName[]).filter(
-  (name) => routes[name].plane === 'admin',
-);

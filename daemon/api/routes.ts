@@ -17,8 +17,11 @@ export interface RouteSpec<O = unknown> {
   output?: O;
 }
 
+// Curried so the response type is given and the plane inferred: keeping each plane's literal type
+// lets other modules derive per-plane name types (the desktop app's admin surface).
 function route<O>() {
-  return (spec: Omit<RouteSpec<O>, 'output'>): RouteSpec<O> => spec;
+  return <P extends Plane>(spec: Omit<RouteSpec<O>, 'output' | 'plane'> & { plane: P }): RouteSpec<O> & { plane: P } =>
+    spec;
 }
 
 /** The daemon's state as reported by `bella daemon status`. */

@@ -1,8 +1,18 @@
 import { z } from 'zod';
 import { AUDIT_EVENTS, LEASE_STATUSES, OUTCOMES } from './types';
 
-export { AUDIT_EVENTS };
-export type { AuditEntry, Environment, Lease, LeasePolicy, Project, Secret } from './types';
+// The value lists and their types are declared once, in types.ts (free of zod); the schemas are built from them.
+export type {
+  AuditEntry,
+  AuditEvent,
+  Environment,
+  Lease,
+  LeasePolicy,
+  LeaseStatus,
+  Outcome,
+  Project,
+  Secret,
+} from './types';
 
 /** A project or environment slug: lowercase letters, digits and dashes. */
 export const Slug = z
@@ -41,16 +51,14 @@ export const Seconds = z.coerce
 /** A boolean that also accepts `"true"`/`"false"` from a query string. */
 export const Flag = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
 
-/** Lease status as stored and shown. */
-export const LeaseStatus = z.enum(LEASE_STATUSES);
-export type LeaseStatus = z.infer<typeof LeaseStatus>;
+/** A lease status, one of {@link LEASE_STATUSES}. */
+export const LeaseStatusSchema = z.enum(LEASE_STATUSES);
 
-/** Audit outcome. */
-export const Outcome = z.enum(OUTCOMES);
-export type Outcome = z.infer<typeof Outcome>;
+/** An audit outcome, one of {@link OUTCOMES}. */
+export const OutcomeSchema = z.enum(OUTCOMES);
 
-export const AuditEvent = z.enum(AUDIT_EVENTS);
-export type AuditEvent = z.infer<typeof AuditEvent>;
+/** An audit event name, one of {@link AUDIT_EVENTS}. */
+export const AuditEventSchema = z.enum(AUDIT_EVENTS);
 
 export const ProjectRef = z.object({ project: Slug });
 export const EnvironmentRef = z.object({ project: Slug, environment: Slug });

@@ -1,8 +1,7 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { z } from 'zod';
-import { BellaError, HTTP_STATUS, operations, type OperationName } from '../api';
+import { BellaError, HTTP_STATUS, invalidInput, operations, type OperationName } from '../api';
 import type { Services } from '../services';
 import type { Handler, Handlers, RequestInfo } from './handlers';
 
@@ -67,7 +66,7 @@ export function createApp(
         }
         const raw = { ...(request.query as object), ...(body as object | undefined), ...(request.params as object) };
         const parsed = spec.input.safeParse(raw);
-        if (!parsed.success) throw invalidInput(parsed.error);
+        if (!parsed.success) throw invalidInput(parsed.error.issues);
         const info: RequestInfo = {};
         const auth = request.headers.authorization;
         if (auth) info.token = auth.startsWith('Bearer ') ? auth.slice(7).trim() : auth;
@@ -112,17 +111,6 @@ export function createApp(
       streams.clear();
     },
   };
-}
-
-function invalidInput(error: z.ZodError): BellaError {
-  const issues = error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-  const first = issues[0]!;
-  const message = first.path ? `${first.path}: ${first.message}` : first.message;
-  return new BellaError(
-    'invalid_argument',
-    issues.length > 1 ? `${message} (and ${issues.length - 1} more)` : message,
-    { issues },
-  );
 }
 
 function toBellaError(error: FastifyError | BellaError | Error): BellaError {

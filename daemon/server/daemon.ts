@@ -1,7 +1,7 @@
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
-import { BellaError, parseDuration } from '../api';
-import { DaemonClient } from '../client';
+import { BellaError, parseDuration, routes } from '../api';
 import { createDesktopNotifier } from '../notify';
 import { createServices, EventBus, type MaintenanceOptions } from '../services';
 import { ensurePrivateDir } from '../base/node/files';
@@ -154,7 +154,7 @@ async function acquireLock(home: string, socket: string): Promise<() => void> {
     }
     const pid = Number(fs.readFileSync(file, 'utf8').trim());
     if (pid && pid !== process.pid && isAlive(pid)) {
-      const answering = await new DaemonClient({ socketPath: socket, timeoutMs: 2000 }).ping().catch(() => false);
+      const answering = await answersStatus(socket);
       throw new BellaError(
         'conflict',
         answering
@@ -166,6 +166,18 @@ async function acquireLock(home: string, socket: string): Promise<() => void> {
     fs.rmSync(file, { force: true });
   }
   throw new BellaError('unavailable', `could not take the lock ${file}; remove it if no daemon is running`);
+}
+
+/** True when a daemon answers the status operation on `socket` within 2 s. A raw request: the server does not depend on the client. */
+function answersStatus(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get({ socketPath: socket, path: routes.status.path, agent: false, timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+  });
 }
 
 function isAlive(pid: number): boolean {

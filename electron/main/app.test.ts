@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BellaError, type DaemonEvent, type Lease } from '../../daemon/api';
 import type { DaemonClient, EnsureDaemonOptions } from '../../daemon/client';
-import { ADMIN_OPERATION_NAMES, EVENT_CHANNEL } from '../preload/admin-operations';
+import { ADMIN_OPERATION_NAMES, EVENT_CHANNEL } from '../ipc/contract';
 import { startApp, type AppConfig, type RunningApp } from './app';
-import { FakeSeam, type FakeWindow } from './fake-seam';
+import { FakeSeam, type FakeWindow } from './testing/fake-seam';
 import { UNTRUSTED_SENDER } from './ipc';
 import { CONTENT_SECURITY_POLICY } from './security';
 

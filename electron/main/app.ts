@@ -1,5 +1,5 @@
 import type { DaemonClient, EnsureDaemonOptions } from '../../daemon/client';
-import { createDaemonConnection, daemonLaunch, type LaunchContext } from './daemon';
+import { createDaemonConnection, daemonLaunch, type LaunchContext } from './daemon-connection';
 import { forwardEvents, registerIpcHandlers } from './ipc';
 import { HIDDEN_FLAG, createStartAtLogin, launchCommand, type StartAtLogin } from './login';
 import { createRelay, type Relay } from './relay';

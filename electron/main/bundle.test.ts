@@ -7,7 +7,7 @@ import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonClient } from '../../daemon/client';
 import { ensureDaemonBuilt, tempPlace, type DaemonPlace } from '../../test/helpers/daemon';
-import { ADMIN_OPERATION_NAMES } from '../preload/admin-operations';
+import { ADMIN_OPERATION_NAMES } from '../ipc/contract';
 
 // Builds main and preload with the real electron.vite.config.ts (into a temp dir), then runs the
 // bundles without Electron: main under Node with a recording stand-in for the electron module,
@@ -119,12 +119,22 @@ describe('the main bundle', () => {
     place.cleanup();
   });
 
+  it('ships none of the test fakes of electron/main/testing', () => {
+    const files = fs.readdirSync(path.join(out, 'main'), { recursive: true, encoding: 'utf8' });
+    const code = files
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => fs.readFileSync(path.join(out, 'main', f), 'utf8'))
+      .join('\n');
+    expect(code).toContain('bella:event');
+    expect(code).not.toMatch(/FakeSeam|FakeWindow|FakeWebContents/);
+  });
+
   it('runs: secure window, one handler per operation, daemon started and reached, foreign frames refused', async () => {
     place = tempPlace('bella-bundle');
     const reportFile = path.join(place.root, 'report.json');
     await run(
       process.execPath,
-      ['--import', path.join(import.meta.dirname, 'fixtures/register.mjs'), path.join(out, 'main/index.js')],
+      ['--import', path.join(import.meta.dirname, 'testing/register.mjs'), path.join(out, 'main/index.js')],
       {
         cwd: root,
         env: {

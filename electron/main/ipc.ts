@@ -1,5 +1,5 @@
-import { ADMIN_OPERATION_NAMES, EVENT_CHANNEL, channelOf } from '../preload/admin-operations';
-import type { Relay, RelayResult } from './relay';
+import { ADMIN_OPERATION_NAMES, EVENT_CHANNEL, channelOf, type RelayResult } from '../ipc/contract';
+import type { Relay } from './relay';
 import type { ElectronSeam, IpcInvokeEventLike, WebContentsLike } from './seam';
 import { isTrustedSender } from './security';
 

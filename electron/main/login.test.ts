@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeSeam } from './fake-seam';
+import { FakeSeam } from './testing/fake-seam';
 import { HIDDEN_FLAG, createStartAtLogin, desktopEntry, launchCommand, quoteExecArg } from './login';
 
 const dirs: string[] = [];

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { packagedDaemonScript } from './daemon';
+import { packagedDaemonScript } from './daemon-connection';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const config = parse(fs.readFileSync(path.join(root, 'electron-builder.yml'), 'utf8')) as Record<string, unknown> & {

@@ -2,7 +2,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { DaemonEvent, IssuedLease } from '../../daemon/api';
 import { DaemonClient, ensureDaemon } from '../../daemon/client';
 import { daemonScript, ensureDaemonBuilt, tempPlace, type DaemonPlace } from '../../test/helpers/daemon';
-import { createDaemonConnection } from './daemon';
+import { createDaemonConnection } from './daemon-connection';
 import { createRelay, type Relay } from './relay';
 
 let place: DaemonPlace;
@@ -36,7 +36,7 @@ function wire() {
   return { relay, events, connected };
 }
 
-async function ok<T>(r: Promise<import('./relay').RelayResult>): Promise<T> {
+async function ok<T>(r: Promise<import('../ipc/contract').RelayResult>): Promise<T> {
   const result = await r;
   if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
   return result.value as T;

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BellaError, type DaemonEvent } from '../../daemon/api';
 import type { DaemonClient } from '../../daemon/client';
-import { createRelay, describeIssues, toRelayError, type Relay } from './relay';
+import { createRelay, toRelayError, type Relay } from './relay';
 
 type Sub = { onEvent: (e: DaemonEvent) => void; onClose?: (err?: Error) => void; stopped: boolean };
 
@@ -236,15 +236,6 @@ describe('relay.subscribe', () => {
 });
 
 describe('helpers', () => {
-  it('describeIssues puts paths and messages into words', () => {
-    expect(
-      describeIssues([
-        { path: [], message: 'bad' },
-        { path: ['a', 0], message: 'worse' },
-      ]),
-    ).toBe('bad; a.0: worse');
-  });
-
   it('toRelayError keeps a BellaError and hides nothing else but the code', () => {
     expect(toRelayError(new BellaError('conflict', 'exists'))).toEqual({ code: 'conflict', message: 'exists' });
     expect(toRelayError('weird')).toEqual({ code: 'internal', message: 'internal error: weird' });

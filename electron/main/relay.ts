@@ -1,20 +1,13 @@
 import {
   BellaError,
   ERROR_CODES,
+  invalidInput,
   operations,
   type DaemonEvent,
-  type ErrorCode,
   type OperationName,
 } from '../../daemon/api';
 import type { DaemonClient } from '../../daemon/client';
-import { isAdminOperation } from '../preload/admin-operations';
-
-/** The outcome of one relayed call: errors travel as values (IPC and contextBridge drop error properties). */
-export type RelayResult<T = unknown> =
-  { ok: true; value: T } | { ok: false; error: { code: ErrorCode; message: string; details?: unknown } };
-
-/** The failure half of {@link RelayResult}. */
-export type RelayError = Extract<RelayResult, { ok: false }>['error'];
+import { isAdminOperation, type RelayError, type RelayResult } from '../ipc/contract';
 
 /** The relay between a client (the renderer, over IPC or a test bridge) and the daemon. */
 export interface Relay {
@@ -55,17 +48,6 @@ function isBellaErrorLike(err: unknown): err is BellaError {
     typeof e.message === 'string' &&
     (ERROR_CODES as readonly unknown[]).includes(e.code)
   );
-}
-
-interface IssueLike {
-  path: readonly PropertyKey[];
-  message: string;
-  code?: string;
-}
-
-/** Puts validation issues into words: `ttlSeconds: Too small…; reason: say why…`. */
-export function describeIssues(issues: readonly IssueLike[]): string {
-  return issues.map((i) => (i.path.length ? `${i.path.map(String).join('.')}: ${i.message}` : i.message)).join('; ');
 }
 
 /**
@@ -182,13 +164,7 @@ export function createRelay(getClient: () => Promise<DaemonClient>, options: Rel
       }
       // Validate before the daemon sees anything (and strip unknown fields).
       const parsed = operations[op].input.safeParse(input ?? {});
-      if (!parsed.success) {
-        const issues = parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message, code: i.code }));
-        return {
-          ok: false,
-          error: { code: 'invalid_argument', message: describeIssues(issues), details: { issues } },
-        };
-      }
+      if (!parsed.success) return { ok: false, error: toRelayError(invalidInput(parsed.error.issues)) };
       try {
         return { ok: true, value: await call(op, parsed.data) };
       } catch (err) {

@@ -1,8 +1,7 @@
 import vm from 'node:vm';
 import { describe, expect, it, vi } from 'vitest';
-import type { RelayResult } from '../main/relay';
-import { ADMIN_OPERATION_NAMES } from './admin-operations';
-import { buildBellaApi, createBellaApi, type BellaApiError, type OperationCalls } from './api';
+import { ADMIN_OPERATION_NAMES, type BellaApiError, type RelayResult } from '../ipc/contract';
+import { buildBellaApi, createBellaApi, type OperationCalls } from './api';
 
 const noEvents = () => () => {};
 

@@ -1,30 +1,5 @@
 import type { DaemonEvent } from '../../daemon/api/events';
-import type { ErrorCode } from '../../daemon/api/errors';
-import type { OperationInput, OperationOutput } from '../../daemon/api/operations';
-import type { RelayResult } from '../main/relay';
-import { ADMIN_OPERATION_NAMES, type AdminOperationName } from './admin-operations';
-
-export { ADMIN_OPERATION_NAMES, type AdminOperationName } from './admin-operations';
-
-/**
- * `window.bella`: one function per admin operation (input optional where the operation takes
- * none), resolving to the daemon's answer or rejecting with a {@link BellaApiError}; plus
- * `onEvent` for the daemon's event stream (returns the unsubscribe function).
- */
-export type BellaApi = {
-  readonly [K in AdminOperationName]: Record<never, never> extends OperationInput<K>
-    ? (input?: OperationInput<K>) => Promise<OperationOutput<K>>
-    : (input: OperationInput<K>) => Promise<OperationOutput<K>>;
-} & {
-  readonly onEvent: (cb: (e: DaemonEvent) => void) => () => void;
-};
-
-/** What a failed `window.bella` call rejects with: an Error carrying the daemon's code and details. */
-export interface BellaApiError extends Error {
-  name: 'BellaApiError';
-  code: ErrorCode;
-  details?: unknown;
-}
+import { ADMIN_OPERATION_NAMES, type BellaApi, type RelayResult } from '../ipc/contract';
 
 /** One call per operation name, answering errors as values. */
 export type OperationCalls = Record<string, (input: unknown) => Promise<RelayResult>>;
@@ -34,7 +9,7 @@ export type EventSubscribe = (cb: (e: DaemonEvent) => void) => () => void;
 
 /**
  * Builds the `window.bella` object from one call per operation, turning `{ ok: false }` into a
- * thrown {@link BellaApiError}. With `globalName` it also defines that global (read-only).
+ * thrown `BellaApiError`. With `globalName` it also defines that global (read-only).
  *
  * This function is self-contained (it uses nothing outside its own body), so the preload can run
  * it in the page's own world with `contextBridge.executeInMainWorld`: an Error that crosses the

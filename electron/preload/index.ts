@@ -1,7 +1,6 @@
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
 import type { DaemonEvent } from '../../daemon/api/events';
-import type { RelayResult } from '../main/relay';
-import { ADMIN_OPERATION_NAMES, EVENT_CHANNEL, channelOf } from './admin-operations';
+import { ADMIN_OPERATION_NAMES, EVENT_CHANNEL, channelOf, type RelayResult } from '../ipc/contract';
 import { buildBellaApi, createBellaApi, type EventSubscribe, type OperationCalls } from './api';
 
 // One function per operation, each bound to its own channel: the page never gets ipcRenderer

@@ -1,7 +1,7 @@
 // Bundled for the browser by the e2e harness and run as an init script: it builds `window.bella`
 // with the preload's own createBellaApi, over functions the harness exposes in place of Electron IPC.
 import type { DaemonEvent } from '../../daemon/api/events';
-import type { RelayResult } from '../../electron/main/relay';
+import type { RelayResult } from '../../electron/ipc/contract';
 import { createBellaApi } from '../../electron/preload/api';
 
 interface BridgeWindow {

@@ -1,7 +1,5 @@
-import type { BellaApi } from '../../../electron/preload/api';
-
-/** The preload API (`window.bella`): one function per daemon operation, plus `onEvent`. */
-export function bella(): BellaApi {
+/** The preload API (`window.bella`, declared by `electron/ipc/window.d.ts`): one function per admin operation, plus `onEvent`. */
+export function bella(): Window['bella'] {
   return window.bella;
 }
 

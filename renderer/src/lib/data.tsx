@@ -1,5 +1,5 @@
 import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
-import type { Environment, Lease, Project } from '../../../daemon/api/schemas';
+import type { Environment, Lease, Project } from '../../../daemon/api/types';
 import { bella } from './bella';
 import { useDaemonEvent } from './events';
 

@@ -1,4 +1,4 @@
-import type { AuditEntry } from '../../../daemon/api/schemas';
+import type { AuditEntry } from '../../../daemon/api/types';
 
 const COLUMNS = [
   'seq',

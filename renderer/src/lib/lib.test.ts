@@ -4,7 +4,7 @@ import { auditToCsv } from './export';
 import { formatCountdown, plainDuration, policyPreview } from './format';
 import { parseRoute, routeHash } from './route';
 import { keysInScope, parseScopeText, scopeMatches } from './scope';
-import type { AuditEntry } from '../../../daemon/api/schemas';
+import type { AuditEntry } from '../../../daemon/api/types';
 
 describe('format', () => {
   it('counts down in the two largest units', () => {

@@ -1,5 +1,5 @@
 import { useRef, type KeyboardEvent } from 'react';
-import type { Environment, Project } from '../../../../daemon/api/schemas';
+import type { Environment, Project } from '../../../../daemon/api/types';
 import { Icon, type IconName } from '../../components/Icon';
 import { useAppData } from '../../lib/data';
 import { plural, plainDuration } from '../../lib/format';

@@ -1,6 +1,6 @@
 import { useState } from 'react';
-import type { Environment, Lease } from '../../../../daemon/api/schemas';
-import type { OperationOutput } from '../../../../daemon/api/operations';
+import type { Environment, Lease } from '../../../../daemon/api/types';
+import type { OperationOutput } from '../../../../daemon/api/routes';
 import { Dialog } from '../../components/Dialog';
 import { ErrorNote, Field } from '../../components/common';
 import { bella } from '../../lib/bella';

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { Lease } from '../../../../daemon/api/schemas';
+import type { Lease } from '../../../../daemon/api/types';
 import { Icon } from '../../components/Icon';
 import { bella } from '../../lib/bella';
 import { useAppData } from '../../lib/data';

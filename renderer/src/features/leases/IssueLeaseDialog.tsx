@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
-import type { Environment } from '../../../../daemon/api/schemas';
-import type { IssuedLease } from '../../../../daemon/api/operations';
+import type { Environment } from '../../../../daemon/api/types';
+import type { IssuedLease } from '../../../../daemon/api/routes';
 import { parseDuration } from '../../../../daemon/api/durations';
 import { Dialog } from '../../components/Dialog';
 import { CopyButton, ErrorNote, Field, Segmented } from '../../components/common';

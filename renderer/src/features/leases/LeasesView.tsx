@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { Environment, Lease } from '../../../../daemon/api/schemas';
+import type { Environment, Lease } from '../../../../daemon/api/types';
 import { EmptyState, ErrorNote, Segmented, Spinner } from '../../components/common';
 import { Icon } from '../../components/Icon';
 import { bella } from '../../lib/bella';

@@ -1,4 +1,4 @@
-import type { Lease, LeaseStatus } from '../../../../daemon/api/schemas';
+import type { Lease, LeaseStatus } from '../../../../daemon/api/types';
 import { formatCountdown, formatDateTime } from '../../lib/format';
 
 /** A lease's status as of `now`: an active lease past its expiry is already refused, so it shows as expired. */

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { Environment } from '../../../../daemon/api/schemas';
+import type { Environment } from '../../../../daemon/api/types';
 import { formatDuration, parseDuration } from '../../../../daemon/api/durations';
 import { ErrorNote, Field } from '../../components/common';
 import { Icon } from '../../components/Icon';

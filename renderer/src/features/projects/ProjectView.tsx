@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { Environment, Project } from '../../../../daemon/api/schemas';
+import type { Environment, Project } from '../../../../daemon/api/types';
 import { EmptyState } from '../../components/common';
 import { Icon } from '../../components/Icon';
 import { bella } from '../../lib/bella';

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import type { Secret } from '../../../../daemon/api/schemas';
+import type { Secret } from '../../../../daemon/api/types';
 import { CopyButton, EmptyState, ErrorNote, Spinner } from '../../components/common';
 import { Icon } from '../../components/Icon';
 import { bella } from '../../lib/bella';

@@ -12,7 +12,7 @@ import type {
   WindowLike,
   WindowOpenResponse,
   WindowOptions,
-} from './seam';
+} from '../seam';
 
 /** A preventable event as the fakes fire it. */
 export class FakeEvent implements PreventableEvent {

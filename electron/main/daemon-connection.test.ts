@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { DaemonClient } from '../../daemon/client';
-import { createDaemonConnection, daemonLaunch } from './daemon';
+import { createDaemonConnection, daemonLaunch } from './daemon-connection';
 
 const ctx = {
   isPackaged: false,

@@ -1,4 +1,4 @@
-import type { BellaApi } from './api';
+import type { BellaApi } from './contract';
 
 declare global {
   interface Window {
