@@ -65,23 +65,6 @@ export default tseslint.config(
     plugins: { bella },
     rules: { 'bella/layers': ['error', { root: import.meta.dirname, layers }] },
   },
-  // Known crossing, left to the server's rewrite (issue 12): the daemon's socket and home paths
-  // belong in daemon/base/node, shared with the client. Delete this block when it moves.
-  {
-    files: ['daemon/server/main.ts'],
-    rules: {
-      'bella/layers': [
-        'error',
-        {
-          root: import.meta.dirname,
-          layers: {
-            ...layers,
-            'daemon/server': { imports: [...layers['daemon/server'].imports, 'daemon/client/paths'] },
-          },
-        },
-      ],
-    },
-  },
   {
     files: ['**/*.test.ts', '**/*.test.tsx'],
     rules: { 'bella/layers': 'off' },

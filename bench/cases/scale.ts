@@ -1,9 +1,7 @@
 import type { DaemonEvent } from '../../daemon/api';
-import { LeasesService } from '../../daemon/services/leases';
-import { ProjectsService } from '../../daemon/services/projects';
-import { SecretsService } from '../../daemon/services/secrets';
-import { EventBus, type ServiceContext } from '../../daemon/services/context';
-import { dataFiles, LeaseArchive, Store } from '../../daemon/store';
+import { createDesktopNotifier } from '../../daemon/notify';
+import { createServices, EventBus } from '../../daemon/services';
+import { Store } from '../../daemon/store';
 import { sleep, tempPlace } from '../../test/helpers/daemon';
 import { benchDaemon, median, round, waitFor } from '../lib';
 
@@ -23,19 +21,17 @@ export interface ScaleResult {
  * The last `expiring` of them all expire at the same instant `expireAt`.
  */
 export async function generate(home: string, total: number, expiring: number, marginMs: number) {
-  let fixedNow: number | null = null;
-  const clock = () => fixedNow ?? Date.now();
-  const store = await Store.open(home, clock);
-  const ctx: ServiceContext = {
-    store,
-    clock,
-    events: new EventBus(),
-    watcher: { changed: () => undefined, ended: () => undefined },
-    log: () => undefined,
-  };
-  const secrets = new SecretsService(ctx);
-  const projects = new ProjectsService(ctx, secrets);
-  const leases = new LeasesService(ctx, secrets, new LeaseArchive(dataFiles(home).leaseArchive));
+  // The data dir is written 600 s "in the past" (the store's clock never runs backwards), and
+  // frozen while the expiring leases are issued, so they all expire at one instant.
+  const offset = marginMs - 600_000;
+  let frozen: number | null = null;
+  const clock = () => frozen ?? Date.now() + offset;
+  const store = await Store.open(home, { time: { wall: clock, monotonic: clock } });
+  const { projects, secrets, leases, lifecycle } = createServices(
+    { store, events: new EventBus(), log: () => undefined },
+    createDesktopNotifier({ log: () => undefined, env: { PATH: '' } }),
+    { retentionMs: 30 * 86_400_000, backupsKept: 1 },
+  );
   const project = 'scale';
   await projects.createProject({ slug: project, name: 'Scale' });
   for (const environment of ['prod', 'staging']) {
@@ -60,14 +56,13 @@ export async function generate(home: string, total: number, expiring: number, ma
     }
   };
   await issue(total - expiring, 7 * 86_400, (i) => (i % 2 ? 'prod' : 'staging'));
-  // The expiring ones are issued "600 s before" one instant, so they all expire at exactly expireAt.
-  const expireAt = Date.now() + marginMs;
-  fixedNow = expireAt - 600_000;
+  frozen = clock();
+  const expireAt = frozen + 600_000;
   const ids = new Set<string>();
   const before = new Set(store.state.leases.keys());
   await issue(expiring, 600, () => 'prod');
   for (const id of store.state.leases.keys()) if (!before.has(id)) ids.add(id);
-  fixedNow = null;
+  lifecycle.stop();
   await store.close();
   return { expireAt, ids };
 }

@@ -14,6 +14,7 @@ import {
   Seconds,
   Slug,
 } from './schemas';
+import { formatDuration } from './durations';
 import { routes, type OperationName } from './routes';
 
 export * from './routes';
@@ -34,7 +35,14 @@ const inputs = {
   createEnvironment: EnvironmentCreate,
   deleteEnvironment: EnvironmentRef.merge(Force),
   getLeasePolicy: EnvironmentRef,
-  setLeasePolicy: EnvironmentRef.extend({ ttlSeconds: Seconds, warnBeforeSeconds: Seconds }),
+  setLeasePolicy: EnvironmentRef.extend({ ttlSeconds: Seconds, warnBeforeSeconds: Seconds }).superRefine((p, ctx) => {
+    if (p.warnBeforeSeconds >= p.ttlSeconds) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `warn-before (${formatDuration(p.warnBeforeSeconds)}) must be shorter than the ttl (${formatDuration(p.ttlSeconds)})`,
+      });
+    }
+  }),
   clearLeasePolicy: EnvironmentRef,
   listSecrets: EnvironmentRef.extend({ reveal: Flag.optional() }),
   getSecret: EnvironmentRef.extend({ key: SecretKey }),

@@ -33,6 +33,8 @@ export interface DaemonStatus {
   socket: string;
   counts: { projects: number; environments: number; secrets: number; activeLeases: number };
   notifications: NotificationHealth;
+  /** What needs the owner's attention now (audit trail, disk), one sentence each; empty when all is well. */
+  problems: string[];
 }
 
 /** Whether desktop notifications can be delivered, and why not. */
@@ -46,6 +48,21 @@ export interface NotificationSettings {
   desktop: boolean;
   /** Per environment (`project/environment`) overrides of `desktop`. */
   environments: Record<string, boolean>;
+}
+
+/** What `audit verify` found: the first entry that breaks the chain, if any, and where it is. */
+export interface AuditVerification {
+  ok: boolean;
+  /** Entries checked. */
+  entries: number;
+  firstBroken: {
+    /** The entry where the chain breaks (null when that cannot be told). */
+    seq: number | null;
+    file: string;
+    /** Byte offset in `file`. */
+    offset: number;
+    reason: string;
+  } | null;
 }
 
 /** What a token's holder may know of its own lease: no reason, no other lease. */
@@ -214,7 +231,7 @@ export const routes = {
     plane: 'admin',
     summary: 'List audit entries newest first, filtered; pass nextCursor as before for the next page',
   }),
-  verifyAudit: route<{ ok: boolean; entries: number; firstBroken: { line: number; reason: string } | null }>()({
+  verifyAudit: route<AuditVerification>()({
     method: 'GET',
     path: '/v1/audit/verify',
     plane: 'admin',

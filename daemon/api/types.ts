@@ -27,6 +27,8 @@ export const AUDIT_EVENTS = [
   'LeaseExpiringSoon',
   'LeasesExpiredAll',
   'NotificationSettingsChanged',
+  'AuditEntriesMissing',
+  'StateRestored',
 ] as const;
 /** One of {@link AUDIT_EVENTS}. */
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
@@ -94,6 +96,10 @@ export interface AuditEntry {
   keys?: string[];
   reason?: string;
   message?: string;
-  prev: string;
+  /** Where a token-plane request came from: `socket`, or the peer's address on the TLS listener. */
+  source?: string;
+  /** For an aggregated refusal: how many requests it stands for. */
+  count?: number;
+  /** This entry's keyed hash, chained to the previous entry's. */
   hash: string;
 }

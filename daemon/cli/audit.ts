@@ -114,7 +114,7 @@ export function registerAudit(program: Command, cli: Cli): void {
       if (!res.ok) {
         const b = res.firstBroken;
         cli.note(
-          `error: the audit log is broken at line ${b?.line ?? '?'}: ${b?.reason ?? 'unknown reason'} (entries from there on cannot be trusted)`,
+          `error: the audit trail is broken at entry ${b?.seq ?? '?'} (${b?.file ?? '?'}, byte ${b?.offset ?? '?'}): ${b?.reason ?? 'unknown reason'}`,
         );
         throw new ExitCode(1);
       }

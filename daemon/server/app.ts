@@ -3,6 +3,7 @@ import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { BellaError, HTTP_STATUS, invalidInput, operations, type OperationName } from '../api';
 import type { Services } from '../services';
+import { EventStreams } from './event-stream';
 import type { Handler, Handlers, RequestInfo } from './handlers';
 
 /** Largest request body the daemon reads. */
@@ -50,7 +51,7 @@ export function createApp(
       );
     },
   });
-  const streams = new Set<ServerResponse>();
+  const streams = new EventStreams(services.ctx.events);
 
   for (const name of Object.keys(operations) as OperationName[]) {
     const spec = operations[name];
@@ -67,7 +68,7 @@ export function createApp(
         const raw = { ...(request.query as object), ...(body as object | undefined), ...(request.params as object) };
         const parsed = spec.input.safeParse(raw);
         if (!parsed.success) throw invalidInput(parsed.error.issues);
-        const info: RequestInfo = {};
+        const info: RequestInfo = { source: 'socket' };
         const auth = request.headers.authorization;
         if (auth) info.token = auth.startsWith('Bearer ') ? auth.slice(7).trim() : auth;
         return handler(parsed.data as never, info);
@@ -75,23 +76,7 @@ export function createApp(
     });
   }
 
-  app.get('/v1/events', (request, reply) => {
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    res.write(': connected\n\n');
-    streams.add(res);
-    const off = services.ctx.events.on((event) =>
-      res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`),
-    );
-    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-    heartbeat.unref();
-    request.raw.on('close', () => {
-      off();
-      clearInterval(heartbeat);
-      streams.delete(res);
-    });
-  });
+  app.get('/v1/events', (request, reply) => streams.attach(request, reply));
 
   app.setNotFoundHandler((request, reply) => {
     const err = new BellaError('not_found', `no such endpoint: ${request.method} ${request.url.split('?')[0]}`);
@@ -106,10 +91,7 @@ export function createApp(
 
   return {
     app,
-    closeStreams: () => {
-      for (const res of streams) res.end();
-      streams.clear();
-    },
+    closeStreams: () => streams.closeAll(),
   };
 }
 

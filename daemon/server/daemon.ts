@@ -5,7 +5,8 @@ import { BellaError, parseDuration, routes } from '../api';
 import { createDesktopNotifier } from '../notify';
 import { createServices, EventBus, type MaintenanceOptions } from '../services';
 import { ensurePrivateDir } from '../base/node/files';
-import { Store } from '../store';
+import { Store, type TimeSource } from '../store';
+import pkg from '../../package.json' with { type: 'json' };
 import { createApp } from './app';
 import { auditRoutes } from './routes/audit';
 import { leaseRoutes } from './routes/leases';
@@ -15,14 +16,16 @@ import { secretRoutes } from './routes/secrets';
 import { systemRoutes } from './routes/system';
 
 /** The daemon's version, reported by `status`. */
-export const VERSION = '0.1.0';
+export const VERSION = pkg.version;
 
 /** Where a daemon keeps its data and listens. */
 export interface DaemonOptions {
   home: string;
   socket: string;
-  /** Injected clock, for tests. */
-  clock?: () => number;
+  /** Injected time, for tests. */
+  time?: TimeSource;
+  /** Accept a state older than the audit trail records (a backup restored on purpose). */
+  acceptRollback?: boolean;
   log?: (message: string) => void;
 }
 
@@ -41,23 +44,31 @@ export function stdoutLog(message: string): void {
 /** Starts a daemon on a data directory; one per directory, refused when another is running. */
 export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> {
   const log = options.log ?? stdoutLog;
-  const clock = options.clock ?? Date.now;
   // Everything the daemon creates is owner-only, including the socket (created under this umask).
   process.umask(0o077);
-  ensurePrivateDir(options.home);
-  prepareSocketDir(options.home, options.socket);
-  const releaseLock = await acquireLock(options.home, options.socket);
+  const maintenance = maintenanceOptions();
+  let releaseLock: () => void = () => undefined;
   let store: Store;
   try {
-    store = await Store.open(options.home, clock);
+    ensurePrivateDir(options.home);
+    prepareSocketDir(options.home, options.socket);
+    releaseLock = await acquireLock(options.home, options.socket);
+    store = await Store.open(options.home, {
+      time: options.time,
+      acceptRollback: options.acceptRollback,
+      // Test knobs: small segments and journals make rotation and compaction frequent.
+      segmentBytes: numberFromEnv('BELLA_AUDIT_SEGMENT_BYTES'),
+      journalCompactBytes: numberFromEnv('BELLA_JOURNAL_COMPACT_BYTES'),
+      log,
+    });
   } catch (err) {
     releaseLock();
-    throw err;
+    throw dataDirError(err, options.home);
   }
   const events = new EventBus();
   const notifier = createDesktopNotifier({ log });
-  const services = createServices({ store, clock, events, log }, notifier, maintenanceOptions());
-  const caughtUp = await services.expiry.start();
+  const services = createServices({ store, events, log }, notifier, maintenance);
+  const caughtUp = await services.lifecycle.start();
   if (caughtUp.expired || caughtUp.expiringSoon) {
     log(
       `start-up catch-up: ${caughtUp.expired} leases expired while stopped, ${caughtUp.expiringSoon} inside their warning window`,
@@ -73,7 +84,8 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
       log('stopping');
       closeStreams();
       await app.close();
-      services.expiry.stop();
+      services.lifecycle.stop();
+      await services.refusals.close();
       await services.maintenance.stop();
       await notifier.close();
       await store.close();
@@ -88,7 +100,7 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
     {
       ...systemRoutes(services, {
         version: VERSION,
-        startedAt: new Date(clock()).toISOString(),
+        startedAt: new Date(services.ctx.clock()).toISOString(),
         socket: options.socket,
         stop,
       }),
@@ -125,6 +137,51 @@ export function maintenanceOptions(env: NodeJS.ProcessEnv = process.env): Mainte
       `BELLA_BACKUPS_KEPT must be a whole number of at least 1, not '${env.BELLA_BACKUPS_KEPT}'`,
     );
   return { retentionMs: retention * 1000, backupsKept: kept };
+}
+
+/**
+ * A data directory the daemon cannot use (read-only, not ours, not a directory) is a one-line
+ * error saying what to do, not a stack trace.
+ */
+function dataDirError(err: unknown, home: string): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  const where = (err as NodeJS.ErrnoException).path ?? home;
+  switch (code) {
+    case 'EROFS':
+      return new BellaError(
+        'unavailable',
+        `the data directory ${home} is on a read-only file system (EROFS at ${where}): mount it read-write, or pick another with --home or BELLA_HOME`,
+      );
+    case 'EACCES':
+    case 'EPERM':
+      return new BellaError(
+        'permission_denied',
+        `bella may not write in ${where} (${code}): use a data directory you own (--home or BELLA_HOME)`,
+      );
+    case 'ENOTDIR':
+    case 'EEXIST':
+      return new BellaError(
+        'unavailable',
+        `${where} is not a directory (${code}): point --home or BELLA_HOME at a directory`,
+      );
+    case 'ENOSPC':
+      return new BellaError(
+        'unavailable',
+        `the disk holding ${home} is full (ENOSPC): free some space and start again`,
+      );
+    default:
+      return err;
+  }
+}
+
+function numberFromEnv(name: string): number | undefined {
+  const text = process.env[name];
+  if (!text) return undefined;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 4096) {
+    throw new BellaError('invalid_argument', `${name} must be a whole number of bytes, at least 4096, not '${text}'`);
+  }
+  return n;
 }
 
 function prepareSocketDir(home: string, socket: string): void {

@@ -4,6 +4,8 @@ import type { OperationArgs, OperationName, OperationOutput } from '../api';
 export interface RequestInfo {
   /** The bearer token, for token-plane operations. */
   token?: string;
+  /** Where the request came from: `socket`, or the peer's address on the TLS listener. */
+  source: string;
 }
 
 /** The handler of one operation. */

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BellaError } from '../api';
-import { resolveHome, resolveSocket } from '../client/paths';
+import { resolveHome, resolveSocket } from '../base/node/paths';
 import { runDaemon, stdoutLog, type DaemonOptions, type RunningDaemon } from './daemon';
 
 export { runDaemon, VERSION } from './daemon';
@@ -19,10 +19,17 @@ export async function runForeground(options: DaemonOptions): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { home: { type: 'string' }, socket: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({
+    options: { home: { type: 'string' }, socket: { type: 'string' }, 'accept-rollback': { type: 'boolean' } },
+    strict: true,
+  });
   const home = resolveHome(values.home);
   try {
-    await runForeground({ home, socket: resolveSocket(home, values.socket) });
+    await runForeground({
+      home,
+      socket: resolveSocket(home, values.socket),
+      acceptRollback: values['accept-rollback'] === true,
+    });
   } catch (err) {
     if (err instanceof BellaError && err.expected) {
       stdoutLog(`error: ${err.message}`);

@@ -1,5 +1,5 @@
 import type { OperationArgs, OperationOutput } from '../api';
-import type { ServiceContext } from './context';
+import type { ServiceContext } from './service-context';
 import { findEnvironment, findProject } from './lookup';
 
 /** Reading and verifying the audit trail. */
@@ -7,37 +7,27 @@ export class AuditService {
   constructor(private readonly ctx: ServiceContext) {}
 
   /** Entries matching every given filter, newest first, at most `limit`, older than `before`. */
-  async list(args: OperationArgs<'listAudit'>): Promise<OperationOutput<'listAudit'>> {
-    const since = args.since ? Date.parse(args.since) : undefined;
-    const until = args.until ? Date.parse(args.until) : undefined;
-    const limit = args.limit ?? 100;
-    const all = await this.ctx.store.audit.readAll();
-    const entries = [];
-    let nextCursor: number | null = null;
-    for (let i = all.length - 1; i >= 0; i--) {
-      const e = all[i]!;
-      if (args.before !== undefined && e.seq >= args.before) continue;
-      if (args.project && e.project !== args.project) continue;
-      if (args.environment && e.environment !== args.environment) continue;
-      if (args.event && e.event !== args.event) continue;
-      if (args.outcome && e.outcome !== args.outcome) continue;
-      if (args.lease && e.leaseId !== args.lease) continue;
-      const ts = Date.parse(e.ts);
-      if (since !== undefined && ts < since) continue;
-      if (until !== undefined && ts >= until) continue;
-      if (entries.length === limit) {
-        nextCursor = entries[entries.length - 1]!.seq;
-        break;
-      }
-      entries.push(e);
-    }
+  list(args: OperationArgs<'listAudit'>): OperationOutput<'listAudit'> {
+    const out = this.ctx.store.queryAudit(
+      {
+        project: args.project,
+        environment: args.environment,
+        event: args.event,
+        outcome: args.outcome,
+        lease: args.lease,
+        since: args.since ? Date.parse(args.since) : undefined,
+        until: args.until ? Date.parse(args.until) : undefined,
+      },
+      args.limit ?? 100,
+      args.before,
+    );
     // A typo in a filter is a mistake, not an empty trail; a deleted project's entries still show.
-    if (entries.length === 0) checkFilterExists(this.ctx, args);
-    return { entries, nextCursor };
+    if (out.entries.length === 0 && args.before === undefined) checkFilterExists(this.ctx, args);
+    return out;
   }
 
   verify(): Promise<OperationOutput<'verifyAudit'>> {
-    return this.ctx.store.audit.verify();
+    return this.ctx.store.verifyAudit();
   }
 }
 

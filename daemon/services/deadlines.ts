@@ -254,6 +254,12 @@ export class DeadlineScheduler<T> {
     return this.armed ? 1 : 0;
   }
 
+  /** Forgets every deadline. */
+  clear(): void {
+    this.queue.clear();
+    this.arm();
+  }
+
   /** Disarms the timer for good; deadlines stay queued but never fire. */
   stop(): void {
     this.stopped = true;

@@ -1,17 +1,22 @@
 import type { DesktopNotifier } from '../notify';
-import { dataFiles, LeaseArchive } from '../store';
+import type { Store } from '../store';
 import { AuditService } from './audit';
-import type { LeaseWatcher, ServiceContext } from './context';
-import { ExpiryEngine } from './expiry';
+import type { EventBus } from './events';
+import { LeaseLifecycle } from './lease-lifecycle';
 import { LeasesService } from './leases';
 import { Maintenance, type MaintenanceOptions } from './maintenance';
 import { NotificationsService } from './notifications';
 import { ProjectsService } from './projects';
+import { RefusalLog } from './refusals';
 import { SecretsService } from './secrets';
+import type { ServiceContext } from './service-context';
+import { TokenPlane } from './token-plane';
 
-export * from './context';
-export { effectiveStatus, toLease } from './leases';
+export * from './events';
+export * from './service-context';
+export { effectiveStatus, toLease } from './lease-lifecycle';
 export type { MaintenanceOptions } from './maintenance';
+export type { TokenRequest } from './token-plane';
 
 /** All services of one daemon, sharing one context. */
 export interface Services {
@@ -19,33 +24,35 @@ export interface Services {
   projects: ProjectsService;
   secrets: SecretsService;
   leases: LeasesService;
+  tokens: TokenPlane;
+  refusals: RefusalLog;
   audit: AuditService;
   notifications: NotificationsService;
-  expiry: ExpiryEngine;
+  lifecycle: LeaseLifecycle;
   maintenance: Maintenance;
 }
 
-/** Builds the services over a context; the expiry engine watches every lease change. */
+/** Builds the services over a store; their clock is the store's, which never runs backwards. */
 export function createServices(
-  base: Omit<ServiceContext, 'watcher'>,
+  base: { store: Store; events: EventBus; log: (message: string) => void },
   notifier: DesktopNotifier,
   maintenance: MaintenanceOptions,
 ): Services {
-  const unwatched: LeaseWatcher = { changed: () => undefined, ended: () => undefined };
-  const ctx: ServiceContext = { ...base, watcher: unwatched };
-  const archive = new LeaseArchive(dataFiles(ctx.store.home).leaseArchive);
+  const ctx: ServiceContext = { ...base, clock: () => base.store.clock.now() };
   const secrets = new SecretsService(ctx);
   const notifications = new NotificationsService(ctx, notifier);
-  const expiry = new ExpiryEngine(ctx, notifications);
-  ctx.watcher = expiry;
+  const lifecycle = new LeaseLifecycle(ctx, notifications);
+  const refusals = new RefusalLog(ctx);
   return {
     ctx,
     secrets,
-    projects: new ProjectsService(ctx, secrets),
-    leases: new LeasesService(ctx, secrets, archive),
+    projects: new ProjectsService(ctx, secrets, lifecycle),
+    leases: new LeasesService(ctx, secrets, lifecycle),
+    tokens: new TokenPlane(ctx, secrets, lifecycle, refusals),
+    refusals,
     audit: new AuditService(ctx),
     notifications,
-    expiry,
-    maintenance: new Maintenance(ctx, archive, maintenance),
+    lifecycle,
+    maintenance: new Maintenance(ctx, lifecycle, maintenance),
   };
 }

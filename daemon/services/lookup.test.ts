@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BellaError, operations } from '../api';
 import { createDesktopNotifier } from '../notify';
 import { Store } from '../store';
-import { EventBus } from './context';
+import { EventBus } from './events';
 import { createServices } from './index';
 
 const dirs: string[] = [];
@@ -19,7 +19,7 @@ describe('names that exist on Object.prototype', () => {
     dirs.push(home);
     const store = await Store.open(home);
     const services = createServices(
-      { store, clock: Date.now, events: new EventBus(), log: () => undefined },
+      { store, events: new EventBus(), log: () => undefined },
       createDesktopNotifier({ log: () => undefined, env: { PATH: '' } }),
       { retentionMs: 1, backupsKept: 1 },
     );
@@ -33,7 +33,7 @@ describe('names that exist on Object.prototype', () => {
     await services.secrets.set({ ...ref, key: 'constructor', value: 'v' });
     expect((await services.secrets.get({ ...ref, key: 'constructor' })).secret.value).toBe('v');
     expect(operations.setSecret.input.safeParse({ ...ref, key: '__proto__', value: 'x' }).success).toBe(false);
-    services.expiry.stop();
+    services.lifecycle.stop();
     await store.close();
   });
 });

@@ -1,6 +1,6 @@
 import cron, { type ScheduledTask } from 'node-cron';
-import type { LeaseArchive } from '../store';
-import type { ServiceContext } from './context';
+import type { LeaseLifecycle } from './lease-lifecycle';
+import type { ServiceContext } from './service-context';
 
 /** Maintenance settings; both come from the environment of the daemon (see README). */
 export interface MaintenanceOptions {
@@ -19,7 +19,7 @@ export class Maintenance {
 
   constructor(
     private readonly ctx: ServiceContext,
-    private readonly archive: LeaseArchive,
+    private readonly lifecycle: LeaseLifecycle,
     private readonly options: MaintenanceOptions,
   ) {}
 
@@ -78,11 +78,11 @@ export class Maintenance {
     );
     if (old.length === 0) return 'nothing to archive';
     // Archive first: a crash in between leaves a lease in both places, never in neither.
-    await this.archive.append(old);
-    await this.ctx.store.transact((state) => {
-      for (const lease of old) state.leases.delete(lease.id);
-      return { result: null, audit: [], touched: { leases: old.map((l) => l.id) } };
-    });
+    await this.ctx.store.archive.append(old);
+    await this.lifecycle.transact((_state, leases) => {
+      leases.remove(old.map((l) => l.id));
+      return { result: null };
+    }, 'release');
     return `${old.length} ended leases archived`;
   }
 

@@ -1,6 +1,7 @@
 import { BellaError, type NotificationHealth, type OperationArgs, type OperationOutput } from '../api';
 import type { DesktopNotifier } from '../notify';
-import { iso, type ServiceContext } from './context';
+import { iso } from '../base/common/time';
+import type { ServiceContext } from './service-context';
 import { findEnvironment } from './lookup';
 
 /** Notification settings and delivery. */
@@ -42,7 +43,7 @@ export class NotificationsService {
         'name both the project and the environment, or neither for the global setting',
       );
     }
-    const settings = await this.ctx.store.transact((state) => {
+    const settings = await this.ctx.store.transact((state, touched) => {
       const settings = state.settings.notifications;
       let target = 'all environments';
       if (args.project && args.environment) {
@@ -52,9 +53,9 @@ export class NotificationsService {
       } else {
         settings.desktop = args.desktop;
       }
+      touched.setting();
       return {
         result: settings,
-        touched: { settings: true },
         audit: [
           {
             event: 'NotificationSettingsChanged',

@@ -6,37 +6,26 @@ import {
   type OperationOutput,
   type Project,
 } from '../api';
-import {
-  own,
-  type AuditInput,
-  type State,
-  type StoredEnvironment,
-  type StoredLease,
-  type StoredProject,
-} from '../store';
-import { iso, type ServiceContext } from './context';
-import { effectiveStatus, endLease, leaseIdsOf } from './leases';
+import { iso } from '../base/common/time';
+import { own, touchEnvironmentRemoval, type StoredEnvironment, type StoredProject } from '../store';
+import type { LeaseLifecycle } from './lease-lifecycle';
 import { findEnvironment, findProject } from './lookup';
 import type { SecretsService } from './secrets';
+import type { ServiceContext } from './service-context';
 
 /** Projects, their environments and the environments' lease policies. */
 export class ProjectsService {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly secrets: SecretsService,
+    private readonly lifecycle: LeaseLifecycle,
   ) {}
 
   private toProject(p: StoredProject): Project {
     return { slug: p.slug, name: p.name, createdAt: iso(p.createdAt), environments: Object.keys(p.environments) };
   }
 
-  private toEnvironment(project: string, env: StoredEnvironment): Environment {
-    const now = this.ctx.clock();
-    let activeLeases = 0;
-    for (const lease of this.ctx.store.state.leases.values()) {
-      if (lease.project === project && lease.environment === env.slug && effectiveStatus(lease, now) === 'active')
-        activeLeases++;
-    }
+  private toEnvironment(project: string, env: StoredEnvironment, active: Map<string, number>): Environment {
     return {
       project,
       slug: env.slug,
@@ -44,7 +33,7 @@ export class ProjectsService {
       createdAt: iso(env.createdAt),
       policy: env.policy,
       secretCount: Object.keys(env.secrets).length,
-      activeLeases,
+      activeLeases: active.get(`${project}/${env.slug}`) ?? 0,
       rotatedAt: env.rotatedAt === null ? null : iso(env.rotatedAt),
     };
   }
@@ -54,7 +43,7 @@ export class ProjectsService {
   }
 
   async createProject(args: OperationArgs<'createProject'>): Promise<OperationOutput<'createProject'>> {
-    const project = await this.ctx.store.transact((state) => {
+    const project = await this.ctx.store.transact((state, touched) => {
       if (own(state.projects, args.slug)) throw new BellaError('conflict', `project '${args.slug}' already exists`);
       const project: StoredProject = {
         slug: args.slug,
@@ -63,9 +52,9 @@ export class ProjectsService {
         environments: {},
       };
       state.projects[args.slug] = project;
+      touched.project(args.slug);
       return {
         result: project,
-        touched: { projects: [args.slug] },
         audit: [
           { event: 'ProjectCreated', outcome: 'Success', actor: 'owner', project: args.slug, message: args.name },
         ],
@@ -76,7 +65,7 @@ export class ProjectsService {
   }
 
   async deleteProject(args: OperationArgs<'deleteProject'>): Promise<OperationOutput<'deleteProject'>> {
-    const out = await this.ctx.store.transact((state) => {
+    const out = await this.lifecycle.transact((state, leases, touched) => {
       const project = findProject(state, args.project);
       const envs = Object.values(project.environments);
       const secrets = envs.reduce((n, e) => n + Object.keys(e.secrets).length, 0);
@@ -86,27 +75,29 @@ export class ProjectsService {
           `project '${args.project}' holds ${secrets} secrets in ${envs.length} environments; delete with force (bella projects delete ${args.project} --force) to destroy them`,
         );
       }
-      const audit = this.endLeasesOf(state, args.project, undefined, 'project deleted');
+      const revoked = leases.endAllOf(args.project, undefined, 'project deleted', 'owner');
+      for (const env of envs) touchEnvironmentRemoval(touched, args.project, env);
       delete state.projects[args.project];
-      audit.push({ event: 'ProjectDeleted', outcome: 'Success', actor: 'owner', project: args.project });
-      const ended = leaseIdsOf(audit);
+      touched.project(args.project);
       return {
-        result: { environments: envs.length, secrets, revokedLeases: ended.length },
-        audit,
-        touched: { leases: ended, projects: [args.project] },
+        result: { environments: envs.length, secrets, revokedLeases: revoked.length },
+        audit: [{ event: 'ProjectDeleted', outcome: 'Success', actor: 'owner', project: args.project }],
       };
-    });
+    }, 'release');
     this.changed('projects', args.project);
     return { deleted: args.project, ...out };
   }
 
   listEnvironments(args: OperationArgs<'listEnvironments'>): OperationOutput<'listEnvironments'> {
     const project = findProject(this.ctx.store.state, args.project);
-    return { environments: Object.values(project.environments).map((e) => this.toEnvironment(args.project, e)) };
+    const active = this.lifecycle.activeCounts();
+    return {
+      environments: Object.values(project.environments).map((e) => this.toEnvironment(args.project, e, active)),
+    };
   }
 
   async createEnvironment(args: OperationArgs<'createEnvironment'>): Promise<OperationOutput<'createEnvironment'>> {
-    const env = await this.ctx.store.transact((state) => {
+    const env = await this.ctx.store.transact((state, touched) => {
       const project = findProject(state, args.project);
       if (own(project.environments, args.slug)) {
         throw new BellaError('conflict', `environment '${args.slug}' already exists in project '${args.project}'`);
@@ -123,9 +114,9 @@ export class ProjectsService {
         secrets: {},
       };
       project.environments[args.slug] = env;
+      touched.environment(args.project, args.slug);
       return {
         result: env,
-        touched: { projects: [args.project] },
         audit: [
           {
             event: 'EnvironmentCreated',
@@ -139,11 +130,11 @@ export class ProjectsService {
       };
     });
     this.changed('environments', args.project, args.slug);
-    return { environment: this.toEnvironment(args.project, env) };
+    return { environment: this.toEnvironment(args.project, env, this.lifecycle.activeCounts()) };
   }
 
   async deleteEnvironment(args: OperationArgs<'deleteEnvironment'>): Promise<OperationOutput<'deleteEnvironment'>> {
-    const out = await this.ctx.store.transact((state) => {
+    const out = await this.lifecycle.transact((state, leases, touched) => {
       const env = findEnvironment(state, args.project, args.environment);
       const secrets = Object.keys(env.secrets).length;
       if (secrets > 0 && !args.force) {
@@ -152,74 +143,45 @@ export class ProjectsService {
           `environment '${args.project}/${args.environment}' holds ${secrets} secrets; delete with force (--force) to destroy them`,
         );
       }
-      const audit = this.endLeasesOf(state, args.project, args.environment, 'environment deleted');
+      const revoked = leases.endAllOf(args.project, args.environment, 'environment deleted', 'owner');
+      touchEnvironmentRemoval(touched, args.project, env);
       delete state.projects[args.project]!.environments[args.environment];
-      audit.push({
-        event: 'EnvironmentDeleted',
-        outcome: 'Success',
-        actor: 'owner',
-        project: args.project,
-        environment: args.environment,
-      });
-      const ended = leaseIdsOf(audit);
       return {
-        result: { secrets, revokedLeases: ended.length },
-        audit,
-        touched: { leases: ended, projects: [args.project] },
+        result: { secrets, revokedLeases: revoked.length },
+        audit: [
+          {
+            event: 'EnvironmentDeleted',
+            outcome: 'Success',
+            actor: 'owner',
+            project: args.project,
+            environment: args.environment,
+          },
+        ],
       };
-    });
+    }, 'release');
     this.changed('environments', args.project, args.environment);
     return { deleted: `${args.project}/${args.environment}`, ...out };
-  }
-
-  /** Revokes the active leases of a project (or one environment of it) inside a transaction. */
-  private endLeasesOf(state: State, project: string, environment: string | undefined, reason: string): AuditInput[] {
-    const now = this.ctx.clock();
-    const audit: AuditInput[] = [];
-    for (const lease of state.leases.values()) {
-      if (lease.project !== project || (environment && lease.environment !== environment) || lease.status !== 'active')
-        continue;
-      audit.push(endLease(lease, 'revoked', now, reason, 'owner'));
-      this.ctx.watcher.ended(lease.id);
-    }
-    return audit;
-  }
-
-  private activeLeasesOf(state: State, project: string, environment: string): StoredLease[] {
-    const now = this.ctx.clock();
-    return [...state.leases.values()].filter(
-      (l) => l.project === project && l.environment === environment && effectiveStatus(l, now) === 'active',
-    );
   }
 
   getPolicy(args: OperationArgs<'getLeasePolicy'>): OperationOutput<'getLeasePolicy'> {
     return { policy: findEnvironment(this.ctx.store.state, args.project, args.environment).policy };
   }
 
+  /** Sets an environment's lease policy and caps its active leases to now + ttl. */
   async setPolicy(args: OperationArgs<'setLeasePolicy'>): Promise<OperationOutput<'setLeasePolicy'>> {
-    if (args.warnBeforeSeconds >= args.ttlSeconds) {
-      throw new BellaError(
-        'invalid_argument',
-        `warn-before (${formatDuration(args.warnBeforeSeconds)}) must be shorter than the ttl (${formatDuration(args.ttlSeconds)})`,
-      );
-    }
-    const out = await this.ctx.store.transact((state) => {
-      const now = this.ctx.clock();
+    const out = await this.lifecycle.transact((state, leases, touched) => {
       const env = findEnvironment(state, args.project, args.environment);
       const policy = { ttlSeconds: args.ttlSeconds, warnBeforeSeconds: args.warnBeforeSeconds };
       env.policy = policy;
-      const cap = now + args.ttlSeconds * 1000;
-      const active = this.activeLeasesOf(state, args.project, args.environment);
+      touched.environment(args.project, args.environment);
+      const cap = leases.now + args.ttlSeconds * 1000;
       let capped = 0;
-      for (const lease of active) {
-        if (lease.expiresAt > cap) {
-          lease.expiresAt = cap;
-          capped++;
-        }
+      // Capped or not, every active lease gets new warn and expiry points.
+      for (const lease of this.lifecycle.activeLeasesOf(args.project, args.environment)) {
+        if (leases.cap(lease, cap)) capped++;
       }
       return {
-        result: { policy, capped, active },
-        touched: { leases: active.map((l) => l.id), projects: [args.project] },
+        result: { policy, capped },
         audit: [
           {
             event: 'LeasePolicySet',
@@ -232,34 +194,31 @@ export class ProjectsService {
         ],
       };
     });
-    // Capped or not, every active lease has new warn and expiry points.
-    for (const lease of out.active) this.ctx.watcher.changed(lease);
     this.changed('policy', args.project, args.environment);
     return { policy: out.policy, cappedLeases: out.capped };
   }
 
   async clearPolicy(args: OperationArgs<'clearLeasePolicy'>): Promise<OperationOutput<'clearLeasePolicy'>> {
-    const { had, active } = await this.ctx.store.transact((state) => {
+    const had = await this.lifecycle.transact((state, leases, touched) => {
       const env = findEnvironment(state, args.project, args.environment);
       const had = env.policy !== null;
+      if (!had) return { result: false };
       env.policy = null;
+      touched.environment(args.project, args.environment);
+      for (const lease of this.lifecycle.activeLeasesOf(args.project, args.environment)) leases.reschedule(lease);
       return {
-        result: { had, active: this.activeLeasesOf(state, args.project, args.environment) },
-        touched: { projects: [args.project] },
-        audit: had
-          ? [
-              {
-                event: 'LeasePolicyCleared' as const,
-                outcome: 'Success' as const,
-                actor: 'owner' as const,
-                project: args.project,
-                environment: args.environment,
-              },
-            ]
-          : [],
+        result: true,
+        audit: [
+          {
+            event: 'LeasePolicyCleared',
+            outcome: 'Success',
+            actor: 'owner',
+            project: args.project,
+            environment: args.environment,
+          },
+        ],
       };
     });
-    for (const lease of active) this.ctx.watcher.changed(lease);
     this.changed('policy', args.project, args.environment);
     return { cleared: had };
   }

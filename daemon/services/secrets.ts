@@ -1,6 +1,17 @@
 import { BellaError, type OperationArgs, type OperationOutput, type Secret } from '../api';
-import { dataKeyAad, newDataKey, open, own, seal, secretAad, type State, type StoredEnvironment } from '../store';
-import { iso, type Actor, type ServiceContext } from './context';
+import { iso } from '../base/common/time';
+import {
+  dataKeyAad,
+  newDataKey,
+  open,
+  own,
+  seal,
+  secretAad,
+  type State,
+  type StoredEnvironment,
+  type Touched,
+} from '../store';
+import type { ServiceContext } from './service-context';
 import { findEnvironment } from './lookup';
 
 /** Secrets of environments: values sealed with the environment's data key, every read audited. */
@@ -45,16 +56,18 @@ export class SecretsService {
    * Replaces an environment's data key and re-seals every secret with it (inside a transaction).
    * Returns how many secrets were re-sealed.
    */
-  rotate(state: State, project: string, environment: string): number {
+  rotate(state: State, touched: Touched, project: string, environment: string): number {
     const env = findEnvironment(state, project, environment);
     const values = this.reveal(project, environment, env, Object.keys(env.secrets));
     env.keyVersion += 1;
     env.dataKey = this.newWrappedKey(project, environment, env.keyVersion);
+    touched.environment(project, environment);
     for (const [key, value] of Object.entries(values)) {
       env.secrets[key] = {
         sealed: this.sealValue(project, environment, env, key, value),
         updatedAt: env.secrets[key]!.updatedAt,
       };
+      touched.secret(project, environment, key);
     }
     return Object.keys(values).length;
   }
@@ -63,7 +76,7 @@ export class SecretsService {
     const env = findEnvironment(this.ctx.store.state, args.project, args.environment);
     const keys = Object.keys(env.secrets).sort();
     const values = args.reveal ? this.reveal(args.project, args.environment, env, keys) : null;
-    if (values) await this.auditRead(args.project, args.environment, keys, 'owner');
+    if (values) await this.auditRead(args.project, args.environment, keys);
     const secrets: Secret[] = keys.map((key) => ({
       key,
       updatedAt: iso(env.secrets[key]!.updatedAt),
@@ -77,29 +90,29 @@ export class SecretsService {
     const stored = own(env.secrets, args.key);
     if (!stored) throw missingKey(args.project, args.environment, args.key, env);
     const value = this.reveal(args.project, args.environment, env, [args.key])[args.key]!;
-    await this.auditRead(args.project, args.environment, [args.key], 'owner');
+    await this.auditRead(args.project, args.environment, [args.key]);
     return { secret: { key: args.key, value, updatedAt: iso(stored.updatedAt) } };
   }
 
-  /** Writes a SecretsRead entry; the read is refused if it cannot be written. */
-  auditRead(project: string, environment: string, keys: string[], actor: Actor, leaseId?: string): Promise<void> {
-    return this.ctx.store.audit.append([
-      { event: 'SecretsRead', outcome: 'Success', actor, project, environment, keys, ...(leaseId ? { leaseId } : {}) },
+  /** Writes the owner's SecretsRead entry; the read is refused if it cannot be written. */
+  private auditRead(project: string, environment: string, keys: string[]): Promise<void> {
+    return this.ctx.store.record([
+      { event: 'SecretsRead', outcome: 'Success', actor: 'owner', project, environment, keys },
     ]);
   }
 
   async set(args: OperationArgs<'setSecret'>): Promise<OperationOutput<'setSecret'>> {
     const now = this.ctx.clock();
-    const out = await this.ctx.store.transact((state) => {
+    const out = await this.ctx.store.transact((state, touched) => {
       const env = findEnvironment(state, args.project, args.environment);
       const created = !own(env.secrets, args.key);
       env.secrets[args.key] = {
         sealed: this.sealValue(args.project, args.environment, env, args.key, args.value),
         updatedAt: now,
       };
+      touched.secret(args.project, args.environment, args.key);
       return {
         result: { secret: { key: args.key, updatedAt: iso(now) }, created },
-        touched: { projects: [args.project] },
         audit: [
           {
             event: 'SecretSet',
@@ -118,13 +131,13 @@ export class SecretsService {
   }
 
   async delete(args: OperationArgs<'deleteSecret'>): Promise<OperationOutput<'deleteSecret'>> {
-    await this.ctx.store.transact((state) => {
+    await this.ctx.store.transact((state, touched) => {
       const env = findEnvironment(state, args.project, args.environment);
       if (!own(env.secrets, args.key)) throw missingKey(args.project, args.environment, args.key, env);
       delete env.secrets[args.key];
+      touched.secret(args.project, args.environment, args.key);
       return {
         result: null,
-        touched: { projects: [args.project] },
         audit: [
           {
             event: 'SecretDeleted',
@@ -158,7 +171,7 @@ export class SecretsService {
     if (args.dryRun) {
       return { ...plan(findEnvironment(this.ctx.store.state, args.project, args.environment)), dryRun: true };
     }
-    const result = await this.ctx.store.transact((state) => {
+    const result = await this.ctx.store.transact((state, touched) => {
       const env = findEnvironment(state, args.project, args.environment);
       const p = plan(env);
       for (const key of [...p.added, ...p.updated]) {
@@ -166,11 +179,11 @@ export class SecretsService {
           sealed: this.sealValue(args.project, args.environment, env, key, args.secrets[key]!),
           updatedAt: now,
         };
+        touched.secret(args.project, args.environment, key);
       }
       const written = [...p.added, ...p.updated];
       return {
         result: p,
-        touched: { projects: [args.project] },
         audit: written.length
           ? [
               {

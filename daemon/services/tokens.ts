@@ -1,6 +1,6 @@
 import { BellaError } from '../api';
 import { hashesEqual, hashToken, own, type State, type StoredEnvironment, type StoredLease } from '../store';
-import { iso } from './context';
+import { iso } from '../base/common/time';
 
 const TOKEN = /^bax-([a-z0-9]{16})-([A-Za-z0-9_-]{43})$/;
 

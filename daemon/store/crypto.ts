@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import { BellaError } from '../api';
-import { writeFileDurableSync } from '../base/node/files';
+import { writeFileDurable } from '../base/node/files';
 
 const KEY_BYTES = 32;
 const NONCE_BYTES = 12;
@@ -13,12 +13,17 @@ export interface KeyRing {
   wrapKey: Buffer;
   /** Keys the token hashes, so a stolen state file cannot be brute-forced offline without the key file. */
   tokenKey: Buffer;
-  /** Keys the audit hash chain, so an attacker cannot rewrite the log and recompute the chain. */
+  /** Keys the audit hash chain of the v1 layout (read once, when migrating it). */
   auditKey: Buffer;
+  /**
+   * Keys every record of the journal, audit trail, lease archive and snapshot seals, so none can
+   * be edited, cut in the middle or reordered without the key file.
+   */
+  logKey: Buffer;
 }
 
 /** Reads the master key file, or creates it (0600) when `create` is set. */
-export function loadMasterKey(file: string, create: boolean): Buffer {
+export async function loadMasterKey(file: string, create: boolean): Promise<Buffer> {
   try {
     const key = Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64');
     if (key.length !== KEY_BYTES) {
@@ -35,7 +40,7 @@ export function loadMasterKey(file: string, create: boolean): Buffer {
     }
     const key = randomBytes(KEY_BYTES);
     // The key file is the root of every secret: owner-only, separate from the state file.
-    writeFileDurableSync(file, key.toString('base64') + '\n');
+    await writeFileDurable(file, key.toString('base64') + '\n');
     return key;
   }
 }
@@ -43,7 +48,12 @@ export function loadMasterKey(file: string, create: boolean): Buffer {
 /** Derives the per-purpose keys from the master key (HKDF-SHA256). */
 export function deriveKeys(master: Buffer): KeyRing {
   const derive = (info: string) => Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), `bella ${info}`, KEY_BYTES));
-  return { wrapKey: derive('wrap v1'), tokenKey: derive('token v1'), auditKey: derive('audit v1') };
+  return {
+    wrapKey: derive('wrap v1'),
+    tokenKey: derive('token v1'),
+    auditKey: derive('audit v1'),
+    logKey: derive('log v2'),
+  };
 }
 
 /** AES-256-GCM with a random nonce; output is base64 of nonce | tag | ciphertext. */

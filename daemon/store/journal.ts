@@ -1,99 +1,139 @@
 import fs from 'node:fs';
-
-/** One committed batch: the full new value of every record it touched (null = deleted). */
-export interface JournalEntry {
-  seq: number;
-  leases?: Record<string, unknown>;
-  projects?: Record<string, unknown>;
-  settings?: unknown;
-}
+import { z } from 'zod';
+import { BellaError } from '../api';
+import { headerPayload, logDamage, RecordLog, scanLog, type LogFormat, type ScanResult } from './record-log';
+import { parseChange, type Change } from './schema';
+import type { AuditHead } from './snapshot';
 
 /**
- * The state journal: append-only JSONL of committed batches since the last snapshot. A commit
- * appends one line and fsyncs it instead of rewriting the whole state file; the snapshot is
- * rewritten only when the journal has grown large.
+ * One commit of the state: the new value of every record it touched, the audit entries written
+ * with it and the audit head after them, and the clock's high-water mark. The commit and its
+ * audit entries are one atomic unit: the audit trail is written after the journal, and the
+ * entries of a commit that reached the journal but not the trail are completed at start-up.
+ */
+export interface JournalRecord {
+  seq: number;
+  clock: number;
+  audit: { head: AuditHead; entries: Array<Record<string, unknown>> };
+  changes: Change[];
+}
+
+/** What {@link Journal.read} found. */
+export interface JournalScan {
+  file: string;
+  /** null when there is no journal file. */
+  scan: ScanResult | null;
+  after: number;
+  commits: JournalRecord[];
+}
+
+const RecordShape = z.strictObject({
+  seq: z.number().int().positive(),
+  clock: z.number().nonnegative(),
+  audit: z.strictObject({
+    head: z.strictObject({ seq: z.number().int().nonnegative(), check: z.string().regex(/^[0-9a-f]{64}$/) }),
+    entries: z.array(z.record(z.string(), z.unknown())),
+  }),
+  changes: z.array(z.unknown()),
+});
+
+/**
+ * The state journal: the commits since the last snapshot, as HMAC-chained records after a header
+ * naming the snapshot commit they follow. Each commit is one record appended and fdatasynced;
+ * the snapshot is rewritten (and the journal replaced by an empty one) when it grows large.
  */
 export class Journal {
-  private size = 0;
-
   private constructor(
-    readonly file: string,
-    private readonly fd: number,
-  ) {
-    this.size = fs.fstatSync(fd).size;
+    private readonly log: RecordLog,
+    /** The snapshot commit this journal follows. */
+    readonly after: number,
+  ) {}
+
+  get file(): string {
+    return this.log.file;
   }
 
-  static open(file: string): Journal {
-    return new Journal(
-      file,
-      fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_APPEND, 0o600),
-    );
-  }
-
-  /** Bytes written since the last snapshot. */
+  /** Bytes on disk. */
   get bytes(): number {
-    return this.size;
+    return this.log.size;
+  }
+
+  /** Commits it holds. */
+  get commits(): number {
+    return this.log.records;
+  }
+
+  /** Creates an empty journal following snapshot commit `after`, atomically replacing any file. */
+  static async create(file: string, format: LogFormat, after: number): Promise<Journal> {
+    return new Journal(await RecordLog.create(file, format, headerPayload('journal', { after })), after);
   }
 
   /**
-   * The entries, oldest first. A torn last line (a crash mid-append, never acknowledged) is cut
-   * off; a damaged line before it is reported, because entries after it would be lost.
+   * Reads the journal without changing it and returns its commits after `snapshotSeq`, each
+   * validated. A torn last commit (never acknowledged) is left for {@link open} to cut off; any
+   * other damage throws, naming the file and offset. The journal is only ever replaced whole
+   * (atomically), so a file without a whole header is damage, never a crash.
    */
-  read(onDamage: (line: number) => never): JournalEntry[] {
-    const text = fs.readFileSync(this.file, 'utf8');
-    // The last piece is either empty (the file ends with a newline) or a torn line.
-    const complete = text.split('\n').slice(0, -1);
-    const entries: JournalEntry[] = [];
-    complete.forEach((line, i) => {
-      try {
-        entries.push(JSON.parse(line) as JournalEntry);
-      } catch {
-        onDamage(i + 1);
-      }
-    });
-    const kept = complete.reduce((n, line) => n + Buffer.byteLength(line) + 1, 0);
-    if (kept !== this.size) {
-      fs.ftruncateSync(this.fd, kept);
-      this.size = kept;
+  static read(file: string, format: LogFormat, snapshotSeq: number, advice: string): JournalScan {
+    if (!fs.existsSync(file)) return { file, scan: null, after: snapshotSeq, commits: [] };
+    const scan = scanLog(file, format, { advice });
+    const header = scan.header as { log?: unknown; after?: unknown };
+    if (scan.end === 0) throw logDamage(file, 0, 'it has no header (the file was cut)', advice);
+    if (header.log !== 'journal' || typeof header.after !== 'number') {
+      throw logDamage(file, 0, 'it is not a bella journal', advice);
     }
-    return entries;
+    if (header.after > snapshotSeq) {
+      const err = logDamage(
+        file,
+        0,
+        `it follows commit ${header.after} but the snapshot holds only commits up to ${snapshotSeq} (the snapshot is older than its journal)`,
+        advice,
+      );
+      throw new BellaError(err.code, err.message, { file, offset: 0, reason: 'older-snapshot' });
+    }
+    const commits: JournalRecord[] = [];
+    let expected = header.after + 1;
+    for (const record of scan.records) {
+      const damage = (why: string) => logDamage(file, record.offset, why, advice);
+      let json: unknown;
+      try {
+        json = JSON.parse(record.payload.toString('utf8'));
+      } catch {
+        throw damage('a commit is not valid JSON');
+      }
+      const shape = RecordShape.safeParse(json);
+      if (!shape.success) throw damage(`a commit is malformed (${shape.error.issues[0]?.message ?? 'invalid'})`);
+      if (shape.data.seq !== expected) throw damage(`commit ${shape.data.seq} where ${expected} was expected`);
+      expected++;
+      const changes: Change[] = [];
+      for (const raw of shape.data.changes) {
+        const parsed = parseChange(raw);
+        if ('error' in parsed) throw damage(`commit ${shape.data.seq} holds an invalid record (${parsed.error})`);
+        changes.push(parsed.change);
+      }
+      // Commits the snapshot already holds (a crash after it was written, before this was emptied).
+      if (shape.data.seq > snapshotSeq) commits.push({ ...shape.data, changes });
+    }
+    return { file, scan, after: header.after, commits };
   }
 
-  /** Appends one serialised entry and fsyncs it; on failure the file is cut back so it stays whole. */
-  async appendLine(line: string): Promise<void> {
-    const data = Buffer.from(line + '\n');
-    try {
-      await new Promise<void>((resolve, reject) => {
-        let offset = 0;
-        const step = () =>
-          fs.write(this.fd, data, offset, data.length - offset, null, (err, written) => {
-            if (err) return reject(err);
-            offset += written;
-            if (offset < data.length) step();
-            else resolve();
-          });
-        step();
-      });
-      await new Promise<void>((resolve, reject) => fs.fdatasync(this.fd, (e) => (e ? reject(e) : resolve())));
-      this.size += data.length;
-    } catch (err) {
-      try {
-        fs.ftruncateSync(this.fd, this.size);
-      } catch {
-        /* the next append fails the same way and is refused too */
-      }
-      throw err;
-    }
+  /** Opens a journal that {@link read} accepted, cutting off its torn tail; creates a missing one. */
+  static async open(format: LogFormat, read: JournalScan): Promise<Journal> {
+    if (!read.scan) return Journal.create(read.file, format, read.after);
+    return new Journal(RecordLog.open(read.file, format, read.scan), read.after);
   }
 
-  /** Empties the journal once a snapshot holds everything in it. */
-  async reset(): Promise<void> {
-    fs.ftruncateSync(this.fd, 0);
-    await new Promise<void>((resolve, reject) => fs.fsync(this.fd, (e) => (e ? reject(e) : resolve())));
-    this.size = 0;
+  /** Appends one commit and makes it durable. */
+  append(record: JournalRecord): Promise<void> {
+    return this.log.append(this.log.prepare([JSON.stringify(record)]));
+  }
+
+  /** Throws when the journal file was replaced or removed under the running daemon. */
+  assertSameFile(): void {
+    this.log.assertSameFile();
   }
 
   close(): void {
-    fs.closeSync(this.fd);
+    this.log.close();
   }
 }

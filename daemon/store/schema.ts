@@ -1,7 +1,8 @@
-import type { LeasePolicy, LeaseStatus, NotificationSettings } from '../api';
+import { z } from 'zod';
+import { LEASE_STATUSES, type LeasePolicy, type LeaseStatus, type NotificationSettings } from '../api';
 
-/** The current state schema version. Bump it and add a migration when the shape changes. */
-export const SCHEMA_VERSION = 2;
+/** The current state schema version. Bump it and teach `legacy.ts` the old shape when it changes. */
+export const SCHEMA_VERSION = 3;
 
 /** A secret as stored: the value sealed with the environment's data key. */
 export interface StoredSecret {
@@ -59,32 +60,23 @@ export interface StoredLease {
   uses: number;
 }
 
-/** Everything the daemon keeps in its state file. */
+/** Daemon-wide settings. */
+export interface Settings {
+  notifications: NotificationSettings;
+}
+
+/** Everything the daemon keeps as its state. */
 export interface State {
-  version: number;
-  /** The last journal entry this snapshot contains; later entries are replayed over it. */
-  journal?: number;
   projects: Record<string, StoredProject>;
   /** Leases by id, in issue order (a Map: plain objects get slow to iterate at 100,000 keys). */
   leases: Map<string, StoredLease>;
-  settings: { notifications: NotificationSettings };
+  settings: Settings;
 }
 
 /** A state for a new data directory. */
 export function emptyState(): State {
-  return {
-    version: SCHEMA_VERSION,
-    projects: {},
-    leases: new Map(),
-    settings: { notifications: { desktop: true, environments: {} } },
-  };
+  return { projects: {}, leases: new Map(), settings: { notifications: { desktop: true, environments: {} } } };
 }
-
-/** Migrations from version N (index N - 1) to N + 1. */
-export const migrations: Array<(state: Record<string, unknown>) => Record<string, unknown>> = [
-  // 1 → 2: leases are written as an array (a 100,000-key object is slow to parse and to walk).
-  (state) => ({ ...state, version: 2, leases: Object.values(state.leases as Record<string, unknown>) }),
-];
 
 /**
  * The own entry of a state record, never one inherited from Object.prototype: names such as
@@ -94,7 +86,224 @@ export function own<T>(record: Record<string, T>, key: string): T | undefined {
   return Object.hasOwn(record, key) ? record[key] : undefined;
 }
 
-/** The state as JSON: the lease map is written as an array of leases, in issue order. */
-export function serializeState(state: State): string {
-  return JSON.stringify({ ...state, leases: [...state.leases.values()] });
+// Validation of every record read back from disk: an unknown status or a malformed record refuses
+// to start instead of being trusted (an edited "revoked" must never read as anything else).
+const Name = z.string().min(1).max(256);
+const Millis = z.number().int().nonnegative();
+const Policy = z.object({ ttlSeconds: z.number().int().positive(), warnBeforeSeconds: z.number().int().positive() });
+
+const ProjectMeta = z.strictObject({ slug: Name, name: z.string().max(200), createdAt: Millis });
+const EnvironmentMeta = z.strictObject({
+  slug: Name,
+  name: z.string().max(200),
+  createdAt: Millis,
+  policy: Policy.nullable(),
+  dataKey: z.string().min(1),
+  keyVersion: z.number().int().positive(),
+  tokenEpoch: z.number().int().positive(),
+  rotatedAt: Millis.nullable(),
+});
+const SecretRecord = z.strictObject({ sealed: z.string().min(1), updatedAt: Millis });
+const LeaseRecord = z.strictObject({
+  id: z.string().regex(/^[a-z0-9]{16}$/),
+  project: Name,
+  environment: Name,
+  scope: z.array(z.string().min(1)).min(1),
+  reason: z.string(),
+  issuedAt: Millis,
+  expiresAt: Millis,
+  status: z.enum(LEASE_STATUSES),
+  renewals: z.number().int().nonnegative(),
+  renewedAt: Millis.nullable(),
+  lastUsedAt: Millis.nullable(),
+  endedAt: Millis.nullable(),
+  endReason: z.string().nullable(),
+  ttlSeconds: z.number().int().positive(),
+  tokenHash: z.string().min(1),
+  epoch: z.number().int().positive(),
+  warnedFor: Millis.nullable(),
+  uses: z.number().int().nonnegative(),
+});
+const SettingsRecord = z.strictObject({
+  notifications: z.strictObject({ desktop: z.boolean(), environments: z.record(z.string(), z.boolean()) }),
+});
+
+/** One record of state: written to the journal when it changes (null = deleted) and to snapshots. */
+export const Change = z.discriminatedUnion('t', [
+  z.strictObject({ t: z.literal('project'), p: Name, v: ProjectMeta.nullable() }),
+  z.strictObject({ t: z.literal('env'), p: Name, e: Name, v: EnvironmentMeta.nullable() }),
+  z.strictObject({ t: z.literal('secret'), p: Name, e: Name, k: Name, v: SecretRecord.nullable() }),
+  z.strictObject({ t: z.literal('lease'), id: Name, v: LeaseRecord.nullable() }),
+  z.strictObject({ t: z.literal('settings'), v: SettingsRecord }),
+]);
+/** One state record change. */
+export type Change = z.infer<typeof Change>;
+
+/** Which records a transaction changed, so its commit writes exactly those. */
+export class Touched {
+  readonly projects = new Set<string>();
+  readonly environments = new Map<string, [string, string]>();
+  readonly secrets = new Map<string, [string, string, string]>();
+  readonly leases = new Set<string>();
+  settings = false;
+
+  /** A project's own fields (name…) were set, or the project was created or deleted. */
+  project(p: string): this {
+    this.projects.add(p);
+    return this;
+  }
+
+  /** An environment's own fields were set (policy, keys…), or it was created or deleted. */
+  environment(p: string, e: string): this {
+    this.environments.set(`${p}\0${e}`, [p, e]);
+    return this;
+  }
+
+  /** A secret was set, replaced or deleted. */
+  secret(p: string, e: string, k: string): this {
+    this.secrets.set(`${p}\0${e}\0${k}`, [p, e, k]);
+    return this;
+  }
+
+  /** A lease was issued or changed, or left the state. */
+  lease(id: string): this {
+    this.leases.add(id);
+    return this;
+  }
+
+  /** The settings changed. */
+  setting(): this {
+    this.settings = true;
+    return this;
+  }
+
+  /** Everything `other` touched. */
+  merge(other: Touched): void {
+    for (const p of other.projects) this.projects.add(p);
+    for (const [k, v] of other.environments) this.environments.set(k, v);
+    for (const [k, v] of other.secrets) this.secrets.set(k, v);
+    for (const id of other.leases) this.leases.add(id);
+    this.settings ||= other.settings;
+  }
+
+  get empty(): boolean {
+    return (
+      !this.settings &&
+      this.projects.size === 0 &&
+      this.environments.size === 0 &&
+      this.secrets.size === 0 &&
+      this.leases.size === 0
+    );
+  }
+}
+
+/** Marks a removed environment and every secret it held, so the commit deletes them all. */
+export function touchEnvironmentRemoval(touched: Touched, p: string, env: StoredEnvironment): void {
+  touched.environment(p, env.slug);
+  for (const k of Object.keys(env.secrets)) touched.secret(p, env.slug, k);
+}
+
+function projectMeta(p: StoredProject): z.infer<typeof ProjectMeta> {
+  return { slug: p.slug, name: p.name, createdAt: p.createdAt };
+}
+
+function environmentMeta(e: StoredEnvironment): z.infer<typeof EnvironmentMeta> {
+  const { secrets: _secrets, ...meta } = e;
+  return meta;
+}
+
+/** The current value of every touched record, parents before children. */
+export function changesOf(state: State, touched: Touched): Change[] {
+  const out: Change[] = [];
+  for (const p of touched.projects) {
+    const project = own(state.projects, p);
+    out.push({ t: 'project', p, v: project ? projectMeta(project) : null });
+  }
+  for (const [p, e] of touched.environments.values()) {
+    const env = environment(state, p, e);
+    out.push({ t: 'env', p, e, v: env ? environmentMeta(env) : null });
+  }
+  for (const [p, e, k] of touched.secrets.values()) {
+    const env = environment(state, p, e);
+    const secret = env && own(env.secrets, k);
+    out.push({ t: 'secret', p, e, k, v: secret ? { ...secret } : null });
+  }
+  for (const id of touched.leases) out.push({ t: 'lease', id, v: state.leases.get(id) ?? null });
+  if (touched.settings) out.push({ t: 'settings', v: state.settings });
+  return out;
+}
+
+/** Every record of a state, for a snapshot. */
+export function* recordsOf(state: State): Generator<Change> {
+  yield { t: 'settings', v: state.settings };
+  for (const project of Object.values(state.projects)) {
+    yield { t: 'project', p: project.slug, v: projectMeta(project) };
+    for (const env of Object.values(project.environments)) {
+      yield { t: 'env', p: project.slug, e: env.slug, v: environmentMeta(env) };
+      for (const [k, secret] of Object.entries(env.secrets)) {
+        yield { t: 'secret', p: project.slug, e: env.slug, k, v: secret };
+      }
+    }
+  }
+  for (const lease of state.leases.values()) yield { t: 'lease', id: lease.id, v: lease };
+}
+
+function environment(state: State, p: string, e: string): StoredEnvironment | undefined {
+  const project = own(state.projects, p);
+  return project && own(project.environments, e);
+}
+
+/**
+ * Applies one validated record to a state. Returns a reason when the record cannot apply (a
+ * secret of an environment that does not exist), which is damage in a file bella wrote itself.
+ */
+export function applyChange(state: State, change: Change): string | null {
+  switch (change.t) {
+    case 'settings':
+      state.settings = change.v;
+      return null;
+    case 'project': {
+      if (change.v === null) {
+        delete state.projects[change.p];
+        return null;
+      }
+      const existing = own(state.projects, change.p);
+      if (existing) Object.assign(existing, change.v);
+      else state.projects[change.p] = { ...change.v, environments: {} };
+      return null;
+    }
+    case 'env': {
+      const project = own(state.projects, change.p);
+      if (!project)
+        return change.v === null ? null : `environment ${change.p}/${change.e} of a project that does not exist`;
+      if (change.v === null) {
+        delete project.environments[change.e];
+        return null;
+      }
+      const existing = own(project.environments, change.e);
+      if (existing) Object.assign(existing, change.v);
+      else project.environments[change.e] = { ...change.v, secrets: {} };
+      return null;
+    }
+    case 'secret': {
+      const env = environment(state, change.p, change.e);
+      if (!env) return change.v === null ? null : `secret of ${change.p}/${change.e}, which does not exist`;
+      if (change.v === null) delete env.secrets[change.k];
+      else env.secrets[change.k] = change.v;
+      return null;
+    }
+    case 'lease':
+      if (change.v === null) state.leases.delete(change.id);
+      else if (change.v.id !== change.id) return `lease record ${change.id} holds lease ${change.v.id}`;
+      else state.leases.set(change.id, change.v);
+      return null;
+  }
+}
+
+/** Parses and validates one record payload; returns the reason it is not a valid record. */
+export function parseChange(json: unknown): { change: Change } | { error: string } {
+  const parsed = Change.safeParse(json);
+  if (parsed.success) return { change: parsed.data };
+  const issue = parsed.error.issues[0]!;
+  return { error: `${issue.path.join('.') || 'record'}: ${issue.message}` };
 }

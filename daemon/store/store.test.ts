@@ -2,8 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { BellaError } from '../api';
 import type { StoredProject } from './schema';
 import { dataFiles, Store } from './store';
+import { SafeClock, type TimeSource } from './clock';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -18,82 +20,149 @@ function home(): string {
 
 const project = (slug: string): StoredProject => ({ slug, name: slug, createdAt: 1, environments: {} });
 
+async function addProject(store: Store, slug: string): Promise<void> {
+  await store.transact((state, touched) => {
+    state.projects[slug] = project(slug);
+    touched.project(slug);
+    return { result: null, audit: [{ event: 'ProjectCreated', outcome: 'Success', actor: 'owner', project: slug }] };
+  });
+}
+
 describe('Store', () => {
-  it('journals touched records, replays them on open, and folds them into a snapshot', async () => {
+  it('journals what each transaction touched, replays it on open, and folds it into a snapshot at a clean close', async () => {
     const dir = home();
     const files = dataFiles(dir);
     let store = await Store.open(dir);
-    const snapshotBefore = fs.readFileSync(files.state, 'utf8');
-    await Promise.all(
-      ['a', 'b', 'c'].map((slug) =>
-        store.transact((state) => {
-          state.projects[slug] = project(slug);
-          return { result: null, audit: [], touched: { projects: [slug] } };
-        }),
-      ),
-    );
-    await store.transact((state) => {
+    const snapshotBefore = fs.readFileSync(files.snapshot);
+    await Promise.all(['a', 'b', 'c'].map((slug) => addProject(store, slug)));
+    await store.transact((state, touched) => {
       delete state.projects.b;
-      return { result: null, audit: [], touched: { projects: ['b'] } };
+      touched.project('b');
+      return { result: null, audit: [] };
     });
-    // Journaled commits leave the snapshot alone.
-    expect(fs.readFileSync(files.state, 'utf8')).toBe(snapshotBefore);
-    expect(fs.readFileSync(files.journal, 'utf8').trim().split('\n')).toHaveLength(2);
+    // Journaled commits leave the snapshot alone; concurrent transactions share commits.
+    expect(fs.readFileSync(files.snapshot).equals(snapshotBefore)).toBe(true);
+    const commits = fs.readFileSync(files.journal, 'utf8').trim().split('\n').length - 1;
+    expect(commits).toBeGreaterThanOrEqual(2);
+    expect(commits).toBeLessThanOrEqual(4);
     await store.close();
+    expect(fs.readFileSync(files.journal, 'utf8').trim().split('\n')).toHaveLength(1);
 
     store = await Store.open(dir);
     expect(Object.keys(store.state.projects).sort()).toEqual(['a', 'c']);
-    // A transaction that does not say what it touched writes a snapshot and empties the journal.
-    await store.transact((state) => {
-      state.projects.d = project('d');
-      return { result: null, audit: [] };
-    });
-    expect(fs.readFileSync(files.journal, 'utf8')).toBe('');
-    await store.close();
-
-    store = await Store.open(dir);
-    expect(Object.keys(store.state.projects).sort()).toEqual(['a', 'c', 'd']);
+    const entries = store.queryAudit({}, 10).entries;
+    expect(entries.map((e) => e.project)).toEqual(['c', 'b', 'a']);
     await store.close();
   });
 
-  it('drops a torn last journal line (never acknowledged) and keeps the rest', async () => {
+  it('a transaction that throws changes nothing and commits nothing', async () => {
+    const store = await Store.open(home());
+    await expect(
+      store.transact(() => {
+        throw new BellaError('conflict', 'no');
+      }),
+    ).rejects.toThrow('no');
+    expect(store.auditHead.seq).toBe(0);
+    await store.close();
+  });
+
+  it('completes, at open, the audit entries of a commit that reached the journal but not the trail', async () => {
     const dir = home();
     let store = await Store.open(dir);
-    await store.transact((state) => {
-      state.projects.a = project('a');
-      return { result: null, audit: [], touched: { projects: ['a'] } };
-    });
-    await store.close();
-    fs.appendFileSync(dataFiles(dir).journal, '{"seq":99,"projects":{"b":');
+    await addProject(store, 'a');
+    await addProject(store, 'b');
+    const head = store.auditHead;
+    // A crash between the two writes: the trail lacks the newest entry, the journal has it.
+    await killWithout(store);
+    const segment = path.join(dataFiles(dir).audit, '000000000001.log');
+    const lines = fs.readFileSync(segment, 'utf8').split('\n');
+    fs.writeFileSync(segment, lines.slice(0, -2).join('\n') + '\n');
     store = await Store.open(dir);
-    expect(Object.keys(store.state.projects)).toEqual(['a']);
+    expect(store.auditHead).toEqual(head);
+    expect((await store.verifyAudit()).ok).toBe(true);
+    expect(store.problems()).toEqual([]);
     await store.close();
   });
 
-  it('refuses a journal damaged before its last line, naming it', async () => {
+  it('records entries found missing from the trail at open, and verify names them', async () => {
+    const dir = home();
+    let store = await Store.open(dir);
+    for (const slug of ['a', 'b', 'c']) await addProject(store, slug);
+    await killWithout(store);
+    const segment = path.join(dataFiles(dir).audit, '000000000001.log');
+    const lines = fs.readFileSync(segment, 'utf8').split('\n');
+    fs.writeFileSync(segment, lines.slice(0, -3).join('\n') + '\n');
+    store = await Store.open(dir);
+    expect(store.problems().join(' ')).toMatch(/entries 2–3 are missing/);
+    const verify = await store.verifyAudit();
+    expect(verify.ok).toBe(false);
+    expect(verify.firstBroken?.reason).toMatch(/entries 2–3 are missing/);
+    await store.close();
+  });
+
+  it('refuses to open when the trail records a commit the journal lost', async () => {
     const dir = home();
     const store = await Store.open(dir);
-    await store.close();
-    fs.writeFileSync(dataFiles(dir).journal, 'garbage\n{"seq":1}\n');
-    await expect(Store.open(dir)).rejects.toThrow(/state\.journal is damaged at line 1/);
+    await addProject(store, 'a');
+    await addProject(store, 'b');
+    await killWithout(store);
+    const journal = dataFiles(dir).journal;
+    const lines = fs.readFileSync(journal, 'utf8').split('\n');
+    fs.writeFileSync(journal, lines.slice(0, -2).join('\n') + '\n');
+    await expect(Store.open(dir)).rejects.toThrow(/audit trail records commit 2 .*--accept-rollback/);
+  });
+
+  it('puts memory back to what is on disk when a commit cannot be written', async () => {
+    const dir = home();
+    const store = await Store.open(dir);
+    await addProject(store, 'a');
+    // Replace the journal under the store: its next write must be refused, and nothing kept.
+    const journal = dataFiles(dir).journal;
+    fs.renameSync(journal, `${journal}.old`);
+    fs.copyFileSync(`${journal}.old`, journal);
+    await expect(addProject(store, 'b')).rejects.toThrow(/replaced/);
+    expect(Object.keys(store.state.projects)).toEqual(['a']);
+    expect(store.problems().join(' ')).toMatch(/replaced/);
   });
 });
 
-describe('schema migrations', () => {
-  it('reads a version 1 state (leases keyed by id) and writes version 2 (leases as an array)', async () => {
-    const dir = home();
-    let store = await Store.open(dir);
-    await store.close();
-    const files = dataFiles(dir);
-    const lease = { id: 'aaaaaaaaaaaaaaaa', project: 'p', environment: 'e', status: 'active' };
-    const v1 = { version: 1, projects: {}, leases: { [lease.id]: lease }, settings: { notifications: {} } };
-    fs.writeFileSync(files.state, JSON.stringify(v1));
-    store = await Store.open(dir);
-    expect(store.state.leases.get(lease.id)).toMatchObject(lease);
-    await store.transact(() => ({ result: null, audit: [] }));
-    await store.close();
-    const written = JSON.parse(fs.readFileSync(files.state, 'utf8')) as { version: number; leases: unknown };
-    expect(written.version).toBe(2);
-    expect(written.leases).toEqual([lease]);
+describe('SafeClock', () => {
+  function fake(): TimeSource & { wallAt: number; monoAt: number } {
+    const t = { wallAt: 1_000_000, monoAt: 0, wall: () => t.wallAt, monotonic: () => t.monoAt };
+    return t;
+  }
+
+  it('never goes below the persisted mark or an earlier answer, and follows the monotonic clock back-steps', () => {
+    const t = fake();
+    const clock = new SafeClock(2_000_000, t);
+    expect(clock.now()).toBe(2_000_000);
+    t.monoAt += 1000;
+    t.wallAt = 500; // the wall clock stepped far back
+    expect(clock.now()).toBe(2_001_000);
+    t.monoAt += 1000;
+    expect(clock.now()).toBe(2_002_000);
+  });
+
+  it('follows a forward step of the wall clock', () => {
+    const t = fake();
+    const clock = new SafeClock(0, t);
+    t.wallAt += 3_600_000;
+    expect(clock.now()).toBe(1_000_000 + 3_600_000);
   });
 });
+
+/** Closes the store's files without its clean-close work (anchor, snapshot): what kill -9 leaves. */
+async function killWithout(store: Store): Promise<void> {
+  const internals = store as unknown as {
+    journal: { close(): void };
+    trail: { close(): void };
+    archive: { close(): void };
+    closed: boolean;
+    anchorTimer: NodeJS.Timeout | null;
+  };
+  if (internals.anchorTimer) clearTimeout(internals.anchorTimer);
+  internals.closed = true;
+  internals.journal.close();
+  internals.trail.close();
+  internals.archive.close();
+}

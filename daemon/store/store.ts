@@ -1,244 +1,569 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Low } from 'lowdb';
-import { BellaError } from '../api';
-import { AuditLog, type AuditInput } from './audit-log';
+import { BellaError, type AuditEntry } from '../api';
+import { ensurePrivateDir, removeStaleTemps } from '../base/node/files';
+import { AuditTrail, DEFAULT_SEGMENT_BYTES, type PreparedEntries, type TrailScan } from './audit/trail';
+import type { AuditInput, StoredEntry } from './audit/entry';
+import type { IndexFilter } from './audit/segment-index';
+import { verifyInWorker, type VerifyResult } from './audit/verify';
+import { SafeClock, systemTime, type TimeSource } from './clock';
 import { deriveKeys, loadMasterKey, type KeyRing } from './crypto';
-import { DurableJsonFile } from './durable-file';
-import { ensurePrivateDir, removeStaleTemps, writeFileDurable, writeFileDurableSync } from '../base/node/files';
-import { Journal, type JournalEntry } from './journal';
-import { emptyState, migrations, own, SCHEMA_VERSION, serializeState, type State, type StoredLease } from './schema';
+import { Journal, type JournalRecord, type JournalScan } from './journal';
+import { LeaseArchive } from './lease-archive';
+import { migrateLegacyLayout } from './legacy';
+import { logDamage, type LogFormat } from './record-log';
+import { applyChange, changesOf, emptyState, Touched, type State } from './schema';
+import { readSnapshot, writeSnapshot, type AuditHead, type SnapshotMeta } from './snapshot';
 
 /** The files of a data directory. */
 export function dataFiles(home: string) {
   return {
-    state: path.join(home, 'state.json'),
-    masterKey: path.join(home, 'master.key'),
+    snapshot: path.join(home, 'state.snapshot'),
     journal: path.join(home, 'state.journal'),
-    audit: path.join(home, 'audit.log'),
-    leaseArchive: path.join(home, 'leases-archive.jsonl'),
+    audit: path.join(home, 'audit'),
+    leaseArchive: path.join(home, 'leases.archive'),
+    masterKey: path.join(home, 'master.key'),
     backups: path.join(home, 'backups'),
   };
 }
 
-/** The records a transaction changed, so its commit journals only them. */
-export interface Touched {
-  leases?: Iterable<string>;
-  projects?: Iterable<string>;
-  settings?: boolean;
-}
-
 /**
- * What a transaction returns: its result, the audit entries that must be written first, and the
- * records it touched (omitted: the commit rewrites the whole snapshot).
+ * How a commit is let through when the disk is nearly full. `growth` (new leases, secrets,
+ * projects…) needs room for a whole new snapshot; `read` (audited token reads) and `release`
+ * (revoke, expire-all, expiry marking) may use the last reserve, and `release` its very end, so a
+ * leaked token can always be stopped, and reads fail closed before stopping one could.
  */
+export type CommitKind = 'growth' | 'read' | 'release';
+
+/** What a transaction returns: its result and the audit entries written in the same commit. */
 export interface TxResult<R> {
   result: R;
   audit: AuditInput[];
-  touched?: Touched;
 }
 
-interface Batch {
-  promise: Promise<void>;
+/** Options of {@link Store.open}. */
+export interface StoreOptions {
+  /** Where time comes from (a fake in tests). */
+  time?: TimeSource;
+  /** Audit segment size (small in tests of rotation). */
+  segmentBytes?: number;
+  /** Journal size from which it is folded into a snapshot (small in tests of compaction). */
+  journalCompactBytes?: number;
+  /** Accept a state older than the audit trail records (a backup restored on purpose). */
+  acceptRollback?: boolean;
+  log?: (message: string) => void;
+}
+
+interface Item {
+  kind: CommitKind;
   audit: AuditInput[];
-  /** null once a transaction did not say what it touched: the batch writes a snapshot. */
-  touched: { leases: Set<string>; projects: Set<string>; settings: boolean } | null;
-  discarded: Error | null;
+  /** The records a transaction changed; null for entries that change no state. */
+  touched: Touched | null;
+  /** Commit even without changes, to anchor the audit head (and the clock) in the journal. */
+  anchor?: boolean;
+  resolve: () => void;
+  reject: (err: Error) => void;
 }
 
-/** Commits are refused when less than this (or room for a new snapshot) is free on the disk. */
-const MIN_FREE_BYTES = 256 * 1024;
-
+/** Room kept free for `read` and `release` commits: below it, growth is refused. */
+const CRITICAL_RESERVE = 1024 * 1024;
+/** Reads stop below this, leaving the rest of the reserve to `release` commits. */
+const READ_RESERVE = CRITICAL_RESERVE / 2;
+/** Growth also needs room for a new snapshot, at least this much. */
+const MIN_SNAPSHOT_ROOM = 256 * 1024;
 /** The journal is folded into a new snapshot once it outgrows this, or half the snapshot. */
 const JOURNAL_MIN_COMPACT_BYTES = 8 * 1024 * 1024;
+/** Reads since the last commit are anchored (their head committed) within this long. */
+const ANCHOR_DELAY_MS = 1000;
+/** How long a free-space reading is trusted (minus what was written since). */
+const STATFS_TTL_MS = 100;
 
 /** How many daily snapshots `backups/` keeps. */
 export const DEFAULT_BACKUPS_KEPT = 7;
 
 /**
- * The daemon's store: state in lowdb over a durable adapter, the audit log, and the keys.
- * Changes go through {@link transact}: the change is applied in memory, then its audit entries
- * are written (fail closed), then the state is committed; the caller is answered only after
- * both are on disk. A failed commit puts the state back to what is on disk.
+ * The daemon's store. State lives in memory (plain objects, read by the services); it is made
+ * durable by commits through one pipeline, which group-commits whatever arrived together: the
+ * records each transaction touched and its audit entries go to the journal as one record (the
+ * atomic unit), then the entries to the audit trail; a caller is answered once its own change and
+ * entries are on disk. A commit that fails puts memory back to what is on disk. At start the
+ * snapshot, journal and audit trail are cross-checked, so none of them can silently lose what the
+ * others say was acknowledged.
  */
 export class Store {
-  private batch: Batch | null = null;
-  private inFlight: Promise<void> = Promise.resolve();
+  /** Items waiting for the next commit: whatever arrives while one is being written. */
+  private pending: Item[] = [];
+  private running = false;
+  private idleWaiters: Array<() => void> = [];
+  /** Snapshot writes (compaction, backups), run between commits at a quiescent instant. */
+  private jobs: Array<() => Promise<void>> = [];
   private readonly reloadListeners: Array<() => void> = [];
-  private journalSeq = 0;
-  private snapshotBytes = 0;
+  /** Entries written to the journal whose audit write failed: written first by the next commit. */
+  private pendingAudit: PreparedEntries | null = null;
+  private lastCommit: { seq: number; head: AuditHead };
+
+  private snapshotBytes: number;
+  private freeCache = { at: -Infinity, bytes: 0 };
+  private readonly used = new Set<string>();
+  private anchorTimer: NodeJS.Timeout | null = null;
+  private gate: Promise<void> | null = null;
+  private closed = false;
+  /** Why the trail or journal could not be written last time, until a write succeeds again. */
+  private writeProblem: string | null = null;
+  /** What the start-up checks found and recorded (entries missing, a state restored). */
+  private readonly startupFindings: string[] = [];
 
   private constructor(
     readonly home: string,
-    private readonly db: Low<State>,
-    private readonly adapter: DurableJsonFile<State>,
-    private readonly journal: Journal,
-    readonly audit: AuditLog,
+    readonly state: State,
     readonly keys: KeyRing,
-  ) {}
-
-  /** The live state. Read it freely; change it only inside {@link transact}. */
-  get state(): State {
-    return this.db.data;
+    readonly clock: SafeClock,
+    private journal: Journal,
+    private readonly trail: AuditTrail,
+    readonly archive: LeaseArchive,
+    private readonly format: LogFormat,
+    private readonly log: (message: string) => void,
+    last: { seq: number; head: AuditHead; snapshotBytes: number },
+    private readonly journalCompactBytes: number,
+  ) {
+    this.lastCommit = { seq: last.seq, head: last.head };
+    this.snapshotBytes = last.snapshotBytes;
   }
 
   /**
-   * Opens a data directory, creating it on first use. Refuses (and overwrites nothing) when the
-   * state file does not parse, comes from a newer bella, or its master key is missing.
+   * Opens a data directory, creating it on first use. Refuses, naming the file and offset and
+   * changing nothing, when a file is damaged, when the master key is missing, or when the files
+   * disagree about what was committed (a journal that lost commits the audit trail records).
    */
-  static async open(home: string, now: () => number = Date.now): Promise<Store> {
+  static async open(home: string, options: StoreOptions = {}): Promise<Store> {
+    const log = options.log ?? (() => undefined);
+    const time = options.time ?? systemTime;
     ensurePrivateDir(home);
     const files = dataFiles(home);
     ensurePrivateDir(files.backups);
-    removeStaleTemps(files.state);
-    const adapter = new DurableJsonFile<State>(
-      files.state,
-      (text) => parseState(text, files.state, files.backups),
-      serializeState,
+    removeStaleTemps(files.snapshot);
+    const anyData = ['state.snapshot', 'state.journal', 'audit', 'state.json', 'audit.log'].some((name) =>
+      fs.existsSync(path.join(home, name)),
     );
-    const db = new Low<State>(adapter, emptyState());
-    const fresh = !fs.existsSync(files.state);
-    const hasData = !fresh || fs.existsSync(files.audit);
-    const keys = deriveKeys(loadMasterKey(files.masterKey, !hasData));
-    if (fresh) writeFileDurableSync(files.state, serializeState(db.data));
-    const journal = Journal.open(files.journal);
-    const audit = AuditLog.open(files.audit, keys.auditKey, now);
-    const store = new Store(home, db, adapter, journal, audit, keys);
-    await store.load();
+    const keys = deriveKeys(await loadMasterKey(files.masterKey, !anyData));
+    await migrateLegacyLayout(home, files, keys, log);
+    const exists = fs.existsSync(files.snapshot);
+    const format: LogFormat = { check: 'hmac', key: keys.logKey };
+    const advice = restoreAdvice(files.backups);
+    if (!exists && anyData) {
+      throw logDamage(files.snapshot, 0, 'it is missing but the journal or audit trail exist', advice);
+    }
+    if (!exists) {
+      const meta: SnapshotMeta = { journalSeq: 0, audit: { seq: 0, check: '0'.repeat(64) }, clock: time.wall() };
+      await writeSnapshot(files.snapshot, emptyState(), meta, keys.logKey);
+      await Journal.create(files.journal, format, 0).then((j) => j.close());
+    }
+
+    // Read everything first, changing nothing, and cross-check before any file is repaired.
+    const snapshot = readSnapshot(files.snapshot, keys.logKey, advice);
+    const state = snapshot.state;
+    let rollback: string | null = null;
+    let journalScan: JournalScan;
+    try {
+      journalScan = Journal.read(files.journal, format, snapshot.meta.journalSeq, advice);
+    } catch (err) {
+      if (!options.acceptRollback || !isOlderSnapshot(err)) throw err;
+      const aside = path.join(files.backups, `state.journal.rolled-back-${stamp(time.wall())}`);
+      fs.renameSync(files.journal, aside);
+      rollback = `the journal did not follow the restored snapshot; it was kept as ${aside}`;
+      journalScan = Journal.read(files.journal, format, snapshot.meta.journalSeq, advice);
+    }
+    let last: { seq: number; head: AuditHead; clock: number; record: JournalRecord | null } = {
+      seq: snapshot.meta.journalSeq,
+      head: snapshot.meta.audit,
+      clock: snapshot.meta.clock,
+      record: null,
+    };
+    for (const commit of journalScan.commits) {
+      for (const change of commit.changes) {
+        const refused = applyChange(state, change);
+        if (refused) throw logDamage(files.journal, 0, `commit ${commit.seq}: ${refused}`, advice);
+      }
+      last = { seq: commit.seq, head: commit.audit.head, clock: Math.max(last.clock, commit.clock), record: commit };
+    }
+    const trailScan = AuditTrail.read(files.audit, format, advice);
+    const trailHead = trailScan.head;
+    let redo: StoredEntry[] = [];
+    let gap: string | null = null;
+    if (trailHead.seq < last.head.seq) {
+      const entries = (last.record?.audit.entries ?? []) as StoredEntry[];
+      const firstMissing = trailHead.seq + 1;
+      if (entries.length && entries[0]!.seq <= firstMissing) {
+        redo = entries.filter((e) => e.seq >= firstMissing);
+      } else {
+        gap = `entries ${firstMissing}–${last.head.seq} are missing from the audit trail (it ends at entry ${trailHead.seq}; the state records entry ${last.head.seq} as written): newest entries were deleted or a file was replaced`;
+      }
+    }
+    const trail = await AuditTrail.open(trailScan, format, advice, options.segmentBytes ?? DEFAULT_SEGMENT_BYTES);
+    let newestCommit = last.seq;
+    try {
+      if (!gap && trailHead.seq >= last.head.seq && last.head.seq > 0) {
+        const anchored = trail.entryAt(last.head.seq);
+        if (!anchored || anchored.check !== last.head.check) {
+          gap = `the audit trail does not hold entry ${last.head.seq} as it was written: the trail was edited or replaced up to there`;
+        }
+      }
+      // Entries after the last commit are reads; one written with a commit the journal lacks
+      // proves the journal lost an acknowledged change (it was cut or replaced).
+      if (!gap) {
+        for (const entry of entriesAfter(trail, trailScan, last.head.seq)) {
+          if (entry.commit === undefined || entry.commit <= last.seq) continue;
+          if (!options.acceptRollback) throw rollbackError(files.journal, entry, last.seq);
+          newestCommit = Math.max(newestCommit, entry.commit);
+          rollback ??= `the audit trail records commits up to ${newestCommit} that the restored state does not hold`;
+        }
+      }
+    } catch (err) {
+      trail.close();
+      throw err;
+    }
+    const journal = await Journal.open(format, journalScan);
+    const archive = await LeaseArchive.open(files.leaseArchive, format, advice);
+    const store = new Store(
+      home,
+      state,
+      keys,
+      new SafeClock(last.clock, time),
+      journal,
+      trail,
+      archive,
+      format,
+      log,
+      { seq: last.seq, head: last.head, snapshotBytes: snapshot.bytes },
+      options.journalCompactBytes ?? JOURNAL_MIN_COMPACT_BYTES,
+    );
+    if (redo.length) {
+      const prepared = trail.frame(redo);
+      if (prepared.head.check !== last.head.check) {
+        gap = `the audit trail's entry ${trailHead.seq} is not the one the state's last commit follows: the trail was edited or replaced`;
+      } else {
+        await trail.write(prepared);
+        log(
+          `audit: completed ${redo.length} entries of commit ${last.seq} from the journal (a crash came between the two writes)`,
+        );
+      }
+    }
+    if (gap) {
+      log(`audit: ${gap}`);
+      store.startupFindings.push(`at start-up: ${gap}`);
+      await store.record(
+        [{ event: 'AuditEntriesMissing', outcome: 'Success', actor: 'daemon', message: gap }],
+        'release',
+      );
+    }
+    if (rollback) {
+      // Commits continue after every number the trail has seen, in a snapshot of the restored state.
+      store.lastCommit = { seq: newestCommit, head: store.lastCommit.head };
+      await store.exclusive(() => store.compact(true));
+      log(`state: restored state accepted: ${rollback}`);
+      store.startupFindings.push(`at start-up: restored state accepted: ${rollback}`);
+      await store.record(
+        [{ event: 'StateRestored', outcome: 'Success', actor: 'owner', message: rollback }],
+        'release',
+      );
+    }
     return store;
   }
 
-  /** Reads the snapshot and replays the journal entries it does not contain yet. */
-  private async load(): Promise<void> {
-    await this.db.read();
-    const state = this.db.data;
-    this.snapshotBytes = fs.statSync(this.adapter.file).size;
-    this.journalSeq = state.journal ?? 0;
-    const entries = this.journal.read((line) => {
-      throw new BellaError(
-        'unavailable',
-        `${this.journal.file} is damaged at line ${line}; bella will not overwrite it: restore the data directory from a backup`,
+  /** What needs the owner's attention now, one sentence each. */
+  problems(): string[] {
+    const out = [...this.startupFindings];
+    if (this.writeProblem) out.push(this.writeProblem);
+    const free = this.freeBytes();
+    if (free < this.growthReserve()) {
+      out.push(
+        `the disk holding ${this.home} is nearly full (${Math.floor(free / 1024)} KiB free): new leases and secrets are refused, revocations still work; free some space`,
       );
-    });
-    for (const entry of entries) {
-      if (entry.seq <= this.journalSeq) continue;
-      for (const [id, lease] of Object.entries(entry.leases ?? {})) {
-        if (lease === null) state.leases.delete(id);
-        else state.leases.set(id, lease as StoredLease);
-      }
-      replay(state.projects, entry.projects);
-      if (entry.settings !== undefined) state.settings = entry.settings as State['settings'];
-      this.journalSeq = entry.seq;
     }
+    return out;
+  }
+
+  /** The audit trail's head as last written. */
+  get auditHead(): AuditHead {
+    return this.trail.head;
   }
 
   /**
-   * Applies `change` to the state and makes it durable with its audit entries. `change` must
-   * validate before it mutates: if it throws, nothing has changed.
+   * Applies `change` to the state and commits it with its audit entries. `change` must validate
+   * before it mutates (if it throws, nothing has changed) and mark every record it changes in
+   * `touched`, so the commit writes exactly those.
    */
-  async transact<R>(change: (state: State) => TxResult<R>): Promise<R> {
-    const { result, audit, touched } = change(this.db.data);
-    const batch = (this.batch ??= this.startBatch());
-    batch.audit.push(...audit);
-    if (!touched) batch.touched = null;
-    else if (batch.touched) {
-      for (const id of touched.leases ?? []) batch.touched.leases.add(id);
-      for (const slug of touched.projects ?? []) batch.touched.projects.add(slug);
-      batch.touched.settings ||= touched.settings === true;
-    }
-    await batch.promise;
+  async transact<R>(change: (state: State, touched: Touched) => TxResult<R>, kind: CommitKind = 'growth'): Promise<R> {
+    while (this.gate) await this.gate;
+    this.admit(kind);
+    const touched = new Touched();
+    const { result, audit } = change(this.state, touched);
+    if (touched.empty && audit.length === 0) return result;
+    await this.enqueue(kind, audit, touched);
     return result;
   }
 
-  private startBatch(): Batch {
-    const batch: Batch = {
-      promise: Promise.resolve(),
-      audit: [],
-      touched: { leases: new Set(), projects: new Set(), settings: false },
-      discarded: null,
-    };
-    batch.promise = this.inFlight
-      .catch(() => undefined)
-      .then(async () => {
-        if (this.batch === batch) this.batch = null;
-        if (batch.discarded) throw batch.discarded;
-        // Serialise now: exactly this batch's changes, not those of transactions arriving meanwhile.
-        const write = this.serialise(batch);
-        try {
-          await this.ensureSpace();
-        } catch (err) {
-          if (this.batch) this.batch.discarded = err as Error;
-          await this.reload();
-          throw err;
-        }
-        try {
-          // Audit first: a change that cannot be audited is never committed (fail closed).
-          await this.audit.append(batch.audit);
-          await write();
-        } catch (err) {
-          const failure = err instanceof BellaError ? err : storageError(err, this.adapter.file);
-          // Changes applied after this commit was serialised are undone by the reload too.
-          if (this.batch) this.batch.discarded = failure;
-          await this.reload();
-          throw failure;
-        }
-      });
-    this.inFlight = batch.promise;
-    return batch;
+  /** Writes audit entries that change no state (reads, refusals); resolves once they are on disk. */
+  record(audit: AuditInput[], kind: CommitKind = 'read'): Promise<void> {
+    if (audit.length === 0) return Promise.resolve();
+    this.admit(kind);
+    return this.enqueue(kind, audit, null);
   }
 
-  /**
-   * Serialises a batch synchronously and returns the write that makes it durable: one journal
-   * line with the records it touched, or a whole snapshot (which empties the journal) when a
-   * transaction did not say what it touched or the journal has grown too large.
-   */
-  private serialise(batch: Batch): () => Promise<void> {
-    const state = this.db.data;
-    const seq = this.journalSeq + 1;
-    const compact = this.journal.bytes > Math.max(JOURNAL_MIN_COMPACT_BYTES, this.snapshotBytes / 2);
-    if (batch.touched && !compact) {
-      const { leases, projects, settings } = batch.touched;
-      if (leases.size === 0 && projects.size === 0 && !settings) return async () => undefined;
-      const entry: JournalEntry = { seq };
-      if (leases.size) entry.leases = Object.fromEntries([...leases].map((id) => [id, state.leases.get(id) ?? null]));
-      if (projects.size) entry.projects = pick(state.projects, projects);
-      if (settings) entry.settings = state.settings;
-      const line = JSON.stringify(entry);
-      return async () => {
-        await this.journal.appendLine(line);
-        this.journalSeq = seq;
-      };
+  /** Notes that a lease's last use changed; persisted by the next commit or anchor. */
+  markUsed(leaseId: string): void {
+    this.used.add(leaseId);
+    this.scheduleAnchor();
+  }
+
+  private enqueue(kind: CommitKind, audit: AuditInput[], touched: Touched | null, anchor = false): Promise<void> {
+    if (this.closed) return Promise.reject(new BellaError('unavailable', 'the bella daemon is stopping'));
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ kind, audit, touched, anchor, resolve, reject });
+      if (!this.running) void this.run();
+    });
+  }
+
+  /** The commit pipeline: one group at a time, each holding everything that arrived meanwhile. */
+  private async run(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.pending.length || this.jobs.length) {
+        if (this.pending.length) {
+          const items = this.pending;
+          this.pending = [];
+          await this.commit(items);
+          if (this.journal.bytes > Math.max(this.journalCompactBytes, this.snapshotBytes / 2)) await this.compact();
+        }
+        const job = this.jobs.shift();
+        if (job) await job();
+      }
+    } finally {
+      this.running = false;
+      for (const wake of this.idleWaiters.splice(0)) wake();
     }
-    state.journal = seq;
-    const text = serializeState(state);
-    return async () => {
-      await this.adapter.writeText(text);
-      this.journalSeq = seq;
-      this.snapshotBytes = text.length;
-      await this.journal.reset();
+  }
+
+  /** Resolves once nothing is waiting to be committed. */
+  private idle(): Promise<void> {
+    if (!this.running && this.pending.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Commits one group: a journal record (if it changes state), then the audit entries, then answers. */
+  private async commit(group: Item[]): Promise<void> {
+    const fail = (err: Error) => {
+      for (const item of items) item.reject(err);
     };
+    // Reads were admitted on a reading of the last few ms; one fresh reading per commit settles it.
+    let items = group;
+    if (items.some((i) => i.kind === 'read' && !i.touched) && this.freeBytes(true) < READ_RESERVE) {
+      const refusal = this.refusal('read', this.freeBytes(), READ_RESERVE);
+      items = group.filter((i) => {
+        if (i.kind !== 'read' || i.touched || i.anchor) return true;
+        i.reject(refusal);
+        return false;
+      });
+      if (items.length === 0) return;
+    }
+    try {
+      // Entries that reached the journal but not the trail go first: the chain stays in order.
+      if (this.pendingAudit) {
+        await this.trail.write(this.pendingAudit);
+        this.pendingAudit = null;
+      }
+      this.journal.assertSameFile();
+      this.trail.assertSameFile();
+    } catch (err) {
+      if (items.some((i) => i.touched)) this.reload();
+      const failure = asStorageError(err, this.trail.dir);
+      this.writeProblem = failure.message;
+      return fail(failure);
+    }
+    const touched = new Touched();
+    const audit: AuditInput[] = [];
+    for (const item of items) {
+      if (item.touched) touched.merge(item.touched);
+      audit.push(...item.audit);
+    }
+    for (const id of this.used) touched.lease(id);
+    const now = this.clock.now();
+    const changesState = !touched.empty || items.some((i) => i.anchor);
+    const seq = this.lastCommit.seq + 1;
+    const prepared = this.trail.prepare(audit, now, changesState ? seq : undefined);
+    if (changesState) {
+      const record: JournalRecord = {
+        seq,
+        clock: now,
+        audit: { head: prepared.head, entries: prepared.entries },
+        changes: changesOf(this.state, touched),
+      };
+      try {
+        await this.journal.append(record);
+      } catch (err) {
+        this.reload();
+        const failure = asStorageError(err, this.journal.file);
+        this.writeProblem = failure.message;
+        return fail(failure);
+      }
+      this.used.clear();
+      this.lastCommit = { seq, head: prepared.head };
+      this.spent(Buffer.byteLength(JSON.stringify(record)));
+    }
+    try {
+      await this.trail.write(prepared);
+      this.spent(prepared.batch.bytes.length);
+      this.writeProblem = null;
+    } catch (err) {
+      const failure = asStorageError(err, this.trail.dir);
+      this.writeProblem = failure.message;
+      if (!changesState) return fail(failure);
+      // The entries are durable in the journal record: the change is logged. The trail gets them
+      // before anything else is written to it, at the next commit or at start-up.
+      this.pendingAudit = prepared;
+      this.log(`audit: could not write the trail (${(err as Error).message}); its entries are kept in the journal`);
+    }
+    for (const item of items) item.resolve();
+    if (!changesState && prepared.entries.length) this.scheduleAnchor();
   }
 
   /**
-   * Refuses a commit while the disk is nearly full: appends could still land in the free tail of
-   * allocated pages, so only a reserve (room for a whole new snapshot) keeps "disk full" one
-   * clear, predictable refusal instead of some writes passing and others failing.
+   * Runs `serialise` at a quiescent instant: new transactions wait (briefly) while those already
+   * applied to memory commit, so what it captures is exactly the committed state. `serialise`
+   * must capture synchronously; new transactions proceed while its promise completes.
    */
-  private async ensureSpace(): Promise<void> {
-    const { bavail, bsize } = await fs.promises.statfs(this.home);
-    const free = bavail * bsize;
-    const reserve = Math.max(MIN_FREE_BYTES, this.snapshotBytes + this.journal.bytes);
-    if (free < reserve) {
-      throw new BellaError(
-        'unavailable',
-        `the disk holding ${this.home} is full (ENOSPC: ${Math.floor(free / 1024)} KiB free, bella keeps ${Math.ceil(reserve / 1024)} KiB free to write its state safely): free some space and retry; nothing was changed`,
+  private async quiescent<T>(serialise: () => Promise<T>): Promise<T> {
+    let open!: () => void;
+    this.gate = new Promise<void>((resolve) => (open = resolve));
+    try {
+      while (this.pending.some((item) => item.touched)) {
+        const items = this.pending;
+        this.pending = [];
+        await this.commit(items);
+      }
+      const done = serialise();
+      this.gate = null;
+      open();
+      return await done;
+    } finally {
+      this.gate = null;
+      open();
+    }
+  }
+
+  /** Runs `job` in the pipeline, between commits. */
+  private exclusive<T>(job: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.jobs.push(() => job().then(resolve, reject));
+      if (!this.running) void this.run();
+    });
+  }
+
+  private snapshotMeta(): SnapshotMeta {
+    return { journalSeq: this.lastCommit.seq, audit: this.trail.head, clock: this.clock.now() };
+  }
+
+  /**
+   * Folds the journal into a new snapshot, then replaces the journal by an empty one. A crash at
+   * any point leaves the old snapshot and journal, or the new snapshot (which holds every commit
+   * of the old journal, whose records are then skipped).
+   */
+  private async compact(force = false): Promise<void> {
+    if (!force && (this.pendingAudit || this.freeBytes() < this.growthReserve())) return;
+    const files = dataFiles(this.home);
+    try {
+      const meta = await this.quiescent(async () => {
+        const meta = this.snapshotMeta();
+        this.snapshotBytes = await writeSnapshot(files.snapshot, this.state, meta, this.keys.logKey);
+        return meta;
+      });
+      const old = this.journal;
+      this.journal = await Journal.create(files.journal, this.format, meta.journalSeq);
+      old.close();
+    } catch (err) {
+      this.log(
+        `state: could not write a new snapshot (${(err as Error).message}); the journal keeps growing until it can`,
       );
     }
   }
 
-  /** Puts the in-memory state back to what is on disk. */
-  private async reload(): Promise<void> {
-    await this.load();
+  private scheduleAnchor(): void {
+    if (this.anchorTimer || this.closed) return;
+    this.anchorTimer = setTimeout(() => {
+      this.anchorTimer = null;
+      void this.anchor().catch((err: Error) => this.log(`state: could not anchor the audit head (${err.message})`));
+    }, ANCHOR_DELAY_MS);
+    this.anchorTimer.unref();
+  }
+
+  /**
+   * Commits the audit head reached by reads (and the leases' last use) without any other change,
+   * so entries written since the last commit cannot be deleted unnoticed for long.
+   */
+  private async anchor(): Promise<void> {
+    if (this.trail.head.seq === this.lastCommit.head.seq && this.used.size === 0) return;
+    await this.enqueue('read', [], null, true);
+  }
+
+  /** Refuses a commit of `kind` when the disk is too full for it, before anything changes. */
+  private admit(kind: CommitKind): void {
+    const needed = kind === 'growth' ? this.growthReserve() : kind === 'read' ? READ_RESERVE : 0;
+    // Reads (the hot path) may use a reading of the last few ms; anything else, and any refusal,
+    // reads the disk afresh, so a disk that filled or emptied a moment ago is seen as it is.
+    if (kind === 'read' && this.freeBytes() >= needed) return;
+    const free = this.freeBytes(true);
+    if (free >= needed) return;
+    throw this.refusal(kind, free, needed);
+  }
+
+  private refusal(kind: CommitKind, free: number, needed: number): BellaError {
+    return new BellaError(
+      'unavailable',
+      kind === 'read'
+        ? `the disk holding ${this.home} is full (ENOSPC: ${Math.floor(free / 1024)} KiB free): reads are refused so that revoking stays possible; free some space`
+        : `the disk holding ${this.home} is full (ENOSPC: ${Math.floor(free / 1024)} KiB free, bella keeps ${Math.ceil(needed / 1024)} KiB free for revocations and its state): free some space and retry; nothing was changed`,
+    );
+  }
+
+  private growthReserve(): number {
+    return CRITICAL_RESERVE + Math.max(MIN_SNAPSHOT_ROOM, this.snapshotBytes + this.journal.bytes);
+  }
+
+  private freeBytes(fresh = false): number {
+    const now = performance.now();
+    if (fresh || now - this.freeCache.at > STATFS_TTL_MS) {
+      const { bavail, bsize } = fs.statfsSync(this.home);
+      this.freeCache = { at: now, bytes: bavail * bsize };
+    }
+    return this.freeCache.bytes;
+  }
+
+  /** Counts bytes written against the cached free space, so admission stays conservative. */
+  private spent(bytes: number): void {
+    this.freeCache.bytes -= bytes;
+  }
+
+  /**
+   * Puts memory back to what is on disk after a failed commit. Transactions applied meanwhile are
+   * undone by it too, so they are refused; entries that change no state still go through.
+   */
+  private reload(): void {
+    const failure = new BellaError(
+      'unavailable',
+      'an earlier change could not be written, so this one was not either; retry',
+    );
+    const waiting = this.pending;
+    this.pending = waiting.filter((item) => !item.touched);
+    for (const item of waiting) if (item.touched) item.reject(failure);
+    const files = dataFiles(this.home);
+    const advice = restoreAdvice(files.backups);
+    const snapshot = readSnapshot(files.snapshot, this.keys.logKey, advice);
+    const scan = Journal.read(files.journal, this.format, snapshot.meta.journalSeq, advice);
+    for (const commit of scan.commits) for (const change of commit.changes) applyChange(snapshot.state, change);
+    this.state.projects = snapshot.state.projects;
+    this.state.settings = snapshot.state.settings;
+    this.state.leases.clear();
+    for (const [id, lease] of snapshot.state.leases) this.state.leases.set(id, lease);
     for (const listener of this.reloadListeners) listener();
   }
 
@@ -247,14 +572,28 @@ export class Store {
     this.reloadListeners.push(listener);
   }
 
+  /** Audit entries matching `filter`, newest first. */
+  queryAudit(
+    filter: IndexFilter,
+    limit: number,
+    before?: number,
+  ): { entries: AuditEntry[]; nextCursor: number | null } {
+    return this.trail.query(filter, limit, before);
+  }
+
+  /** Verifies the whole audit trail in a worker thread, against the head written last. */
+  async verifyAudit(): Promise<VerifyResult> {
+    await this.idle();
+    return verifyInWorker(this.trail.dir, this.keys.logKey, this.trail.head);
+  }
+
   /** Writes a snapshot of the committed state into backups/ and keeps the newest `keep`. */
   async backup(keep = DEFAULT_BACKUPS_KEPT, now = new Date()): Promise<string> {
-    await this.inFlight.catch(() => undefined);
     const files = dataFiles(this.home);
-    const name = `state-${now.toISOString().replace(/[:.]/g, '-')}.json`;
-    const target = path.join(files.backups, name);
-    // The journal's entries are part of the committed state: the snapshot includes them.
-    await writeFileDurable(target, serializeState({ ...this.db.data, journal: this.journalSeq }));
+    const target = path.join(files.backups, `state-${stamp(now.getTime())}.snapshot`);
+    await this.exclusive(() =>
+      this.quiescent(() => writeSnapshot(target, this.state, this.snapshotMeta(), this.keys.logKey)),
+    );
     const all = listBackups(files.backups);
     for (const old of all.slice(0, Math.max(0, all.length - keep))) fs.rmSync(path.join(files.backups, old));
     return target;
@@ -267,72 +606,65 @@ export class Store {
     return newest ? fs.statSync(path.join(dir, newest)).mtimeMs : null;
   }
 
-  /** Waits for pending commits and closes the files. */
+  /**
+   * Anchors what reads wrote, folds the journal into a snapshot (so the next start reads one
+   * file), waits for pending commits and closes the files.
+   */
   async close(): Promise<void> {
-    await this.inFlight.catch(() => undefined);
+    if (this.anchorTimer) clearTimeout(this.anchorTimer);
+    this.anchorTimer = null;
+    await this.anchor().catch(() => undefined);
+    if (this.journal.commits > 0) await this.exclusive(() => this.compact()).catch(() => undefined);
+    this.closed = true;
+    await this.idle();
     this.journal.close();
-    this.audit.close();
+    this.trail.close();
+    this.archive.close();
   }
 }
 
-function pick<T>(records: Record<string, T>, ids: Set<string>): Record<string, T | null> {
-  const out: Record<string, T | null> = {};
-  for (const id of ids) out[id] = own(records, id) ?? null;
-  return out;
+/** Entries after `seq`: from the newest segment as read at start, older segments only if needed. */
+function* entriesAfter(trail: AuditTrail, scan: TrailScan, seq: number): Generator<StoredEntry> {
+  const active = scan.active;
+  if (!active || seq < active.firstSeq - 1) {
+    yield* trail.entriesAfter(seq);
+    return;
+  }
+  for (const entry of active.entries) if (entry.seq > seq) yield entry;
 }
 
-function replay<T>(records: Record<string, T>, changes: Record<string, unknown> | undefined): void {
-  for (const [id, value] of Object.entries(changes ?? {})) {
-    if (value === null) delete records[id];
-    else records[id] = value as T;
-  }
+function stamp(ms: number): string {
+  return new Date(ms).toISOString().replace(/[:.]/g, '-');
+}
+
+function isOlderSnapshot(err: unknown): boolean {
+  return err instanceof BellaError && (err.details as { reason?: string } | undefined)?.reason === 'older-snapshot';
 }
 
 function listBackups(dir: string): string[] {
   return fs
     .readdirSync(dir)
-    .filter((n) => n.startsWith('state-') && n.endsWith('.json'))
+    .filter((n) => n.startsWith('state-') && n.endsWith('.snapshot'))
     .sort();
 }
 
-function storageError(err: unknown, file: string): BellaError {
+function restoreAdvice(backups: string): string {
+  const lastGood = fs.existsSync(backups) ? listBackups(backups).at(-1) : undefined;
+  return lastGood
+    ? `the last good backup is ${path.join(backups, lastGood)}: copy it over state.snapshot and start again (the journal replays what came after it)`
+    : 'restore the data directory from your own backups';
+}
+
+function rollbackError(journal: string, entry: StoredEntry, lastSeq: number): BellaError {
+  return new BellaError(
+    'unavailable',
+    `${journal} holds commits up to ${lastSeq}, but the audit trail records commit ${entry.commit} (entry ${entry.seq}, ${entry.event}): changes that were acknowledged are missing from the state; bella changed nothing: restore the journal, or if you restored a backup on purpose, start with --accept-rollback`,
+  );
+}
+
+function asStorageError(err: unknown, file: string): BellaError {
+  if (err instanceof BellaError) return err;
   const code = (err as NodeJS.ErrnoException).code;
   const hint = code === 'ENOSPC' ? 'the disk is full; free some space and retry' : 'check the data directory and retry';
   return new BellaError('unavailable', `cannot write ${file} (${code ?? String(err)}): ${hint}; nothing was changed`);
-}
-
-function parseState(text: string, file: string, backups: string): State {
-  const lastGood = listBackups(backups).at(-1);
-  const advice = lastGood
-    ? `the last good backup is ${path.join(backups, lastGood)}; copy it over ${file} to recover`
-    : 'no backup exists yet; restore the file from your own backups';
-  let raw: Record<string, unknown>;
-  try {
-    raw = JSON.parse(text) as Record<string, unknown>;
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error('not an object');
-  } catch {
-    throw new BellaError(
-      'unavailable',
-      `${file} is damaged (it does not parse); bella will not overwrite it: ${advice}`,
-    );
-  }
-  const version = raw.version;
-  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
-    throw new BellaError('unavailable', `${file} has no valid schema version; bella will not overwrite it: ${advice}`);
-  }
-  if (version > SCHEMA_VERSION) {
-    throw new BellaError(
-      'unavailable',
-      `${file} was written by a newer bella (schema ${version}, this one knows ${SCHEMA_VERSION}): upgrade bella; the file was left untouched`,
-    );
-  }
-  for (let v = version; v < SCHEMA_VERSION; v++) raw = migrations[v - 1]!(raw);
-  if (typeof raw.projects !== 'object' || !Array.isArray(raw.leases) || typeof raw.settings !== 'object') {
-    throw new BellaError(
-      'unavailable',
-      `${file} is missing parts of its state; bella will not overwrite it: ${advice}`,
-    );
-  }
-  const leases = new Map((raw.leases as StoredLease[]).map((lease) => [lease.id, lease]));
-  return { ...(raw as unknown as State), leases };
 }

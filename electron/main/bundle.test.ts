@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonClient } from '../../daemon/client';
-import { ensureDaemonBuilt, tempPlace, type DaemonPlace } from '../../test/helpers/daemon';
+import { ensureDaemonBuilt, shutdownAndWait, tempPlace, type DaemonPlace } from '../../test/helpers/daemon';
 import { ADMIN_OPERATION_NAMES } from '../ipc/contract';
 
 // Builds main and preload with the real electron.vite.config.ts (into a temp dir), then runs the
@@ -113,9 +113,7 @@ describe('the preload bundle', () => {
 describe('the main bundle', () => {
   let place: DaemonPlace;
   afterAll(async () => {
-    const client = new DaemonClient({ socketPath: place.socket });
-    await client.call('shutdown', {}).catch(() => {});
-    client.close();
+    await shutdownAndWait(place.socket, place.home);
     place.cleanup();
   });
 

@@ -1,7 +1,13 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { DaemonEvent, IssuedLease } from '../../daemon/api';
-import { DaemonClient, ensureDaemon } from '../../daemon/client';
-import { daemonScript, ensureDaemonBuilt, tempPlace, type DaemonPlace } from '../../test/helpers/daemon';
+import { ensureDaemon } from '../../daemon/client';
+import {
+  daemonScript,
+  ensureDaemonBuilt,
+  shutdownAndWait,
+  tempPlace,
+  type DaemonPlace,
+} from '../../test/helpers/daemon';
 import { createDaemonConnection } from './daemon-connection';
 import { createRelay, type Relay } from './relay';
 
@@ -13,9 +19,7 @@ beforeAll(() => ensureDaemonBuilt());
 afterEach(async () => {
   relay?.close();
   relay = undefined;
-  const client = new DaemonClient({ socketPath: place.socket });
-  await client.call('shutdown', {}).catch(() => {});
-  client.close();
+  await shutdownAndWait(place.socket, place.home);
   place.cleanup();
 });
 

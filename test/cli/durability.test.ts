@@ -120,7 +120,7 @@ describe('restart, files on disk and the audit chain', { timeout: 180_000 }, () 
     ];
     const files = filesUnder(b.home).filter((f) => fs.statSync(f).isFile());
     expect(files.map((f) => path.relative(b.home, f))).toEqual(
-      expect.arrayContaining(['state.json', 'master.key', 'audit.log']),
+      expect.arrayContaining(['state.snapshot', 'state.journal', 'master.key', 'audit/000000000001.log']),
     );
     for (const file of files) {
       const text = fs.readFileSync(file).toString('latin1');
@@ -135,18 +135,19 @@ describe('restart, files on disk and the audit chain', { timeout: 180_000 }, () 
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/intact/);
 
-    const log = path.join(b.home, 'audit.log');
+    const log = path.join(b.home, 'audit', '000000000001.log');
     const lines = fs.readFileSync(log, 'utf8').split('\n');
     const target = lines.findIndex((l) => l.includes('"LeaseIssued"') && l.includes('"long"'));
     expect(target).toBeGreaterThan(0);
+    const seq = Number(/"seq":(\d+)/.exec(lines[target]!)![1]);
     lines[target] = (lines[target] as string).replace('"long"', '"lonG"');
     fs.writeFileSync(log, lines.join('\n'));
 
     const broken = await b.run(['audit', 'verify']);
     expect(broken.code).toBe(1);
-    expect(oneErrorLine(broken)).toContain(`line ${target + 1}`);
+    expect(oneErrorLine(broken)).toContain(`entry ${seq}`);
     const json = await b.run(['audit', 'verify', '--json']);
     expect(json.code).toBe(1);
-    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, firstBroken: { line: target + 1 } });
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, firstBroken: { seq, file: log } });
   });
 });

@@ -327,7 +327,9 @@ describe('bella desktop renderer against a real daemon', { timeout: 90_000 }, ()
     const csv = fs.readFileSync((await download.path()) as string, 'utf8');
     expect(download.suggestedFilename()).toMatch(/^bella-audit-payments-api-production-.*\.csv$/);
     const lines = csv.trim().split('\r\n');
-    expect(lines[0]).toBe('seq,ts,event,outcome,actor,project,environment,leaseId,keys,reason,message,prev,hash');
+    expect(lines[0]).toBe(
+      'seq,ts,event,outcome,actor,project,environment,leaseId,keys,reason,message,source,count,hash',
+    );
     expect(lines.length).toBeGreaterThan(1);
     expect(lines.slice(1).every((l) => l.includes(',Denied,') && l.includes(uiLeaseId))).toBe(true);
     expect(csv).not.toContain(uiToken);

@@ -63,8 +63,10 @@ function issueArgs(ttl: string, reason: string) {
   ];
 }
 
+/** The entries matching `filters`, oldest first (`audit list` answers newest first). */
 async function audit(bella: BellaSandbox, opts: object, ...filters: string[]): Promise<AuditEntry[]> {
-  return JSON.parse(await bella.ok(['audit', 'list', ...filters, '-o', 'json'], opts)).entries as AuditEntry[];
+  const entries = JSON.parse(await bella.ok(['audit', 'list', ...filters, '-o', 'json'], opts)).entries as AuditEntry[];
+  return entries.reverse();
 }
 
 describe('expiry engine and desktop notifications (real daemon, real D-Bus)', () => {

@@ -74,6 +74,8 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** Extra node flags, e.g. `--cpu-prof`. */
   nodeArgs?: string[];
+  /** Extra daemon flags, e.g. `--accept-rollback`. */
+  args?: string[];
   timeoutMs?: number;
   /** Client request timeout. */
   clientTimeoutMs?: number;
@@ -84,7 +86,15 @@ function spawnDaemon(options: StartOptions): { proc: ChildProcess; exited: Promi
   const log = fs.openSync(options.logFile, 'a', 0o600);
   const proc = spawn(
     process.execPath,
-    [...(options.nodeArgs ?? []), daemonScript, '--home', options.home, '--socket', options.socket],
+    [
+      ...(options.nodeArgs ?? []),
+      daemonScript,
+      '--home',
+      options.home,
+      '--socket',
+      options.socket,
+      ...(options.args ?? []),
+    ],
     { stdio: ['ignore', log, log], env: { ...process.env, ...options.env } },
   );
   fs.closeSync(log);
@@ -251,4 +261,34 @@ export async function seed(
   await client.call('createEnvironment', { project, slug: environment, name: environment });
   await client.call('importSecrets', { project, environment, secrets });
   return { project, environment };
+}
+
+/**
+ * Asks the daemon on `socket` to stop and waits until it is gone (its lock released), so a
+ * test removes a data dir only once nothing writes to it any more.
+ */
+export async function shutdownAndWait(socket: string, home: string, timeoutMs = 15_000): Promise<void> {
+  const client = new DaemonClient({ socketPath: socket, timeoutMs: 5000 });
+  await client.call('shutdown', {}).catch(() => undefined);
+  client.close();
+  const lock = path.join(home, 'daemon.pid');
+  const deadline = Date.now() + timeoutMs;
+  while (fs.existsSync(lock) && Date.now() < deadline) await sleep(20);
+}
+
+/** `GET /v1/secrets` with a token (or none), straight over the socket. */
+export function tokenRead(
+  socket: string,
+  token: string | null,
+  options: { keys?: string; agent?: http.Agent } = {},
+): Promise<RawResponse> {
+  return rawRequest(
+    socket,
+    {
+      method: 'GET',
+      path: options.keys ? `/v1/secrets?keys=${encodeURIComponent(options.keys)}` : '/v1/secrets',
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+    },
+    options.agent,
+  );
 }

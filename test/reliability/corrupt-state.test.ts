@@ -2,10 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../../daemon/store';
+import { frame } from '../../daemon/store/record-log';
 import { seed, startExpectingRefusal, startIn, tempPlace, type DaemonPlace } from '../helpers/daemon';
 
 /** Every file under `dir` with its bytes (the daemon's pid lock aside). */
-function snapshot(dir: string): Map<string, Buffer> {
+function filesOf(dir: string): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
   const walk = (d: string) => {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
@@ -19,9 +20,20 @@ function snapshot(dir: string): Map<string, Buffer> {
 }
 
 function expectUntouched(before: Map<string, Buffer>, dir: string): void {
-  const after = snapshot(dir);
+  const after = filesOf(dir);
   expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
   for (const [file, bytes] of before) expect(after.get(file)?.equals(bytes), `${file} was changed`).toBe(true);
+}
+
+/** The snapshot's lines (frames), to damage one of them. */
+function snapshotLines(home: string): { file: string; lines: string[] } {
+  const file = path.join(home, 'state.snapshot');
+  return { file, lines: fs.readFileSync(file, 'utf8').split('\n') };
+}
+
+/** A frame of a CRC-checked file holding `payload`, with a correct length and checksum. */
+function reframe(payload: string): string {
+  return frame({ check: 'crc32' }, '', payload).bytes.toString('utf8').replace(/\n$/, '');
 }
 
 describe('corrupt or foreign state: the daemon refuses to start and overwrites nothing', () => {
@@ -48,33 +60,36 @@ describe('corrupt or foreign state: the daemon refuses to start and overwrites n
     recoverWithBackup: boolean;
   }> = [
     {
-      name: 'a truncated state file',
+      name: 'a truncated snapshot',
       damage: (home) => {
-        const file = path.join(home, 'state.json');
-        const text = fs.readFileSync(file);
-        fs.writeFileSync(file, text.subarray(0, Math.floor(text.length / 2)));
+        const file = path.join(home, 'state.snapshot');
+        const bytes = fs.readFileSync(file);
+        fs.writeFileSync(file, bytes.subarray(0, Math.floor(bytes.length / 2)));
       },
-      says: [/state\.json/, /damaged|does not parse/, /backup/, /backups\/state-.*\.json/],
+      says: [/state\.snapshot is damaged at byte \d+/, /backups\/state-.*\.snapshot/],
       recoverWithBackup: true,
     },
     {
-      name: 'an edited state file that no longer parses',
+      name: 'a snapshot with one byte of a record changed',
       damage: (home) => {
-        const file = path.join(home, 'state.json');
-        fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('"projects":{', '"projects":{,'));
+        const { file, lines } = snapshotLines(home);
+        const i = lines.findIndex((l) => l.includes('"t":"lease"'));
+        lines[i] = lines[i]!.replace('"status":"active"', '"status":"activf"');
+        fs.writeFileSync(file, lines.join('\n'));
       },
-      says: [/state\.json/, /backup/, /backups\/state-.*\.json/],
+      says: [/state\.snapshot is damaged at byte \d+/, /checksum/, /backups\/state-.*\.snapshot/],
       recoverWithBackup: true,
     },
     {
-      name: 'an edited state file missing its projects',
+      name: 'a snapshot whose record was rewritten with a valid checksum (a lease record changed)',
       damage: (home) => {
-        const file = path.join(home, 'state.json');
-        const state = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-        delete state.projects;
-        fs.writeFileSync(file, JSON.stringify(state));
+        const { file, lines } = snapshotLines(home);
+        const i = lines.findIndex((l) => l.includes('"t":"lease"'));
+        const payload = lines[i]!.slice(lines[i]!.indexOf('{')).replace('"renewals":0', '"renewals":9');
+        lines[i] = reframe(payload);
+        fs.writeFileSync(file, lines.join('\n'));
       },
-      says: [/state\.json/, /backup/, /backups\/state-.*\.json/],
+      says: [/state\.snapshot is damaged at byte \d+/, /seal/, /edited/],
       recoverWithBackup: true,
     },
     {
@@ -84,14 +99,14 @@ describe('corrupt or foreign state: the daemon refuses to start and overwrites n
       recoverWithBackup: false,
     },
     {
-      name: 'a state file from a newer schema version',
+      name: 'a snapshot from a newer schema version',
       damage: (home) => {
-        const file = path.join(home, 'state.json');
-        const state = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-        state.version = 999;
-        fs.writeFileSync(file, JSON.stringify(state));
+        const { file, lines } = snapshotLines(home);
+        const header = JSON.parse(lines[0]!.slice(lines[0]!.indexOf('{'))) as Record<string, unknown>;
+        lines[0] = reframe(JSON.stringify({ ...header, schema: 999 }));
+        fs.writeFileSync(file, lines.join('\n'));
       },
-      says: [/state\.json/, /newer/, /upgrade/],
+      says: [/state\.snapshot/, /newer/, /upgrade/],
       recoverWithBackup: false,
     },
   ];
@@ -102,7 +117,7 @@ describe('corrupt or foreign state: the daemon refuses to start and overwrites n
       try {
         fs.cpSync(template.home, place.home, { recursive: true });
         c.damage(place.home);
-        const before = snapshot(place.home);
+        const before = filesOf(place.home);
         const run = await startExpectingRefusal({ home: place.home, socket: place.socket });
         expect(run.served).toBe(false);
         expect(run.code).toBe(1);
@@ -114,9 +129,9 @@ describe('corrupt or foreign state: the daemon refuses to start and overwrites n
 
         if (c.recoverWithBackup) {
           // Following the message's own advice brings the data back.
-          const named = /(\/\S+backups\/state-[^\s;:,]+\.json)/.exec(run.output)?.[1];
+          const named = /(\/\S+backups\/state-[^\s;:,]+\.snapshot)/.exec(run.output)?.[1];
           expect(named).toBe(path.join(place.home, 'backups', path.basename(backupFile)));
-          fs.copyFileSync(named!, path.join(place.home, 'state.json'));
+          fs.copyFileSync(named!, path.join(place.home, 'state.snapshot'));
           const daemon = await startIn(place);
           try {
             const leases = await daemon.client.call('listLeases', {});
@@ -134,4 +149,42 @@ describe('corrupt or foreign state: the daemon refuses to start and overwrites n
       }
     }, 60_000);
   }
+
+  it('restoring an older backup on purpose needs --accept-rollback, and the trail says so', async () => {
+    const place = tempPlace('bella-rollback');
+    try {
+      fs.cpSync(template.home, place.home, { recursive: true });
+      // A change after the backup, then the backup copied back over the state.
+      let daemon = await startIn(place);
+      await daemon.client.call('setSecret', { project: 'app', environment: 'prod', key: 'AFTER_BACKUP', value: 'x' });
+      await daemon.stop();
+      fs.copyFileSync(backupFile.replace(template.home, place.home), path.join(place.home, 'state.snapshot'));
+      fs.rmSync(path.join(place.home, 'state.journal'));
+      const before = filesOf(place.home);
+      const refused = await startExpectingRefusal({ home: place.home, socket: place.socket });
+      expect(refused.served).toBe(false);
+      expect(refused.output).toMatch(/audit trail records commit \d+.*--accept-rollback/);
+      expectUntouched(before, place.home);
+
+      daemon = await startIn(place, { args: ['--accept-rollback'] });
+      try {
+        const keys = (await daemon.client.call('listSecrets', { project: 'app', environment: 'prod' })).secrets;
+        expect(keys.map((s) => s.key)).not.toContain('AFTER_BACKUP');
+        const restored = await daemon.client.call('listAudit', { event: 'StateRestored' });
+        expect(restored.entries).toHaveLength(1);
+        expect((await daemon.client.call('verifyAudit', {})).ok).toBe(true);
+        await daemon.client.call('setSecret', { project: 'app', environment: 'prod', key: 'NEXT', value: 'y' });
+      } finally {
+        await daemon.stop();
+      }
+      // Accepted once: the next start needs no flag.
+      daemon = await startIn(place);
+      expect(
+        (await daemon.client.call('getSecret', { project: 'app', environment: 'prod', key: 'NEXT' })).secret.value,
+      ).toBe('y');
+      await daemon.stop();
+    } finally {
+      place.cleanup();
+    }
+  }, 60_000);
 });

@@ -32,3 +32,27 @@ export function mountTmpfs(dir: string, size: string): () => void {
   execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'tmpfs', dir]);
   return () => execFileSync('umount', ['-l', dir]);
 }
+
+/** Fills the file system holding `dir` until at most `freeBytes` are left; returns the filler file. */
+export function fillDiskUntil(dir: string, freeBytes: number): string {
+  const file = path.join(dir, `filler-until-${freeBytes}`);
+  const chunk = Buffer.alloc(16 * 1024, 1);
+  const fd = fs.openSync(file, 'w');
+  try {
+    for (;;) {
+      const { bavail, bsize } = fs.statfsSync(dir);
+      const free = bavail * bsize;
+      if (free <= freeBytes) break;
+      fs.writeSync(fd, chunk, 0, Math.min(chunk.length, Math.max(bsize, free - freeBytes)));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return file;
+}
+
+/** Bytes free on the file system holding `dir`. */
+export function freeBytes(dir: string): number {
+  const { bavail, bsize } = fs.statfsSync(dir);
+  return bavail * bsize;
+}

@@ -10,22 +10,29 @@ export function ensurePrivateDir(dir: string): void {
 }
 
 /**
- * Writes a file so that a crash at any moment leaves either the old or the new content:
- * a unique temp file (0600), fsync, rename over the target, fsync the directory.
+ * What {@link writeFileDurable} writes: the content, or a function that writes it to the open file
+ * descriptor synchronously (so a snapshot is exactly the state of one instant, in bounded memory).
  */
-export async function writeFileDurable(file: string, data: string | Buffer): Promise<void> {
+export type FileContent = string | Buffer | ((fd: number) => void);
+
+/**
+ * Writes a whole file so that a crash at any moment leaves either the old or the new content:
+ * a unique temp file (0600 from creation), fsync, rename over the target, fsync the directory.
+ */
+export async function writeFileDurable(file: string, data: FileContent): Promise<void> {
   const dir = path.dirname(file);
   const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await fs.promises.open(temp, 'wx', 0o600);
+  const fd = fs.openSync(temp, 'wx', 0o600);
   try {
-    await handle.writeFile(data);
-    await handle.sync();
+    if (typeof data === 'function') data(fd);
+    else fs.writeFileSync(fd, data);
+    await new Promise<void>((resolve, reject) => fs.fsync(fd, (err) => (err ? reject(err) : resolve())));
   } catch (err) {
-    await handle.close().catch(() => undefined);
-    await fs.promises.rm(temp, { force: true });
+    fs.closeSync(fd);
+    fs.rmSync(temp, { force: true });
     throw err;
   }
-  await handle.close();
+  fs.closeSync(fd);
   try {
     await fs.promises.rename(temp, file);
   } catch (err) {

@@ -12,7 +12,8 @@ const COLUMNS = [
   'keys',
   'reason',
   'message',
-  'prev',
+  'source',
+  'count',
   'hash',
 ] as const;
 

@@ -78,13 +78,14 @@ describe('auditToCsv', () => {
       actor: 'owner',
       keys: ['A', 'B'],
       reason: '=HYPERLINK("x"), "quoted"',
-      prev: 'p',
       hash: 'h',
     } as AuditEntry;
     const lines = auditToCsv([entry]).split('\r\n');
-    expect(lines[0]).toBe('seq,ts,event,outcome,actor,project,environment,leaseId,keys,reason,message,prev,hash');
+    expect(lines[0]).toBe(
+      'seq,ts,event,outcome,actor,project,environment,leaseId,keys,reason,message,source,count,hash',
+    );
     expect(lines[1]).toBe(
-      '1,2026-01-01T00:00:00.000Z,LeaseIssued,Success,owner,,,,A B,"\'=HYPERLINK(""x""), ""quoted""",,p,h',
+      '1,2026-01-01T00:00:00.000Z,LeaseIssued,Success,owner,,,,A B,"\'=HYPERLINK(""x""), ""quoted""",,,,h',
     );
   });
 });

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import type { AuditVerification } from '../../../../daemon/api/routes';
 import { AUDIT_EVENTS, type AuditEntry, type AuditEvent, type Outcome } from '../../../../daemon/api/types';
 import { EmptyState, ErrorNote, Spinner } from '../../components/common';
 import { Icon } from '../../components/Icon';
@@ -216,7 +217,7 @@ function ChainBadge({
   verify,
 }: {
   verify: {
-    data: { ok: boolean; entries: number; firstBroken: { line: number; reason: string } | null } | undefined;
+    data: AuditVerification | undefined;
     error: unknown;
   };
 }) {
@@ -232,7 +233,7 @@ function ChainBadge({
     <span className="chain broken" role="alert">
       <Icon name="shieldAlert" />
       <span>
-        Chain broken at line {v.firstBroken?.line}: {v.firstBroken?.reason}
+        Chain broken at entry {v.firstBroken?.seq ?? '?'}: {v.firstBroken?.reason}
       </span>
     </span>
   );

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DesktopNotifier } from '../notify';
 import { Store, type StoredLease } from '../store';
-import { EventBus } from './context';
+import { EventBus } from './events';
 import { createServices } from './index';
 
 const dirs: string[] = [];
@@ -40,9 +40,9 @@ async function world(start = Date.parse('2026-11-28T12:00:00Z')) {
   dirs.push(home);
   let now = start;
   const clock = () => now;
-  const store = await Store.open(home, clock);
+  const store = await Store.open(home, { time: { wall: clock, monotonic: clock } });
   const sent: string[] = [];
-  const services = createServices({ store, clock, events: new EventBus(), log: () => undefined }, fakeNotifier(sent), {
+  const services = createServices({ store, events: new EventBus(), log: () => undefined }, fakeNotifier(sent), {
     retentionMs: 30 * 86400_000,
     backupsKept: 7,
   });
@@ -52,7 +52,7 @@ async function world(start = Date.parse('2026-11-28T12:00:00Z')) {
   return { services, store, sent, advance: (ms: number) => (now += ms), now: () => now };
 }
 
-describe('ExpiryEngine', () => {
+describe('LeaseLifecycle', () => {
   it('schedules the warn point, then the expiry point, of a policy lease', async () => {
     const { services } = await world();
     await services.projects.setPolicy({
@@ -67,9 +67,9 @@ describe('ExpiryEngine', () => {
       scope: ['DATABASE_URL'],
       reason: 'r',
     });
-    const next = services.expiry.scheduler.next();
+    const next = services.lifecycle.scheduler.next();
     expect(next).toMatchObject({ id: lease.id, value: 'warn', at: Date.parse(lease.expiresAt) - 2 * 3600_000 });
-    services.expiry.stop();
+    services.lifecycle.stop();
   });
 
   it('does not warn about a lease whose ttl is shorter than warn-before', async () => {
@@ -87,8 +87,8 @@ describe('ExpiryEngine', () => {
       ttlSeconds: 600,
       reason: 'short',
     });
-    expect(services.expiry.scheduler.next()).toMatchObject({ id: lease.id, value: 'expire' });
-    services.expiry.stop();
+    expect(services.lifecycle.scheduler.next()).toMatchObject({ id: lease.id, value: 'expire' });
+    services.lifecycle.stop();
   });
 
   it('holds one pending timer for 100,000 active leases', async () => {
@@ -116,11 +116,11 @@ describe('ExpiryEngine', () => {
         uses: 0,
       };
       base.set(lease.id, lease);
-      services.expiry.changed(lease);
+      services.lifecycle.scheduler.schedule(lease.id, lease.expiresAt, 'expire');
     }
-    expect(services.expiry.scheduler.size).toBe(100_000);
-    expect(services.expiry.scheduler.pendingTimers()).toBe(1);
-    services.expiry.stop();
+    expect(services.lifecycle.scheduler.size).toBe(100_000);
+    expect(services.lifecycle.scheduler.pendingTimers()).toBe(1);
+    services.lifecycle.stop();
   });
 });
 
@@ -142,6 +142,6 @@ describe('Maintenance', () => {
     ]);
     expect((await services.leases.list({})).leases.map((l) => l.id)).toEqual([live.id]);
     expect(await services.maintenance.archiveEnded()).toBe('nothing to archive');
-    services.expiry.stop();
+    services.lifecycle.stop();
   });
 });

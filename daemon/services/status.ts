@@ -1,0 +1,39 @@
+import type { DaemonStatus } from '../api';
+import type { LeaseLifecycle } from './lease-lifecycle';
+import type { NotificationsService } from './notifications';
+import type { ServiceContext } from './service-context';
+
+/** What the daemon knows of itself beyond the services: its version, start time and socket. */
+export interface DaemonInfo {
+  version: string;
+  startedAt: string;
+  socket: string;
+}
+
+/** `bella daemon status`: what the daemon holds and whether anything needs the owner's attention. */
+export function daemonStatus(
+  ctx: ServiceContext,
+  lifecycle: LeaseLifecycle,
+  notifications: NotificationsService,
+  info: DaemonInfo,
+): DaemonStatus {
+  const projects = Object.values(ctx.store.state.projects);
+  const envs = projects.flatMap((p) => Object.values(p.environments));
+  let activeLeases = 0;
+  for (const n of lifecycle.activeCounts().values()) activeLeases += n;
+  return {
+    version: info.version,
+    pid: process.pid,
+    startedAt: info.startedAt,
+    dataDir: ctx.store.home,
+    socket: info.socket,
+    counts: {
+      projects: projects.length,
+      environments: envs.length,
+      secrets: envs.reduce((n, e) => n + Object.keys(e.secrets).length, 0),
+      activeLeases,
+    },
+    notifications: notifications.health(),
+    problems: ctx.store.problems(),
+  };
+}

@@ -1,0 +1,99 @@
+import { BellaError, type OperationArgs, type OperationOutput } from '../api';
+import { iso } from '../base/common/time';
+import { own } from '../store';
+import { effectiveStatus, toHolderLease, type LeaseLifecycle } from './lease-lifecycle';
+import type { RefusalLog } from './refusals';
+import { scopeMatcher } from './scope';
+import type { SecretsService } from './secrets';
+import type { ServiceContext } from './service-context';
+import { TokenChecker, TokenRefusal, type Authenticated } from './tokens';
+
+/** Who sent a token-plane request. */
+export interface TokenRequest {
+  token?: string;
+  /** `socket` for the owner's socket, the peer's address on the TLS listener. */
+  source: string;
+}
+
+/**
+ * The token plane: what a `bax-` token's holder may do — read the lease's scoped secrets, look up
+ * and end its own lease. Every read is audited before it is answered; refusals through the
+ * {@link RefusalLog}, so a flood of bad tokens cannot grow the trail at will.
+ */
+export class TokenPlane {
+  private readonly tokens: TokenChecker;
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly secrets: SecretsService,
+    private readonly lifecycle: LeaseLifecycle,
+    private readonly refusals: RefusalLog,
+  ) {
+    this.tokens = new TokenChecker(ctx.store.keys.tokenKey);
+  }
+
+  private async authenticate(req: TokenRequest, usable: boolean): Promise<Authenticated> {
+    try {
+      return this.tokens.check(this.ctx.store.state, req.token, this.ctx.clock(), usable);
+    } catch (err) {
+      if (err instanceof TokenRefusal) return this.refusals.refuse(req.source, err);
+      throw err;
+    }
+  }
+
+  /** The lease's scoped secrets (all, or the named `keys`), audited before they are answered. */
+  async read(req: TokenRequest, args: OperationArgs<'readSecrets'>): Promise<OperationOutput<'readSecrets'>> {
+    const { lease, env } = await this.authenticate(req, true);
+    const where = { project: lease.project, environment: lease.environment, leaseId: lease.id };
+    const inScope = scopeMatcher(lease.scope);
+    let keys = Object.keys(env.secrets).filter(inScope).sort();
+    if (args.keys) {
+      const outside = args.keys.filter((k) => !inScope(k));
+      if (outside.length) {
+        const message = `${outside.join(', ')} ${outside.length > 1 ? 'are' : 'is'} outside this token's scope (${lease.scope.join(', ')})`;
+        return this.refusals.refuse(
+          req.source,
+          new TokenRefusal(new BellaError('permission_denied', message), lease, 'outside scope'),
+          { ...where, keys: outside },
+        );
+      }
+      const missing = args.keys.filter((k) => !own(env.secrets, k));
+      if (missing.length) {
+        const message = `no secret ${missing.join(', ')} in ${lease.project}/${lease.environment}`;
+        return this.refusals.refuse(
+          req.source,
+          new TokenRefusal(new BellaError('not_found', message), lease, 'no such secret'),
+          { ...where, keys: missing },
+        );
+      }
+      keys = [...new Set(args.keys)];
+    }
+    const secrets = this.secrets.reveal(lease.project, lease.environment, env, keys);
+    await this.ctx.store.record([
+      { event: 'SecretsRead', outcome: 'Success', actor: 'token', source: req.source, ...where, keys },
+    ]);
+    // Last use is informational: kept in memory and persisted by the next commit or anchor.
+    lease.lastUsedAt = this.ctx.clock();
+    lease.uses += 1;
+    this.ctx.store.markUsed(lease.id);
+    return { ...where, leaseId: lease.id, expiresAt: iso(lease.expiresAt), secrets };
+  }
+
+  /** The holder's own lease, ended or not. */
+  async lookup(req: TokenRequest): Promise<OperationOutput<'lookupToken'>> {
+    const { lease } = await this.authenticate(req, false);
+    return { lease: toHolderLease(lease, this.ctx.clock()) };
+  }
+
+  /** The holder ends its own lease at once; one that already ended is left as it is. */
+  async revoke(req: TokenRequest, args: OperationArgs<'revokeToken'>): Promise<OperationOutput<'revokeToken'>> {
+    const { lease } = await this.authenticate(req, false);
+    const alreadyEnded = await this.lifecycle.transact((state, changes) => {
+      const current = state.leases.get(lease.id);
+      if (!current || effectiveStatus(current, changes.now) !== 'active') return { result: true };
+      changes.end(current, 'revoked', args.reason || `revoked by its holder (${req.source})`, 'token');
+      return { result: false };
+    }, 'release');
+    return { lease: toHolderLease(lease, this.ctx.clock()), alreadyEnded };
+  }
+}

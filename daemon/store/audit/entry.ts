@@ -1,0 +1,57 @@
+import { AUDIT_EVENTS, OUTCOMES, type AuditEntry } from '../../api';
+
+/** What a service hands to the audit trail; sequence, time and chain are added when it is written. */
+export type AuditInput = Omit<AuditEntry, 'seq' | 'ts' | 'hash'> & {
+  /** When it happened, if not now (e.g. an expiry applied after a restart). */
+  at?: number;
+};
+
+/** An entry as stored: the API entry without its check, plus the commit it was written with. */
+export type StoredEntry = Omit<AuditEntry, 'hash'> & {
+  /** The journal commit this entry was written with; absent for reads, which commit no state. */
+  commit?: number;
+};
+
+/** The stored form of an input: `seq` first (verification reads it from the payload's start). */
+export function storedEntry(input: AuditInput, seq: number, now: number, commit: number | undefined): StoredEntry {
+  const { at, ...fields } = input;
+  return { seq, ts: new Date(at ?? now).toISOString(), ...fields, ...(commit === undefined ? {} : { commit }) };
+}
+
+/** The entry as the API shows it: the stored fields and its keyed hash, without internal tags. */
+export function toAuditEntry(stored: StoredEntry, check: string): AuditEntry {
+  const { commit: _commit, ...fields } = stored;
+  return { ...fields, hash: check };
+}
+
+/** The sequence number at the start of a stored payload (`{"seq":N,…`), without parsing it all. */
+export function seqOf(payload: Buffer): number {
+  let n = 0;
+  let i = 7; // after `{"seq":`
+  for (; i < payload.length; i++) {
+    const c = payload[i]!;
+    if (c < 0x30 || c > 0x39) break;
+    n = n * 10 + (c - 0x30);
+  }
+  return i > 7 && payload[i] === 0x2c ? n : -1;
+}
+
+/** 32-bit FNV-1a of a string; never 0, which the index uses for "no value". */
+export function hash32(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  h >>>= 0;
+  return h === 0 ? 1 : h;
+}
+
+/** The index codes of an entry's enumerated fields (1-based; 0 = absent). */
+export function eventCode(event: string): number {
+  return (AUDIT_EVENTS as readonly string[]).indexOf(event) + 1;
+}
+
+export function outcomeCode(outcome: string): number {
+  return (OUTCOMES as readonly string[]).indexOf(outcome) + 1;
+}

@@ -1,0 +1,315 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { AuditEntry } from '../../api';
+import { ensurePrivateDir } from '../../base/node/files';
+import {
+  GENESIS_CHECK,
+  headerPayload,
+  logDamage,
+  RecordLog,
+  scanLog,
+  type FramedBatch,
+  type LogFormat,
+  type LogRecord,
+  type ScanResult,
+} from '../record-log';
+import type { AuditHead } from '../snapshot';
+import { storedEntry, toAuditEntry, type AuditInput, type StoredEntry } from './entry';
+import { compileFilter, entryMatches, SegmentIndex, type IndexFilter } from './segment-index';
+
+/** Segments are sealed and a new one started once the active one reaches this size. */
+export const DEFAULT_SEGMENT_BYTES = 8 * 1024 * 1024;
+
+/** Entries framed and chained, ready to be written (and first put in the journal with their commit). */
+export interface PreparedEntries {
+  entries: StoredEntry[];
+  batch: FramedBatch;
+  /** The head once they are written. */
+  head: AuditHead;
+}
+
+interface Segment {
+  file: string;
+  indexFile: string;
+  index: SegmentIndex;
+}
+
+/** What {@link AuditTrail.read} found, before anything is changed on disk. */
+export interface TrailScan {
+  dir: string;
+  sealed: Array<{ file: string; index: SegmentIndex | null; firstSeq: number }>;
+  /** The newest segment, scanned whole; null when there is none yet. */
+  active: { file: string; scan: ScanResult; entries: StoredEntry[]; firstSeq: number; base: string } | null;
+  head: AuditHead;
+}
+
+const NAME = /^(\d{12})\.log$/;
+
+function segmentName(firstSeq: number): string {
+  return String(firstSeq).padStart(12, '0');
+}
+
+/**
+ * The audit trail: HMAC-chained entries in segment files (`audit/<first seq>.log`), each
+ * segment's header chained to the previous segment's last entry, and a `.idx` per sealed segment.
+ * Appends go to the active segment only; the store's commit pipeline is its one writer.
+ */
+export class AuditTrail {
+  private readonly segments: Segment[] = [];
+
+  private constructor(
+    readonly dir: string,
+    private readonly format: LogFormat,
+    private active: RecordLog,
+    /** The check of the entry before the active segment's first: where its chain continues from. */
+    private activeBase: string,
+    private readonly segmentBytes: number,
+  ) {}
+
+  /**
+   * Reads the trail without changing it: every segment's index summary (sealed segments) and
+   * the newest segment in full (its entries, its torn tail if a crash left one). Damage in the
+   * newest segment, or a chain that does not continue from one segment to the next, throws.
+   */
+  static read(dir: string, format: LogFormat, advice: string): TrailScan {
+    const names = fs.existsSync(dir)
+      ? fs
+          .readdirSync(dir)
+          .filter((n) => NAME.test(n))
+          .sort()
+      : [];
+    const sealed: TrailScan['sealed'] = [];
+    for (const name of names.slice(0, -1)) {
+      const firstSeq = Number(NAME.exec(name)![1]);
+      const file = path.join(dir, name);
+      const index = SegmentIndex.load(file.replace(/\.log$/, '.idx'), firstSeq, fs.statSync(file).size);
+      sealed.push({ file, index, firstSeq });
+    }
+    const last = names.at(-1);
+    if (!last) return { dir, sealed, active: null, head: { seq: 0, check: GENESIS_CHECK } };
+    const file = path.join(dir, last);
+    const firstSeq = Number(NAME.exec(last)![1]);
+    const scan = scanLog(file, format, { advice });
+    const header = scan.header as { log?: unknown; baseSeq?: unknown; base?: unknown };
+    if (scan.end === 0) throw logDamage(file, 0, 'it has no header (the file was cut)', advice);
+    if (header.log !== 'audit' || header.baseSeq !== firstSeq - 1) {
+      throw logDamage(file, 0, 'it is not the audit segment its name says', advice);
+    }
+    const entries: StoredEntry[] = [];
+    let expected = firstSeq;
+    for (const record of scan.records) {
+      const entry = parseEntry(record, file, advice);
+      if (entry.seq !== expected) {
+        throw logDamage(file, record.offset, `entry ${entry.seq} where ${expected} was expected`, advice);
+      }
+      expected++;
+      entries.push(entry);
+    }
+    const base = typeof header.base === 'string' ? header.base : GENESIS_CHECK;
+    const lastRecord = scan.records.at(-1);
+    const head = lastRecord ? { seq: expected - 1, check: lastRecord.check } : { seq: firstSeq - 1, check: base };
+    return { dir, sealed, active: { file, scan, entries, firstSeq, base }, head };
+  }
+
+  /**
+   * Opens a trail that {@link read} accepted: cuts a torn tail off the active segment, rebuilds
+   * any missing index of a sealed segment, and creates the first segment of a new trail.
+   */
+  static async open(
+    read: TrailScan,
+    format: LogFormat,
+    advice: string,
+    segmentBytes = DEFAULT_SEGMENT_BYTES,
+  ): Promise<AuditTrail> {
+    ensurePrivateDir(read.dir);
+    const segments: Segment[] = [];
+    for (const s of read.sealed) {
+      const indexFile = s.file.replace(/\.log$/, '.idx');
+      let index = s.index;
+      if (!index) {
+        index = indexSegment(s.file, format, advice, s.firstSeq);
+        await index.seal(indexFile);
+      }
+      segments.push({ file: s.file, indexFile, index });
+    }
+    let active: RecordLog;
+    let index: SegmentIndex;
+    let file: string;
+    let base = GENESIS_CHECK;
+    if (read.active) {
+      file = read.active.file;
+      base = read.active.base;
+      active = RecordLog.open(file, format, read.active.scan);
+      index = new SegmentIndex(read.active.firstSeq);
+      read.active.entries.forEach((entry, i) => {
+        const record = read.active!.scan.records[i]!;
+        index.add(entry, record.offset, record.frameBytes);
+      });
+    } else {
+      file = path.join(read.dir, `${segmentName(1)}.log`);
+      active = await RecordLog.create(file, format, headerPayload('audit', { baseSeq: 0 }));
+      index = new SegmentIndex(1);
+    }
+    const trail = new AuditTrail(read.dir, format, active, base, segmentBytes);
+    trail.segments.push(...segments, { file, indexFile: file.replace(/\.log$/, '.idx'), index });
+    return trail;
+  }
+
+  /** The last entry written. */
+  get head(): AuditHead {
+    const index = this.activeSegment.index;
+    // A segment without entries yet continues the chain of the one before it.
+    return { seq: index.firstSeq + index.count - 1, check: index.count ? this.active.lastCheck : this.activeBase };
+  }
+
+  private get activeSegment(): Segment {
+    return this.segments.at(-1)!;
+  }
+
+  /**
+   * Numbers, times and chains `inputs` after the current head. `commit` tags entries written
+   * with a journal commit, so a trail that holds a commit its journal lost is noticed at start.
+   */
+  prepare(inputs: AuditInput[], now: number, commit?: number): PreparedEntries {
+    let seq = this.head.seq;
+    const entries = inputs.map((input) => storedEntry(input, ++seq, now, commit));
+    return this.frame(entries);
+  }
+
+  /** Frames already numbered entries (a commit's entries completed from the journal at start-up). */
+  frame(entries: StoredEntry[]): PreparedEntries {
+    const batch = this.active.prepare(entries.map((e) => JSON.stringify(e)));
+    const head = entries.length ? { seq: entries.at(-1)!.seq, check: batch.checks.at(-1)! } : this.head;
+    return { entries, batch, head };
+  }
+
+  /** Writes prepared entries durably, indexes them, and starts a new segment when this one is full. */
+  async write(prepared: PreparedEntries): Promise<void> {
+    if (prepared.entries.length === 0) return;
+    const start = this.active.size;
+    await this.active.append(prepared.batch);
+    const index = this.activeSegment.index;
+    let offset = start;
+    prepared.entries.forEach((entry, i) => {
+      const length = prepared.batch.lengths[i]!;
+      index.add(entry, offset, length);
+      offset += length;
+    });
+    if (this.active.size >= this.segmentBytes) await this.rotate();
+  }
+
+  private async rotate(): Promise<void> {
+    const current = this.activeSegment;
+    await current.index.seal(current.indexFile);
+    const head = this.head;
+    const file = path.join(this.dir, `${segmentName(head.seq + 1)}.log`);
+    const next = await RecordLog.create(file, this.format, headerPayload('audit', { baseSeq: head.seq }, head.check));
+    this.active.close();
+    this.active = next;
+    this.activeBase = head.check;
+    this.segments.push({ file, indexFile: file.replace(/\.log$/, '.idx'), index: new SegmentIndex(head.seq + 1) });
+  }
+
+  /** Throws when the active segment was replaced or removed under the running daemon. */
+  assertSameFile(): void {
+    this.active.assertSameFile();
+  }
+
+  /**
+   * Entries matching `filter`, newest first, below `before`, at most `limit`; `nextCursor` is
+   * the `before` for the next page, or null when nothing older matches.
+   */
+  query(filter: IndexFilter, limit: number, before?: number): { entries: AuditEntry[]; nextCursor: number | null } {
+    const compiled = compileFilter(filter);
+    const out: AuditEntry[] = [];
+    for (let s = this.segments.length - 1; s >= 0; s--) {
+      const segment = this.segments[s]!;
+      if (before !== undefined && segment.index.firstSeq >= before) continue;
+      if (!segment.index.mayMatch(compiled)) continue;
+      const fd = fs.openSync(segment.file, 'r');
+      try {
+        for (const row of segment.index.candidates(compiled, before)) {
+          const { entry, check } = readFrame(fd, row.offset, row.length, this.format);
+          if (!entryMatches(entry, filter)) continue;
+          if (out.length === limit) return { entries: out, nextCursor: out.at(-1)!.seq };
+          out.push(toAuditEntry(entry, check));
+        }
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
+    return { entries: out, nextCursor: null };
+  }
+
+  /** The stored entry `seq` and its check, or null when the trail does not hold it. */
+  entryAt(seq: number): { entry: StoredEntry; check: string } | null {
+    const segment = this.segments.findLast((s) => s.index.firstSeq <= seq);
+    const where = segment?.index.locate(seq);
+    if (!segment || !where) return null;
+    const fd = fs.openSync(segment.file, 'r');
+    try {
+      return readFrame(fd, where.offset, where.length, this.format);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  /** Every stored entry after `seq`, oldest first (entries since the last anchored commit). */
+  *entriesAfter(seq: number): Generator<StoredEntry> {
+    for (let s = seq + 1; s <= this.head.seq; s++) {
+      const found = this.entryAt(s);
+      if (found) yield found.entry;
+    }
+  }
+
+  /** The segment files, oldest first, for verification. */
+  segmentFiles(): string[] {
+    return this.segments.map((s) => s.file);
+  }
+
+  close(): void {
+    this.active.close();
+  }
+}
+
+function parseEntry(record: LogRecord, file: string, advice: string): StoredEntry {
+  try {
+    const entry = JSON.parse(record.payload.toString('utf8')) as StoredEntry;
+    if (typeof entry.seq !== 'number' || typeof entry.event !== 'string' || typeof entry.ts !== 'string') {
+      throw new Error('not an entry');
+    }
+    return entry;
+  } catch {
+    throw logDamage(file, record.offset, 'an entry is not a valid audit entry', advice);
+  }
+}
+
+function readFrame(
+  fd: number,
+  offset: number,
+  length: number,
+  format: LogFormat,
+): { entry: StoredEntry; check: string } {
+  const buf = Buffer.alloc(length);
+  fs.readSync(fd, buf, 0, length, offset);
+  const checkLength = format.check === 'crc32' ? 8 : 64;
+  const check = buf.toString('latin1', 9, 9 + checkLength);
+  const payload = buf.subarray(9 + checkLength + 1, buf[length - 1] === 0x0a ? length - 1 : length);
+  return { entry: JSON.parse(payload.toString('utf8')) as StoredEntry, check };
+}
+
+/** Builds the index of a sealed segment by reading it (its `.idx` was missing or stale). */
+function indexSegment(file: string, format: LogFormat, advice: string, firstSeq: number): SegmentIndex {
+  const index = new SegmentIndex(firstSeq);
+  const scan = scanLog(file, format, {
+    advice,
+    keep: false,
+    visit: (record) => {
+      if (record.offset === 0) return;
+      index.add(parseEntry(record, file, advice), record.offset, record.frameBytes);
+    },
+  });
+  if (scan.end !== scan.size)
+    throw logDamage(file, scan.end, 'a sealed segment ends in the middle of an entry', advice);
+  return index;
+}

@@ -1,0 +1,127 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BellaError } from '../api';
+import { headerPayload, RecordLog, scanLog, type LogFormat } from './record-log';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+const hmac: LogFormat = { check: 'hmac', key: randomBytes(32) };
+const advice = 'restore it';
+
+async function logWith(payloads: string[], format: LogFormat = hmac): Promise<string> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bella-log-'));
+  dirs.push(dir);
+  const file = path.join(dir, 'test.log');
+  const log = await RecordLog.create(file, format, headerPayload('test', {}));
+  await log.append(log.prepare(payloads));
+  log.close();
+  return file;
+}
+
+const payloads = (scan: ReturnType<typeof scanLog>) => scan.records.map((r) => r.payload.toString('utf8'));
+
+function damage(fn: () => unknown): { offset: number; message: string } {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(BellaError);
+    return { offset: ((err as BellaError).details as { offset: number }).offset, message: (err as Error).message };
+  }
+  throw new Error('expected the log to be refused as damaged');
+}
+
+describe('RecordLog and scanLog', () => {
+  it('reads back what was appended, chained, with the header', async () => {
+    const file = await logWith(['{"a":1}', '{"b":2}', '{"c":3}']);
+    const scan = scanLog(file, hmac, { advice });
+    expect(scan.header).toMatchObject({ log: 'test', v: 1 });
+    expect(payloads(scan)).toEqual(['{"a":1}', '{"b":2}', '{"c":3}']);
+    expect(scan.end).toBe(scan.size);
+  });
+
+  it('treats a record cut short by a crash as a torn tail, and cuts it off on open', async () => {
+    const file = await logWith(['{"a":1}', '{"b":2}']);
+    const full = fs.readFileSync(file);
+    for (const cut of [3, 20, 75, 80]) {
+      fs.writeFileSync(file, full.subarray(0, full.length - cut));
+      const scan = scanLog(file, hmac, { advice });
+      expect(payloads(scan)).toEqual(['{"a":1}']);
+      expect(scan.end).toBeLessThan(scan.size);
+    }
+    const scan = scanLog(file, hmac, { advice });
+    const log = RecordLog.open(file, hmac, scan);
+    await log.append(log.prepare(['{"c":3}']));
+    log.close();
+    expect(payloads(scanLog(file, hmac, { advice }))).toEqual(['{"a":1}', '{"c":3}']);
+  });
+
+  it('keeps a whole last record that lost only its newline, and restores the newline on open', async () => {
+    const file = await logWith(['{"a":1}', '{"b":2}']);
+    const full = fs.readFileSync(file);
+    fs.writeFileSync(file, full.subarray(0, full.length - 1));
+    const scan = scanLog(file, hmac, { advice });
+    expect(payloads(scan)).toEqual(['{"a":1}', '{"b":2}']);
+    expect(scan.missingNewline).toBe(true);
+    RecordLog.open(file, hmac, scan).close();
+    expect(fs.readFileSync(file).equals(full)).toBe(true);
+  });
+
+  it('treats zeros after the last record (data that never reached the disk) as torn', async () => {
+    const file = await logWith(['{"a":1}']);
+    fs.appendFileSync(file, Buffer.alloc(4096));
+    expect(payloads(scanLog(file, hmac, { advice }))).toEqual(['{"a":1}']);
+  });
+
+  it('refuses an edited record, naming its offset, and a record removed from the middle', async () => {
+    const file = await logWith(['{"status":"revoked"}', '{"b":2}']);
+    const text = fs.readFileSync(file, 'utf8');
+    fs.writeFileSync(file, text.replace('revoked', 'rewoked'));
+    const edited = damage(() => scanLog(file, hmac, { advice }));
+    expect(edited.offset).toBe(text.indexOf('\n') + 1);
+    expect(edited.message).toMatch(/keyed hash/);
+    const lines = text.split('\n');
+    fs.writeFileSync(file, [lines[0], lines[2], ''].join('\n'));
+    expect(damage(() => scanLog(file, hmac, { advice })).message).toMatch(/keyed hash/);
+  });
+
+  it('refuses garbage after a record, and a torn-looking record followed by more records', async () => {
+    const file = await logWith(['{"a":1}', '{"b":2}']);
+    const text = fs.readFileSync(file, 'utf8');
+    fs.writeFileSync(file, text + 'not a frame\n');
+    expect(damage(() => scanLog(file, hmac, { advice })).offset).toBe(text.length);
+    const lines = text.split('\n');
+    // The first record's length made larger: it now swallows the next line, so it is not torn.
+    fs.writeFileSync(file, [lines[0], `000000ff${lines[1]!.slice(8)}`, lines[2], ''].join('\n'));
+    expect(damage(() => scanLog(file, hmac, { advice })).message).toMatch(/longer than the rest/);
+  });
+
+  it('reads records across chunk boundaries, with the raw frames handed to the visitor intact', async () => {
+    const big = Array.from({ length: 40 }, (_, i) => JSON.stringify({ i, pad: 'x'.repeat(60_000 + i) }));
+    const file = await logWith(big, { check: 'crc32' });
+    const bytes = fs.readFileSync(file);
+    const raws: Buffer[] = [];
+    const scan = scanLog(file, { check: 'crc32' }, { advice, visit: (_r, raw) => raws.push(Buffer.from(raw)) });
+    expect(payloads(scan)).toEqual(big);
+    expect(Buffer.concat(raws).equals(bytes)).toBe(true);
+  });
+
+  it('refuses to append to a file replaced under it, and leaves the old one as it was', async () => {
+    const file = await logWith(['{"a":1}']);
+    const scan = scanLog(file, hmac, { advice });
+    const log = RecordLog.open(file, hmac, scan);
+    const size = fs.statSync(file).size;
+    fs.chmodSync(file, 0o400);
+    // The fd stays writable; make the write fail by replacing the file under it instead.
+    fs.renameSync(file, `${file}.moved`);
+    fs.writeFileSync(file, fs.readFileSync(`${file}.moved`));
+    await expect(log.append(log.prepare(['{"b":2}']))).rejects.toThrow(/replaced/);
+    expect(fs.statSync(`${file}.moved`).size).toBe(size);
+    log.close();
+  });
+});
