@@ -4,14 +4,15 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BellaError } from '../api/errors';
 import { generateSelfSigned, type CertificatePair } from '../server/tls/certificate';
-import { createHardenedServer } from '../server/tls/hardening';
+import type { ServedPair } from '../server/tls/hardening';
+import { createStubServer, type StubEvent } from '../../test/helpers/stub-server';
 import { createTestCa, issueLeaf } from '../../test/helpers/ca';
 import { collect, repoRoot } from '../../test/helpers/cli';
-import type { RemoteCallRequest, RemoteCallResult } from '../../test/helpers/remote-call';
+import { fixtureArgs, lastJson } from '../../test/helpers/fixtures';
+import type { RemoteCallRequest, RemoteCallResult } from '../../test/helpers/fixtures/remote-call';
 import { RemoteClient } from './remote';
 
 const TOKEN = 'bax-lease1-' + 'S'.repeat(43);
@@ -30,7 +31,7 @@ interface Seen {
   /** Application bytes that arrived on server-side TLS sockets (after the handshake). */
   appBytes: number;
   appData: string;
-  requests: { method?: string; url?: string; authorization?: string }[];
+  requests: Extract<StubEvent, { request: unknown }>['request'][];
 }
 
 async function listen(server: net.Server): Promise<number> {
@@ -44,35 +45,21 @@ async function listen(server: net.Server): Promise<number> {
   return (server.address() as net.AddressInfo).port;
 }
 
-/** A real HTTPS listener on 127.0.0.1 serving `cert`, recording everything that reaches it. */
-async function tlsServer(
-  cert: { certPem: string; keyPem: string } = pair,
-  answer: (req: http.IncomingMessage, res: http.ServerResponse) => void = (req, res) => {
-    res.setHeader('content-type', 'application/json');
-    res.end(
-      JSON.stringify({
-        project: 'app',
-        environment: 'prod',
-        leaseId: 'lease1',
-        expiresAt: 'soon',
-        secrets: { A: '1' },
-        url: req.url,
-      }),
-    );
-  },
-) {
+/** A stub listener on 127.0.0.1 serving `cert`, recording everything that reaches it. */
+async function tlsServer(cert: ServedPair = pair, answer?: Parameters<typeof createStubServer>[2]) {
   const seen: Seen = { handshakes: 0, appBytes: 0, appData: '', requests: [] };
-  const server = createHardenedServer(cert, (req, res) => {
-    seen.requests.push({ method: req.method, url: req.url, authorization: req.headers.authorization });
-    answer(req, res);
-  });
-  server.on('secureConnection', (socket: tls.TLSSocket) => {
-    seen.handshakes++;
-    socket.on('data', (d: Buffer) => {
-      seen.appBytes += d.length;
-      seen.appData += d.toString('latin1');
-    });
-  });
+  const server = createStubServer(
+    cert,
+    (event) => {
+      if ('handshake' in event) seen.handshakes++;
+      else if ('request' in event) seen.requests.push(event.request);
+      else {
+        seen.appBytes += event.bytes;
+        seen.appData += event.data;
+      }
+    },
+    answer,
+  );
   const port = await listen(server);
   return { port, seen, url: `https://127.0.0.1:${port}` };
 }
@@ -101,18 +88,11 @@ function refusedRead(server: string, options: Partial<ConstructorParameters<type
 
 /** Runs one RemoteClient call in a child process (its own trust store via NODE_EXTRA_CA_CERTS). */
 async function callInChild(request: RemoteCallRequest, env: NodeJS.ProcessEnv = {}): Promise<RemoteCallResult> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(repoRoot, 'test/helpers/remote-call.ts'), JSON.stringify(request)],
-    {
-      cwd: repoRoot,
-      env: { ...process.env, ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    },
-  );
-  const r = await collect(child, undefined, 30_000);
-  expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout) as RemoteCallResult;
+  const child = spawn(process.execPath, fixtureArgs('remote-call', request), {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+  });
+  return lastJson<RemoteCallResult>(await collect(child, undefined, 30_000));
 }
 
 describe('RemoteClient with a pinned certificate', () => {
@@ -120,7 +100,7 @@ describe('RemoteClient with a pinned certificate', () => {
     const { url, seen } = await tlsServer();
     const c = client({ server: url, fingerprint: pair.fingerprint });
     const answer = await c.call('readSecrets', { keys: 'A,B' }, { token: TOKEN });
-    expect(answer).toMatchObject({ leaseId: 'lease1', secrets: { A: '1' } });
+    expect(answer).toMatchObject({ leaseId: 'lease1', secrets: { API_KEY: 'k-1' } });
     expect(seen.requests).toEqual([{ method: 'GET', url: '/v1/secrets?keys=A%2CB', authorization: `Bearer ${TOKEN}` }]);
     // The instrument the refusal test relies on does see application bytes.
     expect(seen.appBytes).toBeGreaterThan(0);
