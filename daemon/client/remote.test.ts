@@ -129,7 +129,7 @@ describe('RemoteClient with a pinned certificate', () => {
     );
     expect(err.message).not.toContain('\n');
     // The handshake happened (so the refusal is the pin's), and then nothing at all arrived.
-    await expect.poll(() => seen.handshakes).toBe(1);
+    await expect.poll(() => seen.handshakes, { timeout: 10_000 }).toBe(1);
     await new Promise((r) => setTimeout(r, 100));
     expect(seen.appBytes).toBe(0);
     expect(seen.requests).toEqual([]);
