@@ -117,8 +117,8 @@ export class RemoteClient {
     try {
       return await this.sendOnce(method, path, headers, body);
     } catch (err) {
-      // A keep-alive connection the server closed just as it was reused: the request never
-      // reached the server, so sending it once more on a fresh connection is safe.
+      // A keep-alive connection the server closed just as it was reused. Token-plane calls are
+      // reads or a self-revoke, so sending once more on a fresh connection is harmless.
       if ((err as { reusedSocket?: boolean }).reusedSocket) return this.sendOnce(method, path, headers, body);
       throw err;
     }
