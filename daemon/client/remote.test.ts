@@ -1,0 +1,293 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { BellaError } from '../api/errors';
+import { generateSelfSigned, type CertificatePair } from '../server/tls/certificate';
+import type { ServedPair } from '../server/tls/hardening';
+import { createStubServer, type StubEvent } from '../../test/helpers/stub-server';
+import { createTestCa, issueLeaf } from '../../test/helpers/ca';
+import { collect, repoRoot } from '../../test/helpers/cli';
+import { fixtureArgs, lastJson } from '../../test/helpers/fixtures';
+import type { RemoteCallRequest, RemoteCallResult } from '../../test/helpers/fixtures/remote-call';
+import { RemoteClient } from './remote';
+
+const TOKEN = 'bax-lease1-' + 'S'.repeat(43);
+let pair: CertificatePair;
+const cleanups: (() => unknown)[] = [];
+
+beforeAll(async () => {
+  pair = await generateSelfSigned({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+});
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
+
+interface Seen {
+  handshakes: number;
+  /** Application bytes that arrived on server-side TLS sockets (after the handshake). */
+  appBytes: number;
+  appData: string;
+  requests: Extract<StubEvent, { request: unknown }>['request'][];
+}
+
+async function listen(server: net.Server): Promise<number> {
+  const sockets = new Set<net.Socket>();
+  server.on('connection', (s: net.Socket) => sockets.add(s));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanups.push(() => {
+    sockets.forEach((s) => s.destroy());
+    return new Promise((r) => server.close(r));
+  });
+  return (server.address() as net.AddressInfo).port;
+}
+
+/** A stub listener on 127.0.0.1 serving `cert`, recording everything that reaches it. */
+async function tlsServer(cert: ServedPair = pair, answer?: Parameters<typeof createStubServer>[2]) {
+  const seen: Seen = { handshakes: 0, appBytes: 0, appData: '', requests: [] };
+  const server = createStubServer(
+    cert,
+    (event) => {
+      if ('handshake' in event) seen.handshakes++;
+      else if ('request' in event) seen.requests.push(event.request);
+      else {
+        seen.appBytes += event.bytes;
+        seen.appData += event.data;
+      }
+    },
+    answer,
+  );
+  const port = await listen(server);
+  return { port, seen, url: `https://127.0.0.1:${port}` };
+}
+
+function client(options: ConstructorParameters<typeof RemoteClient>[0]): RemoteClient {
+  const c = new RemoteClient(options);
+  cleanups.push(() => c.close());
+  return c;
+}
+
+async function refusal(promise: Promise<unknown>): Promise<BellaError> {
+  const err = await promise.then(
+    () => new Error('expected a refusal'),
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(BellaError);
+  return err as BellaError;
+}
+
+/** One pinned token read at `server` that must be refused; returns the error. */
+function refusedRead(server: string, options: Partial<ConstructorParameters<typeof RemoteClient>[0]> = {}) {
+  return refusal(
+    client({ server, fingerprint: pair.fingerprint, ...options }).call('readSecrets', {}, { token: TOKEN }),
+  );
+}
+
+/** Runs one RemoteClient call in a child process (its own trust store via NODE_EXTRA_CA_CERTS). */
+async function callInChild(request: RemoteCallRequest, env: NodeJS.ProcessEnv = {}): Promise<RemoteCallResult> {
+  const child = spawn(process.execPath, fixtureArgs('remote-call', request), {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+  });
+  return lastJson<RemoteCallResult>(await collect(child, undefined, 30_000));
+}
+
+describe('RemoteClient with a pinned certificate', () => {
+  it('sends the request once the pin matches and parses the answer, over one keep-alive connection', async () => {
+    const { url, seen } = await tlsServer();
+    const c = client({ server: url, fingerprint: pair.fingerprint });
+    const answer = await c.call('readSecrets', { keys: 'A,B' }, { token: TOKEN });
+    expect(answer).toMatchObject({ leaseId: 'lease1', secrets: { API_KEY: 'k-1' } });
+    expect(seen.requests).toEqual([{ method: 'GET', url: '/v1/secrets?keys=A%2CB', authorization: `Bearer ${TOKEN}` }]);
+    // The instrument the refusal test relies on does see application bytes.
+    expect(seen.appBytes).toBeGreaterThan(0);
+    expect(seen.appData).toContain(`Bearer ${TOKEN}`);
+    await c.call('readSecrets', {}, { token: TOKEN });
+    expect(seen.requests).toHaveLength(2);
+    expect(seen.handshakes).toBe(1);
+    expect(c.fingerprint).toBe(pair.fingerprint);
+  });
+
+  it('accepts the pin as openssl prints it', async () => {
+    const { url } = await tlsServer();
+    const colons = pair.fingerprint.slice(7).toUpperCase().match(/../g)!.join(':');
+    await expect(
+      client({ server: url, fingerprint: colons }).call('readSecrets', {}, { token: TOKEN }),
+    ).resolves.toMatchObject({ leaseId: 'lease1' });
+  });
+
+  it('refuses a wrong certificate naming both fingerprints, and the server receives not one byte of the request', async () => {
+    const { url, seen } = await tlsServer();
+    const other = await generateSelfSigned({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+    const err = await refusedRead(url, { fingerprint: other.fingerprint });
+    expect(err.code).toBe('permission_denied');
+    expect(err.message).toBe(
+      `the server at ${url} presented certificate ${pair.fingerprint} but BELLA_SERVER_FINGERPRINT is ${other.fingerprint}: nothing was sent; check the fingerprint with the lease's owner (bella listener status)`,
+    );
+    expect(err.message).not.toContain('\n');
+    // The handshake happened (so the refusal is the pin's), and then nothing at all arrived.
+    await expect.poll(() => seen.handshakes, { timeout: 10_000 }).toBe(1);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(seen.appBytes).toBe(0);
+    expect(seen.requests).toEqual([]);
+  });
+
+  it('rethrows the server’s wire errors as the same BellaError, and a bare 429 with its Retry-After', async () => {
+    let status = 401;
+    const { url } = await tlsServer(pair, (_req, res) => {
+      if (status === 429) {
+        res.writeHead(429, { 'retry-after': '7' }).end();
+        return;
+      }
+      res
+        .writeHead(status, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: { code: 'token_revoked', message: 'this lease was revoked' } }));
+    });
+    const c = client({ server: url, fingerprint: pair.fingerprint });
+    const revoked = await refusal(c.call('readSecrets', {}, { token: TOKEN }));
+    expect([revoked.code, revoked.message]).toEqual(['token_revoked', 'this lease was revoked']);
+    status = 429;
+    const limited = await refusal(c.call('readSecrets', {}, { token: TOKEN }));
+    expect(limited.code).toBe('unavailable');
+    expect(limited.details).toEqual({ retryAfterSeconds: 7 });
+    expect(limited.message).toMatch(/try again in 7 s/);
+  });
+
+  it('gives up on a server that never answers, and on one that never finishes the handshake', async () => {
+    const { url } = await tlsServer(pair, () => {});
+    const slow = await refusedRead(url, { timeoutMs: 300 });
+    expect(slow.code).toBe('unavailable');
+    expect(slow.message).toBe(
+      `the bella server at ${url} did not answer within 300 ms: check BELLA_SERVER and the network`,
+    );
+
+    const silent = net.createServer(() => {});
+    const port = await listen(silent);
+    const stalled = await refusedRead(`https://127.0.0.1:${port}`, { connectTimeoutMs: 300 });
+    expect(stalled.message).toBe(
+      `cannot reach the bella server at https://127.0.0.1:${port} (no answer within 300 ms): check BELLA_SERVER and the network`,
+    );
+  });
+});
+
+describe('RemoteClient never sends a token in clear', () => {
+  it('refuses a plain HTTP server at the address, and nothing of the request reaches it', async () => {
+    const requests: string[] = [];
+    let received = '';
+    const plain = http.createServer((req, res) => {
+      requests.push(String(req.url));
+      res.end('{}');
+    });
+    plain.on('connection', (s: net.Socket) => s.on('data', (d: Buffer) => (received += d.toString('latin1'))));
+    const port = await listen(plain);
+    const err = await refusedRead(`https://127.0.0.1:${port}`);
+    expect(err.code).toBe('unavailable');
+    expect(err.message).toBe(
+      `https://127.0.0.1:${port} does not speak TLS (a plain HTTP server?): check BELLA_SERVER with the lease's owner; nothing was sent`,
+    );
+    expect(received.length).toBeGreaterThan(0); // the ClientHello, and only that
+    expect(received).not.toContain('bax-');
+    expect(received).not.toMatch(/authorization|GET \//i);
+    expect(requests).toEqual([]);
+  });
+
+  it('refuses an http:// server address without connecting', async () => {
+    let connections = 0;
+    const plain = http.createServer((_req, res) => res.end('{}'));
+    plain.on('connection', () => connections++);
+    const port = await listen(plain);
+    expect(() => new RemoteClient({ server: `http://127.0.0.1:${port}` })).toThrow(
+      `BELLA_SERVER must start with https:// (bella never sends a token without TLS), not http://127.0.0.1:${port}`,
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    expect(connections).toBe(0);
+  });
+});
+
+describe('RemoteClient without a pin', () => {
+  it('refuses a self-signed certificate by normal verification, before any request byte', async () => {
+    const { url, seen } = await tlsServer();
+    const err = await refusedRead(url, { fingerprint: undefined });
+    expect(err.code).toBe('permission_denied');
+    expect(err.message).toBe(
+      `the certificate of ${url} is not trusted (self-signed certificate): set BELLA_SERVER_FINGERPRINT to the fingerprint its owner gave you`,
+    );
+    expect(seen.appBytes).toBe(0);
+    expect(seen.requests).toEqual([]);
+  });
+
+  it('trusts a certificate from a CA the system trusts, and checks the host name', async () => {
+    const ca = await createTestCa();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bella-ca-'));
+    cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    fs.writeFileSync(path.join(dir, 'ca.pem'), ca.certPem);
+    const trusted = { NODE_EXTRA_CA_CERTS: path.join(dir, 'ca.pem') };
+
+    const good = await tlsServer(await issueLeaf(ca, { ip: ['127.0.0.1'] }));
+    const call = (server: string): RemoteCallRequest => ({
+      server,
+      token: TOKEN,
+      operation: 'readSecrets',
+      input: { keys: 'A' },
+    });
+    expect(await callInChild(call(good.url), trusted)).toMatchObject({ ok: true, result: { leaseId: 'lease1' } });
+    expect(good.seen.requests).toEqual([
+      { method: 'GET', url: '/v1/secrets?keys=A', authorization: `Bearer ${TOKEN}` },
+    ]);
+    // The same server is refused where that CA is not trusted.
+    expect(await callInChild(call(good.url))).toMatchObject({
+      ok: false,
+      code: 'permission_denied',
+      message: expect.stringMatching(/is not trusted/),
+    });
+
+    const misnamed = await tlsServer(await issueLeaf(ca, { dns: ['bella.example.lan'] }));
+    expect(await callInChild(call(misnamed.url), trusted)).toEqual({
+      ok: false,
+      code: 'permission_denied',
+      message: `the certificate of ${misnamed.url} is not issued for 127.0.0.1: use the address its owner gave you, or pin it with BELLA_SERVER_FINGERPRINT`,
+    });
+    expect(good.seen.requests).toHaveLength(1);
+    expect(misnamed.seen.requests).toEqual([]);
+  });
+});
+
+describe('RemoteClient arguments and connection errors', () => {
+  it('says which server does not answer', async () => {
+    const server = net.createServer();
+    const port = await listen(server);
+    await new Promise((r) => server.close(r));
+    const err = await refusedRead(`https://127.0.0.1:${port}`);
+    expect(err.code).toBe('unavailable');
+    expect(err.message).toBe(
+      `cannot reach the bella server at https://127.0.0.1:${port} (connection refused; is its listener enabled?): check BELLA_SERVER and the network`,
+    );
+  });
+
+  it('refuses bad addresses, bad pins, admin operations and missing or mangled tokens before connecting', async () => {
+    for (const bad of ['127.0.0.1:7443', 'https://h:7443/v1', 'https://u:p@h:7443', 'ftp://h', 'https://h:7443/?x=1']) {
+      expect(() => new RemoteClient({ server: bad }), bad).toThrow(/^BELLA_SERVER must be https:\/\/HOST:PORT, not /);
+    }
+    expect(() => new RemoteClient({ server: 'https://h:7443', fingerprint: 'sha256:abc' })).toThrow(
+      'BELLA_SERVER_FINGERPRINT must be sha256: followed by 64 hex digits, as `bella listener status` prints it',
+    );
+    const { url, seen } = await tlsServer();
+    const c = client({ server: url, fingerprint: pair.fingerprint });
+    expect((await refusal(c.call('listProjects', {}, { token: TOKEN }))).message).toBe(
+      "listProjects is not served by a remote bella server: only token reads and the holder's own lease are",
+    );
+    expect((await refusal(c.call('readSecrets', {}))).code).toBe('unauthenticated');
+    expect((await refusal(c.call('readSecrets', {}, { token: `${TOKEN}\r\nX-Evil: 1` }))).message).toMatch(
+      /copy it again whole/,
+    );
+    expect(seen.handshakes).toBe(0);
+    expect(new RemoteClient({ server: 'https://Bella.Example.LAN' }).server).toBe('https://bella.example.lan');
+  });
+});
+
+afterAll(() => {
+  for (const c of cleanups.splice(0)) c();
+});

@@ -1,0 +1,323 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import tls from 'node:tls';
+// Light imports only, as in client.ts: the CLI bundles this client.
+import { BellaError } from '../api/errors';
+import { formatFingerprint, parseFingerprint } from '../api/fingerprint';
+import type { OperationInput } from '../api/operations';
+import { routes, type OperationName, type OperationOutput } from '../api/routes';
+import { buildRequest, type CallOptions } from './client';
+import { parseAnswer } from './response';
+
+/** Where the remote token plane is and how to trust it. */
+export interface RemoteClientOptions {
+  /** `https://HOST:PORT` of the owner's listener (`BELLA_SERVER` / `--server`). */
+  server: string;
+  /**
+   * The pinned certificate fingerprint, `sha256:…` (`BELLA_SERVER_FINGERPRINT` / `--fingerprint`).
+   * Without it the certificate must verify against the system CAs (and `NODE_EXTRA_CA_CERTS`).
+   */
+  fingerprint?: string;
+  /** Abort when the server stays silent this long during a request; 30 s by default. */
+  timeoutMs?: number;
+  /** TCP connect plus TLS handshake must finish within this; 10 s by default. */
+  connectTimeoutMs?: number;
+}
+
+interface Target {
+  origin: string;
+  host: string;
+  port: number;
+  pin: Buffer | null;
+  connectTimeoutMs: number;
+}
+
+/** Largest answer read from a server: about the longest string V8 holds. */
+const MAX_ANSWER_BYTES = 512 * 1024 * 1024;
+
+/**
+ * The holder's client of a remote bella token plane, over HTTPS. With a fingerprint the
+ * server's certificate is pinned: it is checked after the handshake and before a single byte
+ * of the request (and so the token) is written, and a mismatch refuses with both fingerprints.
+ * Without one the certificate is verified normally. It never falls back to plain HTTP.
+ */
+export class RemoteClient {
+  /** The server's origin, `https://host:port`. */
+  readonly server: string;
+  /** The pinned fingerprint in canonical form, or null when verified against CAs. */
+  readonly fingerprint: string | null;
+  private readonly target: Target;
+  private readonly timeoutMs: number;
+  private readonly agent: PinningAgent;
+
+  constructor(options: RemoteClientOptions) {
+    const url = parseServer(options.server);
+    this.fingerprint = options.fingerprint === undefined ? null : parsePin(options.fingerprint);
+    this.target = {
+      origin: url.origin,
+      host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: Number(url.port || 443),
+      pin: this.fingerprint ? Buffer.from(this.fingerprint.slice('sha256:'.length), 'hex') : null,
+      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+    };
+    this.server = url.origin;
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.agent = new PinningAgent(this.target);
+  }
+
+  /**
+   * Calls one token-plane operation with the holder's token, like `DaemonClient.call`; the
+   * server's error is rethrown as the same {@link BellaError}. Admin operations are refused here.
+   */
+  async call<K extends OperationName>(
+    name: K,
+    input: OperationInput<K>,
+    options: CallOptions = {},
+  ): Promise<OperationOutput<K>> {
+    if (routes[name].plane !== 'token') {
+      throw new BellaError(
+        'invalid_argument',
+        `${name} is not served by a remote bella server: only token reads and the holder's own lease are`,
+      );
+    }
+    const token = options.token;
+    if (!token) {
+      throw new BellaError(
+        'unauthenticated',
+        'a remote bella server only answers with a token: set BELLA_TOKEN or pass --token',
+      );
+    }
+    // Defends against header injection through a pasted token with line breaks in it.
+    if (!/^[\x21-\x7e]+$/.test(token)) {
+      throw new BellaError(
+        'unauthenticated',
+        'the token has characters no bella token has: copy it again whole (bax-…)',
+      );
+    }
+    const req = buildRequest(name, input);
+    const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${token}` };
+    if (req.body !== undefined) headers['content-type'] = 'application/json';
+    const answer = await this.send(req.method, req.path, headers, req.body);
+    return parseAnswer<OperationOutput<K>>(
+      answer.status,
+      answer.body,
+      answer.headers,
+      `the bella server at ${this.server}`,
+    );
+  }
+
+  /** Closes idle keep-alive connections so the process can exit. */
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private async send(method: string, path: string, headers: Record<string, string>, body?: string) {
+    try {
+      return await this.sendOnce(method, path, headers, body);
+    } catch (err) {
+      // A keep-alive connection the server closed just as it was reused. Token-plane calls are
+      // reads or a self-revoke, so sending once more on a fresh connection is harmless.
+      if ((err as { reusedSocket?: boolean }).reusedSocket) return this.sendOnce(method, path, headers, body);
+      throw err;
+    }
+  }
+
+  private sendOnce(method: string, path: string, headers: Record<string, string>, body?: string) {
+    return new Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }>((resolve, reject) => {
+      const r = http.request(
+        {
+          host: this.target.host,
+          port: this.target.port,
+          method,
+          path,
+          headers,
+          agent: this.agent,
+          timeout: this.timeoutMs,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (c: Buffer) => {
+            size += c.length;
+            // Defends against a hostile or broken server exhausting the holder's memory.
+            if (size > MAX_ANSWER_BYTES)
+              r.destroy(new BellaError('internal', `${this.server} sent an answer larger than any bella answer`));
+            else chunks.push(c);
+          });
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              body: Buffer.concat(chunks).toString('utf8'),
+            }),
+          );
+          res.on('error', (err) => reject(connectionError(err, this.target)));
+        },
+      );
+      r.on('timeout', () =>
+        r.destroy(
+          new BellaError(
+            'unavailable',
+            `the bella server at ${this.server} did not answer within ${this.timeoutMs} ms: check BELLA_SERVER and the network`,
+          ),
+        ),
+      );
+      r.on('error', (err) => {
+        const e = connectionError(err, this.target);
+        if (r.reusedSocket && (err as NodeJS.ErrnoException).code === 'ECONNRESET')
+          Object.assign(e, { reusedSocket: true });
+        reject(e);
+      });
+      r.end(body);
+    });
+  }
+}
+
+/**
+ * An HTTP agent whose connections are TLS sockets it opened and verified itself: the request
+ * is handed a socket only once the handshake is done and the certificate is the pinned one
+ * (or verified by a CA), so nothing of it is ever written to a wrong peer.
+ */
+class PinningAgent extends http.Agent {
+  constructor(private readonly target: Target) {
+    // Idle sockets are dropped before the listener's 5 s keep-alive timeout would drop them.
+    super({ keepAlive: true, maxSockets: 16, timeout: 4_000 });
+  }
+
+  override createConnection(
+    _options: http.ClientRequestArgs,
+    callback?: (err: Error | null, stream: Duplex) => void,
+  ): Duplex | null | undefined {
+    const { host, port, pin } = this.target;
+    const done = callback ?? (() => {});
+    const socket = tls.connect({
+      host,
+      port,
+      // SNI carries names only, never addresses.
+      ...(net.isIP(host) ? {} : { servername: host }),
+      // With a pin the certificate is checked below instead; without one, by the CAs and hostname.
+      rejectUnauthorized: pin === null,
+      minVersion: 'TLSv1.2',
+      ALPNProtocols: ['http/1.1'],
+    });
+    const timer = setTimeout(
+      () => socket.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })),
+      this.target.connectTimeoutMs,
+    );
+    const onError = (err: Error) => {
+      clearTimeout(timer);
+      done(connectionError(err, this.target), socket);
+    };
+    socket.once('error', onError);
+    socket.once('secureConnect', () => {
+      clearTimeout(timer);
+      socket.off('error', onError);
+      const refusal = pin ? checkPin(socket, pin, this.target.origin) : null;
+      if (refusal) {
+        // Defends the token against a man in the middle or a wrong server: nothing is written
+        // but the end of the handshake and close_notify.
+        socket.destroySoon();
+        done(refusal, socket);
+        return;
+      }
+      done(null, socket);
+    });
+    return undefined;
+  }
+}
+
+function checkPin(socket: tls.TLSSocket, pin: Buffer, origin: string): BellaError | null {
+  const cert = socket.getPeerX509Certificate();
+  const presented = cert ? createHash('sha256').update(cert.raw).digest() : Buffer.alloc(0);
+  // Constant time as for any secret compare; the pin is public, but this costs nothing.
+  if (presented.length === pin.length && timingSafeEqual(presented, pin)) return null;
+  return new BellaError(
+    'permission_denied',
+    `the server at ${origin} presented certificate ${cert ? formatFingerprint(presented) : '(none)'} but BELLA_SERVER_FINGERPRINT is ${formatFingerprint(pin)}: nothing was sent; check the fingerprint with the lease's owner (bella listener status)`,
+  );
+}
+
+function parseServer(server: string): URL {
+  let url: URL;
+  try {
+    url = new URL(server.trim());
+  } catch {
+    throw new BellaError('invalid_argument', `BELLA_SERVER must be https://HOST:PORT, not ${JSON.stringify(server)}`);
+  }
+  if (url.protocol === 'http:') {
+    // Defends the token against the network: it never travels without TLS.
+    throw new BellaError(
+      'invalid_argument',
+      `BELLA_SERVER must start with https:// (bella never sends a token without TLS), not ${url.origin}`,
+    );
+  }
+  if (url.protocol !== 'https:' || url.username || url.password || url.search || url.hash || url.pathname !== '/') {
+    throw new BellaError('invalid_argument', `BELLA_SERVER must be https://HOST:PORT, not ${JSON.stringify(server)}`);
+  }
+  return url;
+}
+
+function parsePin(fingerprint: string): string {
+  const pin = parseFingerprint(fingerprint);
+  if (!pin) {
+    throw new BellaError(
+      'invalid_argument',
+      'BELLA_SERVER_FINGERPRINT must be sha256: followed by 64 hex digits, as `bella listener status` prints it',
+    );
+  }
+  return pin;
+}
+
+const UNTRUSTED = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REVOKED',
+]);
+
+function connectionError(err: Error, target: Target): BellaError {
+  if (err instanceof BellaError) return err;
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  const where = target.origin;
+  if (UNTRUSTED.has(code)) {
+    return new BellaError(
+      'permission_denied',
+      `the certificate of ${where} is not trusted (${err.message}): set BELLA_SERVER_FINGERPRINT to the fingerprint its owner gave you`,
+    );
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return new BellaError(
+      'permission_denied',
+      `the certificate of ${where} is not issued for ${target.host}: use the address its owner gave you, or pin it with BELLA_SERVER_FINGERPRINT`,
+    );
+  }
+  if (
+    /wrong version number|packet length too long|unknown protocol|http request/i.test(err.message) ||
+    code === 'ERR_SSL_WRONG_VERSION_NUMBER'
+  ) {
+    return new BellaError(
+      'unavailable',
+      `${where} does not speak TLS (a plain HTTP server?): check BELLA_SERVER with the lease's owner; nothing was sent`,
+    );
+  }
+  const reasons: Record<string, string> = {
+    ECONNREFUSED: 'connection refused; is its listener enabled?',
+    ENOTFOUND: `${target.host} is not a known host name`,
+    EAI_AGAIN: `${target.host} could not be resolved now`,
+    ETIMEDOUT: `no answer within ${target.connectTimeoutMs} ms`,
+    EHOSTUNREACH: 'host unreachable',
+    ENETUNREACH: 'network unreachable',
+    ECONNRESET: 'the connection was closed',
+  };
+  const reason = reasons[code] ?? (code || err.message);
+  return new BellaError(
+    'unavailable',
+    `cannot reach the bella server at ${where} (${reason}): check BELLA_SERVER and the network`,
+  );
+}
