@@ -234,7 +234,10 @@ export class Dispatcher {
       const channel = channels.get(item.channelId);
       if (!channel) throw new BellaError('not_found', `the channel of delivery ${id} was removed`);
       if (channel.disabled) {
-        throw new BellaError('conflict', `channel ${channel.name} is disabled (${channel.disabled.reason}): enable it first`);
+        throw new BellaError(
+          'conflict',
+          `channel ${channel.name} is disabled (${channel.disabled.reason}): enable it first`,
+        );
       }
       return item.status === 'failed'
         ? { ...item, status: 'pending', attempts: 0, nextAttemptAt: now }
@@ -283,7 +286,10 @@ export class Dispatcher {
         const items = this.store.pending(channel.id, chat ? this.maxGroupSize : 1);
         const head = items[0];
         if (!head) continue;
-        const due = chat && head.attempts === 0 ? Math.max(head.nextAttemptAt, head.timestamp + this.groupWindowMs) : head.nextAttemptAt;
+        const due =
+          chat && head.attempts === 0
+            ? Math.max(head.nextAttemptAt, head.timestamp + this.groupWindowMs)
+            : head.nextAttemptAt;
         if (due > now) {
           wake = Math.min(wake, due);
           continue;
@@ -349,10 +355,16 @@ export class Dispatcher {
   }
 
   private request(channel: Channel, items: readonly OutboxItem[], at: number): OutgoingRequest | SendResult {
-    const body = renderBody(channel.kind, items, { now: at, timeZone: this.options.timeZone, locale: this.options.locale });
+    const body = renderBody(channel.kind, items, {
+      now: at,
+      timeZone: this.options.timeZone,
+      locale: this.options.locale,
+    });
     if (channel.kind !== 'webhook') return { url: channel.url, headers: {}, body };
-    const secrets = [channel.secret, channel.previousSecret && channel.previousSecret.until > at ? channel.previousSecret.secret : undefined]
-      .filter((s): s is string => Boolean(s));
+    const secrets = [
+      channel.secret,
+      channel.previousSecret && channel.previousSecret.until > at ? channel.previousSecret.secret : undefined,
+    ].filter((s): s is string => Boolean(s));
     if (secrets.length === 0) {
       return { outcome: 'disable', status: null, error: 'the webhook channel has no signing secret', responseBytes: 0 };
     }
@@ -404,16 +416,14 @@ export class Dispatcher {
       error: result.error,
       nextAttemptAt,
     };
-    const updates = items.map(
-      (item): OutboxItemUpdate => ({
-        id: item.id,
-        attempts,
-        nextAttemptAt: nextAttemptAt ?? item.nextAttemptAt,
-        status,
-        lastError: result.error,
-        lastStatus: result.status,
-      }),
-    );
+    const updates = items.map((item): OutboxItemUpdate => ({
+      id: item.id,
+      attempts,
+      nextAttemptAt: nextAttemptAt ?? item.nextAttemptAt,
+      status,
+      lastError: result.error,
+      lastStatus: result.status,
+    }));
     try {
       await this.store.recordAttempt(attempt, updates);
       if (outcome === 'disabled') {

@@ -132,7 +132,12 @@ function leaseLines(data: ChannelEventData, options: RenderOptions): string[] {
   const listed = Math.min(leases.length, MAX_LISTED);
   const unlisted = data.leaseIds.length - listed;
   if (listed === 0 && data.leaseIds.length > 0) {
-    lines.push(`Leases: ${data.leaseIds.slice(0, MAX_LISTED).map((id) => clean(id, 40)).join(', ')}`);
+    lines.push(
+      `Leases: ${data.leaseIds
+        .slice(0, MAX_LISTED)
+        .map((id) => clean(id, 40))
+        .join(', ')}`,
+    );
     if (data.leaseIds.length > MAX_LISTED) lines.push(`…and ${data.leaseIds.length - MAX_LISTED} more`);
   } else if (unlisted > 0) {
     lines.push(`…and ${unlisted} more`);
@@ -140,11 +145,21 @@ function leaseLines(data: ChannelEventData, options: RenderOptions): string[] {
   return lines;
 }
 
-function expiryWarning(where: { project: string; environment: string }, data: ChannelEventData, options: RenderOptions) {
+function expiryWarning(
+  where: { project: string; environment: string },
+  data: ChannelEventData,
+  options: RenderOptions,
+) {
   const leases = (data.leases ?? []).map(cleanLease);
   const warnings: ExpiryWarning[] =
     leases.length > 0
-      ? leases.map((l) => ({ ...where, leaseId: l.id, scope: l.scope, reason: l.reason, expiresAt: Date.parse(l.expiresAt) }))
+      ? leases.map((l) => ({
+          ...where,
+          leaseId: l.id,
+          scope: l.scope,
+          reason: l.reason,
+          expiresAt: Date.parse(l.expiresAt),
+        }))
       : data.leaseIds.map((id) => ({
           ...where,
           leaseId: clean(id, 40),
@@ -196,7 +211,10 @@ export function summarize(items: readonly OutboxItem[], options: RenderOptions):
       const window = data.windowSeconds ? ` within ${formatRemaining(data.windowSeconds * 1000)}` : '';
       return {
         title: `${refusals} token ${refusals === 1 ? 'request' : 'requests'} refused for ${place}${window}`,
-        lines: [...reasonLine, `Details: bella audit list --project ${where.project} --environment ${where.environment} --outcome Denied`],
+        lines: [
+          ...reasonLine,
+          `Details: bella audit list --project ${where.project} --environment ${where.environment} --outcome Denied`,
+        ],
       };
     }
   }
@@ -221,9 +239,7 @@ export function escapeSlack(text: string): string {
  */
 export function escapeDiscord(text: string): string {
   return neutraliseMentions(
-    text
-      .replace(/[\\*_~`|<>[\]()]/g, (c) => `\\${c}`)
-      .replace(/^([#\-+]|\d+\.)/gm, (c) => `\\${c}`),
+    text.replace(/[\\*_~`|<>[\]]/g, (c) => `\\${c}`).replace(/^([#\-+]|\d+\.)/gm, (c) => `\\${c}`),
   );
 }
 

@@ -33,7 +33,11 @@ describe('send', () => {
 
   it('410 Gone asks to disable the channel', async () => {
     const r = await receiver(answer(410));
-    expect(await post(r.url)).toMatchObject({ outcome: 'disable', status: 410, error: 'the receiver answered 410 Gone' });
+    expect(await post(r.url)).toMatchObject({
+      outcome: 'disable',
+      status: 410,
+      error: 'the receiver answered 410 Gone',
+    });
   });
 
   it('5xx and 4xx are retryable failures with a short reason', async () => {
@@ -104,7 +108,9 @@ describe('send', () => {
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     cleanups.push(() => child.kill('SIGKILL'));
-    const port = await new Promise<number>((resolve) => child.stdout?.once('data', (d: Buffer) => resolve(Number(d.toString()))));
+    const port = await new Promise<number>((resolve) =>
+      child.stdout?.once('data', (d: Buffer) => resolve(Number(d.toString()))),
+    );
     const fillers: net.Socket[] = [];
     cleanups.push(() => fillers.forEach((s) => s.destroy()));
     for (let i = 0; i < 8; i++) {

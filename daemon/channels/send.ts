@@ -82,7 +82,12 @@ export function send(request: OutgoingRequest, options: SendOptions = DEFAULT_SE
   try {
     url = new URL(request.url);
   } catch {
-    return Promise.resolve({ outcome: 'disable', status: null, error: 'the channel URL is not a URL', responseBytes: 0 });
+    return Promise.resolve({
+      outcome: 'disable',
+      status: null,
+      error: 'the channel URL is not a URL',
+      responseBytes: 0,
+    });
   }
   // Only HTTP(S): a stored URL can never make the daemon open a file or another protocol.
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {

@@ -4,7 +4,14 @@ import type { AddressInfo } from 'node:net';
 import type { DispatcherClock } from './dispatcher';
 import { fanOut, newChannelId } from './outbox';
 import { generateWebhookSecret } from './sign';
-import type { Channel, ChannelEventData, ChannelEventType, ChannelKind, OutboxItem } from './types';
+import {
+  type Channel,
+  type ChannelEventData,
+  type ChannelEventType,
+  type ChannelKind,
+  DEFAULT_CHANNEL_EVENTS,
+  type OutboxItem,
+} from './types';
 
 /** A clock whose time moves only when the test says so; timers fire in time order. */
 export class FakeClock implements DispatcherClock {
@@ -109,7 +116,11 @@ export async function startReceiver(respond: Responder = answer(200)): Promise<R
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const request: Received = { path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const request: Received = {
+        path: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
       const n = received.length;
       received.push(request);
       open++;
@@ -140,7 +151,7 @@ export function makeChannel(kind: ChannelKind, url: string, overrides: Partial<C
     kind,
     name: `${kind} test`,
     url,
-    events: ['LeaseIssued', 'LeaseRenewed', 'LeaseRevoked', 'LeaseExpiringSoon', 'LeaseExpired', 'LeasesExpiredAll', 'TokenRefusals'],
+    events: [...DEFAULT_CHANNEL_EVENTS],
     createdAt: 0,
     ...(kind === 'webhook' ? { secret: generateWebhookSecret() } : {}),
     ...overrides,

@@ -176,7 +176,10 @@ export function validateChannelUrl(url: string): URL {
   try {
     parsed = new URL(url);
   } catch {
-    throw new BellaError('invalid_argument', '--url is not a URL: give the full address, e.g. https://example.com/hook');
+    throw new BellaError(
+      'invalid_argument',
+      '--url is not a URL: give the full address, e.g. https://example.com/hook',
+    );
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw new BellaError('invalid_argument', `--url must start with https:// or http:// (got ${parsed.protocol})`);
