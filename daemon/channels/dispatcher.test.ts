@@ -137,6 +137,41 @@ describe('Dispatcher', () => {
     expect(store.attempts.map((a) => [a.outcome, a.status, a.attempt])).toEqual([['delivered', 200, 1]]);
   });
 
+  it('signs with the previous secret too while a rotation is in its grace period, not after', async () => {
+    const r = await receiver(answer(200));
+    const old = makeChannel('webhook', r.url);
+    const { store, commit, clock } = setup([]);
+    const rotated = {
+      ...makeChannel('webhook', r.url),
+      previousSecret: { secret: old.secret!, until: clock.now() + MINUTE },
+    };
+    store.putChannel(rotated);
+    commit(eventItems('LeaseIssued', clock.now(), [rotated]));
+    await waitFor(() => r.received.length === 1, 'the first delivery');
+    clock.advance(2 * MINUTE);
+    commit(eventItems('LeaseIssued', clock.now(), [rotated]));
+    await waitFor(() => r.received.length === 2, 'the second delivery');
+    expect(r.received.map((_, n) => header(r, n, 'webhook-signature').split(' ').length)).toEqual([2, 1]);
+    const [during] = r.received;
+    expect(() =>
+      new Webhook(old.secret!).verify(during!.body, during!.headers as Record<string, string>),
+    ).not.toThrow();
+    expect(() =>
+      new Webhook(rotated.secret!).verify(during!.body, during!.headers as Record<string, string>),
+    ).not.toThrow();
+  });
+
+  it('disables a webhook channel that has no signing secret instead of sending unsigned', async () => {
+    const r = await receiver(answer(200));
+    const channel = { ...makeChannel('webhook', r.url), secret: undefined };
+    const { store, commit, clock, settle } = setup([channel]);
+    commit(eventItems('LeaseIssued', clock.now(), [channel]));
+    await waitFor(() => Boolean(store.channels()[0]?.disabled), 'the channel to be disabled');
+    await settle();
+    expect(store.channels()[0]?.disabled?.reason).toBe('the webhook channel has no signing secret');
+    expect(r.received).toHaveLength(0);
+  });
+
   it('500, 500, 200: exactly 3 attempts with one webhook-id, each verifiable, all in the log', async () => {
     // Attempts land 3 min before, 1 min before and 3 min after the real time, inside the
     // receiver library's ±5 min tolerance.

@@ -143,6 +143,7 @@ const defaultClock: DispatcherClock = {
 };
 
 const PASS_RETRY_MS = 1_000;
+const MAX_TIMER_MS = 3_600_000;
 
 /**
  * Delivers outbox items to their channels, off the request path. One request in flight per
@@ -330,14 +331,13 @@ export class Dispatcher {
     if (this.timer) this.clock.clearTimer(this.timer.handle);
     this.timer = null;
     if (at === Infinity) return;
-    const handle = this.clock.setTimer(
-      () => {
-        this.timer = null;
-        this.pass();
-      },
-      Math.max(0, at - this.clock.now()),
-    );
-    this.timer = { handle, at };
+    // Capped: a timer past Node's 2^31 ms limit would fire at once, in a loop (and the wall clock may jump).
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, at - this.clock.now()));
+    const handle = this.clock.setTimer(() => {
+      this.timer = null;
+      this.pass();
+    }, delay);
+    this.timer = { handle, at: this.clock.now() + delay };
   }
 
   private launch(channel: Channel, items: OutboxItem[]): void {
@@ -374,7 +374,15 @@ export class Dispatcher {
   private async deliver(channel: Channel, items: OutboxItem[]): Promise<void> {
     const head = items[0] as OutboxItem;
     const at = this.clock.now();
-    const request = this.request(channel, items, at);
+    let request: OutgoingRequest | SendResult;
+    try {
+      request = this.request(channel, items, at);
+    } catch (error) {
+      // A bug, not the receiver's fault: reported, and counted as a failed attempt so the item
+      // still ends as `failed` (visible, retryable) instead of looping.
+      this.onError(error);
+      request = { outcome: 'retry', status: null, error: 'internal error building the message', responseBytes: 0 };
+    }
     let result: SendResult;
     if ('outcome' in request) {
       result = request;

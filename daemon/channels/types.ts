@@ -59,6 +59,19 @@ export interface Channel {
   disabled?: ChannelDisabled | null;
 }
 
+/** A channel as `channels list`, the API and the desktop show it: URL masked, no secret. */
+export type ChannelView = Omit<Channel, 'url' | 'secret' | 'previousSecret'> & {
+  url: string;
+  /** Webhooks: whether a signing secret is set (the secret itself is shown once, at add/rotate). */
+  signed: boolean;
+};
+
+/** The {@link ChannelView} of a channel: the only form in which a channel leaves the daemon. */
+export function toChannelView(channel: Channel): ChannelView {
+  const { url, secret, previousSecret: _previous, ...rest } = channel;
+  return { ...rest, url: maskUrl(url), signed: Boolean(secret) };
+}
+
 /** One lease as an event describes it: metadata only. */
 export interface EventLease {
   id: string;
