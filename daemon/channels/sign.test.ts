@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { BellaError } from '../api/errors';
 import { newMessageId } from './outbox';
 import { generateWebhookSecret, signWebhook, validateWebhookSecret } from './sign';
+import { bellaErrorOf } from './test-support';
 
 describe('webhook secrets', () => {
   it('are whsec_ + base64 of 32 random bytes, different every time', () => {
@@ -16,16 +17,10 @@ describe('webhook secrets', () => {
 
   it('refuses a secret without the prefix or with broken base64, without repeating it', () => {
     for (const bad of ['c2VjcmV0', 'whsec_', 'whsec_not base64!!']) {
-      let caught: unknown;
-      try {
-        validateWebhookSecret(bad);
-      } catch (error) {
-        caught = error;
-      }
-      expect(caught).toBeInstanceOf(BellaError);
-      expect((caught as BellaError).code).toBe('invalid_argument');
+      const error = bellaErrorOf(() => validateWebhookSecret(bad));
+      expect(error.code).toBe('invalid_argument');
       const secretPart = bad.replace(/^whsec_/, '');
-      if (secretPart) expect((caught as BellaError).message).not.toContain(secretPart);
+      if (secretPart) expect(error.message).not.toContain(secretPart);
     }
   });
 });

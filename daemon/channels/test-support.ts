@@ -1,6 +1,7 @@
 // Helpers for the channel tests: a fake clock, real HTTP receivers on 127.0.0.1, fixtures.
 import http, { type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { BellaError } from '../api/errors';
 import type { DispatcherClock } from './dispatcher';
 import { fanOut, newChannelId } from './outbox';
 import { generateWebhookSecret } from './sign';
@@ -68,6 +69,17 @@ export async function waitFor(condition: () => boolean, what: string, tries = 50
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/** The error `fn` throws; fails the test if it throws nothing or something other than a BellaError. */
+export function bellaErrorOf(fn: () => unknown): BellaError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof BellaError) return error;
+    throw error;
+  }
+  throw new Error('expected a BellaError, nothing was thrown');
 }
 
 /** One request a receiver got. */
