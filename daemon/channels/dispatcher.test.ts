@@ -469,6 +469,57 @@ describe('Dispatcher', () => {
     expect(r.received.map((_, n) => header(r, n, 'webhook-id'))).toEqual([sent!.id, sent!.id]);
   });
 
+  it('sends the next event while the last delivery is still being written, in order; stop() waits for the writes', async () => {
+    const r = await receiver(answer(200));
+    const channel = makeChannel('webhook', r.url);
+    const { store, commit, clock, dispatcher } = setup([channel]);
+    const release = store.pauseWrites();
+    const sent = [1, 2, 3].map(() => commit(eventItems('LeaseIssued', clock.now(), [channel]))[0]!);
+    await waitFor(() => r.received.length === 3, 'three requests before any write finished');
+    expect(store.attempts).toHaveLength(0);
+    expect(r.received.map((_, n) => header(r, n, 'webhook-id'))).toEqual(sent.map((s) => s.id));
+    let stopped = false;
+    const stopping = dispatcher.stop().then(() => (stopped = true));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(stopped).toBe(false);
+    release();
+    await stopping;
+    expect(sent.map((s) => item(store, s.id).status)).toEqual(['delivered', 'delivered', 'delivered']);
+    expect(r.received).toHaveLength(3);
+  });
+
+  it('a failed delivery is written before the next request, so nothing overtakes it', async () => {
+    const r = await receiver(answerInTurn(500, 200));
+    const channel = makeChannel('webhook', r.url);
+    const { store, commit, clock, settle, dispatcher } = setup([channel]);
+    const release = store.pauseWrites();
+    const sent = [1, 2].map(() => commit(eventItems('LeaseIssued', clock.now(), [channel]))[0]!);
+    await waitFor(() => r.received.length === 1, 'the first request');
+    for (let i = 0; i < 5; i++) {
+      dispatcher.kick();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(r.received).toHaveLength(1);
+    release();
+    await settle();
+    expect(r.received).toHaveLength(1);
+    clock.runNext();
+    await waitFor(() => sent.every((s) => item(store, s.id).status === 'delivered'), 'both delivered');
+    expect(r.received.map((_, n) => header(r, n, 'webhook-id'))).toEqual([sent[0]!.id, sent[0]!.id, sent[1]!.id]);
+  });
+
+  it('retryNow on an item behind a waiting head sends the head first', async () => {
+    const r = await receiver(answerInTurn(500, 200));
+    const channel = makeChannel('webhook', r.url);
+    const { store, commit, clock, settle, dispatcher } = setup([channel]);
+    const [head, behind] = [1, 2].map(() => commit(eventItems('LeaseIssued', clock.now(), [channel]))[0]!);
+    await settle();
+    const requeued = await dispatcher.retryNow(behind!.id);
+    expect(requeued.map((i) => i.id)).toEqual([behind!.id, head!.id]);
+    await waitFor(() => item(store, behind!.id).status === 'delivered', 'both delivered');
+    expect(r.received.map((_, n) => header(r, n, 'webhook-id'))).toEqual([head!.id, head!.id, behind!.id]);
+  });
+
   it('after a restart, a new dispatcher delivers what the outbox still holds, with the stored id', async () => {
     const r = await receiver(answer(200));
     const channel = makeChannel('webhook', r.url);

@@ -144,12 +144,15 @@ const defaultClock: DispatcherClock = {
 
 const PASS_RETRY_MS = 1_000;
 const MAX_TIMER_MS = 3_600_000;
+const MAX_UNRECORDED_PER_CHANNEL = 64;
 
 /**
  * Delivers outbox items to their channels, off the request path. One request in flight per
  * channel, so each channel receives its events in commit order (a head item waiting for its retry
  * holds the ones behind it); at most `maxInFlight` across channels, so a hung receiver costs one
- * slot for at most the total timeout and every other channel keeps going.
+ * slot for at most the total timeout and every other channel keeps going. A failed attempt is
+ * written before the channel's next request; a delivered one may still be being written while the
+ * next goes out (a crash in between re-sends it after restart, same id: at least once).
  *
  * Grouping: Slack and Discord items of one event type and environment committed within
  * `groupWindowMs` of the first become ONE message (20 leases issued together → "20 leases issued
@@ -171,6 +174,10 @@ export class Dispatcher {
 
   private readonly busy = new Map<string, Promise<void>>();
   private readonly holdUntil = new Map<string, number>();
+  /** Delivered items whose result is being written; skipped by passes meanwhile. */
+  private readonly unrecorded = new Set<string>();
+  private readonly unrecordedPerChannel = new Map<string, number>();
+  private readonly recordings = new Set<Promise<void>>();
   private readonly healthById = new Map<string, Omit<ChannelHealth, 'name' | 'kind' | 'disabled'>>();
   private readonly counters: Omit<DispatcherStats, 'inFlight'> = {
     requests: 0,
@@ -221,8 +228,10 @@ export class Dispatcher {
 
   /**
    * The retry button: a `failed` item gets a fresh {@link MAX_ATTEMPTS}, a `pending` one is due
-   * now. Several ids are requeued in one commit (and a Slack/Discord group goes out as one message
-   * again). Throws `not_found`, or `conflict` for a delivered item or a disabled channel.
+   * now, and so is its channel's head if that is waiting for a retry (order is kept). Several ids
+   * are requeued in one commit (and a Slack/Discord group goes out as one message again). Returns
+   * the requeued items. Throws `not_found`, or `conflict` for a delivered item or a disabled
+   * channel, before changing anything.
    */
   async retryNow(itemIds: string | readonly string[]): Promise<OutboxItem[]> {
     const ids = typeof itemIds === 'string' ? [itemIds] : [...itemIds];
@@ -244,6 +253,11 @@ export class Dispatcher {
         ? { ...item, status: 'pending', attempts: 0, nextAttemptAt: now }
         : { ...item, nextAttemptAt: now };
     });
+    // Events go out in order, so "retry now" on an item behind a waiting head means the head too.
+    for (const channelId of new Set(updated.map((i) => i.channelId))) {
+      const head = this.store.pending(channelId, 1)[0];
+      if (head && head.nextAttemptAt > now && !ids.includes(head.id)) updated.push({ ...head, nextAttemptAt: now });
+    }
     await this.store.requeue(updated.map(toUpdate));
     for (const item of updated) this.holdUntil.delete(item.channelId);
     this.kick();
@@ -266,6 +280,7 @@ export class Dispatcher {
     if (this.timer) this.clock.clearTimer(this.timer.handle);
     this.timer = null;
     await Promise.allSettled([...this.busy.values()]);
+    await Promise.allSettled([...this.recordings]);
   }
 
   private pass(): void {
@@ -283,8 +298,13 @@ export class Dispatcher {
           wake = Math.min(wake, hold);
           continue;
         }
+        const writing = this.unrecordedPerChannel.get(channel.id) ?? 0;
+        // Bounded: if the store falls behind, a channel waits for its writes instead of racing ahead.
+        if (writing >= MAX_UNRECORDED_PER_CHANNEL) continue;
         const chat = channel.kind !== 'webhook';
-        const items = this.store.pending(channel.id, chat ? this.maxGroupSize : 1);
+        const items = this.store
+          .pending(channel.id, (chat ? this.maxGroupSize : 1) + writing)
+          .filter((item) => !this.unrecorded.has(item.id));
         const head = items[0];
         if (!head) continue;
         const due =
@@ -341,17 +361,40 @@ export class Dispatcher {
   }
 
   private launch(channel: Channel, items: OutboxItem[]): void {
-    const run = this.deliver(channel, items)
-      .catch((error: unknown) => {
-        // A bug (e.g. rendering): hold the channel so the same item is not retried in a tight loop.
+    const run = (async () => {
+      let recording: Promise<void>;
+      let delivered: boolean;
+      try {
+        const { attempt, updates } = await this.attempt(channel, items);
+        delivered = attempt.outcome === 'delivered';
+        recording = this.record(channel, attempt, updates);
+      } catch (error) {
+        // A bug: hold the channel so the same item is not retried in a tight loop.
         this.holdUntil.set(channel.id, this.clock.now() + this.storeRetryMs);
         this.onError(error);
-      })
-      .finally(() => {
-        this.busy.delete(channel.id);
-        this.kick();
-      });
+        return;
+      }
+      // A failure must be on record (its retry time) before the channel's next request, or the item
+      // behind would overtake it. A delivery need not: the next request may go while it is written.
+      if (delivered) this.whileRecording(channel.id, items, recording);
+      else await recording;
+    })().finally(() => {
+      this.busy.delete(channel.id);
+      this.kick();
+    });
     this.busy.set(channel.id, run);
+  }
+
+  private whileRecording(channelId: string, items: readonly OutboxItem[], recording: Promise<void>): void {
+    for (const item of items) this.unrecorded.add(item.id);
+    this.unrecordedPerChannel.set(channelId, (this.unrecordedPerChannel.get(channelId) ?? 0) + items.length);
+    const done = recording.finally(() => {
+      for (const item of items) this.unrecorded.delete(item.id);
+      this.unrecordedPerChannel.set(channelId, (this.unrecordedPerChannel.get(channelId) ?? 0) - items.length);
+      this.recordings.delete(done);
+      this.kick();
+    });
+    this.recordings.add(done);
   }
 
   private request(channel: Channel, items: readonly OutboxItem[], at: number): OutgoingRequest | SendResult {
@@ -371,7 +414,10 @@ export class Dispatcher {
     return { url: channel.url, headers: { ...signWebhook(secrets, (items[0] as OutboxItem).id, at, body) }, body };
   }
 
-  private async deliver(channel: Channel, items: OutboxItem[]): Promise<void> {
+  private async attempt(
+    channel: Channel,
+    items: OutboxItem[],
+  ): Promise<{ attempt: DeliveryAttempt; updates: OutboxItemUpdate[] }> {
     const head = items[0] as OutboxItem;
     const at = this.clock.now();
     let request: OutgoingRequest | SendResult;
@@ -432,20 +478,26 @@ export class Dispatcher {
       lastError: result.error,
       lastStatus: result.status,
     }));
+    return { attempt, updates };
+  }
+
+  // Never rejects: a write that fails leaves the items as the store last had them, to be sent
+  // again (same id) once the channel's hold is over.
+  private async record(channel: Channel, attempt: DeliveryAttempt, updates: OutboxItemUpdate[]): Promise<void> {
     try {
       await this.store.recordAttempt(attempt, updates);
-      if (outcome === 'disabled') {
-        await this.store.disableChannel(channel.id, { at: ended, reason: result.error ?? 'disabled' });
+      if (attempt.outcome === 'disabled') {
+        const ended = attempt.at + attempt.durationMs;
+        await this.store.disableChannel(channel.id, { at: ended, reason: attempt.error ?? 'disabled' });
       }
     } catch (error) {
       this.counters.storeErrors++;
-      // Not recorded: the item stays as the store last had it and is sent again (same id) later.
       this.holdUntil.set(channel.id, this.clock.now() + this.storeRetryMs);
       this.onError(error);
       return;
     }
-    this.count(outcome, items.length);
-    this.track(channel, attempt, items.length);
+    this.count(attempt.outcome, updates.length);
+    this.track(channel, attempt, updates.length);
     this.options.onAttempt?.(attempt);
   }
 

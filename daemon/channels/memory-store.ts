@@ -4,16 +4,28 @@ import type { Channel, ChannelDisabled, DeliveryAttempt, OutboxItem, OutboxItemU
 /**
  * An in-memory {@link OutboxStore}: the reference for what the durable one must do (minus the
  * fsync), used by the tests and the bench. Items keep their insertion order, which stands for
- * commit order. `failWrites` makes the next writes reject (a full disk) without applying anything.
+ * commit order. `failWrites` makes the next writes reject (a full disk) without applying anything;
+ * {@link pauseWrites} makes them wait (a slow disk).
  */
 export class MemoryOutboxStore implements OutboxStore {
   readonly items: OutboxItem[] = [];
   readonly attempts: DeliveryAttempt[] = [];
   private readonly channelList: Channel[] = [];
   failWrites = 0;
+  private gate: Promise<void> | null = null;
 
   constructor(channels: readonly Channel[] = []) {
     this.channelList.push(...channels);
+  }
+
+  /** Holds every write until the returned function is called. */
+  pauseWrites(): () => void {
+    let release = (): void => {};
+    this.gate = new Promise<void>((resolve) => (release = resolve));
+    return () => {
+      this.gate = null;
+      release();
+    };
   }
 
   /** Adds a channel (or replaces one with the same id). */
@@ -47,23 +59,24 @@ export class MemoryOutboxStore implements OutboxStore {
   }
 
   async recordAttempt(attempt: DeliveryAttempt, updates: readonly OutboxItemUpdate[]): Promise<void> {
-    this.write();
+    await this.write();
     this.attempts.push(attempt);
     this.apply(updates);
   }
 
   async requeue(updates: readonly OutboxItemUpdate[]): Promise<void> {
-    this.write();
+    await this.write();
     this.apply(updates);
   }
 
   async disableChannel(channelId: string, disabled: ChannelDisabled): Promise<void> {
-    this.write();
+    await this.write();
     const channel = this.channelList.find((c) => c.id === channelId);
     if (channel) this.putChannel({ ...channel, disabled });
   }
 
-  private write(): void {
+  private async write(): Promise<void> {
+    if (this.gate) await this.gate;
     if (this.failWrites > 0) {
       this.failWrites--;
       throw new Error('ENOSPC: no space left on device');
