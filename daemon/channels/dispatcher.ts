@@ -1,0 +1,577 @@
+import { BellaError } from '../api/errors';
+import { newAttemptId } from './outbox';
+import { renderBody } from './payloads';
+import { DEFAULT_SEND_OPTIONS, type OutgoingRequest, type SendOptions, type SendResult, send } from './send';
+import { signWebhook } from './sign';
+import type {
+  AttemptOutcome,
+  Channel,
+  ChannelDisabled,
+  ChannelKind,
+  DeliveryAttempt,
+  OutboxItem,
+  OutboxItemUpdate,
+} from './types';
+
+/** Attempts per item before it is marked `failed`. */
+export const MAX_ATTEMPTS = 5;
+/** The wait after the first failed attempt; it doubles after each: 2, 4, 8, 16 min, 30 min in all. */
+export const BASE_RETRY_DELAY_MS = 2 * 60_000;
+/** Each wait is scaled by a random factor in [1 − JITTER, 1 + JITTER]. */
+export const RETRY_JITTER = 0.2;
+
+/**
+ * The wait before the next attempt after `failedAttempts` failed ones (1 = the first failed), or
+ * null when the item has used its {@link MAX_ATTEMPTS}. Exponential with bounded jitter, so
+ * channels that failed together (one receiver restarting) do not all retry in the same instant:
+ * attempts land at about 0, 2, 6, 14 and 30 min (24–36 min with jitter).
+ */
+export function retryDelay(failedAttempts: number, random: () => number = Math.random): number | null {
+  if (failedAttempts < 1 || failedAttempts >= MAX_ATTEMPTS) return null;
+  const factor = 1 - RETRY_JITTER + 2 * RETRY_JITTER * Math.min(1, Math.max(0, random()));
+  return Math.round(BASE_RETRY_DELAY_MS * 2 ** (failedAttempts - 1) * factor);
+}
+
+/**
+ * What the dispatcher needs from the store; the lead backs it with the durable outbox. Reads are
+ * synchronous (served from the in-memory state) and must reflect every write that has resolved.
+ * Writes resolve only once durable (fsync'd); if one rejects, nothing of it may be applied.
+ */
+export interface OutboxStore {
+  /** Every channel, enabled or not (disabled ones are skipped). Called on each pass: keep it cheap. */
+  channels(): readonly Channel[];
+  /**
+   * Up to `limit` `pending` items of one channel, in commit order, oldest first: the order the
+   * events happened, which is the order the channel receives them. Items whose `nextAttemptAt` is
+   * in the future are included (the head blocks the channel: that is what keeps the order).
+   */
+  pending(channelId: string, limit: number): readonly OutboxItem[];
+  /** One item by id, whatever its status. */
+  get(itemId: string): OutboxItem | undefined;
+  /**
+   * In ONE durable commit: appends `attempt` to the delivery log and applies every update. Until
+   * it resolves the item is not considered delivered: a crash before it means another attempt with
+   * the same id after restart (at least once).
+   */
+  recordAttempt(attempt: DeliveryAttempt, updates: readonly OutboxItemUpdate[]): Promise<void>;
+  /** In one durable commit: applies the updates (the retry button). */
+  requeue(updates: readonly OutboxItemUpdate[]): Promise<void>;
+  /** Durably sets `channel.disabled`; its pending items stay pending until it is enabled again. */
+  disableChannel(channelId: string, disabled: ChannelDisabled): Promise<void>;
+}
+
+/** Time as the dispatcher sees it; injected so tests run on a fake clock. */
+export interface DispatcherClock {
+  now(): number;
+  setTimer(fn: () => void, ms: number): unknown;
+  clearTimer(handle: unknown): void;
+}
+
+/** How one channel is doing, for `daemon status` and the desktop app. */
+export interface ChannelHealth {
+  channelId: string;
+  name: string;
+  kind: ChannelKind;
+  /** True from {@link DispatcherOptions.failingAfter} failed attempts in a row until a delivery succeeds. */
+  failing: boolean;
+  /** ms since the epoch: the first failed attempt of the current run of failures, null if none (or unknown after a restart). */
+  since: number | null;
+  consecutiveFailures: number;
+  lastError: string | null;
+  lastStatus: number | null;
+  lastDeliveredAt: number | null;
+  /** Items that used all their attempts during the current run of failures. */
+  failedCount: number;
+  disabled: ChannelDisabled | null;
+}
+
+/** Counts since start (for `daemon status`, the bench and tests); no timings. */
+export interface DispatcherStats {
+  inFlight: number;
+  /** HTTP requests made. */
+  requests: number;
+  /** Items delivered (a grouped message counts each of its items). */
+  delivered: number;
+  /** Items that ran out of attempts. */
+  failed: number;
+  /** Failed attempts that will be retried. */
+  retries: number;
+  /** Channels disabled by a 410. */
+  disabledChannels: number;
+  /** Writes to the store that failed. */
+  storeErrors: number;
+}
+
+/** Options of {@link Dispatcher}. */
+export interface DispatcherOptions {
+  store: OutboxStore;
+  /** Default: `Date.now` and unref'd `setTimeout`. */
+  clock?: DispatcherClock;
+  /** Default: {@link DEFAULT_SEND_OPTIONS} (5 s connect, 10 s total, 64 KiB). */
+  sendOptions?: Partial<SendOptions>;
+  /** Requests in flight across all channels. Default 8. (Per channel it is always one.) */
+  maxInFlight?: number;
+  /** Slack/Discord: items of one event and environment committed within this of the first go as one message. Default 500 ms. */
+  groupWindowMs?: number;
+  /** Slack/Discord: at most this many items in one message. Default 50. */
+  maxGroupSize?: number;
+  /** Failed attempts in a row before a channel is reported failing. Default 3. */
+  failingAfter?: number;
+  /** After a store write fails, the channel waits this long before its next request. Default 30 s. */
+  storeRetryMs?: number;
+  /** Default `Math.random`. */
+  random?: () => number;
+  /** Time zone/locale for chat messages. Defaults: the system's. */
+  timeZone?: string;
+  locale?: string;
+  /** Called once per change of a channel's health (failing, recovered, disabled): report it there, once. */
+  onHealthChange?(health: ChannelHealth): void;
+  /** Called after each attempt is recorded (e.g. to tell clients the delivery log changed). */
+  onAttempt?(attempt: DeliveryAttempt): void;
+  /** A store write or a pass failed. Default `console.error` of the error's message. */
+  onError?(error: unknown): void;
+}
+
+const defaultClock: DispatcherClock = {
+  now: Date.now,
+  setTimer(fn, ms) {
+    const handle = setTimeout(fn, ms);
+    handle.unref();
+    return handle;
+  },
+  clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+const PASS_RETRY_MS = 1_000;
+const MAX_TIMER_MS = 3_600_000;
+const MAX_UNRECORDED_PER_CHANNEL = 64;
+
+/**
+ * Delivers outbox items to their channels, off the request path. One request in flight per
+ * channel, so each channel receives its events in commit order (a head item waiting for its retry
+ * holds the ones behind it); at most `maxInFlight` across channels, so a hung receiver costs one
+ * slot for at most the total timeout and every other channel keeps going. A failed attempt is
+ * written before the channel's next request; a delivered one may still be being written while the
+ * next goes out (a crash in between re-sends it after restart, same id: at least once).
+ *
+ * Grouping: Slack and Discord items of one event type and environment committed within
+ * `groupWindowMs` of the first become ONE message (20 leases issued together → "20 leases issued
+ * in my-api/production"); the first of them waits out the window before it is sent. Webhooks are
+ * never grouped: one delivery per event keeps one stable `webhook-id` per event for receivers to
+ * de-duplicate, and the producer already groups what crosses together (`data.leaseIds`).
+ */
+export class Dispatcher {
+  private readonly store: OutboxStore;
+  private readonly clock: DispatcherClock;
+  private readonly sendOptions: SendOptions;
+  private readonly maxInFlight: number;
+  private readonly groupWindowMs: number;
+  private readonly maxGroupSize: number;
+  private readonly failingAfter: number;
+  private readonly storeRetryMs: number;
+  private readonly random: () => number;
+  private readonly onError: (error: unknown) => void;
+
+  private readonly busy = new Map<string, Promise<void>>();
+  private readonly holdUntil = new Map<string, number>();
+  /** Delivered items whose result is being written; skipped by passes meanwhile. */
+  private readonly unrecorded = new Set<string>();
+  private readonly unrecordedPerChannel = new Map<string, number>();
+  private readonly recordings = new Set<Promise<void>>();
+  private readonly healthById = new Map<string, Omit<ChannelHealth, 'name' | 'kind' | 'disabled'>>();
+  private readonly counters: Omit<DispatcherStats, 'inFlight'> = {
+    requests: 0,
+    delivered: 0,
+    failed: 0,
+    retries: 0,
+    disabledChannels: 0,
+    storeErrors: 0,
+  };
+  private timer: { handle: unknown; at: number } | null = null;
+  private passQueued = false;
+  private started = false;
+  private stopped = false;
+  private rotation = 0;
+
+  constructor(private readonly options: DispatcherOptions) {
+    this.store = options.store;
+    this.clock = options.clock ?? defaultClock;
+    this.sendOptions = { ...DEFAULT_SEND_OPTIONS, ...options.sendOptions };
+    this.maxInFlight = Math.max(1, options.maxInFlight ?? 8);
+    this.groupWindowMs = Math.max(0, options.groupWindowMs ?? 500);
+    this.maxGroupSize = Math.max(1, options.maxGroupSize ?? 50);
+    this.failingAfter = Math.max(1, options.failingAfter ?? 3);
+    this.storeRetryMs = Math.max(0, options.storeRetryMs ?? 30_000);
+    this.random = options.random ?? Math.random;
+    this.onError =
+      options.onError ??
+      ((error) => console.error('notification delivery:', error instanceof Error ? error.message : error));
+  }
+
+  /** Starts delivering what is pending (after a restart: whatever the outbox still holds). */
+  start(): void {
+    if (this.started || this.stopped) return;
+    this.started = true;
+    this.seedHealth();
+    this.kick();
+  }
+
+  /** Wakes the loop now: call it after every commit that added outbox items. */
+  kick(): void {
+    if (!this.started || this.stopped || this.passQueued) return;
+    this.passQueued = true;
+    queueMicrotask(() => {
+      this.passQueued = false;
+      this.pass();
+    });
+  }
+
+  /**
+   * The retry button: a `failed` item gets a fresh {@link MAX_ATTEMPTS}, a `pending` one is due
+   * now, and so is its channel's head if that is waiting for a retry (order is kept). Several ids
+   * are requeued in one commit (and a Slack/Discord group goes out as one message again). Returns
+   * the requeued items. Throws `not_found`, or `conflict` for a delivered item or a disabled
+   * channel, before changing anything.
+   */
+  async retryNow(itemIds: string | readonly string[]): Promise<OutboxItem[]> {
+    const ids = typeof itemIds === 'string' ? [itemIds] : [...itemIds];
+    const now = this.clock.now();
+    const channels = new Map(this.store.channels().map((c) => [c.id, c]));
+    const updated = ids.map((id): OutboxItem => {
+      const item = this.store.get(id);
+      if (!item) throw new BellaError('not_found', `no delivery ${id}: see bella notifications deliveries`);
+      if (item.status === 'delivered') throw new BellaError('conflict', `delivery ${id} was already delivered`);
+      const channel = channels.get(item.channelId);
+      if (!channel) throw new BellaError('not_found', `the channel of delivery ${id} was removed`);
+      if (channel.disabled) {
+        throw new BellaError(
+          'conflict',
+          `channel ${channel.name} is disabled (${channel.disabled.reason}): enable it first`,
+        );
+      }
+      return item.status === 'failed'
+        ? { ...item, status: 'pending', attempts: 0, nextAttemptAt: now }
+        : { ...item, nextAttemptAt: now };
+    });
+    // Events go out in order, so "retry now" on an item behind a waiting head means the head too.
+    for (const channelId of new Set(updated.map((i) => i.channelId))) {
+      const head = this.store.pending(channelId, 1)[0];
+      if (head && head.nextAttemptAt > now && !ids.includes(head.id)) updated.push({ ...head, nextAttemptAt: now });
+    }
+    await this.store.requeue(updated.map(toUpdate));
+    for (const item of updated) this.holdUntil.delete(item.channelId);
+    this.kick();
+    return updated;
+  }
+
+  /** Health of every channel, in the store's order. */
+  health(): ChannelHealth[] {
+    return this.store.channels().map((channel) => this.healthOf(channel));
+  }
+
+  /** Counts since start. */
+  stats(): DispatcherStats {
+    return { inFlight: this.busy.size, ...this.counters };
+  }
+
+  /** Stops taking new work and resolves once every request in flight has finished or timed out, and been recorded. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) this.clock.clearTimer(this.timer.handle);
+    this.timer = null;
+    await Promise.allSettled([...this.busy.values()]);
+    await Promise.allSettled([...this.recordings]);
+  }
+
+  private pass(): void {
+    if (this.stopped) return;
+    let wake = Infinity;
+    try {
+      const now = this.clock.now();
+      const channels = this.store.channels();
+      const count = channels.length;
+      for (let i = 0; i < count; i++) {
+        const channel = channels[(this.rotation + i) % count] as Channel;
+        if (channel.disabled || this.busy.has(channel.id)) continue;
+        const hold = this.holdUntil.get(channel.id) ?? 0;
+        if (hold > now) {
+          wake = Math.min(wake, hold);
+          continue;
+        }
+        const writing = this.unrecordedPerChannel.get(channel.id) ?? 0;
+        // Bounded: if the store falls behind, a channel waits for its writes instead of racing ahead.
+        if (writing >= MAX_UNRECORDED_PER_CHANNEL) continue;
+        const chat = channel.kind !== 'webhook';
+        const items = this.store
+          .pending(channel.id, (chat ? this.maxGroupSize : 1) + writing)
+          .filter((item) => !this.unrecorded.has(item.id));
+        const head = items[0];
+        if (!head) continue;
+        const due =
+          chat && head.attempts === 0
+            ? Math.max(head.nextAttemptAt, head.timestamp + this.groupWindowMs)
+            : head.nextAttemptAt;
+        if (due > now) {
+          wake = Math.min(wake, due);
+          continue;
+        }
+        // Saturated: the pass that runs when a slot frees picks up from here.
+        if (this.busy.size >= this.maxInFlight) break;
+        this.launch(channel, chat ? this.group(items) : [head]);
+      }
+      // Rotating the starting channel keeps a few busy channels from always taking the free slots.
+      this.rotation = count > 0 ? (this.rotation + 1) % count : 0;
+    } catch (error) {
+      this.onError(error);
+      wake = Math.min(wake, this.clock.now() + PASS_RETRY_MS);
+    }
+    this.arm(wake);
+  }
+
+  private group(items: readonly OutboxItem[]): OutboxItem[] {
+    const head = items[0] as OutboxItem;
+    const group = [head];
+    for (const item of items.slice(1)) {
+      const same =
+        item.event === head.event &&
+        item.data.project === head.data.project &&
+        item.data.environment === head.data.environment &&
+        item.attempts === head.attempts &&
+        item.timestamp <= head.timestamp + this.groupWindowMs;
+      // Contiguous only: an item of another kind in between ends the group, so order is kept.
+      if (!same) break;
+      group.push(item);
+    }
+    return group;
+  }
+
+  private arm(at: number): void {
+    if (this.stopped) return;
+    if (this.timer && this.timer.at <= at) return;
+    if (this.timer) this.clock.clearTimer(this.timer.handle);
+    this.timer = null;
+    if (at === Infinity) return;
+    // Capped: a timer past Node's 2^31 ms limit would fire at once, in a loop (and the wall clock may jump).
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, at - this.clock.now()));
+    const handle = this.clock.setTimer(() => {
+      this.timer = null;
+      this.pass();
+    }, delay);
+    this.timer = { handle, at: this.clock.now() + delay };
+  }
+
+  private launch(channel: Channel, items: OutboxItem[]): void {
+    const run = (async () => {
+      let recording: Promise<void>;
+      let delivered: boolean;
+      try {
+        const { attempt, updates } = await this.attempt(channel, items);
+        delivered = attempt.outcome === 'delivered';
+        recording = this.record(channel, attempt, updates);
+      } catch (error) {
+        // A bug: hold the channel so the same item is not retried in a tight loop.
+        this.holdUntil.set(channel.id, this.clock.now() + this.storeRetryMs);
+        this.onError(error);
+        return;
+      }
+      // A failure must be on record (its retry time) before the channel's next request, or the item
+      // behind would overtake it. A delivery need not: the next request may go while it is written.
+      if (delivered) this.whileRecording(channel.id, items, recording);
+      else await recording;
+    })().finally(() => {
+      this.busy.delete(channel.id);
+      this.kick();
+    });
+    this.busy.set(channel.id, run);
+  }
+
+  private whileRecording(channelId: string, items: readonly OutboxItem[], recording: Promise<void>): void {
+    for (const item of items) this.unrecorded.add(item.id);
+    this.unrecordedPerChannel.set(channelId, (this.unrecordedPerChannel.get(channelId) ?? 0) + items.length);
+    const done = recording.finally(() => {
+      for (const item of items) this.unrecorded.delete(item.id);
+      this.unrecordedPerChannel.set(channelId, (this.unrecordedPerChannel.get(channelId) ?? 0) - items.length);
+      this.recordings.delete(done);
+      this.kick();
+    });
+    this.recordings.add(done);
+  }
+
+  private request(channel: Channel, items: readonly OutboxItem[], at: number): OutgoingRequest | SendResult {
+    const body = renderBody(channel.kind, items, {
+      now: at,
+      timeZone: this.options.timeZone,
+      locale: this.options.locale,
+    });
+    if (channel.kind !== 'webhook') return { url: channel.url, headers: {}, body };
+    const secrets = [
+      channel.secret,
+      channel.previousSecret && channel.previousSecret.until > at ? channel.previousSecret.secret : undefined,
+    ].filter((s): s is string => Boolean(s));
+    if (secrets.length === 0) {
+      return { outcome: 'disable', status: null, error: 'the webhook channel has no signing secret', responseBytes: 0 };
+    }
+    return { url: channel.url, headers: { ...signWebhook(secrets, (items[0] as OutboxItem).id, at, body) }, body };
+  }
+
+  private async attempt(
+    channel: Channel,
+    items: OutboxItem[],
+  ): Promise<{ attempt: DeliveryAttempt; updates: OutboxItemUpdate[] }> {
+    const head = items[0] as OutboxItem;
+    const at = this.clock.now();
+    let request: OutgoingRequest | SendResult;
+    try {
+      request = this.request(channel, items, at);
+    } catch (error) {
+      // A bug, not the receiver's fault: reported, and counted as a failed attempt so the item
+      // still ends as `failed` (visible, retryable) instead of looping.
+      this.onError(error);
+      request = { outcome: 'retry', status: null, error: 'internal error building the message', responseBytes: 0 };
+    }
+    let result: SendResult;
+    if ('outcome' in request) {
+      result = request;
+    } else {
+      this.counters.requests++;
+      result = await send(request, this.sendOptions);
+    }
+    const ended = this.clock.now();
+    const attempts = head.attempts + 1;
+    let outcome: AttemptOutcome;
+    let status: OutboxItem['status'] = 'pending';
+    let nextAttemptAt: number | null = null;
+    if (result.outcome === 'delivered') {
+      outcome = 'delivered';
+      status = 'delivered';
+    } else if (result.outcome === 'disable') {
+      outcome = 'disabled';
+      nextAttemptAt = ended;
+    } else {
+      const delay = retryDelay(attempts, this.random);
+      if (delay === null) {
+        outcome = 'failed';
+        status = 'failed';
+      } else {
+        outcome = 'retry';
+        nextAttemptAt = ended + delay;
+      }
+    }
+    const attempt: DeliveryAttempt = {
+      id: newAttemptId(),
+      channelId: channel.id,
+      itemIds: items.map((i) => i.id),
+      event: head.event,
+      attempt: attempts,
+      at,
+      durationMs: Math.max(0, ended - at),
+      outcome,
+      status: result.status,
+      error: result.error,
+      nextAttemptAt,
+    };
+    const updates = items.map((item): OutboxItemUpdate => ({
+      id: item.id,
+      attempts,
+      nextAttemptAt: nextAttemptAt ?? item.nextAttemptAt,
+      status,
+      lastError: result.error,
+      lastStatus: result.status,
+    }));
+    return { attempt, updates };
+  }
+
+  // Never rejects: a write that fails leaves the items as the store last had them, to be sent
+  // again (same id) once the channel's hold is over.
+  private async record(channel: Channel, attempt: DeliveryAttempt, updates: OutboxItemUpdate[]): Promise<void> {
+    try {
+      await this.store.recordAttempt(attempt, updates);
+      if (attempt.outcome === 'disabled') {
+        const ended = attempt.at + attempt.durationMs;
+        await this.store.disableChannel(channel.id, { at: ended, reason: attempt.error ?? 'disabled' });
+      }
+    } catch (error) {
+      this.counters.storeErrors++;
+      this.holdUntil.set(channel.id, this.clock.now() + this.storeRetryMs);
+      this.onError(error);
+      return;
+    }
+    this.count(attempt.outcome, updates.length);
+    this.track(channel, attempt, updates.length);
+    this.options.onAttempt?.(attempt);
+  }
+
+  private count(outcome: AttemptOutcome, items: number): void {
+    if (outcome === 'delivered') this.counters.delivered += items;
+    else if (outcome === 'failed') this.counters.failed += items;
+    else if (outcome === 'retry') this.counters.retries++;
+    else this.counters.disabledChannels++;
+  }
+
+  private entry(channelId: string): Omit<ChannelHealth, 'name' | 'kind' | 'disabled'> {
+    let entry = this.healthById.get(channelId);
+    if (!entry) {
+      entry = {
+        channelId,
+        failing: false,
+        since: null,
+        consecutiveFailures: 0,
+        lastError: null,
+        lastStatus: null,
+        lastDeliveredAt: null,
+        failedCount: 0,
+      };
+      this.healthById.set(channelId, entry);
+    }
+    return entry;
+  }
+
+  private healthOf(channel: Channel, disabled = channel.disabled ?? null): ChannelHealth {
+    return { ...this.entry(channel.id), name: channel.name, kind: channel.kind, disabled };
+  }
+
+  // After a restart: a head item that already failed says the channel was failing.
+  private seedHealth(): void {
+    for (const channel of this.store.channels()) {
+      const head = this.store.pending(channel.id, 1)[0];
+      if (!head || head.attempts === 0 || head.lastError === null) continue;
+      const entry = this.entry(channel.id);
+      entry.consecutiveFailures = head.attempts;
+      entry.lastError = head.lastError;
+      entry.lastStatus = head.lastStatus;
+      entry.failing = head.attempts >= this.failingAfter;
+    }
+  }
+
+  private track(channel: Channel, attempt: DeliveryAttempt, items: number): void {
+    const entry = this.entry(channel.id);
+    const wasFailing = entry.failing;
+    if (attempt.outcome === 'delivered') {
+      Object.assign(entry, { failing: false, since: null, consecutiveFailures: 0, failedCount: 0 });
+      entry.lastError = null;
+      entry.lastStatus = attempt.status;
+      entry.lastDeliveredAt = attempt.at + attempt.durationMs;
+      if (wasFailing) this.options.onHealthChange?.(this.healthOf(channel));
+      return;
+    }
+    entry.consecutiveFailures++;
+    entry.since ??= attempt.at;
+    entry.lastError = attempt.error;
+    entry.lastStatus = attempt.status;
+    if (attempt.outcome === 'failed') entry.failedCount += items;
+    if (attempt.outcome === 'disabled') {
+      entry.failing = true;
+      this.options.onHealthChange?.(
+        this.healthOf(channel, { at: attempt.at + attempt.durationMs, reason: attempt.error ?? 'disabled' }),
+      );
+      return;
+    }
+    entry.failing = entry.consecutiveFailures >= this.failingAfter || entry.failedCount > 0;
+    if (entry.failing && !wasFailing) this.options.onHealthChange?.(this.healthOf(channel));
+  }
+}
+
+function toUpdate(item: OutboxItem): OutboxItemUpdate {
+  const { id, attempts, nextAttemptAt, status, lastError, lastStatus } = item;
+  return { id, attempts, nextAttemptAt, status, lastError, lastStatus };
+}

@@ -1,0 +1,168 @@
+import http from 'node:http';
+import https from 'node:https';
+
+/** Limits of one delivery request. */
+export interface SendOptions {
+  /** From the request's start until the TCP connection is up (DNS included). Default 5 s. */
+  connectTimeoutMs: number;
+  /** From the request's start until the response is read (or given up). Default 10 s. */
+  totalTimeoutMs: number;
+  /** Response bytes read before the connection is dropped. Default 64 KiB. */
+  maxResponseBytes: number;
+}
+
+/** The limits issue 11 sets: 5 s to connect, 10 s in all, 64 KiB of response. */
+export const DEFAULT_SEND_OPTIONS: Readonly<SendOptions> = {
+  connectTimeoutMs: 5_000,
+  totalTimeoutMs: 10_000,
+  maxResponseBytes: 64 * 1024,
+};
+
+/** One POST to a channel. `body` is sent byte for byte as given (it is what was signed). */
+export interface OutgoingRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  contentType?: string;
+}
+
+/**
+ * How one request ended. `delivered`: a 2xx. `disable`: 410 Gone (the receiver asks to stop), or a
+ * URL that can never work. `retry`: anything else: 3xx, 4xx, 5xx, timeouts, connection errors.
+ */
+export interface SendResult {
+  outcome: 'delivered' | 'disable' | 'retry';
+  /** The HTTP status, null when no response arrived. */
+  status: number | null;
+  /** A short reason for people (never the URL, never the response body), null when delivered. */
+  error: string | null;
+  /** Response body bytes read (at most about `maxResponseBytes`), then ignored. */
+  responseBytes: number;
+}
+
+const NETWORK_ERRORS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection closed without a response',
+  EPIPE: 'connection closed while sending',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed (temporary)',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ETIMEDOUT: 'connection timed out',
+};
+
+// Only the error code is kept: Node's messages can carry the host or path, and a Slack/Discord
+// URL's path is its credential.
+function describeError(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return 'network error';
+  const known = NETWORK_ERRORS[code];
+  if (known) return known;
+  if (/CERT|TLS|SSL/.test(code)) return `TLS error (${code})`;
+  return `network error (${code})`;
+}
+
+function classify(status: number, responseBytes: number): SendResult {
+  if (status >= 200 && status < 300) return { outcome: 'delivered', status, error: null, responseBytes };
+  if (status === 410) {
+    return { outcome: 'disable', status, error: 'the receiver answered 410 Gone', responseBytes };
+  }
+  const error = status >= 300 && status < 400 ? `redirect (HTTP ${status}) not followed` : `HTTP ${status}`;
+  return { outcome: 'retry', status, error, responseBytes };
+}
+
+const seconds = (ms: number): string => `${Math.round(ms / 100) / 10} s`;
+
+/**
+ * POSTs one request and settles (never rejects) within `totalTimeoutMs`. Redirects are never
+ * followed; the response body is read up to the cap and thrown away.
+ */
+export function send(request: OutgoingRequest, options: SendOptions = DEFAULT_SEND_OPTIONS): Promise<SendResult> {
+  let url: URL;
+  try {
+    url = new URL(request.url);
+  } catch {
+    return Promise.resolve({
+      outcome: 'disable',
+      status: null,
+      error: 'the channel URL is not a URL',
+      responseBytes: 0,
+    });
+  }
+  // Only HTTP(S): a stored URL can never make the daemon open a file or another protocol.
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return Promise.resolve({
+      outcome: 'disable',
+      status: null,
+      error: `the channel URL is ${url.protocol}, not http: or https:`,
+      responseBytes: 0,
+    });
+  }
+  const body = Buffer.from(request.body, 'utf8');
+  const transport = url.protocol === 'https:' ? https : http;
+
+  return new Promise<SendResult>((resolve) => {
+    let settled = false;
+    let status: number | null = null;
+    let responseBytes = 0;
+    let connectTimer: NodeJS.Timeout | undefined;
+
+    const finish = (result: SendResult): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(totalTimer);
+      clearTimeout(connectTimer);
+      req.destroy();
+      resolve(result);
+    };
+    const retry = (error: string): void => finish({ outcome: 'retry', status, error, responseBytes });
+
+    // Certificates are verified (Node's default, never turned off): a man in the middle could
+    // otherwise read the event and, for Slack/Discord, the URL's token.
+    // agent: false, one connection per request: no idle keep-alive socket that the receiver may
+    // already have closed, which would turn a healthy receiver into a failed attempt.
+    const req = transport.request(url, {
+      method: 'POST',
+      agent: false,
+      headers: {
+        ...request.headers,
+        'content-type': request.contentType ?? 'application/json',
+        'content-length': String(body.length),
+        'user-agent': 'bella-notifications',
+      },
+    });
+
+    // A total deadline: a receiver that accepts the connection and never answers (or trickles
+    // bytes) holds one delivery slot for at most this long.
+    const totalTimer = setTimeout(() => {
+      if (status !== null) finish(classify(status, responseBytes));
+      else retry(`no response within ${seconds(options.totalTimeoutMs)}`);
+    }, options.totalTimeoutMs);
+
+    req.on('socket', (socket) => {
+      if (!socket.connecting) return;
+      connectTimer = setTimeout(
+        () => retry(`could not connect within ${seconds(options.connectTimeoutMs)}`),
+        options.connectTimeoutMs,
+      );
+      socket.once('connect', () => clearTimeout(connectTimer));
+    });
+    req.on('error', (error) => retry(describeError(error)));
+    // Node's http never follows redirects by itself: a 3xx is classified below like any failure, so
+    // a receiver cannot bounce the signed event (or the daemon) to another address.
+    req.on('response', (res) => {
+      status = res.statusCode ?? 0;
+      const done = (): void => finish(classify(status ?? 0, responseBytes));
+      // The body is counted and dropped, never buffered: a receiver answering 10 MB (or endlessly)
+      // costs at most one chunk of memory and is cut off at the cap.
+      res.on('data', (chunk: Buffer) => {
+        responseBytes += chunk.length;
+        if (responseBytes >= options.maxResponseBytes) done();
+      });
+      res.on('end', done);
+      res.on('error', done);
+      res.on('close', done);
+    });
+    req.end(body);
+  });
+}

@@ -1,0 +1,52 @@
+import { randomBytes } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
+import { BellaError } from '../api/errors';
+
+const SECRET_PREFIX = 'whsec_';
+/** 256 bits of key: as strong as HMAC-SHA256 gets, so a signature cannot be forged by guessing the key. */
+const SECRET_BYTES = 32;
+
+/** The three Standard Webhooks headers of one signed request. */
+export interface SignatureHeaders {
+  'webhook-id': string;
+  'webhook-timestamp': string;
+  'webhook-signature': string;
+}
+
+/**
+ * A new signing secret: `whsec_` + base64 of 32 random bytes, printed once at `add` (and at
+ * rotation) for the receiver to verify with any Standard Webhooks library.
+ */
+export function generateWebhookSecret(): string {
+  return SECRET_PREFIX + randomBytes(SECRET_BYTES).toString('base64');
+}
+
+/**
+ * Checks a `whsec_…` secret the owner supplied (e.g. re-using a receiver's): throws
+ * `invalid_argument` if the library cannot use it. The message never repeats the secret.
+ */
+export function validateWebhookSecret(secret: string): void {
+  if (!secret.startsWith(SECRET_PREFIX)) {
+    throw new BellaError('invalid_argument', 'a webhook secret starts with whsec_ followed by base64');
+  }
+  try {
+    new Webhook(secret);
+  } catch {
+    throw new BellaError('invalid_argument', 'the webhook secret is not valid base64 after whsec_');
+  }
+}
+
+/**
+ * Signs one request body with the `standardwebhooks` library. `secrets` are tried in order (the
+ * current one, then a previous one still valid during a rotation); each adds a `v1,…` signature,
+ * space-separated as the specification allows. `atMs` is the attempt time: the signature covers
+ * `id.timestamp.body`, so a receiver's tolerance window (5 min by default) defeats the replay of
+ * an old captured request, while the id stays the same on every attempt for de-duplication.
+ */
+export function signWebhook(secrets: readonly string[], id: string, atMs: number, body: string): SignatureHeaders {
+  if (secrets.length === 0) throw new BellaError('internal', 'a webhook channel has no signing secret');
+  const seconds = Math.floor(atMs / 1000);
+  const at = new Date(seconds * 1000);
+  const signatures = secrets.map((secret) => new Webhook(secret).sign(id, at, body));
+  return { 'webhook-id': id, 'webhook-timestamp': String(seconds), 'webhook-signature': signatures.join(' ') };
+}
