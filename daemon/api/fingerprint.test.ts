@@ -5,7 +5,7 @@ const hex = 'ab'.repeat(32);
 
 describe('fingerprints', () => {
   it('formats a digest as sha256: and lowercase hex', () => {
-    expect(formatFingerprint(Buffer.from(hex, 'hex'))).toBe(`sha256:${hex}`);
+    expect(formatFingerprint(new Uint8Array(32).fill(0xab))).toBe(`sha256:${hex}`);
     expect(formatFingerprint(hex.toUpperCase())).toBe(`sha256:${hex}`);
     expect(FINGERPRINT_PATTERN.test(formatFingerprint(hex))).toBe(true);
   });

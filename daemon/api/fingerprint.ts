@@ -7,7 +7,7 @@ export const FINGERPRINT_PATTERN = /^sha256:[0-9a-f]{64}$/;
 
 /** Formats a SHA-256 digest (bytes or hex) as `sha256:<64 lowercase hex>`. */
 export function formatFingerprint(digest: Uint8Array | string): string {
-  const hex = typeof digest === 'string' ? digest : Buffer.from(digest).toString('hex');
+  const hex = typeof digest === 'string' ? digest : Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
   return `sha256:${hex.toLowerCase()}`;
 }
 

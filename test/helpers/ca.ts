@@ -2,8 +2,10 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import crypto from 'node:crypto';
 
-const webcrypto = crypto.webcrypto as unknown as Crypto;
+const webcrypto = globalThis.crypto;
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+const generateKeys = () => webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
+type CryptoKeyPair = Awaited<ReturnType<typeof generateKeys>>;
 
 /** A throwaway certificate authority, standing in for "the user's own CA". */
 export interface TestCa {
@@ -20,7 +22,7 @@ export interface IssuedLeaf {
 
 /** Creates a CA certificate valid for a day. */
 export async function createTestCa(name = 'bella test CA'): Promise<TestCa> {
-  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = await generateKeys();
   const cert = await x509.X509CertificateGenerator.createSelfSigned(
     {
       name: `CN=${name}`,
@@ -45,7 +47,7 @@ export async function issueLeaf(
   names: { dns?: string[]; ip?: string[] },
   validity: { notBefore?: Date; notAfter?: Date } = {},
 ): Promise<IssuedLeaf> {
-  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = await generateKeys();
   const cert = await x509.X509CertificateGenerator.create(
     {
       subject: `CN=${names.dns?.[0] ?? names.ip?.[0] ?? 'leaf'}`,

@@ -37,7 +37,7 @@ export const DEFAULT_VALID_DAYS = 825;
 const EC_P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const SIGNING = { name: 'ECDSA', hash: 'SHA-256' } as const;
 const DAY_MS = 86_400_000;
-const webcrypto = crypto.webcrypto as unknown as Crypto;
+const webcrypto = globalThis.crypto;
 
 /** The DNS names and addresses this machine is reached by: hostname, localhost, non-internal addresses and loopback. */
 export function machineNames(): { dnsNames: string[]; ipAddresses: string[] } {
@@ -88,7 +88,7 @@ export async function generateSelfSigned(options: SelfSignedOptions): Promise<Ce
     throw new BellaError('invalid_argument', 'a listener certificate needs at least one DNS name or IP address');
   }
   const now = options.now ?? new Date();
-  const keys = (await webcrypto.subtle.generateKey(EC_P256, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = await webcrypto.subtle.generateKey(EC_P256, true, ['sign', 'verify']);
   const serial = crypto.randomBytes(16);
   // Positive and without a leading zero byte, so it encodes as exactly 16 bytes (RFC 5280 4.1.2.2).
   serial[0] = (serial[0]! & 0x7f) | 0x40;
