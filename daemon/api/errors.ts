@@ -7,6 +7,7 @@ export const ERROR_CODES = [
   'permission_denied',
   'token_expired',
   'token_revoked',
+  'rate_limited',
   'unavailable',
   'internal',
 ] as const;
@@ -23,6 +24,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   permission_denied: 403,
   not_found: 404,
   conflict: 409,
+  rate_limited: 429,
   internal: 500,
   unavailable: 503,
 };

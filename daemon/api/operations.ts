@@ -90,6 +90,20 @@ const inputs = {
     environment: Slug.optional(),
   }),
   testNotification: Empty,
+  getListener: Empty,
+  enableListener: z.object({
+    address: z
+      .string()
+      .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'give the address as HOST:PORT, e.g. 0.0.0.0:7443')
+      .refine((a) => Number(a.slice(a.lastIndexOf(':') + 1)) <= 65535, 'ports go up to 65535')
+      .optional(),
+    names: z.array(z.string().trim().min(1).max(253)).max(32).optional(),
+    allow: z.array(z.string().trim().min(1).max(64)).max(64).optional(),
+    certPem: z.string().max(64 * 1024).optional(),
+    keyPem: z.string().max(64 * 1024).optional(),
+  }),
+  disableListener: Empty,
+  rotateListenerCertificate: Empty,
   lookupToken: Empty,
   revokeToken: z.object({ reason: z.string().trim().max(1000).optional() }),
   readSecrets: z.object({

@@ -85,6 +85,31 @@ export interface IssuedLease {
   token: string;
   /** Set when the requested ttl was longer than the environment's policy allows. */
   capped: { requestedSeconds: number; policySeconds: number } | null;
+  /** Where a holder on another machine reaches the token plane; null while no listener runs. */
+  handover: { server: string; fingerprint: string } | null;
+}
+
+/** The opt-in TLS listener that serves the token plane to other machines. */
+export interface ListenerStatus {
+  enabled: boolean;
+  /** `HOST:PORT` it is configured to listen on. */
+  address: string;
+  /** What it is bound to right now (empty when not listening). */
+  listening: string[];
+  /** The `BELLA_SERVER` values a holder can use, best first. */
+  urls: string[];
+  /** The certificate's SHA-256, `sha256:` + 64 hex digits (`BELLA_SERVER_FINGERPRINT`). */
+  fingerprint: string | null;
+  /** When the certificate expires (ISO time). */
+  notAfter: string | null;
+  /** Names and addresses the certificate is valid for. */
+  names: string[];
+  /** `self-signed` (generated, pinned by fingerprint) or `own` (from the owner's CA). */
+  certificate: 'self-signed' | 'own' | null;
+  /** Source addresses allowed to connect (CIDRs); empty allows any. */
+  allow: string[];
+  /** Why it is enabled but not listening, if it is not. */
+  problem: string | null;
 }
 
 /**
@@ -254,6 +279,30 @@ export const routes = {
     path: '/v1/notifications/test',
     plane: 'admin',
     summary: 'Send a test desktop notification',
+  }),
+  getListener: route<{ listener: ListenerStatus }>()({
+    method: 'GET',
+    path: '/v1/listener',
+    plane: 'admin',
+    summary: 'Show the TLS listener: addresses, URLs, certificate fingerprint',
+  }),
+  enableListener: route<{ listener: ListenerStatus }>()({
+    method: 'POST',
+    path: '/v1/listener',
+    plane: 'admin',
+    summary: 'Serve the token plane over TLS to other machines (persisted; served at once)',
+  }),
+  disableListener: route<{ listener: ListenerStatus }>()({
+    method: 'POST',
+    path: '/v1/listener/disable',
+    plane: 'admin',
+    summary: 'Stop serving the token plane to other machines',
+  }),
+  rotateListenerCertificate: route<{ listener: ListenerStatus }>()({
+    method: 'POST',
+    path: '/v1/listener/rotate-cert',
+    plane: 'admin',
+    summary: 'Replace the self-signed certificate (holders need the new fingerprint)',
   }),
   lookupToken: route<{ lease: HolderLease }>()({
     method: 'GET',

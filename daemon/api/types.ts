@@ -29,6 +29,9 @@ export const AUDIT_EVENTS = [
   'NotificationSettingsChanged',
   'AuditEntriesMissing',
   'StateRestored',
+  'ListenerEnabled',
+  'ListenerDisabled',
+  'ListenerCertificateRotated',
 ] as const;
 /** One of {@link AUDIT_EVENTS}. */
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];

@@ -94,7 +94,7 @@ describe('daemon errors', () => {
 });
 
 describe('issue', () => {
-  const issued: IssuedLease = { lease, token: 'bax-abcdefghij012345-secret', capped: null };
+  const issued: IssuedLease = { lease, token: 'bax-abcdefghij012345-secret', capped: null, handover: null };
 
   it('puts only the token on stdout and the rest on stderr', async () => {
     const h = harness(() => ({ ...issued, capped: { requestedSeconds: 172800, policySeconds: 86400 } }));

@@ -1,25 +1,56 @@
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerFactory,
+} from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { BellaError, HTTP_STATUS, invalidInput, operations, type OperationName } from '../api';
+import { BellaError, HTTP_STATUS, invalidInput, operations, type OperationName, type Plane } from '../api';
 import type { Services } from '../services';
 import { EventStreams } from './event-stream';
 import type { Handler, Handlers, RequestInfo } from './handlers';
 
-/** Largest request body the daemon reads. */
+/** Largest request body the daemon reads on the owner's socket. */
 export const BODY_LIMIT = 1024 * 1024;
 
-/** The HTTP app over the services: every operation of the contract, validated at the edge. */
+/**
+ * Where an app is served and what it exposes there: the owner's socket serves every operation
+ * and the event stream; the TLS listener only the token plane, to other machines.
+ */
+export interface Surface {
+  planes: readonly Plane[];
+  /** Serve `/v1/events`. */
+  events: boolean;
+  bodyLimit: number;
+  /** How a request's source is written in the audit trail. */
+  source(request: FastifyRequest): string;
+  /** Builds the server (the listener's hardened HTTPS server); default: fastify's plain HTTP one. */
+  serverFactory?: FastifyServerFactory;
+}
+
+/** The owner's socket: everything. */
+export const SOCKET_SURFACE: Surface = {
+  planes: ['admin', 'token'],
+  events: true,
+  bodyLimit: BODY_LIMIT,
+  source: () => 'socket',
+};
+
+/** The HTTP app over the services: the operations of the contract a surface exposes, validated at the edge. */
 export function createApp(
   services: Services,
-  handlers: Handlers,
+  handlers: Partial<Handlers>,
   log: (msg: string) => void,
+  surface: Surface = SOCKET_SURFACE,
 ): {
   app: FastifyInstance;
   closeStreams: () => void;
 } {
   const app = Fastify({
-    bodyLimit: BODY_LIMIT,
+    bodyLimit: surface.bodyLimit,
+    ...(surface.serverFactory ? { serverFactory: surface.serverFactory } : {}),
     // Secret keys may be 256 characters long and travel in the path.
     maxParamLength: 300,
     logger: false,
@@ -55,7 +86,10 @@ export function createApp(
 
   for (const name of Object.keys(operations) as OperationName[]) {
     const spec = operations[name];
-    const handler = handlers[name] as Handler<OperationName>;
+    // Defends the admin plane: what a surface does not expose is not routed there at all (404).
+    if (!surface.planes.includes(spec.plane)) continue;
+    const handler = handlers[name] as Handler<OperationName> | undefined;
+    if (!handler) throw new Error(`no handler for ${name}, which this surface serves`);
     app.route({
       method: spec.method,
       url: spec.path,
@@ -68,7 +102,7 @@ export function createApp(
         const raw = { ...(request.query as object), ...(body as object | undefined), ...(request.params as object) };
         const parsed = spec.input.safeParse(raw);
         if (!parsed.success) throw invalidInput(parsed.error.issues);
-        const info: RequestInfo = { source: 'socket' };
+        const info: RequestInfo = { source: surface.source(request) };
         const auth = request.headers.authorization;
         if (auth) info.token = auth.startsWith('Bearer ') ? auth.slice(7).trim() : auth;
         return handler(parsed.data as never, info);
@@ -76,7 +110,7 @@ export function createApp(
     });
   }
 
-  app.get('/v1/events', (request, reply) => streams.attach(request, reply));
+  if (surface.events) app.get('/v1/events', (request, reply) => streams.attach(request, reply));
 
   app.setNotFoundHandler((request, reply) => {
     const err = new BellaError('not_found', `no such endpoint: ${request.method} ${request.url.split('?')[0]}`);

@@ -8,7 +8,11 @@ import { ensurePrivateDir } from '../base/node/files';
 import { Store, type TimeSource } from '../store';
 import pkg from '../../package.json' with { type: 'json' };
 import { createApp } from './app';
+import type { Handlers } from './handlers';
+import { TokenListener } from './listener';
 import { auditRoutes } from './routes/audit';
+import { listenerRoutes } from './routes/listener';
+import { tokenRoutes } from './routes/tokens';
 import { leaseRoutes } from './routes/leases';
 import { notificationRoutes } from './routes/notifications';
 import { projectRoutes } from './routes/projects';
@@ -36,14 +40,17 @@ export interface RunningDaemon {
   stop(): Promise<void>;
 }
 
-/** Logs one line with a timestamp. Never given a token or a secret value. */
-export function stdoutLog(message: string): void {
-  process.stdout.write(`${new Date().toISOString()} ${message}\n`);
+/**
+ * Logs one line with a timestamp to stderr (the journal under systemd, daemon.log when started
+ * in the background). Never given a token or a secret value.
+ */
+export function stderrLog(message: string): void {
+  process.stderr.write(`${new Date().toISOString()} ${message}\n`);
 }
 
 /** Starts a daemon on a data directory; one per directory, refused when another is running. */
 export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> {
-  const log = options.log ?? stdoutLog;
+  const log = options.log ?? stderrLog;
   // Everything the daemon creates is owner-only, including the socket (created under this umask).
   process.umask(0o077);
   const maintenance = maintenanceOptions();
@@ -76,6 +83,7 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
   }
   services.maintenance.start();
 
+  const listener = new TokenListener(services, tokenRoutes(services), log);
   let stopping: Promise<void> | null = null;
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => (resolveStopped = r));
@@ -83,6 +91,7 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
     (stopping ??= (async () => {
       log('stopping');
       closeStreams();
+      await listener.stop();
       await app.close();
       services.lifecycle.stop();
       await services.refusals.close();
@@ -95,27 +104,27 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
       resolveStopped();
     })());
 
-  const { app, closeStreams } = createApp(
-    services,
-    {
-      ...systemRoutes(services, {
-        version: VERSION,
-        startedAt: new Date(services.ctx.clock()).toISOString(),
-        socket: options.socket,
-        stop,
-      }),
-      ...projectRoutes(services),
-      ...secretRoutes(services),
-      ...leaseRoutes(services),
-      ...auditRoutes(services),
-      ...notificationRoutes(services),
-    },
-    log,
-  );
+  const handlers: Handlers = {
+    ...systemRoutes(services, {
+      version: VERSION,
+      startedAt: new Date(services.ctx.clock()).toISOString(),
+      socket: options.socket,
+      stop,
+    }),
+    ...projectRoutes(services),
+    ...secretRoutes(services),
+    ...tokenRoutes(services),
+    ...leaseRoutes(services, () => listener.handover()),
+    ...auditRoutes(services),
+    ...notificationRoutes(services),
+    ...listenerRoutes(listener),
+  };
+  const { app, closeStreams } = createApp(services, handlers, log);
   if (process.platform !== 'win32') fs.rmSync(options.socket, { force: true });
   await app.listen({ path: options.socket });
   if (process.platform !== 'win32') fs.chmodSync(options.socket, 0o600);
   log(`bella daemon ${VERSION} (pid ${process.pid}) serving ${options.home} on ${options.socket}`);
+  await listener.resume();
   // Checks for notify-send now, so a missing one is in the log (once) from the start.
   notifier.health();
   void services.maintenance.runStartupJobs();

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BellaError } from '../api';
 import { resolveHome, resolveSocket } from '../base/node/paths';
-import { runDaemon, stdoutLog, type DaemonOptions, type RunningDaemon } from './daemon';
+import { runDaemon, type DaemonOptions, type RunningDaemon } from './daemon';
 
 export { runDaemon, VERSION } from './daemon';
 export type { DaemonOptions, RunningDaemon };
@@ -32,7 +32,7 @@ async function main(): Promise<void> {
     });
   } catch (err) {
     if (err instanceof BellaError && err.expected) {
-      stdoutLog(`error: ${err.message}`);
+      // One line, no stack: `bella daemon start` shows it as the reason the daemon did not start.
       process.stderr.write(`error: ${err.message}\n`);
       process.exit(1);
     }

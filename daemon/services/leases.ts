@@ -20,7 +20,8 @@ export class LeasesService {
     return this.ctx.clock();
   }
 
-  async issue(args: OperationArgs<'issueLease'>): Promise<OperationOutput<'issueLease'>> {
+  /** Issues a lease; how a holder elsewhere reaches the token plane is the server's to add. */
+  async issue(args: OperationArgs<'issueLease'>): Promise<Omit<OperationOutput<'issueLease'>, 'handover'>> {
     const out = await this.lifecycle.transact((state, changes) => {
       const env = findEnvironment(state, args.project, args.environment);
       const keys = Object.keys(env.secrets).sort();

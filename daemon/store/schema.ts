@@ -60,9 +60,33 @@ export interface StoredLease {
   uses: number;
 }
 
+/** The opt-in TLS listener, as configured (its certificate and key are files of the data dir). */
+export interface ListenerSettings {
+  enabled: boolean;
+  /** `HOST:PORT`. */
+  address: string;
+  /** Extra names for a generated certificate (`--name`). */
+  names: string[];
+  /** Allowed source CIDRs; empty allows any. */
+  allow: string[];
+  /** Where the certificate came from; null before the first enable. */
+  certificate: 'self-signed' | 'own' | null;
+}
+
+/** The listener before it was ever enabled. */
+export const DEFAULT_LISTENER: ListenerSettings = {
+  enabled: false,
+  address: '0.0.0.0:7443',
+  names: [],
+  allow: [],
+  certificate: null,
+};
+
 /** Daemon-wide settings. */
 export interface Settings {
   notifications: NotificationSettings;
+  /** Absent until the listener was first configured. */
+  listener?: ListenerSettings;
 }
 
 /** Everything the daemon keeps as its state. */
@@ -126,6 +150,15 @@ const LeaseRecord = z.strictObject({
 });
 const SettingsRecord = z.strictObject({
   notifications: z.strictObject({ desktop: z.boolean(), environments: z.record(z.string(), z.boolean()) }),
+  listener: z
+    .strictObject({
+      enabled: z.boolean(),
+      address: z.string().min(3).max(300),
+      names: z.array(z.string().max(253)).max(32),
+      allow: z.array(z.string().max(64)).max(64),
+      certificate: z.enum(['self-signed', 'own']).nullable(),
+    })
+    .optional(),
 });
 
 /** One record of state: written to the journal when it changes (null = deleted) and to snapshots. */

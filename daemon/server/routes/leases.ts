@@ -1,11 +1,12 @@
+import type { IssuedLease } from '../../api';
 import type { Services } from '../../services';
 import type { Handlers } from '../handlers';
 
-/** Leases. */
-export function leaseRoutes({ leases }: Services) {
+/** Leases; an issued lease says where its holder reaches the listener, when one serves. */
+export function leaseRoutes({ leases }: Services, handover: () => IssuedLease['handover']) {
   return {
     listLeases: (args) => leases.list(args),
-    issueLease: (args) => leases.issue(args),
+    issueLease: async (args) => ({ ...(await leases.issue(args)), handover: handover() }),
     getLease: (args) => leases.get(args),
     renewLease: (args) => leases.renew(args),
     revokeLease: (args) => leases.revoke(args),

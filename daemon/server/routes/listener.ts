@@ -1,0 +1,12 @@
+import type { TokenListener } from '../listener';
+import type { Handlers } from '../handlers';
+
+/** The opt-in TLS listener (admin plane: only the owner configures it). */
+export function listenerRoutes(listener: TokenListener) {
+  return {
+    getListener: () => ({ listener: listener.status() }),
+    enableListener: (args) => listener.enable(args),
+    disableListener: () => listener.disable(),
+    rotateListenerCertificate: () => listener.rotate(),
+  } satisfies Partial<Handlers>;
+}
