@@ -99,8 +99,14 @@ const inputs = {
       .optional(),
     names: z.array(z.string().trim().min(1).max(253)).max(32).optional(),
     allow: z.array(z.string().trim().min(1).max(64)).max(64).optional(),
-    certPem: z.string().max(64 * 1024).optional(),
-    keyPem: z.string().max(64 * 1024).optional(),
+    certPem: z
+      .string()
+      .max(64 * 1024)
+      .optional(),
+    keyPem: z
+      .string()
+      .max(64 * 1024)
+      .optional(),
   }),
   disableListener: Empty,
   rotateListenerCertificate: Empty,

@@ -2,13 +2,7 @@ import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import {
-  BellaError,
-  HTTP_STATUS,
-  type ListenerStatus,
-  type OperationArgs,
-  type OperationOutput,
-} from '../api';
+import { BellaError, HTTP_STATUS, type ListenerStatus, type OperationArgs, type OperationOutput } from '../api';
 import { ensurePrivateDir, writeFileDurable } from '../base/node/files';
 import type { Services } from '../services';
 import { TokenRefusal } from '../services/tokens';
@@ -77,14 +71,26 @@ export class TokenListener {
     const current = this.settings;
     const names = args.names ?? current.names;
     const allow = AllowList.parse(args.allow ?? current.allow)?.entries ?? [];
-    const next: ListenerSettings = { ...current, enabled: true, address: args.address ?? current.address, names, allow };
+    const next: ListenerSettings = {
+      ...current,
+      enabled: true,
+      address: args.address ?? current.address,
+      names,
+      allow,
+    };
     let pair: CertificatePair;
     let fresh = false;
     if (args.certPem !== undefined || args.keyPem !== undefined) {
       if (!args.certPem || !args.keyPem) {
-        throw new BellaError('invalid_argument', 'give both --cert FILE and --key FILE, or neither for a self-signed certificate');
+        throw new BellaError(
+          'invalid_argument',
+          'give both --cert FILE and --key FILE, or neither for a self-signed certificate',
+        );
       }
-      pair = loadCertificatePair(args.certPem, args.keyPem, { certLabel: 'the --cert file', keyLabel: 'the --key file' });
+      pair = loadCertificatePair(args.certPem, args.keyPem, {
+        certLabel: 'the --cert file',
+        keyLabel: 'the --key file',
+      });
       next.certificate = 'own';
       fresh = true;
     } else if (current.certificate && sameNames(current.names, names) && fs.existsSync(this.files.cert)) {
@@ -113,7 +119,11 @@ export class TokenListener {
     await this.unbind();
     this.problem = null;
     if (this.settings.enabled) {
-      await this.persist({ ...this.settings, enabled: false }, 'ListenerDisabled', 'the token plane is served on the socket only');
+      await this.persist(
+        { ...this.settings, enabled: false },
+        'ListenerDisabled',
+        'the token plane is served on the socket only',
+      );
     }
     return { listener: this.status() };
   }
@@ -161,7 +171,9 @@ export class TokenListener {
   /** What a holder on another machine needs, while the listener serves. */
   handover(): { server: string; fingerprint: string } | null {
     const status = this.status();
-    return this.app && status.urls[0] && status.fingerprint ? { server: status.urls[0], fingerprint: status.fingerprint } : null;
+    return this.app && status.urls[0] && status.fingerprint
+      ? { server: status.urls[0], fingerprint: status.fingerprint }
+      : null;
   }
 
   /** Stops serving (the daemon is stopping); the settings stay as they are. */
@@ -222,7 +234,10 @@ export class TokenListener {
     );
     // Counted into the source's aggregated Denied entries, like every other refusal.
     void this.services.refusals.refuse(source, new TokenRefusal(error, null, 'rate limited')).catch(() => undefined);
-    void reply.status(HTTP_STATUS[error.code]).header('retry-after', String(decision.retryAfterSeconds)).send(error.toWire());
+    void reply
+      .status(HTTP_STATUS[error.code])
+      .header('retry-after', String(decision.retryAfterSeconds))
+      .send(error.toWire());
   }
 
   private async unbind(): Promise<void> {
@@ -270,7 +285,11 @@ export class TokenListener {
     }
   }
 
-  private async persist(next: ListenerSettings, event: 'ListenerEnabled' | 'ListenerDisabled' | 'ListenerCertificateRotated', message: string): Promise<void> {
+  private async persist(
+    next: ListenerSettings,
+    event: 'ListenerEnabled' | 'ListenerDisabled' | 'ListenerCertificateRotated',
+    message: string,
+  ): Promise<void> {
     await this.services.ctx.store.transact((state, touched) => {
       state.settings.listener = next;
       touched.setting();
@@ -312,9 +331,15 @@ function bindError(err: unknown, address: string): BellaError {
     case 'EADDRINUSE':
       return new BellaError('conflict', `${address} is already in use: choose another with --address HOST:PORT`);
     case 'EACCES':
-      return new BellaError('permission_denied', `not allowed to listen on ${address} (ports below 1024 need privileges): choose --address HOST:PORT with a port of 1024 or more`);
+      return new BellaError(
+        'permission_denied',
+        `not allowed to listen on ${address} (ports below 1024 need privileges): choose --address HOST:PORT with a port of 1024 or more`,
+      );
     case 'EADDRNOTAVAIL':
-      return new BellaError('invalid_argument', `${address} is not an address of this machine: choose --address HOST:PORT with one of its addresses, or 0.0.0.0`);
+      return new BellaError(
+        'invalid_argument',
+        `${address} is not an address of this machine: choose --address HOST:PORT with one of its addresses, or 0.0.0.0`,
+      );
     default:
       return new BellaError('unavailable', `cannot listen on ${address}: ${(err as Error).message}`);
   }
