@@ -4,3 +4,4 @@ export * from './types';
 export * from './schemas';
 export * from './operations';
 export * from './events';
+export * from './channels';

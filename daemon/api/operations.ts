@@ -14,6 +14,7 @@ import {
   Seconds,
   Slug,
 } from './schemas';
+import { CHANNEL_EVENTS, CHANNEL_KINDS } from './channels';
 import { formatDuration } from './durations';
 import { routes, type OperationName } from './routes';
 
@@ -23,6 +24,7 @@ const Empty = z.object({});
 const ProjectInput = z.object({ slug: Slug, name: z.string().trim().min(1).max(200) });
 const EnvironmentCreate = ProjectRef.extend({ slug: Slug, name: z.string().trim().min(1).max(200) });
 const Force = z.object({ force: Flag.optional() });
+const ChannelRef = z.object({ id: z.string().regex(/^ch_[A-Za-z0-9_-]{10,40}$/, 'channel ids look like ch_…') });
 
 /** The input schema of every operation: validated at the daemon's edge and by the Electron relay. */
 const inputs = {
@@ -110,6 +112,26 @@ const inputs = {
   }),
   disableListener: Empty,
   rotateListenerCertificate: Empty,
+  listChannels: Empty,
+  addChannel: z.object({
+    kind: z.enum(CHANNEL_KINDS),
+    url: z.string().min(1).max(2048),
+    name: z.string().trim().min(1).max(200).optional(),
+    project: Slug.optional(),
+    environment: Slug.optional(),
+    events: z.array(z.enum(CHANNEL_EVENTS)).min(1).max(CHANNEL_EVENTS.length).optional(),
+    secret: z.string().max(200).optional(),
+  }),
+  removeChannel: ChannelRef,
+  testChannel: ChannelRef,
+  rotateChannelSecret: ChannelRef,
+  enableChannel: ChannelRef,
+  listDeliveries: z.object({
+    channel: ChannelRef.shape.id.optional(),
+    failed: Flag.optional(),
+    limit: z.coerce.number().int().min(1).max(1000).optional(),
+  }),
+  retryDelivery: z.object({ id: z.string().regex(/^msg_[A-Za-z0-9_-]{10,40}$/, 'delivery ids look like msg_…') }),
   lookupToken: Empty,
   revokeToken: z.object({ reason: z.string().trim().max(1000).optional() }),
   readSecrets: z.object({

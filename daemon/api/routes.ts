@@ -1,3 +1,4 @@
+import type { ChannelHealthView, ChannelView, DeliveryAttempt, OutboxItem } from './channels';
 import type { AuditEntry, Environment, Lease, LeasePolicy, Project, Secret } from './types';
 
 /** How an operation is reached: the owner's admin plane, or the token plane (Bearer bax-…). */
@@ -303,6 +304,54 @@ export const routes = {
     path: '/v1/listener/rotate-cert',
     plane: 'admin',
     summary: 'Replace the self-signed certificate (holders need the new fingerprint)',
+  }),
+  listChannels: route<{ channels: Array<ChannelView & { health: ChannelHealthView | null }>; pending: number }>()({
+    method: 'GET',
+    path: '/v1/channels',
+    plane: 'admin',
+    summary: 'List notification channels (URLs masked) and how each is doing',
+  }),
+  addChannel: route<{ channel: ChannelView & { health: ChannelHealthView | null }; secret: string | null }>()({
+    method: 'POST',
+    path: '/v1/channels',
+    plane: 'admin',
+    summary: 'Add a webhook, Slack or Discord channel; a webhook signing secret is shown once',
+  }),
+  removeChannel: route<{ removed: string; pendingDropped: number }>()({
+    method: 'DELETE',
+    path: '/v1/channels/:id',
+    plane: 'admin',
+    summary: 'Remove a channel and its undelivered events',
+  }),
+  testChannel: route<{ delivered: boolean; status: number | null; error: string | null }>()({
+    method: 'POST',
+    path: '/v1/channels/:id/test',
+    plane: 'admin',
+    summary: 'Send a test event to a channel now and report how it answered',
+  }),
+  rotateChannelSecret: route<{ secret: string }>()({
+    method: 'POST',
+    path: '/v1/channels/:id/rotate-secret',
+    plane: 'admin',
+    summary: 'A new webhook signing secret (shown once); the old one keeps signing for a day',
+  }),
+  enableChannel: route<{ channel: ChannelView & { health: ChannelHealthView | null } }>()({
+    method: 'POST',
+    path: '/v1/channels/:id/enable',
+    plane: 'admin',
+    summary: 'Deliver to a disabled channel again',
+  }),
+  listDeliveries: route<{ deliveries: DeliveryAttempt[]; failed: OutboxItem[] }>()({
+    method: 'GET',
+    path: '/v1/deliveries',
+    plane: 'admin',
+    summary: 'The delivery log, newest first, and the events that used all their attempts',
+  }),
+  retryDelivery: route<{ requeued: string[] }>()({
+    method: 'POST',
+    path: '/v1/deliveries/:id/retry',
+    plane: 'admin',
+    summary: 'Deliver a failed event again now',
   }),
   lookupToken: route<{ lease: HolderLease }>()({
     method: 'GET',

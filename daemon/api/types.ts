@@ -32,6 +32,9 @@ export const AUDIT_EVENTS = [
   'ListenerEnabled',
   'ListenerDisabled',
   'ListenerCertificateRotated',
+  'ChannelAdded',
+  'ChannelRemoved',
+  'ChannelChanged',
 ] as const;
 /** One of {@link AUDIT_EVENTS}. */
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];

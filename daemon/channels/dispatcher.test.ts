@@ -9,7 +9,7 @@ import {
   MAX_ATTEMPTS,
   retryDelay,
 } from './dispatcher';
-import { MemoryOutboxStore } from './memory-store';
+import { MemoryOutboxStore } from '../../test/helpers/memory-outbox';
 import {
   FakeClock,
   type Receiver,
@@ -22,7 +22,7 @@ import {
   makeChannel,
   startReceiver,
   waitFor,
-} from './test-support';
+} from '../../test/helpers/channels';
 import { CHANNEL_EVENTS, type Channel, type ChannelEventData, type OutboxItem } from './types';
 
 const MINUTE = 60_000;

@@ -26,10 +26,14 @@ export const RETRY_JITTER = 0.2;
  * channels that failed together (one receiver restarting) do not all retry in the same instant:
  * attempts land at about 0, 2, 6, 14 and 30 min (24–36 min with jitter).
  */
-export function retryDelay(failedAttempts: number, random: () => number = Math.random): number | null {
+export function retryDelay(
+  failedAttempts: number,
+  random: () => number = Math.random,
+  baseMs: number = BASE_RETRY_DELAY_MS,
+): number | null {
   if (failedAttempts < 1 || failedAttempts >= MAX_ATTEMPTS) return null;
   const factor = 1 - RETRY_JITTER + 2 * RETRY_JITTER * Math.min(1, Math.max(0, random()));
-  return Math.round(BASE_RETRY_DELAY_MS * 2 ** (failedAttempts - 1) * factor);
+  return Math.round(baseMs * 2 ** (failedAttempts - 1) * factor);
 }
 
 /**
@@ -121,6 +125,8 @@ export interface DispatcherOptions {
   storeRetryMs?: number;
   /** Default `Math.random`. */
   random?: () => number;
+  /** The first wait between attempts (it doubles after each). Default {@link BASE_RETRY_DELAY_MS}; short in tests. */
+  baseRetryDelayMs?: number;
   /** Time zone/locale for chat messages. Defaults: the system's. */
   timeZone?: string;
   locale?: string;
@@ -448,7 +454,7 @@ export class Dispatcher {
       outcome = 'disabled';
       nextAttemptAt = ended;
     } else {
-      const delay = retryDelay(attempts, this.random);
+      const delay = retryDelay(attempts, this.random, this.options.baseRetryDelayMs);
       if (delay === null) {
         outcome = 'failed';
         status = 'failed';

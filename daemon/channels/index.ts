@@ -4,4 +4,3 @@ export * from './sign';
 export * from './send';
 export * from './payloads';
 export * from './dispatcher';
-export * from './memory-store';

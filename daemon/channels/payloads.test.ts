@@ -11,7 +11,7 @@ import {
   summarize,
   webhookPayload,
 } from './payloads';
-import { eventItems, leaseData, makeChannel } from './test-support';
+import { eventItems, leaseData, makeChannel } from '../../test/helpers/channels';
 import type { ChannelEventData } from './types';
 
 const NOW = Date.UTC(2026, 10, 28, 12, 0, 0);

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_SEND_OPTIONS, send } from './send';
-import { type Receiver, type Responder, answer, hang, startReceiver, waitFor } from './test-support';
+import { type Receiver, type Responder, answer, hang, startReceiver, waitFor } from '../../test/helpers/channels';
 
 const receivers: Receiver[] = [];
 const cleanups: Array<() => void> = [];

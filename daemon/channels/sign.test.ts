@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { BellaError } from '../api/errors';
 import { newMessageId } from './outbox';
 import { generateWebhookSecret, signWebhook, validateWebhookSecret } from './sign';
-import { bellaErrorOf } from './test-support';
+import { bellaErrorOf } from '../../test/helpers/channels';
 
 describe('webhook secrets', () => {
   it('are whsec_ + base64 of 32 random bytes, different every time', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fanOut } from './outbox';
-import { bellaErrorOf, leaseData, makeChannel } from './test-support';
+import { bellaErrorOf, leaseData, makeChannel } from '../../test/helpers/channels';
 import {
   DEFAULT_CHANNEL_EVENTS,
   type ChannelEvent,

@@ -1,34 +1,16 @@
+import {
+  CHANNEL_EVENTS,
+  DEFAULT_CHANNEL_EVENTS,
+  type ChannelDisabled,
+  type ChannelEventData,
+  type ChannelEventType,
+  type ChannelKind,
+  type ChannelView,
+  type OutboxItem,
+} from '../api/channels';
 import { BellaError } from '../api/errors';
-import type { LeaseEventName } from '../api/events';
 
-/** The kinds of notification channel. */
-export const CHANNEL_KINDS = ['webhook', 'slack', 'discord'] as const;
-/** One of {@link CHANNEL_KINDS}. */
-export type ChannelKind = (typeof CHANNEL_KINDS)[number];
-
-/** Every event a channel can subscribe to, in the product's own names. */
-export const CHANNEL_EVENTS = [
-  'LeaseIssued',
-  'LeaseRenewed',
-  'LeaseRevoked',
-  'LeaseExpiringSoon',
-  'LeaseExpired',
-  'LeasesExpiredAll',
-  'TokenRefusals',
-] as const satisfies readonly (LeaseEventName | 'TokenRefusals')[];
-/** One of {@link CHANNEL_EVENTS}. */
-export type ChannelEventType = (typeof CHANNEL_EVENTS)[number];
-
-/** What a channel receives when `add` names no `--events`: all of them. */
-export const DEFAULT_CHANNEL_EVENTS: readonly ChannelEventType[] = CHANNEL_EVENTS;
-
-/** Why and when a channel stopped receiving deliveries. */
-export interface ChannelDisabled {
-  /** ms since the epoch. */
-  at: number;
-  /** For people, e.g. "the receiver answered 410 Gone". Never contains the URL. */
-  reason: string;
-}
+export * from '../api/channels';
 
 /**
  * A notification channel as stored. `url` and `secret` are credentials: store them encrypted like
@@ -59,47 +41,10 @@ export interface Channel {
   disabled?: ChannelDisabled | null;
 }
 
-/** A channel as `channels list`, the API and the desktop show it: URL masked, no secret. */
-export type ChannelView = Omit<Channel, 'url' | 'secret' | 'previousSecret'> & {
-  url: string;
-  /** Webhooks: whether a signing secret is set (the secret itself is shown once, at add/rotate). */
-  signed: boolean;
-};
-
 /** The {@link ChannelView} of a channel: the only form in which a channel leaves the daemon. */
 export function toChannelView(channel: Channel): ChannelView {
   const { url, secret, previousSecret: _previous, ...rest } = channel;
   return { ...rest, url: maskUrl(url), signed: Boolean(secret) };
-}
-
-/** One lease as an event describes it: metadata only. */
-export interface EventLease {
-  id: string;
-  /** Secret key names (or globs) the lease can read; never values. */
-  scope: string[];
-  reason: string;
-  /** ISO 8601. */
-  expiresAt: string;
-}
-
-/**
- * What an event says, metadata only: never a secret value or a token. Build it with
- * {@link toEventData}, which copies only these fields.
- */
-export interface ChannelEventData {
-  project: string;
-  environment: string;
-  /** The leases concerned; several for a group crossing together and for expire-all; may be empty for TokenRefusals. */
-  leaseIds: string[];
-  /** Per-lease details, when known (issue, renew, expiry warnings). */
-  leases?: EventLease[];
-  /** ISO 8601: the expiry, when the event concerns a single instant. */
-  expiresAt?: string;
-  /** Why (a revocation's or an expire-all's reason), when there is one for the whole event. */
-  reason?: string;
-  /** TokenRefusals: how many refusals, within how many seconds. */
-  refusals?: number;
-  windowSeconds?: number;
 }
 
 /** An event as the lead's services raise it, before it is fanned out to channels. */
@@ -110,61 +55,11 @@ export interface ChannelEvent {
   data: ChannelEventData;
 }
 
-/** Where one outbox item stands. */
-export type OutboxStatus = 'pending' | 'delivered' | 'failed';
-
-/**
- * One delivery of one event to one channel, written in the same commit as the change that caused
- * it. `id` is the Standard Webhooks message id (`webhook-id`), the same on every attempt so that
- * receivers can de-duplicate.
- */
-export interface OutboxItem {
-  /** `msg_…`. */
-  id: string;
-  channelId: string;
-  event: ChannelEventType;
-  /** ms since the epoch: when the event happened (the body's `timestamp`). */
-  timestamp: number;
-  data: ChannelEventData;
-  /** Attempts made so far. */
-  attempts: number;
-  /** ms since the epoch: not sent before this. */
-  nextAttemptAt: number;
-  status: OutboxStatus;
-  /** Short reason of the last failed attempt (no URL, no body), or null. */
-  lastError: string | null;
-  /** HTTP status of the last attempt, null when none was received. */
-  lastStatus: number | null;
-}
-
 /** The fields of an item that an attempt or a retry changes. */
 export type OutboxItemUpdate = Pick<
   OutboxItem,
   'id' | 'attempts' | 'nextAttemptAt' | 'status' | 'lastError' | 'lastStatus'
 >;
-
-/** How one attempt ended. `disabled`: the receiver answered 410 Gone and the channel was disabled. */
-export type AttemptOutcome = 'delivered' | 'retry' | 'failed' | 'disabled';
-
-/** One entry of the delivery log (`bella notifications deliveries`). */
-export interface DeliveryAttempt {
-  /** `att_…`. */
-  id: string;
-  channelId: string;
-  /** The items this request carried: one for a webhook, several for a grouped Slack/Discord message. */
-  itemIds: string[];
-  event: ChannelEventType;
-  /** 1-based number of this attempt (of the first item). */
-  attempt: number;
-  /** ms since the epoch: when the request started. */
-  at: number;
-  durationMs: number;
-  outcome: AttemptOutcome;
-  status: number | null;
-  error: string | null;
-  /** When the next attempt is due, for `retry`. */
-  nextAttemptAt: number | null;
-}
 
 /**
  * A channel URL for display: scheme, host and `…`, e.g. `https://hooks.slack.com/…`. The path and

@@ -11,6 +11,7 @@ import { createApp } from './app';
 import type { Handlers } from './handlers';
 import { TokenListener } from './listener';
 import { auditRoutes } from './routes/audit';
+import { channelRoutes } from './routes/channels';
 import { listenerRoutes } from './routes/listener';
 import { tokenRoutes } from './routes/tokens';
 import { leaseRoutes } from './routes/leases';
@@ -74,7 +75,10 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
   }
   const events = new EventBus();
   const notifier = createDesktopNotifier({ log });
-  const services = createServices({ store, events, log }, notifier, maintenance);
+  const services = createServices({ store, events, log }, notifier, maintenance, {
+    // Test knob: retries seconds apart instead of minutes.
+    baseRetryDelayMs: numberFromEnv('BELLA_CHANNEL_RETRY_BASE_MS', 10),
+  });
   const caughtUp = await services.lifecycle.start();
   if (caughtUp.expired || caughtUp.expiringSoon) {
     log(
@@ -82,6 +86,7 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
     );
   }
   services.maintenance.start();
+  services.channels.start();
 
   const listener = new TokenListener(services, tokenRoutes(services), log);
   let stopping: Promise<void> | null = null;
@@ -95,6 +100,7 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
       await app.close();
       services.lifecycle.stop();
       await services.refusals.close();
+      await services.channels.stop();
       await services.maintenance.stop();
       await notifier.close();
       await store.close();
@@ -118,6 +124,7 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
     ...auditRoutes(services),
     ...notificationRoutes(services),
     ...listenerRoutes(listener),
+    ...channelRoutes(services),
   };
   const { app, closeStreams } = createApp(services, handlers, log);
   if (process.platform !== 'win32') fs.rmSync(options.socket, { force: true });
@@ -183,12 +190,12 @@ function dataDirError(err: unknown, home: string): unknown {
   }
 }
 
-function numberFromEnv(name: string): number | undefined {
+function numberFromEnv(name: string, min = 4096): number | undefined {
   const text = process.env[name];
   if (!text) return undefined;
   const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 4096) {
-    throw new BellaError('invalid_argument', `${name} must be a whole number of bytes, at least 4096, not '${text}'`);
+  if (!Number.isSafeInteger(n) || n < min) {
+    throw new BellaError('invalid_argument', `${name} must be a whole number of at least ${min}, not '${text}'`);
   }
   return n;
 }

@@ -1,6 +1,7 @@
 import type { DesktopNotifier } from '../notify';
 import type { Store } from '../store';
 import { AuditService } from './audit';
+import { ChannelsService } from './channels';
 import type { EventBus } from './events';
 import { LeaseLifecycle } from './lease-lifecycle';
 import { LeasesService } from './leases';
@@ -28,6 +29,7 @@ export interface Services {
   refusals: RefusalLog;
   audit: AuditService;
   notifications: NotificationsService;
+  channels: ChannelsService;
   lifecycle: LeaseLifecycle;
   maintenance: Maintenance;
 }
@@ -37,12 +39,14 @@ export function createServices(
   base: { store: Store; events: EventBus; log: (message: string) => void },
   notifier: DesktopNotifier,
   maintenance: MaintenanceOptions,
+  channelOptions: { baseRetryDelayMs?: number } = {},
 ): Services {
   const ctx: ServiceContext = { ...base, clock: () => base.store.clock.now() };
   const secrets = new SecretsService(ctx);
   const notifications = new NotificationsService(ctx, notifier);
-  const lifecycle = new LeaseLifecycle(ctx, notifications);
-  const refusals = new RefusalLog(ctx);
+  const channels = new ChannelsService(ctx, channelOptions);
+  const lifecycle = new LeaseLifecycle(ctx, notifications, channels);
+  const refusals = new RefusalLog(ctx, channels);
   return {
     ctx,
     secrets,
@@ -52,6 +56,7 @@ export function createServices(
     refusals,
     audit: new AuditService(ctx),
     notifications,
+    channels,
     lifecycle,
     maintenance: new Maintenance(ctx, lifecycle, maintenance),
   };

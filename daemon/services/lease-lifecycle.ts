@@ -23,6 +23,8 @@ import {
   type Touched,
 } from '../store';
 import { DeadlineScheduler, type Deadline } from './deadlines';
+import type { ChannelEvent } from '../channels';
+import type { ChannelsService } from './channels';
 import type { NotificationsService } from './notifications';
 import type { Actor, ServiceContext } from './service-context';
 
@@ -266,6 +268,67 @@ export class LeaseChanges {
   }
 }
 
+/**
+ * What channels hear of one transaction's lease changes: issue, renew and revoke per lease;
+ * expiries and warnings grouped per environment, as on the desktop; expire-all as one event.
+ */
+function channelEvents(changes: LeaseChanges): ChannelEvent[] {
+  const events: ChannelEvent[] = [];
+  const grouped = new Map<string, { type: 'LeaseExpired' | 'LeaseExpiringSoon'; leases: StoredLease[] }>();
+  for (const { lease, outcome } of changes.outcomes.values()) {
+    const single = { LeaseIssued: 'issued', LeaseRenewed: 'renewed', LeaseRevoked: 'revoked' } as const;
+    const type = (Object.keys(single) as Array<keyof typeof single>).find((t) => single[t] === outcome);
+    if (type) {
+      events.push({
+        type,
+        at: changes.now,
+        data: {
+          project: lease.project,
+          environment: lease.environment,
+          leaseIds: [lease.id],
+          leases: [eventLease(lease)],
+          expiresAt: iso(lease.expiresAt),
+          ...(outcome === 'revoked' && lease.endReason ? { reason: lease.endReason } : {}),
+        },
+      });
+    } else if (outcome === 'expired' || outcome === 'warned') {
+      const groupType = outcome === 'expired' ? 'LeaseExpired' : 'LeaseExpiringSoon';
+      const key = `${groupType} ${lease.project}/${lease.environment}`;
+      const group = grouped.get(key) ?? { type: groupType, leases: [] };
+      group.leases.push(lease);
+      grouped.set(key, group);
+    }
+  }
+  for (const { type, leases } of grouped.values()) {
+    const first = leases[0]!;
+    events.push({
+      type,
+      at: changes.now,
+      data: {
+        project: first.project,
+        environment: first.environment,
+        leaseIds: leases.map((l) => l.id),
+        leases: leases.map(eventLease),
+        ...(leases.length === 1 ? { expiresAt: iso(first.expiresAt) } : {}),
+      },
+    });
+  }
+  for (const announced of changes.announcements) {
+    if (announced.type !== 'LeasesExpiredAll') continue;
+    events.push({
+      type: 'LeasesExpiredAll',
+      at: changes.now,
+      data: { project: announced.project, environment: announced.environment, leaseIds: announced.leaseIds },
+    });
+  }
+  return events;
+}
+
+/** A lease as channels see it: metadata only, never its token hash. */
+function eventLease(lease: StoredLease) {
+  return { id: lease.id, scope: lease.scope, reason: lease.reason, expiresAt: iso(lease.expiresAt) };
+}
+
 type Point = 'warn' | 'expire';
 
 /**
@@ -283,6 +346,7 @@ export class LeaseLifecycle {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly notifications: NotificationsService,
+    private readonly channels: ChannelsService,
   ) {
     this.scheduler = new DeadlineScheduler<Point>({
       now: ctx.clock,
@@ -314,6 +378,8 @@ export class LeaseLifecycle {
     const { result, leases } = await this.ctx.store.transact((state, touched) => {
       const leases = new LeaseChanges(state, touched, this.ctx.clock(), this.ctx.store.keys.tokenKey);
       const out = change(state, leases, touched);
+      // Channels hear of the change in the same commit as the change itself.
+      this.channels.fanOut(state, touched, channelEvents(leases));
       return { result: { result: out.result, leases }, audit: [...leases.audit, ...(out.audit ?? [])] };
     }, kind);
     this.afterCommit(leases);
@@ -343,6 +409,7 @@ export class LeaseLifecycle {
     this.emitGrouped('LeaseExpiringSoon', grouped.warned);
     this.emitGrouped('LeaseExpired', grouped.expired);
     for (const event of changes.announcements) this.ctx.events.emit(event);
+    this.channels.committed();
   }
 
   /** Schedules a lease's next point, or forgets it once it ended. */
@@ -401,10 +468,12 @@ export class LeaseLifecycle {
     if (expired.length || expiringSoon.length) {
       const changes = await this.ctx.store.transact((state, touched) => {
         const changes = new LeaseChanges(state, touched, now, this.ctx.store.keys.tokenKey);
-        for (const lease of expired) changes.end(lease, 'expired', 'expired', 'daemon', true);
+        for (const lease of expired) changes.end(lease, 'expired', 'expired', 'daemon');
         for (const lease of expiringSoon) changes.warn(lease);
+        this.channels.fanOut(state, touched, channelEvents(changes));
         return { result: changes, audit: changes.audit };
       }, 'release');
+      this.channels.committed();
       // One summary instead of a burst of warnings and events.
       for (const { lease } of changes.outcomes.values()) this.schedule(lease);
       const summary = formatCatchUpSummary({ expired, expiringSoon });

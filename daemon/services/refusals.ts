@@ -1,6 +1,11 @@
+import type { ChannelEvent } from '../channels';
 import type { AuditInput } from '../store';
+import type { ChannelsService } from './channels';
 import type { ServiceContext } from './service-context';
 import type { TokenRefusal } from './tokens';
+
+/** Refusals of tokens of one environment within one window that raise a TokenRefusals alert. */
+export const TOKEN_REFUSALS_ALERT = 10;
 
 /** Options of {@link RefusalLog}. */
 export interface RefusalLogOptions {
@@ -18,6 +23,8 @@ interface Window {
   count: number;
   reasons: Map<string, number>;
   leases: Set<string>;
+  /** Refusals of tokens whose lease is known, by environment (for the TokenRefusals alert). */
+  environments: Map<string, { project: string; environment: string; count: number; leases: Set<string> }>;
   timer: NodeJS.Timeout;
 }
 
@@ -36,6 +43,7 @@ export class RefusalLog {
 
   constructor(
     private readonly ctx: ServiceContext,
+    private readonly channels: ChannelsService,
     options: RefusalLogOptions = {},
   ) {
     this.individual = options.individual ?? 5;
@@ -46,6 +54,14 @@ export class RefusalLog {
   /** Records a refusal from `source`, then throws its error. */
   async refuse(source: string, refusal: TokenRefusal, fields: Partial<AuditInput> = {}): Promise<never> {
     const window = this.window(source);
+    if (refusal.lease) {
+      const { project, environment, id } = refusal.lease;
+      const key = `${project}/${environment}`;
+      const env = window.environments.get(key) ?? { project, environment, count: 0, leases: new Set<string>() };
+      env.count++;
+      if (env.leases.size < 20) env.leases.add(id);
+      window.environments.set(key, env);
+    }
     if (window.individual < this.individual) {
       window.individual++;
       const lease = refusal.lease;
@@ -81,6 +97,7 @@ export class RefusalLog {
       count: 0,
       reasons: new Map(),
       leases: new Set(),
+      environments: new Map(),
       timer: setTimeout(() => void this.flush(source), this.windowMs),
     };
     window.timer.unref();
@@ -88,27 +105,50 @@ export class RefusalLog {
     return window;
   }
 
-  /** Writes the aggregated entry of `source`'s window, if it counted anything, and closes it. */
+  /**
+   * Closes `source`'s window: writes its aggregated entry, if it counted anything past the
+   * individual ones, and alerts channels of every environment whose tokens were refused past
+   * {@link TOKEN_REFUSALS_ALERT}, in the same commit.
+   */
   private async flush(source: string): Promise<void> {
     const window = this.windows.get(source);
     if (!window) return;
     this.windows.delete(source);
     clearTimeout(window.timer);
-    if (window.count === 0) return;
-    const reasons = [...window.reasons].map(([reason, n]) => `${n} × ${reason}`).join(', ');
-    const leases = window.leases.size ? `; leases ${[...window.leases].join(', ')}` : '';
     const seconds = Math.max(1, Math.round((this.ctx.clock() - window.started) / 1000));
-    try {
-      await this.ctx.store.record([
-        {
-          event: 'SecretsRead',
-          outcome: 'Denied',
-          actor: 'token',
-          source,
-          count: window.count,
-          message: `${window.count} more refusals from ${source} in ${seconds} s: ${reasons}${leases}`,
+    const audit: AuditInput[] = [];
+    if (window.count > 0) {
+      const reasons = [...window.reasons].map(([reason, n]) => `${n} × ${reason}`).join(', ');
+      const leases = window.leases.size ? `; leases ${[...window.leases].join(', ')}` : '';
+      audit.push({
+        event: 'SecretsRead',
+        outcome: 'Denied',
+        actor: 'token',
+        source,
+        count: window.count,
+        message: `${window.count} more refusals from ${source} in ${seconds} s: ${reasons}${leases}`,
+      });
+    }
+    const alerts: ChannelEvent[] = [...window.environments.values()]
+      .filter((env) => env.count >= TOKEN_REFUSALS_ALERT)
+      .map((env) => ({
+        type: 'TokenRefusals',
+        at: this.ctx.clock(),
+        data: {
+          project: env.project,
+          environment: env.environment,
+          leaseIds: [...env.leases],
+          refusals: env.count,
+          windowSeconds: seconds,
         },
-      ]);
+      }));
+    if (audit.length === 0 && alerts.length === 0) return;
+    try {
+      await this.ctx.store.transact((state, touched) => {
+        this.channels.fanOut(state, touched, alerts);
+        return { result: null, audit };
+      }, 'read');
+      this.channels.committed();
     } catch (err) {
       this.ctx.log(
         `audit: could not write ${window.count} aggregated refusals from ${source}: ${(err as Error).message}`,

@@ -1,4 +1,5 @@
 import type { DaemonStatus } from '../api';
+import type { ChannelsService } from './channels';
 import type { LeaseLifecycle } from './lease-lifecycle';
 import type { NotificationsService } from './notifications';
 import type { ServiceContext } from './service-context';
@@ -15,6 +16,7 @@ export function daemonStatus(
   ctx: ServiceContext,
   lifecycle: LeaseLifecycle,
   notifications: NotificationsService,
+  channels: ChannelsService,
   info: DaemonInfo,
 ): DaemonStatus {
   const projects = Object.values(ctx.store.state.projects);
@@ -34,6 +36,6 @@ export function daemonStatus(
       activeLeases,
     },
     notifications: notifications.health(),
-    problems: ctx.store.problems(),
+    problems: [...ctx.store.problems(), ...channels.problems()],
   };
 }

@@ -20,6 +20,8 @@ export interface KeyRing {
    * be edited, cut in the middle or reordered without the key file.
    */
   logKey: Buffer;
+  /** Seals notification channel URLs and signing secrets, which are credentials. */
+  channelKey: Buffer;
 }
 
 /** Reads the master key file, or creates it (0600) when `create` is set. */
@@ -53,6 +55,7 @@ export function deriveKeys(master: Buffer): KeyRing {
     tokenKey: derive('token v1'),
     auditKey: derive('audit v1'),
     logKey: derive('log v2'),
+    channelKey: derive('channels v1'),
   };
 }
 

@@ -1,5 +1,13 @@
 import { z } from 'zod';
 import { LEASE_STATUSES, type LeasePolicy, type LeaseStatus, type NotificationSettings } from '../api';
+import {
+  CHANNEL_EVENTS,
+  CHANNEL_KINDS,
+  type ChannelEventType,
+  type ChannelKind,
+  type DeliveryAttempt,
+  type OutboxItem,
+} from '../api/channels';
 
 /** The current state schema version. Bump it and teach `legacy.ts` the old shape when it changes. */
 export const SCHEMA_VERSION = 3;
@@ -89,17 +97,59 @@ export interface Settings {
   listener?: ListenerSettings;
 }
 
+/** A notification channel as stored: its URL and signing secrets sealed like secret values. */
+export interface StoredChannel {
+  id: string;
+  kind: ChannelKind;
+  name: string;
+  /** The URL, sealed (for Slack and Discord the URL itself is the credential). */
+  sealedUrl: string;
+  project?: string;
+  environment?: string;
+  events: ChannelEventType[];
+  /** Webhooks: the signing secret, sealed. */
+  sealedSecret?: string;
+  /** After a rotation, the old secret (sealed) still signs until `until`. */
+  previousSecret?: { sealed: string; until: number };
+  createdAt: number;
+  disabled?: { at: number; reason: string } | null;
+}
+
+/** One delivery of one event to one channel (the durable outbox); delivered ones leave the state. */
+export type StoredOutboxItem = OutboxItem;
+
+/** One entry of the delivery log; the newest are kept. */
+export type StoredDelivery = DeliveryAttempt;
+
 /** Everything the daemon keeps as its state. */
 export interface State {
   projects: Record<string, StoredProject>;
   /** Leases by id, in issue order (a Map: plain objects get slow to iterate at 100,000 keys). */
   leases: Map<string, StoredLease>;
+  /** Notification channels, in the order they were added. */
+  channels: Map<string, StoredChannel>;
+  /** Outbox items, in commit order (per channel, the order its events are delivered in). */
+  outbox: Map<string, StoredOutboxItem>;
+  /** The delivery log, oldest first. */
+  deliveries: Map<string, StoredDelivery>;
   settings: Settings;
 }
 
+/** The records of a state kept as flat maps by id, with the record kind that journals each. */
+export const FLAT_RECORDS = { lease: 'leases', channel: 'channels', outbox: 'outbox', delivery: 'deliveries' } as const;
+/** A kind of flat record. */
+export type FlatKind = keyof typeof FLAT_RECORDS;
+
 /** A state for a new data directory. */
 export function emptyState(): State {
-  return { projects: {}, leases: new Map(), settings: { notifications: { desktop: true, environments: {} } } };
+  return {
+    projects: {},
+    leases: new Map(),
+    channels: new Map(),
+    outbox: new Map(),
+    deliveries: new Map(),
+    settings: { notifications: { desktop: true, environments: {} } },
+  };
 }
 
 /**
@@ -148,6 +198,47 @@ const LeaseRecord = z.strictObject({
   warnedFor: Millis.nullable(),
   uses: z.number().int().nonnegative(),
 });
+const ChannelRecord = z.strictObject({
+  id: z.string().regex(/^ch_[A-Za-z0-9_-]{10,40}$/),
+  kind: z.enum(CHANNEL_KINDS),
+  name: z.string().max(200),
+  sealedUrl: z.string().min(1),
+  project: Name.optional(),
+  environment: Name.optional(),
+  events: z.array(z.enum(CHANNEL_EVENTS)).max(32),
+  sealedSecret: z.string().min(1).optional(),
+  previousSecret: z.strictObject({ sealed: z.string().min(1), until: Millis }).optional(),
+  createdAt: Millis,
+  disabled: z
+    .strictObject({ at: Millis, reason: z.string().max(500) })
+    .nullable()
+    .optional(),
+});
+const OutboxRecord = z.strictObject({
+  id: z.string().regex(/^msg_[A-Za-z0-9_-]{10,40}$/),
+  channelId: z.string().min(1),
+  event: z.enum(CHANNEL_EVENTS),
+  timestamp: Millis,
+  data: z.looseObject({ project: z.string(), environment: z.string(), leaseIds: z.array(z.string()) }),
+  attempts: z.number().int().nonnegative(),
+  nextAttemptAt: Millis,
+  status: z.enum(['pending', 'delivered', 'failed']),
+  lastError: z.string().nullable(),
+  lastStatus: z.number().int().nullable(),
+});
+const DeliveryRecord = z.strictObject({
+  id: z.string().regex(/^att_[A-Za-z0-9_-]{10,40}$/),
+  channelId: z.string().min(1),
+  itemIds: z.array(z.string()).max(100),
+  event: z.enum(CHANNEL_EVENTS),
+  attempt: z.number().int().positive(),
+  at: Millis,
+  durationMs: z.number().nonnegative(),
+  outcome: z.enum(['delivered', 'retry', 'failed', 'disabled']),
+  status: z.number().int().nullable(),
+  error: z.string().nullable(),
+  nextAttemptAt: Millis.nullable(),
+});
 const SettingsRecord = z.strictObject({
   notifications: z.strictObject({ desktop: z.boolean(), environments: z.record(z.string(), z.boolean()) }),
   listener: z
@@ -167,6 +258,9 @@ export const Change = z.discriminatedUnion('t', [
   z.strictObject({ t: z.literal('env'), p: Name, e: Name, v: EnvironmentMeta.nullable() }),
   z.strictObject({ t: z.literal('secret'), p: Name, e: Name, k: Name, v: SecretRecord.nullable() }),
   z.strictObject({ t: z.literal('lease'), id: Name, v: LeaseRecord.nullable() }),
+  z.strictObject({ t: z.literal('channel'), id: Name, v: ChannelRecord.nullable() }),
+  z.strictObject({ t: z.literal('outbox'), id: Name, v: OutboxRecord.nullable() }),
+  z.strictObject({ t: z.literal('delivery'), id: Name, v: DeliveryRecord.nullable() }),
   z.strictObject({ t: z.literal('settings'), v: SettingsRecord }),
 ]);
 /** One state record change. */
@@ -177,7 +271,13 @@ export class Touched {
   readonly projects = new Set<string>();
   readonly environments = new Map<string, [string, string]>();
   readonly secrets = new Map<string, [string, string, string]>();
-  readonly leases = new Set<string>();
+  /** Flat records by kind: leases, channels, outbox items, deliveries. */
+  readonly flat: { [K in FlatKind]: Set<string> } = {
+    lease: new Set(),
+    channel: new Set(),
+    outbox: new Set(),
+    delivery: new Set(),
+  };
   settings = false;
 
   /** A project's own fields (name…) were set, or the project was created or deleted. */
@@ -200,7 +300,12 @@ export class Touched {
 
   /** A lease was issued or changed, or left the state. */
   lease(id: string): this {
-    this.leases.add(id);
+    return this.record('lease', id);
+  }
+
+  /** A flat record (channel, outbox item, delivery) was added, changed or removed. */
+  record(kind: FlatKind, id: string): this {
+    this.flat[kind].add(id);
     return this;
   }
 
@@ -215,7 +320,7 @@ export class Touched {
     for (const p of other.projects) this.projects.add(p);
     for (const [k, v] of other.environments) this.environments.set(k, v);
     for (const [k, v] of other.secrets) this.secrets.set(k, v);
-    for (const id of other.leases) this.leases.add(id);
+    for (const kind of Object.keys(this.flat) as FlatKind[]) for (const id of other.flat[kind]) this.flat[kind].add(id);
     this.settings ||= other.settings;
   }
 
@@ -225,7 +330,7 @@ export class Touched {
       this.projects.size === 0 &&
       this.environments.size === 0 &&
       this.secrets.size === 0 &&
-      this.leases.size === 0
+      Object.values(this.flat).every((ids) => ids.size === 0)
     );
   }
 }
@@ -261,7 +366,10 @@ export function changesOf(state: State, touched: Touched): Change[] {
     const secret = env && own(env.secrets, k);
     out.push({ t: 'secret', p, e, k, v: secret ? { ...secret } : null });
   }
-  for (const id of touched.leases) out.push({ t: 'lease', id, v: state.leases.get(id) ?? null });
+  for (const kind of Object.keys(FLAT_RECORDS) as FlatKind[]) {
+    const records = state[FLAT_RECORDS[kind]] as Map<string, unknown>;
+    for (const id of touched.flat[kind]) out.push({ t: kind, id, v: records.get(id) ?? null } as Change);
+  }
   if (touched.settings) out.push({ t: 'settings', v: state.settings });
   return out;
 }
@@ -278,7 +386,9 @@ export function* recordsOf(state: State): Generator<Change> {
       }
     }
   }
-  for (const lease of state.leases.values()) yield { t: 'lease', id: lease.id, v: lease };
+  for (const kind of Object.keys(FLAT_RECORDS) as FlatKind[]) {
+    for (const [id, v] of state[FLAT_RECORDS[kind]] as Map<string, unknown>) yield { t: kind, id, v } as Change;
+  }
 }
 
 function environment(state: State, p: string, e: string): StoredEnvironment | undefined {
@@ -326,10 +436,15 @@ export function applyChange(state: State, change: Change): string | null {
       return null;
     }
     case 'lease':
-      if (change.v === null) state.leases.delete(change.id);
-      else if (change.v.id !== change.id) return `lease record ${change.id} holds lease ${change.v.id}`;
-      else state.leases.set(change.id, change.v);
+    case 'channel':
+    case 'outbox':
+    case 'delivery': {
+      const records = state[FLAT_RECORDS[change.t]] as Map<string, unknown>;
+      if (change.v === null) records.delete(change.id);
+      else if (change.v.id !== change.id) return `${change.t} record ${change.id} holds ${change.v.id}`;
+      else records.set(change.id, change.v);
       return null;
+    }
   }
 }
 

@@ -12,7 +12,7 @@ import { Journal, type JournalRecord, type JournalScan } from './journal';
 import { LeaseArchive } from './lease-archive';
 import { migrateLegacyLayout } from './legacy';
 import { logDamage, type LogFormat } from './record-log';
-import { applyChange, changesOf, emptyState, Touched, type State } from './schema';
+import { applyChange, changesOf, emptyState, FLAT_RECORDS, Touched, type State } from './schema';
 import { readSnapshot, writeSnapshot, type AuditHead, type SnapshotMeta } from './snapshot';
 
 /** The files of a data directory. */
@@ -560,10 +560,14 @@ export class Store {
     const snapshot = readSnapshot(files.snapshot, this.keys.logKey, advice);
     const scan = Journal.read(files.journal, this.format, snapshot.meta.journalSeq, advice);
     for (const commit of scan.commits) for (const change of commit.changes) applyChange(snapshot.state, change);
+    // The same objects, refilled: services hold references to the state and its maps.
     this.state.projects = snapshot.state.projects;
     this.state.settings = snapshot.state.settings;
-    this.state.leases.clear();
-    for (const [id, lease] of snapshot.state.leases) this.state.leases.set(id, lease);
+    for (const name of Object.values(FLAT_RECORDS)) {
+      const into = this.state[name] as Map<string, unknown>;
+      into.clear();
+      for (const [id, record] of snapshot.state[name] as Map<string, unknown>) into.set(id, record);
+    }
     for (const listener of this.reloadListeners) listener();
   }
 

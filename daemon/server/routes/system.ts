@@ -5,7 +5,7 @@ import type { Handlers } from '../handlers';
 /** Daemon status and shutdown. */
 export function systemRoutes(services: Services, info: DaemonInfo & { stop: () => void }) {
   return {
-    status: () => daemonStatus(services.ctx, services.lifecycle, services.notifications, info),
+    status: () => daemonStatus(services.ctx, services.lifecycle, services.notifications, services.channels, info),
     shutdown: () => {
       setImmediate(info.stop);
       return { stopping: true as const };

@@ -1,5 +1,11 @@
-import type { OutboxStore } from './dispatcher';
-import type { Channel, ChannelDisabled, DeliveryAttempt, OutboxItem, OutboxItemUpdate } from './types';
+import type { OutboxStore } from '../../daemon/channels/dispatcher';
+import type {
+  Channel,
+  ChannelDisabled,
+  DeliveryAttempt,
+  OutboxItem,
+  OutboxItemUpdate,
+} from '../../daemon/channels/types';
 
 /**
  * An in-memory {@link OutboxStore}: the reference for what the durable one must do (minus the

@@ -1,10 +1,10 @@
 // Helpers for the channel tests: a fake clock, real HTTP receivers on 127.0.0.1, fixtures.
 import http, { type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { BellaError } from '../api/errors';
-import type { DispatcherClock } from './dispatcher';
-import { fanOut, newChannelId } from './outbox';
-import { generateWebhookSecret } from './sign';
+import { BellaError } from '../../daemon/api/errors';
+import type { DispatcherClock } from '../../daemon/channels/dispatcher';
+import { fanOut, newChannelId } from '../../daemon/channels/outbox';
+import { generateWebhookSecret } from '../../daemon/channels/sign';
 import {
   type Channel,
   type ChannelEventData,
@@ -12,7 +12,7 @@ import {
   type ChannelKind,
   DEFAULT_CHANNEL_EVENTS,
   type OutboxItem,
-} from './types';
+} from '../../daemon/channels/types';
 
 /** A clock whose time moves only when the test says so; timers fire in time order. */
 export class FakeClock implements DispatcherClock {
@@ -119,8 +119,8 @@ export const answerInTurn =
 /** Never answers. */
 export const hang: Responder = () => {};
 
-/** Starts a receiver; `close()` it in `afterEach`. */
-export async function startReceiver(respond: Responder = answer(200)): Promise<Receiver> {
+/** Starts a receiver (on `port`, or any free one); `close()` it in `afterEach`. */
+export async function startReceiver(respond: Responder = answer(200), port = 0): Promise<Receiver> {
   const received: Received[] = [];
   let open = 0;
   let maxOpen = 0;
@@ -141,10 +141,10 @@ export async function startReceiver(respond: Responder = answer(200)): Promise<R
       respond(request, n, res);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const bound = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}/hook/T0KEN-IN-PATH`,
+    url: `http://127.0.0.1:${bound}/hook/T0KEN-IN-PATH`,
     received,
     open: () => open,
     maxOpen: () => maxOpen,

@@ -1,0 +1,16 @@
+import type { Services } from '../../services';
+import type { Handlers } from '../handlers';
+
+/** Notification channels and their delivery log. */
+export function channelRoutes({ channels }: Services) {
+  return {
+    listChannels: () => channels.list(),
+    addChannel: (args) => channels.add(args),
+    removeChannel: (args) => channels.remove(args),
+    testChannel: (args) => channels.test(args),
+    rotateChannelSecret: (args) => channels.rotateSecret(args),
+    enableChannel: (args) => channels.enable(args),
+    listDeliveries: (args) => channels.deliveries(args),
+    retryDelivery: (args) => channels.retry(args),
+  } satisfies Partial<Handlers>;
+}

@@ -1,0 +1,446 @@
+import { BellaError, type OperationArgs, type OperationOutput } from '../api';
+import {
+  Dispatcher,
+  fanOut,
+  generateWebhookSecret,
+  newChannelId,
+  parseChannelEvents,
+  renderBody,
+  send,
+  signWebhook,
+  toChannelView,
+  validateChannelUrl,
+  validateWebhookSecret,
+  type Channel,
+  type ChannelEvent,
+  type ChannelHealth,
+  type DeliveryAttempt,
+  type OutboxItem,
+  type OutboxItemUpdate,
+  type OutboxStore,
+} from '../channels';
+import { open, seal, type State, type StoredChannel, type StoredOutboxItem, type Touched } from '../store';
+import { findEnvironment, findProject } from './lookup';
+import type { ServiceContext } from './service-context';
+
+/** Entries of the delivery log kept in the state; older ones leave it in the same commit. */
+const DELIVERIES_KEPT = 1000;
+/** How long the old signing secret keeps signing after a rotation. */
+const SECRET_OVERLAP_MS = 24 * 3600_000;
+
+/**
+ * Notification channels (signed webhooks, Slack, Discord): stored with their URLs and secrets
+ * sealed, fed by a durable outbox written in the same commit as the change an event is about, and
+ * delivered at least once, in order per channel, by the {@link Dispatcher}, off the request path.
+ */
+export class ChannelsService {
+  readonly dispatcher: Dispatcher;
+  private readonly opened = new WeakMap<StoredChannel, Channel>();
+  private pendingIndex: { version: number; byChannel: Map<string, string[]> } = { version: -1, byChannel: new Map() };
+  private outboxVersion = 0;
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    options: { baseRetryDelayMs?: number } = {},
+  ) {
+    this.dispatcher = new Dispatcher({
+      ...options,
+      store: this.outboxStore(),
+      clock: {
+        now: ctx.clock,
+        setTimer: (fn, ms) => setTimeout(fn, ms).unref(),
+        clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
+      },
+      onHealthChange: (health) => this.reportHealth(health),
+      onAttempt: () => this.changed(),
+      onError: (err) => ctx.log(`channels: ${(err as Error).message}`),
+    });
+    ctx.store.onReload(() => this.outboxVersion++);
+  }
+
+  /** Starts delivering what the outbox holds (after a restart too). */
+  start(): void {
+    this.dispatcher.start();
+  }
+
+  /** Waits for requests in flight (or their timeouts). */
+  stop(): Promise<void> {
+    return this.dispatcher.stop();
+  }
+
+  /**
+   * Inside a transaction: writes one outbox item per channel that wants each event, in the same
+   * commit as the change (a change that does not commit never notifies; one that does always
+   * does, after a crash too). Call {@link committed} once it committed.
+   */
+  fanOut(state: State, touched: Touched, events: readonly ChannelEvent[]): void {
+    if (state.channels.size === 0 || events.length === 0) return;
+    const channels = this.channels(state);
+    for (const event of events) {
+      for (const item of fanOut(event, channels)) {
+        state.outbox.set(item.id, item as StoredOutboxItem);
+        touched.record('outbox', item.id);
+        this.outboxVersion++;
+      }
+    }
+  }
+
+  /** After a commit that may have written outbox items: deliver them now, not at the next tick. */
+  committed(): void {
+    this.dispatcher.kick();
+  }
+
+  /** Health of every channel, for `daemon status` (one line per failing channel, never per attempt). */
+  problems(): string[] {
+    return this.dispatcher
+      .health()
+      .filter((h) => h.failing || h.disabled)
+      .map((h) =>
+        h.disabled
+          ? `notification channel ${h.name} (${h.kind}) is disabled: ${h.disabled.reason}`
+          : `notification channel ${h.name} (${h.kind}) is failing${h.since ? ` since ${new Date(h.since).toISOString()}` : ''}: ${h.lastError ?? 'no answer'}`,
+      );
+  }
+
+  list(): OperationOutput<'listChannels'> {
+    const health = new Map(this.dispatcher.health().map((h) => [h.channelId, h]));
+    const state = this.ctx.store.state;
+    return {
+      channels: this.channels(state).map((c) => ({ ...toChannelView(c), health: healthView(health.get(c.id)) })),
+      pending: [...state.outbox.values()].filter((i) => i.status === 'pending').length,
+    };
+  }
+
+  async add(args: OperationArgs<'addChannel'>): Promise<OperationOutput<'addChannel'>> {
+    validateChannelUrl(args.url);
+    const events = parseChannelEvents(args.events?.join(','));
+    if (args.kind !== 'webhook' && args.secret) {
+      throw new BellaError(
+        'invalid_argument',
+        `--secret is for webhook channels; ${args.kind} URLs carry their own credential`,
+      );
+    }
+    if (args.secret) validateWebhookSecret(args.secret);
+    const secret = args.kind === 'webhook' ? (args.secret ?? generateWebhookSecret()) : null;
+    const out = await this.ctx.store.transact((state, touched) => {
+      if (args.environment && !args.project) throw new BellaError('invalid_argument', '--environment needs --project');
+      if (args.project && args.environment) findEnvironment(state, args.project, args.environment);
+      else if (args.project) findProject(state, args.project);
+      const id = newChannelId();
+      const channel: StoredChannel = {
+        id,
+        kind: args.kind,
+        name: args.name ?? `${args.kind} ${new URL(args.url).host}`,
+        sealedUrl: this.seal(id, 'url', args.url),
+        ...(args.project ? { project: args.project } : {}),
+        ...(args.environment ? { environment: args.environment } : {}),
+        events,
+        ...(secret ? { sealedSecret: this.seal(id, 'secret', secret) } : {}),
+        createdAt: this.ctx.clock(),
+        disabled: null,
+      };
+      state.channels.set(id, channel);
+      touched.record('channel', id);
+      return {
+        result: channel,
+        audit: [
+          {
+            event: 'ChannelAdded',
+            outcome: 'Success',
+            actor: 'owner',
+            ...(args.project ? { project: args.project } : {}),
+            ...(args.environment ? { environment: args.environment } : {}),
+            message: `${channel.kind} channel ${channel.name} (${id}) for ${events.join(', ')}`,
+          },
+        ],
+      };
+    });
+    this.changed();
+    return { channel: { ...toChannelView(this.open(out)), health: null }, secret };
+  }
+
+  async remove(args: OperationArgs<'removeChannel'>): Promise<OperationOutput<'removeChannel'>> {
+    const dropped = await this.ctx.store.transact((state, touched) => {
+      const channel = this.find(state, args.id);
+      state.channels.delete(channel.id);
+      touched.record('channel', channel.id);
+      let dropped = 0;
+      // Its undelivered events go with it: nobody will receive them.
+      for (const item of state.outbox.values()) {
+        if (item.channelId !== channel.id) continue;
+        state.outbox.delete(item.id);
+        touched.record('outbox', item.id);
+        dropped++;
+      }
+      this.outboxVersion++;
+      return {
+        result: dropped,
+        audit: [
+          {
+            event: 'ChannelRemoved',
+            outcome: 'Success',
+            actor: 'owner',
+            message: `${channel.kind} channel ${channel.name} (${channel.id})`,
+          },
+        ],
+      };
+    }, 'release');
+    this.changed();
+    return { removed: args.id, pendingDropped: dropped };
+  }
+
+  /** Sends a test event to one channel at once and says how the receiver answered. */
+  async test(args: OperationArgs<'testChannel'>): Promise<OperationOutput<'testChannel'>> {
+    const channel = this.open(this.find(this.ctx.store.state, args.id));
+    const now = this.ctx.clock();
+    const item: OutboxItem = {
+      id: `msg_test${now.toString(36)}`,
+      channelId: channel.id,
+      event: 'LeaseIssued',
+      timestamp: now,
+      data: {
+        project: channel.project ?? 'bella',
+        environment: channel.environment ?? 'test',
+        leaseIds: [],
+        reason: 'bella notifications channels test',
+      },
+      attempts: 0,
+      nextAttemptAt: now,
+      status: 'pending',
+      lastError: null,
+      lastStatus: null,
+    };
+    const body = renderBody(channel.kind, [item], { now });
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (channel.kind === 'webhook' && channel.secret)
+      Object.assign(headers, signWebhook([channel.secret], item.id, now, body));
+    const result = await send({ url: channel.url, headers, body });
+    return { delivered: result.outcome === 'delivered', status: result.status, error: result.error };
+  }
+
+  /** A new signing secret (shown once); the old one keeps signing for a day, so receivers can switch. */
+  async rotateSecret(args: OperationArgs<'rotateChannelSecret'>): Promise<OperationOutput<'rotateChannelSecret'>> {
+    const secret = generateWebhookSecret();
+    await this.ctx.store.transact((state, touched) => {
+      const channel = this.find(state, args.id);
+      if (channel.kind !== 'webhook' || !channel.sealedSecret) {
+        throw new BellaError(
+          'invalid_argument',
+          `${channel.name} is a ${channel.kind} channel: only webhooks sign with a secret`,
+        );
+      }
+      channel.previousSecret = { sealed: channel.sealedSecret, until: this.ctx.clock() + SECRET_OVERLAP_MS };
+      channel.sealedSecret = this.seal(channel.id, 'secret', secret);
+      touched.record('channel', channel.id);
+      return {
+        result: null,
+        audit: [
+          {
+            event: 'ChannelChanged',
+            outcome: 'Success',
+            actor: 'owner',
+            message: `new signing secret for ${channel.name} (${channel.id})`,
+          },
+        ],
+      };
+    });
+    this.changed();
+    return { secret };
+  }
+
+  /** Delivers to a channel that was disabled (by a 410, say) again; what it missed goes out. */
+  async enable(args: OperationArgs<'enableChannel'>): Promise<OperationOutput<'enableChannel'>> {
+    await this.ctx.store.transact((state, touched) => {
+      const channel = this.find(state, args.id);
+      channel.disabled = null;
+      touched.record('channel', channel.id);
+      return {
+        result: null,
+        audit: [
+          {
+            event: 'ChannelChanged',
+            outcome: 'Success',
+            actor: 'owner',
+            message: `${channel.name} (${channel.id}) enabled`,
+          },
+        ],
+      };
+    });
+    this.changed();
+    this.dispatcher.kick();
+    return { channel: { ...toChannelView(this.open(this.find(this.ctx.store.state, args.id))), health: null } };
+  }
+
+  /** The delivery log, newest first, and the items that used all their attempts. */
+  deliveries(args: OperationArgs<'listDeliveries'>): OperationOutput<'listDeliveries'> {
+    const state = this.ctx.store.state;
+    if (args.channel) this.find(state, args.channel);
+    const attempts = [...state.deliveries.values()]
+      .filter((d) => (!args.channel || d.channelId === args.channel) && (!args.failed || d.outcome !== 'delivered'))
+      .reverse()
+      .slice(0, args.limit ?? 100);
+    const failed = [...state.outbox.values()].filter(
+      (i) => i.status === 'failed' && (!args.channel || i.channelId === args.channel),
+    );
+    return { deliveries: attempts as DeliveryAttempt[], failed: failed as OutboxItem[] };
+  }
+
+  /** The retry button: failed (or waiting) items go out again now. */
+  async retry(args: OperationArgs<'retryDelivery'>): Promise<OperationOutput<'retryDelivery'>> {
+    const items = await this.dispatcher.retryNow(args.id);
+    return { requeued: items.map((i) => i.id) };
+  }
+
+  private find(state: State, id: string): StoredChannel {
+    const channel = state.channels.get(id);
+    if (!channel) {
+      const ids = [...state.channels.keys()];
+      throw new BellaError(
+        'not_found',
+        ids.length
+          ? `no channel ${id}; channels: ${ids.join(', ')}`
+          : `no channel ${id}; add one with \`bella notifications channels add\``,
+      );
+    }
+    return channel;
+  }
+
+  private channels(state: State): Channel[] {
+    return [...state.channels.values()].map((c) => this.open(c));
+  }
+
+  /** The channel with its URL and secrets opened (cached per stored record). */
+  private open(stored: StoredChannel): Channel {
+    let channel = this.opened.get(stored);
+    if (!channel) {
+      const { sealedUrl, sealedSecret, previousSecret, ...rest } = stored;
+      channel = {
+        ...rest,
+        url: this.unseal(stored.id, 'url', sealedUrl),
+        events: rest.events as Channel['events'],
+        ...(sealedSecret ? { secret: this.unseal(stored.id, 'secret', sealedSecret) } : {}),
+        ...(previousSecret
+          ? {
+              previousSecret: {
+                secret: this.unseal(stored.id, 'secret', previousSecret.sealed),
+                until: previousSecret.until,
+              },
+            }
+          : {}),
+      };
+      this.opened.set(stored, channel);
+    }
+    return channel;
+  }
+
+  // Channel URLs and secrets are credentials: sealed at rest, bound to their channel and field.
+  private seal(id: string, field: 'url' | 'secret', value: string): string {
+    return seal(this.ctx.store.keys.channelKey, value, `channel:${id}:${field}`);
+  }
+
+  private unseal(id: string, field: 'url' | 'secret', sealed: string): string {
+    return open(this.ctx.store.keys.channelKey, sealed, `channel:${id}:${field}`).toString('utf8');
+  }
+
+  /** The dispatcher's view of the durable outbox; every write is one commit. */
+  private outboxStore(): OutboxStore {
+    const state = () => this.ctx.store.state;
+    return {
+      channels: () => this.channels(state()),
+      pending: (channelId, limit) => {
+        const ids = this.pendingIds().get(channelId) ?? [];
+        const out: OutboxItem[] = [];
+        for (const id of ids) {
+          const item = state().outbox.get(id);
+          if (item?.status === 'pending') out.push(item as OutboxItem);
+          if (out.length === limit) break;
+        }
+        return out;
+      },
+      get: (itemId) => state().outbox.get(itemId) as OutboxItem | undefined,
+      recordAttempt: (attempt, updates) =>
+        this.ctx.store.transact((s, touched) => {
+          s.deliveries.set(attempt.id, attempt);
+          touched.record('delivery', attempt.id);
+          for (const id of s.deliveries.keys()) {
+            if (s.deliveries.size <= DELIVERIES_KEPT) break;
+            s.deliveries.delete(id);
+            touched.record('delivery', id);
+          }
+          this.apply(s, touched, updates);
+          return { result: undefined, audit: [] };
+        }, 'read'),
+      requeue: (updates) =>
+        this.ctx.store.transact((s, touched) => {
+          this.apply(s, touched, updates);
+          return { result: undefined, audit: [] };
+        }, 'read'),
+      disableChannel: (channelId, disabled) =>
+        this.ctx.store.transact((s, touched) => {
+          const channel = s.channels.get(channelId);
+          if (channel) {
+            channel.disabled = disabled;
+            touched.record('channel', channelId);
+          }
+          return { result: undefined, audit: [] };
+        }, 'read'),
+    };
+  }
+
+  private apply(state: State, touched: Touched, updates: readonly OutboxItemUpdate[]): void {
+    for (const update of updates) {
+      const item = state.outbox.get(update.id);
+      if (!item) continue;
+      touched.record('outbox', item.id);
+      // A delivered item has done its work: it leaves the state (the delivery log keeps its trace).
+      if (update.status === 'delivered') state.outbox.delete(item.id);
+      else Object.assign(item, update);
+    }
+    this.outboxVersion++;
+  }
+
+  private pendingIds(): Map<string, string[]> {
+    if (this.pendingIndex.version !== this.outboxVersion) {
+      const byChannel = new Map<string, string[]>();
+      for (const item of this.ctx.store.state.outbox.values()) {
+        if (item.status !== 'pending') continue;
+        const ids = byChannel.get(item.channelId) ?? [];
+        ids.push(item.id);
+        byChannel.set(item.channelId, ids);
+      }
+      this.pendingIndex = { version: this.outboxVersion, byChannel };
+    }
+    return this.pendingIndex.byChannel;
+  }
+
+  private reportHealth(health: ChannelHealth): void {
+    this.ctx.log(
+      health.disabled
+        ? `channels: ${health.name} (${health.kind}) disabled: ${health.disabled.reason}`
+        : health.failing
+          ? `channels: ${health.name} (${health.kind}) is failing: ${health.lastError ?? 'no answer'}`
+          : `channels: ${health.name} (${health.kind}) delivers again`,
+    );
+    this.changed();
+  }
+
+  private changed(): void {
+    this.ctx.events.emit({
+      type: 'DataChanged',
+      at: new Date(this.ctx.clock()).toISOString(),
+      resource: 'notifications',
+    });
+  }
+}
+
+function healthView(h: ChannelHealth | undefined) {
+  if (!h) return null;
+  return {
+    failing: h.failing,
+    since: h.since === null ? null : new Date(h.since).toISOString(),
+    lastError: h.lastError,
+    lastStatus: h.lastStatus,
+    lastDeliveredAt: h.lastDeliveredAt === null ? null : new Date(h.lastDeliveredAt).toISOString(),
+    failedCount: h.failedCount,
+  };
+}
