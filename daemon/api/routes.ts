@@ -32,9 +32,13 @@ export interface DaemonStatus {
   notifications: NotificationHealth;
 }
 
-/** Whether desktop notifications can be delivered, and why not. */
+/**
+ * Whether desktop notifications are delivered, as far as the daemon knows: `null` until one has
+ * been sent or tested (nothing is claimed before that), then whether the last one was shown;
+ * `false` also when the notifier is known to be missing. `problem` says why not.
+ */
 export interface NotificationHealth {
-  available: boolean;
+  available: boolean | null;
   problem: string | null;
 }
 
@@ -205,7 +209,12 @@ export const routes = {
     plane: 'admin',
     summary: 'Revoke every active lease and rotate the environment credentials',
   }),
-  listAudit: route<{ entries: AuditEntry[]; nextCursor: number | null }>()({
+  listAudit: route<{
+    entries: AuditEntry[];
+    nextCursor: number | null;
+    /** How many older entries match beyond this page, when the daemon can tell cheaply. */
+    remaining?: number;
+  }>()({
     method: 'GET',
     path: '/v1/audit',
     plane: 'admin',
