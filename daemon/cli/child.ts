@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import { escapeControls } from '../base/common/terminal-text';
 import type { CliIO } from './session';
@@ -50,7 +50,9 @@ export interface ChildSpec {
   cleanup?: readonly string[];
 }
 
-function startGuard(child: ChildProcess, spec: ChildSpec): ChildProcess | undefined {
+type Spawn = (typeof import('node:child_process'))['spawn'];
+
+function startGuard(spawn: Spawn, child: ChildProcess, spec: ChildSpec): ChildProcess | undefined {
   if (process.platform === 'win32' || child.pid === undefined) return undefined;
   try {
     const guard = spawn(
@@ -91,11 +93,13 @@ export function describeEnd(result: ChildResult): string {
 }
 
 /** Runs a command with stdio inherited, passing signals on, and waits for it to end. */
-export function runChild(io: CliIO, spec: ChildSpec): Promise<ChildResult> {
-  const onTerminal = io.stdoutIsTTY || io.stderrIsTTY || io.stdin.isTTY === true;
+export async function runChild(io: CliIO, spec: ChildSpec): Promise<ChildResult> {
+  // Loaded here: only `bella run` spawns anything.
+  const { spawn } = await import('node:child_process');
+  const onTerminal = io.stdoutIsTTY || io.stderrIsTTY;
   return new Promise<ChildResult>((resolve) => {
     const child = spawn(spec.file, [...spec.args], { stdio: 'inherit', env: spec.env, cwd: spec.cwd });
-    const guard = startGuard(child, spec);
+    const guard = startGuard(spawn, child, spec);
     const handlers = FORWARDED_SIGNALS.map((signal) => {
       const handler = () => {
         if (onTerminal && TERMINAL_SIGNALS.has(signal)) return;

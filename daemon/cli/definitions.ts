@@ -1,10 +1,26 @@
 import { AUDIT_EVENTS, LEASE_STATUSES, OUTCOMES } from '../api/types';
 import { durationOption, integerOption, issueTtlOption, listOption, timeOption } from './options';
+import * as auditCommands from './commands/audit';
+import * as completionCommands from './commands/completion';
+import * as contextCommands from './commands/context';
+import * as daemonControlCommands from './commands/daemon-control';
+import * as doctorCommands from './commands/doctor';
+import * as environmentsCommands from './commands/environments';
+import * as injectCommands from './commands/inject';
+import * as issueCommands from './commands/issue';
+import * as leasesCommands from './commands/leases';
+import * as notificationsCommands from './commands/notifications';
+import * as projectsCommands from './commands/projects';
+import * as pullCommands from './commands/pull';
+import * as runCommands from './commands/run';
+import * as secretsCommands from './commands/secrets';
+import * as tokenCommands from './commands/token';
 import type { CommandSpec, OptionSpec } from './spec';
 
 /*
  * Every command of `bella`, once: the parser, help, docs/cli.md and completion all read this
- * table. Actions are loaded on demand, so a command loads only its own module.
+ * table. The commands are bundled with it (one file loads faster than many small ones); what is
+ * heavy or rare (yaml, dotenv, the schema library, spawning a daemon) they load on demand.
  */
 
 const project = (description = 'the project (default: from .bella)'): OptionSpec => ({
@@ -56,22 +72,22 @@ const daemon: CommandSpec = {
       name: 'start',
       summary: 'start the daemon in the background (says so if one is already running)',
       details: 'When the daemon cannot start, its own reason is printed (from its log, <home>/daemon.log).',
-      action: () => import('./commands/daemon-control').then((m) => m.start),
+      action: daemonControlCommands.start,
     },
     {
       name: 'stop',
       summary: 'stop the daemon and wait until it is gone',
-      action: () => import('./commands/daemon-control').then((m) => m.stop),
+      action: daemonControlCommands.stop,
     },
     {
       name: 'status',
       summary: 'show whether the daemon runs, where, and whether notifications are delivered',
-      action: () => import('./commands/daemon-control').then((m) => m.status),
+      action: daemonControlCommands.status,
     },
     {
       name: 'run',
       summary: 'run the daemon in the foreground until Ctrl-C',
-      action: () => import('./commands/daemon-control').then((m) => m.runForeground),
+      action: daemonControlCommands.runForeground,
     },
   ],
 };
@@ -93,20 +109,20 @@ const projects: CommandSpec = {
         },
       ],
       examples: ['bella projects create --name "My API" --slug my-api'],
-      action: () => import('./commands/projects').then((m) => m.create),
+      action: projectsCommands.create,
     },
     {
       name: 'list',
       summary: 'list projects',
       options: [wide],
-      action: () => import('./commands/projects').then((m) => m.list),
+      action: projectsCommands.list,
     },
     {
       name: 'delete',
       summary: 'delete a project (one that holds secrets needs --force)',
       args: [{ name: 'SLUG', description: 'the project to delete', field: 'project', complete: 'projects' }],
       options: [{ long: 'force', description: 'also delete its environments and secrets and revoke its leases' }],
-      action: () => import('./commands/projects').then((m) => m.remove),
+      action: projectsCommands.remove,
     },
   ],
 };
@@ -125,13 +141,13 @@ const environments: CommandSpec = {
         { long: 'slug', value: 'slug', description: 'short id, e.g. production', required: true },
       ],
       examples: ['bella environments create --project my-api --name Production --slug production'],
-      action: () => import('./commands/environments').then((m) => m.create),
+      action: environmentsCommands.create,
     },
     {
       name: 'list',
       summary: 'list the environments of a project',
       options: [project(), wide],
-      action: () => import('./commands/environments').then((m) => m.list),
+      action: environmentsCommands.list,
     },
     {
       name: 'delete',
@@ -150,7 +166,7 @@ const environments: CommandSpec = {
         environment('the environment'),
         { long: 'force', description: 'also delete its secrets and revoke its leases' },
       ],
-      action: () => import('./commands/environments').then((m) => m.remove),
+      action: environmentsCommands.remove,
     },
     {
       name: 'set-lease-policy',
@@ -171,19 +187,19 @@ const environments: CommandSpec = {
       examples: [
         'bella environments set-lease-policy --project my-api --environment production --ttl 24h --warn-before 2h',
       ],
-      action: () => import('./commands/environments').then((m) => m.setPolicy),
+      action: environmentsCommands.setPolicy,
     },
     {
       name: 'get-lease-policy',
       summary: 'show the lease policy of an environment',
       options: [project(), environment()],
-      action: () => import('./commands/environments').then((m) => m.getPolicy),
+      action: environmentsCommands.getPolicy,
     },
     {
       name: 'clear-lease-policy',
       summary: 'remove the lease policy of an environment',
       options: [project(), environment()],
-      action: () => import('./commands/environments').then((m) => m.clearPolicy),
+      action: environmentsCommands.clearPolicy,
     },
   ],
 };
@@ -201,14 +217,14 @@ const secrets: CommandSpec = {
       ],
       options: [project(), environment()],
       examples: ['bella secrets set DATABASE_URL -p my-api -e production < db-url.txt'],
-      action: () => import('./commands/secrets').then((m) => m.set),
+      action: secretsCommands.set,
     },
     {
       name: 'get',
       summary: 'print the value of one secret',
       args: [{ name: 'KEY', description: 'the key', field: 'key', complete: 'keys' }],
       options: [project(), environment(), token],
-      action: () => import('./commands/secrets').then((m) => m.get),
+      action: secretsCommands.get,
     },
     {
       name: 'list',
@@ -219,21 +235,21 @@ const secrets: CommandSpec = {
         { long: 'show-values', description: 'show the values (the read is audited)' },
         wide,
       ],
-      action: () => import('./commands/secrets').then((m) => m.list),
+      action: secretsCommands.list,
     },
     {
       name: 'delete',
       summary: 'delete a secret',
       args: [{ name: 'KEY', description: 'the key', field: 'key', complete: 'keys' }],
       options: [project(), environment()],
-      action: () => import('./commands/secrets').then((m) => m.remove),
+      action: secretsCommands.remove,
     },
     {
       name: 'push',
       summary: 'set every secret of a .env file',
       args: [{ name: 'FILE', description: 'the .env file', complete: 'files' }],
       options: [project(), environment(), { long: 'dry-run', description: 'only show what would change' }],
-      action: () => import('./commands/secrets').then((m) => m.push),
+      action: secretsCommands.push,
     },
   ],
 };
@@ -264,7 +280,7 @@ const pull: CommandSpec = {
     },
   ],
   examples: ['bella pull -p my-api -e production --out .env', 'eval "$(bella pull -p my-api -e production -o shell)"'],
-  action: () => import('./commands/pull').then((m) => m.pull),
+  action: pullCommands.pull,
 };
 
 const leases: CommandSpec = {
@@ -289,7 +305,7 @@ const leases: CommandSpec = {
       examples: [
         'bella leases issue --project my-api --environment production --scope "DATABASE_URL,REDIS_URL" --ttl 4h --reason "Contractor onboarding - Jane Doe"',
       ],
-      action: () => import('./commands/leases').then((m) => m.issue),
+      action: leasesCommands.issue,
     },
     {
       name: 'list',
@@ -309,20 +325,20 @@ const leases: CommandSpec = {
         wide,
       ],
       examples: ['bella leases list --project my-api --environment production'],
-      action: () => import('./commands/leases').then((m) => m.list),
+      action: leasesCommands.list,
     },
     {
       name: 'show',
       summary: 'show one lease',
       args: [{ name: 'ID', description: 'the lease id (or its bax- token)', field: 'id', complete: 'leases' }],
-      action: () => import('./commands/leases').then((m) => m.show),
+      action: leasesCommands.show,
     },
     {
       name: 'renew',
       summary: 'extend an active lease to now + ttl (capped by the lease policy)',
       args: [{ name: 'ID', description: 'the lease id (or its bax- token)', field: 'id', complete: 'leases' }],
       options: [ttl('new lifetime from now (default: the policy ttl)')],
-      action: () => import('./commands/leases').then((m) => m.renew),
+      action: leasesCommands.renew,
     },
     {
       name: 'revoke',
@@ -331,7 +347,7 @@ const leases: CommandSpec = {
       args: [{ name: 'ID', description: 'the lease id, or the bax- token itself', field: 'id', complete: 'leases' }],
       options: [{ long: 'reason', value: 'text', description: 'why (kept in the audit trail)' }],
       examples: ['bella leases revoke <lease-id>'],
-      action: () => import('./commands/leases').then((m) => m.revoke),
+      action: leasesCommands.revoke,
     },
     {
       name: 'expire-all',
@@ -344,7 +360,7 @@ const leases: CommandSpec = {
         { long: 'yes', description: 'do not ask for confirmation on a terminal' },
       ],
       examples: ['bella leases expire-all --project my-api --environment production'],
-      action: () => import('./commands/leases').then((m) => m.expireAll),
+      action: leasesCommands.expireAll,
     },
   ],
 };
@@ -370,7 +386,7 @@ const issue: CommandSpec = {
     'bella issue -p my-api -e production --scope DATABASE_URL --ttl 30 --reason "Refund agent"',
     'TOKEN=$(bella issue -p my-api -e production --scope DATABASE_URL --reason "CI job")',
   ],
-  action: () => import('./commands/issue').then((m) => m.issue),
+  action: issueCommands.issue,
 };
 
 const run: CommandSpec = {
@@ -403,7 +419,7 @@ const run: CommandSpec = {
     'bella run -p my-api -e production -- node -e "console.log(process.env.DATABASE_URL)"',
     'bella run -p my-api -e production --command \'echo "$DATABASE_URL"\'',
   ],
-  action: () => import('./commands/run').then((m) => m.run),
+  action: runCommands.run,
 };
 
 const inject: CommandSpec = {
@@ -427,7 +443,7 @@ const inject: CommandSpec = {
     environment(),
   ],
   examples: ['bella inject -p my-api -e production -i config.tpl -o config.yml'],
-  action: () => import('./commands/inject').then((m) => m.inject),
+  action: injectCommands.inject,
 };
 
 const audit: CommandSpec = {
@@ -478,12 +494,12 @@ const audit: CommandSpec = {
         },
         wide,
       ],
-      action: () => import('./commands/audit').then((m) => m.list),
+      action: auditCommands.list,
     },
     {
       name: 'verify',
       summary: 'check the hash chain of the audit log; exit 1 naming the first broken entry',
-      action: () => import('./commands/audit').then((m) => m.verify),
+      action: auditCommands.verify,
     },
   ],
 };
@@ -505,12 +521,12 @@ const context: CommandSpec = {
           complete: 'environments',
         },
       ],
-      action: () => import('./commands/context').then((m) => m.init),
+      action: contextCommands.init,
     },
     {
       name: 'show',
       summary: 'say which .bella file is in force here, and what it names',
-      action: () => import('./commands/context').then((m) => m.show),
+      action: contextCommands.show,
     },
   ],
 };
@@ -522,7 +538,7 @@ const notifications: CommandSpec = {
     {
       name: 'show',
       summary: 'show the notification settings and whether notifications are delivered',
-      action: () => import('./commands/notifications').then((m) => m.show),
+      action: notificationsCommands.show,
     },
     {
       name: 'set',
@@ -533,17 +549,17 @@ const notifications: CommandSpec = {
         project('only for this project (with --environment)'),
         environment('only for this environment'),
       ],
-      action: () => import('./commands/notifications').then((m) => m.set),
+      action: notificationsCommands.set,
     },
     {
       name: 'test',
       summary: 'send a test desktop notification',
-      action: () => import('./commands/notifications').then((m) => m.test),
+      action: notificationsCommands.test,
     },
   ],
 };
 
-const tokenCommands: CommandSpec = {
+const holder: CommandSpec = {
   name: 'token',
   summary: "the holder's own lease, with its token (over the local socket; never starts a daemon)",
   subcommands: [
@@ -551,7 +567,7 @@ const tokenCommands: CommandSpec = {
       name: 'lookup',
       summary: 'show the lease of a token: scope, expiry, uses',
       options: [{ ...token, description: 'the token (default: BELLA_TOKEN)' }],
-      action: () => import('./commands/token').then((m) => m.lookup),
+      action: tokenCommands.lookup,
     },
     {
       name: 'revoke',
@@ -560,7 +576,7 @@ const tokenCommands: CommandSpec = {
         { ...token, description: 'the token (default: BELLA_TOKEN)' },
         { long: 'reason', value: 'text', description: 'why (kept in the audit trail)' },
       ],
-      action: () => import('./commands/token').then((m) => m.revoke),
+      action: tokenCommands.revoke,
     },
   ],
 };
@@ -570,13 +586,13 @@ const completion: CommandSpec = {
   summary: 'print a shell completion script (commands, options, and names from the daemon)',
   args: [{ name: 'SHELL', description: 'bash, zsh or fish', complete: 'shells' }],
   examples: ['source <(bella completion bash)', 'bella completion fish > ~/.config/fish/completions/bella.fish'],
-  action: () => import('./commands/completion').then((m) => m.script),
+  action: completionCommands.script,
 };
 
 const doctor: CommandSpec = {
   name: 'doctor',
   summary: 'check the daemon, file modes, notifications, disk space and versions; say what to fix',
-  action: () => import('./commands/doctor').then((m) => m.doctor),
+  action: doctorCommands.doctor,
 };
 
 const complete: CommandSpec = {
@@ -587,7 +603,7 @@ const complete: CommandSpec = {
     { name: 'WORDS', description: 'the words so far, the last one being completed', optional: true, variadic: true },
   ],
   passThrough: true,
-  action: () => import('./commands/completion').then((m) => m.candidates),
+  action: completionCommands.candidates,
 };
 
 /** The `bella` command and everything under it. */
@@ -607,7 +623,7 @@ export const ROOT: CommandSpec = {
     audit,
     context,
     notifications,
-    tokenCommands,
+    holder,
     completion,
     doctor,
     complete,

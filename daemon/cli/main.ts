@@ -6,10 +6,26 @@ process.on('SIGUSR1', () => {});
 import type { CliIO } from './session';
 import { runCli } from './program';
 
+/** True when something accepts connections on the socket. */
+async function listening(socket: string): Promise<boolean> {
+  const { connect } = await import('node:net');
+  return new Promise((resolve) => {
+    const probe = connect(socket);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+}
+
 const io: CliIO = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
-  stdin: process.stdin,
+  // A getter: touching process.stdin sets up a stream, which most commands never read.
+  get stdin() {
+    return process.stdin;
+  },
   env: process.env,
   cwd: process.cwd(),
   stdoutIsTTY: process.stdout.isTTY === true,
@@ -17,8 +33,14 @@ const io: CliIO = {
   columns: process.stdout.columns,
   async connect(target, autoStart) {
     // Loaded on demand: help, usage errors and --version never load the HTTP client.
-    const { DaemonClient } = await import('../client/client');
-    if (!autoStart) return { client: new DaemonClient({ socketPath: target.socket }), started: false };
+    // Something listening is enough (no status request: that costs the daemon work); the code
+    // that spawns a daemon is loaded only when one has to be started.
+    const [{ DaemonClient }, up] = await Promise.all([
+      import('../client/client'),
+      autoStart ? listening(target.socket) : true,
+    ]);
+    const client = new DaemonClient({ socketPath: target.socket });
+    if (up) return { client, started: false };
     const [{ ensureDaemon }, { daemonScriptPath }] = await Promise.all([
       import('../client/spawn'),
       import('./daemon-script'),
@@ -33,4 +55,6 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
-process.exitCode = await runCli(process.argv.slice(2), io);
+void runCli(process.argv.slice(2), io).then((code) => {
+  process.exitCode = code;
+});

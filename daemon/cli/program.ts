@@ -3,7 +3,7 @@ import { EXIT, reportError } from './errors';
 import { renderHelp } from './help';
 import { parseArgv, wantsJson } from './parser';
 import { CliSession, type CliIO } from './session';
-import type { Invocation } from './spec';
+import type { Action, Invocation } from './spec';
 import { VERSION } from './version';
 
 /** Runs `bella` with `argv` (without node and script) and returns the exit code. */
@@ -26,8 +26,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     }
     call = parsed.call;
     session = new CliSession(io, parsed.globals);
-    const action = await (call.spec.action as NonNullable<typeof call.spec.action>)();
-    await action(session, call);
+    await (call.spec.action as Action)(session, call);
     return EXIT.ok;
   } catch (err) {
     return reportError(err, io, json, call);

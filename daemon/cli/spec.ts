@@ -54,8 +54,8 @@ export interface CommandSpec {
   /** Left out of help, docs and completion (internal helpers such as `__complete`). */
   hidden?: boolean;
   subcommands?: readonly CommandSpec[];
-  /** Loads the action on demand, so a command loads only its own code. */
-  action?: () => Promise<Action>;
+  /** What the command does; a group has none. */
+  action?: Action;
 }
 
 /** A parsed command line, ready for its action. */

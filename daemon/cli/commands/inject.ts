@@ -36,9 +36,21 @@ export const inject: Action = async (cli, { opts }) => {
     const token = requireToken(cli, o.token);
     const plane = await tokenPlane(cli);
     await checkTokenMatches(plane, token, explicitRef(o));
-    const res = await plane.call('readSecrets', { keys: refs.map((r) => r.key).join(',') }, { token });
+    let res: { leaseId: string; secrets: Record<string, string> };
+    try {
+      res = await plane.call('readSecrets', { keys: refs.map((r) => r.key).join(',') }, { token });
+    } catch (err) {
+      // The daemon names the keys outside the token's scope: say which reference that is.
+      const named =
+        err instanceof BellaError && err.code === 'permission_denied'
+          ? (err.message.split(/ (?:is|are) outside/)[0] ?? '').split(', ')
+          : [];
+      const outside = refs.find((r) => named.includes(r.key));
+      if (outside) throw unknownReference(outside, (err as BellaError).message);
+      throw err;
+    }
     const missing = refs.find((r) => res.secrets[r.key] === undefined);
-    if (missing) throw unknownReference(missing, `${missing.key} is not in the scope of lease ${res.leaseId}`);
+    if (missing) throw unknownReference(missing, `there is no ${missing.key} for lease ${res.leaseId} to read`);
     values = res.secrets;
   } else if (refs.length > 0) {
     const ref = cli.environmentRef(o);
@@ -61,7 +73,7 @@ export const inject: Action = async (cli, { opts }) => {
   }
   const output = fillTemplate(template, values);
   if (o.outFile && o.outFile !== '-') {
-    writeSecretFile(path.resolve(cli.io.cwd, o.outFile), o.outFile, output);
+    await writeSecretFile(path.resolve(cli.io.cwd, o.outFile), o.outFile, output);
     cli.print({ file: path.resolve(cli.io.cwd, o.outFile), references: refs.length }, () => '');
     if (!cli.json)
       cli.note(`wrote ${o.outFile} (mode 0600) with ${refs.length} reference${refs.length === 1 ? '' : 's'} filled`);

@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { BellaError } from '../../api/errors';
-import { writeFileDurableSync } from '../../base/node/files';
 import { escapeControls } from '../../base/common/terminal-text';
 import { toDotenv, toShell, UnwritableValueError } from '../secret-formats';
 import { checkTokenMatches, explicitRef, requireToken, tokenPlane } from '../token-plane';
@@ -47,7 +46,8 @@ function writeError(shown: string, err: NodeJS.ErrnoException): BellaError {
 }
 
 /** Writes `content` to `file` 0600 and atomically: secrets never sit in a world-readable or partial file. */
-export function writeSecretFile(file: string, shown: string, content: string): void {
+export async function writeSecretFile(file: string, shown: string, content: string): Promise<void> {
+  const { writeFileDurableSync } = await import('../../base/node/files');
   try {
     writeFileDurableSync(file, content);
   } catch (err) {
@@ -83,7 +83,7 @@ export const pull: Action = async (cli, { opts, given }) => {
         : 'dotenv';
   const content = await render(format, values);
   if (o.out) {
-    writeSecretFile(path.resolve(cli.io.cwd, o.out), o.out, content);
+    await writeSecretFile(path.resolve(cli.io.cwd, o.out), o.out, content);
     const count = Object.keys(values).length;
     if (cli.json)
       cli.out(JSON.stringify({ file: path.resolve(cli.io.cwd, o.out), format, count, environment: where }, null, 2));
