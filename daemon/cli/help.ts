@@ -12,6 +12,20 @@ function optionText(o: OptionSpec): string {
   return extra.length ? `${o.description} (${extra.join('; ')})` : o.description;
 }
 
+/** Words of `text` in lines of at most `width` characters. */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
 function columns(rows: Array<[string, string]>): string[] {
   const width = Math.min(32, Math.max(...rows.map(([left]) => left.length)));
   return rows.map(([left, right]) =>
@@ -23,7 +37,7 @@ function columns(rows: Array<[string, string]>): string[] {
 export function renderHelp(chain: readonly CommandSpec[]): string {
   const spec = chain[chain.length - 1] as CommandSpec;
   const lines = [`Usage: ${usageLine(chain)}`, '', spec.summary];
-  if (spec.details) lines.push('', spec.details);
+  if (spec.details) lines.push('', ...wrap(spec.details, 80));
   const subs = visible(spec);
   if (subs.length) {
     lines.push('', 'Commands:', ...columns(subs.map((c) => [c.name, c.summary])));

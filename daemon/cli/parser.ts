@@ -239,11 +239,14 @@ export function usageLine(chain: readonly CommandSpec[]): string {
   const spec = chain[chain.length - 1] as CommandSpec;
   const parts = [commandName(chain)];
   if (spec.subcommands && !spec.action) parts.push('<command>');
+  const options = (spec.options ?? []).length > 0 ? ['[options]'] : [];
+  // Options of a pass-through command must come before what it runs.
+  if (spec.passThrough) parts.push(...options, '[--]');
   for (const arg of spec.args ?? []) {
     const name = arg.variadic ? `${arg.name}…` : arg.name;
     parts.push(arg.optional ? `[${name}]` : name);
   }
-  if ((spec.options ?? []).length > 0) parts.push('[options]');
+  if (!spec.passThrough) parts.push(...options);
   return parts.join(' ');
 }
 
