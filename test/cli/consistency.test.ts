@@ -3,7 +3,8 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { parse as parseDotenv } from 'dotenv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BellaSandbox, oneErrorLine, waitFor } from '../helpers/cli';
+import { BellaSandbox, oneErrorLine, waitFor, type CliResult } from '../helpers/cli';
+import { createLayout, issueToken } from './fixture';
 
 // Issue 10, items 7, 8, 9, 11 and 12, through the real CLI against a real daemon.
 
@@ -13,14 +14,10 @@ describe('issue 10: consistency and polish', { timeout: 240_000 }, () => {
 
   beforeAll(async () => {
     b = new BellaSandbox();
-    await b.ok(['projects', 'create', '--name', 'My API', '--slug', 'my-api']);
-    await b.ok(['projects', 'create', '--name', 'Other', '--slug', 'other']);
-    await b.ok(['environments', 'create', '-p', 'my-api', '--name', 'Production', '--slug', 'production']);
-    await b.ok(['environments', 'create', '-p', 'my-api', '--name', 'Staging', '--slug', 'staging']);
-    await b.ok(['environments', 'create', '-p', 'other', '--name', 'Dev', '--slug', 'dev']);
-    await b.ok(['secrets', 'set', 'DATABASE_URL', 'postgres://prod', '-p', 'my-api', '-e', 'production']);
-    await b.ok(['secrets', 'set', 'DATABASE_URL', 'postgres://staging', '-p', 'my-api', '-e', 'staging']);
-    await b.ok(['secrets', 'set', 'OTHER_KEY', 'o', '-p', 'other', '-e', 'dev']);
+    await createLayout(b, {
+      'my-api': { production: { DATABASE_URL: 'postgres://prod' }, staging: { DATABASE_URL: 'postgres://staging' } },
+      other: { dev: { OTHER_KEY: 'o' } },
+    });
     ctxDir = fs.mkdtempSync(path.join(b.workDir, 'ctx-'));
     await b.ok(['context', 'init', 'my-api', 'staging'], { cwd: ctxDir });
   }, 120_000);
@@ -162,19 +159,7 @@ describe('issue 10: consistency and polish', { timeout: 240_000 }, () => {
 
   describe('11. revoke and expire-all', () => {
     it('leases revoke takes the token itself; revoking an ended lease says so and exits 0', async () => {
-      const token = (
-        await b.ok([
-          'issue',
-          '-p',
-          'my-api',
-          '-e',
-          'production',
-          '--scope',
-          'DATABASE_URL',
-          '--reason',
-          'revoke by token',
-        ])
-      ).trim();
+      const token = await issueToken(b, 'my-api/production', 'DATABASE_URL', 'revoke by token');
       const first = await b.run(['leases', 'revoke', token]);
       expect(first.code, first.stderr).toBe(0);
       expect(first.stdout).toMatch(/^revoked lease [a-z0-9]{16} \(my-api\/production\)/);
@@ -185,45 +170,19 @@ describe('issue 10: consistency and polish', { timeout: 240_000 }, () => {
     });
 
     it('the expired-token message does not talk about renewing', async () => {
-      const token = (
-        await b.ok([
-          'leases',
-          'issue',
-          '-p',
-          'my-api',
-          '-e',
-          'production',
-          '--scope',
-          'DATABASE_URL',
-          '--ttl',
-          '1s',
-          '--reason',
-          'short',
-        ])
-      ).trim();
+      const token = await issueToken(b, 'my-api/production', 'DATABASE_URL', 'short', ['--ttl', '1s']);
       const res = await waitFor(async () => {
         const r = await b.run(['secrets', 'get', 'DATABASE_URL', '--token', token]);
         return r.code === 1 ? r : undefined;
       }, 'the one-second lease to expire');
-      const line = oneErrorLine(res);
+      const line = oneErrorLine(res as CliResult);
       expect(line).toMatch(/expired/);
       expect(line).not.toMatch(/renew/i);
     });
 
     it('expire-all on a terminal says how many leases it ends and takes --reason', async () => {
       for (let i = 0; i < 3; i++) {
-        await b.ok([
-          'leases',
-          'issue',
-          '-p',
-          'my-api',
-          '-e',
-          'production',
-          '--scope',
-          'DATABASE_URL',
-          '--reason',
-          `tty ${i}`,
-        ]);
+        await issueToken(b, 'my-api/production', 'DATABASE_URL', `tty ${i}`);
       }
       const res = await b.shell(
         `script -qec 'bella leases expire-all -p my-api -e production --reason "incident 42"' /dev/null`,

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BellaSandbox, oneErrorLine } from '../helpers/cli';
+import { createLayout } from './fixture';
 
 // Issue 10, item 6: bella inject, as op inject.
 
@@ -17,11 +18,9 @@ describe('issue 10: bella inject', { timeout: 120_000 }, () => {
 
   beforeAll(async () => {
     b = new BellaSandbox();
-    await b.ok(['projects', 'create', '--name', 'My API', '--slug', 'my-api']);
-    await b.ok(['environments', 'create', '-p', 'my-api', '--name', 'Production', '--slug', 'production']);
-    await b.ok(['secrets', 'set', 'DATABASE_URL', 'postgres://db/app', '-p', 'my-api', '-e', 'production']);
-    await b.ok(['secrets', 'set', 'DB_PASSWORD', '-p', 'my-api', '-e', 'production'], { input: 'p$ss "w0rd"' });
-    await b.ok(['secrets', 'set', 'UNUSED', 'never-read', '-p', 'my-api', '-e', 'production']);
+    await createLayout(b, {
+      'my-api': { production: { DATABASE_URL: 'postgres://db/app', DB_PASSWORD: 'p$ss "w0rd"', UNUSED: 'never-read' } },
+    });
     fs.writeFileSync(path.join(b.workDir, 'config.tpl'), TEMPLATE);
   }, 120_000);
   afterAll(() => b?.stop(), 60_000);

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BellaSandbox, collect, oneErrorLine, waitFor } from '../helpers/cli';
+import { createLayout, issueToken } from './fixture';
 
 // Issue 10, items 3 (signals, no inspector, no orphan) and 5 (owner runs are per-run leases).
 
@@ -38,13 +39,12 @@ describe('issue 10: bella run', { timeout: 240_000 }, () => {
 
   beforeAll(async () => {
     b = new BellaSandbox();
-    await b.ok(['projects', 'create', '--name', 'My API', '--slug', 'my-api']);
-    await b.ok(['environments', 'create', '-p', 'my-api', '--name', 'Staging', '--slug', 'staging']);
-    await b.ok(['environments', 'create', '-p', 'my-api', '--name', 'Policy', '--slug', 'policy']);
-    for (const env of ['staging', 'policy']) {
-      await b.ok(['secrets', 'set', 'DATABASE_URL', `postgres://${env}`, '-p', 'my-api', '-e', env]);
-      await b.ok(['secrets', 'set', 'API_KEY', `key-${env}`, '-p', 'my-api', '-e', env]);
-    }
+    await createLayout(b, {
+      'my-api': {
+        staging: { DATABASE_URL: 'postgres://staging', API_KEY: 'key-staging' },
+        policy: { DATABASE_URL: 'postgres://policy', API_KEY: 'key-policy' },
+      },
+    });
     await b.ok([
       'environments',
       'set-lease-policy',
@@ -59,9 +59,7 @@ describe('issue 10: bella run', { timeout: 240_000 }, () => {
     ]);
     recorder = path.join(b.workDir, 'recorder.cjs');
     fs.writeFileSync(recorder, RECORDER);
-    token = (
-      await b.ok(['leases', 'issue', '-p', 'my-api', '-e', 'staging', '--scope', 'DATABASE_URL', '--reason', 'signals'])
-    ).trim();
+    token = await issueToken(b, 'my-api/staging', 'DATABASE_URL', 'signals');
   }, 120_000);
   afterAll(() => b?.stop(), 60_000);
 
@@ -241,7 +239,7 @@ describe('issue 10: bella run', { timeout: 240_000 }, () => {
         'the per-run lease to be revoked',
         30_000,
       );
-      expect(ended.endReason).toBe('bella run: bella itself was killed');
+      expect(ended?.endReason).toBe('bella run: bella itself was killed');
     });
 
     it('no token and no environment: a usage error saying both ways', async () => {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BellaSandbox, oneErrorLine } from '../helpers/cli';
+import { createLayout, issueToken } from './fixture';
 
 // Issue 10, items 1, 2 and 4, through the real CLI against a real daemon.
 
@@ -47,28 +48,13 @@ describe('issue 10: safety', { timeout: 180_000 }, () => {
 
   beforeAll(async () => {
     b = new BellaSandbox();
-    await b.ok(['projects', 'create', '--name', 'My API', '--slug', 'my-api']);
-    await b.ok(['environments', 'create', '-p', 'my-api', '--name', 'Production', '--slug', 'production']);
-    await b.ok(['environments', 'create', '-p', 'my-api', '--name', 'Staging', '--slug', 'staging']);
-    await b.ok(['secrets', 'set', 'DATABASE_URL', 'postgres://prod', '-p', 'my-api', '-e', 'production']);
-    await b.ok(['secrets', 'set', 'DATABASE_URL', 'postgres://staging', '-p', 'my-api', '-e', 'staging']);
-    for (const [key, value] of Object.entries(HOSTILE)) {
-      await b.ok(['secrets', 'set', key, '-p', 'my-api', '-e', 'staging'], { input: value });
-    }
-    prodToken = (
-      await b.ok([
-        'leases',
-        'issue',
-        '-p',
-        'my-api',
-        '-e',
-        'production',
-        '--scope',
-        'DATABASE_URL',
-        '--reason',
-        'prod job',
-      ])
-    ).trim();
+    await createLayout(b, {
+      'my-api': {
+        production: { DATABASE_URL: 'postgres://prod' },
+        staging: { DATABASE_URL: 'postgres://staging', ...HOSTILE },
+      },
+    });
+    prodToken = await issueToken(b, 'my-api/production', 'DATABASE_URL', 'prod job');
   }, 120_000);
   afterAll(() => b?.stop(), 60_000);
 

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BellaSandbox, oneErrorLine, repoRoot } from '../helpers/cli';
+import { createLayout, issueToken } from './fixture';
 
 // Issue 10 items 13 (completion, doctor, --version) and 14 (honest notification health), the
 // token-plane commands, and issue 8 item 10 (daemon start prints the daemon's own reason).
@@ -33,24 +34,8 @@ describe('completion, doctor, version, token commands, daemon health', { timeout
 
   beforeAll(async () => {
     b = new BellaSandbox();
-    await b.ok(['projects', 'create', '--name', 'My API', '--slug', 'my-api']);
-    await b.ok(['environments', 'create', '-p', 'my-api', '--name', 'Production', '--slug', 'production']);
-    await b.ok(['secrets', 'set', 'DATABASE_URL', 'postgres://db', '-p', 'my-api', '-e', 'production']);
-    await b.ok(['secrets', 'set', 'REDIS_URL', 'redis://cache', '-p', 'my-api', '-e', 'production']);
-    token = (
-      await b.ok([
-        'leases',
-        'issue',
-        '-p',
-        'my-api',
-        '-e',
-        'production',
-        '--scope',
-        'DATABASE_URL',
-        '--reason',
-        'tools',
-      ])
-    ).trim();
+    await createLayout(b, { 'my-api': { production: { DATABASE_URL: 'postgres://db', REDIS_URL: 'redis://cache' } } });
+    token = await issueToken(b, 'my-api/production', 'DATABASE_URL', 'tools');
   }, 120_000);
   afterAll(() => b?.stop(), 60_000);
 
