@@ -131,6 +131,26 @@ describe('issue 10: bella run', { timeout: 240_000 }, () => {
     });
   });
 
+  /** `bella run -p my-api -e staging --reason REASON -- node recorder LOG`, started. */
+  async function ownerRecorder(reason: string, log: string) {
+    const child = b.spawn([
+      'run',
+      '-p',
+      'my-api',
+      '-e',
+      'staging',
+      '--reason',
+      reason,
+      '--',
+      process.execPath,
+      recorder,
+      log,
+    ]);
+    const done = collect(child, undefined, 60_000);
+    await waitFor(() => lines(log).length > 0, 'the command to start');
+    return { child, done };
+  }
+
   describe('5. owner runs: every run is a lease', () => {
     it('-p/-e without a token: a per-run lease (all keys, 1h, reason = the command), revoked at exit', async () => {
       const started = Date.now();
@@ -189,21 +209,7 @@ describe('issue 10: bella run', { timeout: 240_000 }, () => {
 
     it('a signal passed on ends the run, and the lease with it', async () => {
       const log = path.join(b.workDir, 'owner-signal.log');
-      const child = b.spawn([
-        'run',
-        '-p',
-        'my-api',
-        '-e',
-        'staging',
-        '--reason',
-        'owner signal',
-        '--',
-        process.execPath,
-        recorder,
-        log,
-      ]);
-      const done = collect(child, undefined, 60_000);
-      await waitFor(() => lines(log).length > 0, 'the command to start');
+      const { child, done } = await ownerRecorder('owner signal', log);
       expect(lines(log)[0]).toMatch(/ postgres:\/\/staging$/);
       expect((await leases()).find((l) => l.reason === 'owner signal')?.status).toBe('active');
       child.kill('SIGTERM');
@@ -213,22 +219,7 @@ describe('issue 10: bella run', { timeout: 240_000 }, () => {
     });
 
     it('kill -9 of bella: the command is stopped and the per-run lease still ends', async () => {
-      const log = path.join(b.workDir, 'owner-kill.log');
-      const child = b.spawn([
-        'run',
-        '-p',
-        'my-api',
-        '-e',
-        'staging',
-        '--reason',
-        'owner killed',
-        '--',
-        process.execPath,
-        recorder,
-        log,
-      ]);
-      const done = collect(child, undefined, 60_000);
-      await waitFor(() => lines(log).length > 0, 'the command to start');
+      const { child, done } = await ownerRecorder('owner killed', path.join(b.workDir, 'owner-kill.log'));
       child.kill('SIGKILL');
       await done;
       const ended = await waitFor(

@@ -58,6 +58,11 @@ describe('issue 10: safety', { timeout: 180_000 }, () => {
   }, 120_000);
   afterAll(() => b?.stop(), 60_000);
 
+  /** The sequence number of the newest SecretsRead entry: unchanged means nothing was read. */
+  const lastRead = async () =>
+    (await b.json<{ entries: { seq: number }[] }>(['audit', 'list', '--event', 'SecretsRead', '--limit', '1']))
+      .entries[0]?.seq;
+
   describe('1. a token never overrides an explicit -p/-e', () => {
     it.each([
       [['pull', '-p', 'my-api', '-e', 'staging']],
@@ -65,29 +70,14 @@ describe('issue 10: safety', { timeout: 180_000 }, () => {
       [['secrets', 'get', 'DATABASE_URL', '-p', 'my-api', '-e', 'staging']],
       [['run', '-p', 'my-api', '-e', 'staging', '--', 'sh', '-c', 'echo "$DATABASE_URL"']],
     ])('%j with a production BELLA_TOKEN: an error naming both, nothing read', async (argv) => {
-      const before = await b.json<{ entries: { seq: number }[] }>([
-        'audit',
-        'list',
-        '--event',
-        'SecretsRead',
-        '--limit',
-        '1',
-      ]);
+      const before = await lastRead();
       const res = await b.run(argv, { env: { BELLA_TOKEN: prodToken } });
       expect(res.code).toBe(1);
       const line = oneErrorLine(res);
       expect(line).toContain('my-api/production');
       expect(line).toContain('my-api/staging');
       expect(res.stdout).not.toContain('postgres://');
-      const after = await b.json<{ entries: { seq: number }[] }>([
-        'audit',
-        'list',
-        '--event',
-        'SecretsRead',
-        '--limit',
-        '1',
-      ]);
-      expect(after.entries[0]?.seq).toBe(before.entries[0]?.seq);
+      expect(await lastRead()).toBe(before);
     });
 
     it('the same -p/-e as the token, or none, reads with the token', async () => {
