@@ -3,6 +3,7 @@
 // machine attach a debugger). `bella run` forwards the signal to its command instead.
 process.on('SIGUSR1', () => {});
 
+import { daemonScriptPath } from './daemon-script';
 import type { CliIO } from './session';
 import { runCli } from './program';
 
@@ -41,10 +42,7 @@ const io: CliIO = {
     ]);
     const client = new DaemonClient({ socketPath: target.socket });
     if (up) return { client, started: false };
-    const [{ ensureDaemon }, { daemonScriptPath }] = await Promise.all([
-      import('../client/spawn'),
-      import('./daemon-script'),
-    ]);
+    const { ensureDaemon } = await import('../client/spawn');
     return ensureDaemon({ home: target.home, socket: target.socket, daemonScript: daemonScriptPath() });
   },
 };

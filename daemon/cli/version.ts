@@ -1,4 +1,5 @@
-import pkg from '../../package.json' with { type: 'json' };
+// A named import: the bundler keeps only this field of package.json.
+import { version } from '../../package.json';
 
 /** The version of this bella. */
-export const VERSION: string = pkg.version;
+export const VERSION: string = version;
