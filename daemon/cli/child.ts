@@ -17,17 +17,22 @@ const TERMINAL_SIGNALS: ReadonlySet<string> = new Set(['SIGINT', 'SIGQUIT', 'SIG
 
 /**
  * A watchdog for when bella dies without passing on a signal (kill -9, a crash): it reads its
- * stdin, a pipe only bella holds, which closes when bella is gone. Unless bella said `done`
- * first, it says so on stderr, sends the command SIGTERM, then SIGKILL after 10 s, and runs the
- * clean-up command (revoking a per-run lease). Defends against a command holding secrets in its
- * environment outliving bella silently, reparented to PID 1.
+ * stdin, a pipe only bella holds, which closes when bella is gone. bella writes `exited` when
+ * the command has ended and `done` once its clean-up is over. If the pipe closes while the
+ * command runs, the watchdog says so on stderr, sends it SIGTERM (SIGKILL after 10 s) and runs
+ * the clean-up command (revoking a per-run lease); if it closes after `exited`, only the
+ * clean-up. Defends against a command holding secrets in its environment outliving bella
+ * silently, reparented to PID 1, and against a per-run lease outliving its run.
  */
 const GUARD = `
 trap '' HUP INT QUIT TERM USR1 USR2 WINCH
-read -r line
-[ "$line" = done ] && exit 0
 child=$1; parent=$2; label=$3; shift 3
-if kill -0 "$child" 2>/dev/null; then
+read -r line || line=
+[ "$line" = done ] && exit 0
+if [ "$line" = exited ]; then
+  read -r line || line=
+  [ "$line" = done ] && exit 0
+elif kill -0 "$child" 2>/dev/null; then
   printf 'bella: bella (pid %s) ended while %s (pid %s) ran: stopping it\\n' "$parent" "$label" "$child" >&2
   kill -TERM "$child" 2>/dev/null
   i=0
@@ -46,7 +51,7 @@ export interface ChildSpec {
   cwd: string;
   /** Shown in messages: the command as the user typed it. */
   label: string;
-  /** Run by the watchdog if bella dies first (e.g. revoking a per-run lease). */
+  /** Run by the watchdog if bella dies before {@link runChild}'s `afterExit` is done (e.g. revoking a per-run lease). */
   cleanup?: readonly string[];
 }
 
@@ -92,8 +97,15 @@ export function describeEnd(result: ChildResult): string {
   return result.signal ? `killed by ${result.signal}` : `exited ${result.code}`;
 }
 
-/** Runs a command with stdio inherited, passing signals on, and waits for it to end. */
-export async function runChild(io: CliIO, spec: ChildSpec): Promise<ChildResult> {
+/**
+ * Runs a command with stdio inherited, passing signals on, and waits for it to end and for
+ * `afterExit` (the clean-up the watchdog would otherwise do) to finish.
+ */
+export async function runChild(
+  io: CliIO,
+  spec: ChildSpec,
+  afterExit?: (result: ChildResult) => Promise<void>,
+): Promise<ChildResult> {
   // Loaded here: only `bella run` spawns anything.
   const { spawn } = await import('node:child_process');
   const onTerminal = io.stdoutIsTTY || io.stderrIsTTY;
@@ -117,8 +129,12 @@ export async function runChild(io: CliIO, spec: ChildSpec): Promise<ChildResult>
       if (settled) return;
       settled = true;
       for (const [sig, handler] of handlers) process.off(sig, handler);
-      guard?.stdin?.end('done\n');
-      resolve({ code, signal });
+      const result = { code, signal };
+      guard?.stdin?.write('exited\n');
+      void (afterExit?.(result) ?? Promise.resolve()).finally(() => {
+        guard?.stdin?.end('done\n');
+        resolve(result);
+      });
     };
     child.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') {

@@ -156,13 +156,8 @@ export function parseArgv(root: CommandSpec, argv: readonly string[]): Parsed {
       const option = available().find((o) => (long ? o.long === name : o.short === name));
       if (!option) {
         const shown = long ? `--${name}` : token.slice(0, 2);
-        const names = available().flatMap((o) => [`--${o.long}`, ...(o.short ? [`-${o.short}`] : [])]);
-        const guess = long
-          ? closest(
-              shown,
-              names.filter((n) => n.startsWith('--')),
-            )
-          : undefined;
+        const longNames = available().map((o) => `--${o.long}`);
+        const guess = long ? closest(shown, longNames) : undefined;
         throw new UsageError(`unknown option ${shown} ${guess ? `(did you mean ${guess}?)` : seeHelp(chain)}`);
       }
       let raw: string | undefined;

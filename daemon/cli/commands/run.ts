@@ -88,19 +88,17 @@ export const run: Action = async (cli, { args, opts }) => {
   });
   const startedAt = Date.now();
   let result: ChildResult | undefined;
+  // Any exit, any signal passed on: the lease ends with the run (kill -9 of bella: the watchdog
+  // revokes it; at worst it ends at its ttl).
+  const end = (why: string) => endRunLease(cli, issued, why, startedAt);
   try {
     const plane = await tokenPlane(cli);
     const res = await plane.call('readSecrets', {}, { token: issued.token });
     const env = childEnv(cli, res.secrets);
-    result = await runChild(cli.io, { ...command, env, cwd: cli.io.cwd, cleanup: revokeCommand(cli, issued.lease.id) });
+    const spec = { ...command, env, cwd: cli.io.cwd, cleanup: revokeCommand(cli, issued.lease.id) };
+    result = await runChild(cli.io, spec, (r) => end(`bella run: ${describeEnd(r)}`));
   } finally {
-    // Any exit, any signal passed on: the lease ends with the run (kill -9 of bella: at its ttl).
-    await endRunLease(
-      cli,
-      issued,
-      result ? `bella run: ${describeEnd(result)}` : 'bella run: did not start',
-      startedAt,
-    );
+    if (!result) await end('bella run: did not start');
   }
   if (result.code !== 0) throw new ExitCode(result.code);
 };
