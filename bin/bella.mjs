@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global process, URL */
 // Before anything else: a SIGUSR1 listener keeps Node from opening its inspector in a process
 // that is about to hold a token (see daemon/cli/main.ts, which keeps one for the whole run).
 process.on('SIGUSR1', () => {});
