@@ -3,8 +3,10 @@
 // machine attach a debugger). `bella run` forwards the signal to its command instead.
 process.on('SIGUSR1', () => {});
 
+import { BellaError } from '../api/errors';
+import { daemonLockHolder } from '../client/paths';
 import { daemonScriptPath } from './daemon-script';
-import type { CliIO } from './session';
+import type { ApiClient, CliIO, DaemonTarget } from './session';
 import { runCli } from './program';
 
 /** True when something accepts connections on the socket. */
@@ -18,6 +20,38 @@ async function listening(socket: string): Promise<boolean> {
     });
     probe.once('error', () => resolve(false));
   });
+}
+
+async function startDaemon(target: DaemonTarget): Promise<{ client: ApiClient; started: boolean }> {
+  const { ensureDaemon } = await import('../client/spawn');
+  return ensureDaemon({ home: target.home, socket: target.socket, daemonScript: daemonScriptPath() });
+}
+
+/**
+ * The client of a daemon that looked alive. Its first call, if nothing listens on the socket
+ * (a daemon still starting, or a stale lock), was never delivered: a daemon is started (or
+ * waited for) and the call made once more.
+ */
+function startingIfGone(client: ApiClient, target: DaemonTarget): ApiClient {
+  let first = true;
+  return {
+    async call(name, input, options) {
+      const retry = first;
+      first = false;
+      try {
+        return await client.call(name, input, options);
+      } catch (err) {
+        if (!retry || !(err instanceof BellaError && err.code === 'unavailable') || (await listening(target.socket))) {
+          throw err;
+        }
+        const { client: started } = await startDaemon(target);
+        client = started;
+        return started.call(name, input, options);
+      }
+    },
+    ping: () => client.ping(),
+    close: () => client.close(),
+  };
 }
 
 const io: CliIO = {
@@ -34,16 +68,13 @@ const io: CliIO = {
   columns: process.stdout.columns,
   async connect(target, autoStart) {
     // Loaded on demand: help, usage errors and --version never load the HTTP client.
-    // Something listening is enough (no status request: that costs the daemon work); the code
-    // that spawns a daemon is loaded only when one has to be started.
-    const [{ DaemonClient }, up] = await Promise.all([
-      import('../client/client'),
-      autoStart ? listening(target.socket) : true,
-    ]);
+    const { DaemonClient } = await import('../client/client');
     const client = new DaemonClient({ socketPath: target.socket });
-    if (up) return { client, started: false };
-    const { ensureDaemon } = await import('../client/spawn');
-    return ensureDaemon({ home: target.home, socket: target.socket, daemonScript: daemonScriptPath() });
+    if (!autoStart) return { client, started: false };
+    // A live lock holder is enough to go ahead (no probe, no status request: both cost a round
+    // trip); the code that spawns a daemon is loaded only when one has to be started.
+    if (daemonLockHolder(target.home) !== undefined) return { client: startingIfGone(client, target), started: false };
+    return startDaemon(target);
   },
 };
 

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { BellaError } from '../api/errors';
 import { DaemonClient } from './client';
+import { daemonLockHolder } from './paths';
 
 /** How to start a daemon when none answers. */
 export interface EnsureDaemonOptions {
@@ -25,6 +26,7 @@ export function daemonLogPath(home: string): string {
 
 /** A daemon process just started: its log, and whether (and how) it has exited. */
 export interface Started {
+  pid: number | undefined;
   log: string;
   /** Size of the log before the daemon started: what it wrote since is its own. */
   offset: number;
@@ -45,11 +47,16 @@ export async function ensureDaemon(options: EnsureDaemonOptions): Promise<{ clie
   const timeoutMs = options.startTimeoutMs ?? 10_000;
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    await Promise.race([new Promise((r) => setTimeout(r, 25)), started.exited]);
+    const tick = new Promise((r) => setTimeout(r, 25));
+    // Woken early when the new daemon exits; after that, a plain wait for the one that won.
+    await (started.hasExited() ? tick : Promise.race([tick, started.exited]));
     if (await client.ping()) return { client, started: true };
     if (started.hasExited()) {
-      // Another daemon may have won the start-up race and be serving: that is success too.
+      // Another daemon may have won the start-up race and be serving, or still starting: that
+      // one is waited for; only a daemon that nobody replaces is a failure.
       if (await client.ping()) return { client, started: false };
+      const holder = daemonLockHolder(options.home);
+      if (holder !== undefined && holder !== started.pid) continue;
       const { code, signal } = await started.exited;
       const reason = daemonReason(started) ?? (signal ? `killed by ${signal}` : `exit code ${code}`);
       throw new BellaError('unavailable', `the bella daemon could not start: ${reason} (log: ${started.log})`);
@@ -127,5 +134,5 @@ export function startDaemonProcess(options: EnsureDaemonOptions): Started {
     });
   });
   child.unref();
-  return { log, offset, exited, hasExited: () => done };
+  return { pid: child.pid, log, offset, exited, hasExited: () => done };
 }

@@ -263,3 +263,19 @@ describe('completion, doctor, version, token commands, daemon health', { timeout
     });
   });
 });
+
+describe('first use, several at once', { timeout: 120_000 }, () => {
+  it('commands started together on a data dir with no daemon all succeed: one daemon serves them', async () => {
+    const s = new BellaSandbox();
+    try {
+      const results = await Promise.all(Array.from({ length: 4 }, () => s.run(['projects', 'list'])));
+      for (const res of results) {
+        expect(res.code, res.stderr).toBe(0);
+        expect(res.stdout).toMatch(/no projects yet/);
+      }
+      expect(await s.answering()).toBe(true);
+    } finally {
+      await s.stop();
+    }
+  });
+});
