@@ -38,9 +38,13 @@ export interface DaemonStatus {
   problems: string[];
 }
 
-/** Whether desktop notifications can be delivered, and why not. */
+/**
+ * Whether desktop notifications are delivered, as far as the daemon knows: `null` until one has
+ * been sent or tested (nothing is claimed before that), then whether the last one was shown;
+ * `false` also when the notifier is known to be missing. `problem` says why not.
+ */
 export interface NotificationHealth {
-  available: boolean;
+  available: boolean | null;
   problem: string | null;
 }
 

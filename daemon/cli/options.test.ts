@@ -1,7 +1,6 @@
-import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { sinceOption } from './audit';
-import { durationOption, issueTtlOption, listOption } from './options';
+import { UsageError } from './errors';
+import { durationOption, integerOption, issueTtlOption, listOption, timeOption } from './options';
 
 describe('issueTtlOption', () => {
   it('reads minutes from 1 to 480 and durations within that range', () => {
@@ -13,7 +12,7 @@ describe('issueTtlOption', () => {
   });
 
   it.each(['abc', '0', '-5', '481', '9h', '30s', '', '1.5'])('refuses %j', (value) => {
-    expect(() => issueTtlOption(value)).toThrow(InvalidArgumentError);
+    expect(() => issueTtlOption(value)).toThrow(UsageError);
   });
 });
 
@@ -32,11 +31,19 @@ describe('listOption', () => {
   });
 });
 
-describe('sinceOption', () => {
+describe('timeOption', () => {
   const now = () => Date.parse('2026-11-28T12:00:00Z');
   it('takes an ISO time or a duration ago', () => {
-    expect(sinceOption(now)('2h')).toBe('2026-11-28T10:00:00.000Z');
-    expect(sinceOption(now)('2026-11-27T08:00:00+01:00')).toBe('2026-11-27T07:00:00.000Z');
-    expect(() => sinceOption(now)('yesterday')).toThrow(InvalidArgumentError);
+    expect(timeOption('--since', now)('2h')).toBe('2026-11-28T10:00:00.000Z');
+    expect(timeOption('--since', now)('2026-11-27T08:00:00+01:00')).toBe('2026-11-27T07:00:00.000Z');
+    expect(() => timeOption('--since', now)('yesterday')).toThrow(UsageError);
+  });
+});
+
+describe('integerOption', () => {
+  it('takes whole numbers in range and names the option otherwise', () => {
+    expect(integerOption('--limit', 1)('20')).toBe(20);
+    expect(() => integerOption('--limit', 1)('0')).toThrow(/--limit must be a whole number of at least 1/);
+    expect(() => integerOption('--limit', 1, 10)('1.5')).toThrow(/from 1 to 10/);
   });
 });

@@ -1,1 +1,1 @@
-export { resolveHome, resolveSocket } from '../base/node/paths';
+export { daemonLockHolder, daemonPidPath, resolveHome, resolveSocket } from '../base/node/paths';

@@ -78,6 +78,13 @@ describe('notifySendArgs', () => {
 });
 
 describe('createDesktopNotifier', () => {
+  it('claims nothing before a notification was attempted: health is unknown (null), then known', async () => {
+    const { notifier } = make('ok');
+    expect(notifier.health()).toEqual({ available: null, problem: null });
+    await notifier.notify({ title: 't', message: 'm' });
+    expect(notifier.health()).toEqual({ available: true, problem: null });
+  });
+
   it('runs notify-send with the title and body as separate arguments', async () => {
     const { notifier } = make('ok');
     const reason = '$(touch /tmp/bella-pwned-unit) `id`; rm -rf "$HOME"';

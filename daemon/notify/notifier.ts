@@ -14,9 +14,13 @@ export interface NotifyResult {
   problem: string | null;
 }
 
-/** Whether desktop notifications can be delivered, as far as the notifier knows now. */
+/**
+ * Whether desktop notifications are delivered, as far as the notifier knows now: `null` until
+ * one was attempted (nothing is claimed before), then whether the last one was shown; `false`
+ * from the start when notify-send is missing.
+ */
 export interface NotifierHealth {
-  available: boolean;
+  available: boolean | null;
   problem: string | null;
 }
 
@@ -198,8 +202,9 @@ export function createDesktopNotifier(options: DesktopNotifierOptions): DesktopN
   function health(): NotifierHealth {
     if (useNotifySend && !binary) resolveBinary();
     if (useNotifySend && !binary) return { available: false, problem: MISSING_NOTIFY_SEND };
-    if (problem === null) return { available: true, problem: null };
-    return { available: false, problem: problem.text };
+    if (problem !== null) return { available: false, problem: problem.text };
+    // Honest: a notifier that has never delivered anything is not known to work.
+    return { available: stats.sent > 0 ? true : null, problem: null };
   }
 
   function finish(job: Job, result: NotifyResult): void {

@@ -5,6 +5,7 @@ import { BellaError, parseDuration, routes } from '../api';
 import { createDesktopNotifier } from '../notify';
 import { createServices, EventBus, type MaintenanceOptions } from '../services';
 import { ensurePrivateDir } from '../base/node/files';
+import { daemonLockHolder, daemonPidPath } from '../base/node/paths';
 import { Store, type TimeSource } from '../store';
 import pkg from '../../package.json' with { type: 'json' };
 import { createApp } from './app';
@@ -211,7 +212,7 @@ function prepareSocketDir(home: string, socket: string): void {
  * daemon is taken over; one held by a live daemon refuses the start.
  */
 async function acquireLock(home: string, socket: string): Promise<() => void> {
-  const file = path.join(home, 'daemon.pid');
+  const file = daemonPidPath(home);
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       fs.writeFileSync(file, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
@@ -225,8 +226,8 @@ async function acquireLock(home: string, socket: string): Promise<() => void> {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    const pid = Number(fs.readFileSync(file, 'utf8').trim());
-    if (pid && pid !== process.pid && isAlive(pid)) {
+    const pid = daemonLockHolder(home);
+    if (pid && pid !== process.pid) {
       const answering = await answersStatus(socket);
       throw new BellaError(
         'conflict',
@@ -251,13 +252,4 @@ function answersStatus(socket: string): Promise<boolean> {
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(false));
   });
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

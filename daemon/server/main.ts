@@ -4,6 +4,9 @@ import { BellaError } from '../api';
 import { resolveHome, resolveSocket } from '../base/node/paths';
 import { runDaemon, type DaemonOptions, type RunningDaemon } from './daemon';
 
+// As soon as the daemon's code runs: SIGUSR1 would open Node's inspector in a process holding the master key.
+process.on('SIGUSR1', () => undefined);
+
 export { runDaemon, VERSION } from './daemon';
 export type { DaemonOptions, RunningDaemon };
 

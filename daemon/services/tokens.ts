@@ -1,8 +1,7 @@
 import { BellaError } from '../api';
 import { hashesEqual, hashToken, own, type State, type StoredEnvironment, type StoredLease } from '../store';
 import { iso } from '../base/common/time';
-
-const TOKEN = /^bax-([a-z0-9]{16})-([A-Za-z0-9_-]{43})$/;
+import { TOKEN_PATTERN } from '../base/common/token-format';
 
 /** A token that passed every check: its lease and the environment it reads. */
 export interface Authenticated {
@@ -41,7 +40,7 @@ export class TokenChecker {
         'no token',
       );
     }
-    const match = TOKEN.exec(token);
+    const match = TOKEN_PATTERN.exec(token);
     if (!match) {
       throw new TokenRefusal(
         new BellaError(

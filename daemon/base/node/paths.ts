@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -24,4 +25,29 @@ export function resolveSocket(home: string, flag?: string): string {
     return `\\\\.\\pipe\\bella-${Buffer.from(home).toString('hex').slice(-32)}`;
   }
   return path.join(home, 'run', 'bella.sock');
+}
+
+/** The daemon's lock file inside a data directory: it holds the pid of the daemon serving it. */
+export function daemonPidPath(home: string): string {
+  return path.join(home, 'daemon.pid');
+}
+
+/**
+ * The pid in the data directory's lock file when that process is alive (a cheap look: no
+ * connection), else undefined. A daemon writes it before it listens, so it may still be starting.
+ */
+export function daemonLockHolder(home: string): number | undefined {
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(daemonPidPath(home), 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM' ? pid : undefined;
+  }
 }

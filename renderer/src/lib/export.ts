@@ -1,34 +1,5 @@
-import type { AuditEntry } from '../../../daemon/api/types';
-
-const COLUMNS = [
-  'seq',
-  'ts',
-  'event',
-  'outcome',
-  'actor',
-  'project',
-  'environment',
-  'leaseId',
-  'keys',
-  'reason',
-  'message',
-  'source',
-  'count',
-  'hash',
-] as const;
-
-function cell(v: unknown): string {
-  const s = Array.isArray(v) ? v.join(' ') : v === undefined || v === null ? '' : String(v);
-  // A leading = + - @ would run as a formula in a spreadsheet (defends against CSV injection).
-  const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
-  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
-
-/** Audit entries as RFC 4180 CSV with a header row. */
-export function auditToCsv(entries: AuditEntry[]): string {
-  const rows = entries.map((e) => COLUMNS.map((c) => cell(e[c])).join(','));
-  return [COLUMNS.join(','), ...rows].join('\r\n') + '\r\n';
-}
+// One CSV writer for the desktop export and `bella audit list -o csv`: same columns, same escaping.
+export { auditToCsv } from '../../../daemon/base/common/audit-csv';
 
 /** Saves text as a file through the browser's download path. */
 export function downloadText(filename: string, text: string, type: string): void {

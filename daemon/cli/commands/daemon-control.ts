@@ -1,0 +1,117 @@
+import { pathToFileURL } from 'node:url';
+import { BellaError } from '../../api/errors';
+import type { DaemonStatus, NotificationHealth } from '../../api/routes';
+import { daemonScriptPath } from '../daemon-script';
+import { formatPairs, formatWhen } from '../format';
+import type { ApiClient } from '../session';
+import type { Action } from '../spec';
+
+/** The foreground entry exported by dist/daemon.js. */
+interface DaemonModule {
+  runDaemon(options: { home: string; socket: string }): Promise<{ stop(): Promise<void> }>;
+}
+
+/** Notification health in words: unknown until one was sent or tested. */
+export function describeNotifications(n: NotificationHealth): string {
+  if (n.available === false) return `not delivered: ${n.problem ?? 'unknown reason'}`;
+  if (n.available === true) return 'delivered (the last one sent or tested was shown)';
+  return 'not known yet: none sent since the daemon started (try `bella notifications test`)';
+}
+
+function describeStatus(s: DaemonStatus): string {
+  return formatPairs([
+    ['daemon', `bella ${s.version}, running (pid ${s.pid})`],
+    ['since', formatWhen(s.startedAt)],
+    ['data dir', s.dataDir],
+    ['socket', s.socket],
+    [
+      'contents',
+      `${s.counts.projects} projects, ${s.counts.environments} environments, ${s.counts.secrets} secrets, ${s.counts.activeLeases} active leases`,
+    ],
+    ['notifications', describeNotifications(s.notifications)],
+  ]);
+}
+
+async function waitUntilGone(client: ApiClient, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!(await client.ping())) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+/** `bella daemon start`. */
+export const start: Action = async (cli) => {
+  const { client, started } = await cli.start();
+  const status = await client.call('status', {});
+  cli.print({ started, status }, () =>
+    started
+      ? `bella daemon started (pid ${status.pid}, socket ${status.socket})`
+      : `bella daemon is already running (pid ${status.pid}, socket ${status.socket})`,
+  );
+};
+
+/** `bella daemon stop`. */
+export const stop: Action = async (cli) => {
+  const client = await cli.existing();
+  const { socket } = cli.target();
+  let pid: number | null = null;
+  try {
+    pid = (await client.call('status', {})).pid;
+    await client.call('shutdown', {});
+  } catch (err) {
+    // A daemon that closes its socket before answering has still stopped.
+    if (!(err instanceof BellaError && err.code === 'unavailable')) throw err;
+  }
+  if (pid === null) {
+    cli.print({ stopped: false, running: false }, () => `no bella daemon is running on ${socket}`);
+    return;
+  }
+  client.close();
+  if (!(await waitUntilGone(client, 15_000))) {
+    throw new BellaError(
+      'unavailable',
+      `the bella daemon (pid ${pid}) is still answering on ${socket} after 15 s: stop it with \`kill ${pid}\``,
+    );
+  }
+  cli.print({ stopped: true, pid }, () => `bella daemon stopped (pid ${pid})`);
+};
+
+/** `bella daemon status`. */
+export const status: Action = async (cli) => {
+  const client = await cli.existing();
+  const s = await client.call('status', {});
+  cli.print(s, () => describeStatus(s));
+};
+
+/** `bella daemon run`: the daemon in this process, until SIGINT or SIGTERM. */
+export const runForeground: Action = async (cli) => {
+  const { home, socket } = cli.target();
+  // Built at runtime so the bundler leaves dist/daemon.js as a separate module.
+  const url = pathToFileURL(daemonScriptPath()).href;
+  let mod: DaemonModule;
+  try {
+    mod = (await import(url)) as DaemonModule;
+  } catch (err) {
+    throw new BellaError(
+      'unavailable',
+      `cannot load the daemon from ${url}: run npm install (it builds bella) (${(err as Error).message})`,
+    );
+  }
+  const handle = await mod.runDaemon({ home, socket });
+  cli.note(`bella daemon running in the foreground on ${socket} (Ctrl-C to stop)`);
+  await new Promise<void>((resolve) => {
+    const stopOn = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', stopOn);
+      process.off('SIGTERM', stopOn);
+      cli.note(`${signal}: stopping the bella daemon`);
+      handle.stop().then(resolve, (err: unknown) => {
+        cli.note(`error: the daemon did not stop cleanly: ${(err as Error).message}`);
+        resolve();
+      });
+    };
+    process.on('SIGINT', stopOn);
+    process.on('SIGTERM', stopOn);
+  });
+};

@@ -1,0 +1,232 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { BellaError } from '../../api/errors';
+import { ExitCode } from '../errors';
+import { VERSION } from '../version';
+import type { CliSession } from '../session';
+import { renderTable } from '../table';
+import type { Action } from '../spec';
+import { describeNotifications } from './daemon-control';
+
+/** One check of `bella doctor`: ok, a warning, or a failure, with what to do. */
+export interface Check {
+  name: string;
+  status: 'ok' | 'warn' | 'fail';
+  detail: string;
+  fix?: string;
+}
+
+const MIN_NODE = [20, 12] as const;
+/** Below this much free space growth writes are refused; warn well before. */
+const LOW_DISK = 256 * 1024 * 1024;
+const FULL_DISK = 16 * 1024 * 1024;
+
+function mode(file: string): number | undefined {
+  try {
+    return fs.statSync(file).mode & 0o777;
+  } catch {
+    return undefined;
+  }
+}
+
+function octal(m: number): string {
+  return `0${m.toString(8)}`;
+}
+
+function versions(): Check {
+  const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
+  const old = major < MIN_NODE[0] || (major === MIN_NODE[0] && minor < MIN_NODE[1]);
+  return {
+    name: 'versions',
+    status: old ? 'fail' : 'ok',
+    detail: `bella ${VERSION}, node ${process.versions.node}`,
+    ...(old ? { fix: `install Node.js ${MIN_NODE.join('.')} or newer` } : {}),
+  };
+}
+
+function privateModes(home: string, socket: string): Check[] {
+  const checks: Check[] = [];
+  const homeMode = mode(home);
+  if (homeMode === undefined) {
+    checks.push({ name: 'data dir', status: 'ok', detail: `${home} does not exist yet (created 0700 on first start)` });
+    return checks;
+  }
+  checks.push(
+    homeMode & 0o077
+      ? {
+          name: 'data dir',
+          status: 'fail',
+          detail: `${home} is ${octal(homeMode)}: other users can look inside`,
+          fix: `chmod 700 ${home}`,
+        }
+      : { name: 'data dir', status: 'ok', detail: `${home} (${octal(homeMode)})` },
+  );
+  const open = fs
+    .readdirSync(home)
+    .map((name) => path.join(home, name))
+    .filter((file) => fs.statSync(file).isFile() && ((mode(file) ?? 0) & 0o077) !== 0);
+  if (open.length) {
+    checks.push({
+      name: 'data files',
+      status: 'fail',
+      detail: `readable by others: ${open.map((f) => path.basename(f)).join(', ')}`,
+      fix: `chmod 600 ${open.join(' ')}`,
+    });
+  }
+  const dirMode = mode(path.dirname(socket));
+  const sockMode = mode(socket);
+  if (sockMode === undefined) {
+    checks.push({ name: 'socket', status: 'ok', detail: `${socket} not there (no daemon running)` });
+  } else if ((sockMode & 0o077) !== 0 || (dirMode !== undefined && (dirMode & 0o077) !== 0)) {
+    checks.push({
+      name: 'socket',
+      status: 'fail',
+      detail: `${socket} is ${octal(sockMode)} in a ${dirMode === undefined ? '?' : octal(dirMode)} directory: other users could connect`,
+      fix: `chmod 700 ${path.dirname(socket)} && chmod 600 ${socket}`,
+    });
+  } else {
+    checks.push({
+      name: 'socket',
+      status: 'ok',
+      detail: `${socket} (${octal(sockMode)}, directory ${octal(dirMode ?? 0)})`,
+    });
+  }
+  return checks;
+}
+
+function disk(home: string): Check {
+  let dir = home;
+  while (!fs.existsSync(dir) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  const stats = fs.statfsSync(dir);
+  const free = stats.bavail * stats.bsize;
+  const mb = Math.floor(free / 1024 / 1024);
+  if (free < FULL_DISK)
+    return {
+      name: 'disk',
+      status: 'fail',
+      detail: `${mb} MiB free under ${dir}: changes are refused`,
+      fix: 'free some disk space',
+    };
+  if (free < LOW_DISK)
+    return { name: 'disk', status: 'warn', detail: `${mb} MiB free under ${dir}`, fix: 'free some disk space soon' };
+  return { name: 'disk', status: 'ok', detail: `${mb} MiB free under ${dir}` };
+}
+
+function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
+  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const file = path.join(dir, name);
+    try {
+      fs.accessSync(file, fs.constants.X_OK);
+      return file;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+function desktop(env: NodeJS.ProcessEnv): Check[] {
+  if (process.platform !== 'linux' && !/bsd$/.test(process.platform)) {
+    return [{ name: 'notify-send', status: 'ok', detail: `not needed on ${process.platform}` }];
+  }
+  const notifySend = onPath('notify-send', env);
+  const bus = env.DBUS_SESSION_BUS_ADDRESS;
+  const socketPath = /unix:path=([^,;]+)/.exec(bus ?? '')?.[1];
+  const busOk = bus !== undefined && (socketPath === undefined || fs.existsSync(socketPath));
+  return [
+    notifySend
+      ? { name: 'notify-send', status: 'ok', detail: notifySend }
+      : {
+          name: 'notify-send',
+          status: 'warn',
+          detail: 'not on PATH: no desktop warnings before leases expire',
+          fix: 'install libnotify-bin (Debian/Ubuntu) or libnotify (Fedora)',
+        },
+    busOk
+      ? { name: 'D-Bus', status: 'ok', detail: `session bus ${bus}` }
+      : {
+          name: 'D-Bus',
+          status: 'warn',
+          detail: bus
+            ? `DBUS_SESSION_BUS_ADDRESS points at ${socketPath}, which does not exist`
+            : 'no session bus (DBUS_SESSION_BUS_ADDRESS unset)',
+          fix: 'run bella from a desktop session, or start the daemon where one is available',
+        },
+  ];
+}
+
+async function daemonChecks(cli: CliSession): Promise<Check[]> {
+  try {
+    const client = await cli.existing();
+    const s = await client.call('status', {});
+    const checks: Check[] = [
+      s.version === VERSION
+        ? { name: 'daemon', status: 'ok', detail: `bella ${s.version} running (pid ${s.pid})` }
+        : {
+            name: 'daemon',
+            status: 'warn',
+            detail: `the daemon is bella ${s.version}, this CLI ${VERSION}`,
+            fix: 'restart it: bella daemon stop && bella daemon start',
+          },
+      {
+        name: 'notifications',
+        status: s.notifications.available === false ? 'warn' : 'ok',
+        detail: describeNotifications(s.notifications),
+        ...(s.notifications.available === false
+          ? { fix: 'see notify-send and D-Bus above; then bella notifications test' }
+          : {}),
+      },
+    ];
+    return checks;
+  } catch (err) {
+    if (err instanceof BellaError && err.code === 'unavailable') {
+      return [
+        {
+          name: 'daemon',
+          status: 'warn',
+          detail: 'not running',
+          fix: 'it starts on first use, or: bella daemon start',
+        },
+      ];
+    }
+    return [{ name: 'daemon', status: 'fail', detail: (err as Error).message }];
+  }
+}
+
+/** Every check, in order. */
+export async function runChecks(cli: CliSession): Promise<Check[]> {
+  const { home, socket } = cli.target();
+  return [
+    versions(),
+    ...(await daemonChecks(cli)),
+    ...privateModes(home, socket),
+    disk(home),
+    ...desktop(cli.io.env),
+    {
+      name: 'listener',
+      status: 'ok',
+      detail: cli.io.env.BELLA_SERVER
+        ? `BELLA_SERVER=${cli.io.env.BELLA_SERVER} is set: token commands go there`
+        : 'token plane on the local socket only (the TLS listener is opt-in)',
+    },
+  ];
+}
+
+/** `bella doctor`: exit 1 when a check failed. */
+export const doctor: Action = async (cli) => {
+  const checks = await runChecks(cli);
+  const ok = checks.every((c) => c.status !== 'fail');
+  cli.print({ ok, checks }, () =>
+    renderTable(
+      [
+        { header: 'CHECK', keep: true },
+        { header: 'STATUS', keep: true, colour: (c) => (c === 'ok' ? '32' : c === 'warn' ? '33' : '31') },
+        { header: 'DETAIL' },
+      ],
+      checks.map((c) => [c.name, c.status, c.fix ? `${c.detail}: ${c.fix}` : c.detail]),
+      { width: cli.width, colour: cli.colour },
+    ),
+  );
+  if (!ok) throw new ExitCode(1);
+};

@@ -1,0 +1,83 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { BellaError } from '../../api/errors';
+import { escapeControls } from '../../base/common/terminal-text';
+import { readAll } from '../prompt';
+import { endRunLease, issueRunLease, runReason } from '../run-lease';
+import { fillTemplate, templateReferences, type Reference } from '../template';
+import { checkTokenMatches, explicitRef, requireToken, tokenPlane } from '../token-plane';
+import type { Action } from '../spec';
+import { writeSecretFile } from './pull';
+
+type Opts = { inFile?: string; outFile?: string; token?: string; project?: string; environment?: string };
+
+function unknownReference(ref: Reference, why: string): BellaError {
+  return new BellaError('not_found', `unknown reference {{ bella:${ref.key} }} (line ${ref.line}): ${why}`);
+}
+
+/** `bella inject -i TEMPLATE -o FILE`: references resolved by a token, or by a per-run lease of the owner. */
+export const inject: Action = async (cli, { opts }) => {
+  const o = opts as Opts;
+  let template: string;
+  try {
+    template =
+      o.inFile && o.inFile !== '-'
+        ? fs.readFileSync(path.resolve(cli.io.cwd, o.inFile), 'utf8')
+        : await readAll(cli.io.stdin);
+  } catch (err) {
+    throw new BellaError(
+      'invalid_argument',
+      `cannot read ${o.inFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+  }
+  const refs = templateReferences(template);
+  let values: Record<string, string> = {};
+  if (refs.length > 0 && cli.token(o.token)) {
+    const token = requireToken(cli, o.token);
+    const plane = await tokenPlane(cli);
+    await checkTokenMatches(plane, token, explicitRef(o));
+    let res: { leaseId: string; secrets: Record<string, string> };
+    try {
+      res = await plane.call('readSecrets', { keys: refs.map((r) => r.key).join(',') }, { token });
+    } catch (err) {
+      // The daemon names the keys outside the token's scope: say which reference that is.
+      const named =
+        err instanceof BellaError && err.code === 'permission_denied'
+          ? (err.message.split(/ (?:is|are) outside/)[0] ?? '').split(', ')
+          : [];
+      const outside = refs.find((r) => named.includes(r.key));
+      if (outside) throw unknownReference(outside, (err as BellaError).message);
+      throw err;
+    }
+    const missing = refs.find((r) => res.secrets[r.key] === undefined);
+    if (missing) throw unknownReference(missing, `there is no ${missing.key} for lease ${res.leaseId} to read`);
+    values = res.secrets;
+  } else if (refs.length > 0) {
+    const ref = cli.environmentRef(o);
+    const { secrets } = await cli.call('listSecrets', { project: ref.project, environment: ref.environment });
+    const known = new Set(secrets.map((s) => s.key));
+    const missing = refs.find((r) => !known.has(r.key));
+    if (missing) throw unknownReference(missing, `${ref.project}/${ref.environment} has no secret ${missing.key}`);
+    // The per-run lease covers exactly the keys referenced, and ends as soon as they are read.
+    const issued = await issueRunLease(cli, ref, {
+      scope: refs.map((r) => r.key),
+      reason: runReason('inject', `${o.inFile ?? 'stdin'} -> ${o.outFile ?? 'stdout'}`),
+    });
+    const startedAt = Date.now();
+    try {
+      const plane = await tokenPlane(cli);
+      values = (await plane.call('readSecrets', {}, { token: issued.token })).secrets;
+    } finally {
+      await endRunLease(cli, issued, 'bella inject: done', startedAt);
+    }
+  }
+  const output = fillTemplate(template, values);
+  if (o.outFile && o.outFile !== '-') {
+    await writeSecretFile(path.resolve(cli.io.cwd, o.outFile), o.outFile, output);
+    cli.print({ file: path.resolve(cli.io.cwd, o.outFile), references: refs.length }, () => '');
+    if (!cli.json)
+      cli.note(`wrote ${o.outFile} (mode 0600) with ${refs.length} reference${refs.length === 1 ? '' : 's'} filled`);
+    return;
+  }
+  cli.io.stdout(cli.io.stdoutIsTTY ? escapeControls(output, '\n\t') : output);
+};

@@ -1,0 +1,220 @@
+import { BellaError } from '../../api/errors';
+import type { IssuedLease } from '../../api/routes';
+import type { Lease, LeaseStatus } from '../../api/types';
+import { looksLikeToken } from '../../base/common/token-format';
+import { UsageError } from '../errors';
+import { formatPairs, formatRelative, formatTime, formatTtl, formatWhen, plural } from '../format';
+import { ask } from '../prompt';
+import type { CliSession } from '../session';
+import { renderTable } from '../table';
+import { checkTokenShape } from '../token-plane';
+import type { Action } from '../spec';
+import { tokenLeaseId } from '../../base/common/token-format';
+
+type Opts = {
+  project?: string;
+  environment?: string;
+  allEnvironments?: boolean;
+  scope?: string[];
+  ttl?: number;
+  reason?: string;
+  all?: boolean;
+  status?: LeaseStatus;
+  limit?: number;
+  wide?: boolean;
+  yes?: boolean;
+};
+
+/** The message for a ttl shortened by a lease policy. */
+export function cappedMessage(lease: Lease, capped: IssuedLease['capped']): string | undefined {
+  if (!capped) return undefined;
+  return `ttl ${formatTtl(capped.requestedSeconds)} capped to ${formatTtl(capped.policySeconds)} by the lease policy of ${lease.project}/${lease.environment}`;
+}
+
+/**
+ * Prints an issued lease: the token alone on stdout (so `$(bella issue …)` captures just it),
+ * everything else on stderr; with --json the whole answer on stdout.
+ */
+export function printIssued(cli: CliSession, issued: IssuedLease): void {
+  if (cli.json) {
+    cli.out(JSON.stringify(issued, null, 2));
+    return;
+  }
+  const { lease } = issued;
+  cli.out(issued.token);
+  const lines = [
+    `lease ${lease.id} for ${lease.project}/${lease.environment}, scope ${lease.scope.join(',')}`,
+    `expires ${formatWhen(lease.expiresAt)}`,
+  ];
+  const capped = cappedMessage(lease, issued.capped);
+  if (capped) lines.push(capped);
+  lines.push('this token is shown once: store it now, it cannot be shown again');
+  cli.note(lines.join('\n'));
+}
+
+/** A lease id from ID, which may also be the lease's bax- token. */
+export function leaseIdOf(text: string): string {
+  if (!looksLikeToken(text)) return text;
+  checkTokenShape(text);
+  return tokenLeaseId(text) as string;
+}
+
+function describeLease(lease: Lease): string {
+  return formatPairs([
+    ['id', lease.id],
+    ['project', lease.project],
+    ['environment', lease.environment],
+    ['scope', lease.scope.join(', ')],
+    ['status', lease.status],
+    ['reason', lease.reason],
+    ['issued', formatWhen(lease.issuedAt)],
+    ['expires', formatWhen(lease.expiresAt)],
+    ['renewals', String(lease.renewals)],
+    ['last used', lease.lastUsedAt ? formatWhen(lease.lastUsedAt) : 'never'],
+    ...(lease.endedAt
+      ? ([['ended', `${formatWhen(lease.endedAt)}: ${lease.endReason ?? ''}`]] as Array<[string, string]>)
+      : []),
+  ]);
+}
+
+/** The EXPIRES cell: the relative time first, so a narrow table keeps what matters. */
+function expiryCell(lease: Lease): string {
+  if (lease.status !== 'active') return `${lease.status} ${formatRelative(lease.endedAt ?? lease.expiresAt)}`;
+  return `${formatRelative(lease.expiresAt)} · ${formatTime(lease.expiresAt)}`;
+}
+
+const STATUS_COLOUR: Record<string, string> = { active: '32', expired: '33', revoked: '31' };
+
+/** Issues a lease on -p/-e (or .bella) and prints it: `leases issue` and `issue` alike. */
+export async function issueAndPrint(cli: CliSession, o: Opts & { scope: string[]; reason: string }): Promise<void> {
+  const ref = cli.environmentRef(o);
+  const issued = await cli.call('issueLease', {
+    project: ref.project,
+    environment: ref.environment,
+    scope: o.scope,
+    ttlSeconds: o.ttl,
+    reason: o.reason,
+  });
+  printIssued(cli, issued);
+}
+
+/** `bella leases issue`. */
+export const issue: Action = (cli, { opts }) => issueAndPrint(cli, opts as Opts & { scope: string[]; reason: string });
+
+/** The project/environment a listing is filtered by: -p/-e, else .bella unless --all-environments. */
+export function listFilter(cli: CliSession, o: Opts): { project?: string; environment?: string; from?: string } {
+  if (o.allEnvironments) {
+    if (o.project || o.environment) throw new UsageError('use either --all-environments or -p/-e, not both');
+    return {};
+  }
+  const ref = cli.optionalEnvironmentRef(o);
+  if (ref.environment && !ref.project) throw new UsageError('--environment needs --project');
+  if (ref.from && !cli.json) {
+    cli.note(`(${ref.project}/${ref.environment} from ${ref.from}; --all-environments for everything)`);
+  }
+  return ref;
+}
+
+/** `bella leases list`. */
+export const list: Action = async (cli, { opts }) => {
+  const o = opts as Opts;
+  if (o.all && o.status) throw new UsageError('use either --all or --status, not both');
+  const filter = listFilter(cli, o);
+  const res = await cli.call('listLeases', {
+    project: filter.project,
+    environment: filter.environment,
+    status: o.status,
+    all: o.all ? true : undefined,
+    limit: o.limit ?? 50,
+  });
+  cli.print(res, () => {
+    if (res.leases.length === 0) {
+      const where = filter.project ? ` in ${filter.project}${filter.environment ? `/${filter.environment}` : ''}` : '';
+      return `no ${o.all ? '' : `${o.status ?? 'active'} `}leases${where}`;
+    }
+    const table = renderTable(
+      [
+        { header: 'ID', keep: true },
+        { header: 'ENVIRONMENT' },
+        { header: 'SCOPE' },
+        { header: 'STATUS', keep: true, colour: (c) => STATUS_COLOUR[c] },
+        { header: 'EXPIRES', min: 12 },
+        { header: 'REASON' },
+      ],
+      res.leases.map((l) => [
+        l.id,
+        `${l.project}/${l.environment}`,
+        l.scope.join(','),
+        l.status,
+        expiryCell(l),
+        l.reason,
+      ]),
+      { width: o.wide ? Infinity : cli.width, colour: cli.colour },
+    );
+    const more = res.total - res.leases.length;
+    return more > 0 ? `${table}\n(${res.leases.length} of ${res.total} shown: --limit N for more)` : table;
+  });
+};
+
+/** `bella leases show ID`. */
+export const show: Action = async (cli, { args }) => {
+  const res = await cli.call('getLease', { id: leaseIdOf(args.ID as string) });
+  cli.print(res, () => describeLease(res.lease));
+};
+
+/** `bella leases renew ID`. */
+export const renew: Action = async (cli, { args, opts }) => {
+  const res = await cli.call('renewLease', { id: leaseIdOf(args.ID as string), ttlSeconds: (opts as Opts).ttl });
+  cli.print(res, () => {
+    const lines = [`renewed lease ${res.lease.id}: expires ${formatWhen(res.lease.expiresAt)}`];
+    const capped = cappedMessage(res.lease, res.capped);
+    if (capped) lines.push(capped);
+    return lines.join('\n');
+  });
+};
+
+/** "already ended" in words: how and when. */
+export function endedMessage(lease: {
+  id: string;
+  status: string;
+  expiresAt: string;
+  endedAt?: string | null;
+}): string {
+  const when = lease.status === 'expired' ? (lease.endedAt ?? lease.expiresAt) : lease.endedAt;
+  const at = when ? ` ${formatTime(when)}, ${formatRelative(when)}` : '';
+  return `lease ${lease.id} had already ended (${lease.status}${at}): nothing to revoke`;
+}
+
+/** `bella leases revoke ID|TOKEN`: revoking a lease that already ended is not an error. */
+export const revoke: Action = async (cli, { args, opts }) => {
+  const res = await cli.call('revokeLease', { id: leaseIdOf(args.ID as string), reason: (opts as Opts).reason });
+  cli.print(res, () =>
+    res.alreadyEnded
+      ? endedMessage(res.lease)
+      : `revoked lease ${res.lease.id} (${res.lease.project}/${res.lease.environment}): its token is refused from now on`,
+  );
+};
+
+/** `bella leases expire-all`. */
+export const expireAll: Action = async (cli, { opts }) => {
+  const o = opts as Opts;
+  const ref = cli.environmentRef(o);
+  const name = `${ref.project}/${ref.environment}`;
+  // Guards against an accidental run on a terminal; scripts (no TTY) proceed as documented.
+  if (!o.yes && cli.io.stdin.isTTY) {
+    const { total } = await cli.call('listLeases', { project: ref.project, environment: ref.environment, limit: 1 });
+    const answer = await ask(
+      cli.io,
+      `this revokes ${total === 0 ? 'no active leases (there are none)' : `the ${plural(total, 'active lease')}`} of ${name} and rotates its credentials.\ntype "${ref.environment}" to confirm: `,
+    );
+    if (answer.trim() !== ref.environment) {
+      throw new BellaError('invalid_argument', `confirmation did not match "${ref.environment}": nothing was changed`);
+    }
+  }
+  const res = await cli.call('expireAll', { project: ref.project, environment: ref.environment, reason: o.reason });
+  cli.print(
+    res,
+    () =>
+      `revoked ${plural(res.revoked, 'active lease')} of ${name} and rotated its credentials (${res.reencryptedSecrets} secrets re-encrypted); tokens issued before ${formatTime(res.rotatedAt)} never work again`,
+  );
+};

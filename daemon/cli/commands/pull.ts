@@ -1,0 +1,95 @@
+import path from 'node:path';
+import { BellaError } from '../../api/errors';
+import { escapeControls } from '../../base/common/terminal-text';
+import { toDotenv, toShell, UnwritableValueError } from '../secret-formats';
+import { checkTokenMatches, explicitRef, requireToken, tokenPlane } from '../token-plane';
+import type { Action } from '../spec';
+
+type Format = 'dotenv' | 'shell' | 'json' | 'yaml';
+type Opts = { project?: string; environment?: string; token?: string; output?: Format; out?: string };
+
+/** The format `--out FILE` implies by its extension. */
+export function formatOfFile(file: string): Format {
+  const ext = path.extname(file).toLowerCase();
+  if (ext === '.json') return 'json';
+  if (ext === '.yaml' || ext === '.yml') return 'yaml';
+  if (ext === '.sh') return 'shell';
+  return 'dotenv';
+}
+
+async function render(format: Format, values: Record<string, string>): Promise<string> {
+  if (format === 'json') return JSON.stringify(values, null, 2) + '\n';
+  if (format === 'yaml') {
+    const { default: YAML } = await import('yaml');
+    return Object.keys(values).length ? YAML.stringify(values) : '{}\n';
+  }
+  try {
+    return format === 'shell' ? toShell(values) : toDotenv(values);
+  } catch (err) {
+    if (err instanceof UnwritableValueError) throw new BellaError('invalid_argument', err.message);
+    throw err;
+  }
+}
+
+/** What a failed write of `file` means, in one line naming the user's path (never the temp file). */
+function writeError(shown: string, err: NodeJS.ErrnoException): BellaError {
+  const why: Record<string, string> = {
+    ENOENT: 'its directory does not exist',
+    ENOTDIR: 'a part of its path is not a directory',
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    EROFS: 'the file system is read-only',
+    ENOSPC: 'the disk is full',
+    EISDIR: 'it is a directory',
+  };
+  return new BellaError('invalid_argument', `cannot write ${shown}: ${why[err.code ?? ''] ?? err.code ?? err.message}`);
+}
+
+/** Writes `content` to `file` 0600 and atomically: secrets never sit in a world-readable or partial file. */
+export async function writeSecretFile(file: string, shown: string, content: string): Promise<void> {
+  const { writeFileDurableSync } = await import('../../base/node/files');
+  try {
+    writeFileDurableSync(file, content);
+  } catch (err) {
+    throw writeError(shown, err as NodeJS.ErrnoException);
+  }
+}
+
+/** `bella pull`: every secret of an environment (or of a token's lease). */
+export const pull: Action = async (cli, { opts, given }) => {
+  const o = opts as Opts;
+  let values: Record<string, string>;
+  let where: string;
+  if (cli.token(o.token)) {
+    const token = requireToken(cli, o.token);
+    const plane = await tokenPlane(cli);
+    // A token never overrides an explicit -p/-e: checked before any secret is read.
+    await checkTokenMatches(plane, token, explicitRef(o));
+    const res = await plane.call('readSecrets', {}, { token });
+    values = res.secrets;
+    where = `${res.project}/${res.environment}`;
+  } else {
+    const ref = cli.environmentRef(o);
+    const res = await cli.call('listSecrets', { project: ref.project, environment: ref.environment, reveal: true });
+    values = Object.fromEntries(res.secrets.map((s) => [s.key, s.value ?? '']));
+    where = `${ref.project}/${ref.environment}`;
+  }
+  const format: Format = given.has('output')
+    ? (o.output as Format)
+    : o.out
+      ? formatOfFile(o.out)
+      : cli.json
+        ? 'json'
+        : 'dotenv';
+  const content = await render(format, values);
+  if (o.out) {
+    await writeSecretFile(path.resolve(cli.io.cwd, o.out), o.out, content);
+    const count = Object.keys(values).length;
+    if (cli.json)
+      cli.out(JSON.stringify({ file: path.resolve(cli.io.cwd, o.out), format, count, environment: where }, null, 2));
+    else cli.note(`wrote ${count} secrets of ${where} to ${o.out} as ${format} (mode 0600)`);
+    return;
+  }
+  // On a terminal the text is shown, not used: no value may drive the terminal.
+  cli.io.stdout(cli.io.stdoutIsTTY ? escapeControls(content, '\n\t') : content);
+};

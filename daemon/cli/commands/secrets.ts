@@ -1,0 +1,147 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { BellaError } from '../../api/errors';
+import { escapeControls } from '../../base/common/terminal-text';
+import { formatTime, mask } from '../format';
+import { ask, readAll } from '../prompt';
+import { invalidKey, keyProblem } from '../secret-key';
+import { nulError, type CliSession } from '../session';
+import { renderTable } from '../table';
+import { checkTokenMatches, explicitRef, requireToken, tokenPlane } from '../token-plane';
+import type { Action } from '../spec';
+
+type Opts = {
+  project?: string;
+  environment?: string;
+  token?: string;
+  showValues?: boolean;
+  dryRun?: boolean;
+  wide?: boolean;
+};
+
+/** Reads a secret value from stdin: typed without echo on a terminal, else piped (one trailing newline dropped). */
+async function valueFromStdin(cli: CliSession, key: string): Promise<string> {
+  if (cli.io.stdin.isTTY) return ask(cli.io, `value of ${key}: `, true);
+  const text = await readAll(cli.io.stdin);
+  return text.replace(/\r?\n$/, '');
+}
+
+/** A secret value as printed on its own: exact when captured or piped, terminal-safe on a terminal. */
+export function valueForStdout(cli: CliSession, value: string): string {
+  return cli.io.stdoutIsTTY ? escapeControls(value, '\n\t') : value;
+}
+
+/** `bella secrets set KEY [VALUE]`. */
+export const set: Action = async (cli, { args, opts }) => {
+  const key = args.KEY as string;
+  const problem = await keyProblem(key);
+  if (problem) throw invalidKey(key, problem);
+  const ref = cli.environmentRef(opts as Opts);
+  const value = (args.VALUE as string | undefined) ?? (await valueFromStdin(cli, key));
+  if (value.includes('\0')) throw nulError(key);
+  const res = await cli.call('setSecret', { project: ref.project, environment: ref.environment, key, value });
+  cli.print(res, () => `${res.created ? 'created' : 'updated'} ${key} in ${ref.project}/${ref.environment}`);
+};
+
+/** `bella secrets get KEY`: as the owner, or with a token (which never overrides -p/-e). */
+export const get: Action = async (cli, { args, opts }) => {
+  const o = opts as Opts;
+  const key = args.KEY as string;
+  if (cli.token(o.token)) {
+    const token = requireToken(cli, o.token);
+    const plane = await tokenPlane(cli);
+    await checkTokenMatches(plane, token, explicitRef(o));
+    const res = await plane.call('readSecrets', { keys: key }, { token });
+    const value = res.secrets[key];
+    if (value === undefined) {
+      throw new BellaError('permission_denied', `${key} is not in the scope of lease ${res.leaseId}`);
+    }
+    cli.print(res, () => valueForStdout(cli, value));
+    return;
+  }
+  const ref = cli.environmentRef(o);
+  const res = await cli.call('getSecret', { project: ref.project, environment: ref.environment, key });
+  cli.print(res, () => valueForStdout(cli, res.secret.value));
+};
+
+/** `bella secrets list [--show-values]`. */
+export const list: Action = async (cli, { opts }) => {
+  const o = opts as Opts;
+  const ref = cli.environmentRef(o);
+  const res = await cli.call('listSecrets', {
+    project: ref.project,
+    environment: ref.environment,
+    reveal: o.showValues === true,
+  });
+  cli.print(res, () =>
+    res.secrets.length === 0
+      ? `no secrets in ${ref.project}/${ref.environment} yet: add one with \`bella secrets set KEY\``
+      : renderTable(
+          [{ header: 'KEY', min: 16 }, { header: 'VALUE' }, { header: 'UPDATED', keep: true }],
+          res.secrets.map((s) => [s.key, o.showValues ? (s.value ?? '') : mask(s.value), formatTime(s.updatedAt)]),
+          { width: o.wide ? Infinity : cli.width, colour: cli.colour },
+        ),
+  );
+};
+
+/** `bella secrets delete KEY`. */
+export const remove: Action = async (cli, { args, opts }) => {
+  const ref = cli.environmentRef(opts as Opts);
+  const res = await cli.call('deleteSecret', {
+    project: ref.project,
+    environment: ref.environment,
+    key: args.KEY as string,
+  });
+  cli.print(res, () => `deleted ${res.deleted} from ${ref.project}/${ref.environment}`);
+};
+
+/** The line of `text` where `key` is (last) assigned, 1-based. */
+function lineOf(text: string, key: string): number | undefined {
+  const lines = text.split(/\r\n|\r|\n/);
+  const assigns = new RegExp(`^\\s*(?:export\\s+)?${key.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')}\\s*[=:]`);
+  for (let i = lines.length - 1; i >= 0; i--) if (assigns.test(lines[i] as string)) return i + 1;
+  return undefined;
+}
+
+/** `bella secrets push FILE [--dry-run]`: every key checked first, each problem named with its line. */
+export const push: Action = async (cli, { args, opts }) => {
+  const o = opts as Opts;
+  const file = args.FILE as string;
+  const ref = cli.environmentRef(o);
+  let text: string;
+  try {
+    text = fs.readFileSync(path.resolve(cli.io.cwd, file), 'utf8');
+  } catch (err) {
+    throw new BellaError(
+      'invalid_argument',
+      `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+  }
+  // CommonJS: in a split bundle its exports arrive on the default export.
+  const { default: dotenv } = await import('dotenv');
+  const parsed = dotenv.parse(text);
+  if (Object.keys(parsed).length === 0) throw new BellaError('invalid_argument', `${file} holds no KEY=value lines`);
+  for (const [key, value] of Object.entries(parsed)) {
+    const line = lineOf(text, key);
+    const where = line === undefined ? ` in ${file}` : ` (line ${line} of ${file})`;
+    const problem = await keyProblem(key);
+    if (problem) throw invalidKey(key, problem, where);
+    if (value.includes('\0')) throw nulError(key, where);
+  }
+  const res = await cli.call('importSecrets', {
+    project: ref.project,
+    environment: ref.environment,
+    secrets: parsed,
+    dryRun: o.dryRun === true,
+  });
+  cli.print(res, () => {
+    const names = (keys: string[]) => (keys.length ? keys.join(', ') : '-');
+    return [
+      `${res.dryRun ? 'would push' : 'pushed'} ${file} to ${ref.project}/${ref.environment}`,
+      `added      ${names(res.added)}`,
+      `updated    ${names(res.updated)}`,
+      `unchanged  ${names(res.unchanged)}`,
+      ...(res.dryRun ? ['dry run: nothing was changed'] : []),
+    ].join('\n');
+  });
+};
