@@ -214,7 +214,7 @@ describe('secrets, pull, run, context, audit, notifications', { timeout: 180_000
     expect(future.entries).toEqual([]);
     const csv = await b.ok(['audit', 'list', '-o', 'csv', '--lease', leaseId]);
     expect(csv.split('\r\n')[0]).toBe(
-      'seq,ts,event,outcome,actor,project,environment,leaseId,keys,reason,message,prev,hash',
+      'seq,ts,event,outcome,actor,project,environment,leaseId,keys,reason,message,source,count,hash',
     );
     expect(csv).toContain('LeaseIssued');
     const bad = await b.run(['audit', 'list', '--since', 'last tuesday']);

@@ -32,6 +32,6 @@ describe('auditToCsv', () => {
     const csv = auditToCsv([{ seq: 3, event: 'LeaseIssued', keys: ['A', 'B'], reason: '=evil()' }]);
     const [header, row] = csv.split('\r\n');
     expect(header).toBe(AUDIT_CSV_COLUMNS.join(','));
-    expect(row).toBe("3,,LeaseIssued,,,,,,A B,'=evil(),,,");
+    expect(row).toBe("3,,LeaseIssued,,,,,,A B,'=evil(),,,,");
   });
 });
