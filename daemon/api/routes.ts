@@ -90,8 +90,10 @@ export interface IssuedLease {
   token: string;
   /** Set when the requested ttl was longer than the environment's policy allows. */
   capped: { requestedSeconds: number; policySeconds: number } | null;
-  /** Where a holder on another machine reaches the token plane; null while no listener runs. */
-  handover: { server: string; fingerprint: string } | null;
+  /** Where a holder on another machine reaches the token plane (`BELLA_SERVER`); null while no listener runs. */
+  server: string | null;
+  /** The listener certificate's fingerprint to pin (`BELLA_SERVER_FINGERPRINT`); null while no listener runs. */
+  fingerprint: string | null;
 }
 
 /** The opt-in TLS listener that serves the token plane to other machines. */

@@ -1,6 +1,8 @@
 import { AUDIT_EVENTS, LEASE_STATUSES, OUTCOMES } from '../api/types';
 import { durationOption, integerOption, issueTtlOption, listOption, timeOption } from './options';
+import { CHANNEL_EVENTS } from '../api/channels';
 import * as auditCommands from './commands/audit';
+import * as channelsCommands from './commands/channels';
 import * as completionCommands from './commands/completion';
 import * as contextCommands from './commands/context';
 import * as daemonControlCommands from './commands/daemon-control';
@@ -9,6 +11,7 @@ import * as environmentsCommands from './commands/environments';
 import * as injectCommands from './commands/inject';
 import * as issueCommands from './commands/issue';
 import * as leasesCommands from './commands/leases';
+import * as listenerCommands from './commands/listener';
 import * as notificationsCommands from './commands/notifications';
 import * as projectsCommands from './commands/projects';
 import * as pullCommands from './commands/pull';
@@ -37,11 +40,26 @@ const environment = (description = 'the environment (default: from .bella)'): Op
   description,
   complete: 'environments',
 });
-const token: OptionSpec = {
+const tokenOption: OptionSpec = {
   long: 'token',
   value: 'bax-token',
   description: 'read with this lease token (default: BELLA_TOKEN); never starts a daemon',
 };
+/** Where a holder on another machine reaches the owner's token plane. */
+const remote: OptionSpec[] = [
+  {
+    long: 'server',
+    value: 'url',
+    description: "the owner's bella listener, https://HOST:PORT (default: BELLA_SERVER); only the token plane is used",
+  },
+  {
+    long: 'fingerprint',
+    value: 'sha256',
+    description: "the listener certificate's pinned fingerprint, sha256:… (default: BELLA_SERVER_FINGERPRINT)",
+  },
+];
+/** A token, and where its token plane is. */
+const token: OptionSpec[] = [tokenOption, ...remote];
 const wide: OptionSpec = { long: 'wide', description: 'draw every column whole, however wide the table gets' };
 const allEnvironments: OptionSpec = {
   long: 'all-environments',
@@ -64,6 +82,11 @@ const scope = (description: string, required = false): OptionSpec => ({
   complete: 'keys',
 });
 
+const acceptRollback: OptionSpec = {
+  long: 'accept-rollback',
+  description: 'accept a state older than the audit trail records (a backup you restored on purpose), once',
+};
+
 const daemon: CommandSpec = {
   name: 'daemon',
   summary: 'start, stop and inspect the bella daemon',
@@ -72,6 +95,7 @@ const daemon: CommandSpec = {
       name: 'start',
       summary: 'start the daemon in the background (says so if one is already running)',
       details: 'When the daemon cannot start, its own reason is printed (from its log, <home>/daemon.log).',
+      options: [acceptRollback],
       action: daemonControlCommands.start,
     },
     {
@@ -86,7 +110,8 @@ const daemon: CommandSpec = {
     },
     {
       name: 'run',
-      summary: 'run the daemon in the foreground until Ctrl-C',
+      summary: 'run the daemon in the foreground until Ctrl-C (or SIGTERM: a systemd service)',
+      options: [acceptRollback],
       action: daemonControlCommands.runForeground,
     },
   ],
@@ -223,7 +248,7 @@ const secrets: CommandSpec = {
       name: 'get',
       summary: 'print the value of one secret',
       args: [{ name: 'KEY', description: 'the key', field: 'key', complete: 'keys' }],
-      options: [project(), environment(), token],
+      options: [project(), environment(), ...token],
       action: secretsCommands.get,
     },
     {
@@ -264,7 +289,7 @@ const pull: CommandSpec = {
   options: [
     project(),
     environment(),
-    token,
+    ...token,
     {
       long: 'output',
       short: 'o',
@@ -406,7 +431,7 @@ const run: CommandSpec = {
     },
   ],
   options: [
-    token,
+    ...token,
     project(),
     environment(),
     scope('owner runs: keys or *-globs the per-run lease covers (default: all keys)'),
@@ -438,7 +463,7 @@ const inject: CommandSpec = {
       description: 'write here, mode 0600, atomically (default: stdout)',
       complete: 'files',
     },
-    token,
+    ...token,
     project(),
     environment(),
   ],
@@ -556,24 +581,151 @@ const notifications: CommandSpec = {
       summary: 'send a test desktop notification',
       action: notificationsCommands.test,
     },
+    {
+      name: 'channels',
+      summary: 'webhook, Slack and Discord channels: lease events delivered at least once',
+      subcommands: [
+        {
+          name: 'add',
+          summary: 'add a channel; a webhook gets a signing secret, shown once',
+          details:
+            'Webhooks follow the Standard Webhooks specification (webhook-id, webhook-timestamp, ' +
+            'webhook-signature). Slack and Discord URLs are incoming-webhook URLs. URLs are stored encrypted.',
+          args: [{ name: 'KIND', description: 'webhook, slack or discord' }],
+          options: [
+            { long: 'url', value: 'url', description: 'where to POST (https://…)', required: true },
+            { long: 'name', value: 'name', description: 'a name to recognise it by' },
+            project('only events of this project (.bella is not used here)'),
+            environment('only events of this environment (with --project)'),
+            {
+              long: 'events',
+              value: 'list',
+              description: `only these events (default: all of ${CHANNEL_EVENTS.join(', ')})`,
+              parse: listOption('--events'),
+            },
+            { long: 'secret', value: 'whsec_…', description: 'webhooks: sign with this secret instead of a new one' },
+          ],
+          examples: ['bella notifications channels add slack --url https://hooks.slack.com/services/T000/B000/XXXX'],
+          action: channelsCommands.add,
+        },
+        {
+          name: 'list',
+          summary: 'list channels (URLs masked) and whether each delivers',
+          options: [wide],
+          action: channelsCommands.list,
+        },
+        {
+          name: 'remove',
+          summary: 'remove a channel and its undelivered events',
+          args: [{ name: 'ID', description: 'the channel id (ch_…)', field: 'id' }],
+          action: channelsCommands.remove,
+        },
+        {
+          name: 'test',
+          summary: 'send a test event to a channel now and say how it answered',
+          args: [{ name: 'ID', description: 'the channel id (ch_…)', field: 'id' }],
+          action: channelsCommands.test,
+        },
+        {
+          name: 'rotate-secret',
+          summary: 'a new webhook signing secret (shown once); the old one still signs for 24 h',
+          args: [{ name: 'ID', description: 'the channel id (ch_…)', field: 'id' }],
+          action: channelsCommands.rotateSecret,
+        },
+        {
+          name: 'enable',
+          summary: 'deliver to a disabled channel again (it was answered 410 Gone, say)',
+          args: [{ name: 'ID', description: 'the channel id (ch_…)', field: 'id' }],
+          action: channelsCommands.enable,
+        },
+      ],
+    },
+    {
+      name: 'deliveries',
+      summary: 'the delivery log, newest first, and the events that used all their attempts',
+      options: [
+        { long: 'channel', value: 'id', description: 'only this channel' },
+        { long: 'failed', description: 'only attempts that did not deliver' },
+        {
+          long: 'limit',
+          value: 'n',
+          description: 'at most this many (default 100)',
+          parse: integerOption('--limit', 1, 1000),
+        },
+        wide,
+      ],
+      action: channelsCommands.deliveries,
+    },
+    {
+      name: 'retry',
+      summary: 'deliver a failed event again now',
+      args: [{ name: 'ID', description: 'the event id (msg_…) from `notifications deliveries`', field: 'id' }],
+      action: channelsCommands.retry,
+    },
+  ],
+};
+
+const listener: CommandSpec = {
+  name: 'listener',
+  summary: 'serve the token plane over TLS to other machines (opt-in; off by default)',
+  details:
+    "Only token reads and the holder's own lease are served there, never the admin plane. The certificate " +
+    "is self-signed and pinned by its fingerprint, or your own CA's (--cert/--key).",
+  subcommands: [
+    {
+      name: 'enable',
+      summary: 'listen for holders on other machines (persisted: served again after every restart)',
+      options: [
+        { long: 'address', value: 'host:port', description: 'where to listen (default 0.0.0.0:7443)' },
+        {
+          long: 'name',
+          value: 'name',
+          description: 'another DNS name or address the certificate is valid for (repeatable)',
+          repeatable: true,
+          parse: (v: string) => [v],
+        },
+        {
+          long: 'allow',
+          value: 'cidrs',
+          description: 'only these source addresses, e.g. 10.0.0.0/8,192.168.1.7',
+          parse: listOption('--allow'),
+        },
+        { long: 'cert', value: 'file', description: 'a certificate of your own CA (PEM), with --key' },
+        { long: 'key', value: 'file', description: 'its private key (PEM, unencrypted)' },
+      ],
+      examples: ['bella listener enable --address 0.0.0.0:7443'],
+      action: listenerCommands.enable,
+    },
+    { name: 'disable', summary: 'stop listening for other machines', action: listenerCommands.disable },
+    {
+      name: 'status',
+      summary: 'addresses, the URL and fingerprint holders use, the certificate and its expiry',
+      action: listenerCommands.status,
+    },
+    {
+      name: 'rotate-cert',
+      summary: 'a new self-signed certificate (holders need the new fingerprint)',
+      action: listenerCommands.rotate,
+    },
   ],
 };
 
 const holder: CommandSpec = {
   name: 'token',
-  summary: "the holder's own lease, with its token (over the local socket; never starts a daemon)",
+  summary: "the holder's own lease, with its token (over the local socket or BELLA_SERVER; never starts a daemon)",
   subcommands: [
     {
       name: 'lookup',
       summary: 'show the lease of a token: scope, expiry, uses',
-      options: [{ ...token, description: 'the token (default: BELLA_TOKEN)' }],
+      options: [{ ...tokenOption, description: 'the token (default: BELLA_TOKEN)' }, ...remote],
       action: tokenCommands.lookup,
     },
     {
       name: 'revoke',
       summary: 'end the lease of a token at once (e.g. at the end of a CI job)',
       options: [
-        { ...token, description: 'the token (default: BELLA_TOKEN)' },
+        { ...tokenOption, description: 'the token (default: BELLA_TOKEN)' },
+        ...remote,
         { long: 'reason', value: 'text', description: 'why (kept in the audit trail)' },
       ],
       action: tokenCommands.revoke,
@@ -623,6 +775,7 @@ export const ROOT: CommandSpec = {
     audit,
     context,
     notifications,
+    listener,
     holder,
     completion,
     doctor,

@@ -24,7 +24,12 @@ async function listening(socket: string): Promise<boolean> {
 
 async function startDaemon(target: DaemonTarget): Promise<{ client: ApiClient; started: boolean }> {
   const { ensureDaemon } = await import('../client/spawn');
-  return ensureDaemon({ home: target.home, socket: target.socket, daemonScript: daemonScriptPath() });
+  return ensureDaemon({
+    home: target.home,
+    socket: target.socket,
+    daemonScript: daemonScriptPath(),
+    args: target.daemonArgs,
+  });
 }
 
 /**

@@ -18,6 +18,8 @@ export interface ApiClient {
 export interface DaemonTarget {
   home: string;
   socket: string;
+  /** Extra flags for a daemon started now (`--accept-rollback`). */
+  daemonArgs?: readonly string[];
 }
 
 /** What the CLI needs from its surroundings; unit tests pass their own. */
@@ -71,8 +73,18 @@ export class CliSession {
     return { home, socket: resolveSocket(home, this.globals.socket) };
   }
 
-  private async connect(autoStart: boolean): Promise<{ client: ApiClient; started: boolean }> {
-    const result = await this.io.connect(this.target(), autoStart);
+  private async connect(
+    autoStart: boolean,
+    daemonArgs: readonly string[] = [],
+  ): Promise<{ client: ApiClient; started: boolean }> {
+    // A holder's machine talks to the owner's token plane only: never a local daemon or socket.
+    const server = this.io.env.BELLA_SERVER?.trim();
+    if (server) {
+      throw new UsageError(
+        `BELLA_SERVER is set (${server}): only token commands (run, pull, secrets get, inject, token) reach a remote bella, with --token or BELLA_TOKEN; unset BELLA_SERVER to manage the local daemon`,
+      );
+    }
+    const result = await this.io.connect({ ...this.target(), daemonArgs }, autoStart);
     this.clients.add(result.client);
     return result;
   }
@@ -83,9 +95,9 @@ export class CliSession {
     return this.connection;
   }
 
-  /** Connects, starting a daemon when none answers; says whether one had to be started. */
-  async start(): Promise<{ client: ApiClient; started: boolean }> {
-    const result = await this.connect(true);
+  /** Connects, starting a daemon (with `daemonArgs`) when none answers; says whether one had to be started. */
+  async start(daemonArgs: readonly string[] = []): Promise<{ client: ApiClient; started: boolean }> {
+    const result = await this.connect(true, daemonArgs);
     this.connection = Promise.resolve(result.client);
     return result;
   }

@@ -45,14 +45,15 @@ export function checkTokenShape(token: string): void {
  * `token lookup|revoke`). It never starts a daemon: a token belongs to a daemon that already
  * exists. The local socket is used unless BELLA_SERVER names a remote token plane.
  */
-export async function tokenPlane(cli: CliSession): Promise<TokenPlaneClient> {
-  const server = cli.io.env.BELLA_SERVER?.trim();
+export async function tokenPlane(cli: CliSession, opts: Record<string, unknown> = {}): Promise<TokenPlaneClient> {
+  const server = (typeof opts.server === 'string' ? opts.server : cli.io.env.BELLA_SERVER)?.trim();
   if (server) {
-    // The remote HTTPS client (daemon/client/remote.ts, same call shape) plugs in here.
-    throw new BellaError(
-      'unavailable',
-      `BELLA_SERVER is set (${server}) but this bella has no remote client yet: unset BELLA_SERVER to use the local daemon`,
-    );
+    const fingerprint = (
+      typeof opts.fingerprint === 'string' ? opts.fingerprint : cli.io.env.BELLA_SERVER_FINGERPRINT
+    )?.trim();
+    // Loaded only here: TLS and pinning are for holders on other machines.
+    const { RemoteClient } = await import('../client/remote');
+    return new RemoteClient({ server, ...(fingerprint ? { fingerprint } : {}) });
   }
   const client = await cli.existing();
   return {

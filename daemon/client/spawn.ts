@@ -17,6 +17,8 @@ export interface EnsureDaemonOptions {
   env?: NodeJS.ProcessEnv;
   /** How long to wait for the new daemon to answer. */
   startTimeoutMs?: number;
+  /** Extra daemon flags, e.g. `--accept-rollback`. */
+  args?: readonly string[];
 }
 
 /** The daemon's log file inside a data directory. */
@@ -118,7 +120,7 @@ export function startDaemonProcess(options: EnsureDaemonOptions): Started {
   const { fd, log, offset } = openLog(options.home);
   const child = spawn(
     options.execPath ?? process.execPath,
-    [options.daemonScript, '--home', options.home, '--socket', options.socket],
+    [options.daemonScript, '--home', options.home, '--socket', options.socket, ...(options.args ?? [])],
     { detached: true, stdio: ['ignore', fd, fd], env: options.env ?? process.env, windowsHide: true },
   );
   fs.closeSync(fd);

@@ -169,11 +169,10 @@ export class TokenListener {
   }
 
   /** What a holder on another machine needs, while the listener serves. */
-  handover(): { server: string; fingerprint: string } | null {
+  handover(): { server: string | null; fingerprint: string | null } {
     const status = this.status();
-    return this.app && status.urls[0] && status.fingerprint
-      ? { server: status.urls[0], fingerprint: status.fingerprint }
-      : null;
+    const serving = this.app !== null && status.urls[0] !== undefined && status.fingerprint !== null;
+    return serving ? { server: status.urls[0]!, fingerprint: status.fingerprint } : { server: null, fingerprint: null };
   }
 
   /** Stops serving (the daemon is stopping); the settings stay as they are. */

@@ -21,7 +21,9 @@ export class LeasesService {
   }
 
   /** Issues a lease; how a holder elsewhere reaches the token plane is the server's to add. */
-  async issue(args: OperationArgs<'issueLease'>): Promise<Omit<OperationOutput<'issueLease'>, 'handover'>> {
+  async issue(
+    args: OperationArgs<'issueLease'>,
+  ): Promise<Omit<OperationOutput<'issueLease'>, 'server' | 'fingerprint'>> {
     const out = await this.lifecycle.transact((state, changes) => {
       const env = findEnvironment(state, args.project, args.environment);
       const keys = Object.keys(env.secrets).sort();

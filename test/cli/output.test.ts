@@ -65,7 +65,9 @@ describe('hostile text and terminal width', { timeout: 240_000 }, () => {
     it('audit list -o csv: the formula is neutralised, nothing raw, RFC 4180 quoting', async () => {
       const csv = await b.ok(['audit', 'list', '-o', 'csv', '--event', 'LeaseIssued']);
       const rows = csv.split('\r\n').filter(Boolean);
-      expect(rows[0]).toBe('seq,ts,event,outcome,actor,project,environment,leaseId,keys,reason,message,source,count,hash');
+      expect(rows[0]).toBe(
+        'seq,ts,event,outcome,actor,project,environment,leaseId,keys,reason,message,source,count,hash',
+      );
       expect(csv.replaceAll('\r\n', '\n')).not.toMatch(RAW_CONTROL);
       expect(csv).toContain(`,'${FORMULA},`);
       const hostileRow = rows.find((r) => r.includes('pwned')) as string;

@@ -81,7 +81,7 @@ describe('the TLS listener serves the token plane only, and only once enabled', 
       scope: ['API_KEY'],
       reason: 'remote',
     });
-    expect(lease.handover).toEqual({ server: `https://127.0.0.1:${port}`, fingerprint: enabled.fingerprint });
+    expect([lease.server, lease.fingerprint]).toEqual([`https://127.0.0.1:${port}`, enabled.fingerprint]);
     const remote = new RemoteClient({ server: `https://127.0.0.1:${port}`, fingerprint: enabled.fingerprint! });
     expect((await remote.call('readSecrets', {}, { token: lease.token })).secrets).toEqual({ API_KEY: 'k-1' });
     remote.close();

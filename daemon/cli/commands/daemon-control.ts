@@ -8,7 +8,7 @@ import type { Action } from '../spec';
 
 /** The foreground entry exported by dist/daemon.js. */
 interface DaemonModule {
-  runDaemon(options: { home: string; socket: string }): Promise<{ stop(): Promise<void> }>;
+  runDaemon(options: { home: string; socket: string; acceptRollback?: boolean }): Promise<{ stop(): Promise<void> }>;
 }
 
 /** Notification health in words: unknown until one was sent or tested. */
@@ -29,6 +29,7 @@ function describeStatus(s: DaemonStatus): string {
       `${s.counts.projects} projects, ${s.counts.environments} environments, ${s.counts.secrets} secrets, ${s.counts.activeLeases} active leases`,
     ],
     ['notifications', describeNotifications(s.notifications)],
+    ...s.problems.map((p): [string, string] => ['attention', p]),
   ]);
 }
 
@@ -42,8 +43,9 @@ async function waitUntilGone(client: ApiClient, timeoutMs: number): Promise<bool
 }
 
 /** `bella daemon start`. */
-export const start: Action = async (cli) => {
-  const { client, started } = await cli.start();
+export const start: Action = async (cli, { opts }) => {
+  const rollback = (opts as { acceptRollback?: boolean }).acceptRollback === true;
+  const { client, started } = await cli.start(rollback ? ['--accept-rollback'] : []);
   const status = await client.call('status', {});
   cli.print({ started, status }, () =>
     started
@@ -86,7 +88,7 @@ export const status: Action = async (cli) => {
 };
 
 /** `bella daemon run`: the daemon in this process, until SIGINT or SIGTERM. */
-export const runForeground: Action = async (cli) => {
+export const runForeground: Action = async (cli, { opts }) => {
   const { home, socket } = cli.target();
   // Built at runtime so the bundler leaves dist/daemon.js as a separate module.
   const url = pathToFileURL(daemonScriptPath()).href;
@@ -99,7 +101,11 @@ export const runForeground: Action = async (cli) => {
       `cannot load the daemon from ${url}: run npm install (it builds bella) (${(err as Error).message})`,
     );
   }
-  const handle = await mod.runDaemon({ home, socket });
+  const handle = await mod.runDaemon({
+    home,
+    socket,
+    acceptRollback: (opts as { acceptRollback?: boolean }).acceptRollback === true,
+  });
   cli.note(`bella daemon running in the foreground on ${socket} (Ctrl-C to stop)`);
   await new Promise<void>((resolve) => {
     const stopOn = (signal: NodeJS.Signals) => {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { BellaError } from '../../api/errors';
+import type { ListenerStatus } from '../../api/routes';
 import { ExitCode } from '../errors';
 import { VERSION } from '../version';
 import type { CliSession } from '../session';
@@ -177,6 +178,8 @@ async function daemonChecks(cli: CliSession): Promise<Check[]> {
           ? { fix: 'see notify-send and D-Bus above; then bella notifications test' }
           : {}),
       },
+      ...s.problems.map((problem): Check => ({ name: 'daemon reports', status: 'fail', detail: cli.safe(problem) })),
+      listenerCheck((await client.call('getListener', {})).listener),
     ];
     return checks;
   } catch (err) {
@@ -197,20 +200,33 @@ async function daemonChecks(cli: CliSession): Promise<Check[]> {
 /** Every check, in order. */
 export async function runChecks(cli: CliSession): Promise<Check[]> {
   const { home, socket } = cli.target();
-  return [
-    versions(),
-    ...(await daemonChecks(cli)),
-    ...privateModes(home, socket),
-    disk(home),
-    ...desktop(cli.io.env),
-    {
+  return [versions(), ...(await daemonChecks(cli)), ...privateModes(home, socket), disk(home), ...desktop(cli.io.env)];
+}
+
+/** The TLS listener: off, serving (and until when its certificate holds), or enabled but not listening. */
+function listenerCheck(l: ListenerStatus): Check {
+  if (!l.enabled) {
+    return {
       name: 'listener',
       status: 'ok',
-      detail: cli.io.env.BELLA_SERVER
-        ? `BELLA_SERVER=${cli.io.env.BELLA_SERVER} is set: token commands go there`
-        : 'token plane on the local socket only (the TLS listener is opt-in)',
-    },
-  ];
+      detail: 'off: the token plane is on the local socket only (opt-in: bella listener enable)',
+    };
+  }
+  if (l.problem)
+    return { name: 'listener', status: 'fail', detail: l.problem, fix: 'bella listener status; bella listener enable' };
+  const days = l.notAfter ? Math.floor((Date.parse(l.notAfter) - Date.now()) / 86_400_000) : null;
+  if (days !== null && days < 30) {
+    return {
+      name: 'listener',
+      status: 'warn',
+      detail: `serving on ${l.listening.join(', ')}; its certificate expires in ${days} days`,
+      fix:
+        l.certificate === 'own'
+          ? 'renew it with your CA, then bella listener enable --cert FILE --key FILE'
+          : 'bella listener rotate-cert',
+    };
+  }
+  return { name: 'listener', status: 'ok', detail: `serving on ${l.listening.join(', ')} (${l.fingerprint})` };
 }
 
 /** `bella doctor`: exit 1 when a check failed. */

@@ -34,7 +34,7 @@ export const inject: Action = async (cli, { opts }) => {
   let values: Record<string, string> = {};
   if (refs.length > 0 && cli.token(o.token)) {
     const token = requireToken(cli, o.token);
-    const plane = await tokenPlane(cli);
+    const plane = await tokenPlane(cli, opts);
     await checkTokenMatches(plane, token, explicitRef(o));
     let res: { leaseId: string; secrets: Record<string, string> };
     try {
@@ -65,7 +65,7 @@ export const inject: Action = async (cli, { opts }) => {
     });
     const startedAt = Date.now();
     try {
-      const plane = await tokenPlane(cli);
+      const plane = await tokenPlane(cli, opts);
       values = (await plane.call('readSecrets', {}, { token: issued.token })).secrets;
     } finally {
       await endRunLease(cli, issued, 'bella inject: done', startedAt);

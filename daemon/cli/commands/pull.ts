@@ -62,7 +62,7 @@ export const pull: Action = async (cli, { opts, given }) => {
   let where: string;
   if (cli.token(o.token)) {
     const token = requireToken(cli, o.token);
-    const plane = await tokenPlane(cli);
+    const plane = await tokenPlane(cli, opts);
     // A token never overrides an explicit -p/-e: checked before any secret is read.
     await checkTokenMatches(plane, token, explicitRef(o));
     const res = await plane.call('readSecrets', {}, { token });

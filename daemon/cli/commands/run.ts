@@ -65,7 +65,7 @@ export const run: Action = async (cli, { args, opts }) => {
     if (o.scope || o.ttl !== undefined || o.reason !== undefined) {
       throw new UsageError('--scope, --ttl and --reason are for owner runs: a token already has its scope and expiry');
     }
-    const plane = await tokenPlane(cli);
+    const plane = await tokenPlane(cli, opts);
     await checkTokenMatches(plane, token, explicitRef(o));
     const res = await plane.call('readSecrets', {}, { token });
     const env = childEnv(cli, res.secrets);
@@ -92,7 +92,7 @@ export const run: Action = async (cli, { args, opts }) => {
   // revokes it; at worst it ends at its ttl).
   const end = (why: string) => endRunLease(cli, issued, why, startedAt);
   try {
-    const plane = await tokenPlane(cli);
+    const plane = await tokenPlane(cli, opts);
     const res = await plane.call('readSecrets', {}, { token: issued.token });
     const env = childEnv(cli, res.secrets);
     const spec = { ...command, env, cwd: cli.io.cwd, cleanup: revokeCommand(cli, issued.lease.id) };

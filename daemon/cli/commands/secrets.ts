@@ -49,7 +49,7 @@ export const get: Action = async (cli, { args, opts }) => {
   const key = args.KEY as string;
   if (cli.token(o.token)) {
     const token = requireToken(cli, o.token);
-    const plane = await tokenPlane(cli);
+    const plane = await tokenPlane(cli, opts);
     await checkTokenMatches(plane, token, explicitRef(o));
     const res = await plane.call('readSecrets', { keys: key }, { token });
     const value = res.secrets[key];

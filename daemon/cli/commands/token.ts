@@ -6,7 +6,7 @@ import { endedMessage } from './leases';
 /** `bella token lookup`: the holder's own lease. */
 export const lookup: Action = async (cli, { opts }) => {
   const token = requireToken(cli, (opts as { token?: string }).token);
-  const plane = await tokenPlane(cli);
+  const plane = await tokenPlane(cli, opts);
   const { lease } = await plane.call('lookupToken', {}, { token });
   cli.print({ lease }, () =>
     formatPairs([
@@ -26,7 +26,7 @@ export const lookup: Action = async (cli, { opts }) => {
 export const revoke: Action = async (cli, { opts }) => {
   const o = opts as { token?: string; reason?: string };
   const token = requireToken(cli, o.token);
-  const plane = await tokenPlane(cli);
+  const plane = await tokenPlane(cli, opts);
   const res = await plane.call('revokeToken', { reason: o.reason }, { token });
   cli.print(res, () =>
     res.alreadyEnded

@@ -3,10 +3,10 @@ import type { Services } from '../../services';
 import type { Handlers } from '../handlers';
 
 /** Leases; an issued lease says where its holder reaches the listener, when one serves. */
-export function leaseRoutes({ leases }: Services, handover: () => IssuedLease['handover']) {
+export function leaseRoutes({ leases }: Services, handover: () => Pick<IssuedLease, 'server' | 'fingerprint'>) {
   return {
     listLeases: (args) => leases.list(args),
-    issueLease: async (args) => ({ ...(await leases.issue(args)), handover: handover() }),
+    issueLease: async (args) => ({ ...(await leases.issue(args)), ...handover() }),
     getLease: (args) => leases.get(args),
     renewLease: (args) => leases.renew(args),
     revokeLease: (args) => leases.revoke(args),

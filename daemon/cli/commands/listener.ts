@@ -1,0 +1,91 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ListenerStatus } from '../../api/routes';
+import { BellaError } from '../../api/errors';
+import { formatPairs, formatWhen } from '../format';
+import type { CliSession } from '../session';
+import type { Action } from '../spec';
+
+/** `bella listener status` in words. */
+function describe(cli: CliSession, l: ListenerStatus): string {
+  const pairs: [string, string][] = [
+    [
+      'listener',
+      l.enabled
+        ? l.listening.length
+          ? 'on'
+          : 'on, but not listening'
+        : 'off (the token plane is served on the socket only)',
+    ],
+    ['address', l.address],
+  ];
+  if (l.listening.length) pairs.push(['listening on', l.listening.join(', ')]);
+  if (l.problem) pairs.push(['problem', cli.safe(l.problem)]);
+  if (l.fingerprint) {
+    pairs.push(['fingerprint', l.fingerprint]);
+    pairs.push([
+      'certificate',
+      `${l.certificate === 'own' ? "your CA's" : 'self-signed'}, expires ${formatWhen(l.notAfter)}`,
+    ]);
+    pairs.push(['valid for', l.names.join(', ')]);
+  }
+  if (l.allow.length) pairs.push(['allowed from', l.allow.join(', ')]);
+  if (l.enabled && l.urls.length) {
+    pairs.push(['holders use', `BELLA_SERVER=${l.urls[0]} BELLA_SERVER_FINGERPRINT=${l.fingerprint ?? ''}`]);
+    if (l.urls.length > 1) pairs.push(['or', l.urls.slice(1).join(', ')]);
+  }
+  return formatPairs(pairs);
+}
+
+/** Reads a --cert/--key file, as the user named it in errors. */
+function readPem(cli: CliSession, flag: string, file: string): string {
+  try {
+    return fs.readFileSync(path.resolve(cli.io.cwd, file), 'utf8');
+  } catch (err) {
+    throw new BellaError(
+      'invalid_argument',
+      `cannot read --${flag} ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    );
+  }
+}
+
+/** `bella listener enable`. */
+export const enable: Action = async (cli, { opts }) => {
+  const o = opts as { address?: string; name?: string[]; allow?: string[]; cert?: string; key?: string };
+  if (Boolean(o.cert) !== Boolean(o.key)) {
+    throw new BellaError(
+      'invalid_argument',
+      'give both --cert FILE and --key FILE, or neither for a self-signed certificate',
+    );
+  }
+  const { listener } = await cli.call('enableListener', {
+    address: o.address,
+    names: o.name,
+    allow: o.allow,
+    ...(o.cert && o.key ? { certPem: readPem(cli, 'cert', o.cert), keyPem: readPem(cli, 'key', o.key) } : {}),
+  });
+  cli.print({ listener }, () => describe(cli, listener));
+};
+
+/** `bella listener disable`. */
+export const disable: Action = async (cli) => {
+  const { listener } = await cli.call('disableListener', {});
+  cli.print({ listener }, () => 'listener off: nothing listens for other machines; tokens work on this machine only');
+};
+
+/** `bella listener status`. */
+export const status: Action = async (cli) => {
+  const { listener } = await cli.call('getListener', {});
+  cli.print({ listener }, () => describe(cli, listener));
+};
+
+/** `bella listener rotate-cert`. */
+export const rotate: Action = async (cli) => {
+  const { listener } = await cli.call('rotateListenerCertificate', {});
+  cli.print({ listener }, () =>
+    [
+      `new certificate ${listener.fingerprint}: give holders the new BELLA_SERVER_FINGERPRINT`,
+      describe(cli, listener),
+    ].join('\n'),
+  );
+};
