@@ -36,7 +36,7 @@ export async function generate(home: string, total: number, expiring: number, ma
   await projects.createProject({ slug: project, name: 'Scale' });
   for (const environment of ['prod', 'staging']) {
     await projects.createEnvironment({ project, slug: environment, name: environment });
-    await secrets.import({ project, environment, secrets: { API_KEY: 'a', DB_URL: 'b', STRIPE_KEY: 'c' } });
+    await secrets.import({ project, environment, dotenv: 'API_KEY=a\nDB_URL=b\nSTRIPE_KEY=c\n' });
   }
   const batch = 10_000;
   const issue = async (count: number, ttlSeconds: number, environment: (i: number) => string) => {

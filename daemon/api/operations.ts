@@ -51,9 +51,7 @@ const inputs = {
   setSecret: EnvironmentRef.extend({ key: SecretKey, value: SecretValue }),
   deleteSecret: EnvironmentRef.extend({ key: SecretKey }),
   importSecrets: EnvironmentRef.extend({
-    secrets: z
-      .record(SecretKey, SecretValue)
-      .refine((s) => Object.keys(s).length <= 5000, 'at most 5000 secrets at once'),
+    dotenv: z.string().max(1_000_000, 'a .env text is limited to 1 MB'),
     dryRun: Flag.optional(),
   }),
   listLeases: z.object({

@@ -1,5 +1,6 @@
 import type { ChannelHealthView, ChannelView, DeliveryAttempt, OutboxItem } from './channels';
 import type { AuditEntry, Environment, Lease, LeasePolicy, Project, Secret } from './types';
+import type { DotenvProblem } from './dotenv';
 
 /** How an operation is reached: the owner's admin plane, or the token plane (Bearer bax-…). */
 export type Plane = 'admin' | 'token';
@@ -215,11 +216,17 @@ export const routes = {
     plane: 'admin',
     summary: 'Delete a secret',
   }),
-  importSecrets: route<{ added: string[]; updated: string[]; unchanged: string[]; dryRun: boolean }>()({
+  importSecrets: route<{
+    added: string[];
+    updated: string[];
+    unchanged: string[];
+    problems: DotenvProblem[];
+    dryRun: boolean;
+  }>()({
     method: 'POST',
     path: '/v1/projects/:project/environments/:environment/secrets',
     plane: 'admin',
-    summary: 'Set many secrets at once (push a .env); dryRun only reports',
+    summary: 'Set the secrets of a .env text (parsed by the daemon); dryRun reports changes and problems only',
   }),
   listLeases: route<{ leases: Lease[]; total: number; nextCursor: number | null }>()({
     method: 'GET',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AUDIT_EVENTS, LEASE_STATUSES, OUTCOMES } from './types';
+import { AUDIT_EVENTS, LEASE_STATUSES, OUTCOMES, SCOPE_ENTRY_PATTERN, SECRET_KEY_PATTERN } from './types';
 
 // The value lists and their types are declared once, in types.ts (free of zod); the schemas are built from them.
 export type {
@@ -23,7 +23,7 @@ export const Slug = z
 export const SecretKey = z
   .string()
   .max(256)
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'keys are letters, digits and underscores, not starting with a digit')
+  .regex(SECRET_KEY_PATTERN, 'keys are letters, digits and underscores, not starting with a digit')
   // Defends the JSON state against prototype pollution through a key named like the prototype accessor.
   .refine((key) => key !== '__proto__', '__proto__ is reserved: choose another key name');
 
@@ -31,7 +31,7 @@ export const SecretKey = z
 export const ScopeEntry = z
   .string()
   .max(256)
-  .regex(/^[A-Za-z0-9_*]+$/, 'scope entries are key names or *-globs such as STRIPE_*');
+  .regex(SCOPE_ENTRY_PATTERN, 'scope entries are key names or *-globs such as STRIPE_*');
 
 /** A secret value: any text up to 256 KiB. */
 export const SecretValue = z

@@ -1,3 +1,8 @@
+/** What a secret key is: usable as an environment variable name. */
+export const SECRET_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** What a scope entry is: a key name or a `*`-glob such as `STRIPE_*`. */
+export const SCOPE_ENTRY_PATTERN = /^[A-Za-z0-9_*]+$/;
+
 /** Lease statuses, as stored and shown. */
 export const LEASE_STATUSES = ['active', 'expired', 'revoked'] as const;
 /** Lease status. */

@@ -4,7 +4,7 @@ import type { State, StoredLease } from '../store';
 import { checkFilterExists } from './audit';
 import { effectiveStatus, toLease, type LeaseLifecycle } from './lease-lifecycle';
 import { findEnvironment } from './lookup';
-import { unmatchedEntries } from './scope';
+import { unmatchedEntries } from '../base/common/scope';
 import type { SecretsService } from './secrets';
 import type { ServiceContext } from './service-context';
 

@@ -12,7 +12,11 @@ import {
   type Touched,
 } from '../store';
 import type { ServiceContext } from './service-context';
+import { dotenvRefused, parseDotenv } from './dotenv';
 import { findEnvironment } from './lookup';
+
+/** The most secrets one import sets. */
+const MAX_IMPORT = 5000;
 
 /** Secrets of environments: values sealed with the environment's data key, every read audited. */
 export class SecretsService {
@@ -154,14 +158,20 @@ export class SecretsService {
     return { deleted: args.key };
   }
 
+  /** Imports a `.env` text, parsed here once for every client; a dry run reports what would change and every problem. */
   async import(args: OperationArgs<'importSecrets'>): Promise<OperationOutput<'importSecrets'>> {
     const now = this.ctx.clock();
+    const { secrets, problems } = parseDotenv(args.dotenv);
+    if (Object.keys(secrets).length > MAX_IMPORT) {
+      throw new BellaError('invalid_argument', `at most ${MAX_IMPORT} secrets at once: split the file`);
+    }
+    const valid = Object.fromEntries(Object.entries(secrets).filter(([key]) => !problems.some((p) => p.key === key)));
     const plan = (env: StoredEnvironment) => {
-      const existing = this.reveal(args.project, args.environment, env, Object.keys(args.secrets));
+      const existing = this.reveal(args.project, args.environment, env, Object.keys(valid));
       const added: string[] = [];
       const updated: string[] = [];
       const unchanged: string[] = [];
-      for (const [key, value] of Object.entries(args.secrets)) {
+      for (const [key, value] of Object.entries(valid)) {
         if (!Object.hasOwn(existing, key)) added.push(key);
         else if (existing[key] !== value) updated.push(key);
         else unchanged.push(key);
@@ -169,14 +179,15 @@ export class SecretsService {
       return { added, updated, unchanged };
     };
     if (args.dryRun) {
-      return { ...plan(findEnvironment(this.ctx.store.state, args.project, args.environment)), dryRun: true };
+      return { ...plan(findEnvironment(this.ctx.store.state, args.project, args.environment)), problems, dryRun: true };
     }
+    if (problems.length) throw dotenvRefused(problems);
     const result = await this.ctx.store.transact((state, touched) => {
       const env = findEnvironment(state, args.project, args.environment);
       const p = plan(env);
       for (const key of [...p.added, ...p.updated]) {
         env.secrets[key] = {
-          sealed: this.sealValue(args.project, args.environment, env, key, args.secrets[key]!),
+          sealed: this.sealValue(args.project, args.environment, env, key, valid[key]!),
           updatedAt: now,
         };
         touched.secret(args.project, args.environment, key);
@@ -200,7 +211,7 @@ export class SecretsService {
       };
     });
     if (result.added.length + result.updated.length) this.changed(args.project, args.environment);
-    return { ...result, dryRun: false };
+    return { ...result, problems: [], dryRun: false };
   }
 
   private changed(project: string, environment: string): void {

@@ -3,7 +3,7 @@ import { iso } from '../base/common/time';
 import { own } from '../store';
 import { effectiveStatus, toHolderLease, type LeaseLifecycle } from './lease-lifecycle';
 import type { RefusalLog } from './refusals';
-import { scopeMatcher } from './scope';
+import { scopeMatcher } from '../base/common/scope';
 import type { SecretsService } from './secrets';
 import type { ServiceContext } from './service-context';
 import { TokenChecker, TokenRefusal, type Authenticated } from './tokens';

@@ -108,9 +108,7 @@ describe('bella desktop renderer against a real daemon', { timeout: 90_000 }, ()
       .fill(
         '# from the old server\nREDIS_URL=redis://cache.internal:6379/0\nexport SENTRY_DSN="https://k@o1.ingest.sentry.io/42"\n',
       );
-    await dialog()
-      .getByRole('button', { name: /Review 2 keys/ })
-      .click();
+    await dialog().getByRole('button', { name: 'Review', exact: true }).click();
     await dialog().getByRole('button', { name: 'Import 2 secrets' }).waitFor();
     await screenshot(page, '06-import-env');
     await dialog().getByRole('button', { name: 'Import 2 secrets' }).click();

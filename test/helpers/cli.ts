@@ -50,6 +50,16 @@ export function collect(child: ChildProcess, input?: string, timeoutMs = 20_000)
   });
 }
 
+/** True while a process with `pid` exists. */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Polls `check` until it returns a truthy value or the time is up. */
 export async function waitFor<T>(
   check: () => Promise<T> | T,
@@ -239,6 +249,8 @@ export class BellaSandbox {
           // already gone
         }
       }
+      // The daemon writes its last snapshot after it stops answering: remove the sandbox once it has exited.
+      if (pid) await waitFor(() => !processAlive(pid), `daemon ${pid} to exit`, 15_000);
     }
     fs.rmSync(this.root, { recursive: true, force: true });
   }

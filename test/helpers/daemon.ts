@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { daemonScript, ensureBuilt } from './build';
 import { DaemonClient } from '../../daemon/client';
+import { toDotenv } from '../../daemon/cli/secret-formats';
 
 export { cliScript, daemonScript, distDir, repoRoot } from './build';
 /** Builds the daemon and CLI when stale (kept under this name for the bench). */
@@ -259,7 +260,7 @@ export async function seed(
 ): Promise<{ project: string; environment: string }> {
   await client.call('createProject', { slug: project, name: project });
   await client.call('createEnvironment', { project, slug: environment, name: environment });
-  await client.call('importSecrets', { project, environment, secrets });
+  await client.call('importSecrets', { project, environment, dotenv: toDotenv(secrets) });
   return { project, environment };
 }
 

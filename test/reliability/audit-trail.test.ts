@@ -5,6 +5,7 @@ import type { AuditEntry } from '../../daemon/api';
 import { seed, tokenRead as read } from '../helpers/daemon';
 import { daemonPool } from '../helpers/pool';
 import { auditBytes, auditFiles, dropLastLines, newestAuditFile } from './files';
+import { toDotenv } from '../../daemon/cli/secret-formats';
 
 const pool = daemonPool('bella-audit');
 
@@ -16,7 +17,7 @@ describe('the audit trail keeps its promises at any size', () => {
       Array.from({ length: 1500 }, (_, i) => [`K_${String(i).padStart(4, '0')}_${'X'.repeat(243)}`, 'v']),
     );
     expect(Object.keys(secrets)[0]).toHaveLength(250);
-    const out = await daemon.client.call('importSecrets', { project, environment, secrets });
+    const out = await daemon.client.call('importSecrets', { project, environment, dotenv: toDotenv(secrets) });
     expect(out.added).toHaveLength(1500);
     await daemon.stop();
     const next = await pool.restart(daemon);

@@ -5,6 +5,7 @@ import { DaemonClient } from '../../daemon/client';
 import fs from 'node:fs';
 import { restartDaemon, startIn, tempPlace, tokenRead, type DaemonHandle, type DaemonPlace } from '../helpers/daemon';
 import { auditBytes, journalFile } from './files';
+import { toDotenv } from '../../daemon/cli/secret-formats';
 
 const places: DaemonPlace[] = [];
 afterAll(() => {
@@ -50,7 +51,7 @@ describe('crash between the writes of one change: the trail never claims what th
     for (let round = 0; round < 4; round++) {
       const environment = `e${round}`;
       await daemon.client.call('createEnvironment', { project, slug: environment, name: environment });
-      await daemon.client.call('importSecrets', { project, environment, secrets: values });
+      await daemon.client.call('importSecrets', { project, environment, dotenv: toDotenv(values) });
       const tokens: string[] = [];
       await inParallel(
         Array.from({ length: 1000 }, (_, i) => i),

@@ -38,7 +38,7 @@ describe('full disk: the data directory on a small tmpfs', () => {
     const { client, socket } = daemon;
     const { project, environment } = await seed(client);
     await client.call('createEnvironment', { project, slug: 'staging', name: 'staging' });
-    await client.call('importSecrets', { project, environment: 'staging', secrets: { API_KEY: 's' } });
+    await client.call('importSecrets', { project, environment: 'staging', dotenv: 'API_KEY=s\n' });
     const acked: Array<{ id: string; token: string }> = [];
     for (let i = 0; i < 20; i++) {
       const out = await client.call('issueLease', { project, environment, scope: ['API_KEY'], reason: `before ${i}` });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { seed, startExpectingRefusal, tokenRead as read, type DaemonHandle, type DaemonPlace } from '../helpers/daemon';
 import { daemonPool } from '../helpers/pool';
 import { dropLastLines, journalFile } from './files';
+import { toDotenv } from '../../daemon/cli/secret-formats';
 
 const pool = daemonPool('bella-journal');
 
@@ -67,7 +68,7 @@ describe('the journal is never trusted blindly', () => {
     const { place, daemon } = await pool.start();
     const { project, environment } = await seed(daemon.client);
     const secrets = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`BIG_${i}`, 'v'.repeat(300)]));
-    await daemon.client.call('importSecrets', { project, environment, secrets });
+    await daemon.client.call('importSecrets', { project, environment, dotenv: toDotenv(secrets) });
     const before = fs.statSync(journalFile(place.home)).size;
     await daemon.client.call('setSecret', { project, environment, key: 'ONE_MORE', value: 'small' });
     const grown = fs.statSync(journalFile(place.home)).size - before;

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DaemonClient } from '../../daemon/client';
 import { sleep, startIn, tempPlace, tokenRead, type DaemonHandle, type RawResponse } from '../helpers/daemon';
 import { fillDisk, mountTmpfs } from './disk';
+import { toDotenv } from '../../daemon/cli/secret-formats';
 
 const OTHER_USER = 'bellaother';
 const sentinel = () => `sentinel-${randomBytes(12).toString('hex')}`;
@@ -56,10 +57,14 @@ describe('security matrix', () => {
     await c.call('importSecrets', {
       project: 'app',
       environment: 'prod',
-      secrets: { API_KEY: a!, DB_URL: b!, STRIPE_KEY: s!, PROD_ONLY: p! },
+      dotenv: toDotenv({ API_KEY: a!, DB_URL: b!, STRIPE_KEY: s!, PROD_ONLY: p! }),
     });
-    await c.call('importSecrets', { project: 'app', environment: 'staging', secrets: { API_KEY: values.staging } });
-    await c.call('importSecrets', { project: 'app', environment: 'rot', secrets: { API_KEY: values.rot } });
+    await c.call('importSecrets', {
+      project: 'app',
+      environment: 'staging',
+      dotenv: toDotenv({ API_KEY: values.staging }),
+    });
+    await c.call('importSecrets', { project: 'app', environment: 'rot', dotenv: toDotenv({ API_KEY: values.rot }) });
   });
   afterAll(async () => {
     await daemon?.stop();
@@ -92,7 +97,7 @@ describe('security matrix', () => {
     const foreign = await startIn(foreignPlace);
     await foreign.client.call('createProject', { slug: 'app', name: 'App' });
     await foreign.client.call('createEnvironment', { project: 'app', slug: 'prod', name: 'prod' });
-    await foreign.client.call('importSecrets', { project: 'app', environment: 'prod', secrets: { API_KEY: 'x' } });
+    await foreign.client.call('importSecrets', { project: 'app', environment: 'prod', dotenv: 'API_KEY=x\n' });
     const foreignToken = (await issue(foreign.client, 'prod', ['API_KEY'])).token;
     await foreign.stop();
     foreignPlace.cleanup();
@@ -213,7 +218,7 @@ describe('audit sink unwritable: token reads fail closed', () => {
     const value = sentinel();
     await client.call('createProject', { slug: 'app', name: 'App' });
     await client.call('createEnvironment', { project: 'app', slug: 'prod', name: 'prod' });
-    await client.call('importSecrets', { project: 'app', environment: 'prod', secrets: { API_KEY: value } });
+    await client.call('importSecrets', { project: 'app', environment: 'prod', dotenv: toDotenv({ API_KEY: value }) });
     const lease = await issue(client, 'prod', ['API_KEY']);
     expect((await read(socket, lease.token)).status).toBe(200);
     let answered = 1;

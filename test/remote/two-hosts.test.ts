@@ -80,7 +80,7 @@ describe.skipIf(!netns.ok)(`a lease used from another machine${netns.ok ? '' : `
     await owner.call('importSecrets', {
       project: 'app',
       environment: 'prod',
-      secrets: { DATABASE_URL: 'postgres://db', REDIS_URL: 'redis://r', STRIPE_KEY: 'sk_live_x' },
+      dotenv: 'DATABASE_URL=postgres://db\nREDIS_URL=redis://r\nSTRIPE_KEY=sk_live_x\n',
     });
   }, 60_000);
 

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { dotenvProblemText, type DotenvProblem } from '../../api/dotenv';
 import { BellaError } from '../../api/errors';
 import { escapeControls } from '../../base/common/terminal-text';
 import { formatTime, mask } from '../format';
@@ -95,15 +96,7 @@ export const remove: Action = async (cli, { args, opts }) => {
   cli.print(res, () => `deleted ${res.deleted} from ${ref.project}/${ref.environment}`);
 };
 
-/** The line of `text` where `key` is (last) assigned, 1-based. */
-function lineOf(text: string, key: string): number | undefined {
-  const lines = text.split(/\r\n|\r|\n/);
-  const assigns = new RegExp(`^\\s*(?:export\\s+)?${key.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')}\\s*[=:]`);
-  for (let i = lines.length - 1; i >= 0; i--) if (assigns.test(lines[i] as string)) return i + 1;
-  return undefined;
-}
-
-/** `bella secrets push FILE [--dry-run]`: every key checked first, each problem named with its line. */
+/** `bella secrets push FILE [--dry-run]`: the daemon parses the file; every problem is named with its line. */
 export const push: Action = async (cli, { args, opts }) => {
   const o = opts as Opts;
   const file = args.FILE as string;
@@ -117,23 +110,16 @@ export const push: Action = async (cli, { args, opts }) => {
       `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
     );
   }
-  // CommonJS: in a split bundle its exports arrive on the default export.
-  const { default: dotenv } = await import('dotenv');
-  const parsed = dotenv.parse(text);
-  if (Object.keys(parsed).length === 0) throw new BellaError('invalid_argument', `${file} holds no KEY=value lines`);
-  for (const [key, value] of Object.entries(parsed)) {
-    const line = lineOf(text, key);
-    const where = line === undefined ? ` in ${file}` : ` (line ${line} of ${file})`;
-    const problem = await keyProblem(key);
-    if (problem) throw invalidKey(key, problem, where);
-    if (value.includes('\0')) throw nulError(key, where);
-  }
-  const res = await cli.call('importSecrets', {
-    project: ref.project,
-    environment: ref.environment,
-    secrets: parsed,
-    dryRun: o.dryRun === true,
-  });
+  const res = await cli
+    .call('importSecrets', {
+      project: ref.project,
+      environment: ref.environment,
+      dotenv: text,
+      dryRun: o.dryRun === true,
+    })
+    .catch((err: unknown) => {
+      throw namedAfter(err, file);
+    });
   cli.print(res, () => {
     const names = (keys: string[]) => (keys.length ? keys.join(', ') : '-');
     return [
@@ -141,7 +127,22 @@ export const push: Action = async (cli, { args, opts }) => {
       `added      ${names(res.added)}`,
       `updated    ${names(res.updated)}`,
       `unchanged  ${names(res.unchanged)}`,
+      ...res.problems.map((p) => `problem    ${dotenvProblemText(p, file)}`),
       ...(res.dryRun ? ['dry run: nothing was changed'] : []),
     ].join('\n');
   });
 };
+
+/** The daemon's refusal of a `.env` text, naming `file` and its first problem. */
+function namedAfter(err: unknown, file: string): unknown {
+  const problems =
+    err instanceof BellaError ? (err.details as { problems?: DotenvProblem[] } | undefined)?.problems : undefined;
+  if (!problems?.length) return err;
+  const more =
+    problems.length > 1 ? ` (and ${problems.length - 1} more: see \`bella secrets push ${file} --dry-run\`)` : '';
+  return new BellaError(
+    'invalid_argument',
+    `${dotenvProblemText(problems[0] as DotenvProblem, file)}${more}`,
+    err instanceof BellaError ? err.details : undefined,
+  );
+}

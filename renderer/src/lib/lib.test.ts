@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseDotenv } from './dotenv';
 import { auditToCsv } from './export';
 import { formatCountdown, plainDuration, policyPreview } from './format';
 import { parseRoute, routeHash } from './route';
-import { keysInScope, parseScopeText, scopeMatches } from './scope';
+import { parseScopeText } from './scope';
 import type { AuditEntry } from '../../../daemon/api/types';
 
 describe('format', () => {
@@ -24,46 +23,8 @@ describe('format', () => {
   });
 });
 
-describe('parseDotenv', () => {
-  it('reads keys, export, quotes, comments and multi-line values', () => {
-    const { entries, problems } = parseDotenv(
-      [
-        '# comment',
-        'A=1',
-        'export B = two words # trailing',
-        "C='single #kept'",
-        'D="line1\\nline2"',
-        'E="multi',
-        'line"',
-        'EMPTY=',
-        'URL=postgres://u:p@h:5432/db?x=1',
-      ].join('\n'),
-    );
-    expect(problems).toEqual([]);
-    expect(entries).toEqual({
-      A: '1',
-      B: 'two words',
-      C: 'single #kept',
-      D: 'line1\nline2',
-      E: 'multi\nline',
-      EMPTY: '',
-      URL: 'postgres://u:p@h:5432/db?x=1',
-    });
-  });
-
-  it('reports lines it cannot use, with their numbers', () => {
-    const { entries, problems } = parseDotenv('OK=1\nnot a pair\n1BAD=x\nQ="open');
-    expect(entries).toEqual({ OK: '1' });
-    expect(problems.map((p) => p.line)).toEqual([2, 3, 4]);
-  });
-});
-
 describe('scope', () => {
-  it('matches exact keys and *-globs', () => {
-    expect(scopeMatches('STRIPE_*', 'STRIPE_KEY')).toBe(true);
-    expect(scopeMatches('STRIPE_*', 'XSTRIPE_KEY')).toBe(false);
-    expect(scopeMatches('A.B', 'AxB')).toBe(false);
-    expect(keysInScope(['DB', '*_URL'], ['DB', 'REDIS_URL', 'OTHER'])).toEqual(['DB', 'REDIS_URL']);
+  it('splits typed text into entries', () => {
     expect(parseScopeText(' A, B  A\nC ')).toEqual(['A', 'B', 'C']);
   });
 });

@@ -7,7 +7,8 @@ import { CopyButton, ErrorNote, Field, Segmented } from '../../components/common
 import { Icon } from '../../components/Icon';
 import { bella } from '../../lib/bella';
 import { formatDateTime, plainDuration, plural } from '../../lib/format';
-import { isScopeEntry, keysInScope, parseScopeText } from '../../lib/scope';
+import { keysInScope, unmatchedEntries } from '../../../../daemon/base/common/scope';
+import { isScopeEntry, parseScopeText } from '../../lib/scope';
 import { ScopeChips } from './parts';
 
 const PRESETS = [
@@ -64,12 +65,16 @@ export function IssueLeaseDialog({
   const ttlSeconds = preset === 'custom' ? parseDuration(custom) : parseDuration(preset);
   const capped = policy && ttlSeconds !== undefined && ttlSeconds > policy.ttlSeconds;
 
+  // The daemon refuses a scope entry that matches no key: say so before it does.
+  const unmatched = keys === null ? [] : unmatchedEntries(typedEntries.filter(isScopeEntry), keys);
   const scopeError =
     tried && scope.length === 0
       ? 'Pick at least one key, or type a key or glob.'
       : badEntries.length
         ? `${badEntries.join(', ')}: use key names or *-globs such as STRIPE_*.`
-        : null;
+        : unmatched.length
+          ? `${unmatched.join(', ')} ${unmatched.length === 1 ? 'matches' : 'match'} no key of ${project}/${env}: a lease names only keys that exist.`
+          : null;
   const ttlError =
     preset === 'custom' && (tried || custom) && ttlSeconds === undefined
       ? 'Write a duration such as 30m, 2h, 3d or 1h30m.'
@@ -78,7 +83,8 @@ export function IssueLeaseDialog({
 
   async function submit() {
     setTried(true);
-    if (scope.length === 0 || badEntries.length || ttlSeconds === undefined || !reason.trim()) return;
+    if (scope.length === 0 || badEntries.length || unmatched.length || ttlSeconds === undefined || !reason.trim())
+      return;
     setBusy(true);
     setError(null);
     try {
@@ -115,7 +121,9 @@ export function IssueLeaseDialog({
       <fieldset className="field">
         <legend>Scope</legend>
         {keys === null ? null : keys.length === 0 ? (
-          <p className="field-hint">This environment has no secrets yet; type the keys or globs the lease may read.</p>
+          <p className="field-hint">
+            This environment has no secrets yet: add one first, a lease reads only keys that exist.
+          </p>
         ) : (
           <div className="key-picker" role="group" aria-label="Keys">
             {keys.map((k) => {
@@ -155,9 +163,7 @@ export function IssueLeaseDialog({
           {scopeError ??
             (scope.length === 0
               ? 'Nothing picked yet.'
-              : granted.length === 0
-                ? 'Matches no key yet; it will cover keys added later that match.'
-                : `Grants ${plural(granted.length, 'key')}: ${granted.join(', ')}`)}
+              : `Grants ${plural(granted.length, 'key')}: ${granted.join(', ')}`)}
         </p>
       </fieldset>
       <fieldset className="field">

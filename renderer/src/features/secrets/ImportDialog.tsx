@@ -1,18 +1,19 @@
-import { useMemo, useState } from 'react';
+import { useState } from 'react';
+import { dotenvProblemText, type DotenvProblem } from '../../../../daemon/api/dotenv';
 import { Dialog } from '../../components/Dialog';
 import { ErrorNote } from '../../components/common';
 import { Icon } from '../../components/Icon';
 import { bella } from '../../lib/bella';
-import { parseDotenv } from '../../lib/dotenv';
 import { plural } from '../../lib/format';
 
 interface Preview {
   added: string[];
   updated: string[];
   unchanged: string[];
+  problems: DotenvProblem[];
 }
 
-/** Imports a pasted or chosen .env file, after a dry run that lists what would change. */
+/** Imports a pasted or chosen .env file, after a dry run in which the daemon parses it and lists what would change. */
 export function ImportDialog({
   project,
   environment,
@@ -29,14 +30,12 @@ export function ImportDialog({
   const [preview, setPreview] = useState<Preview | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const parsed = useMemo(() => parseDotenv(text), [text]);
-  const count = Object.keys(parsed.entries).length;
 
   async function review() {
     setBusy(true);
     setError(null);
     try {
-      const r = await bella().importSecrets({ project, environment, secrets: parsed.entries, dryRun: true });
+      const r = await bella().importSecrets({ project, environment, dotenv: text, dryRun: true });
       setPreview(r);
     } catch (err) {
       setError(err);
@@ -49,7 +48,7 @@ export function ImportDialog({
     setBusy(true);
     setError(null);
     try {
-      await bella().importSecrets({ project, environment, secrets: parsed.entries });
+      await bella().importSecrets({ project, environment, dotenv: text });
       onImported();
     } catch (err) {
       setError(err);
@@ -77,12 +76,20 @@ export function ImportDialog({
             Cancel
           </button>
           {preview ? (
-            <button type="submit" className="button primary" disabled={busy || changes === 0}>
-              {changes === 0 ? 'Nothing to import' : `Import ${plural(changes, 'secret')}`}
+            <button
+              type="submit"
+              className="button primary"
+              disabled={busy || changes === 0 || preview.problems.length > 0}
+            >
+              {preview.problems.length > 0
+                ? 'Fix the lines above first'
+                : changes === 0
+                  ? 'Nothing to import'
+                  : `Import ${plural(changes, 'secret')}`}
             </button>
           ) : (
-            <button type="submit" className="button primary" disabled={busy || count === 0}>
-              Review {count > 0 ? plural(count, 'key') : ''}
+            <button type="submit" className="button primary" disabled={busy || !text.trim()}>
+              Review
             </button>
           )}
         </>
@@ -125,18 +132,16 @@ export function ImportDialog({
               onChange={(e) => setText(e.target.value)}
             />
           </div>
-          {parsed.problems.length > 0 && (
-            <ul className="problems" aria-label="Lines that will be skipped">
-              {parsed.problems.map((p) => (
-                <li key={p.line}>
-                  Line {p.line}: {p.message}
-                </li>
-              ))}
-            </ul>
-          )}
         </>
       ) : (
         <div className="import-preview">
+          {preview.problems.length > 0 && (
+            <ul className="problems" aria-label="Lines that cannot be imported">
+              {preview.problems.map((p) => (
+                <li key={`${p.line}-${p.key}`}>{dotenvProblemText(p)}</li>
+              ))}
+            </ul>
+          )}
           <ImportGroup label="New" tone="good" keys={preview.added} />
           <ImportGroup label="Changed" tone="warn" keys={preview.updated} />
           <ImportGroup label="Unchanged" tone="muted" keys={preview.unchanged} />

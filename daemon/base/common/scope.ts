@@ -7,12 +7,14 @@ export function scopeMatcher(scope: string[]): (key: string) => boolean {
   return (key) => exact.has(key) || globs.some((g) => g.test(key));
 }
 
-/** Scope entries that match none of `keys`. */
+/** The keys a scope grants, in the order of `keys`. */
+export function keysInScope(scope: string[], keys: string[]): string[] {
+  return keys.filter(scopeMatcher(scope));
+}
+
+/** Scope entries that match none of `keys`: the daemon refuses a lease with any. */
 export function unmatchedEntries(scope: string[], keys: string[]): string[] {
-  return scope.filter((entry) => {
-    const match = scopeMatcher([entry]);
-    return !keys.some(match);
-  });
+  return scope.filter((entry) => !keys.some(scopeMatcher([entry])));
 }
 
 function escape(text: string): string {

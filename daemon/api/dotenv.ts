@@ -1,0 +1,22 @@
+/**
+ * Why a `.env` text cannot be imported as it is: a key the contract refuses (`key`), a value no
+ * environment variable can hold (`value`), or no `KEY=value` line at all (`empty`, line 0).
+ */
+export interface DotenvProblem {
+  kind: 'key' | 'value' | 'empty';
+  line: number;
+  key: string;
+  message: string;
+}
+
+/**
+ * A problem of a `.env` text as one sentence; `source` names the file (`line 2 of keys.env`),
+ * else the line alone is named.
+ */
+export function dotenvProblemText(problem: DotenvProblem, source?: string): string {
+  if (problem.kind === 'empty') return `${source ?? 'the .env text'} holds no KEY=value lines`;
+  const where = source ? `line ${problem.line} of ${source}` : `line ${problem.line}`;
+  return problem.kind === 'key'
+    ? `KEY ${problem.key} (${where}): ${problem.message}`
+    : `the value of ${problem.key} (${where}) ${problem.message}`;
+}
