@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { BellaError, type OperationArgs, type OperationOutput, type Secret } from '../api';
 import { iso } from '../base/common/time';
 import {
@@ -20,7 +21,7 @@ const MAX_IMPORT = 5000;
 
 /** Secrets of environments: values sealed with the environment's data key, every read audited. */
 export class SecretsService {
-  private readonly dataKeys = new Map<string, Buffer>();
+  private readonly dataKeys = new Map<string, KeyObject>();
 
   constructor(private readonly ctx: ServiceContext) {
     ctx.store.onReload(() => this.dataKeys.clear());
@@ -31,11 +32,13 @@ export class SecretsService {
     return seal(this.ctx.store.keys.wrapKey, newDataKey(), dataKeyAad(project, environment, version));
   }
 
-  private dataKey(project: string, environment: string, env: StoredEnvironment): Buffer {
+  private dataKey(project: string, environment: string, env: StoredEnvironment): KeyObject {
     const id = `${project}/${environment}/${env.keyVersion}`;
     let key = this.dataKeys.get(id);
     if (!key) {
-      key = open(this.ctx.store.keys.wrapKey, env.dataKey, dataKeyAad(project, environment, env.keyVersion));
+      key = createSecretKey(
+        open(this.ctx.store.keys.wrapKey, env.dataKey, dataKeyAad(project, environment, env.keyVersion)),
+      );
       this.dataKeys.set(id, key);
     }
     return key;

@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { BellaError } from '../api';
 import { hashesEqual, hashToken, own, type State, type StoredEnvironment, type StoredLease } from '../store';
 import { iso } from '../base/common/time';
@@ -27,7 +28,11 @@ export class TokenRefusal extends Error {
  * (lookup and self-revoke of one's own ended lease); reads demand an active, unexpired lease.
  */
 export class TokenChecker {
-  constructor(private readonly tokenKey: Buffer) {}
+  private readonly tokenKey: KeyObject;
+
+  constructor(tokenKey: Buffer) {
+    this.tokenKey = createSecretKey(tokenKey);
+  }
 
   check(state: State, token: string | undefined, now: number, usable: boolean): Authenticated {
     if (!token) {

@@ -1,4 +1,12 @@
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+  type KeyObject,
+} from 'node:crypto';
 import fs from 'node:fs';
 import { BellaError } from '../api';
 import { writeFileDurable } from '../base/node/files';
@@ -60,7 +68,7 @@ export function deriveKeys(master: Buffer): KeyRing {
 }
 
 /** AES-256-GCM with a random nonce; output is base64 of nonce | tag | ciphertext. */
-export function seal(key: Buffer, plaintext: Buffer | string, aad: string): string {
+export function seal(key: Buffer | KeyObject, plaintext: Buffer | string, aad: string): string {
   const nonce = randomBytes(NONCE_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
   cipher.setAAD(Buffer.from(aad, 'utf8'));
@@ -69,13 +77,15 @@ export function seal(key: Buffer, plaintext: Buffer | string, aad: string): stri
 }
 
 /** Opens what {@link seal} produced; throws when the data or its associated data was altered. */
-export function open(key: Buffer, sealed: string, aad: string): Buffer {
+export function open(key: Buffer | KeyObject, sealed: string, aad: string): Buffer {
   const raw = Buffer.from(sealed, 'base64');
   const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, NONCE_BYTES));
   decipher.setAuthTag(raw.subarray(NONCE_BYTES, NONCE_BYTES + TAG_BYTES));
   decipher.setAAD(Buffer.from(aad, 'utf8'));
   try {
-    return Buffer.concat([decipher.update(raw.subarray(NONCE_BYTES + TAG_BYTES)), decipher.final()]);
+    const plaintext = decipher.update(raw.subarray(NONCE_BYTES + TAG_BYTES));
+    decipher.final(); // GCM yields nothing more here; it checks the tag
+    return plaintext;
   } catch {
     throw new BellaError('internal', `cannot decrypt ${aad}: the data or the master key does not match`);
   }
@@ -97,7 +107,7 @@ export function dataKeyAad(project: string, environment: string, version: number
 }
 
 /** The keyed hash stored for a token's secret part; the token itself is never stored. */
-export function hashToken(tokenKey: Buffer, leaseId: string, secret: string): string {
+export function hashToken(tokenKey: Buffer | KeyObject, leaseId: string, secret: string): string {
   return createHmac('sha256', tokenKey).update(`${leaseId}.${secret}`).digest('base64url');
 }
 

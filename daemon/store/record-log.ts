@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { BellaError } from '../api';
@@ -55,7 +55,7 @@ export function logDamage(file: string, offset: number, why: string, advice: str
 export interface LogFormat {
   check: CheckKind;
   /** The HMAC key, for `hmac` logs. */
-  key?: Buffer;
+  key?: Buffer | KeyObject;
 }
 
 const LEN_DIGITS = 8;
@@ -75,8 +75,10 @@ export function computeCheck(format: LogFormat, prev: string, payload: Buffer): 
   return createHmac('sha256', format.key).update(prev).update(payload).digest('hex');
 }
 
-function checksEqual(a: string, b: string): boolean {
-  return a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+/** Whether a frame's check is right; keyed hashes are compared in constant time, checksums need not be. */
+function checksEqual(kind: CheckKind, a: string, b: string): boolean {
+  if (kind === 'crc32') return a === b;
+  return a.length === b.length && timingSafeEqual(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1'));
 }
 
 /**
@@ -88,11 +90,13 @@ export function frame(format: LogFormat, prev: string, payload: string | Buffer)
   if (body.length > 0xffffffff) throw new Error('a log record is limited to 4 GiB');
   if (body.includes(0x0a)) throw new Error('a log record payload cannot contain a newline');
   const check = computeCheck(format, prev, body);
-  const head = `${body.length.toString(16).padStart(LEN_DIGITS, '0')} ${check} `;
-  return { bytes: Buffer.concat([Buffer.from(head, 'latin1'), body, NEWLINE]), check };
+  const headBytes = LEN_DIGITS + check.length + 2;
+  const bytes = Buffer.allocUnsafe(headBytes + body.length + 1);
+  bytes.write(`${body.length.toString(16).padStart(LEN_DIGITS, '0')} ${check} `, 0, 'latin1');
+  body.copy(bytes, headBytes);
+  bytes[bytes.length - 1] = 0x0a;
+  return { bytes, check };
 }
-
-const NEWLINE = Buffer.from('\n');
 
 /** Frames a batch of payloads chained from `prev`; returns the bytes and each record's check. */
 export function frameAll(format: LogFormat, prev: string, payloads: Array<string | Buffer>): FramedBatch {
@@ -214,7 +218,7 @@ export function scanLog(
     let offset = 0;
     let missingNewline = false;
     while (offset < size) {
-      const head = Buffer.from(reader.slice(offset, headerLen));
+      const head = reader.slice(offset, headerLen);
       if (head.length < headerLen || !isFrameHeader(head, format.check)) {
         if (isTornTail(reader, offset, format.check)) break;
         throw damage(offset, 'not a bella record frame');
@@ -226,7 +230,9 @@ export function scanLog(
         if (isTornTail(reader, offset, format.check)) break;
         throw damage(offset, 'a record is longer than the rest of the file');
       }
-      const payload = Buffer.from(reader.slice(offset + headerLen, length));
+      // Kept records get their own copy; a visitor's payload is valid during the call only.
+      const slice = reader.slice(offset + headerLen, length);
+      const payload = options.keep === false ? slice : Buffer.from(slice);
       if (header === null) {
         try {
           header = JSON.parse(payload.toString('utf8')) as Record<string, unknown>;
@@ -235,7 +241,7 @@ export function scanLog(
         }
         if (typeof header.base === 'string' && /^[0-9a-f]{64}$/.test(header.base)) prev = header.base;
       }
-      if (!checksEqual(check, computeCheck(format, prev, payload))) {
+      if (!checksEqual(format.check, check, computeCheck(format, prev, payload))) {
         throw damage(
           offset,
           format.check === 'hmac'
@@ -268,10 +274,12 @@ function isFrameHeader(head: Buffer, kind: CheckKind): boolean {
   const headerLen = frameHeaderBytes(kind);
   if (head.length < headerLen) return false;
   if (head[LEN_DIGITS] !== 0x20 || head[headerLen - 1] !== 0x20) return false;
-  return (
-    /^[0-9a-f]+$/.test(head.toString('latin1', 0, LEN_DIGITS)) &&
-    /^[0-9a-f]+$/.test(head.toString('latin1', LEN_DIGITS + 1, headerLen - 1))
-  );
+  for (let i = 0; i < headerLen - 1; i++) {
+    if (i === LEN_DIGITS) continue;
+    const b = head[i]!;
+    if (!((b >= 0x30 && b <= 0x39) || (b >= 0x61 && b <= 0x66))) return false;
+  }
+  return true;
 }
 
 /**
@@ -312,7 +320,7 @@ export class RecordLog {
       let size = scan.end;
       if (scan.size !== scan.end) fs.ftruncateSync(fd, scan.end);
       if (scan.missingNewline) {
-        fs.writeSync(fd, NEWLINE);
+        fs.writeSync(fd, '\n');
         size += 1;
       }
       if (scan.size !== scan.end || scan.missingNewline) fs.fdatasyncSync(fd);

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { createSecretKey } from 'node:crypto';
 import path from 'node:path';
 import { BellaError, type AuditEntry } from '../api';
 import { ensurePrivateDir, removeStaleTemps } from '../base/node/files';
@@ -148,7 +149,8 @@ export class Store {
     const keys = deriveKeys(await loadMasterKey(files.masterKey, !anyData));
     await migrateLegacyLayout(home, files, keys, log);
     const exists = fs.existsSync(files.snapshot);
-    const format: LogFormat = { check: 'hmac', key: keys.logKey };
+    // A key object: HMAC setup per record is cheaper than from raw key bytes.
+    const format: LogFormat = { check: 'hmac', key: createSecretKey(keys.logKey) };
     const advice = restoreAdvice(files.backups);
     if (!exists && anyData) {
       throw logDamage(files.snapshot, 0, 'it is missing but the journal or audit trail exist', advice);
@@ -386,9 +388,10 @@ export class Store {
       if (item.touched) touched.merge(item.touched);
       audit.push(...item.audit);
     }
-    for (const id of this.used) touched.lease(id);
     const now = this.clock.now();
     const changesState = !touched.empty || items.some((i) => i.anchor);
+    // Last use rides along with a commit that writes the journal anyway; reads alone never do.
+    if (changesState) for (const id of this.used) touched.lease(id);
     const seq = this.lastCommit.seq + 1;
     const prepared = this.trail.prepare(audit, now, changesState ? seq : undefined);
     if (changesState) {

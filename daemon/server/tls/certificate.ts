@@ -1,11 +1,25 @@
-// @peculiar/x509 resolves its ASN.1 types through tsyringe, which needs the Reflect metadata API.
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
 import crypto from 'node:crypto';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import { BellaError } from '../../api/errors';
 import { formatFingerprint } from '../../api/fingerprint';
+
+type X509 = typeof import('@peculiar/x509');
+let loaded: X509 | null = null;
+
+/**
+ * @peculiar/x509, loaded on first use (it holds some 16 MB): a daemon whose listener is off never
+ * needs it. It resolves its ASN.1 types through tsyringe, which needs the Reflect metadata API.
+ */
+function x509(): X509 {
+  if (!loaded) {
+    const require = createRequire(import.meta.url);
+    require('reflect-metadata');
+    loaded = require('@peculiar/x509') as X509;
+  }
+  return loaded;
+}
 
 /** A certificate and its private key as the TLS listener serves and stores them. */
 export interface CertificatePair {
@@ -88,11 +102,12 @@ export async function generateSelfSigned(options: SelfSignedOptions): Promise<Ce
     throw new BellaError('invalid_argument', 'a listener certificate needs at least one DNS name or IP address');
   }
   const now = options.now ?? new Date();
+  const lib = x509();
   const keys = await webcrypto.subtle.generateKey(EC_P256, true, ['sign', 'verify']);
   const serial = crypto.randomBytes(16);
   // Positive and without a leading zero byte, so it encodes as exactly 16 bytes (RFC 5280 4.1.2.2).
   serial[0] = (serial[0]! & 0x7f) | 0x40;
-  const cert = await x509.X509CertificateGenerator.createSelfSigned(
+  const cert = await lib.X509CertificateGenerator.createSelfSigned(
     {
       serialNumber: serial.toString('hex'),
       name: [{ CN: [dnsNames[0] ?? 'bella'] }, { O: ['bella listener'] }],
@@ -102,14 +117,14 @@ export async function generateSelfSigned(options: SelfSignedOptions): Promise<Ce
       keys,
       extensions: [
         // A leaf, not a CA: a stolen listener key cannot mint certificates for other hosts.
-        new x509.BasicConstraintsExtension(false, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-        new x509.SubjectAlternativeNameExtension([
+        new lib.BasicConstraintsExtension(false, undefined, true),
+        new lib.KeyUsagesExtension(lib.KeyUsageFlags.digitalSignature, true),
+        new lib.ExtendedKeyUsageExtension([lib.ExtendedKeyUsage.serverAuth]),
+        new lib.SubjectAlternativeNameExtension([
           ...dnsNames.map((value) => ({ type: 'dns' as const, value })),
           ...ipAddresses.map((value) => ({ type: 'ip' as const, value })),
         ]),
-        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, webcrypto),
+        await lib.SubjectKeyIdentifierExtension.create(keys.publicKey, false, webcrypto),
       ],
     },
     webcrypto,
@@ -184,10 +199,11 @@ export function loadCertificatePair(certPem: string, keyPem: string, options: Lo
 }
 
 function describe(certPem: string, keyPem: string): CertificatePair {
-  const cert = new x509.X509Certificate(
+  const lib = x509();
+  const cert = new lib.X509Certificate(
     certPem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/)![0],
   );
-  const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
+  const san = cert.getExtension(lib.SubjectAlternativeNameExtension);
   const names = (san?.names.items ?? []).map((n) => `${n.type === 'ip' ? 'IP' : n.type.toUpperCase()}:${n.value}`);
   return { certPem, keyPem, fingerprint: fingerprintOf(certPem), notAfter: cert.notAfter.toISOString(), names };
 }

@@ -12,10 +12,14 @@ export type StoredEntry = Omit<AuditEntry, 'hash'> & {
   commit?: number;
 };
 
-/** The stored form of an input: `seq` first (verification reads it from the payload's start). */
-export function storedEntry(input: AuditInput, seq: number, now: number, commit: number | undefined): StoredEntry {
+/**
+ * The stored form of an input: `seq` first (verification reads it from the payload's start).
+ * `nowIso` is the time of the whole batch, for entries that carry no time of their own.
+ */
+export function storedEntry(input: AuditInput, seq: number, nowIso: string, commit: number | undefined): StoredEntry {
   const { at, ...fields } = input;
-  return { seq, ts: new Date(at ?? now).toISOString(), ...fields, ...(commit === undefined ? {} : { commit }) };
+  const ts = at === undefined ? nowIso : new Date(at).toISOString();
+  return commit === undefined ? { seq, ts, ...fields } : { seq, ts, ...fields, commit };
 }
 
 /** The entry as the API shows it: the stored fields and its keyed hash, without internal tags. */

@@ -172,7 +172,8 @@ export class AuditTrail {
    */
   prepare(inputs: AuditInput[], now: number, commit?: number): PreparedEntries {
     let seq = this.head.seq;
-    const entries = inputs.map((input) => storedEntry(input, ++seq, now, commit));
+    const nowIso = new Date(now).toISOString();
+    const entries = inputs.map((input) => storedEntry(input, ++seq, nowIso, commit));
     return this.frame(entries);
   }
 

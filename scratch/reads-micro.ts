@@ -1,0 +1,25 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createDesktopNotifier } from '../daemon/notify';
+import { createServices, EventBus } from '../daemon/services';
+import { Store } from '../daemon/store';
+
+const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bella-micro-'));
+const store = await Store.open(home);
+const s = createServices({ store, events: new EventBus(), log: () => undefined }, createDesktopNotifier({ log: () => undefined, env: { PATH: '' } }), { retentionMs: 1e9, backupsKept: 1 });
+await s.projects.createProject({ slug: 'app', name: 'app' });
+await s.projects.createEnvironment({ project: 'app', slug: 'prod', name: 'prod' });
+await s.secrets.import({ project: 'app', environment: 'prod', dotenv: 'API_KEY=k-1\nDB_URL=postgres://x\nSTRIPE_KEY=sk_live_1\n' });
+const issued = await s.leases.issue({ project: 'app', environment: 'prod', scope: ['API_KEY', 'DB_URL', 'STRIPE_KEY'], ttlSeconds: 3600, reason: 'micro' });
+const N = Number(process.env.N ?? 50000);
+const conc = 64;
+let done = 0;
+const c0 = process.cpuUsage(); const t0 = performance.now();
+await Promise.all(Array.from({ length: conc }, async () => { while (done < N) { done++; await s.tokens.read({ token: issued.token, source: 'socket' }, {}); } }));
+const wall = performance.now() - t0; const cpu = process.cpuUsage(c0);
+console.log(`reads ${N}: ${(N / wall * 1000).toFixed(0)}/s, cpu per read ${((cpu.user + cpu.system) / N).toFixed(1)} µs (user ${(cpu.user/N).toFixed(1)}, sys ${(cpu.system/N).toFixed(1)})`);
+s.lifecycle.stop();
+await store.close();
+fs.rmSync(home, { recursive: true, force: true });
+process.exit(0);

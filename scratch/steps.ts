@@ -1,0 +1,37 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createDesktopNotifier } from '../daemon/notify';
+import { createServices, EventBus } from '../daemon/services';
+import { Store } from '../daemon/store';
+import { TokenChecker } from '../daemon/services/tokens';
+
+const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bella-steps-'));
+const store = await Store.open(home);
+const s = createServices({ store, events: new EventBus(), log: () => undefined }, createDesktopNotifier({ log: () => undefined, env: { PATH: '' } }), { retentionMs: 1e9, backupsKept: 1 });
+await s.projects.createProject({ slug: 'app', name: 'app' });
+await s.projects.createEnvironment({ project: 'app', slug: 'prod', name: 'prod' });
+await s.secrets.import({ project: 'app', environment: 'prod', dotenv: 'API_KEY=k-1\nDB_URL=postgres://x\nSTRIPE_KEY=sk_live_1\n' });
+const issued = await s.leases.issue({ project: 'app', environment: 'prod', scope: ['API_KEY', 'DB_URL', 'STRIPE_KEY'], ttlSeconds: 3600, reason: 'micro' });
+const N = 50000;
+const cpu = (f: () => void) => { const c = process.cpuUsage(); f(); const u = process.cpuUsage(c); return ((u.user + u.system) / N).toFixed(1); };
+const checker = new TokenChecker(store.keys.tokenKey);
+const env = store.state.projects.app!.environments.prod!;
+console.log('authenticate µs', cpu(() => { for (let i = 0; i < N; i++) checker.check(store.state, issued.token, Date.now(), true); }));
+console.log('decrypt 3 values µs', cpu(() => { for (let i = 0; i < N; i++) s.secrets.reveal('app', 'prod', env, ['API_KEY', 'DB_URL', 'STRIPE_KEY']); }));
+const entry = { event: 'SecretsRead' as const, outcome: 'Success' as const, actor: 'token' as const, source: 'socket', project: 'app', environment: 'prod', leaseId: issued.lease.id, keys: ['API_KEY', 'DB_URL', 'STRIPE_KEY'] };
+const trail = (store as any).trail;
+console.log('frame+chain 1 entry µs', cpu(() => { for (let i = 0; i < N; i++) trail.prepare([entry], Date.now()); }));
+const body = { project: 'app', environment: 'prod', leaseId: issued.lease.id, expiresAt: issued.lease.expiresAt, secrets: { API_KEY: 'k-1', DB_URL: 'postgres://x', STRIPE_KEY: 'sk_live_1' } };
+console.log('JSON response µs', cpu(() => { for (let i = 0; i < N; i++) JSON.stringify(body); }));
+// group commit: 64 reads per group
+let c0 = process.cpuUsage(); let t0 = performance.now();
+for (let g = 0; g < N / 64; g++) await Promise.all(Array.from({ length: 64 }, () => store.record([entry])));
+let u = process.cpuUsage(c0);
+console.log('store.record (groups of 64, write+fdatasync) µs per read', ((u.user + u.system) / N).toFixed(1), 'wall µs', ((performance.now() - t0) * 1000 / N).toFixed(1));
+c0 = process.cpuUsage();
+let done = 0;
+await Promise.all(Array.from({ length: 64 }, async () => { while (done < N) { done++; await s.tokens.read({ token: issued.token, source: 'socket' }, {}); } }));
+u = process.cpuUsage(c0);
+console.log('whole tokens.read µs', ((u.user + u.system) / N).toFixed(1));
+s.lifecycle.stop(); await store.close(); fs.rmSync(home, { recursive: true, force: true }); process.exit(0);
