@@ -7,6 +7,9 @@ import { ExpiringBanner } from './features/leases/ExpiringBanner';
 import { EnvironmentView } from './features/environment/EnvironmentView';
 import { ProjectView } from './features/projects/ProjectView';
 import { Welcome } from './features/welcome/Welcome';
+import { ListenerView } from './features/listener/ListenerView';
+import { NotificationsView } from './features/notifications/NotificationsView';
+import { AuditPage } from './features/audit/AuditPage';
 import { ErrorNote, Spinner } from './components/common';
 
 /** The bella window: sidebar of projects and environments, the selected place, and warnings on top. */
@@ -34,6 +37,12 @@ function Shell() {
         <Spinner />
       </div>
     );
+  } else if (route.view === 'listener') {
+    content = <ListenerView />;
+  } else if (route.view === 'audit') {
+    content = <AuditPage />;
+  } else if (route.view === 'notifications') {
+    content = <NotificationsView onOpenPolicy={(p, e) => navigate({ project: p, environment: e, tab: 'policy' })} />;
   } else if (project && environment) {
     content = (
       <EnvironmentView

@@ -286,8 +286,11 @@ describe('bella desktop renderer against a real daemon', { timeout: 90_000 }, ()
 
   it('filters the audit trail, verifies its chain and exports it', async () => {
     await openTab(/Audit/);
-    await page.getByText('Hash chain verified').waitFor();
     await page.locator('.audit-table').waitFor();
+    // Verification reads the whole trail: it runs when asked, never by itself.
+    expect(await page.getByText('Hash chain verified').count()).toBe(0);
+    await page.getByRole('button', { name: 'Verify chain' }).click();
+    await page.getByText('Hash chain verified').waitFor();
     await screenshot(page, '16-audit');
 
     const rows = page.locator('.audit-table tbody tr');

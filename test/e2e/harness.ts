@@ -16,9 +16,12 @@ export const ROOT = path.resolve(import.meta.dirname, '../..');
 /** Where the suite's screenshots go. */
 export const SCREENSHOTS = path.join(ROOT, 'docs/screenshots');
 
-/** Builds the renderer the way electron.vite.config.ts does, into out/renderer. */
-export async function buildRenderer(): Promise<string> {
-  const outDir = path.join(ROOT, 'out/renderer');
+/**
+ * Builds the renderer the way electron.vite.config.ts does, into out/renderer (or `out/<dir>`, so
+ * test files running side by side do not empty each other's build).
+ */
+export async function buildRenderer(dir = 'renderer'): Promise<string> {
+  const outDir = path.join(ROOT, 'out', dir);
   // vitest sets NODE_ENV=test, which would make this a development build of React (as the app never ships).
   const nodeEnv = process.env.NODE_ENV;
   process.env.NODE_ENV = 'production';
@@ -92,8 +95,8 @@ export interface TestDaemon {
   stop(): Promise<void>;
 }
 
-/** Starts `node dist/daemon.js --home H --socket S` and waits until it answers. */
-export async function startDaemon(): Promise<TestDaemon> {
+/** Starts `node dist/daemon.js --home H --socket S` (with `env` added) and waits until it answers. */
+export async function startDaemon(options: { env?: NodeJS.ProcessEnv } = {}): Promise<TestDaemon> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bella-e2e-'));
   const socket = path.join(home, 's.sock');
   const child: ChildProcess = spawn(
@@ -101,7 +104,7 @@ export async function startDaemon(): Promise<TestDaemon> {
     [path.join(ROOT, 'dist/daemon.js'), '--home', home, '--socket', socket],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, BELLA_HOME: home, BELLA_SOCKET: socket },
+      env: { ...process.env, ...options.env, BELLA_HOME: home, BELLA_SOCKET: socket },
     },
   );
   let output = '';

@@ -162,3 +162,72 @@ export function Segmented<T extends string>({
 export function Spinner({ label = 'Loading' }: { label?: string }) {
   return <span className="spinner" role="status" aria-label={label} />;
 }
+
+/** An on/off switch (a button with switch semantics), labelled for assistive technology. */
+export function Switch({
+  checked,
+  onChange,
+  label,
+  disabled,
+}: {
+  checked: boolean;
+  onChange: (next: boolean) => void;
+  label: string;
+  disabled?: boolean;
+}) {
+  return (
+    <button
+      type="button"
+      role="switch"
+      aria-checked={checked}
+      aria-label={label}
+      title={label}
+      disabled={disabled}
+      className={`switch${checked ? ' on' : ''}`}
+      onClick={() => onChange(!checked)}
+    >
+      <span className="switch-knob" aria-hidden />
+    </button>
+  );
+}
+
+/**
+ * A credential shown exactly once (a lease token, a webhook signing secret): the warning that it
+ * will not be shown again, the value, and a copy button. `onCopy` runs when the copy button is pressed.
+ */
+export function ShownOnce({
+  what,
+  value,
+  explanation,
+  copyLabel,
+  testId,
+  onCopy,
+}: {
+  /** `token`, `signing secret`. */
+  what: string;
+  value: string;
+  explanation: string;
+  copyLabel: string;
+  testId?: string;
+  onCopy?: () => void;
+}) {
+  return (
+    <>
+      <div className="once-warning" role="note">
+        <Icon name="eyeOff" size={18} />
+        <div>
+          <strong>Copy this {what} now — you will not see it again.</strong>
+          <span>{explanation}</span>
+        </div>
+      </div>
+      <div className="token-box">
+        <code className="token" data-testid={testId} aria-label={what.charAt(0).toUpperCase() + what.slice(1)}>
+          {value}
+        </code>
+        <span onClickCapture={onCopy}>
+          <CopyButton text={value} label={copyLabel} className="button primary" />
+        </span>
+      </div>
+    </>
+  );
+}

@@ -4,17 +4,26 @@ import { useEffect, useState } from 'react';
 export type Tab = 'secrets' | 'leases' | 'policy' | 'audit';
 export const TABS: Tab[] = ['secrets', 'leases', 'policy', 'audit'];
 
-/** Where the window is: nothing, a project, or one tab of an environment. */
+/** The daemon-wide screens, outside any project. */
+export type View = 'listener' | 'notifications' | 'audit';
+export const VIEWS: View[] = ['listener', 'notifications', 'audit'];
+
+/** Where the window is: nothing, a daemon-wide screen, a project, or one tab of an environment. */
 export interface Route {
+  view?: View;
   project?: string;
   environment?: string;
   tab: Tab;
 }
 
-/** Parses `#/p/my-api/e/production/leases`. */
+/** Parses `#/p/my-api/e/production/leases` or `#/listener`. */
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
   const route: Route = { tab: 'secrets' };
+  if (parts.length === 1 && (VIEWS as string[]).includes(parts[0] as string)) {
+    route.view = parts[0] as View;
+    return route;
+  }
   if (parts[0] === 'p' && parts[1]) route.project = parts[1];
   if (parts[2] === 'e' && parts[3]) route.environment = parts[3];
   if (parts[4] && (TABS as string[]).includes(parts[4])) route.tab = parts[4] as Tab;
@@ -23,6 +32,7 @@ export function parseRoute(hash: string): Route {
 
 /** The hash of a route. */
 export function routeHash(r: Route): string {
+  if (r.view) return `#/${r.view}`;
   if (!r.project) return '#/';
   let h = `#/p/${encodeURIComponent(r.project)}`;
   if (r.environment) h += `/e/${encodeURIComponent(r.environment)}/${r.tab}`;

@@ -1,15 +1,15 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { AuditVerification } from '../../../../daemon/api/routes';
 import { AUDIT_EVENTS, type AuditEntry, type AuditEvent, type Outcome } from '../../../../daemon/api/types';
 import { EmptyState, ErrorNote, Spinner } from '../../components/common';
 import { Icon } from '../../components/Icon';
 import { bella } from '../../lib/bella';
-import { useLoad } from '../../lib/data';
 import { concerns, useRevision } from '../../lib/events';
 import { auditToCsv, downloadText } from '../../lib/export';
 import { formatDateTime, plural } from '../../lib/format';
 
-const SHOWN = 500;
+/** Entries per page: the newest first, then "Load older" for the next page. */
+export const AUDIT_PAGE = 100;
 
 /** `LeaseExpiringSoon` → `Lease expiring soon`. */
 export function eventLabel(e: string): string {
@@ -21,8 +21,39 @@ function localDayStartIso(date: string): string {
   return new Date(`${date}T00:00:00`).toISOString();
 }
 
-/** The audit trail of an environment, filtered, exportable, with the chain's verification. */
-export function AuditView({ project, environment }: { project: string; environment: string }) {
+/** What is loaded of the trail for one set of filters: newest first, `nextCursor` pages on. */
+interface Loaded {
+  key: string;
+  entries: AuditEntry[];
+  nextCursor: number | null;
+}
+
+/**
+ * Merges a fresh first page into what is loaded: entries newer than the newest shown go on top, the
+ * older pages stay. When the whole fresh page is newer (more arrived than a page), it starts over.
+ */
+export function mergeNewest(prev: Loaded | null, key: string, page: Omit<Loaded, 'key'>): Loaded {
+  if (!prev || prev.key !== key) return { key, ...page };
+  const top = prev.entries[0]?.seq ?? 0;
+  const fresh = page.entries.filter((e) => e.seq > top);
+  if (fresh.length === page.entries.length && page.nextCursor !== null && prev.entries.length > 0) {
+    return { key, ...page };
+  }
+  return { ...prev, entries: [...fresh, ...prev.entries] };
+}
+
+type Verify =
+  | { state: 'idle' }
+  | { state: 'running' }
+  | { state: 'done'; result: AuditVerification; at: string }
+  | { state: 'error'; error: unknown };
+
+/**
+ * The audit trail, newest first and paged, filtered, exportable; the chain verified on demand (a
+ * verification reads the whole trail, so it never runs by itself). Scoped to one environment, or
+ * without one the whole daemon's trail.
+ */
+export function AuditView({ project, environment }: { project?: string; environment?: string }) {
   const [event, setEvent] = useState<AuditEvent | ''>('');
   const [outcome, setOutcome] = useState<Outcome | ''>('');
   const [lease, setLease] = useState('');
@@ -31,27 +62,83 @@ export function AuditView({ project, environment }: { project: string; environme
   const [manualRev, setManualRev] = useState(0);
   const rev = useRevision((e) => concerns(e, project, environment));
   const leaseOk = lease === '' || /^[a-z0-9]{16}$/.test(lease.trim());
+  const whole = project === undefined;
 
-  const { data, error, loading } = useLoad(
-    () =>
-      bella().listAudit({
-        project,
-        environment,
-        ...(event ? { event } : {}),
-        ...(outcome ? { outcome } : {}),
-        ...(lease.trim() && leaseOk ? { lease: lease.trim() } : {}),
-        ...(from ? { since: localDayStartIso(from) } : {}),
-        ...(to ? { until: new Date(Date.parse(localDayStartIso(to)) + 86_400_000).toISOString() } : {}),
-        limit: SHOWN,
-      }),
-    [project, environment, event, outcome, leaseOk ? lease.trim() : '', from, to, rev, manualRev],
-  );
-  const verify = useLoad(() => bella().verifyAudit({}), [rev, manualRev]);
+  const filter = {
+    ...(project ? { project } : {}),
+    ...(environment ? { environment } : {}),
+    ...(event ? { event } : {}),
+    ...(outcome ? { outcome } : {}),
+    ...(lease.trim() && leaseOk ? { lease: lease.trim() } : {}),
+    ...(from ? { since: localDayStartIso(from) } : {}),
+    ...(to ? { until: new Date(Date.parse(localDayStartIso(to)) + 86_400_000).toISOString() } : {}),
+  };
+  const key = JSON.stringify(filter);
 
-  const entries = data?.entries ?? [];
+  const [loaded, setLoaded] = useState<Loaded | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [loadingOlder, setLoadingOlder] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [verify, setVerify] = useState<Verify>({ state: 'idle' });
+
+  useEffect(() => {
+    let live = true;
+    setLoading(true);
+    bella()
+      .listAudit({ ...filter, limit: AUDIT_PAGE })
+      .then(
+        (page) => {
+          if (!live) return;
+          setLoaded((prev) => mergeNewest(prev, key, page));
+          setError(null);
+        },
+        (err) => live && setError(err),
+      )
+      .finally(() => live && setLoading(false));
+    return () => {
+      live = false;
+    };
+    // `key` stands for `filter`.
+  }, [key, rev, manualRev]);
+
+  async function loadOlder() {
+    if (!loaded || loaded.nextCursor === null) return;
+    const at = loaded;
+    setLoadingOlder(true);
+    try {
+      const page = await bella().listAudit({ ...filter, limit: AUDIT_PAGE, before: at.nextCursor as number });
+      setLoaded((prev) => {
+        if (!prev || prev.key !== at.key) return prev;
+        const oldest = prev.entries.at(-1)?.seq ?? Infinity;
+        return {
+          ...prev,
+          entries: [...prev.entries, ...page.entries.filter((e) => e.seq < oldest)],
+          nextCursor: page.nextCursor,
+        };
+      });
+      setError(null);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setLoadingOlder(false);
+    }
+  }
+
+  async function runVerify() {
+    setVerify({ state: 'running' });
+    try {
+      const result = await bella().verifyAudit({});
+      setVerify({ state: 'done', result, at: new Date().toISOString() });
+    } catch (err) {
+      setVerify({ state: 'error', error: err });
+    }
+  }
+
+  const current = loaded && loaded.key === key ? loaded : null;
+  const entries = current?.entries ?? [];
   const filtered = !!(event || outcome || lease || from || to);
   const stamp = new Date().toISOString().slice(0, 10);
-  const base = `bella-audit-${project}-${environment}-${stamp}`;
+  const base = whole ? `bella-audit-${stamp}` : `bella-audit-${project}-${environment}-${stamp}`;
 
   return (
     <>
@@ -114,9 +201,11 @@ export function AuditView({ project, environment }: { project: string; environme
         </div>
       </div>
       <div className="audit-bar">
-        <ChainBadge verify={verify} />
+        <ChainResult verify={verify} onVerify={runVerify} />
         <span className="muted small" data-testid="audit-count">
-          {data ? `Showing ${plural(entries.length, 'entry', 'entries')}` : ''}
+          {current
+            ? `${plural(entries.length, 'entry', 'entries')}, newest first${current.nextCursor !== null ? '; older below' : ''}`
+            : ''}
         </span>
         <span className="spacer" />
         <button type="button" className="button small" onClick={() => setManualRev((r) => r + 1)}>
@@ -127,6 +216,7 @@ export function AuditView({ project, environment }: { project: string; environme
           type="button"
           className="button small"
           disabled={entries.length === 0}
+          title="The entries shown"
           onClick={() => downloadText(`${base}.csv`, auditToCsv(entries), 'text/csv')}
         >
           <Icon name="download" size={14} />
@@ -136,15 +226,18 @@ export function AuditView({ project, environment }: { project: string; environme
           type="button"
           className="button small"
           disabled={entries.length === 0}
+          title="The entries shown"
           onClick={() => downloadText(`${base}.json`, JSON.stringify(entries, null, 2) + '\n', 'application/json')}
         >
           <Icon name="download" size={14} />
           <span>Export JSON</span>
         </button>
       </div>
+      {verify.state === 'done' && !verify.result.ok && <BrokenChain result={verify.result} />}
+      {verify.state === 'error' && <ErrorNote error={verify.error} />}
       {!leaseOk && <p className="field-error">Lease ids are 16 lowercase letters or digits.</p>}
       <ErrorNote error={error} />
-      {loading && !data ? (
+      {loading && !current ? (
         <div className="center-fill">
           <Spinner />
         </div>
@@ -152,7 +245,9 @@ export function AuditView({ project, environment }: { project: string; environme
         <EmptyState icon="list" title={filtered ? 'No entries match these filters' : 'Nothing audited yet'}>
           {filtered
             ? 'Widen the filters or clear them to see the whole trail.'
-            : 'Every change and every secret read in this environment is recorded here.'}
+            : whole
+              ? 'Every change, every secret read and every refused token is recorded here.'
+              : 'Every change and every secret read in this environment is recorded here.'}
         </EmptyState>
       ) : (
         <div className="table-wrap">
@@ -163,17 +258,23 @@ export function AuditView({ project, environment }: { project: string; environme
                 <th scope="col">Event</th>
                 <th scope="col">Outcome</th>
                 <th scope="col">By</th>
+                {whole && <th scope="col">Where</th>}
                 <th scope="col">Details</th>
               </tr>
             </thead>
             <tbody>
               {entries.map((e) => (
-                <AuditRow key={e.seq} entry={e} onLease={setLease} />
+                <AuditRow key={e.seq} entry={e} onLease={setLease} whole={whole} />
               ))}
             </tbody>
           </table>
-          {data?.nextCursor != null && (
-            <p className="muted table-note">Showing the newest {SHOWN}; narrow the filters to see older entries.</p>
+          {current?.nextCursor != null && (
+            <div className="table-note">
+              <button type="button" className="button small load-older" disabled={loadingOlder} onClick={loadOlder}>
+                {loadingOlder ? <Spinner label="Loading older entries" /> : <Icon name="chevron" size={14} />}
+                <span>Load older</span>
+              </button>
+            </div>
           )}
         </div>
       )}
@@ -181,17 +282,39 @@ export function AuditView({ project, environment }: { project: string; environme
   );
 }
 
-function AuditRow({ entry: e, onLease }: { entry: AuditEntry; onLease: (id: string) => void }) {
+function AuditRow({ entry: e, onLease, whole }: { entry: AuditEntry; onLease: (id: string) => void; whole: boolean }) {
+  const aggregated = e.count !== undefined && e.count > 1;
   return (
-    <tr data-event={e.event}>
+    <tr data-event={e.event} data-seq={e.seq} className={aggregated ? 'aggregated' : undefined}>
       <td className="nowrap muted">
         <time dateTime={e.ts}>{formatDateTime(e.ts)}</time>
       </td>
       <td className="nowrap">{eventLabel(e.event)}</td>
-      <td>
+      <td className="nowrap">
         <span className={`badge ${e.outcome === 'Success' ? 'good' : 'bad'}`}>{e.outcome}</span>
+        {aggregated && (
+          <span
+            className="count-badge"
+            data-testid="audit-entry-count"
+            title={`One entry for ${e.count} refused requests`}
+          >
+            × {e.count}
+          </span>
+        )}
       </td>
-      <td className="muted">{e.actor}</td>
+      <td className="muted">
+        <span className="by">{e.actor}</span>
+        {e.source && (
+          <span className="source mono" data-testid="audit-entry-source" title="Where the request came from">
+            {e.source === 'socket' ? 'this machine' : `from ${e.source}`}
+          </span>
+        )}
+      </td>
+      {whole && (
+        <td className="mono small nowrap">
+          {e.project ? `${e.project}${e.environment ? `/${e.environment}` : ''}` : <span className="muted">—</span>}
+        </td>
+      )}
       <td>
         <div className="details">
           {e.leaseId && (
@@ -213,28 +336,57 @@ function AuditRow({ entry: e, onLease }: { entry: AuditEntry; onLease: (id: stri
   );
 }
 
-function ChainBadge({
-  verify,
-}: {
-  verify: {
-    data: AuditVerification | undefined;
-    error: unknown;
-  };
-}) {
-  if (verify.error) return <span className="badge bad">Chain not verified</span>;
-  if (!verify.data) return <span className="badge muted">Verifying chain…</span>;
-  const v = verify.data;
-  return v.ok ? (
-    <span className="chain ok" title={`All ${v.entries} entries chain to one another by hash`}>
-      <Icon name="shieldCheck" />
-      <span>Hash chain verified</span>
-    </span>
-  ) : (
-    <span className="chain broken" role="alert">
+function ChainResult({ verify, onVerify }: { verify: Verify; onVerify: () => void }) {
+  const button = (label: string) => (
+    <button type="button" className="button small" onClick={onVerify} disabled={verify.state === 'running'}>
+      <Icon name="shieldCheck" size={14} />
+      <span>{label}</span>
+    </button>
+  );
+  if (verify.state === 'running') {
+    return (
+      <span className="chain pending" role="status">
+        <Spinner label="Verifying the hash chain" />
+        <span>Verifying the whole trail…</span>
+      </span>
+    );
+  }
+  if (verify.state !== 'done') return button('Verify chain');
+  const v = verify.result;
+  const checked = `The whole trail, checked at ${formatDateTime(verify.at)}`;
+  return (
+    <>
+      {v.ok ? (
+        <span className="chain ok" role="status" title={checked}>
+          <Icon name="shieldCheck" />
+          <span>Hash chain verified · {plural(v.entries, 'entry', 'entries')}</span>
+        </span>
+      ) : (
+        <span className="chain broken" title={checked}>
+          <Icon name="shieldAlert" />
+          <span>Chain broken</span>
+        </span>
+      )}
+      {button('Verify again')}
+    </>
+  );
+}
+
+function BrokenChain({ result }: { result: AuditVerification }) {
+  const b = result.firstBroken;
+  return (
+    <div className="note note-error chain-detail" role="alert" data-testid="chain-broken">
       <Icon name="shieldAlert" />
       <span>
-        Chain broken at entry {v.firstBroken?.seq ?? '?'}: {v.firstBroken?.reason}
+        {b ? (
+          <>
+            The chain breaks at entry <strong>{b.seq ?? 'unknown'}</strong> in <code>{b.file}</code> at byte {b.offset}:{' '}
+            {b.reason}. Entries from there on cannot be trusted; {plural(result.entries, 'entry', 'entries')} checked.
+          </>
+        ) : (
+          <>The chain does not verify; {plural(result.entries, 'entry', 'entries')} checked.</>
+        )}
       </span>
-    </span>
+    </div>
   );
 }

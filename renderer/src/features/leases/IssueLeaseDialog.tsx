@@ -3,12 +3,13 @@ import type { Environment } from '../../../../daemon/api/types';
 import type { IssuedLease } from '../../../../daemon/api/routes';
 import { parseDuration } from '../../../../daemon/api/durations';
 import { Dialog } from '../../components/Dialog';
-import { CopyButton, ErrorNote, Field, Segmented } from '../../components/common';
+import { CopyButton, ErrorNote, Field, Segmented, ShownOnce } from '../../components/common';
 import { Icon } from '../../components/Icon';
 import { bella } from '../../lib/bella';
 import { formatDateTime, plainDuration, plural } from '../../lib/format';
 import { keysInScope, unmatchedEntries } from '../../../../daemon/base/common/scope';
 import { isScopeEntry, parseScopeText } from '../../lib/scope';
+import { handoverLines } from '../../lib/handover';
 import { ScopeChips } from './parts';
 
 const PRESETS = [
@@ -210,7 +211,9 @@ export function IssueLeaseDialog({
 
 function TokenDialog({ issued, onClose }: { issued: IssuedLease; onClose: () => void }) {
   const [copied, setCopied] = useState(false);
+  const [leaving, setLeaving] = useState(false);
   const { lease, token, capped } = issued;
+  const handover = handoverLines(issued);
   return (
     <Dialog
       wide
@@ -223,21 +226,14 @@ function TokenDialog({ issued, onClose }: { issued: IssuedLease; onClose: () => 
         </button>
       }
     >
-      <div className="once-warning" role="note">
-        <Icon name="eyeOff" size={18} />
-        <div>
-          <strong>Copy this token now — you will not see it again.</strong>
-          <span>bella keeps only a hash of it. If it is lost, issue a new lease.</span>
-        </div>
-      </div>
-      <div className="token-box">
-        <code className="token" data-testid="lease-token" aria-label="Token">
-          {token}
-        </code>
-        <span onClickCapture={() => setCopied(true)}>
-          <CopyButton text={token} label="Copy token" className="button primary" />
-        </span>
-      </div>
+      <ShownOnce
+        what="token"
+        value={token}
+        testId="lease-token"
+        copyLabel="Copy token"
+        explanation="bella keeps only a hash of it. If it is lost, issue a new lease."
+        onCopy={() => setCopied(true)}
+      />
       <dl className="facts">
         <div>
           <dt>Scope</dt>
@@ -249,11 +245,56 @@ function TokenDialog({ issued, onClose }: { issued: IssuedLease; onClose: () => 
           <dt>Lease</dt>
           <dd className="mono">{lease.id}</dd>
         </div>
-        <div>
-          <dt>Use it</dt>
-          <dd className="mono small">BELLA_TOKEN=… bella run -- your-command</dd>
-        </div>
+        {!handover && (
+          <div>
+            <dt>Use it</dt>
+            <dd>
+              <span className="mono small">BELLA_TOKEN=… bella run -- your-command</span>
+              <p className="muted small handover-hint">
+                On another machine? Turn on the listener in{' '}
+                <a
+                  href="#/listener"
+                  className="link"
+                  onClick={(e) => {
+                    // Leaving closes this dialog, and the token is never shown again.
+                    if (!copied && !leaving) {
+                      e.preventDefault();
+                      setLeaving(true);
+                    }
+                  }}
+                >
+                  Team access
+                </a>
+                : this token then works there too.
+              </p>
+              {leaving && !copied && (
+                <p className="field-error" role="alert">
+                  Copy the token first: leaving closes this dialog and it is not shown again. Press Team access once
+                  more to go anyway.
+                </p>
+              )}
+            </dd>
+          </div>
+        )}
       </dl>
+      {handover && (
+        <section className="handover" aria-labelledby="handover-heading">
+          <div className="handover-head">
+            <div>
+              <h3 id="handover-heading">On the holder&rsquo;s machine</h3>
+              <p className="muted small">
+                Paste these lines there: bella reaches this daemon over TLS, pinned to its certificate.
+              </p>
+            </div>
+            <span onClickCapture={() => setCopied(true)}>
+              <CopyButton text={handover.join('\n') + '\n'} label="Copy hand-over" className="button small" />
+            </span>
+          </div>
+          <pre className="handover-lines" data-testid="handover" aria-label="Hand-over lines">
+            {handover.join('\n')}
+          </pre>
+        </section>
+      )}
       {capped && (
         <p className="note note-info">
           <Icon name="clock" />

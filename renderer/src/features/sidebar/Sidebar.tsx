@@ -1,17 +1,23 @@
 import { useState } from 'react';
-import { Icon } from '../../components/Icon';
+import { Icon, type IconName } from '../../components/Icon';
 import { errorCode } from '../../lib/bella';
 import { useAppData } from '../../lib/data';
-import type { Route } from '../../lib/route';
+import type { Route, View } from '../../lib/route';
 import { NewEnvironmentDialog, NewProjectDialog } from '../projects/CreateDialogs';
 
-/** The project and environment tree. */
+const DAEMON_VIEWS: { view: View; label: string; icon: IconName }[] = [
+  { view: 'listener', label: 'Team access', icon: 'globe' },
+  { view: 'notifications', label: 'Notifications', icon: 'bell' },
+  { view: 'audit', label: 'Audit trail', icon: 'list' },
+];
+
+/** The project and environment tree, and the daemon-wide screens. */
 export function Sidebar({ route, navigate }: { route: Route; navigate: (r: Route) => void }) {
   const { projects, environments, activeLeases, reload, error } = useAppData();
   const offline = errorCode(error) === 'unavailable';
   const [creating, setCreating] = useState<'project' | { env: string } | null>(null);
   return (
-    <nav className="sidebar" aria-label="Projects and environments">
+    <nav className="sidebar" aria-label="Projects, environments and daemon settings">
       <div className="brand">
         <span className="brand-mark" aria-hidden>
           <Icon name="key" size={16} />
@@ -35,7 +41,7 @@ export function Sidebar({ route, navigate }: { route: Route; navigate: (r: Route
         <ul className="tree" aria-labelledby="projects-heading">
           {projects.map((p) => {
             const envs = environments[p.slug] ?? [];
-            const projectSelected = route.project === p.slug;
+            const projectSelected = !route.view && route.project === p.slug;
             return (
               <li key={p.slug}>
                 <a
@@ -88,6 +94,29 @@ export function Sidebar({ route, navigate }: { route: Route; navigate: (r: Route
               </li>
             );
           })}
+        </ul>
+      </div>
+      <div className="sidebar-section daemon-section">
+        <div className="sidebar-heading">
+          <span id="daemon-heading">This daemon</span>
+        </div>
+        <ul className="tree" aria-labelledby="daemon-heading">
+          {DAEMON_VIEWS.map((v) => (
+            <li key={v.view}>
+              <a
+                href={`#/${v.view}`}
+                className={`tree-item project${route.view === v.view ? ' selected' : ''}`}
+                aria-current={route.view === v.view ? 'page' : undefined}
+                onClick={(e) => {
+                  e.preventDefault();
+                  navigate({ view: v.view, tab: route.tab });
+                }}
+              >
+                <Icon name={v.icon} />
+                <span className="tree-label">{v.label}</span>
+              </a>
+            </li>
+          ))}
         </ul>
       </div>
       <div className="sidebar-footer">
