@@ -15,9 +15,17 @@ import bella from './eslint/layers.js';
 // imports, which the renderer's rule needs.
 
 /** The parts of the contract free of zod, which the renderer, preload and IPC contract may load as values. */
-const SCHEMA_FREE = ['types', 'durations', 'events', 'errors', 'routes', 'channels', 'fingerprint', 'dotenv'].map(
-  (m) => `daemon/api/${m}`,
-);
+const SCHEMA_FREE = [
+  'types',
+  'durations',
+  'events',
+  'errors',
+  'routes',
+  'channels',
+  'fingerprint',
+  'dotenv',
+  'handover',
+].map((m) => `daemon/api/${m}`);
 const API_BASE = ['daemon/api', 'daemon/base'];
 
 /** @type {Record<string, import('./eslint/layers.js').Layer>} */

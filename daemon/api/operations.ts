@@ -124,6 +124,7 @@ const inputs = {
   testChannel: ChannelRef,
   rotateChannelSecret: ChannelRef,
   enableChannel: ChannelRef,
+  disableChannel: ChannelRef,
   listDeliveries: z.object({
     channel: ChannelRef.shape.id.optional(),
     failed: Flag.optional(),

@@ -354,6 +354,12 @@ export const routes = {
     plane: 'admin',
     summary: 'Deliver to a disabled channel again',
   }),
+  disableChannel: route<{ channel: ChannelView & { health: ChannelHealthView | null } }>()({
+    method: 'POST',
+    path: '/v1/channels/:id/disable',
+    plane: 'admin',
+    summary: 'Stop delivering to a channel (events wait, none are lost, until it is enabled)',
+  }),
   listDeliveries: route<{ deliveries: DeliveryAttempt[]; failed: OutboxItem[] }>()({
     method: 'GET',
     path: '/v1/deliveries',

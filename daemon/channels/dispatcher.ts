@@ -2,7 +2,7 @@ import { BellaError } from '../api/errors';
 import { newAttemptId } from './outbox';
 import { renderBody } from './payloads';
 import { DEFAULT_SEND_OPTIONS, type OutgoingRequest, type SendOptions, type SendResult, send } from './send';
-import { signWebhook } from './sign';
+import { signingSecrets, signWebhook } from './sign';
 import type {
   AttemptOutcome,
   Channel,
@@ -410,10 +410,7 @@ export class Dispatcher {
       locale: this.options.locale,
     });
     if (channel.kind !== 'webhook') return { url: channel.url, headers: {}, body };
-    const secrets = [
-      channel.secret,
-      channel.previousSecret && channel.previousSecret.until > at ? channel.previousSecret.secret : undefined,
-    ].filter((s): s is string => Boolean(s));
+    const secrets = signingSecrets(channel, at);
     if (secrets.length === 0) {
       return { outcome: 'disable', status: null, error: 'the webhook channel has no signing secret', responseBytes: 0 };
     }

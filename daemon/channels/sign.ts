@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { BellaError } from '../api/errors';
+import type { Channel } from './types';
 
 const SECRET_PREFIX = 'whsec_';
 /** 256 bits of key: as strong as HMAC-SHA256 gets, so a signature cannot be forged by guessing the key. */
@@ -49,4 +50,12 @@ export function signWebhook(secrets: readonly string[], id: string, atMs: number
   const at = new Date(seconds * 1000);
   const signatures = secrets.map((secret) => new Webhook(secret).sign(id, at, body));
   return { 'webhook-id': id, 'webhook-timestamp': String(seconds), 'webhook-signature': signatures.join(' ') };
+}
+
+/** The secrets a webhook is signed with at `atMs`: its own, and the one it replaced during the overlap. */
+export function signingSecrets(channel: Channel, atMs: number): string[] {
+  return [
+    channel.secret,
+    channel.previousSecret && channel.previousSecret.until > atMs ? channel.previousSecret.secret : undefined,
+  ].filter((s): s is string => Boolean(s));
 }

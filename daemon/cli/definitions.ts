@@ -638,6 +638,12 @@ const notifications: CommandSpec = {
           args: [{ name: 'ID', description: 'the channel id (ch_…)', field: 'id' }],
           action: channelsCommands.enable,
         },
+        {
+          name: 'disable',
+          summary: 'stop delivering to a channel; its events wait, none are lost, until it is enabled',
+          args: [{ name: 'ID', description: 'the channel id (ch_…)', field: 'id' }],
+          action: channelsCommands.disable,
+        },
       ],
     },
     {

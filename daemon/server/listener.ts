@@ -158,7 +158,7 @@ export class TokenListener {
       enabled: settings.enabled,
       address: settings.address,
       listening,
-      urls: pair ? holderUrls(settings.address, pair.names) : [],
+      urls: pair ? holderUrls(settings.address, pair.names, this.boundPort()) : [],
       fingerprint: pair?.fingerprint ?? null,
       notAfter: pair?.notAfter ?? null,
       names: pair?.names ?? [],
@@ -178,6 +178,11 @@ export class TokenListener {
   /** Stops serving (the daemon is stopping); the settings stay as they are. */
   stop(): Promise<void> {
     return this.unbind();
+  }
+
+  /** The port actually bound (port 0 in the settings means any free one), while listening. */
+  private boundPort(): number | undefined {
+    return (this.app?.server.address() as AddressInfo | null | undefined)?.port;
   }
 
   private listening(): string[] {
@@ -313,8 +318,9 @@ function splitAddress(address: string): { host: string; port: number } {
 }
 
 /** The URLs a holder can use: the address itself, or for a wildcard the certificate's names. */
-export function holderUrls(address: string, names: string[]): string[] {
-  const { host, port } = splitAddress(address);
+export function holderUrls(address: string, names: string[], boundPort?: number): string[] {
+  const { host, port: configured } = splitAddress(address);
+  const port = boundPort ?? configured;
   const wildcard = host === '0.0.0.0' || host === '::' || host === '';
   const hosts = wildcard
     ? names

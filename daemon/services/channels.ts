@@ -4,9 +4,11 @@ import {
   fanOut,
   generateWebhookSecret,
   newChannelId,
+  newAttemptId,
   parseChannelEvents,
   renderBody,
   send,
+  signingSecrets,
   signWebhook,
   toChannelView,
   validateChannelUrl,
@@ -35,7 +37,7 @@ const SECRET_OVERLAP_MS = 24 * 3600_000;
  */
 export class ChannelsService {
   readonly dispatcher: Dispatcher;
-  private readonly opened = new WeakMap<StoredChannel, Channel>();
+  private readonly unsealed = new Map<string, string>();
   private pendingIndex: { version: number; byChannel: Map<string, string[]> } = { version: -1, byChannel: new Map() };
   private outboxVersion = 0;
 
@@ -212,9 +214,29 @@ export class ChannelsService {
     };
     const body = renderBody(channel.kind, [item], { now });
     const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (channel.kind === 'webhook' && channel.secret)
-      Object.assign(headers, signWebhook([channel.secret], item.id, now, body));
+    const secrets = channel.kind === 'webhook' ? signingSecrets(channel, now) : [];
+    if (secrets.length) Object.assign(headers, signWebhook(secrets, item.id, now, body));
+    const started = this.ctx.clock();
     const result = await send({ url: channel.url, headers, body });
+    const attempt: DeliveryAttempt = {
+      id: newAttemptId(),
+      channelId: channel.id,
+      itemIds: [item.id],
+      event: item.event,
+      attempt: 1,
+      at: started,
+      durationMs: Math.max(0, this.ctx.clock() - started),
+      outcome: result.outcome === 'delivered' ? 'delivered' : 'failed',
+      status: result.status,
+      error: result.error,
+      nextAttemptAt: null,
+    };
+    // In the delivery log like any attempt; a test is never retried.
+    await this.ctx.store.transact((s, touched) => {
+      logAttempt(s, touched, attempt);
+      return { result: undefined, audit: [] };
+    }, 'read');
+    this.changed();
     return { delivered: result.outcome === 'delivered', status: result.status, error: result.error };
   }
 
@@ -248,11 +270,24 @@ export class ChannelsService {
     return { secret };
   }
 
-  /** Delivers to a channel that was disabled (by a 410, say) again; what it missed goes out. */
+  /** Delivers to a channel that was disabled (by a 410, or by the owner) again; what it missed goes out. */
   async enable(args: OperationArgs<'enableChannel'>): Promise<OperationOutput<'enableChannel'>> {
+    return this.setDisabled(args.id, null, 'enabled');
+  }
+
+  /** Stops delivering to a channel; its events wait in the outbox until it is enabled. */
+  async disable(args: OperationArgs<'disableChannel'>): Promise<OperationOutput<'disableChannel'>> {
+    return this.setDisabled(args.id, { at: this.ctx.clock(), reason: 'disabled by the owner' }, 'disabled');
+  }
+
+  private async setDisabled(
+    id: string,
+    disabled: StoredChannel['disabled'],
+    word: 'enabled' | 'disabled',
+  ): Promise<OperationOutput<'enableChannel'>> {
     await this.ctx.store.transact((state, touched) => {
-      const channel = this.find(state, args.id);
-      channel.disabled = null;
+      const channel = this.find(state, id);
+      channel.disabled = disabled;
       touched.record('channel', channel.id);
       return {
         result: null,
@@ -261,14 +296,14 @@ export class ChannelsService {
             event: 'ChannelChanged',
             outcome: 'Success',
             actor: 'owner',
-            message: `${channel.name} (${channel.id}) enabled`,
+            message: `${channel.name} (${channel.id}) ${word}`,
           },
         ],
       };
     });
     this.changed();
-    this.dispatcher.kick();
-    return { channel: { ...toChannelView(this.open(this.find(this.ctx.store.state, args.id))), health: null } };
+    if (!disabled) this.dispatcher.kick();
+    return { channel: { ...toChannelView(this.open(this.find(this.ctx.store.state, id))), health: null } };
   }
 
   /** The delivery log, newest first, and the items that used all their attempts. */
@@ -309,28 +344,23 @@ export class ChannelsService {
     return [...state.channels.values()].map((c) => this.open(c));
   }
 
-  /** The channel with its URL and secrets opened (cached per stored record). */
+  /** The channel as the dispatcher uses it: its current settings, URL and secrets opened. */
   private open(stored: StoredChannel): Channel {
-    let channel = this.opened.get(stored);
-    if (!channel) {
-      const { sealedUrl, sealedSecret, previousSecret, ...rest } = stored;
-      channel = {
-        ...rest,
-        url: this.unseal(stored.id, 'url', sealedUrl),
-        events: rest.events as Channel['events'],
-        ...(sealedSecret ? { secret: this.unseal(stored.id, 'secret', sealedSecret) } : {}),
-        ...(previousSecret
-          ? {
-              previousSecret: {
-                secret: this.unseal(stored.id, 'secret', previousSecret.sealed),
-                until: previousSecret.until,
-              },
-            }
-          : {}),
-      };
-      this.opened.set(stored, channel);
-    }
-    return channel;
+    const { sealedUrl, sealedSecret, previousSecret, ...rest } = stored;
+    return {
+      ...rest,
+      url: this.unseal(stored.id, 'url', sealedUrl),
+      events: rest.events as Channel['events'],
+      ...(sealedSecret ? { secret: this.unseal(stored.id, 'secret', sealedSecret) } : {}),
+      ...(previousSecret
+        ? {
+            previousSecret: {
+              secret: this.unseal(stored.id, 'secret', previousSecret.sealed),
+              until: previousSecret.until,
+            },
+          }
+        : {}),
+    };
   }
 
   // Channel URLs and secrets are credentials: sealed at rest, bound to their channel and field.
@@ -338,8 +368,15 @@ export class ChannelsService {
     return seal(this.ctx.store.keys.channelKey, value, `channel:${id}:${field}`);
   }
 
+  /** Opened once per sealed value: a new URL or secret is a new sealed value, so nothing stale is served. */
   private unseal(id: string, field: 'url' | 'secret', sealed: string): string {
-    return open(this.ctx.store.keys.channelKey, sealed, `channel:${id}:${field}`).toString('utf8');
+    const cacheKey = `${id}:${field}:${sealed}`;
+    let value = this.unsealed.get(cacheKey);
+    if (value === undefined) {
+      value = open(this.ctx.store.keys.channelKey, sealed, `channel:${id}:${field}`).toString('utf8');
+      this.unsealed.set(cacheKey, value);
+    }
+    return value;
   }
 
   /** The dispatcher's view of the durable outbox; every write is one commit. */
@@ -360,13 +397,7 @@ export class ChannelsService {
       get: (itemId) => state().outbox.get(itemId) as OutboxItem | undefined,
       recordAttempt: (attempt, updates) =>
         this.ctx.store.transact((s, touched) => {
-          s.deliveries.set(attempt.id, attempt);
-          touched.record('delivery', attempt.id);
-          for (const id of s.deliveries.keys()) {
-            if (s.deliveries.size <= DELIVERIES_KEPT) break;
-            s.deliveries.delete(id);
-            touched.record('delivery', id);
-          }
+          logAttempt(s, touched, attempt);
           this.apply(s, touched, updates);
           return { result: undefined, audit: [] };
         }, 'read'),
@@ -443,4 +474,15 @@ function healthView(h: ChannelHealth | undefined) {
     lastDeliveredAt: h.lastDeliveredAt === null ? null : new Date(h.lastDeliveredAt).toISOString(),
     failedCount: h.failedCount,
   };
+}
+
+/** Adds an attempt to the delivery log, dropping the oldest past {@link DELIVERIES_KEPT}. */
+function logAttempt(state: State, touched: Touched, attempt: DeliveryAttempt): void {
+  state.deliveries.set(attempt.id, attempt);
+  touched.record('delivery', attempt.id);
+  for (const id of state.deliveries.keys()) {
+    if (state.deliveries.size <= DELIVERIES_KEPT) break;
+    state.deliveries.delete(id);
+    touched.record('delivery', id);
+  }
 }

@@ -21,6 +21,11 @@ async function receiver(...args: Parameters<typeof startReceiver>): Promise<Rece
 /** Knobs: retries a few hundred ms apart instead of minutes. */
 const FAST_RETRIES = { env: { BELLA_CHANNEL_RETRY_BASE_MS: '200' } };
 
+/** The reason of the (one) lease a webhook body is about. */
+function leaseReason(body: string): string | undefined {
+  return (JSON.parse(body) as { data: { leases?: Array<{ reason: string }> } }).data.leases?.[0]?.reason;
+}
+
 async function issue(client: DaemonClient, reason = 'channels test', scope = ['API_KEY']) {
   return client.call('issueLease', { project: 'app', environment: 'prod', scope, reason, ttlSeconds: 3600 });
 }
@@ -154,5 +159,69 @@ describe('notification channels deliver every event at least once', () => {
     const warnAt = Date.parse(lease.lease.expiresAt) - 4000;
     const warned = arrivals.find((a) => a.type === 'LeaseExpiringSoon')!;
     expect(warned.at - warnAt).toBeLessThanOrEqual(1000);
+  }, 30_000);
+
+  it('a 410 Gone disables the channel: one request, shown disabled; enabled, what waited goes out', async () => {
+    const { daemon } = await pool.start(FAST_RETRIES);
+    await seed(daemon.client);
+    const hook = await receiver(answerInTurn(410, 200));
+    const { channel } = await daemon.client.call('addChannel', {
+      kind: 'webhook',
+      url: hook.url,
+      events: ['LeaseIssued'],
+    });
+    await issue(daemon.client, 'before the 410');
+    await waitFor(async () => {
+      const { channels } = await daemon.client.call('listChannels', {});
+      return channels.find((c) => c.id === channel.id)?.disabled;
+    }, 'the channel to be disabled');
+    // A disabled channel takes no new events: it is not subscribed until enabled.
+    await issue(daemon.client, 'while disabled');
+    // Well past several retry intervals (200 ms apart here): still the one request.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(hook.received).toHaveLength(1);
+    await daemon.client.call('enableChannel', { id: channel.id });
+    await waitFor(() => hook.received.length >= 2, 'the waiting event after enabling');
+    await issue(daemon.client, 'after enabling');
+    await waitFor(() => hook.received.length >= 3, 'the next event');
+    const reasons = hook.received.map((r) => leaseReason(r.body));
+    expect(reasons).toEqual(['before the 410', 'before the 410', 'after enabling']);
+    expect(new Set(hook.received.slice(0, 2).map((r) => r.headers['webhook-id'])).size).toBe(1);
+  }, 30_000);
+
+  it('a rotated secret signs at once (the old one too, for the overlap); a test is in the delivery log', async () => {
+    const { daemon } = await pool.start();
+    await seed(daemon.client);
+    const hook = await receiver();
+    const added = await daemon.client.call('addChannel', { kind: 'webhook', url: hook.url, name: 'ops' });
+    const { secret } = await daemon.client.call('rotateChannelSecret', { id: added.channel.id });
+    const tested = await daemon.client.call('testChannel', { id: added.channel.id });
+    expect(tested).toMatchObject({ delivered: true, status: 200 });
+    const request = hook.received.at(-1)!;
+    for (const key of [secret, added.secret!]) {
+      expect(() => new Webhook(key).verify(request.body, request.headers as Record<string, string>)).not.toThrow();
+    }
+    const log = await daemon.client.call('listDeliveries', { channel: added.channel.id });
+    expect(log.deliveries.map((d) => [d.outcome, d.status, d.attempt])).toEqual([['delivered', 200, 1]]);
+  }, 30_000);
+
+  it('a channel the owner disables gets nothing until it is enabled again', async () => {
+    const { daemon } = await pool.start();
+    await seed(daemon.client);
+    const hook = await receiver();
+    const { channel } = await daemon.client.call('addChannel', {
+      kind: 'webhook',
+      url: hook.url,
+      events: ['LeaseIssued'],
+    });
+    const disabled = await daemon.client.call('disableChannel', { id: channel.id });
+    expect(disabled.channel.disabled).toMatchObject({ reason: 'disabled by the owner' });
+    await issue(daemon.client, 'while disabled');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(hook.received).toHaveLength(0);
+    await daemon.client.call('enableChannel', { id: channel.id });
+    await issue(daemon.client, 'enabled');
+    await waitFor(() => hook.received.length === 1, 'the event after enabling');
+    expect(leaseReason(hook.received[0]!.body)).toBe('enabled');
   }, 30_000);
 });

@@ -103,6 +103,16 @@ export const enable: Action = async (cli, { args }) => {
   cli.print(res, () => `channel ${res.channel.id} delivers again; what it missed goes out now`);
 };
 
+/** `bella notifications channels disable ID`. */
+export const disable: Action = async (cli, { args }) => {
+  const res = await cli.call('disableChannel', { id: args.ID as string });
+  cli.print(
+    res,
+    () =>
+      `channel ${res.channel.id} is disabled: its events wait until \`bella notifications channels enable ${res.channel.id}\``,
+  );
+};
+
 /** `bella notifications deliveries [--channel ID] [--failed]`. */
 export const deliveries: Action = async (cli, { opts }) => {
   const o = opts as { channel?: string; failed?: boolean; limit?: number; wide?: boolean };

@@ -1,4 +1,5 @@
 import { BellaError } from '../../api/errors';
+import { handoverLines } from '../../api/handover';
 import type { IssuedLease } from '../../api/routes';
 import type { Lease, LeaseStatus } from '../../api/types';
 import { looksLikeToken } from '../../base/common/token-format';
@@ -49,13 +50,9 @@ export function printIssued(cli: CliSession, issued: IssuedLease): void {
   const capped = cappedMessage(lease, issued.capped);
   if (capped) lines.push(capped);
   lines.push('this token is shown once: store it now, it cannot be shown again');
-  if (issued.server && issued.fingerprint) {
-    // Everything a holder on another machine needs, ready to paste (stderr: $(…) still gets the token only).
-    lines.push(
-      "on the holder's machine:",
-      `  export BELLA_SERVER=${issued.server} BELLA_SERVER_FINGERPRINT=${issued.fingerprint} BELLA_TOKEN=${issued.token}`,
-    );
-  }
+  // Everything a holder on another machine needs, ready to paste (stderr: $(…) still gets the token only).
+  const handover = handoverLines(issued);
+  if (handover) lines.push("on the holder's machine:", ...handover.map((line) => `  ${line}`));
   cli.note(lines.join('\n'));
 }
 

@@ -10,6 +10,7 @@ export function channelRoutes({ channels }: Services) {
     testChannel: (args) => channels.test(args),
     rotateChannelSecret: (args) => channels.rotateSecret(args),
     enableChannel: (args) => channels.enable(args),
+    disableChannel: (args) => channels.disable(args),
     listDeliveries: (args) => channels.deliveries(args),
     retryDelivery: (args) => channels.retry(args),
   } satisfies Partial<Handlers>;

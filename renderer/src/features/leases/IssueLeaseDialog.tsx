@@ -9,7 +9,7 @@ import { bella } from '../../lib/bella';
 import { formatDateTime, plainDuration, plural } from '../../lib/format';
 import { keysInScope, unmatchedEntries } from '../../../../daemon/base/common/scope';
 import { isScopeEntry, parseScopeText } from '../../lib/scope';
-import { handoverLines } from '../../lib/handover';
+import { handoverLines } from '../../../../daemon/api/handover';
 import { ScopeChips } from './parts';
 
 const PRESETS = [

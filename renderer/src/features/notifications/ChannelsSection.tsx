@@ -89,13 +89,18 @@ export function ChannelsSection({
     }
   }
 
-  async function enable(c: ChannelRow) {
+  async function setEnabled(c: ChannelRow, enabled: boolean) {
     setBusy(c.id);
     setError(null);
     setNotice(null);
     try {
-      await bella().enableChannel({ id: c.id });
-      setNotice({ tone: 'success', text: `${c.name} receives events again; what it missed goes out now.` });
+      if (enabled) {
+        await bella().enableChannel({ id: c.id });
+        setNotice({ tone: 'success', text: `${c.name} receives events again; what it missed goes out now.` });
+      } else {
+        await bella().disableChannel({ id: c.id });
+        setNotice({ tone: 'success', text: `${c.name} is disabled; its events wait until you enable it.` });
+      }
       onChanged();
     } catch (err) {
       setError(err);
@@ -209,7 +214,7 @@ export function ChannelsSection({
                           type="button"
                           className="button small"
                           disabled={busy !== null}
-                          onClick={() => void enable(c)}
+                          onClick={() => void setEnabled(c, true)}
                           aria-label={`Enable ${c.name}`}
                         >
                           <Icon name="power" size={14} />
@@ -225,6 +230,17 @@ export function ChannelsSection({
                         >
                           {busy === c.id ? <Spinner label="Sending" /> : <Icon name="send" size={14} />}
                           <span>Test</span>
+                        </button>
+                      )}
+                      {!c.disabled && (
+                        <button
+                          type="button"
+                          className="button small ghost"
+                          disabled={busy !== null}
+                          onClick={() => void setEnabled(c, false)}
+                          aria-label={`Disable ${c.name}`}
+                        >
+                          <span>Disable</span>
                         </button>
                       )}
                       {c.kind === 'webhook' && c.signed && (

@@ -1,9 +1,9 @@
-import type { IssuedLease } from '../../../daemon/api/routes';
+import type { IssuedLease } from './routes';
 
 /**
- * What the holder of a new lease pastes on their own machine to reach this daemon's TLS listener:
- * the same server, fingerprint and token as the hand-over line `bella leases issue` prints on
- * stderr, one export a line, then `bella run` for the lease's environment. Null while no listener
+ * What the holder of a new lease pastes on their own machine to reach this daemon's TLS listener
+ * (printed by `bella leases issue` on stderr, shown by the desktop's token dialog): one export a
+ * line, then `bella run` for the lease's environment. Null while no listener
  * serves (the lease carries no server then). Every value is of a fixed alphabet (URL, `sha256:` hex,
  * `bax-` token, slugs), so nothing needs shell quoting.
  */
