@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readLog, tempPlace } from '../../test/helpers/daemon';
-import { benchDaemon, median, round } from '../lib';
+import { benchDaemon, median, round, waitFor } from '../lib';
 import { generate } from './scale';
 
 /** Figures of the scale_1m case, as written to latest.json. */
@@ -36,13 +36,13 @@ export async function scale1mCase(total = 1_000_000): Promise<
     try {
       // From the daemon's log: when it began serving, and when its start-up backup (a snapshot
       // written while it serves, when backups/ has none from the last day) was done.
-      const log = readLog(place.logFile);
       const at = (pattern: RegExp) => {
-        const line = log.split('\n').find((l) => pattern.test(l));
+        const line = readLog(place.logFile)
+          .split('\n')
+          .find((l) => pattern.test(l));
         return line ? Date.parse(line.slice(0, 24)) - spawnedAt : null;
       };
       const servingMs = at(/ bella daemon .* serving /);
-      const backupMs = at(/ maintenance: start-up backup: /);
       const status = await daemon.client.call('status', {});
       const rss: number[] = [daemon.rssMb()];
       const times: number[] = [];
@@ -53,6 +53,10 @@ export async function scale1mCase(total = 1_000_000): Promise<
         if (page.leases.length !== 500) throw new Error(`list returned ${page.leases.length} leases, expected 500`);
         rss.push(daemon.rssMb());
       }
+      const backupDone = / maintenance: start-up backup: /;
+      await waitFor(() => at(backupDone) !== null, 120_000, 100);
+      rss.push(daemon.rssMb());
+      const backupMs = at(backupDone);
       return {
         cold_start_ms: round(coldStart, 0),
         rss_mb: Math.max(...rss),
