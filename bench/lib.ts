@@ -1,10 +1,12 @@
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import type http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DaemonClient } from '../daemon/client';
-import { sleep, startIn, tempPlace, type DaemonHandle, type DaemonPlace } from '../test/helpers/daemon';
+import { repoRoot, sleep, startIn, tempPlace, type DaemonHandle, type DaemonPlace } from '../test/helpers/daemon';
 
 /** Where profiles go when BENCH_PROFILE=1. */
 export const profileDir = path.join(os.tmpdir(), 'bella-bench-profiles');
@@ -45,7 +47,8 @@ export async function benchDaemon(
       ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`]
       : [];
   if (nodeArgs.length) fs.mkdirSync(profileDir, { recursive: true });
-  const daemon = await startIn(place, { nodeArgs, clientTimeoutMs: 120_000 });
+  // Large data dirs (the scale and audit cases) may take a while to open.
+  const daemon = await startIn(place, { nodeArgs, clientTimeoutMs: 120_000, timeoutMs: 180_000 });
   return { daemon, place };
 }
 
@@ -134,4 +137,173 @@ export async function waitFor(predicate: () => boolean, timeoutMs: number, stepM
     await sleep(stepMs);
   }
   return true;
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Waits for a child to print its first line on stdout (its "ready"), or fails if it exits first. */
+function ready(proc: ChildProcess, what: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    proc.stdout!.once('data', () => resolve());
+    proc.once('exit', (code) => reject(new Error(`${what} exited (${code})`)));
+  });
+}
+
+/** Stops a child started here and waits for it to be gone. */
+async function stopChild(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const gone = new Promise((r) => proc.once('exit', r));
+  proc.kill('SIGTERM');
+  await gone;
+}
+
+/**
+ * Runs autocannon in a child process (the load does not share the bench's event loop or core with
+ * anything it measures), with JSON-serialisable `options`; resolves with its result.
+ */
+export async function cannonInChild(options: autocannon.Options, timeoutMs = 600_000): Promise<autocannon.Result> {
+  const script = `
+import autocannon from 'autocannon';
+const result = await autocannon(JSON.parse(process.env.CANNON_OPTIONS));
+process.stdout.write(JSON.stringify(result));
+`;
+  const proc = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: repoRoot,
+    env: { ...process.env, CANNON_OPTIONS: JSON.stringify(options) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  proc.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+  const code = await new Promise<number | null>((resolve) => proc.once('close', resolve));
+  clearTimeout(timer);
+  if (code !== 0) throw new Error(`autocannon child exited with ${code}`);
+  return JSON.parse(out) as autocannon.Result;
+}
+
+/**
+ * A bare Node HTTPS server in its own process on 127.0.0.1:`port`, with Node's default TLS
+ * settings and the given certificate and key, answering every request with `status`, `headers`
+ * and `body`: the ceiling a TLS listener on this machine can reach.
+ */
+export async function startBaselineHttpsServer(
+  port: number,
+  pair: { certFile: string; keyFile: string },
+  answer: { status: number; headers: Record<string, string>; body: string },
+): Promise<{ stop: () => Promise<void> }> {
+  const script = `
+import fs from 'node:fs';
+import https from 'node:https';
+const answer = JSON.parse(process.env.BASE_ANSWER);
+const body = Buffer.from(answer.body, 'utf8');
+const headers = { ...answer.headers, 'content-length': String(body.length) };
+const options = { cert: fs.readFileSync(process.env.BASE_CERT), key: fs.readFileSync(process.env.BASE_KEY) };
+https.createServer(options, (req, res) => { req.resume(); req.on('end', () => { res.writeHead(answer.status, headers); res.end(body); }); })
+  .listen(Number(process.env.BASE_PORT), '127.0.0.1', () => process.stdout.write('ready\\n'));
+`;
+  const proc = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    env: {
+      ...process.env,
+      BASE_ANSWER: JSON.stringify(answer),
+      BASE_CERT: pair.certFile,
+      BASE_KEY: pair.keyFile,
+      BASE_PORT: String(port),
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await ready(proc, 'baseline https server');
+  return { stop: () => stopChild(proc) };
+}
+
+/**
+ * A bare Node HTTP server in its own process on a Unix socket that makes every request durable
+ * the way a store with group commit does: it appends `bytesPerRequest` bytes per request to
+ * `file` and fdatasyncs; requests arriving during one write+fdatasync wait for the next, which
+ * takes all of them at once. Each is answered with `status`, `headers` and `body` once its bytes
+ * are on disk.
+ */
+export async function startBaselineDurableServer(
+  socket: string,
+  file: string,
+  bytesPerRequest: number,
+  answer: { status: number; headers: Record<string, string>; body: string },
+): Promise<{ stop: () => Promise<{ requests: number; commits: number; bytes: number }> }> {
+  const script = `
+import fs from 'node:fs';
+import http from 'node:http';
+const answer = JSON.parse(process.env.BASE_ANSWER);
+const body = Buffer.from(answer.body, 'utf8');
+const headers = { ...answer.headers, 'content-length': String(body.length) };
+const per = Number(process.env.BASE_BYTES);
+const fd = fs.openSync(process.env.BASE_FILE, 'a', 0o600);
+let waiting = [];
+let busy = false;
+const stats = { requests: 0, commits: 0, bytes: 0 };
+function commit() {
+  if (busy || waiting.length === 0) return;
+  busy = true;
+  const group = waiting;
+  waiting = [];
+  const bytes = Buffer.alloc(per * group.length, 0x61);
+  const done = (err) => {
+    if (err) throw err;
+    stats.requests += group.length; stats.commits++; stats.bytes += bytes.length;
+    for (const res of group) { res.writeHead(answer.status, headers); res.end(body); }
+    busy = false;
+    commit();
+  };
+  const write = (offset) => fs.write(fd, bytes, offset, bytes.length - offset, null, (err, n) => {
+    if (err) return done(err);
+    if (offset + n < bytes.length) return write(offset + n);
+    fs.fdatasync(fd, done);
+  });
+  write(0);
+}
+http.createServer((req, res) => { req.resume(); req.on('end', () => { waiting.push(res); commit(); }); })
+  .listen(process.env.BASE_SOCKET, () => process.stdout.write('ready\\n'));
+process.on('SIGTERM', () => { fs.writeFileSync(process.env.BASE_FILE + '.stats', JSON.stringify(stats)); process.exit(0); });
+`;
+  fs.rmSync(socket, { force: true });
+  const proc = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    env: {
+      ...process.env,
+      BASE_ANSWER: JSON.stringify(answer),
+      BASE_BYTES: String(bytesPerRequest),
+      BASE_FILE: file,
+      BASE_SOCKET: socket,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await ready(proc, 'baseline durable server');
+  return {
+    stop: async () => {
+      await stopChild(proc);
+      fs.rmSync(socket, { force: true });
+      return JSON.parse(fs.readFileSync(`${file}.stats`, 'utf8')) as {
+        requests: number;
+        commits: number;
+        bytes: number;
+      };
+    },
+  };
+}
+
+/** The headers of an answer worth copying into a baseline (not those of the connection). */
+export function answerHeaders(headers: http.IncomingHttpHeaders): Record<string, string> {
+  const skip = new Set(['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding']);
+  return Object.fromEntries(
+    Object.entries(headers)
+      .filter(([k, v]) => !skip.has(k) && typeof v === 'string')
+      .map(([k, v]) => [k, v as string]),
+  );
 }

@@ -1,11 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ensureDaemonBuilt, repoRoot } from '../test/helpers/daemon';
+import { auditCase, type AuditResult } from './cases/audit';
 import { cliCase, type CliResult } from './cases/cli';
 import { expiryCase, type ExpiryResult } from './cases/expiry';
 import { issueCase, type IssueResult } from './cases/issue';
 import { readsCase, type ReadsResult } from './cases/reads';
+import { remoteReadsCase, type RemoteReadsResult } from './cases/remote-reads';
 import { scaleCase, type ScaleResult } from './cases/scale';
+import { scale1mCase, type Scale1mResult } from './cases/scale-1m';
+import { webhooksCase, type WebhooksResult } from './cases/webhooks';
 import { machine } from './lib';
 
 /** What bench/results/latest.json holds: the figures of the issue, plus the machine. */
@@ -15,6 +19,10 @@ export interface BenchResults {
   scale: ScaleResult;
   expiry: ExpiryResult;
   cli: CliResult;
+  audit: AuditResult;
+  remote_reads: RemoteReadsResult;
+  webhooks: WebhooksResult;
+  scale_1m: Scale1mResult;
   machine: ReturnType<typeof machine> & { date: string; totalSeconds: number; loadavgAtStart: number };
 }
 
@@ -23,13 +31,26 @@ const GOALS: Array<[string, string, (r: BenchResults) => number | null, (v: numb
   ['reads p99 ms', '≤ 5', (r) => r.reads.p99_ms, (v) => v <= 5],
   ['issue leases/s', '≥ 2000', (r) => r.issue.leases_per_s, (v) => v >= 2000],
   ['issue p99 ms', '≤ 100', (r) => r.issue.p99_ms, (v) => v <= 100],
-  ['scale cold start ms', '≤ 1000', (r) => r.scale.cold_start_ms, (v) => v <= 1000],
-  ['scale RSS MB', '≤ 250', (r) => r.scale.rss_mb, (v) => v <= 250],
+  ['issue ratio to bare durable server', '≥ 0.5', (r) => r.issue.ratio_to_bare_durable, (v) => v >= 0.5],
+  ['scale cold start ms', '≤ 500', (r) => r.scale.cold_start_ms, (v) => v <= 500],
+  ['scale RSS MB', '≤ 150', (r) => r.scale.rss_mb, (v) => v <= 150],
   ['scale list first page ms', '≤ 50', (r) => r.scale.list_page_ms, (v) => v <= 50],
   ['scale 10k expiring, ms', '≤ 1000', (r) => r.scale.expire_10k_ms, (v) => v <= 1000],
   ['expiry late accepts', '= 0', (r) => r.expiry.late_accepts, (v) => v === 0],
   ['expiry max event lateness ms', '≤ 1000', (r) => r.expiry.max_event_lateness_ms, (v) => v <= 1000],
   ['cli ratio to node -e 0', '≤ 2', (r) => r.cli.ratio, (v) => v <= 2],
+  ['audit list newest page ms', '≤ 100', (r) => r.audit.list_ms, (v) => v <= 100],
+  ['audit lease filter ms', '≤ 200', (r) => r.audit.lease_filter_ms, (v) => v <= 200],
+  ['audit verify ms', '≤ 60000', (r) => r.audit.verify_ms, (v) => v <= 60_000],
+  ['audit verify RSS MB', '≤ 200', (r) => r.audit.verify_rss_mb, (v) => v <= 200],
+  ['audit read p99 during verify ms', '≤ 50', (r) => r.audit.read_p99_during_verify_ms, (v) => v <= 50],
+  ['audit unauthenticated growth KB', '≤ 100', (r) => r.audit.unauthenticated_growth_kb, (v) => v <= 100],
+  ['remote reads ratio to bare TLS server', '≥ 0.4', (r) => r.remote_reads.ratio, (v) => v >= 0.4],
+  ['remote reads p99 ms', '≤ 10', (r) => r.remote_reads.p99_ms, (v) => v <= 10],
+  ['webhooks p99 ms', '≤ 500', (r) => r.webhooks.p99_ms, (v) => v <= 500],
+  ['webhooks lost', '= 0', (r) => r.webhooks.lost, (v) => v === 0],
+  ['scale_1m cold start ms', '≤ 5000', (r) => r.scale_1m.cold_start_ms, (v) => v <= 5000],
+  ['scale_1m RSS MB', '≤ 1024', (r) => r.scale_1m.rss_mb, (v) => v <= 1024],
 ];
 
 function pick<T extends object>(value: T, keys: Array<keyof T>): T {
@@ -48,30 +69,61 @@ async function main(): Promise<void> {
     process.stderr.write(`bench: ${name} done in ${((Date.now() - t) / 1000).toFixed(1)} s ${JSON.stringify(out)}\n`);
     return out;
   };
-  const only = process.env.BENCH_ONLY?.split(',');
+  // Each case at full size, or small and fast with BENCH_QUICK=1.
+  const cases = {
+    reads: () => readsCase(quick ? 3 : 10),
+    issue: () => issueCase(quick ? 3 : 10, quick ? 2000 : 10_000),
+    scale: () => (quick ? scaleCase(20_000, 2_000) : scaleCase()),
+    expiry: () => expiryCase(quick ? 200 : 1000),
+    cli: () => cliCase(quick ? 3 : 10),
+    audit: () => auditCase(quick ? 200_000 : 10_000_000),
+    remote_reads: () => remoteReadsCase(quick ? 3 : 10),
+    webhooks: () => webhooksCase(quick ? 200 : 1000),
+    scale_1m: () => scale1mCase(quick ? 50_000 : 1_000_000),
+  };
+  const only = process.env.BENCH_ONLY?.split(',') as Array<keyof typeof cases> | undefined;
   if (only) {
     // Profiling runs: just the named cases, printed, latest.json left alone.
-    const cases: Record<string, () => Promise<unknown>> = {
-      reads: () => readsCase(quick ? 3 : 10),
-      issue: () => issueCase(quick ? 3 : 10, quick ? 2000 : 10_000),
-      scale: () => (quick ? scaleCase(20_000, 2_000) : scaleCase()),
-      expiry: () => expiryCase(quick ? 200 : 1000),
-      cli: () => cliCase(quick ? 3 : 10),
-    };
-    for (const name of only) await step(name, cases[name]!);
+    for (const name of only) {
+      if (!cases[name]) throw new Error(`BENCH_ONLY: no case ${name}; cases: ${Object.keys(cases).join(', ')}`);
+    }
+    for (const name of only) await step<unknown>(name, cases[name]);
     return;
   }
-  const reads = await step('reads', () => readsCase(quick ? 3 : 10));
-  const issue = await step('issue', () => issueCase(quick ? 3 : 10, quick ? 2000 : 10_000));
-  const scale = await step('scale', () => (quick ? scaleCase(20_000, 2_000) : scaleCase()));
-  const expiry = await step('expiry', () => expiryCase(quick ? 200 : 1000));
-  const cli = await step('cli', () => cliCase(quick ? 3 : 10));
+  const reads = await step('reads', cases.reads);
+  const issue = await step('issue', cases.issue);
+  const scale = await step('scale', cases.scale);
+  const expiry = await step('expiry', cases.expiry);
+  const cli = await step('cli', cases.cli);
+  const audit = await step('audit', cases.audit);
+  const remoteReads = await step('remote_reads', cases.remote_reads);
+  const webhooks = await step('webhooks', cases.webhooks);
+  const scale1m = await step('scale_1m', cases.scale_1m);
   const results: BenchResults = {
     reads: pick(reads, ['bella_rps', 'baseline_rps', 'ratio', 'p50_ms', 'p99_ms', 'connections']),
-    issue: pick(issue, ['leases_per_s', 'p99_ms', 'active_leases', 'concurrency']),
+    issue: pick(issue, [
+      'leases_per_s',
+      'p99_ms',
+      'active_leases',
+      'concurrency',
+      'ratio_to_bare_durable',
+      'baseline_rps',
+    ]),
     scale: pick(scale, ['active_leases', 'cold_start_ms', 'rss_mb', 'list_page_ms', 'expire_10k_ms']),
     expiry: pick(expiry, ['leases', 'late_accepts', 'max_event_lateness_ms']),
     cli: pick(cli, ['bella_ms', 'node_ms', 'ratio']),
+    audit: pick(audit, [
+      'entries',
+      'list_ms',
+      'lease_filter_ms',
+      'verify_ms',
+      'verify_rss_mb',
+      'read_p99_during_verify_ms',
+      'unauthenticated_growth_kb',
+    ]),
+    remote_reads: pick(remoteReads, ['bella_rps', 'baseline_rps', 'ratio', 'p99_ms']),
+    webhooks: pick(webhooks, ['events', 'delivered', 'p50_ms', 'p99_ms', 'lost']),
+    scale_1m: pick(scale1m, ['cold_start_ms', 'rss_mb', 'list_page_ms']),
     machine: {
       ...machine(),
       date: new Date().toISOString(),

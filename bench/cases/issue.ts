@@ -1,5 +1,8 @@
-import { seed } from '../../test/helpers/daemon';
-import { benchDaemon, cannon, round } from '../lib';
+import fs from 'node:fs';
+import path from 'node:path';
+import { dataFiles } from '../../daemon/store';
+import { rawRequest, seed } from '../../test/helpers/daemon';
+import { answerHeaders, benchDaemon, cannon, round, startBaselineDurableServer } from '../lib';
 
 /** Figures of the issue case, as written to latest.json. */
 export interface IssueResult {
@@ -7,12 +10,57 @@ export interface IssueResult {
   p99_ms: number;
   active_leases: number;
   concurrency: number;
+  /** Leases/s over the req/s of a bare server that makes as many bytes durable per request. */
+  ratio_to_bare_durable: number;
+  baseline_rps: number;
 }
 
-/** Durable lease issues at 64 concurrent clients over 10,000 active leases. */
-export async function issueCase(durationS: number, preload = 10_000): Promise<IssueResult> {
+/**
+ * Bytes the daemon appends to its journal and audit trail, summed while it runs: sampled often,
+ * so a journal folded into a snapshot (it starts again from a header) loses only what was written
+ * since the last sample.
+ */
+function growthMeter(home: string, everyMs = 50) {
+  const files = dataFiles(home);
+  const read = () => {
+    let audit = 0;
+    for (const name of fs.readdirSync(files.audit)) audit += fs.statSync(path.join(files.audit, name)).size;
+    return { journal: fs.statSync(files.journal).size, audit };
+  };
+  let last = read();
+  let bytes = 0;
+  let compactions = 0;
+  const sample = () => {
+    const now = read();
+    if (now.journal >= last.journal) bytes += now.journal - last.journal;
+    else {
+      compactions++;
+      bytes += now.journal;
+    }
+    bytes += Math.max(0, now.audit - last.audit);
+    last = now;
+  };
+  const timer = setInterval(sample, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      return { bytes, compactions };
+    },
+  };
+}
+
+/**
+ * Durable lease issues at 64 concurrent clients over 10,000 active leases, then the same load on a
+ * bare server that appends and fdatasyncs (group commit) the bytes the daemon wrote per lease.
+ */
+export async function issueCase(
+  durationS: number,
+  preload = 10_000,
+): Promise<IssueResult & { bytes_per_lease: number; journal_compactions: number; baseline_p99_ms: number }> {
   const concurrency = 64;
   const { daemon, place } = await benchDaemon('issue');
+  let stopped = false;
   try {
     const { project, environment } = await seed(daemon.client);
     const body = JSON.stringify({
@@ -22,27 +70,55 @@ export async function issueCase(durationS: number, preload = 10_000): Promise<Is
       ttlSeconds: 86_400,
       reason: 'bench issue',
     });
+    const headers = { 'content-type': 'application/json' };
+    const sample = await rawRequest(daemon.socket, { method: 'POST', path: '/v1/leases', headers, body });
+    if (sample.status !== 200 && sample.status !== 201) throw new Error(`issue: ${sample.status} ${sample.body}`);
     const request = {
       url: 'http://localhost/v1/leases',
-      socketPath: daemon.socket,
       method: 'POST' as const,
-      headers: { 'content-type': 'application/json' },
+      headers,
       body,
       connections: concurrency,
     };
-    const warm = await cannon({ ...request, amount: preload });
+    const warm = await cannon({ ...request, socketPath: daemon.socket, amount: preload });
     if (warm.non2xx || warm.errors) throw new Error(`issue preload: ${warm.non2xx} non-2xx, ${warm.errors} errors`);
     const active = (await daemon.client.call('status', {})).counts.activeLeases;
-    const run = await cannon({ ...request, duration: durationS });
+    const meter = growthMeter(daemon.home);
+    const run = await cannon({ ...request, socketPath: daemon.socket, duration: durationS });
+    const grown = meter.stop();
     if (run.non2xx || run.errors) throw new Error(`issue: ${run.non2xx} non-2xx, ${run.errors} errors`);
+    const bytesPerLease = Math.round(grown.bytes / run['2xx']);
+    await daemon.stop();
+    stopped = true;
+
+    const baseSocket = path.join(place.root, 's', 'durable.sock');
+    const baseline = await startBaselineDurableServer(baseSocket, path.join(place.root, 'durable.log'), bytesPerLease, {
+      status: sample.status,
+      headers: answerHeaders(sample.headers),
+      body: sample.body,
+    });
+    let base;
+    try {
+      await cannon({ ...request, socketPath: baseSocket, duration: 1 });
+      base = await cannon({ ...request, socketPath: baseSocket, duration: durationS });
+    } finally {
+      await baseline.stop();
+    }
+    const leasesPerS = run['2xx'] / run.duration;
+    const baseRps = base['2xx'] / base.duration;
     return {
-      leases_per_s: round(run['2xx'] / run.duration, 0),
+      leases_per_s: round(leasesPerS, 0),
       p99_ms: run.latency.p99,
       active_leases: active,
       concurrency,
+      ratio_to_bare_durable: round(leasesPerS / baseRps, 3),
+      baseline_rps: round(baseRps, 0),
+      bytes_per_lease: bytesPerLease,
+      journal_compactions: grown.compactions,
+      baseline_p99_ms: base.latency.p99,
     };
   } finally {
-    await daemon.stop();
+    if (!stopped) await daemon.stop();
     place.cleanup();
   }
 }
