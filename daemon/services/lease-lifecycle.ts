@@ -428,12 +428,16 @@ export class LeaseLifecycle {
   /** Active leases, by environment (`project/environment`): the one place they are counted. */
   activeCounts(): Map<string, number> {
     const now = this.ctx.clock();
-    const counts = new Map<string, number>();
+    // By project, then environment: no key is built per lease (a million leases are counted often).
+    const byProject = new Map<string, Map<string, number>>();
     for (const lease of this.ctx.store.state.leases.values()) {
       if (effectiveStatus(lease, now) !== 'active') continue;
-      const key = `${lease.project}/${lease.environment}`;
-      counts.set(key, (counts.get(key) ?? 0) + 1);
+      let envs = byProject.get(lease.project);
+      if (!envs) byProject.set(lease.project, (envs = new Map()));
+      envs.set(lease.environment, (envs.get(lease.environment) ?? 0) + 1);
     }
+    const counts = new Map<string, number>();
+    for (const [project, envs] of byProject) for (const [env, n] of envs) counts.set(`${project}/${env}`, n);
     return counts;
   }
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { createSecretKey } from 'node:crypto';
 import path from 'node:path';
 import { BellaError, type AuditEntry } from '../api';
-import { ensurePrivateDir, removeStaleTemps } from '../base/node/files';
+import { copyFileDurable, ensurePrivateDir, removeStaleTemps } from '../base/node/files';
 import { AuditTrail, DEFAULT_SEGMENT_BYTES, type PreparedEntries, type TrailScan } from './audit/trail';
 import type { AuditInput, StoredEntry } from './audit/entry';
 import type { IndexFilter } from './audit/segment-index';
@@ -104,6 +104,8 @@ export class Store {
   private lastCommit: { seq: number; head: AuditHead };
 
   private snapshotBytes: number;
+  /** The last commit state.snapshot holds. */
+  private snapshotSeq: number;
   private freeCache = { at: -Infinity, bytes: 0 };
   private readonly used = new Set<string>();
   private anchorTimer: NodeJS.Timeout | null = null;
@@ -124,11 +126,12 @@ export class Store {
     readonly archive: LeaseArchive,
     private readonly format: LogFormat,
     private readonly log: (message: string) => void,
-    last: { seq: number; head: AuditHead; snapshotBytes: number },
+    last: { seq: number; head: AuditHead; snapshotBytes: number; snapshotSeq: number },
     private readonly journalCompactBytes: number,
   ) {
     this.lastCommit = { seq: last.seq, head: last.head };
     this.snapshotBytes = last.snapshotBytes;
+    this.snapshotSeq = last.snapshotSeq;
   }
 
   /**
@@ -236,7 +239,7 @@ export class Store {
       archive,
       format,
       log,
-      { seq: last.seq, head: last.head, snapshotBytes: snapshot.bytes },
+      { seq: last.seq, head: last.head, snapshotBytes: snapshot.bytes, snapshotSeq: snapshot.meta.journalSeq },
       options.journalCompactBytes ?? JOURNAL_MIN_COMPACT_BYTES,
     );
     if (redo.length) {
@@ -478,6 +481,7 @@ export class Store {
       const meta = await this.quiescent(async () => {
         const meta = this.snapshotMeta();
         this.snapshotBytes = await writeSnapshot(files.snapshot, this.state, meta, this.keys.logKey);
+        this.snapshotSeq = meta.journalSeq;
         return meta;
       });
       const old = this.journal;
@@ -598,9 +602,13 @@ export class Store {
   async backup(keep = DEFAULT_BACKUPS_KEPT, now = new Date()): Promise<string> {
     const files = dataFiles(this.home);
     const target = path.join(files.backups, `state-${stamp(now.getTime())}.snapshot`);
-    await this.exclusive(() =>
-      this.quiescent(() => writeSnapshot(target, this.state, this.snapshotMeta(), this.keys.logKey)),
-    );
+    await this.exclusive(async () => {
+      // A snapshot that holds every commit (after a clean start or a compaction) is copied by the
+      // kernel; otherwise the journal is folded into it first. Neither keeps serving waiting twice.
+      if (this.snapshotSeq !== this.lastCommit.seq) await this.compact(true);
+      if (this.snapshotSeq === this.lastCommit.seq) await copyFileDurable(files.snapshot, target);
+      else await this.quiescent(() => writeSnapshot(target, this.state, this.snapshotMeta(), this.keys.logKey));
+    });
     const all = listBackups(files.backups);
     for (const old of all.slice(0, Math.max(0, all.length - keep))) fs.rmSync(path.join(files.backups, old));
     return target;

@@ -42,6 +42,27 @@ export async function writeFileDurable(file: string, data: FileContent): Promise
   await syncDir(dir);
 }
 
+/** Copies a file as {@link writeFileDurable} writes one (the kernel copies; nothing is read into memory). */
+export async function copyFileDurable(source: string, file: string): Promise<void> {
+  const dir = path.dirname(file);
+  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await fs.promises.copyFile(source, temp, fs.constants.COPYFILE_EXCL);
+    await fs.promises.chmod(temp, 0o600);
+    const handle = await fs.promises.open(temp, 'r+');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.promises.rename(temp, file);
+  } catch (err) {
+    await fs.promises.rm(temp, { force: true });
+    throw err;
+  }
+  await syncDir(dir);
+}
+
 /** Synchronous twin of {@link writeFileDurable}, for start-up. */
 export function writeFileDurableSync(file: string, data: string | Buffer): void {
   const dir = path.dirname(file);

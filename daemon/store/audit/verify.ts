@@ -120,7 +120,11 @@ export function verifyInWorker(dir: string, key: Buffer, head: AuditHead): Promi
   const script = fileURLToPath(WORKER);
   if (!fs.existsSync(script)) return Promise.resolve(verifyTrail(dir, { check: 'hmac', key }, head));
   return new Promise((resolve, reject) => {
-    const worker = new Worker(script, { workerData: { dir, key: key.toString('base64'), head } });
+    const worker = new Worker(script, {
+      workerData: { dir, key: key.toString('base64'), head },
+      // Streaming needs little heap; a small young generation keeps the daemon's RSS down while it runs.
+      resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 },
+    });
     worker.once('message', (result: VerifyResult) => resolve(result));
     worker.once('error', reject);
     worker.once('exit', (code) => {
