@@ -149,6 +149,36 @@ describe('Store', () => {
     expect(Object.keys(store.state.projects)).toEqual(['a']);
     expect(store.problems().join(' ')).toMatch(/replaced/);
   });
+
+  it('answers a transaction that changes nothing only once the changes it saw are on disk', async () => {
+    const store = await Store.open(home());
+    const order: string[] = [];
+    // `b` finds the project `a` added (as a revoke finds a lease expire-all ended) and writes nothing.
+    const a = addProject(store, 'a').then(() => order.push('a committed'));
+    const b = store
+      .transact((state) => ({ result: Boolean(state.projects.a), audit: [] }))
+      .then((found) => order.push(`b answered (found: ${found})`));
+    await Promise.all([a, b]);
+    expect(order).toEqual(['a committed', 'b answered (found: true)']);
+    await store.close();
+  });
+
+  it('refuses a transaction that changes nothing when the change it saw could not be written', async () => {
+    const dir = home();
+    const store = await Store.open(dir);
+    await addProject(store, 'a');
+    // `x` is being written; the journal is replaced meanwhile, so `b`, queued behind it, fails.
+    const x = addProject(store, 'x');
+    const journal = dataFiles(dir).journal;
+    fs.renameSync(journal, `${journal}.old`);
+    fs.copyFileSync(`${journal}.old`, journal);
+    const b = addProject(store, 'b');
+    const sawB = store.transact((state) => ({ result: Boolean(state.projects.b), audit: [] }));
+    await x;
+    await expect(b).rejects.toThrow(/replaced/);
+    await expect(sawB).rejects.toThrow(/earlier change could not be written/);
+    expect(store.state.projects.b).toBeUndefined();
+  });
 });
 
 describe('SafeClock', () => {

@@ -108,6 +108,13 @@ export class Store {
   private snapshotSeq: number;
   private freeCache = { at: -Infinity, bytes: 0 };
   private readonly used = new Set<string>();
+  /**
+   * The newest commit item: groups commit in order, so once it settles every change applied to
+   * memory before it is on disk (or, if it failed, put back).
+   */
+  private lastQueued: Promise<void> = Promise.resolve();
+  /** How many times memory was put back to what is on disk. */
+  private reloads = 0;
   private anchorTimer: NodeJS.Timeout | null = null;
   private gate: Promise<void> | null = null;
   private closed = false;
@@ -303,7 +310,13 @@ export class Store {
     this.admit(kind);
     const touched = new Touched();
     const { result, audit } = change(this.state, touched);
-    if (touched.empty && audit.length === 0) return result;
+    if (touched.empty && audit.length === 0) {
+      // Nothing to write, but the answer may rest on changes not yet on disk: it waits for them.
+      const reloads = this.reloads;
+      await this.lastQueued.catch(() => undefined);
+      if (this.reloads !== reloads) throw earlierChangeFailed();
+      return result;
+    }
     await this.enqueue(kind, audit, touched);
     return result;
   }
@@ -323,10 +336,12 @@ export class Store {
 
   private enqueue(kind: CommitKind, audit: AuditInput[], touched: Touched | null, anchor = false): Promise<void> {
     if (this.closed) return Promise.reject(new BellaError('unavailable', 'the bella daemon is stopping'));
-    return new Promise<void>((resolve, reject) => {
+    const queued = new Promise<void>((resolve, reject) => {
       this.pending.push({ kind, audit, touched, anchor, resolve, reject });
       if (!this.running) void this.run();
     });
+    this.lastQueued = queued;
+    return queued;
   }
 
   /** The commit pipeline: one group at a time, each holding everything that arrived meanwhile. */
@@ -555,10 +570,8 @@ export class Store {
    * undone by it too, so they are refused; entries that change no state still go through.
    */
   private reload(): void {
-    const failure = new BellaError(
-      'unavailable',
-      'an earlier change could not be written, so this one was not either; retry',
-    );
+    this.reloads++;
+    const failure = earlierChangeFailed();
     const waiting = this.pending;
     this.pending = waiting.filter((item) => !item.touched);
     for (const item of waiting) if (item.touched) item.reject(failure);
@@ -682,4 +695,9 @@ function asStorageError(err: unknown, file: string): BellaError {
   const code = (err as NodeJS.ErrnoException).code;
   const hint = code === 'ENOSPC' ? 'the disk is full; free some space and retry' : 'check the data directory and retry';
   return new BellaError('unavailable', `cannot write ${file} (${code ?? String(err)}): ${hint}; nothing was changed`);
+}
+
+/** The refusal of changes that rested on an earlier one that could not be written. */
+function earlierChangeFailed(): BellaError {
+  return new BellaError('unavailable', 'an earlier change could not be written, so this one was not either; retry');
 }
