@@ -45,6 +45,28 @@ describe('RecordLog and scanLog', () => {
     expect(scan.end).toBe(scan.size);
   });
 
+  it('reads records larger than its read buffer, and many across its refills, the same with and without keeping them', async () => {
+    const big = JSON.stringify({ big: 'x'.repeat(2_500_000) });
+    const small = Array.from({ length: 20_000 }, (_, i) => JSON.stringify({ i, pad: 'y'.repeat(i % 97) }));
+    const written = [...small.slice(0, 10_000), big, ...small.slice(10_000), big];
+    const file = await logWith(written);
+    expect(payloads(scanLog(file, hmac, { advice }))).toEqual(written);
+    const visited: string[] = [];
+    const raws: string[] = [];
+    const scan = scanLog(file, hmac, {
+      advice,
+      keep: false,
+      visit: (record, raw) => {
+        if (record.offset === 0) return;
+        visited.push(record.payload.toString('utf8'));
+        raws.push(raw.subarray(raw.length - 1).toString('latin1'));
+      },
+    });
+    expect(scan.records).toEqual([]);
+    expect(visited).toEqual(written);
+    expect(new Set(raws)).toEqual(new Set(['\n']));
+  });
+
   it('treats a record cut short by a crash as a torn tail, and cuts it off on open', async () => {
     const file = await logWith(['{"a":1}', '{"b":2}']);
     const full = fs.readFileSync(file);

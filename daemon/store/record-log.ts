@@ -126,36 +126,53 @@ export function headerPayload(log: string, fields: Record<string, unknown>, base
 
 const CHUNK = 1 << 20;
 
-/** Reads a file forward in chunks, keeping what a caller has not {@link release}d yet. */
+/**
+ * Reads a file forward through one buffer, reused: scanning a file of any size allocates nothing
+ * per chunk. Offsets asked for never go backwards; a slice is valid until the next call.
+ */
 class ChunkReader {
-  private buf = Buffer.alloc(0);
+  private buf = Buffer.allocUnsafe(CHUNK);
+  /** The file offset of `buf[0]`, and how many bytes of `buf` hold the file from there. */
   private bufStart = 0;
-  private readPos = 0;
+  private bufLength = 0;
 
   constructor(
     private readonly fd: number,
     readonly size: number,
   ) {}
 
-  /** Bytes `[offset, offset + length)` (fewer if the file ends first); `offset` must not be released. */
+  /** Bytes `[offset, offset + length)` (fewer if the file ends first). */
   slice(offset: number, length: number): Buffer {
     const end = Math.min(offset + length, this.size);
-    while (this.bufStart + this.buf.length < end) {
-      const want = Math.max(CHUNK, end - (this.bufStart + this.buf.length));
-      const chunk = Buffer.allocUnsafe(Math.min(want, this.size - this.readPos));
-      const n = fs.readSync(this.fd, chunk, 0, chunk.length, this.readPos);
-      if (n === 0) break;
-      this.readPos += n;
-      this.buf = Buffer.concat([this.buf, chunk.subarray(0, n)]);
-    }
+    if (end > this.bufStart + this.bufLength) this.fill(offset, end);
     return this.buf.subarray(offset - this.bufStart, end - this.bufStart);
   }
 
-  /** Drops what lies before `offset`: it will not be asked for again. */
-  release(offset: number): void {
-    const drop = Math.min(Math.max(0, offset - this.bufStart), this.buf.length);
-    this.buf = this.buf.subarray(drop);
-    this.bufStart += drop;
+  /** Moves what is held from `offset` on to the front (a bigger buffer if needed) and reads on to `end`. */
+  private fill(offset: number, end: number): void {
+    const keepFrom = Math.min(offset - this.bufStart, this.bufLength);
+    const kept = this.bufLength - keepFrom;
+    if (end - offset > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(end - offset, 2 * this.buf.length));
+      this.buf.copy(bigger, 0, keepFrom, this.bufLength);
+      this.buf = bigger;
+    } else {
+      this.buf.copyWithin(0, keepFrom, this.bufLength);
+    }
+    this.bufStart = offset;
+    this.bufLength = kept;
+    while (this.bufStart + this.bufLength < end) {
+      const at = this.bufStart + this.bufLength;
+      const n = fs.readSync(
+        this.fd,
+        this.buf,
+        this.bufLength,
+        Math.min(this.buf.length - this.bufLength, this.size - at),
+        at,
+      );
+      if (n === 0) break;
+      this.bufLength += n;
+    }
   }
 }
 
@@ -230,8 +247,10 @@ export function scanLog(
         if (isTornTail(reader, offset, format.check)) break;
         throw damage(offset, 'a record is longer than the rest of the file');
       }
+      // The frame and the newline after it, in one slice: the reader may reuse its buffer on the next.
+      const frame = reader.slice(offset, headerLen + length + 1);
+      const slice = frame.subarray(headerLen, headerLen + length);
       // Kept records get their own copy; a visitor's payload is valid during the call only.
-      const slice = reader.slice(offset + headerLen, length);
       const payload = options.keep === false ? slice : Buffer.from(slice);
       if (header === null) {
         try {
@@ -250,16 +269,14 @@ export function scanLog(
         );
       }
       let frameBytes = headerLen + length;
-      const after = offset + frameBytes;
-      if (after === size) missingNewline = true;
-      else if (reader.slice(after, 1)[0] !== 0x0a) throw damage(after, 'a record is not followed by a newline');
+      if (offset + frameBytes === size) missingNewline = true;
+      else if (frame[frameBytes] !== 0x0a) throw damage(offset + frameBytes, 'a record is not followed by a newline');
       else frameBytes += 1;
       const record: LogRecord = { offset, frameBytes, payload, check };
-      options.visit?.(record, reader.slice(offset, frameBytes));
+      options.visit?.(record, frame.subarray(0, frameBytes));
       if (offset > 0 && options.keep !== false) records.push(record);
       prev = check;
       offset += frameBytes;
-      reader.release(offset);
     }
     if (header === null) {
       return { header: {}, records: [], lastCheck: GENESIS_CHECK, end: 0, size, missingNewline: false };
