@@ -141,4 +141,20 @@ describe('send', () => {
       expect(result.error).not.toContain('passwd');
     }
   });
+
+  it('keeps the connection for the next delivery, and sends again on a new one when the receiver closed it', async () => {
+    // The receiver answers the first request on each connection and resets the connection on the
+    // second one, without answering: a kept connection the receiver closed as a delivery went out.
+    const perConnection = new WeakMap<object, number>();
+    const r = await receiver((_request, _n, res) => {
+      const count = (perConnection.get(res.socket!) ?? 0) + 1;
+      perConnection.set(res.socket!, count);
+      if (count === 1) res.writeHead(200, { connection: 'keep-alive' }).end();
+      else res.socket!.destroy();
+    });
+    expect(await post(r.url)).toMatchObject({ outcome: 'delivered', status: 200 });
+    expect(await post(r.url)).toMatchObject({ outcome: 'delivered', status: 200 });
+    // The first delivery, the reset one on the kept connection, and its resend on a new connection.
+    expect(r.received).toHaveLength(3);
+  });
 });
