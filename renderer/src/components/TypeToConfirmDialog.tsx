@@ -1,6 +1,6 @@
 import { useId, useState, type ReactNode } from 'react';
-import { Dialog } from './Dialog';
-import { ErrorNote, Field } from './common';
+import { ConfirmDialog } from './ConfirmDialog';
+import { Field } from './common';
 
 /** Props of {@link TypeToConfirmDialog}. */
 export interface TypeToConfirmDialogProps {
@@ -18,47 +18,11 @@ export interface TypeToConfirmDialogProps {
 }
 
 /** A destructive action behind a confirmation where the person types a slug. */
-export function TypeToConfirmDialog({
-  title,
-  description,
-  word,
-  confirmLabel,
-  onClose,
-  action,
-  children,
-}: TypeToConfirmDialogProps) {
+export function TypeToConfirmDialog({ word, children, ...props }: TypeToConfirmDialogProps) {
   const inputId = useId();
   const [typed, setTyped] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const ok = typed.trim() === word;
   return (
-    <Dialog
-      tone="danger"
-      title={title}
-      description={description}
-      onClose={onClose}
-      onSubmit={async () => {
-        if (!ok) return;
-        setBusy(true);
-        try {
-          await action();
-        } catch (err) {
-          setError(err);
-          setBusy(false);
-        }
-      }}
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button danger" disabled={!ok || busy}>
-            {confirmLabel}
-          </button>
-        </>
-      }
-    >
+    <ConfirmDialog {...props} ready={typed.trim() === word}>
       {children}
       <Field
         label={
@@ -79,7 +43,6 @@ export function TypeToConfirmDialog({
           onChange={(e) => setTyped(e.target.value)}
         />
       </Field>
-      <ErrorNote error={error} />
-    </Dialog>
+    </ConfirmDialog>
   );
 }

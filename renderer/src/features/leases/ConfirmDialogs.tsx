@@ -1,8 +1,8 @@
 import { useState } from 'react';
 import type { Environment, Lease } from '../../../../daemon/api/types';
 import type { OperationOutput } from '../../../../daemon/api/routes';
-import { Dialog } from '../../components/Dialog';
-import { ErrorNote, Field } from '../../components/common';
+import { ConfirmDialog } from '../../components/ConfirmDialog';
+import { Field } from '../../components/common';
 import { bella } from '../../lib/bella';
 import { plural } from '../../lib/format';
 import { ScopeChips } from './parts';
@@ -19,34 +19,16 @@ export function RevokeDialog({
   onRevoked: () => void;
 }) {
   const [reason, setReason] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
   return (
-    <Dialog
-      tone="danger"
+    <ConfirmDialog
       title="Revoke this lease?"
       description="Its token is refused from the next request on. This cannot be undone."
+      confirmLabel="Revoke lease"
       onClose={onClose}
-      onSubmit={async () => {
-        setBusy(true);
-        try {
-          await bella().revokeLease({ id: lease.id, ...(reason.trim() ? { reason: reason.trim() } : {}) });
-          onRevoked();
-        } catch (err) {
-          setError(err);
-          setBusy(false);
-        }
+      action={async () => {
+        await bella().revokeLease({ id: lease.id, ...(reason.trim() ? { reason: reason.trim() } : {}) });
+        onRevoked();
       }}
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button danger" disabled={busy}>
-            Revoke lease
-          </button>
-        </>
-      }
     >
       <dl className="facts">
         <div>
@@ -63,8 +45,7 @@ export function RevokeDialog({
       <Field label="Why revoke? (optional)" htmlFor="revoke-reason" hint="Kept in the audit trail.">
         <input id="revoke-reason" autoFocus value={reason} onChange={(e) => setReason(e.target.value)} />
       </Field>
-      <ErrorNote error={error} />
-    </Dialog>
+    </ConfirmDialog>
   );
 }
 

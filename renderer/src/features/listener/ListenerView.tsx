@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { ListenerStatus } from '../../../../daemon/api/routes';
-import { Dialog } from '../../components/Dialog';
+import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { CopyButton, ErrorNote, Field, Spinner } from '../../components/common';
 import { Icon } from '../../components/Icon';
 import { bella } from '../../lib/bella';
@@ -358,33 +358,13 @@ function RotateDialog({
   onClose: () => void;
   onRotated: (s: ListenerStatus) => void;
 }) {
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
   return (
-    <Dialog
-      tone="danger"
+    <ConfirmDialog
       title="Rotate the certificate?"
       description="bella makes a new self-signed certificate, with a new fingerprint, and serves it at once."
+      confirmLabel="Rotate certificate"
       onClose={onClose}
-      onSubmit={async () => {
-        setBusy(true);
-        try {
-          onRotated((await bella().rotateListenerCertificate({})).listener);
-        } catch (err) {
-          setError(err);
-          setBusy(false);
-        }
-      }}
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button danger" disabled={busy}>
-            Rotate certificate
-          </button>
-        </>
-      }
+      action={async () => onRotated((await bella().rotateListenerCertificate({})).listener)}
     >
       <ul className="consequences">
         <li>
@@ -396,7 +376,6 @@ function RotateDialog({
       <p className="muted small">
         Current fingerprint: <code className="mono break-all">{status.fingerprint}</code>
       </p>
-      <ErrorNote error={error} />
-    </Dialog>
+    </ConfirmDialog>
   );
 }

@@ -7,6 +7,7 @@ import {
 } from '../../../../daemon/api/channels';
 import type { OperationOutput } from '../../../../daemon/api/routes';
 import { Dialog } from '../../components/Dialog';
+import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { EmptyState, ErrorNote, Field, Segmented, ShownOnce, Spinner } from '../../components/common';
 import { Icon } from '../../components/Icon';
 import { bella } from '../../lib/bella';
@@ -568,33 +569,13 @@ function RemoveChannelDialog({
   onClose: () => void;
   onRemoved: (r: OperationOutput<'removeChannel'>) => void;
 }) {
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
   return (
-    <Dialog
-      tone="danger"
+    <ConfirmDialog
       title={`Remove ${channel.name}?`}
       description="It stops receiving events at once, and the events not yet delivered to it are dropped. This cannot be undone."
+      confirmLabel="Remove channel"
       onClose={onClose}
-      onSubmit={async () => {
-        setBusy(true);
-        try {
-          onRemoved(await bella().removeChannel({ id: channel.id }));
-        } catch (err) {
-          setError(err);
-          setBusy(false);
-        }
-      }}
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button danger" disabled={busy}>
-            Remove channel
-          </button>
-        </>
-      }
+      action={async () => onRemoved(await bella().removeChannel({ id: channel.id }))}
     >
       <dl className="facts">
         <div>
@@ -606,7 +587,6 @@ function RemoveChannelDialog({
           <dd className="small">{channel.events.map(eventLabel).join(', ')}</dd>
         </div>
       </dl>
-      <ErrorNote error={error} />
-    </Dialog>
+    </ConfirmDialog>
   );
 }

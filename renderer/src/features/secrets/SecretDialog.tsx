@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { Dialog } from '../../components/Dialog';
+import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { ErrorNote, Field, Spinner } from '../../components/common';
 import { bella } from '../../lib/bella';
 
@@ -144,36 +145,17 @@ export function DeleteSecretDialog({
   onClose: () => void;
   onDeleted: () => void;
 }) {
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
   return (
-    <Dialog
-      tone="danger"
+    <ConfirmDialog
       title={`Delete ${secretKey}?`}
       description="Leases that name this key can no longer read it. This cannot be undone."
+      confirmLabel="Delete secret"
+      focusCancel
       onClose={onClose}
-      onSubmit={async () => {
-        setBusy(true);
-        try {
-          await bella().deleteSecret({ project, environment, key: secretKey });
-          onDeleted();
-        } catch (err) {
-          setError(err);
-          setBusy(false);
-        }
+      action={async () => {
+        await bella().deleteSecret({ project, environment, key: secretKey });
+        onDeleted();
       }}
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose} autoFocus>
-            Cancel
-          </button>
-          <button type="submit" className="button danger" disabled={busy}>
-            Delete secret
-          </button>
-        </>
-      }
-    >
-      <ErrorNote error={error} />
-    </Dialog>
+    />
   );
 }
