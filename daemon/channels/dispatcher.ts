@@ -1,3 +1,4 @@
+import { unrefTimers } from '../base/node/timers';
 import { BellaError } from '../api/errors';
 import { newAttemptId } from './outbox';
 import { renderBody } from './payloads';
@@ -138,15 +139,7 @@ export interface DispatcherOptions {
   onError?(error: unknown): void;
 }
 
-const defaultClock: DispatcherClock = {
-  now: Date.now,
-  setTimer(fn, ms) {
-    const handle = setTimeout(fn, ms);
-    handle.unref();
-    return handle;
-  },
-  clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
+const defaultClock: DispatcherClock = { now: Date.now, ...unrefTimers };
 
 const PASS_RETRY_MS = 1_000;
 const MAX_TIMER_MS = 3_600_000;

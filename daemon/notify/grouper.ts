@@ -1,3 +1,4 @@
+import { unrefTimers } from '../base/node/timers';
 import { type ExpiryWarning, type TimeFormatOptions, type WarningGroup, formatExpiryWarning } from './format';
 import type { DesktopNotification } from './notifier';
 
@@ -41,14 +42,8 @@ export class WarningGrouper {
   constructor(private readonly options: WarningGrouperOptions) {
     this.windowMs = Math.max(0, options.windowMs ?? 500);
     this.now = options.now ?? Date.now;
-    this.setTimer =
-      options.setTimer ??
-      ((fn, ms) => {
-        const handle = setTimeout(fn, ms);
-        handle.unref();
-        return handle;
-      });
-    this.clearTimer = options.clearTimer ?? ((handle) => clearTimeout(handle as NodeJS.Timeout));
+    this.setTimer = options.setTimer ?? unrefTimers.setTimer;
+    this.clearTimer = options.clearTimer ?? unrefTimers.clearTimer;
     this.onError = options.onError ?? ((error) => console.error('expiry warning notification failed:', error));
   }
 

@@ -1,3 +1,4 @@
+import { unrefTimers } from '../base/node/timers';
 /** One entry of a {@link DeadlineQueue}: a deadline `at` (ms since the epoch) for `id`. */
 export interface Deadline<T> {
   id: string;
@@ -204,14 +205,8 @@ export class DeadlineScheduler<T> {
 
   constructor(options: DeadlineSchedulerOptions<T>) {
     this.now = options.now ?? Date.now;
-    this.setTimer =
-      options.setTimer ??
-      ((fn, ms) => {
-        const handle = setTimeout(fn, ms);
-        handle.unref();
-        return handle;
-      });
-    this.clearTimer = options.clearTimer ?? ((handle) => clearTimeout(handle as NodeJS.Timeout));
+    this.setTimer = options.setTimer ?? unrefTimers.setTimer;
+    this.clearTimer = options.clearTimer ?? unrefTimers.clearTimer;
     this.onDue = options.onDue;
     this.onError = options.onError ?? ((error) => console.error('deadline handler failed:', error));
     this.maxDelayMs = Math.min(Math.max(1, options.maxDelayMs ?? MAX_TIMER_DELAY_MS), MAX_TIMER_DELAY_MS);
