@@ -122,8 +122,9 @@ export function verifyInWorker(dir: string, key: Buffer, head: AuditHead): Promi
   return new Promise((resolve, reject) => {
     const worker = new Worker(script, {
       workerData: { dir, key: key.toString('base64'), head },
-      // Streaming needs little heap; a small young generation keeps the daemon's RSS down while it runs.
-      resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 },
+      // Streaming keeps almost nothing alive, but V8 lets the old generation grow towards its limit
+      // before collecting it: a small limit keeps the daemon's RSS down while a large trail is read.
+      resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 24 },
     });
     worker.once('message', (result: VerifyResult) => resolve(result));
     worker.once('error', reject);
