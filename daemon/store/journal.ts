@@ -123,9 +123,11 @@ export class Journal {
     return new Journal(RecordLog.open(read.file, format, read.scan), read.after);
   }
 
-  /** Appends one commit and makes it durable. */
-  append(record: JournalRecord): Promise<void> {
-    return this.log.append(this.log.prepare([JSON.stringify(record)]));
+  /** Appends one commit and makes it durable; returns the bytes written. */
+  async append(record: JournalRecord): Promise<number> {
+    const batch = this.log.prepare([JSON.stringify(record)]);
+    await this.log.append(batch);
+    return batch.bytes.length;
   }
 
   /** Throws when the journal file was replaced or removed under the running daemon. */

@@ -419,8 +419,9 @@ export class Store {
         audit: { head: prepared.head, entries: prepared.entries },
         changes: changesOf(this.state, touched),
       };
+      let written: number;
       try {
-        await this.journal.append(record);
+        written = await this.journal.append(record);
       } catch (err) {
         this.reload();
         const failure = asStorageError(err, this.journal.file);
@@ -429,7 +430,7 @@ export class Store {
       }
       this.used.clear();
       this.lastCommit = { seq, head: prepared.head };
-      this.spent(Buffer.byteLength(JSON.stringify(record)));
+      this.spent(written);
     }
     try {
       await this.trail.write(prepared);
