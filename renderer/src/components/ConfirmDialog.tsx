@@ -1,5 +1,5 @@
 import { useState, type ReactNode } from 'react';
-import { Dialog } from './Dialog';
+import { Dialog, DialogActions } from './Dialog';
 import { ErrorNote } from './common';
 
 /** Props of {@link ConfirmDialog}. */
@@ -49,14 +49,13 @@ export function ConfirmDialog({
         }
       }}
       footer={
-        <>
-          <button type="button" className="button" onClick={onClose} autoFocus={focusCancel}>
-            Cancel
-          </button>
-          <button type="submit" className="button danger" disabled={!ready || busy}>
-            {confirmLabel}
-          </button>
-        </>
+        <DialogActions
+          onCancel={onClose}
+          label={confirmLabel}
+          disabled={!ready || busy}
+          tone="danger"
+          focusCancel={focusCancel}
+        />
       }
     >
       {children}

@@ -74,3 +74,34 @@ export function Dialog({ title, description, onClose, children, footer, onSubmit
     </dialog>
   );
 }
+
+/** Props of {@link DialogActions}. */
+export interface DialogActionsProps {
+  onCancel: () => void;
+  /** The submit button's label. */
+  label: ReactNode;
+  disabled?: boolean;
+  tone?: 'primary' | 'danger';
+  /** Focus Cancel when the dialog opens (when the body has no field to focus). */
+  focusCancel?: boolean;
+}
+
+/** The footer of a form dialog: Cancel, and the button that submits it. */
+export function DialogActions({
+  onCancel,
+  label,
+  disabled,
+  tone = 'primary',
+  focusCancel = false,
+}: DialogActionsProps) {
+  return (
+    <>
+      <button type="button" className="button" onClick={onCancel} autoFocus={focusCancel}>
+        Cancel
+      </button>
+      <button type="submit" className={`button ${tone}`} disabled={disabled}>
+        {label}
+      </button>
+    </>
+  );
+}

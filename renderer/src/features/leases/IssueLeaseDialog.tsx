@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import type { Environment } from '../../../../daemon/api/types';
 import type { IssuedLease } from '../../../../daemon/api/routes';
 import { parseDuration } from '../../../../daemon/api/durations';
-import { Dialog } from '../../components/Dialog';
+import { Dialog, DialogActions } from '../../components/Dialog';
 import { CopyButton, ErrorNote, Field, Segmented, ShownOnce } from '../../components/common';
 import { Icon } from '../../components/Icon';
 import { bella } from '../../lib/bella';
@@ -108,16 +108,7 @@ export function IssueLeaseDialog({
       description={`A token for ${project}/${env} that reads only the keys you pick and expires on its own.`}
       onClose={onClose}
       onSubmit={submit}
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button primary" disabled={busy}>
-            Issue lease
-          </button>
-        </>
-      }
+      footer={<DialogActions onCancel={onClose} label="Issue lease" disabled={busy} />}
     >
       <fieldset className="field">
         <legend>Scope</legend>

@@ -6,7 +6,7 @@ import {
   type ChannelKind,
 } from '../../../../daemon/api/channels';
 import type { OperationOutput } from '../../../../daemon/api/routes';
-import { Dialog } from '../../components/Dialog';
+import { Dialog, DialogActions } from '../../components/Dialog';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { EmptyState, ErrorNote, Field, Segmented, ShownOnce, Spinner } from '../../components/common';
 import { Icon } from '../../components/Icon';
@@ -386,16 +386,7 @@ function AddChannelDialog({
       description="Where the daemon tells you about leases, also while this window is closed."
       onClose={onClose}
       onSubmit={submit}
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button primary" disabled={busy}>
-            Add channel
-          </button>
-        </>
-      }
+      footer={<DialogActions onCancel={onClose} label="Add channel" disabled={busy} />}
     >
       <fieldset className="field">
         <legend>Kind</legend>
@@ -544,16 +535,7 @@ function RotateSecretDialog({
           setBusy(false);
         }
       }}
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button primary" disabled={busy}>
-            Rotate secret
-          </button>
-        </>
-      }
+      footer={<DialogActions onCancel={onClose} label="Rotate secret" disabled={busy} />}
     >
       <ErrorNote error={error} />
     </Dialog>

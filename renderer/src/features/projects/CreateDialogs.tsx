@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { Dialog } from '../../components/Dialog';
+import { Dialog, DialogActions } from '../../components/Dialog';
 import { ErrorNote, Field } from '../../components/common';
 import { bella } from '../../lib/bella';
 
@@ -69,16 +69,7 @@ function NameSlugForm({
       description={description}
       onClose={onClose}
       onSubmit={submit}
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button primary" disabled={busy}>
-            Create {kind}
-          </button>
-        </>
-      }
+      footer={<DialogActions onCancel={onClose} label={`Create ${kind}`} disabled={busy} />}
     >
       <Field label="Name" htmlFor={`${kind}-name`} error={nameError}>
         <input

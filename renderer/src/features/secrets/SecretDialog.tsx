@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { Dialog } from '../../components/Dialog';
+import { Dialog, DialogActions } from '../../components/Dialog';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { ErrorNote, Field, Spinner } from '../../components/common';
 import { bella } from '../../lib/bella';
@@ -73,14 +73,11 @@ export function SecretDialog({
       onClose={onClose}
       onSubmit={submit}
       footer={
-        <>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button primary" disabled={busy || loading}>
-            {editKey ? 'Save' : replacing ? 'Replace secret' : 'Add secret'}
-          </button>
-        </>
+        <DialogActions
+          onCancel={onClose}
+          label={editKey ? 'Save' : replacing ? 'Replace secret' : 'Add secret'}
+          disabled={busy || loading}
+        />
       }
     >
       <Field
