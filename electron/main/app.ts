@@ -2,7 +2,7 @@ import type { DaemonClient, EnsureDaemonOptions } from '../../daemon/client';
 import { createDaemonConnection, daemonLaunch, type LaunchContext } from './daemon-connection';
 import { forwardEvents, registerIpcHandlers } from './ipc';
 import { HIDDEN_FLAG, createStartAtLogin, launchCommand, type StartAtLogin } from './login';
-import { createRelay, type Relay } from './relay';
+import { Relay } from './relay';
 import type { ElectronSeam, WindowLike } from './seam';
 import {
   createAppUrlCheck,
@@ -12,7 +12,7 @@ import {
   secureWindowOptions,
   type RendererLocation,
 } from './security';
-import { createTrayController } from './tray';
+import { TrayController } from './tray';
 
 /** Everything the main process needs besides Electron itself. */
 export interface AppConfig {
@@ -66,8 +66,8 @@ export async function startApp(seam: ElectronSeam, config: AppConfig): Promise<R
     env: config.env,
   };
   const connection = createDaemonConnection(() => config.ensureDaemon(daemonLaunch(ctx, config.home, config.socket)));
-  let tray: ReturnType<typeof createTrayController> | null = null;
-  const relay = createRelay(() => connection.getClient(), {
+  let tray: TrayController | null = null;
+  const relay = new Relay(() => connection.getClient(), {
     onUnavailable: () => connection.markStale(),
     onConnectionChange: (connected) => tray?.setConnected(connected),
   });
@@ -119,7 +119,7 @@ export async function startApp(seam: ElectronSeam, config: AppConfig): Promise<R
   try {
     const icon = seam.createTray(config.trayIcon);
     trayCreated = true;
-    tray = createTrayController({
+    tray = new TrayController({
       tray: icon,
       relay,
       startAtLogin,

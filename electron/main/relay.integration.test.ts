@@ -9,7 +9,7 @@ import {
   type DaemonPlace,
 } from '../../test/helpers/daemon';
 import { createDaemonConnection } from './daemon-connection';
-import { createRelay, type Relay } from './relay';
+import { Relay } from './relay';
 
 let place: DaemonPlace;
 let relay: Relay | undefined;
@@ -30,7 +30,7 @@ function wire() {
     ensureDaemon({ home: place.home, socket: place.socket, daemonScript, execPath: process.execPath }),
   );
   const connected = vi.fn();
-  relay = createRelay(() => connection.getClient(), {
+  relay = new Relay(() => connection.getClient(), {
     onUnavailable: () => connection.markStale(),
     onConnectionChange: connected,
     backoff: { initialMs: 50, maxMs: 400 },

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BellaError, type DaemonEvent } from '../../daemon/api';
 import type { DaemonClient } from '../../daemon/client';
-import { createRelay, toRelayError, type Relay } from './relay';
+import { Relay, toRelayError } from './relay';
 
 type Sub = { onEvent: (e: DaemonEvent) => void; onClose?: (err?: Error) => void; stopped: boolean };
 
@@ -48,7 +48,7 @@ afterEach(() => relay?.close());
 describe('relay.invoke', () => {
   it('calls the daemon with the validated input and returns the value', async () => {
     const fake = fakeClient(() => ({ project: { slug: 'acme' } }));
-    relay = createRelay(async () => fake.client);
+    relay = new Relay(async () => fake.client);
     const r = await relay.invoke('createProject', { slug: 'acme', name: ' Acme ', extra: 'dropped' });
     expect(r).toEqual({ ok: true, value: { project: { slug: 'acme' } } });
     expect(fake.calls).toEqual([['createProject', { slug: 'acme', name: 'Acme' }]]);
@@ -56,7 +56,7 @@ describe('relay.invoke', () => {
 
   it('treats a missing input as {}', async () => {
     const fake = fakeClient();
-    relay = createRelay(async () => fake.client);
+    relay = new Relay(async () => fake.client);
     expect((await relay.invoke('listProjects', undefined)).ok).toBe(true);
     expect(fake.calls).toEqual([['listProjects', {}]]);
   });
@@ -64,7 +64,7 @@ describe('relay.invoke', () => {
   it('refuses operations that are not on the admin plane without calling the daemon', async () => {
     const fake = fakeClient();
     const getClient = vi.fn(async () => fake.client);
-    relay = createRelay(getClient);
+    relay = new Relay(getClient);
     for (const op of ['readSecrets', 'constructor', '__proto__', 'nope']) {
       const r = await relay.invoke(op, {});
       expect(r).toMatchObject({ ok: false, error: { code: 'permission_denied' } });
@@ -74,7 +74,7 @@ describe('relay.invoke', () => {
 
   it('answers invalid input with invalid_argument naming the field, without calling the daemon', async () => {
     const fake = fakeClient();
-    relay = createRelay(async () => fake.client);
+    relay = new Relay(async () => fake.client);
     const r = await relay.invoke('issueLease', { project: 'p', environment: 'e', scope: [], reason: '' });
     expect(r.ok).toBe(false);
     if (r.ok) return;
@@ -91,7 +91,7 @@ describe('relay.invoke', () => {
     const fake = fakeClient(() => {
       throw new BellaError('not_found', 'no project acme', { project: 'acme' });
     });
-    relay = createRelay(async () => fake.client);
+    relay = new Relay(async () => fake.client);
     expect(await relay.invoke('listEnvironments', { project: 'acme' })).toEqual({
       ok: false,
       error: { code: 'not_found', message: 'no project acme', details: { project: 'acme' } },
@@ -102,7 +102,7 @@ describe('relay.invoke', () => {
     const fake = fakeClient(() => {
       throw new TypeError('boom');
     });
-    relay = createRelay(async () => fake.client);
+    relay = new Relay(async () => fake.client);
     expect(await relay.invoke('status', {})).toEqual({
       ok: false,
       error: { code: 'internal', message: 'internal error: boom' },
@@ -119,7 +119,7 @@ describe('relay.invoke', () => {
       return { projects: [] };
     });
     const onUnavailable = vi.fn();
-    relay = createRelay(async () => fake.client, { onUnavailable });
+    relay = new Relay(async () => fake.client, { onUnavailable });
     expect(await relay.invoke('listProjects', {})).toEqual({ ok: true, value: { projects: [] } });
     expect(onUnavailable).toHaveBeenCalledOnce();
   });
@@ -128,14 +128,14 @@ describe('relay.invoke', () => {
     const fake = fakeClient(() => {
       throw new BellaError('unavailable', 'no daemon');
     });
-    relay = createRelay(async () => fake.client);
+    relay = new Relay(async () => fake.client);
     const r = await relay.invoke('revokeLease', { id: 'abcdefgh12345678' });
     expect(r).toMatchObject({ ok: false, error: { code: 'unavailable' } });
     expect(fake.calls).toHaveLength(1);
   });
 
   it('reports a failure to reach the daemon at all as a value', async () => {
-    relay = createRelay(async () => {
+    relay = new Relay(async () => {
       throw new BellaError('unavailable', 'the bella daemon did not start');
     });
     expect(await relay.invoke('status', {})).toMatchObject({ ok: false, error: { code: 'unavailable' } });
@@ -145,7 +145,7 @@ describe('relay.invoke', () => {
 describe('relay.subscribe', () => {
   it('keeps one stream for many listeners and fans events out', async () => {
     const fake = fakeClient();
-    relay = createRelay(async () => fake.client);
+    relay = new Relay(async () => fake.client);
     const a: DaemonEvent[] = [];
     const b: DaemonEvent[] = [];
     relay.subscribe((e) => a.push(e));
@@ -158,7 +158,7 @@ describe('relay.subscribe', () => {
 
   it('a throwing listener does not starve the others', async () => {
     const fake = fakeClient();
-    relay = createRelay(async () => fake.client);
+    relay = new Relay(async () => fake.client);
     const seen: string[] = [];
     const spy = vi.spyOn(console, 'error').mockImplementation(() => {});
     relay.subscribe(() => {
@@ -175,7 +175,7 @@ describe('relay.subscribe', () => {
     const fake = fakeClient();
     const onUnavailable = vi.fn();
     const onConnectionChange = vi.fn();
-    relay = createRelay(async () => fake.client, {
+    relay = new Relay(async () => fake.client, {
       onUnavailable,
       onConnectionChange,
       backoff: { initialMs: 5, maxMs: 20 },
@@ -209,7 +209,7 @@ describe('relay.subscribe', () => {
       if (failures-- > 0) throw new BellaError('unavailable', 'starting');
       return fake.client;
     });
-    relay = createRelay(getClient, { backoff: { initialMs: 1, maxMs: 2 } });
+    relay = new Relay(getClient, { backoff: { initialMs: 1, maxMs: 2 } });
     relay.subscribe(() => {});
     await vi.waitFor(() => expect(fake.subs).toHaveLength(1));
     expect(getClient).toHaveBeenCalledTimes(3);
@@ -217,7 +217,7 @@ describe('relay.subscribe', () => {
 
   it('stops the stream when the last listener leaves, and close() ends everything', async () => {
     const fake = fakeClient();
-    relay = createRelay(async () => fake.client);
+    relay = new Relay(async () => fake.client);
     const off = relay.subscribe(() => {});
     await vi.waitFor(() => expect(fake.subs).toHaveLength(1));
     off();

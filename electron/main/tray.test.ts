@@ -1,6 +1,8 @@
-import { describe, expect, it } from 'vitest';
-import type { Lease } from '../../daemon/api';
-import { affectsLeases, formatIn, summarizeLeases, trayMenu, trayTooltip } from './tray';
+import { describe, expect, it, vi } from 'vitest';
+import type { DaemonEvent, Lease } from '../../daemon/api';
+import { affectsLeases, formatIn, summarizeLeases, trayMenu, trayTooltip } from './tray-menu';
+import { TrayController } from './tray';
+import type { RelayResult } from '../ipc/contract';
 
 const NOW = Date.parse('2026-01-01T12:00:00Z');
 const lease = (id: string, expiresInMin: number, status: Lease['status'] = 'active'): Lease => ({
@@ -69,5 +71,59 @@ describe('tray', () => {
     expect(affectsLeases({ type: 'LeaseExpired', at, project: 'p', environment: 'e', leaseIds: ['x'] })).toBe(true);
     expect(affectsLeases({ type: 'DataChanged', at, resource: 'projects' })).toBe(true);
     expect(affectsLeases({ type: 'DataChanged', at, resource: 'secrets' })).toBe(false);
+  });
+});
+
+describe('TrayController', () => {
+  it('draws from the relay, refetches once for events arriving together, follows the connection, and lets go', async () => {
+    const drawn: string[] = [];
+    let destroyed = false;
+    const tray = {
+      setToolTip: (text: string) => drawn.push(text),
+      setContextMenu: () => {},
+      onClick: () => {},
+      destroy: () => {
+        destroyed = true;
+      },
+    };
+    let leases = [lease('a', 30)];
+    let answer: () => RelayResult = () => ({ ok: true, value: { leases } });
+    const invoke = vi.fn(async () => answer());
+    let listener: ((e: DaemonEvent) => void) | undefined;
+    const unsubscribe = vi.fn();
+    const relay = {
+      invoke,
+      subscribe: (l: (e: DaemonEvent) => void) => {
+        listener = l;
+        return unsubscribe;
+      },
+    };
+    const controller = new TrayController({
+      tray,
+      relay,
+      actions: { open() {}, quit() {} },
+      startAtLogin: { isEnabled: () => false, setEnabled() {} },
+      now: () => NOW,
+      debounceMs: 5,
+    });
+    await vi.waitFor(() => expect(drawn.at(-1)).toBe('bella — 1 active lease, next expiry in 30 min'));
+    expect(invoke).toHaveBeenCalledTimes(1);
+
+    leases = [lease('a', 30), lease('b', 5)];
+    const at = new Date(NOW).toISOString();
+    for (const id of ['b', 'c'])
+      listener?.({ type: 'LeaseIssued', at, project: 'acme', environment: 'prod', leaseIds: [id] });
+    await vi.waitFor(() => expect(drawn.at(-1)).toBe('bella — 2 active leases, next expiry in 5 min'));
+    expect(invoke).toHaveBeenCalledTimes(2);
+
+    controller.setConnected(false);
+    expect(drawn.at(-1)).toBe('bella — daemon not reachable');
+    answer = () => ({ ok: false, error: { code: 'unavailable', message: 'gone' } });
+    await controller.refresh();
+    expect(drawn.at(-1)).toBe('bella — daemon not reachable');
+
+    controller.dispose();
+    expect(unsubscribe).toHaveBeenCalled();
+    expect(destroyed).toBe(true);
   });
 });

@@ -1,109 +1,9 @@
-import type { DaemonEvent, Lease } from '../../daemon/api';
+import type { Lease } from '../../daemon/api';
 import type { Relay } from './relay';
-import type { MenuItem, TrayLike } from './seam';
+import type { TrayLike } from './seam';
+import { affectsLeases, summarizeLeases, trayMenu, trayTooltip, type TrayActions, type TrayState } from './tray-menu';
 
-/** What the tray shows about leases. */
-export interface LeaseSummary {
-  active: number;
-  /** The active lease that expires first. */
-  next: { id: string; project: string; environment: string; expiresAt: string } | null;
-}
-
-/** Counts the active leases and finds the one expiring first (leases past their expiry do not count). */
-export function summarizeLeases(leases: readonly Lease[], now: number): LeaseSummary {
-  let active = 0;
-  let next: Lease | null = null;
-  for (const lease of leases) {
-    const expires = Date.parse(lease.expiresAt);
-    if (lease.status !== 'active' || !(expires > now)) continue;
-    active += 1;
-    if (!next || expires < Date.parse(next.expiresAt)) next = lease;
-  }
-  return {
-    active,
-    next: next && { id: next.id, project: next.project, environment: next.environment, expiresAt: next.expiresAt },
-  };
-}
-
-/** "in 45 s", "in 12 min", "in 3 h 5 min", "in 2 d 4 h". */
-export function formatIn(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return `in ${s} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `in ${m} min`;
-  const h = Math.floor(m / 60);
-  if (h < 24) return m % 60 ? `in ${h} h ${m % 60} min` : `in ${h} h`;
-  const d = Math.floor(h / 24);
-  return h % 24 ? `in ${d} d ${h % 24} h` : `in ${d} d`;
-}
-
-/** The state the tray menu is drawn from. */
-export interface TrayState {
-  summary: LeaseSummary | null;
-  connected: boolean;
-  startAtLogin: boolean;
-}
-
-/** What the tray menu's items do. */
-export interface TrayActions {
-  open(): void;
-  setStartAtLogin(enabled: boolean): void;
-  quit(): void;
-}
-
-function leaseCount(n: number): string {
-  return n === 1 ? '1 active lease' : `${n} active leases`;
-}
-
-/** The tray menu: lease count, next expiry, open, start at login, quit. */
-export function trayMenu(state: TrayState, actions: TrayActions, now: number): MenuItem[] {
-  const info: MenuItem[] = [];
-  if (!state.connected || !state.summary) {
-    info.push({ label: state.connected ? 'Loading leases…' : 'Daemon not reachable — reconnecting…', enabled: false });
-  } else {
-    info.push({ label: leaseCount(state.summary.active), enabled: false });
-    const next = state.summary.next;
-    info.push({
-      label: next
-        ? `Next expiry ${formatIn(Date.parse(next.expiresAt) - now)} (${next.project}/${next.environment})`
-        : 'No lease is due to expire',
-      enabled: false,
-    });
-  }
-  return [
-    ...info,
-    { type: 'separator' },
-    { label: 'Open bella', click: actions.open },
-    {
-      label: 'Start at login',
-      type: 'checkbox',
-      checked: state.startAtLogin,
-      click: () => actions.setStartAtLogin(!state.startAtLogin),
-    },
-    { type: 'separator' },
-    { label: 'Quit bella (the daemon keeps running)', click: actions.quit },
-  ];
-}
-
-/** The tray tooltip. */
-export function trayTooltip(state: TrayState, now: number): string {
-  if (!state.connected) return 'bella — daemon not reachable';
-  if (!state.summary) return 'bella';
-  const next = state.summary.next;
-  return `bella — ${leaseCount(state.summary.active)}${next ? `, next expiry ${formatIn(Date.parse(next.expiresAt) - now)}` : ''}`;
-}
-
-/** Which daemon events can change the tray's numbers. */
-export function affectsLeases(event: DaemonEvent): boolean {
-  return (
-    event.type !== 'DataChanged' ||
-    event.resource === 'projects' ||
-    event.resource === 'environments' ||
-    event.resource === 'policy'
-  );
-}
-
-/** Options of {@link createTrayController}. */
+/** Options of {@link TrayController}. */
 export interface TrayControllerOptions {
   tray: TrayLike;
   relay: Pick<Relay, 'invoke' | 'subscribe'>;
@@ -116,84 +16,91 @@ export interface TrayControllerOptions {
   tickMs?: number;
 }
 
-/** Keeps the tray's menu and tooltip current from daemon events; no polling of the daemon. */
-export function createTrayController(options: TrayControllerOptions): {
-  refresh(): Promise<void>;
-  setConnected(connected: boolean): void;
-  dispose(): void;
-} {
-  const now = options.now ?? Date.now;
-  const state: TrayState = {
-    summary: null,
-    connected: true,
-    startAtLogin: safe(() => options.startAtLogin.isEnabled(), false),
-  };
-  let debounce: ReturnType<typeof setTimeout> | undefined;
-  let disposed = false;
+/**
+ * Keeps the tray's menu and tooltip current from daemon events; no polling of the daemon. What it
+ * shows is drawn by tray-menu.ts from {@link TrayState}; this class only keeps that state fresh:
+ * a refetch of the active leases after lease events (debounced), a redraw on a timer for the
+ * relative times, and the connection state the relay reports.
+ */
+export class TrayController {
+  private readonly state: TrayState;
+  private readonly actions: TrayActions;
+  private readonly now: () => number;
+  private readonly unsubscribe: () => void;
+  private readonly tick: ReturnType<typeof setInterval>;
+  private debounce: ReturnType<typeof setTimeout> | undefined;
+  private disposed = false;
 
-  const actions: TrayActions = {
-    ...options.actions,
-    setStartAtLogin(enabled) {
-      try {
-        options.startAtLogin.setEnabled(enabled);
-      } catch (err) {
-        console.error('bella: could not change start at login:', err);
-      }
-      state.startAtLogin = safe(() => options.startAtLogin.isEnabled(), enabled);
-      draw();
-    },
-  };
+  constructor(private readonly options: TrayControllerOptions) {
+    this.now = options.now ?? Date.now;
+    this.state = {
+      summary: null,
+      connected: true,
+      startAtLogin: safe(() => options.startAtLogin.isEnabled(), false),
+    };
+    this.actions = { ...options.actions, setStartAtLogin: (enabled) => this.setStartAtLogin(enabled) };
+    this.unsubscribe = options.relay.subscribe((event) => {
+      if (!affectsLeases(event)) return;
+      clearTimeout(this.debounce);
+      this.debounce = setTimeout(() => void this.refresh(), options.debounceMs ?? 250);
+    });
+    // Redraw relative times only (a local operation); a lease passing its expiry drops out of the count here too.
+    this.tick = setInterval(() => {
+      const next = this.state.summary?.next;
+      if (next && Date.parse(next.expiresAt) <= this.now()) void this.refresh();
+      else this.draw();
+    }, options.tickMs ?? 30_000);
+    this.tick.unref?.();
 
-  function draw(): void {
-    if (disposed) return;
-    const t = now();
-    options.tray.setToolTip(trayTooltip(state, t));
-    options.tray.setContextMenu(trayMenu(state, actions, t));
+    options.tray.onClick(() => options.actions.open());
+    this.draw();
+    void this.refresh();
   }
 
-  async function refresh(): Promise<void> {
-    const result = await options.relay.invoke('listLeases', { status: 'active', limit: 10_000 });
+  /** Refetches the active leases and redraws. */
+  async refresh(): Promise<void> {
+    const result = await this.options.relay.invoke('listLeases', { status: 'active', limit: 10_000 });
     if (result.ok) {
-      state.summary = summarizeLeases((result.value as { leases: Lease[] }).leases, now());
-      state.connected = true;
+      this.state.summary = summarizeLeases((result.value as { leases: Lease[] }).leases, this.now());
+      this.state.connected = true;
     } else if (result.error.code === 'unavailable') {
-      state.connected = false;
+      this.state.connected = false;
     }
-    draw();
+    this.draw();
   }
 
-  const unsubscribe = options.relay.subscribe((event) => {
-    if (!affectsLeases(event)) return;
-    clearTimeout(debounce);
-    debounce = setTimeout(() => void refresh(), options.debounceMs ?? 250);
-  });
-  // Redraw relative times only (a local operation); a lease passing its expiry drops out of the count here too.
-  const tick = setInterval(() => {
-    if (state.summary?.next && Date.parse(state.summary.next.expiresAt) <= now()) void refresh();
-    else draw();
-  }, options.tickMs ?? 30_000);
-  tick.unref?.();
+  /** What the relay says of the event stream; on reconnecting, the leases are fetched again. */
+  setConnected(connected: boolean): void {
+    if (this.state.connected === connected) return;
+    this.state.connected = connected;
+    this.draw();
+    if (connected) void this.refresh();
+  }
 
-  options.tray.onClick(() => options.actions.open());
-  draw();
-  void refresh();
+  dispose(): void {
+    this.disposed = true;
+    this.unsubscribe();
+    clearTimeout(this.debounce);
+    clearInterval(this.tick);
+    this.options.tray.destroy();
+  }
 
-  return {
-    refresh,
-    setConnected(connected) {
-      if (state.connected === connected) return;
-      state.connected = connected;
-      draw();
-      if (connected) void refresh();
-    },
-    dispose() {
-      disposed = true;
-      unsubscribe();
-      clearTimeout(debounce);
-      clearInterval(tick);
-      options.tray.destroy();
-    },
-  };
+  private setStartAtLogin(enabled: boolean): void {
+    try {
+      this.options.startAtLogin.setEnabled(enabled);
+    } catch (err) {
+      console.error('bella: could not change start at login:', err);
+    }
+    this.state.startAtLogin = safe(() => this.options.startAtLogin.isEnabled(), enabled);
+    this.draw();
+  }
+
+  private draw(): void {
+    if (this.disposed) return;
+    const t = this.now();
+    this.options.tray.setToolTip(trayTooltip(this.state, t));
+    this.options.tray.setContextMenu(trayMenu(this.state, this.actions, t));
+  }
 }
 
 function safe<T>(fn: () => T, fallback: T): T {
