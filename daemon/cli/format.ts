@@ -43,7 +43,3 @@ export function mask(value: string | undefined): string {
   return value === undefined || value.length > 0 ? '••••••••' : '(empty)';
 }
 
-/** `1 lease`, `3 leases`. */
-export function plural(n: number, word: string, many = `${word}s`): string {
-  return `${n} ${n === 1 ? word : many}`;
-}

@@ -1,4 +1,5 @@
 import type { DesktopNotification } from './notifier';
+import { plural } from '../base/common/plural';
 
 /** One lease reaching its warn point: what the daemon knows when it warns. */
 export interface ExpiryWarning {
@@ -44,8 +45,6 @@ export interface CatchUpSummary {
 const MAX_LISTED_LEASES = 5;
 const MAX_LISTED_KEYS = 6;
 const MAX_LISTED_ENVIRONMENTS = 8;
-
-const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
 
 /** A remaining time for people: `4 s`, `45 min`, `2 h`, `1 h 30 min`, `3 d 4 h`. */
 export function formatRemaining(ms: number): string {

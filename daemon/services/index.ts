@@ -15,7 +15,7 @@ import { TokenPlane } from './token-plane';
 
 export * from './events';
 export * from './service-context';
-export { effectiveStatus, toLease } from './lease-lifecycle';
+export { toLease } from './lease-lifecycle';
 export type { MaintenanceOptions } from './maintenance';
 export type { TokenRequest } from './token-plane';
 

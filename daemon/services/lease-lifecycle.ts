@@ -5,8 +5,8 @@ import {
   type IssuedLease,
   type Lease,
   type LeasePolicy,
-  type LeaseStatus,
 } from '../api';
+import { effectiveStatus } from '../base/common/lease-status';
 import { iso } from '../base/common/time';
 import { formatCatchUpSummary, WarningGrouper } from '../notify';
 import {
@@ -30,11 +30,6 @@ import type { Actor, ServiceContext } from './service-context';
 
 /** The ttl of a lease when neither the request nor a policy names one. */
 export const DEFAULT_TTL_SECONDS = 3600;
-
-/** The status a lease has right now: an active lease past its expiry is expired, timer or not. */
-export function effectiveStatus(lease: ArchivedLease, now: number): LeaseStatus {
-  return lease.status === 'active' && now >= lease.expiresAt ? 'expired' : lease.status;
-}
 
 /** The lease as its owner sees it. */
 export function toLease(lease: ArchivedLease, now: number): Lease {

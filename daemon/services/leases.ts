@@ -2,7 +2,8 @@ import { BellaError, type Lease, type OperationArgs, type OperationOutput } from
 import { iso } from '../base/common/time';
 import type { State, StoredLease } from '../store';
 import { checkFilterExists } from './audit';
-import { effectiveStatus, toLease, type LeaseLifecycle } from './lease-lifecycle';
+import { effectiveStatus } from '../base/common/lease-status';
+import { toLease, type LeaseLifecycle } from './lease-lifecycle';
 import { findEnvironment } from './lookup';
 import { unmatchedEntries } from '../base/common/scope';
 import type { SecretsService } from './secrets';

@@ -1,7 +1,8 @@
 import { BellaError, type OperationArgs, type OperationOutput } from '../api';
 import { iso } from '../base/common/time';
 import { own } from '../store';
-import { effectiveStatus, toHolderLease, type LeaseLifecycle } from './lease-lifecycle';
+import { effectiveStatus } from '../base/common/lease-status';
+import { toHolderLease, type LeaseLifecycle } from './lease-lifecycle';
 import type { RefusalLog } from './refusals';
 import { scopeMatcher } from '../base/common/scope';
 import type { SecretsService } from './secrets';

@@ -1,6 +1,7 @@
 import type { LeasePolicy } from '../../api/types';
 import { UsageError } from '../errors';
-import { formatTime, formatTtl, plural } from '../format';
+import { plural } from '../../base/common/plural';
+import { formatTime, formatTtl } from '../format';
 import { renderTable } from '../table';
 import type { Action } from '../spec';
 

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 import { Icon, type IconName } from './Icon';
 import { errorText } from '../lib/bella';
+import type { ActionState } from '../lib/action';
 
 /** An error shown where it happened. */
 export function ErrorNote({ error, onDismiss }: { error: unknown; onDismiss?: () => void }) {
@@ -161,6 +162,31 @@ export function Segmented<T extends string>({
 /** A small spinner for work in progress. */
 export function Spinner({ label = 'Loading' }: { label?: string }) {
   return <span className="spinner" role="status" aria-label={label} />;
+}
+
+/** A spinner in the middle of the place that is loading. */
+export function Loading() {
+  return (
+    <div className="center-fill">
+      <Spinner />
+    </div>
+  );
+}
+
+/** What a screen's actions said (useAction, lib/action.ts): the notice, then the action's error (dismissable) or else `loadError`. */
+export function ActionNotes({ action, loadError }: { action: ActionState; loadError?: unknown }) {
+  const n = action.notice;
+  return (
+    <>
+      {n && (
+        <div className={`note note-${n.tone}`} role={n.tone === 'error' ? 'alert' : 'status'}>
+          <Icon name={n.tone === 'success' ? 'check' : 'alert'} />
+          <span>{n.text}</span>
+        </div>
+      )}
+      <ErrorNote error={action.error ?? loadError} onDismiss={action.error ? action.dismissError : undefined} />
+    </>
+  );
 }
 
 /** An on/off switch (a button with switch semantics), labelled for assistive technology. */

@@ -6,7 +6,8 @@ import { Icon } from '../../components/Icon';
 import { bella } from '../../lib/bella';
 import { concerns, useRevision } from '../../lib/events';
 import { auditToCsv, downloadText } from '../../lib/export';
-import { formatDateTime, plural } from '../../lib/format';
+import { formatDateTime } from '../../lib/format';
+import { plural } from '../../../../daemon/base/common/plural';
 
 /** Entries per page: the newest first, then "Load older" for the next page. */
 export const AUDIT_PAGE = 100;

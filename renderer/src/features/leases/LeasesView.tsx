@@ -1,17 +1,22 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { Environment, Lease } from '../../../../daemon/api/types';
-import { EmptyState, ErrorNote, Segmented, Spinner } from '../../components/common';
+import { effectiveStatus } from '../../../../daemon/base/common/lease-status';
+import { plural } from '../../../../daemon/base/common/plural';
+import { ActionNotes, EmptyState, Loading, Segmented } from '../../components/common';
 import { Icon } from '../../components/Icon';
+import { Table } from '../../components/Table';
+import { useAction } from '../../lib/action';
 import { bella } from '../../lib/bella';
 import { useLoad } from '../../lib/data';
 import { concerns, isLeaseEvent, useRevision } from '../../lib/events';
-import { formatDateTime, formatRelative, plainDuration, plural } from '../../lib/format';
+import { plainDuration } from '../../lib/format';
 import { useNow } from '../../lib/now';
-import { Countdown, ScopeChips, StatusBadge, effectiveStatus } from './parts';
+import { LeaseRow } from './LeaseRow';
 import { IssueLeaseDialog } from './IssueLeaseDialog';
 import { ExpireAllDialog, RevokeDialog } from './ConfirmDialogs';
 
 type Filter = 'active' | 'expired' | 'revoked' | 'all';
+type Open = { kind: 'issue' } | { kind: 'revoke'; lease: Lease } | { kind: 'expire-all' } | null;
 
 /** The leases of an environment with live countdowns, and the actions on them. */
 export function LeasesView({ project, environment }: { project: string; environment: Environment }) {
@@ -27,42 +32,28 @@ export function LeasesView({ project, environment }: { project: string; environm
   );
   const now = useNow();
   const [filter, setFilter] = useState<Filter>('active');
-  const [dialog, setDialog] = useState<
-    { kind: 'issue' } | { kind: 'revoke'; lease: Lease } | { kind: 'expire-all' } | null
-  >(null);
-  const [notice, setNotice] = useState<string | null>(null);
-  const [actionError, setActionError] = useState<unknown>(null);
-  const [busy, setBusy] = useState<string | null>(null);
-
-  useEffect(() => {
-    if (!notice) return;
-    const t = setTimeout(() => setNotice(null), 6000);
-    return () => clearTimeout(t);
-  }, [notice]);
+  const [open, setOpen] = useState<Open>(null);
+  const action = useAction({ noticeMs: 6000 });
 
   const refresh = () => setLocalRev((r) => r + 1);
   const leases = data ?? [];
   const counts = { active: 0, expired: 0, revoked: 0, all: leases.length };
   for (const l of leases) counts[effectiveStatus(l, now)]++;
   const shown = filter === 'all' ? leases : leases.filter((l) => effectiveStatus(l, now) === filter);
-  const warnBefore = environment.policy?.warnBeforeSeconds;
 
-  async function renew(lease: Lease) {
-    setBusy(lease.id);
-    setActionError(null);
-    try {
+  const renew = (lease: Lease) =>
+    action.run(lease.id, async () => {
       const r = await bella().renewLease({ id: lease.id });
-      const left = Math.round((Date.parse(r.lease.expiresAt) - Date.now()) / 1000);
-      setNotice(
-        `Renewed “${lease.reason}”: it now lasts ${plainDuration(left)}${r.capped ? ', capped by the lease policy' : ''}.`,
-      );
       refresh();
-    } catch (err) {
-      setActionError(err);
-    } finally {
-      setBusy(null);
-    }
-  }
+      const left = Math.round((Date.parse(r.lease.expiresAt) - Date.now()) / 1000);
+      return `Renewed “${lease.reason}”: it now lasts ${plainDuration(left)}${r.capped ? ', capped by the lease policy' : ''}.`;
+    });
+  const issueButton = (label: string) => (
+    <button type="button" className="button primary" onClick={() => setOpen({ kind: 'issue' })}>
+      <Icon name="plus" />
+      <span>{label}</span>
+    </button>
+  );
 
   return (
     <>
@@ -82,41 +73,21 @@ export function LeasesView({ project, environment }: { project: string; environm
           <button
             type="button"
             className="button danger-outline"
-            onClick={() => setDialog({ kind: 'expire-all' })}
+            onClick={() => setOpen({ kind: 'expire-all' })}
             title="Revoke every active lease and rotate this environment's credentials"
           >
             <Icon name="flame" />
             <span>Expire all</span>
           </button>
-          <button type="button" className="button primary" onClick={() => setDialog({ kind: 'issue' })}>
-            <Icon name="plus" />
-            <span>Issue lease</span>
-          </button>
+          {issueButton('Issue lease')}
         </div>
       </div>
-      {notice && (
-        <div className="note note-success" role="status">
-          <Icon name="check" />
-          <span>{notice}</span>
-        </div>
-      )}
-      <ErrorNote error={error ?? actionError} onDismiss={actionError ? () => setActionError(null) : undefined} />
+      <ActionNotes action={action} loadError={error} />
       {loading && !data ? (
-        <div className="center-fill">
-          <Spinner />
-        </div>
+        <Loading />
       ) : shown.length === 0 ? (
         filter === 'active' ? (
-          <EmptyState
-            icon="clock"
-            title="No active leases"
-            action={
-              <button type="button" className="button primary" onClick={() => setDialog({ kind: 'issue' })}>
-                <Icon name="plus" />
-                <span>Issue a lease</span>
-              </button>
-            }
-          >
+          <EmptyState icon="clock" title="No active leases" action={issueButton('Issue a lease')}>
             Issue a lease to give a person or a job a token that reads only the keys it needs, for as long as it needs
             them. {environment.secretCount === 0 ? 'Add some secrets first so there is something to grant.' : ''}
           </EmptyState>
@@ -128,107 +99,48 @@ export function LeasesView({ project, environment }: { project: string; environm
           </EmptyState>
         )
       ) : (
-        <div className="table-wrap">
-          <table className="table leases-table">
-            <thead>
-              <tr>
-                <th scope="col">Reason</th>
-                <th scope="col">Scope</th>
-                <th scope="col">Issued</th>
-                <th scope="col">Expires in</th>
-                <th scope="col">Status</th>
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {shown.map((l) => {
-                const status = effectiveStatus(l, now);
-                return (
-                  <tr key={l.id} data-lease={l.id}>
-                    <td className="reason-cell">
-                      <span className="reason">{l.reason}</span>
-                      <span className="sub mono">
-                        {l.id}
-                        {l.renewals > 0 ? ` · renewed ${plural(l.renewals, 'time')}` : ''}
-                        {l.lastUsedAt ? ` · last used ${formatRelative(l.lastUsedAt, now)}` : ' · not used yet'}
-                      </span>
-                    </td>
-                    <td className="scope-cell">
-                      <ScopeChips scope={l.scope} />
-                    </td>
-                    <td className="nowrap muted">
-                      <time dateTime={l.issuedAt} title={formatDateTime(l.issuedAt)}>
-                        {formatRelative(l.issuedAt, now)}
-                      </time>
-                    </td>
-                    <td className="nowrap">
-                      <Countdown lease={l} now={now} warnBeforeSeconds={warnBefore} />
-                    </td>
-                    <td>
-                      <StatusBadge status={status} />
-                    </td>
-                    <td className="row-actions">
-                      {status === 'active' && (
-                        <>
-                          <button
-                            type="button"
-                            className="button small"
-                            disabled={busy === l.id}
-                            onClick={() => renew(l)}
-                            aria-label={`Renew lease ${l.id}`}
-                          >
-                            <Icon name="refresh" size={14} />
-                            <span>Renew</span>
-                          </button>
-                          <button
-                            type="button"
-                            className="button small danger-outline"
-                            onClick={() => setDialog({ kind: 'revoke', lease: l })}
-                            aria-label={`Revoke lease ${l.id}`}
-                          >
-                            <Icon name="ban" size={14} />
-                            <span>Revoke</span>
-                          </button>
-                        </>
-                      )}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+        <Table className="leases-table" columns={['Reason', 'Scope', 'Issued', 'Expires in', 'Status']} actions>
+          {shown.map((l) => (
+            <LeaseRow
+              key={l.id}
+              lease={l}
+              now={now}
+              warnBeforeSeconds={environment.policy?.warnBeforeSeconds}
+              renewing={action.busy === l.id}
+              onRenew={() => void renew(l)}
+              onRevoke={() => setOpen({ kind: 'revoke', lease: l })}
+            />
+          ))}
+        </Table>
       )}
-      {dialog?.kind === 'issue' && (
+      {open?.kind === 'issue' && (
         <IssueLeaseDialog
           project={project}
           environment={environment}
-          onClose={() => setDialog(null)}
+          onClose={() => setOpen(null)}
           onIssued={refresh}
         />
       )}
-      {dialog?.kind === 'revoke' && (
+      {open?.kind === 'revoke' && (
         <RevokeDialog
-          lease={dialog.lease}
-          onClose={() => setDialog(null)}
+          lease={open.lease}
+          onClose={() => setOpen(null)}
           onRevoked={() => {
-            setDialog(null);
-            setNotice(`Revoked “${dialog.lease.reason}”. Its token is refused from now on.`);
+            setOpen(null);
+            action.say(`Revoked “${open.lease.reason}”. Its token is refused from now on.`);
             refresh();
           }}
         />
       )}
-      {dialog?.kind === 'expire-all' && (
+      {open?.kind === 'expire-all' && (
         <ExpireAllDialog
           project={project}
           environment={environment}
           active={counts.active}
-          onClose={() => setDialog(null)}
+          onClose={() => setOpen(null)}
           onDone={(r) => {
-            setDialog(null);
-            setNotice(
+            setOpen(null);
+            action.say(
               `Revoked ${plural(r.revoked, 'lease')} and rotated the credentials of ${environment.name} (${plural(r.reencryptedSecrets, 'secret')} re-encrypted). No earlier token will work again.`,
             );
             refresh();

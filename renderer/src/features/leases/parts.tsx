@@ -1,11 +1,6 @@
 import type { Lease, LeaseStatus } from '../../../../daemon/api/types';
+import { effectiveStatus } from '../../../../daemon/base/common/lease-status';
 import { formatCountdown, formatDateTime } from '../../lib/format';
-
-/** A lease's status as of `now`: an active lease past its expiry is already refused, so it shows as expired. */
-export function effectiveStatus(lease: Lease, now: number): LeaseStatus {
-  if (lease.status === 'active' && Date.parse(lease.expiresAt) <= now) return 'expired';
-  return lease.status;
-}
 
 /** A coloured status label. */
 export function StatusBadge({ status }: { status: LeaseStatus }) {

@@ -5,7 +5,8 @@ import { CopyButton, ErrorNote, Field, Spinner } from '../../components/common';
 import { Icon } from '../../components/Icon';
 import { bella } from '../../lib/bella';
 import { useLoad } from '../../lib/data';
-import { formatDate, plural } from '../../lib/format';
+import { formatDate } from '../../lib/format';
+import { plural } from '../../../../daemon/base/common/plural';
 
 const DAY_MS = 86_400_000;
 

@@ -5,7 +5,8 @@ import { ErrorNote, Field } from '../../components/common';
 import { Icon } from '../../components/Icon';
 import { bella } from '../../lib/bella';
 import { useAppData } from '../../lib/data';
-import { plainDuration, plural, policyPreview } from '../../lib/format';
+import { plainDuration, policyPreview } from '../../lib/format';
+import { plural } from '../../../../daemon/base/common/plural';
 import { TypeToConfirmDialog } from '../../components/TypeToConfirmDialog';
 
 const TTL_PRESETS = ['1h', '8h', '24h', '7d'];

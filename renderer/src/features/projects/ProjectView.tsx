@@ -4,7 +4,8 @@ import { EmptyState } from '../../components/common';
 import { Icon } from '../../components/Icon';
 import { bella } from '../../lib/bella';
 import { useAppData } from '../../lib/data';
-import { plainDuration, plural } from '../../lib/format';
+import { plainDuration } from '../../lib/format';
+import { plural } from '../../../../daemon/base/common/plural';
 import { NewEnvironmentDialog } from './CreateDialogs';
 import { TypeToConfirmDialog } from '../../components/TypeToConfirmDialog';
 
