@@ -1,4 +1,12 @@
-import { useEffect, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
+import {
+  useEffect,
+  useRef,
+  useState,
+  type ButtonHTMLAttributes,
+  type KeyboardEvent,
+  type ReactElement,
+  type ReactNode,
+} from 'react';
 import { Icon, type IconName } from './Icon';
 import { errorText } from '../lib/bella';
 import type { ActionState } from '../lib/action';
@@ -156,6 +164,25 @@ export function Segmented<T extends string>({
         </button>
       ))}
     </div>
+  );
+}
+
+/**
+ * A button with an icon and a label (`className` as the stylesheet names them: `button primary`,
+ * `button small danger-outline`, …; a `small` one has a smaller icon). `icon` may be any node, such as a spinner.
+ */
+export function Button({
+  icon,
+  label,
+  className = 'button',
+  ...rest
+}: { icon: IconName | ReactElement; label: ReactNode } & Omit<ButtonHTMLAttributes<HTMLButtonElement>, 'children'>) {
+  const small = className.split(' ').includes('small');
+  return (
+    <button type="button" className={className} {...rest}>
+      {typeof icon === 'string' ? <Icon name={icon} size={small ? 14 : undefined} /> : icon}
+      <span>{label}</span>
+    </button>
   );
 }
 

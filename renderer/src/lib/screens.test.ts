@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../../daemon/api/types';
 import type { DeliveryAttempt, OutboxItem } from '../../../daemon/api/channels';
 import { parseRoute, routeHash } from './route';
-import { mergeNewest } from '../features/audit/AuditView';
-import { listenerState, parseAllowText } from '../features/listener/ListenerView';
+import { mergeNewest } from '../features/audit/audit-trail';
+import { listenerState } from '../features/listener/ListenerView';
+import { parseAllowText } from '../features/listener/ListenerForm';
 import { channelState, type ChannelRow } from '../features/notifications/ChannelsSection';
 import { retryTargets } from '../features/notifications/DeliveriesSection';
 

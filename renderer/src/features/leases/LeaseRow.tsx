@@ -1,7 +1,7 @@
 import type { Lease } from '../../../../daemon/api/types';
 import { effectiveStatus } from '../../../../daemon/base/common/lease-status';
 import { plural } from '../../../../daemon/base/common/plural';
-import { Icon } from '../../components/Icon';
+import { Button } from '../../components/common';
 import { formatDateTime, formatRelative } from '../../lib/format';
 import { Countdown, ScopeChips, StatusBadge } from './parts';
 
@@ -49,25 +49,21 @@ export function LeaseRow({
       <td className="row-actions">
         {status === 'active' && (
           <>
-            <button
-              type="button"
+            <Button
               className="button small"
+              icon="refresh"
+              label="Renew"
               disabled={renewing}
               onClick={onRenew}
               aria-label={`Renew lease ${l.id}`}
-            >
-              <Icon name="refresh" size={14} />
-              <span>Renew</span>
-            </button>
-            <button
-              type="button"
+            />
+            <Button
               className="button small danger-outline"
+              icon="ban"
+              label="Revoke"
               onClick={onRevoke}
               aria-label={`Revoke lease ${l.id}`}
-            >
-              <Icon name="ban" size={14} />
-              <span>Revoke</span>
-            </button>
+            />
           </>
         )}
       </td>

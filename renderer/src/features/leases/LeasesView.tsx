@@ -2,8 +2,7 @@ import { useState } from 'react';
 import type { Environment, Lease } from '../../../../daemon/api/types';
 import { effectiveStatus } from '../../../../daemon/base/common/lease-status';
 import { plural } from '../../../../daemon/base/common/plural';
-import { ActionNotes, EmptyState, Loading, Segmented } from '../../components/common';
-import { Icon } from '../../components/Icon';
+import { ActionNotes, Button, EmptyState, Loading, Segmented } from '../../components/common';
 import { Table } from '../../components/Table';
 import { useAction } from '../../lib/action';
 import { bella } from '../../lib/bella';
@@ -49,10 +48,7 @@ export function LeasesView({ project, environment }: { project: string; environm
       return `Renewed “${lease.reason}”: it now lasts ${plainDuration(left)}${r.capped ? ', capped by the lease policy' : ''}.`;
     });
   const issueButton = (label: string) => (
-    <button type="button" className="button primary" onClick={() => setOpen({ kind: 'issue' })}>
-      <Icon name="plus" />
-      <span>{label}</span>
-    </button>
+    <Button className="button primary" icon="plus" label={label} onClick={() => setOpen({ kind: 'issue' })} />
   );
 
   return (
@@ -70,15 +66,13 @@ export function LeasesView({ project, environment }: { project: string; environm
           ]}
         />
         <div className="toolbar-actions">
-          <button
-            type="button"
+          <Button
             className="button danger-outline"
+            icon="flame"
+            label="Expire all"
             onClick={() => setOpen({ kind: 'expire-all' })}
             title="Revoke every active lease and rotate this environment's credentials"
-          >
-            <Icon name="flame" />
-            <span>Expire all</span>
-          </button>
+          />
           {issueButton('Issue lease')}
         </div>
       </div>

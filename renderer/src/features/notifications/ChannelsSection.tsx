@@ -14,7 +14,7 @@ import { bella } from '../../lib/bella';
 import { useAppData } from '../../lib/data';
 import { formatRelative, plural } from '../../lib/format';
 import { useNow } from '../../lib/now';
-import { eventLabel } from '../audit/AuditView';
+import { eventLabel } from '../audit/event-label';
 
 /** One channel as listed: URL masked, with its health. */
 export type ChannelRow = OperationOutput<'listChannels'>['channels'][number];

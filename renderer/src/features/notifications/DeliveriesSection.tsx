@@ -5,7 +5,7 @@ import { Icon } from '../../components/Icon';
 import { bella } from '../../lib/bella';
 import { useLoad } from '../../lib/data';
 import { formatDateTime, plural } from '../../lib/format';
-import { eventLabel } from '../audit/AuditView';
+import { eventLabel } from '../audit/event-label';
 import type { ChannelRow } from './ChannelsSection';
 
 const SHOWN = 100;

@@ -1,13 +1,15 @@
 import { useState } from 'react';
 import type { Environment } from '../../../../daemon/api/types';
 import { formatDuration, parseDuration } from '../../../../daemon/api/durations';
-import { ErrorNote, Field } from '../../components/common';
+import { ActionNotes, Button } from '../../components/common';
 import { Icon } from '../../components/Icon';
+import { useAction } from '../../lib/action';
 import { bella } from '../../lib/bella';
 import { useAppData } from '../../lib/data';
 import { plainDuration, policyPreview } from '../../lib/format';
 import { plural } from '../../../../daemon/base/common/plural';
 import { TypeToConfirmDialog } from '../../components/TypeToConfirmDialog';
+import { DurationField } from './DurationField';
 
 const TTL_PRESETS = ['1h', '8h', '24h', '7d'];
 const WARN_PRESETS = ['15m', '1h', '2h', '1d'];
@@ -18,9 +20,8 @@ export function PolicyView({ project, environment }: { project: string; environm
   const policy = environment.policy;
   const [ttl, setTtl] = useState(policy ? formatDuration(policy.ttlSeconds) : '24h');
   const [warn, setWarn] = useState(policy ? formatDuration(policy.warnBeforeSeconds) : '2h');
-  const [error, setError] = useState<unknown>(null);
-  const [notice, setNotice] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const action = useAction();
+  const busy = action.busy !== null;
   const [deleting, setDeleting] = useState(false);
 
   const ttlS = parseDuration(ttl);
@@ -35,43 +36,27 @@ export function PolicyView({ project, environment }: { project: string; environm
   const valid = ttlS !== undefined && warnS !== undefined && warnS < ttlS;
   const unchanged = policy && policy.ttlSeconds === ttlS && policy.warnBeforeSeconds === warnS;
 
-  async function save() {
-    if (!valid) return;
-    setBusy(true);
-    setError(null);
-    try {
+  const save = () =>
+    valid &&
+    action.run('save', async () => {
       const r = await bella().setLeasePolicy({
         project,
         environment: environment.slug,
         ttlSeconds: ttlS,
         warnBeforeSeconds: warnS,
       });
-      setNotice(
-        r.cappedLeases > 0
-          ? `Policy saved. ${plural(r.cappedLeases, 'active lease')} ${r.cappedLeases === 1 ? 'was' : 'were'} shortened to end within ${plainDuration(ttlS)}.`
-          : 'Policy saved.',
-      );
       reload();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  }
+      return r.cappedLeases > 0
+        ? `Policy saved. ${plural(r.cappedLeases, 'active lease')} ${r.cappedLeases === 1 ? 'was' : 'were'} shortened to end within ${plainDuration(ttlS)}.`
+        : 'Policy saved.';
+    });
 
-  async function clear() {
-    setBusy(true);
-    setError(null);
-    try {
+  const clear = () =>
+    action.run('clear', async () => {
       await bella().clearLeasePolicy({ project, environment: environment.slug });
-      setNotice('Policy removed. New leases last as long as they are issued for.');
       reload();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  }
+      return 'Policy removed. New leases last as long as they are issued for.';
+    });
 
   return (
     <div className="policy">
@@ -95,55 +80,26 @@ export function PolicyView({ project, environment }: { project: string; environm
           <span className={`badge ${policy ? 'status-active' : 'muted'}`}>{policy ? 'Enforced' : 'Not set'}</span>
         </div>
         <div className="policy-grid">
-          <Field label="Tokens last" htmlFor="policy-ttl" error={ttlError} hint="The longest any lease may live.">
-            <input
-              id="policy-ttl"
-              className="mono"
-              value={ttl}
-              aria-invalid={!!ttlError}
-              onChange={(e) => setTtl(e.target.value)}
-            />
-            <div className="preset-row" role="group" aria-label="Lifetime presets">
-              {TTL_PRESETS.map((p) => (
-                <button
-                  key={p}
-                  type="button"
-                  className={`chip-button${ttl === p ? ' on' : ''}`}
-                  onClick={() => setTtl(p)}
-                  aria-pressed={ttl === p}
-                >
-                  {p}
-                </button>
-              ))}
-            </div>
-          </Field>
-          <Field
+          <DurationField
+            id="policy-ttl"
+            label="Tokens last"
+            hint="The longest any lease may live."
+            presetsLabel="Lifetime presets"
+            presets={TTL_PRESETS}
+            value={ttl}
+            error={ttlError}
+            onChange={setTtl}
+          />
+          <DurationField
+            id="policy-warn"
             label="Warn before expiry"
-            htmlFor="policy-warn"
-            error={warnError}
             hint="A desktop notification, once per lease."
-          >
-            <input
-              id="policy-warn"
-              className="mono"
-              value={warn}
-              aria-invalid={!!warnError}
-              onChange={(e) => setWarn(e.target.value)}
-            />
-            <div className="preset-row" role="group" aria-label="Warning presets">
-              {WARN_PRESETS.map((p) => (
-                <button
-                  key={p}
-                  type="button"
-                  className={`chip-button${warn === p ? ' on' : ''}`}
-                  onClick={() => setWarn(p)}
-                  aria-pressed={warn === p}
-                >
-                  {p}
-                </button>
-              ))}
-            </div>
-          </Field>
+            presetsLabel="Warning presets"
+            presets={WARN_PRESETS}
+            value={warn}
+            error={warnError}
+            onChange={setWarn}
+          />
         </div>
         <p className="preview" aria-live="polite" data-testid="policy-preview">
           <Icon name="clock" />
@@ -154,16 +110,10 @@ export function PolicyView({ project, environment }: { project: string; environm
             Saving shortens active leases that would outlive {plainDuration(ttlS)} from now.
           </p>
         )}
-        {notice && (
-          <div className="note note-success" role="status">
-            <Icon name="check" />
-            <span>{notice}</span>
-          </div>
-        )}
-        <ErrorNote error={error} />
+        <ActionNotes action={action} />
         <div className="form-actions">
           {policy && (
-            <button type="button" className="button ghost" onClick={clear} disabled={busy}>
+            <button type="button" className="button ghost" onClick={() => void clear()} disabled={busy}>
               Remove policy
             </button>
           )}
@@ -178,10 +128,12 @@ export function PolicyView({ project, environment }: { project: string; environm
           <h3 id="danger-heading">Delete this environment</h3>
           <p className="muted">Its secrets are deleted and its active leases revoked.</p>
         </div>
-        <button type="button" className="button danger-outline" onClick={() => setDeleting(true)}>
-          <Icon name="trash" />
-          <span>Delete environment</span>
-        </button>
+        <Button
+          className="button danger-outline"
+          icon="trash"
+          label="Delete environment"
+          onClick={() => setDeleting(true)}
+        />
       </section>
       {deleting && (
         <DeleteEnvironmentDialog

@@ -1,14 +1,15 @@
 import { useEffect, useRef, useState } from 'react';
 import type { Secret } from '../../../../daemon/api/types';
-import { CopyButton, EmptyState, ErrorNote, Spinner } from '../../components/common';
+import { Button, EmptyState, ErrorNote, Loading } from '../../components/common';
+import { Table } from '../../components/Table';
 import { Icon } from '../../components/Icon';
 import { bella } from '../../lib/bella';
 import { useLoad } from '../../lib/data';
 import { concerns, useRevision } from '../../lib/events';
-import { formatRelative } from '../../lib/format';
 import { useNow } from '../../lib/now';
 import { DeleteSecretDialog, SecretDialog } from './SecretDialog';
 import { ImportDialog } from './ImportDialog';
+import { SecretRow } from './SecretRow';
 
 /** How long a revealed value stays on screen before it is masked again. */
 const REVEAL_MS = 30_000;
@@ -87,35 +88,31 @@ export function SecretsView({ project, environment }: { project: string; environ
           />
         </div>
         <div className="toolbar-actions">
-          <button type="button" className="button" onClick={() => setDialog({ kind: 'import' })}>
-            <Icon name="upload" />
-            <span>Import .env</span>
-          </button>
-          <button type="button" className="button primary" onClick={() => setDialog({ kind: 'add' })}>
-            <Icon name="plus" />
-            <span>Add secret</span>
-          </button>
+          <Button icon="upload" label="Import .env" onClick={() => setDialog({ kind: 'import' })} />
+          <Button
+            className="button primary"
+            icon="plus"
+            label="Add secret"
+            onClick={() => setDialog({ kind: 'add' })}
+          />
         </div>
       </div>
       <ErrorNote error={error} />
       {loading && !data ? (
-        <div className="center-fill">
-          <Spinner />
-        </div>
+        <Loading />
       ) : secrets.length === 0 && !error ? (
         <EmptyState
           icon="lock"
           title="No secrets here yet"
           action={
             <>
-              <button type="button" className="button primary" onClick={() => setDialog({ kind: 'add' })}>
-                <Icon name="plus" />
-                <span>Add a secret</span>
-              </button>
-              <button type="button" className="button" onClick={() => setDialog({ kind: 'import' })}>
-                <Icon name="upload" />
-                <span>Import a .env file</span>
-              </button>
+              <Button
+                className="button primary"
+                icon="plus"
+                label="Add a secret"
+                onClick={() => setDialog({ kind: 'add' })}
+              />
+              <Button icon="upload" label="Import a .env file" onClick={() => setDialog({ kind: 'import' })} />
             </>
           }
         >
@@ -123,93 +120,30 @@ export function SecretsView({ project, environment }: { project: string; environ
           hidden until you ask to see them.
         </EmptyState>
       ) : (
-        <div className="table-wrap">
-          <table className="table secrets-table">
-            <thead>
-              <tr>
-                <th scope="col">Key</th>
-                <th scope="col">Value</th>
-                <th scope="col">Updated</th>
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {shown.map((s) => {
-                const value = revealed[s.key];
-                return (
-                  <tr key={s.key} data-key={s.key}>
-                    <td className="mono key-cell">{s.key}</td>
-                    <td className="value-cell">
-                      <button
-                        type="button"
-                        className={`secret-value${value !== undefined ? ' revealed' : ''}`}
-                        onClick={() => toggleReveal(s.key)}
-                        aria-label={value !== undefined ? `Hide ${s.key}` : `Reveal ${s.key}`}
-                        title={value !== undefined ? 'Click to hide' : 'Click to reveal'}
-                      >
-                        {value !== undefined ? (
-                          <span className="mono">{value === '' ? '(empty)' : value}</span>
-                        ) : (
-                          <span className="mask" aria-hidden>
-                            ••••••••••••
-                          </span>
-                        )}
-                      </button>
-                      {rowError?.key === s.key && (
-                        <ErrorNote error={rowError.error} onDismiss={() => setRowError(null)} />
-                      )}
-                    </td>
-                    <td className="muted nowrap">{formatRelative(s.updatedAt, now)}</td>
-                    <td className="row-actions">
-                      <button
-                        type="button"
-                        className="icon-button"
-                        aria-label={value !== undefined ? `Hide ${s.key}` : `Reveal ${s.key}`}
-                        title={value !== undefined ? 'Hide' : 'Reveal'}
-                        onClick={() => toggleReveal(s.key)}
-                      >
-                        <Icon name={value !== undefined ? 'eyeOff' : 'eye'} />
-                      </button>
-                      <CopyButton
-                        className="icon-button"
-                        label={`Copy ${s.key}`}
-                        text={() => readValue(s.key)}
-                        onError={(err) => setRowError({ key: s.key, error: err })}
-                      />
-                      <button
-                        type="button"
-                        className="icon-button"
-                        aria-label={`Edit ${s.key}`}
-                        title="Edit"
-                        onClick={() => setDialog({ kind: 'edit', key: s.key })}
-                      >
-                        <Icon name="edit" />
-                      </button>
-                      <button
-                        type="button"
-                        className="icon-button danger"
-                        aria-label={`Delete ${s.key}`}
-                        title="Delete"
-                        onClick={() => setDialog({ kind: 'delete', key: s.key })}
-                      >
-                        <Icon name="trash" />
-                      </button>
-                    </td>
-                  </tr>
-                );
-              })}
-              {shown.length === 0 && (
-                <tr>
-                  <td colSpan={4} className="muted table-note">
-                    No key matches “{filter}”.
-                  </td>
-                </tr>
-              )}
-            </tbody>
-          </table>
-        </div>
+        <Table className="secrets-table" columns={['Key', 'Value', 'Updated']} actions>
+          {shown.map((s) => (
+            <SecretRow
+              key={s.key}
+              secret={s}
+              now={now}
+              value={revealed[s.key]}
+              error={rowError?.key === s.key ? rowError.error : null}
+              onDismissError={() => setRowError(null)}
+              onToggle={() => void toggleReveal(s.key)}
+              readValue={() => readValue(s.key)}
+              onCopyError={(err) => setRowError({ key: s.key, error: err })}
+              onEdit={() => setDialog({ kind: 'edit', key: s.key })}
+              onDelete={() => setDialog({ kind: 'delete', key: s.key })}
+            />
+          ))}
+          {shown.length === 0 && (
+            <tr>
+              <td colSpan={4} className="muted table-note">
+                No key matches “{filter}”.
+              </td>
+            </tr>
+          )}
+        </Table>
       )}
       {(dialog?.kind === 'add' || dialog?.kind === 'edit') && (
         <SecretDialog
