@@ -130,9 +130,14 @@ export class Journal {
     return batch.bytes.length;
   }
 
-  /** Throws when the journal file was replaced or removed under the running daemon. */
+  /** Throws when the journal file was replaced, edited or removed under the running daemon. */
   assertSameFile(): void {
     this.log.assertSameFile();
+  }
+
+  /** Why the journal cannot be written (see {@link RecordLog.problem}), or null. */
+  problem(): BellaError | null {
+    return this.log.problem();
   }
 
   close(): void {

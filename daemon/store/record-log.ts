@@ -303,8 +303,9 @@ function isFrameHeader(head: Buffer, kind: CheckKind): boolean {
  * An append-only log file: framed, checked records after a header record. Appends are batches
  * written with one write and one fdatasync; a batch that fails is cut back off the file so it
  * stays a clean sequence of whole records. Only one batch is written at a time (the store's
- * commit pipeline is its only writer). The file is checked to be the one it opened before each
- * batch, so a log swapped under the running daemon is noticed rather than appended to unseen.
+ * commit pipeline is its only writer). Before and after each batch the path is checked to still
+ * name the open file, with the size this log wrote ({@link problem}), so a log swapped or edited
+ * under the running daemon is refused rather than appended to unseen.
  */
 export class RecordLog {
   private writing = false;
@@ -313,7 +314,6 @@ export class RecordLog {
     readonly file: string,
     private readonly format: LogFormat,
     private fd: number,
-    private ino: number,
     private _size: number,
     private _lastCheck: string,
     private _records: number,
@@ -341,7 +341,7 @@ export class RecordLog {
         size += 1;
       }
       if (scan.size !== scan.end || scan.missingNewline) fs.fdatasyncSync(fd);
-      return new RecordLog(file, format, fd, fs.fstatSync(fd).ino, size, scan.lastCheck, scan.records.length);
+      return new RecordLog(file, format, fd, size, scan.lastCheck, scan.records.length);
     } catch (err) {
       fs.closeSync(fd);
       throw err;
@@ -350,7 +350,7 @@ export class RecordLog {
 
   private static attach(file: string, format: LogFormat, size: number, lastCheck: string, records: number): RecordLog {
     const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_APPEND);
-    return new RecordLog(file, format, fd, fs.fstatSync(fd).ino, size, lastCheck, records);
+    return new RecordLog(file, format, fd, size, lastCheck, records);
   }
 
   /** Bytes of whole records on disk. */
@@ -374,8 +374,8 @@ export class RecordLog {
   }
 
   /**
-   * Appends a batch framed by {@link prepare} from the current tail and makes it durable. On any
-   * failure the file is cut back to its previous size and the error is rethrown.
+   * Appends a batch framed by {@link prepare} from the current tail and makes it durable. A failed
+   * write is cut back off the file and rethrown; a file swapped or edited meanwhile is refused.
    */
   async append(batch: FramedBatch): Promise<void> {
     if (batch.checks.length === 0) return;
@@ -383,40 +383,63 @@ export class RecordLog {
     this.writing = true;
     try {
       this.assertSameFile();
-      await writeAll(this.fd, batch.bytes);
-      await new Promise<void>((resolve, reject) => fs.fdatasync(this.fd, (e) => (e ? reject(e) : resolve())));
+      try {
+        await writeAll(this.fd, batch.bytes);
+        await new Promise<void>((resolve, reject) => fs.fdatasync(this.fd, (e) => (e ? reject(e) : resolve())));
+      } catch (err) {
+        try {
+          fs.ftruncateSync(this.fd, this._size);
+        } catch {
+          /* the next batch fails the same way and is refused too */
+        }
+        throw err;
+      }
+      // Swapped while the batch was written: it went to a file no reader sees, so it is refused
+      // (and left where it is: the bytes after ours, if any, are not ours to cut).
+      this.assertSameFile(this._size + batch.bytes.length);
       this._size += batch.bytes.length;
       this._lastCheck = batch.checks.at(-1)!;
       this._records += batch.checks.length;
-    } catch (err) {
-      try {
-        fs.ftruncateSync(this.fd, this._size);
-      } catch {
-        /* the next batch fails the same way and is refused too */
-      }
-      throw err;
     } finally {
       this.writing = false;
     }
   }
 
   /**
-   * Throws when the path no longer names the file this log has open (it was replaced, e.g. by
-   * `sed -i`, or removed): appending to the old file would hide the new entries from every reader.
+   * Why the path no longer names what this log wrote, or null: the file was removed, replaced by
+   * another (copied and renamed over it, as logrotate and `sed -i` do: another device or inode
+   * than the open one), or written by someone else (its size is not the `size` this log wrote).
+   * Appending then would hide entries from every reader, or chain them to bytes bella never wrote.
+   * While a batch is being written its size is not known from outside, so only the file is compared.
    */
-  assertSameFile(): void {
-    let ino: number | null;
+  problem(size: number | null = this.writing ? null : this._size): BellaError | null {
+    const open = fs.fstatSync(this.fd, { bigint: true });
+    let named: fs.BigIntStats | null;
     try {
-      ino = fs.statSync(this.file).ino;
+      named = fs.statSync(this.file, { bigint: true });
     } catch {
-      ino = null;
+      named = null;
     }
-    if (ino !== this.ino) {
-      throw new BellaError(
-        'unavailable',
-        `${this.file} was ${ino === null ? 'removed' : 'replaced by another file'} while the daemon was running; bella stopped writing to it: restore it, then restart the daemon (bella daemon stop && bella daemon start), which checks it`,
-      );
-    }
+    const what =
+      named === null
+        ? 'removed'
+        : named.dev !== open.dev || named.ino !== open.ino
+          ? 'replaced by another file (copied and renamed over it, as logrotate or sed -i do)'
+          : size !== null && open.size !== BigInt(size)
+            ? `changed by another program (${open.size} bytes where bella wrote ${size})`
+            : null;
+    if (what === null) return null;
+    return new BellaError(
+      'unavailable',
+      `${this.file} was ${what} while the daemon was running; bella stopped writing to it and refuses requests that must be audited: restore it, then restart the daemon (bella daemon stop && bella daemon start), which checks it`,
+      { file: this.file },
+    );
+  }
+
+  /** Throws {@link problem}, if there is one. */
+  assertSameFile(size?: number): void {
+    const problem = this.problem(size);
+    if (problem) throw problem;
   }
 
   close(): void {

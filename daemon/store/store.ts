@@ -286,6 +286,9 @@ export class Store {
   problems(): string[] {
     const out = [...this.startupFindings];
     if (this.writeProblem) out.push(this.writeProblem);
+    for (const swapped of [this.journal.problem(), this.trail.problem()]) {
+      if (swapped && swapped.message !== this.writeProblem) out.push(swapped.message);
+    }
     const free = this.freeBytes();
     if (free < this.growthReserve()) {
       out.push(
@@ -609,7 +612,12 @@ export class Store {
   /** Verifies the whole audit trail in a worker thread, against the head written last. */
   async verifyAudit(): Promise<VerifyResult> {
     await this.idle();
-    return verifyInWorker(this.trail.dir, this.keys.logKey, this.trail.head);
+    const result = await verifyInWorker(this.trail.dir, this.keys.logKey, this.trail.head);
+    // A copy renamed over the segment may hold a whole chain: what the daemon writes is then unseen.
+    const swapped = result.ok ? this.trail.problem() : null;
+    if (!swapped) return result;
+    const file = this.trail.segmentFiles().at(-1)!;
+    return { ...result, ok: false, firstBroken: { seq: null, file, offset: 0, reason: swapped.message } };
   }
 
   /** Writes a snapshot of the committed state into backups/ and keeps the newest `keep`. */

@@ -1,8 +1,10 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../daemon/api';
-import { seed, tokenRead as read } from '../helpers/daemon';
+import { collect } from '../helpers/cli';
+import { cliScript, seed, tokenRead as read, type DaemonHandle } from '../helpers/daemon';
 import { daemonPool } from '../helpers/pool';
 import { auditBytes, auditFiles, dropLastLines, newestAuditFile } from './files';
 import { toDotenv } from '../../daemon/cli/secret-formats';
@@ -130,6 +132,44 @@ describe('the audit trail keeps its promises at any size', () => {
     const next = await pool.restart(daemon);
     expect((await read(next.socket, lease.token)).status).toBe(200);
     expect((await next.client.call('verifyAudit', {})).ok).toBe(true);
+  }, 60_000);
+
+  it('13. a segment copied and renamed over, or edited in place, under a running daemon: verify, status and reads refuse, naming the file', async () => {
+    const { place, daemon } = await pool.start();
+    const bella = (d: DaemonHandle, ...args: string[]) =>
+      collect(
+        spawn(process.execPath, [cliScript, ...args], {
+          env: { ...process.env, BELLA_HOME: d.home, BELLA_SOCKET: d.socket },
+        }),
+      );
+    const { project, environment } = await seed(daemon.client);
+    const lease = await daemon.client.call('issueLease', { project, environment, scope: ['API_KEY'], reason: 'x' });
+    expect((await read(daemon.socket, lease.token)).status).toBe(200);
+    // Copy, then rename the copy over the original: what `cp` + `mv`, logrotate and `sed -i` do.
+    const file = newestAuditFile(place.home);
+    fs.copyFileSync(file, `${file}.copy`);
+    fs.renameSync(`${file}.copy`, file);
+    // Nothing was written since: the copy holds a whole chain, yet what the daemon writes next is unseen.
+    const verify = await bella(daemon, 'audit', 'verify');
+    expect(verify.code).toBe(1);
+    expect(verify.stderr).toContain(file);
+    expect(verify.stderr).toMatch(/replaced by another file/);
+    const status = await bella(daemon, 'daemon', 'status');
+    expect(status.stdout).toMatch(/replaced by another file/);
+    const refused = await read(daemon.socket, lease.token);
+    expect(refused.status).toBe(503);
+    expect(JSON.parse(refused.body).error).toMatchObject({ code: 'unavailable' });
+    expect(JSON.parse(refused.body).error.message).toContain(file);
+    await daemon.stop();
+
+    // The copy was whole: a restart accepts it. Then bytes appended in place (same inode) are noticed too.
+    const next = await pool.restart(daemon);
+    expect((await read(next.socket, lease.token)).status).toBe(200);
+    fs.appendFileSync(newestAuditFile(place.home), 'forged\n');
+    const edited = await read(next.socket, lease.token);
+    expect(edited.status).toBe(503);
+    expect(JSON.parse(edited.body).error.message).toMatch(/changed by another program/);
+    expect((await bella(next, 'audit', 'verify')).code).toBe(1);
   }, 60_000);
 
   it('3. a whole last entry that lost only its newline is kept, not dropped', async () => {

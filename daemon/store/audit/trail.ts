@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { AuditEntry } from '../../api';
+import type { AuditEntry, BellaError } from '../../api';
 import { ensurePrivateDir } from '../../base/node/files';
 import {
   GENESIS_CHECK,
@@ -211,9 +211,14 @@ export class AuditTrail {
     this.segments.push({ file, indexFile: file.replace(/\.log$/, '.idx'), index: new SegmentIndex(head.seq + 1) });
   }
 
-  /** Throws when the active segment was replaced or removed under the running daemon. */
+  /** Throws when the active segment was replaced, edited or removed under the running daemon. */
   assertSameFile(): void {
     this.active.assertSameFile();
+  }
+
+  /** Why the active segment cannot be written (see {@link RecordLog.problem}), or null. */
+  problem(): BellaError | null {
+    return this.active.problem();
   }
 
   /**
