@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BellaError, invalidInput } from './errors';
+import { BellaError, invalidInput, isBellaError, isExpectedError } from './errors';
 import { operations } from './operations';
 
 describe('invalidInput', () => {
@@ -33,5 +33,30 @@ describe('invalidInput', () => {
     const err = invalidInput(parsed.error.issues);
     expect(err.message).toContain('scope: name at least one key or glob');
     expect(err.message).toContain('reason: say why this access is needed');
+  });
+});
+
+describe('isBellaError', () => {
+  it('knows a bella error by its name and code, whichever copy of the class made it', () => {
+    // What another bundle's BellaError looks like here: a class of the same name, not this one.
+    const Other = class BellaError extends Error {
+      override readonly name = 'BellaError';
+      constructor(
+        readonly code: string,
+        message: string,
+      ) {
+        super(message);
+      }
+    };
+    const foreign = new Other('conflict', 'already running');
+    expect(foreign instanceof BellaError).toBe(false);
+    expect(isBellaError(foreign)).toBe(true);
+    expect(isBellaError(foreign, 'conflict')).toBe(true);
+    expect(isBellaError(foreign, 'unavailable')).toBe(false);
+    expect(isExpectedError(foreign)).toBe(true);
+    expect(isExpectedError(new Other('internal', 'x'))).toBe(false);
+    expect(isBellaError(new Other('made_up', 'x'))).toBe(false);
+    expect(isBellaError(Object.assign(new Error('x'), { code: 'conflict' }))).toBe(false);
+    expect(isBellaError(null)).toBe(false);
   });
 });

@@ -51,7 +51,7 @@ export class BellaError extends Error {
 
   /** True for every code but `internal`: the message is meant for the user. */
   get expected(): boolean {
-    return this.code !== 'internal';
+    return isExpectedError(this);
   }
 
   /** The wire form of this error. */
@@ -73,6 +73,29 @@ export class BellaError extends Error {
     }
     return new BellaError('internal', `daemon answered HTTP ${status} without an error body`);
   }
+}
+
+/**
+ * The one way to tell a bella error, by its shape rather than `instanceof`: an object named
+ * `BellaError` whose code is one of {@link ERROR_CODES}. The CLI, the daemon (dist/daemon.js, loaded
+ * by `bella daemon run`), their chunks and Electron main each bundle their own copy of the class, so
+ * an error made by one fails `instanceof` in another. With `codes`, only errors of those codes.
+ */
+export function isBellaError(err: unknown, ...codes: ErrorCode[]): err is BellaError {
+  const e = err as { name?: unknown; code?: unknown; message?: unknown } | null;
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    e.name === 'BellaError' &&
+    typeof e.message === 'string' &&
+    (ERROR_CODES as readonly unknown[]).includes(e.code) &&
+    (codes.length === 0 || codes.includes(e.code as ErrorCode))
+  );
+}
+
+/** A bella error meant for the user (every code but `internal`): shown as one line, never as a bug. */
+export function isExpectedError(err: unknown): err is BellaError {
+  return isBellaError(err) && err.code !== 'internal';
 }
 
 /** One problem a schema found with an input: where (the path of keys) and what. */

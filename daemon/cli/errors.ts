@@ -1,4 +1,4 @@
-import { BellaError } from '../api/errors';
+import { isExpectedError, type BellaError } from '../api/errors';
 import { escapeControls } from '../base/common/terminal-text';
 import { optionKey, type Invocation } from './spec';
 
@@ -84,7 +84,7 @@ export function reportError(err: unknown, sink: ErrorSink, json: boolean, call?:
     code = 'invalid_argument';
     message = err.message;
     exit = EXIT.usage;
-  } else if (err instanceof BellaError && err.expected) {
+  } else if (isExpectedError(err)) {
     code = err.code;
     message = inUserWords(err, call);
     exit = EXIT.error;

@@ -3,7 +3,7 @@
 // machine attach a debugger). `bella run` forwards the signal to its command instead.
 process.on('SIGUSR1', () => {});
 
-import { BellaError } from '../api/errors';
+import { isBellaError } from '../api/errors';
 import { daemonLockHolder } from '../client/paths';
 import { daemonScriptPath } from './daemon-script';
 import type { ApiClient, CliIO, DaemonTarget } from './session';
@@ -46,7 +46,7 @@ function startingIfGone(client: ApiClient, target: DaemonTarget): ApiClient {
       try {
         return await client.call(name, input, options);
       } catch (err) {
-        if (!retry || !(err instanceof BellaError && err.code === 'unavailable') || (await listening(target.socket))) {
+        if (!retry || !isBellaError(err, 'unavailable') || (await listening(target.socket))) {
           throw err;
         }
         const { client: started } = await startDaemon(target);

@@ -1,4 +1,4 @@
-import { BellaError } from '../api/errors';
+import { BellaError, isBellaError } from '../api/errors';
 import type { OperationInput } from '../api/operations';
 import type { OperationOutput } from '../api/routes';
 import { looksLikeToken, tokenLeaseId } from '../base/common/token-format';
@@ -62,7 +62,7 @@ export async function tokenPlane(cli: CliSession, opts: Record<string, unknown> 
         return await client.call(name, input, options);
       } catch (err) {
         // No daemon answering, or one that has never seen this lease: it lives elsewhere.
-        if (err instanceof BellaError && (err.code === 'unavailable' || err.code === 'unauthenticated')) {
+        if (isBellaError(err, 'unavailable', 'unauthenticated')) {
           throw new BellaError(err.code, NO_HOLDER_DAEMON);
         }
         throw err;

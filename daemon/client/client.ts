@@ -1,6 +1,6 @@
 import http from 'node:http';
 // Light imports only: the CLI bundles this client and must not load the schema library.
-import { BellaError } from '../api/errors';
+import { BellaError, isBellaError } from '../api/errors';
 import type { DaemonEvent } from '../api/events';
 import type { OperationInput } from '../api/operations';
 import { pathParams, routes, type OperationName, type OperationOutput } from '../api/routes';
@@ -86,7 +86,7 @@ export class DaemonClient {
       await this.call('status', {});
       return true;
     } catch (err) {
-      if (err instanceof BellaError && err.code === 'unavailable') return false;
+      if (isBellaError(err, 'unavailable')) return false;
       throw err;
     }
   }
@@ -172,7 +172,7 @@ export class DaemonClient {
 }
 
 function connectionError(err: Error, socketPath: string): Error {
-  if (err instanceof BellaError) return err;
+  if (isBellaError(err)) return err;
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EPIPE') {
     return new BellaError(

@@ -4,7 +4,7 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 // Light imports only, as in client.ts: the CLI bundles this client.
-import { BellaError } from '../api/errors';
+import { BellaError, isBellaError } from '../api/errors';
 import { formatFingerprint, parseFingerprint } from '../api/fingerprint';
 import type { OperationInput } from '../api/operations';
 import { routes, type OperationName, type OperationOutput } from '../api/routes';
@@ -282,7 +282,7 @@ const UNTRUSTED = new Set([
 ]);
 
 function connectionError(err: Error, target: Target): BellaError {
-  if (err instanceof BellaError) return err;
+  if (isBellaError(err)) return err;
   const code = (err as NodeJS.ErrnoException).code ?? '';
   const where = target.origin;
   if (UNTRUSTED.has(code)) {

@@ -7,7 +7,16 @@ import Fastify, {
 } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { BellaError, HTTP_STATUS, invalidInput, operations, type OperationName, type Plane } from '../api';
+import {
+  BellaError,
+  HTTP_STATUS,
+  invalidInput,
+  isBellaError,
+  isExpectedError,
+  operations,
+  type OperationName,
+  type Plane,
+} from '../api';
 import type { Services } from '../services';
 import { EventStreams } from './event-stream';
 import type { Handler, Handlers, RequestInfo } from './handlers';
@@ -119,7 +128,7 @@ export function createApp(
 
   app.setErrorHandler((error: FastifyError | BellaError | Error, _request, reply) => {
     const err = toBellaError(error);
-    if (!err.expected) log(`internal error: ${error.stack ?? error.message}`);
+    if (!isExpectedError(err)) log(`internal error: ${error.stack ?? error.message}`);
     void reply.status(HTTP_STATUS[err.code]).send(err.toWire());
   });
 
@@ -130,7 +139,7 @@ export function createApp(
 }
 
 function toBellaError(error: FastifyError | BellaError | Error): BellaError {
-  if (error instanceof BellaError) return error;
+  if (isBellaError(error)) return error;
   const fe = error as FastifyError;
   switch (fe.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':

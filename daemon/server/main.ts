@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { BellaError } from '../api';
+import { isExpectedError } from '../api';
 import { resolveHome, resolveSocket } from '../base/node/paths';
 import { runDaemon, type DaemonOptions, type RunningDaemon } from './daemon';
 
@@ -34,7 +34,7 @@ async function main(): Promise<void> {
       acceptRollback: values['accept-rollback'] === true,
     });
   } catch (err) {
-    if (err instanceof BellaError && err.expected) {
+    if (isExpectedError(err)) {
       // One line, no stack: `bella daemon start` shows it as the reason the daemon did not start.
       process.stderr.write(`error: ${err.message}\n`);
       process.exit(1);

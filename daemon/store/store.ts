@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { createSecretKey } from 'node:crypto';
 import path from 'node:path';
-import { BellaError, type AuditEntry } from '../api';
+import { BellaError, isBellaError, type AuditEntry } from '../api';
 import { copyFileDurable, ensurePrivateDir, removeStaleTemps } from '../base/node/files';
 import { AuditTrail, DEFAULT_SEGMENT_BYTES, type PreparedEntries, type TrailScan } from './audit/trail';
 import type { AuditInput, StoredEntry } from './audit/entry';
@@ -675,7 +675,7 @@ function stamp(ms: number): string {
 }
 
 function isOlderSnapshot(err: unknown): boolean {
-  return err instanceof BellaError && (err.details as { reason?: string } | undefined)?.reason === 'older-snapshot';
+  return isBellaError(err) && (err.details as { reason?: string } | undefined)?.reason === 'older-snapshot';
 }
 
 function listBackups(dir: string): string[] {
@@ -700,7 +700,7 @@ function rollbackError(journal: string, entry: StoredEntry, lastSeq: number): Be
 }
 
 function asStorageError(err: unknown, file: string): BellaError {
-  if (err instanceof BellaError) return err;
+  if (isBellaError(err)) return err;
   const code = (err as NodeJS.ErrnoException).code;
   const hint = code === 'ENOSPC' ? 'the disk is full; free some space and retry' : 'check the data directory and retry';
   return new BellaError('unavailable', `cannot write ${file} (${code ?? String(err)}): ${hint}; nothing was changed`);

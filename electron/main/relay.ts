@@ -1,11 +1,4 @@
-import {
-  BellaError,
-  ERROR_CODES,
-  invalidInput,
-  operations,
-  type DaemonEvent,
-  type OperationName,
-} from '../../daemon/api';
+import { invalidInput, isBellaError, operations, type DaemonEvent, type OperationName } from '../../daemon/api';
 import type { DaemonClient } from '../../daemon/client';
 import { isAdminOperation, type RelayError, type RelayResult } from '../ipc/contract';
 import { EventStream, type EventStreamOptions } from './event-stream';
@@ -15,21 +8,11 @@ export type RelayOptions = EventStreamOptions;
 
 /** Maps anything thrown to the wire error form; only a {@link BellaError} keeps its code. */
 export function toRelayError(err: unknown): RelayError {
-  if (err instanceof BellaError || isBellaErrorLike(err)) {
+  if (isBellaError(err)) {
     return { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) };
   }
   const message = err instanceof Error ? err.message : String(err);
   return { code: 'internal', message: `internal error: ${message}` };
-}
-
-function isBellaErrorLike(err: unknown): err is BellaError {
-  const e = err as Partial<BellaError> | null;
-  return (
-    err instanceof Error &&
-    e?.name === 'BellaError' &&
-    typeof e.message === 'string' &&
-    (ERROR_CODES as readonly unknown[]).includes(e.code)
-  );
 }
 
 /**
@@ -63,7 +46,7 @@ export class Relay {
     try {
       return { ok: true, value: await this.call(op, parsed.data) };
     } catch (err) {
-      if (err instanceof BellaError && err.code === 'unavailable') {
+      if (isBellaError(err, 'unavailable')) {
         this.options.onUnavailable?.(err);
         // A read is safe to repeat once the daemon is found (or started) again; a write is not.
         if (operations[op].method === 'GET') {

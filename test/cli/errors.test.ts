@@ -113,4 +113,34 @@ describe('bad input gets one clear line and the daemon keeps serving', { timeout
     const { projects } = await b.json<{ projects: { slug: string }[] }>(['projects', 'list']);
     expect(projects.map((p) => p.slug)).toEqual(['shop']);
   });
+
+  it('14. bella daemon run beside a running daemon: its refusal with its code, no "bug" label', async () => {
+    const res = await b.run(['daemon', 'run', '--json']);
+    expect(res.code).toBe(1);
+    expect(oneErrorLine(res)).toMatch(/^error: a bella daemon \(pid \d+\) is already running for /);
+    expect(res.stderr).not.toMatch(/bug/);
+    expect(JSON.parse(res.stdout)).toMatchObject({ error: { code: 'conflict' } });
+    await stillServing();
+  });
+});
+
+describe('14. bella daemon run without master.key', { timeout: 120_000 }, () => {
+  let b: BellaSandbox;
+  beforeAll(() => (b = new BellaSandbox()));
+  afterAll(() => b?.stop(), 60_000);
+
+  it('says the key is missing and how to restore it, code unavailable, no "bug" label', async () => {
+    await b.ok(['projects', 'create', '--name', 'Shop', '--slug', 'shop']);
+    await b.ok(['environments', 'create', '-p', 'shop', '--name', 'Dev', '--slug', 'dev']);
+    await b.ok(['secrets', 'set', 'API_KEY', 'v', '-p', 'shop', '-e', 'dev']);
+    await b.ok(['daemon', 'stop']);
+    const key = path.join(b.home, 'master.key');
+    fs.renameSync(key, `${key}.away`);
+    const res = await b.run(['daemon', 'run', '--json']);
+    expect(res.code).toBe(1);
+    expect(oneErrorLine(res)).toContain(`error: the master key ${key} is missing`);
+    expect(res.stderr).not.toMatch(/bug/);
+    expect(JSON.parse(res.stdout)).toMatchObject({ error: { code: 'unavailable' } });
+    fs.renameSync(`${key}.away`, key);
+  });
 });

@@ -1,5 +1,5 @@
 import { pathToFileURL } from 'node:url';
-import { BellaError } from '../../api/errors';
+import { BellaError, isBellaError } from '../../api/errors';
 import type { DaemonStatus, NotificationHealth } from '../../api/routes';
 import { daemonScriptPath } from '../daemon-script';
 import { formatPairs, formatWhen } from '../format';
@@ -64,7 +64,7 @@ export const stop: Action = async (cli) => {
     await client.call('shutdown', {});
   } catch (err) {
     // A daemon that closes its socket before answering has still stopped.
-    if (!(err instanceof BellaError && err.code === 'unavailable')) throw err;
+    if (!isBellaError(err, 'unavailable')) throw err;
   }
   if (pid === null) {
     cli.print({ stopped: false, running: false }, () => `no bella daemon is running on ${socket}`);

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { BellaError } from '../../api/errors';
+import { isBellaError } from '../../api/errors';
 import type { ListenerStatus } from '../../api/routes';
 import { ExitCode } from '../errors';
 import { VERSION } from '../version';
@@ -183,7 +183,7 @@ async function daemonChecks(cli: CliSession): Promise<Check[]> {
     ];
     return checks;
   } catch (err) {
-    if (err instanceof BellaError && err.code === 'unavailable') {
+    if (isBellaError(err, 'unavailable')) {
       return [
         {
           name: 'daemon',

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { BellaError } from '../../api/errors';
+import { BellaError, isBellaError } from '../../api/errors';
 import { escapeControls } from '../../base/common/terminal-text';
 import { readAll } from '../prompt';
 import { endRunLease, issueRunLease, runReason } from '../run-lease';
@@ -42,7 +42,7 @@ export const inject: Action = async (cli, { opts }) => {
     } catch (err) {
       // The daemon names the keys outside the token's scope: say which reference that is.
       const named =
-        err instanceof BellaError && err.code === 'permission_denied'
+        isBellaError(err, 'permission_denied')
           ? (err.message.split(/ (?:is|are) outside/)[0] ?? '').split(', ')
           : [];
       const outside = refs.find((r) => named.includes(r.key));

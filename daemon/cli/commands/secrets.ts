@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { dotenvProblemText, type DotenvProblem } from '../../api/dotenv';
-import { BellaError } from '../../api/errors';
+import { BellaError, isBellaError } from '../../api/errors';
 import { escapeControls } from '../../base/common/terminal-text';
 import { formatTime, mask } from '../format';
 import { ask, readAll } from '../prompt';
@@ -135,14 +135,15 @@ export const push: Action = async (cli, { args, opts }) => {
 
 /** The daemon's refusal of a `.env` text, naming `file` and its first problem. */
 function namedAfter(err: unknown, file: string): unknown {
-  const problems =
-    err instanceof BellaError ? (err.details as { problems?: DotenvProblem[] } | undefined)?.problems : undefined;
+  const problems = isBellaError(err)
+    ? (err.details as { problems?: DotenvProblem[] } | undefined)?.problems
+    : undefined;
   if (!problems?.length) return err;
   const more =
     problems.length > 1 ? ` (and ${problems.length - 1} more: see \`bella secrets push ${file} --dry-run\`)` : '';
   return new BellaError(
     'invalid_argument',
     `${dotenvProblemText(problems[0] as DotenvProblem, file)}${more}`,
-    err instanceof BellaError ? err.details : undefined,
+    isBellaError(err) ? err.details : undefined,
   );
 }

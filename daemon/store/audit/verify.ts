@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { BellaError } from '../../api';
+import { isBellaError } from '../../api';
 import { GENESIS_CHECK, scanLog, type LogFormat } from '../record-log';
 import type { AuditHead } from '../snapshot';
 import { seqOf } from './entry';
@@ -86,7 +86,7 @@ export function verifyTrail(dir: string, format: LogFormat, head: AuditHead): Ve
         },
       });
     } catch (err) {
-      if (err instanceof BellaError && err.details && typeof err.details === 'object') {
+      if (isBellaError(err) && err.details && typeof err.details === 'object') {
         const { offset } = err.details as { offset: number };
         const reason = err.message
           .replace(/^.* is damaged at byte \d+: /, '')
