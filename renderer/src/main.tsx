@@ -1,8 +1,13 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { App } from './App';
 import '@fontsource-variable/inter';
-import './styles/app.css';
+// The shared sheets first, so each feature's own sheet (imported by its components) comes after them.
+import './styles/base.css';
+import './components/controls.css';
+import './components/Page.css';
+import './components/Table.css';
+import './components/Dialog.css';
+import { App } from './App';
 
 const root = createRoot(document.getElementById('root') as HTMLElement);
 if (typeof window.bella === 'object' && window.bella !== null) {

@@ -9,6 +9,7 @@ import { AuditFilters, leaseFilterOk, NO_FILTERS, type AuditFilterFields } from 
 import { AuditRow } from './AuditRow';
 import { useAuditTrail, type AuditFilter } from './audit-trail';
 import { BrokenChain, ChainResult, type Verify } from './ChainCheck';
+import './audit.css';
 
 function localDayStartIso(date: string): string {
   return new Date(`${date}T00:00:00`).toISOString();

@@ -9,6 +9,7 @@ import { SecretsView } from '../secrets/SecretsView';
 import { LeasesView } from '../leases/LeasesView';
 import { PolicyView } from '../policy/PolicyView';
 import { AuditView } from '../audit/AuditView';
+import './environment.css';
 
 const TAB_INFO: Record<Tab, { label: string; icon: IconName }> = {
   secrets: { label: 'Secrets', icon: 'key' },

@@ -13,6 +13,7 @@ import { useNow } from '../../lib/now';
 import { LeaseRow } from './LeaseRow';
 import { IssueLeaseDialog } from './IssueLeaseDialog';
 import { ExpireAllDialog, RevokeDialog } from './ConfirmDialogs';
+import './leases.css';
 
 type Filter = 'active' | 'expired' | 'revoked' | 'all';
 type Open = { kind: 'issue' } | { kind: 'revoke'; lease: Lease } | { kind: 'expire-all' } | null;

@@ -9,6 +9,7 @@ import { bella } from '../../lib/bella';
 import { useLoad } from '../../lib/data';
 import { ConnectionFacts } from './ConnectionFacts';
 import { ListenerForm } from './ListenerForm';
+import './listener.css';
 
 /** `Serving`, `Not listening` or `Off`, and the badge tone that goes with it. */
 export function listenerState(s: ListenerStatus): { label: string; tone: 'good' | 'bad' | 'muted' } {

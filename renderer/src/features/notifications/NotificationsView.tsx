@@ -8,6 +8,7 @@ import { useRevision } from '../../lib/events';
 import { plainDuration } from '../../lib/format';
 import { ChannelsSection } from './ChannelsSection';
 import { DeliveriesSection } from './DeliveriesSection';
+import './notifications.css';
 
 /** Notifications: desktop warnings per environment, channels (webhook, Slack, Discord), and the delivery log. */
 export function NotificationsView({ onOpenPolicy }: { onOpenPolicy: (project: string, environment: string) => void }) {

@@ -10,6 +10,7 @@ import { plainDuration, policyPreview } from '../../lib/format';
 import { plural } from '../../../../daemon/base/common/plural';
 import { TypeToConfirmDialog } from '../../components/TypeToConfirmDialog';
 import { DurationField } from './DurationField';
+import './policy.css';
 
 const TTL_PRESETS = ['1h', '8h', '24h', '7d'];
 const WARN_PRESETS = ['15m', '1h', '2h', '1d'];

@@ -8,6 +8,7 @@ import { plainDuration } from '../../lib/format';
 import { plural } from '../../../../daemon/base/common/plural';
 import { NewEnvironmentDialog } from './CreateDialogs';
 import { TypeToConfirmDialog } from '../../components/TypeToConfirmDialog';
+import './projects.css';
 
 /** A project: its environments as cards, and deleting it. */
 export function ProjectView({

@@ -10,6 +10,7 @@ import { useNow } from '../../lib/now';
 import { DeleteSecretDialog, SecretDialog } from './SecretDialog';
 import { ImportDialog } from './ImportDialog';
 import { SecretRow } from './SecretRow';
+import './secrets.css';
 
 /** How long a revealed value stays on screen before it is masked again. */
 const REVEAL_MS = 30_000;

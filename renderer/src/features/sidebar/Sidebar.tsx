@@ -4,6 +4,7 @@ import { errorCode } from '../../lib/bella';
 import { useAppData } from '../../lib/data';
 import type { Route, View } from '../../lib/route';
 import { NewEnvironmentDialog, NewProjectDialog } from '../projects/CreateDialogs';
+import './sidebar.css';
 
 const DAEMON_VIEWS: { view: View; label: string; icon: IconName }[] = [
   { view: 'listener', label: 'Team access', icon: 'globe' },

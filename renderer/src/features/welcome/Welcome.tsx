@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { Icon } from '../../components/Icon';
 import { useAppData } from '../../lib/data';
 import { NewProjectDialog } from '../projects/CreateDialogs';
+import './welcome.css';
 
 /** The first screen: what bella does and the one thing to do next. */
 export function Welcome({ onCreated }: { onCreated: (slug: string) => void }) {
