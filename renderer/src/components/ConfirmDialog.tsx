@@ -1,4 +1,5 @@
-import { useState, type ReactNode } from 'react';
+import type { ReactNode } from 'react';
+import { useAction } from '../lib/action';
 import { Dialog, DialogActions } from './Dialog';
 import { ErrorNote } from './common';
 
@@ -30,36 +31,26 @@ export function ConfirmDialog({
   focusCancel = false,
   children,
 }: ConfirmDialogProps) {
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const run = useAction();
   return (
     <Dialog
       tone="danger"
       title={title}
       description={description}
       onClose={onClose}
-      onSubmit={async () => {
-        if (!ready) return;
-        setBusy(true);
-        try {
-          await action();
-        } catch (err) {
-          setError(err);
-          setBusy(false);
-        }
-      }}
+      onSubmit={() => void (ready && run.run('confirm', action))}
       footer={
         <DialogActions
           onCancel={onClose}
           label={confirmLabel}
-          disabled={!ready || busy}
+          disabled={!ready || run.busy !== null}
           tone="danger"
           focusCancel={focusCancel}
         />
       }
     >
       {children}
-      <ErrorNote error={error} />
+      <ErrorNote error={run.error} />
     </Dialog>
   );
 }

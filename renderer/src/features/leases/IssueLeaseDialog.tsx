@@ -3,15 +3,15 @@ import type { Environment } from '../../../../daemon/api/types';
 import type { IssuedLease } from '../../../../daemon/api/routes';
 import { parseDuration } from '../../../../daemon/api/durations';
 import { Dialog, DialogActions } from '../../components/Dialog';
-import { CopyButton, ErrorNote, Field, Segmented, ShownOnce } from '../../components/common';
+import { ErrorNote, Field, Segmented } from '../../components/common';
 import { Icon } from '../../components/Icon';
+import { useAction } from '../../lib/action';
 import { bella } from '../../lib/bella';
 import { formatDateTime, plainDuration } from '../../lib/format';
 import { plural } from '../../../../daemon/base/common/plural';
 import { keysInScope, unmatchedEntries } from '../../../../daemon/base/common/scope';
 import { isScopeEntry, parseScopeText } from '../../lib/scope';
-import { handoverLines } from '../../../../daemon/api/handover';
-import { ScopeChips } from './parts';
+import { TokenDialog } from './TokenDialog';
 
 const PRESETS = [
   { value: '15m', label: '15 min' },
@@ -44,8 +44,8 @@ export function IssueLeaseDialog({
   const [custom, setCustom] = useState('');
   const [reason, setReason] = useState('');
   const [tried, setTried] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const [loadError, setLoadError] = useState<unknown>(null);
+  const action = useAction();
   const [issued, setIssued] = useState<IssuedLease | null>(null);
 
   useEffect(() => {
@@ -53,7 +53,7 @@ export function IssueLeaseDialog({
     bella()
       .listSecrets({ project, environment: env })
       .then((r) => live && setKeys(r.secrets.map((s) => s.key)))
-      .catch((err) => live && setError(err));
+      .catch((err) => live && setLoadError(err));
     return () => {
       live = false;
     };
@@ -87,17 +87,10 @@ export function IssueLeaseDialog({
     setTried(true);
     if (scope.length === 0 || badEntries.length || unmatched.length || ttlSeconds === undefined || !reason.trim())
       return;
-    setBusy(true);
-    setError(null);
-    try {
-      const r = await bella().issueLease({ project, environment: env, scope, ttlSeconds, reason: reason.trim() });
-      setIssued(r);
+    await action.run('issue', async () => {
+      setIssued(await bella().issueLease({ project, environment: env, scope, ttlSeconds, reason: reason.trim() }));
       onIssued();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   if (issued) return <TokenDialog issued={issued} onClose={onClose} />;
@@ -109,56 +102,20 @@ export function IssueLeaseDialog({
       description={`A token for ${project}/${env} that reads only the keys you pick and expires on its own.`}
       onClose={onClose}
       onSubmit={submit}
-      footer={<DialogActions onCancel={onClose} label="Issue lease" disabled={busy} />}
+      footer={<DialogActions onCancel={onClose} label="Issue lease" disabled={action.busy !== null} />}
     >
-      <fieldset className="field">
-        <legend>Scope</legend>
-        {keys === null ? null : keys.length === 0 ? (
-          <p className="field-hint">
-            This environment has no secrets yet: add one first, a lease reads only keys that exist.
-          </p>
-        ) : (
-          <div className="key-picker" role="group" aria-label="Keys">
-            {keys.map((k) => {
-              const on = picked.includes(k);
-              const byGlob = !on && covered.includes(k);
-              return (
-                <button
-                  key={k}
-                  type="button"
-                  className={`pick mono${on ? ' on' : byGlob ? ' covered' : ''}`}
-                  title={byGlob ? 'Already covered by what you typed' : undefined}
-                  aria-pressed={on}
-                  onClick={() => setPicked(on ? picked.filter((p) => p !== k) : [...picked, k])}
-                >
-                  {on && <Icon name="check" size={13} />}
-                  {k}
-                </button>
-              );
-            })}
-          </div>
-        )}
-        <label htmlFor="scope-typed" className="sub-label">
-          Or type keys and globs
-        </label>
-        <input
-          id="scope-typed"
-          className="mono"
-          autoComplete="off"
-          spellCheck={false}
-          placeholder="STRIPE_*, REDIS_URL"
-          value={typed}
-          aria-invalid={!!scopeError}
-          aria-describedby="scope-summary"
-          onChange={(e) => setTyped(e.target.value)}
-        />
-        <p id="scope-summary" className={scopeError ? 'field-error' : 'field-hint'}>
-          {scopeError ??
-            (scope.length === 0
-              ? 'Nothing picked yet.'
-              : `Grants ${plural(granted.length, 'key')}: ${granted.join(', ')}`)}
-        </p>
-      </fieldset>
+      <ScopeField
+        keys={keys}
+        picked={picked}
+        onPick={setPicked}
+        covered={covered}
+        typed={typed}
+        onType={setTyped}
+        error={scopeError}
+        summary={
+          scope.length === 0 ? 'Nothing picked yet.' : `Grants ${plural(granted.length, 'key')}: ${granted.join(', ')}`
+        }
+      />
       <fieldset className="field">
         <legend>Lasts for</legend>
         <Segmented<Preset>
@@ -196,106 +153,78 @@ export function IssueLeaseDialog({
           onChange={(e) => setReason(e.target.value)}
         />
       </Field>
-      <ErrorNote error={error} />
+      <ErrorNote error={action.error ?? loadError} />
     </Dialog>
   );
 }
 
-function TokenDialog({ issued, onClose }: { issued: IssuedLease; onClose: () => void }) {
-  const [copied, setCopied] = useState(false);
-  const [leaving, setLeaving] = useState(false);
-  const { lease, token, capped } = issued;
-  const handover = handoverLines(issued);
+/** The scope of a new lease: keys picked from the environment's, and keys or globs typed (what they cover is marked). */
+function ScopeField({
+  keys,
+  picked,
+  onPick,
+  covered,
+  typed,
+  onType,
+  error,
+  summary,
+}: {
+  /** The environment's keys, null while they load. */
+  keys: string[] | null;
+  picked: string[];
+  onPick: (picked: string[]) => void;
+  /** Keys the typed globs already cover. */
+  covered: string[];
+  typed: string;
+  onType: (typed: string) => void;
+  error: string | null;
+  summary: string;
+}) {
   return (
-    <Dialog
-      wide
-      title="Lease issued"
-      description={`“${lease.reason}” · expires ${formatDateTime(lease.expiresAt)}`}
-      onClose={onClose}
-      footer={
-        <button type="button" className="button primary" onClick={onClose}>
-          {copied ? 'Done' : 'I have saved the token'}
-        </button>
-      }
-    >
-      <ShownOnce
-        what="token"
-        value={token}
-        testId="lease-token"
-        copyLabel="Copy token"
-        explanation="bella keeps only a hash of it. If it is lost, issue a new lease."
-        onCopy={() => setCopied(true)}
-      />
-      <dl className="facts">
-        <div>
-          <dt>Scope</dt>
-          <dd>
-            <ScopeChips scope={lease.scope} />
-          </dd>
-        </div>
-        <div>
-          <dt>Lease</dt>
-          <dd className="mono">{lease.id}</dd>
-        </div>
-        {!handover && (
-          <div>
-            <dt>Use it</dt>
-            <dd>
-              <span className="mono small">BELLA_TOKEN=… bella run -- your-command</span>
-              <p className="muted small handover-hint">
-                On another machine? Turn on the listener in{' '}
-                <a
-                  href="#/listener"
-                  className="link"
-                  onClick={(e) => {
-                    // Leaving closes this dialog, and the token is never shown again.
-                    if (!copied && !leaving) {
-                      e.preventDefault();
-                      setLeaving(true);
-                    }
-                  }}
-                >
-                  Team access
-                </a>
-                : this token then works there too.
-              </p>
-              {leaving && !copied && (
-                <p className="field-error" role="alert">
-                  Copy the token first: leaving closes this dialog and it is not shown again. Press Team access once
-                  more to go anyway.
-                </p>
-              )}
-            </dd>
-          </div>
-        )}
-      </dl>
-      {handover && (
-        <section className="handover" aria-labelledby="handover-heading">
-          <div className="handover-head">
-            <div>
-              <h3 id="handover-heading">On the holder&rsquo;s machine</h3>
-              <p className="muted small">
-                Paste these lines there: bella reaches this daemon over TLS, pinned to its certificate.
-              </p>
-            </div>
-            <span onClickCapture={() => setCopied(true)}>
-              <CopyButton text={handover.join('\n') + '\n'} label="Copy hand-over" className="button small" />
-            </span>
-          </div>
-          <pre className="handover-lines" data-testid="handover" aria-label="Hand-over lines">
-            {handover.join('\n')}
-          </pre>
-        </section>
-      )}
-      {capped && (
-        <p className="note note-info">
-          <Icon name="clock" />
-          <span>
-            You asked for {plainDuration(capped.requestedSeconds)}; the lease policy caps it at{' '}
-            {plainDuration(capped.policySeconds)}.
-          </span>
+    <fieldset className="field">
+      <legend>Scope</legend>
+      {keys === null ? null : keys.length === 0 ? (
+        <p className="field-hint">
+          This environment has no secrets yet: add one first, a lease reads only keys that exist.
         </p>
+      ) : (
+        <div className="key-picker" role="group" aria-label="Keys">
+          {keys.map((k) => {
+            const on = picked.includes(k);
+            const byGlob = !on && covered.includes(k);
+            return (
+              <button
+                key={k}
+                type="button"
+                className={`pick mono${on ? ' on' : byGlob ? ' covered' : ''}`}
+                title={byGlob ? 'Already covered by what you typed' : undefined}
+                aria-pressed={on}
+                onClick={() => onPick(on ? picked.filter((p) => p !== k) : [...picked, k])}
+              >
+                {on && <Icon name="check" size={13} />}
+                {k}
+              </button>
+            );
+          })}
+        </div>
       )}
-    </Dialog>
+      <label htmlFor="scope-typed" className="sub-label">
+        Or type keys and globs
+      </label>
+      <input
+        id="scope-typed"
+        className="mono"
+        autoComplete="off"
+        spellCheck={false}
+        placeholder="STRIPE_*, REDIS_URL"
+        value={typed}
+        aria-invalid={!!error}
+        aria-describedby="scope-summary"
+        onChange={(e) => onType(e.target.value)}
+      />
+      <p id="scope-summary" className={error ? 'field-error' : 'field-hint'}>
+        {error ?? summary}
+      </p>
+    </fieldset>
   );
 }

@@ -135,47 +135,30 @@ export function ListenerView() {
       )}
 
       {rotating && s && (
-        <RotateDialog
-          status={s}
+        <ConfirmDialog
+          title="Rotate the certificate?"
+          description="bella makes a new self-signed certificate, with a new fingerprint, and serves it at once."
+          confirmLabel="Rotate certificate"
           onClose={() => setRotating(false)}
-          onRotated={(next) => {
+          action={async () => {
+            const next = (await bella().rotateListenerCertificate({})).listener;
             setRotating(false);
             setStatus(next);
             action.say(`New certificate ${next.fingerprint}: give every holder the new BELLA_SERVER_FINGERPRINT.`);
           }}
-        />
+        >
+          <ul className="consequences">
+            <li>
+              Every holder must update <code>BELLA_SERVER_FINGERPRINT</code> to the new fingerprint; until then their
+              bella refuses to connect.
+            </li>
+            <li>Their tokens stay valid: only the certificate changes.</li>
+          </ul>
+          <p className="muted small">
+            Current fingerprint: <code className="mono break-all">{s.fingerprint}</code>
+          </p>
+        </ConfirmDialog>
       )}
     </div>
-  );
-}
-
-function RotateDialog({
-  status,
-  onClose,
-  onRotated,
-}: {
-  status: ListenerStatus;
-  onClose: () => void;
-  onRotated: (s: ListenerStatus) => void;
-}) {
-  return (
-    <ConfirmDialog
-      title="Rotate the certificate?"
-      description="bella makes a new self-signed certificate, with a new fingerprint, and serves it at once."
-      confirmLabel="Rotate certificate"
-      onClose={onClose}
-      action={async () => onRotated((await bella().rotateListenerCertificate({})).listener)}
-    >
-      <ul className="consequences">
-        <li>
-          Every holder must update <code>BELLA_SERVER_FINGERPRINT</code> to the new fingerprint; until then their bella
-          refuses to connect.
-        </li>
-        <li>Their tokens stay valid: only the certificate changes.</li>
-      </ul>
-      <p className="muted small">
-        Current fingerprint: <code className="mono break-all">{status.fingerprint}</code>
-      </p>
-    </ConfirmDialog>
   );
 }

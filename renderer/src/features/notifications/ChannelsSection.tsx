@@ -8,7 +8,8 @@ import {
 import type { OperationOutput } from '../../../../daemon/api/routes';
 import { Dialog, DialogActions } from '../../components/Dialog';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
-import { EmptyState, ErrorNote, Field, Segmented, ShownOnce, Spinner } from '../../components/common';
+import { EmptyState, ErrorNote, Field, Segmented, Spinner } from '../../components/common';
+import { ShownOnce } from '../../components/ShownOnce';
 import { Icon } from '../../components/Icon';
 import { bella } from '../../lib/bella';
 import { useAppData } from '../../lib/data';

@@ -137,11 +137,14 @@ export function PolicyView({ project, environment }: { project: string; environm
         />
       </section>
       {deleting && (
-        <DeleteEnvironmentDialog
-          project={project}
-          environment={environment}
+        <TypeToConfirmDialog
+          title={`Delete ${environment.name}?`}
+          description={`${plural(environment.secretCount, 'secret')} will be deleted and every active lease revoked. This cannot be undone.`}
+          word={environment.slug}
+          confirmLabel="Delete environment"
           onClose={() => setDeleting(false)}
-          onDeleted={() => {
+          action={async () => {
+            await bella().deleteEnvironment({ project, environment: environment.slug, force: true });
             setDeleting(false);
             reload();
             window.location.hash = `#/p/${encodeURIComponent(project)}`;
@@ -149,31 +152,5 @@ export function PolicyView({ project, environment }: { project: string; environm
         />
       )}
     </div>
-  );
-}
-
-function DeleteEnvironmentDialog({
-  project,
-  environment,
-  onClose,
-  onDeleted,
-}: {
-  project: string;
-  environment: Environment;
-  onClose: () => void;
-  onDeleted: () => void;
-}) {
-  return (
-    <TypeToConfirmDialog
-      title={`Delete ${environment.name}?`}
-      description={`${plural(environment.secretCount, 'secret')} will be deleted and every active lease revoked. This cannot be undone.`}
-      word={environment.slug}
-      confirmLabel="Delete environment"
-      onClose={onClose}
-      action={async () => {
-        await bella().deleteEnvironment({ project, environment: environment.slug, force: true });
-        onDeleted();
-      }}
-    />
   );
 }

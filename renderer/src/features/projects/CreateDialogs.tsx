@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { Dialog, DialogActions } from '../../components/Dialog';
 import { ErrorNote, Field } from '../../components/common';
+import { useAction } from '../../lib/action';
 import { bella } from '../../lib/bella';
 
 const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -35,8 +36,7 @@ function NameSlugForm({
   const [name, setName] = useState('');
   const [slug, setSlug] = useState('');
   const [slugTouched, setSlugTouched] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const action = useAction();
   const [tried, setTried] = useState(false);
   const effectiveSlug = slugTouched ? slug : slugify(name);
   const nameError = tried && !name.trim() ? `Give the ${kind} a name.` : null;
@@ -52,15 +52,10 @@ function NameSlugForm({
   async function submit() {
     setTried(true);
     if (!name.trim() || !SLUG.test(effectiveSlug)) return;
-    setBusy(true);
-    setError(null);
-    try {
+    await action.run('create', async () => {
       await create(name.trim(), effectiveSlug);
       onCreated(effectiveSlug);
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
+    });
   }
 
   return (
@@ -69,7 +64,7 @@ function NameSlugForm({
       description={description}
       onClose={onClose}
       onSubmit={submit}
-      footer={<DialogActions onCancel={onClose} label={`Create ${kind}`} disabled={busy} />}
+      footer={<DialogActions onCancel={onClose} label={`Create ${kind}`} disabled={action.busy !== null} />}
     >
       <Field label="Name" htmlFor={`${kind}-name`} error={nameError}>
         <input
@@ -99,7 +94,7 @@ function NameSlugForm({
           }}
         />
       </Field>
-      <ErrorNote error={error} />
+      <ErrorNote error={action.error} />
     </Dialog>
   );
 }

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import type { Environment, Project } from '../../../../daemon/api/types';
-import { EmptyState } from '../../components/common';
-import { Icon } from '../../components/Icon';
+import { Button, EmptyState } from '../../components/common';
+import { PageHeader } from '../../components/Page';
 import { bella } from '../../lib/bella';
 import { useAppData } from '../../lib/data';
 import { plainDuration } from '../../lib/format';
@@ -27,36 +27,34 @@ export function ProjectView({
   const [deleting, setDeleting] = useState(false);
   return (
     <div className="page">
-      <header className="page-header">
-        <div>
-          <p className="eyebrow">Project</p>
-          <h1>{project.name}</h1>
-          <p className="page-meta">
+      <PageHeader
+        eyebrow="Project"
+        title={project.name}
+        meta={
+          <>
             <span className="mono">{project.slug}</span>
             <span aria-hidden>·</span>
             <span>{plural(environments.length, 'environment')}</span>
-          </p>
-        </div>
-        <div className="header-actions">
-          <button type="button" className="button ghost" onClick={() => setDeleting(true)}>
-            <Icon name="trash" />
-            <span>Delete project</span>
-          </button>
-          <button type="button" className="button primary" onClick={() => setCreating(true)}>
-            <Icon name="plus" />
-            <span>New environment</span>
-          </button>
-        </div>
-      </header>
+          </>
+        }
+        actions={
+          <>
+            <Button className="button ghost" icon="trash" label="Delete project" onClick={() => setDeleting(true)} />
+            <Button className="button primary" icon="plus" label="New environment" onClick={() => setCreating(true)} />
+          </>
+        }
+      />
       {environments.length === 0 ? (
         <EmptyState
           icon="layers"
           title="No environments yet"
           action={
-            <button type="button" className="button primary" onClick={() => setCreating(true)}>
-              <Icon name="plus" />
-              <span>Add an environment</span>
-            </button>
+            <Button
+              className="button primary"
+              icon="plus"
+              label="Add an environment"
+              onClick={() => setCreating(true)}
+            />
           }
         >
           Add one for each place {project.name} runs — production, staging, development. Each keeps its own secrets,
@@ -106,10 +104,14 @@ export function ProjectView({
         />
       )}
       {deleting && (
-        <DeleteProjectDialog
-          project={project}
+        <TypeToConfirmDialog
+          title={`Delete ${project.name}?`}
+          description="Its environments and secrets are deleted and every active lease is revoked. This cannot be undone."
+          word={project.slug}
+          confirmLabel="Delete project"
           onClose={() => setDeleting(false)}
-          onDeleted={() => {
+          action={async () => {
+            await bella().deleteProject({ project: project.slug, force: true });
             setDeleting(false);
             reload();
             onDeleted();
@@ -117,29 +119,5 @@ export function ProjectView({
         />
       )}
     </div>
-  );
-}
-
-function DeleteProjectDialog({
-  project,
-  onClose,
-  onDeleted,
-}: {
-  project: Project;
-  onClose: () => void;
-  onDeleted: () => void;
-}) {
-  return (
-    <TypeToConfirmDialog
-      title={`Delete ${project.name}?`}
-      description="Its environments and secrets are deleted and every active lease is revoked. This cannot be undone."
-      word={project.slug}
-      confirmLabel="Delete project"
-      onClose={onClose}
-      action={async () => {
-        await bella().deleteProject({ project: project.slug, force: true });
-        onDeleted();
-      }}
-    />
   );
 }

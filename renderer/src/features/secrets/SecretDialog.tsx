@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { Dialog, DialogActions } from '../../components/Dialog';
-import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { ErrorNote, Field, Spinner } from '../../components/common';
+import { useAction } from '../../lib/action';
 import { bella } from '../../lib/bella';
 
 const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -26,8 +26,8 @@ export function SecretDialog({
   const [value, setValue] = useState('');
   const [show, setShow] = useState(false);
   const [loading, setLoading] = useState(editKey !== undefined);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const [loadError, setLoadError] = useState<unknown>(null);
+  const action = useAction();
   const [tried, setTried] = useState(false);
 
   useEffect(() => {
@@ -36,7 +36,7 @@ export function SecretDialog({
     bella()
       .getSecret({ project, environment, key: editKey })
       .then(({ secret }) => live && setValue(secret.value))
-      .catch((err) => live && setError(err))
+      .catch((err) => live && setLoadError(err))
       .finally(() => live && setLoading(false));
     return () => {
       live = false;
@@ -55,15 +55,10 @@ export function SecretDialog({
   async function submit() {
     setTried(true);
     if (!key || !KEY.test(key)) return;
-    setBusy(true);
-    setError(null);
-    try {
+    await action.run('save', async () => {
       await bella().setSecret({ project, environment, key, value });
       onSaved(key);
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
+    });
   }
 
   return (
@@ -76,7 +71,7 @@ export function SecretDialog({
         <DialogActions
           onCancel={onClose}
           label={editKey ? 'Save' : replacing ? 'Replace secret' : 'Add secret'}
-          disabled={busy || loading}
+          disabled={action.busy !== null || loading}
         />
       }
     >
@@ -123,36 +118,7 @@ export function SecretDialog({
         )}
         <p className="field-hint">Encrypted at rest with this environment's key.</p>
       </div>
-      <ErrorNote error={error} />
+      <ErrorNote error={action.error ?? loadError} />
     </Dialog>
-  );
-}
-
-/** Confirms deleting one secret. */
-export function DeleteSecretDialog({
-  project,
-  environment,
-  secretKey,
-  onClose,
-  onDeleted,
-}: {
-  project: string;
-  environment: string;
-  secretKey: string;
-  onClose: () => void;
-  onDeleted: () => void;
-}) {
-  return (
-    <ConfirmDialog
-      title={`Delete ${secretKey}?`}
-      description="Leases that name this key can no longer read it. This cannot be undone."
-      confirmLabel="Delete secret"
-      focusCancel
-      onClose={onClose}
-      action={async () => {
-        await bella().deleteSecret({ project, environment, key: secretKey });
-        onDeleted();
-      }}
-    />
   );
 }

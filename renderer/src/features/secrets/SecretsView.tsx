@@ -7,7 +7,8 @@ import { bella } from '../../lib/bella';
 import { useLoad } from '../../lib/data';
 import { concerns, useRevision } from '../../lib/events';
 import { useNow } from '../../lib/now';
-import { DeleteSecretDialog, SecretDialog } from './SecretDialog';
+import { SecretDialog } from './SecretDialog';
+import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { ImportDialog } from './ImportDialog';
 import { SecretRow } from './SecretRow';
 import './secrets.css';
@@ -161,12 +162,14 @@ export function SecretsView({ project, environment }: { project: string; environ
         />
       )}
       {dialog?.kind === 'delete' && (
-        <DeleteSecretDialog
-          project={project}
-          environment={environment}
-          secretKey={dialog.key}
+        <ConfirmDialog
+          title={`Delete ${dialog.key}?`}
+          description="Leases that name this key can no longer read it. This cannot be undone."
+          confirmLabel="Delete secret"
+          focusCancel
           onClose={() => setDialog(null)}
-          onDeleted={() => {
+          action={async () => {
+            await bella().deleteSecret({ project, environment, key: dialog.key });
             setDialog(null);
             refresh();
           }}
