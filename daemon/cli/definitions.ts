@@ -43,7 +43,14 @@ const environment = (description = 'the environment (default: from .bella)'): Op
 const tokenOption: OptionSpec = {
   long: 'token',
   value: 'bax-token',
-  description: 'read with this lease token (default: BELLA_TOKEN); never starts a daemon',
+  description:
+    'read with this lease token (default: BELLA_TOKEN); `-` reads it from stdin; hidden from ps once bella has started',
+};
+const tokenFileOption: OptionSpec = {
+  long: 'token-file',
+  value: 'file',
+  description: 'read the token from this file (never on the command line)',
+  complete: 'files',
 };
 /** Where a holder on another machine reaches the owner's token plane. */
 const remote: OptionSpec[] = [
@@ -57,9 +64,24 @@ const remote: OptionSpec[] = [
     value: 'sha256',
     description: "the listener certificate's pinned fingerprint, sha256:… (default: BELLA_SERVER_FINGERPRINT)",
   },
+  {
+    long: 'timeout',
+    value: 'duration',
+    description:
+      'deadline of each call to the server, whole answer included, e.g. 10s, 2m (default: BELLA_TIMEOUT, else 30s)',
+    parse: durationOption('--timeout'),
+  },
 ];
 /** A token, and where its token plane is. */
-const token: OptionSpec[] = [tokenOption, ...remote];
+const token: OptionSpec[] = [tokenOption, tokenFileOption, ...remote];
+/** Loader variables (LD_PRELOAD, NODE_OPTIONS, PATH…; daemon/cli/loader-variables.ts) a command may inject. */
+const allowEnv: OptionSpec = {
+  long: 'allow-env',
+  value: 'KEY',
+  description: 'inject this loader variable (LD_*, NODE_OPTIONS, PATH, BASH_ENV…) too (repeatable)',
+  parse: listOption('--allow-env'),
+  repeatable: true,
+};
 const wide: OptionSpec = { long: 'wide', description: 'draw every column whole, however wide the table gets' };
 const allEnvironments: OptionSpec = {
   long: 'all-environments',
@@ -290,6 +312,7 @@ const pull: CommandSpec = {
     project(),
     environment(),
     ...token,
+    allowEnv,
     {
       long: 'output',
       short: 'o',
@@ -438,6 +461,7 @@ const run: CommandSpec = {
     ttl('owner runs: lifetime of the per-run lease (default: the policy ttl, else 1h)'),
     { long: 'reason', value: 'text', description: 'owner runs: the lease reason (default: bella run: COMMAND)' },
     { long: 'command', value: 'script', description: 'run this through the shell (sh -c) instead of COMMAND' },
+    allowEnv,
   ],
   passThrough: true,
   examples: [
@@ -466,6 +490,7 @@ const inject: CommandSpec = {
     ...token,
     project(),
     environment(),
+    allowEnv,
   ],
   examples: ['bella inject -p my-api -e production -i config.tpl -o config.yml'],
   action: injectCommands.inject,
@@ -723,14 +748,19 @@ const holder: CommandSpec = {
     {
       name: 'lookup',
       summary: 'show the lease of a token: scope, expiry, uses',
-      options: [{ ...tokenOption, description: 'the token (default: BELLA_TOKEN)' }, ...remote],
+      options: [
+        { ...tokenOption, description: 'the token (default: BELLA_TOKEN; - reads stdin)' },
+        tokenFileOption,
+        ...remote,
+      ],
       action: tokenCommands.lookup,
     },
     {
       name: 'revoke',
       summary: 'end the lease of a token at once (e.g. at the end of a CI job)',
       options: [
-        { ...tokenOption, description: 'the token (default: BELLA_TOKEN)' },
+        { ...tokenOption, description: 'the token (default: BELLA_TOKEN; - reads stdin)' },
+        tokenFileOption,
         ...remote,
         { long: 'reason', value: 'text', description: 'why (kept in the audit trail)' },
       ],
@@ -750,6 +780,10 @@ const completion: CommandSpec = {
 const doctor: CommandSpec = {
   name: 'doctor',
   summary: 'check the daemon, file modes, notifications, disk space and versions; say what to fix',
+  details:
+    "On a holder's machine (BELLA_SERVER or --server set, or a token and no data directory of its own) it checks " +
+    'the server instead: reachable within the deadline, the pinned fingerprint, and the token (active, expiry).',
+  options: token,
   action: doctorCommands.doctor,
 };
 

@@ -3,6 +3,16 @@
 // machine attach a debugger). `bella run` forwards the signal to its command instead.
 process.on('SIGUSR1', () => {});
 
+// A token typed on the command line (`bella run --token bax-…`) would stay readable by every
+// local user in `ps` and /proc/PID/cmdline for the whole run. Setting process.title rewrites the
+// memory those are read from (libuv overwrites the original argv area on Linux), so from here on
+// they show `bax-****`. The first milliseconds of start-up stay exposed: --token-file, --token -
+// and BELLA_TOKEN (/proc/PID/environ is readable by the owner only) never show it at all.
+{
+  const hidden = process.argv.map((arg) => arg.replace(/bax-[A-Za-z0-9_-]+/g, 'bax-****'));
+  if (hidden.some((arg, i) => arg !== process.argv[i])) process.title = hidden.join(' ');
+}
+
 import { isBellaError } from '../api/errors';
 import { daemonLockHolder } from '../client/paths';
 import { daemonScriptPath } from './daemon-script';

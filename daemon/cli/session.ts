@@ -179,13 +179,6 @@ export class CliSession {
     return project;
   }
 
-  /** The token for token-plane commands: --token, then BELLA_TOKEN. */
-  token(flag: unknown): string | undefined {
-    const token = typeof flag === 'string' ? flag : this.io.env.BELLA_TOKEN;
-    const trimmed = token?.trim();
-    return trimmed ? trimmed : undefined;
-  }
-
   /** Closes every daemon connection so the process can exit. */
   close(): void {
     for (const client of this.clients) client.close();

@@ -1,11 +1,11 @@
 import { BellaError } from '../api/errors';
+import { SECRET_KEY_PATTERN } from '../api/types';
 
 /**
  * `bella inject` templates: a reference is `{{ bella:KEY }}` (spaces inside the braces
  * optional). Anything else, other `{{ … }}` templates included, is left as it is.
  */
 const REFERENCE = /\{\{\s*bella:([^\s}]*)\s*\}\}/g;
-const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** One reference in a template. */
 export interface Reference {
@@ -20,7 +20,7 @@ export function templateReferences(template: string): Reference[] {
   for (const match of template.matchAll(REFERENCE)) {
     const key = match[1] as string;
     const line = template.slice(0, match.index).split('\n').length;
-    if (!KEY.test(key)) {
+    if (!SECRET_KEY_PATTERN.test(key)) {
       throw new BellaError(
         'invalid_argument',
         `line ${line}: {{ bella:${key} }} is not a valid reference (keys are letters, digits and underscores, e.g. {{ bella:DATABASE_URL }})`,

@@ -1,1 +1,1 @@
-export { daemonLockHolder, daemonPidPath, resolveHome, resolveSocket } from '../base/node/paths';
+export { daemonLockHolder, daemonPidPath, masterKeyPath, resolveHome, resolveSocket } from '../base/node/paths';

@@ -161,7 +161,7 @@ describe('RemoteClient with a pinned certificate', () => {
     const slow = await refusedRead(url, { timeoutMs: 300 });
     expect(slow.code).toBe('unavailable');
     expect(slow.message).toBe(
-      `the bella server at ${url} did not answer within 300 ms: check BELLA_SERVER and the network`,
+      `the bella server at ${url} did not answer within 300 ms: check BELLA_SERVER and the network, or allow it longer with --timeout (e.g. --timeout 2m) or BELLA_TIMEOUT`,
     );
 
     const silent = net.createServer(() => {});
@@ -170,6 +170,31 @@ describe('RemoteClient with a pinned certificate', () => {
     expect(stalled.message).toBe(
       `cannot reach the bella server at https://127.0.0.1:${port} (no answer within 300 ms): check BELLA_SERVER and the network`,
     );
+  });
+
+  it('cuts off a server that answers and then drips its body at the overall deadline; the handshake counts too', async () => {
+    const timers: NodeJS.Timeout[] = [];
+    cleanups.push(() => timers.forEach(clearInterval));
+    const { url } = await tlsServer(pair, (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      timers.push(setInterval(() => res.write(' '), 100));
+    });
+    const dripped = await refusedRead(url, { timeoutMs: 1000 });
+    expect(dripped.message).toMatch(/did not answer within 1s: .*--timeout/);
+
+    const silent = net.createServer(() => {});
+    const port = await listen(silent);
+    const stalled = await refusedRead(`https://127.0.0.1:${port}`, { timeoutMs: 1000 });
+    expect(stalled.message).toMatch(/did not answer within 1s/);
+  });
+
+  it('probes the server: the presented fingerprint, or the pin refusal', async () => {
+    const { url, seen } = await tlsServer();
+    expect(await client({ server: url, fingerprint: pair.fingerprint }).probe()).toBe(pair.fingerprint);
+    const other = await generateSelfSigned({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+    const wrong = await refusal(client({ server: url, fingerprint: other.fingerprint }).probe());
+    expect(wrong.code).toBe('permission_denied');
+    expect(seen.requests).toEqual([]);
   });
 });
 

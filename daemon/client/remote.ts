@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 // Light imports only, as in client.ts: the CLI bundles this client.
 import { BellaError, isBellaError } from '../api/errors';
+import { formatDuration } from '../api/durations';
 import { formatFingerprint, parseFingerprint } from '../api/fingerprint';
 import type { OperationInput } from '../api/operations';
 import { routes, type OperationName, type OperationOutput } from '../api/routes';
@@ -20,7 +21,10 @@ export interface RemoteClientOptions {
    * Without it the certificate must verify against the system CAs (and `NODE_EXTRA_CA_CERTS`).
    */
   fingerprint?: string;
-  /** Abort when the server stays silent this long during a request; 30 s by default. */
+  /**
+   * The overall deadline of one call, connection, handshake, headers and body together; 30 s by
+   * default (`--timeout`). A server that answers slowly, byte by byte, is cut off there.
+   */
   timeoutMs?: number;
   /** TCP connect plus TLS handshake must finish within this; 10 s by default. */
   connectTimeoutMs?: number;
@@ -28,11 +32,19 @@ export interface RemoteClientOptions {
 
 interface Target {
   origin: string;
+  /** The overall deadline of one call, in ms (for the message). */
+  timeoutMs: number;
   host: string;
   port: number;
   pin: Buffer | null;
   connectTimeoutMs: number;
 }
+
+/** Options the agent reads when it connects for a request: when the whole call must be done. */
+type DeadlineOptions = http.ClientRequestArgs & { deadline?: number };
+
+/** The SHA-256 of the certificate each connection's server presented (for {@link RemoteClient.probe}). */
+const PRESENTED = new WeakMap<object, Buffer>();
 
 /** Largest answer read from a server: about the longest string V8 holds. */
 const MAX_ANSWER_BYTES = 512 * 1024 * 1024;
@@ -49,7 +61,6 @@ export class RemoteClient {
   /** The pinned fingerprint in canonical form, or null when verified against CAs. */
   readonly fingerprint: string | null;
   private readonly target: Target;
-  private readonly timeoutMs: number;
   private readonly agent: PinningAgent;
 
   constructor(options: RemoteClientOptions) {
@@ -61,9 +72,9 @@ export class RemoteClient {
       port: Number(url.port || 443),
       pin: this.fingerprint ? Buffer.from(this.fingerprint.slice('sha256:'.length), 'hex') : null,
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+      timeoutMs: options.timeoutMs ?? 30_000,
     };
     this.server = url.origin;
-    this.timeoutMs = options.timeoutMs ?? 30_000;
     this.agent = new PinningAgent(this.target);
   }
 
@@ -99,7 +110,7 @@ export class RemoteClient {
     const req = buildRequest(name, input);
     const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${token}` };
     if (req.body !== undefined) headers['content-type'] = 'application/json';
-    const answer = await this.send(req.method, req.path, headers, req.body);
+    const answer = await this.send(req.method, req.path, headers, req.body, Date.now() + this.target.timeoutMs);
     return parseAnswer<OperationOutput<K>>(
       answer.status,
       answer.body,
@@ -108,67 +119,97 @@ export class RemoteClient {
     );
   }
 
+  /**
+   * Connects (TCP, TLS, the pin or the CAs) within the deadline and hangs up without sending
+   * anything: whether the server is reachable and the one it should be (`bella doctor`).
+   * Returns the fingerprint of the certificate it presented.
+   */
+  probe(): Promise<string> {
+    const options: DeadlineOptions = { deadline: Date.now() + this.target.timeoutMs };
+    return new Promise((resolve, reject) => {
+      this.agent.createConnection(options, (err, stream) => {
+        const presented = PRESENTED.get(stream);
+        stream.destroy();
+        if (err) reject(err);
+        else resolve(formatFingerprint(presented ?? Buffer.alloc(0)));
+      });
+    });
+  }
+
   /** Closes idle keep-alive connections so the process can exit. */
   close(): void {
     this.agent.destroy();
   }
 
-  private async send(method: string, path: string, headers: Record<string, string>, body?: string) {
+  private async send(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+    deadline: number,
+  ) {
     try {
-      return await this.sendOnce(method, path, headers, body);
+      return await this.sendOnce(method, path, headers, body, deadline);
     } catch (err) {
       // A keep-alive connection the server closed just as it was reused. Token-plane calls are
       // reads or a self-revoke, so sending once more on a fresh connection is harmless.
-      if ((err as { reusedSocket?: boolean }).reusedSocket) return this.sendOnce(method, path, headers, body);
+      if ((err as { reusedSocket?: boolean }).reusedSocket) return this.sendOnce(method, path, headers, body, deadline);
       throw err;
     }
   }
 
-  private sendOnce(method: string, path: string, headers: Record<string, string>, body?: string) {
+  private sendOnce(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+    deadline: number,
+  ) {
     return new Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }>((resolve, reject) => {
-      const r = http.request(
-        {
-          host: this.target.host,
-          port: this.target.port,
-          method,
-          path,
-          headers,
-          agent: this.agent,
-          timeout: this.timeoutMs,
+      const options: DeadlineOptions = {
+        host: this.target.host,
+        port: this.target.port,
+        method,
+        path,
+        headers,
+        agent: this.agent,
+        deadline,
+      };
+      // Defends against a server that answers and then drips its body (or never answers): one
+      // overall deadline for connection, handshake, headers and body, whatever arrives meanwhile.
+      let expired = false;
+      const timer = setTimeout(
+        () => {
+          expired = true;
+          r.destroy(deadlineError(this.target));
         },
-        (res) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (c: Buffer) => {
-            size += c.length;
-            // Defends against a hostile or broken server exhausting the holder's memory.
-            if (size > MAX_ANSWER_BYTES)
-              r.destroy(new BellaError('internal', `${this.server} sent an answer larger than any bella answer`));
-            else chunks.push(c);
-          });
-          res.on('end', () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              headers: res.headers,
-              body: Buffer.concat(chunks).toString('utf8'),
-            }),
-          );
-          res.on('error', (err) => reject(connectionError(err, this.target)));
-        },
+        Math.max(0, deadline - Date.now()),
       );
-      r.on('timeout', () =>
-        r.destroy(
-          new BellaError(
-            'unavailable',
-            `the bella server at ${this.server} did not answer within ${this.timeoutMs} ms: check BELLA_SERVER and the network`,
-          ),
-        ),
-      );
+      const fail = (err: Error) => {
+        clearTimeout(timer);
+        reject(expired ? deadlineError(this.target) : err);
+      };
+      const r = http.request(options, (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          // Defends against a hostile or broken server exhausting the holder's memory.
+          if (size > MAX_ANSWER_BYTES)
+            r.destroy(new BellaError('internal', `${this.server} sent an answer larger than any bella answer`));
+          else chunks.push(c);
+        });
+        res.on('end', () => {
+          clearTimeout(timer);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') });
+        });
+        res.on('error', (err) => fail(connectionError(err, this.target)));
+      });
       r.on('error', (err) => {
         const e = connectionError(err, this.target);
         if (r.reusedSocket && (err as NodeJS.ErrnoException).code === 'ECONNRESET')
           Object.assign(e, { reusedSocket: true });
-        reject(e);
+        fail(e);
       });
       r.end(body);
     });
@@ -187,11 +228,12 @@ class PinningAgent extends http.Agent {
   }
 
   override createConnection(
-    _options: http.ClientRequestArgs,
+    options: http.ClientRequestArgs,
     callback?: (err: Error | null, stream: Duplex) => void,
   ): Duplex | null | undefined {
     const { host, port, pin } = this.target;
     const done = callback ?? (() => {});
+    const deadline = (options as DeadlineOptions).deadline ?? Number.POSITIVE_INFINITY;
     const socket = tls.connect({
       host,
       port,
@@ -202,9 +244,16 @@ class PinningAgent extends http.Agent {
       minVersion: 'TLSv1.2',
       ALPNProtocols: ['http/1.1'],
     });
+    // The connection's own limit, or the call's deadline when that comes first.
+    const untilDeadline = Math.max(0, deadline - Date.now());
     const timer = setTimeout(
-      () => socket.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })),
-      this.target.connectTimeoutMs,
+      () =>
+        socket.destroy(
+          untilDeadline < this.target.connectTimeoutMs
+            ? deadlineError(this.target)
+            : Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' }),
+        ),
+      Math.min(untilDeadline, this.target.connectTimeoutMs),
     );
     const onError = (err: Error) => {
       clearTimeout(timer);
@@ -214,7 +263,11 @@ class PinningAgent extends http.Agent {
     socket.once('secureConnect', () => {
       clearTimeout(timer);
       socket.off('error', onError);
-      const refusal = pin ? checkPin(socket, pin, this.target.origin) : null;
+      // Read now: the peer certificate is not kept once the handshake's callbacks are over.
+      const cert = socket.getPeerX509Certificate();
+      const presented = cert ? createHash('sha256').update(cert.raw).digest() : null;
+      if (presented) PRESENTED.set(socket, presented);
+      const refusal = pin ? checkPin(presented, pin, this.target.origin) : null;
       if (refusal) {
         // Defends the token against a man in the middle or a wrong server: nothing is written
         // but the end of the handshake and close_notify.
@@ -228,14 +281,20 @@ class PinningAgent extends http.Agent {
   }
 }
 
-function checkPin(socket: tls.TLSSocket, pin: Buffer, origin: string): BellaError | null {
-  const cert = socket.getPeerX509Certificate();
-  const presented = cert ? createHash('sha256').update(cert.raw).digest() : Buffer.alloc(0);
+/** The error of a call that the server did not finish answering before its deadline. */
+function deadlineError(target: Target): BellaError {
+  return new BellaError(
+    'unavailable',
+    `the bella server at ${target.origin} did not answer within ${target.timeoutMs % 1000 === 0 ? formatDuration(target.timeoutMs / 1000) : `${target.timeoutMs} ms`}: check BELLA_SERVER and the network, or allow it longer with --timeout (e.g. --timeout 2m) or BELLA_TIMEOUT`,
+  );
+}
+
+function checkPin(presented: Buffer | null, pin: Buffer, origin: string): BellaError | null {
   // Constant time as for any secret compare; the pin is public, but this costs nothing.
-  if (presented.length === pin.length && timingSafeEqual(presented, pin)) return null;
+  if (presented && presented.length === pin.length && timingSafeEqual(presented, pin)) return null;
   return new BellaError(
     'permission_denied',
-    `the server at ${origin} presented certificate ${cert ? formatFingerprint(presented) : '(none)'} but BELLA_SERVER_FINGERPRINT is ${formatFingerprint(pin)}: nothing was sent; check the fingerprint with the lease's owner (bella listener status)`,
+    `the server at ${origin} presented certificate ${presented ? formatFingerprint(presented) : '(none)'} but BELLA_SERVER_FINGERPRINT is ${formatFingerprint(pin)}: nothing was sent; check the fingerprint with the lease's owner (bella listener status)`,
   );
 }
 

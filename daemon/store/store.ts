@@ -3,6 +3,7 @@ import { createSecretKey } from 'node:crypto';
 import path from 'node:path';
 import { BellaError, isBellaError, type AuditEntry } from '../api';
 import { copyFileDurable, ensurePrivateDir, removeStaleTemps } from '../base/node/files';
+import { masterKeyPath } from '../base/node/paths';
 import { AuditTrail, DEFAULT_SEGMENT_BYTES, type PreparedEntries, type TrailScan } from './audit/trail';
 import type { AuditInput, StoredEntry } from './audit/entry';
 import type { IndexFilter } from './audit/segment-index';
@@ -23,7 +24,7 @@ export function dataFiles(home: string) {
     journal: path.join(home, 'state.journal'),
     audit: path.join(home, 'audit'),
     leaseArchive: path.join(home, 'leases.archive'),
-    masterKey: path.join(home, 'master.key'),
+    masterKey: masterKeyPath(home),
     backups: path.join(home, 'backups'),
   };
 }

@@ -15,28 +15,33 @@ export function ensurePrivateDir(dir: string): void {
  */
 export type FileContent = string | Buffer | ((fd: number) => void);
 
+/** A unique temp file beside `file` (`.FILE.<pid>.<rand>.tmp`), where a whole file is written before its rename. */
+function tempPath(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
 /**
  * Writes a whole file so that a crash at any moment leaves either the old or the new content:
  * a unique temp file (0600 from creation), fsync, rename over the target, fsync the directory.
+ * Every failure before the rename removes the temp file: it may hold secrets (`bella pull --out`),
+ * and a target that is a directory, a full disk or a refused rename must not leave them behind.
  */
 export async function writeFileDurable(file: string, data: FileContent): Promise<void> {
   const dir = path.dirname(file);
-  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = tempPath(file);
   const fd = fs.openSync(temp, 'wx', 0o600);
   try {
-    if (typeof data === 'function') data(fd);
-    else fs.writeFileSync(fd, data);
-    await new Promise<void>((resolve, reject) => fs.fsync(fd, (err) => (err ? reject(err) : resolve())));
-  } catch (err) {
-    fs.closeSync(fd);
-    fs.rmSync(temp, { force: true });
-    throw err;
-  }
-  fs.closeSync(fd);
-  try {
+    try {
+      if (typeof data === 'function') data(fd);
+      else fs.writeFileSync(fd, data);
+      await new Promise<void>((resolve, reject) => fs.fsync(fd, (err) => (err ? reject(err) : resolve())));
+    } finally {
+      fs.closeSync(fd);
+    }
     await fs.promises.rename(temp, file);
   } catch (err) {
-    await fs.promises.rm(temp, { force: true });
+    // Defends against plaintext left behind: the temp file goes whatever failed.
+    fs.rmSync(temp, { force: true });
     throw err;
   }
   await syncDir(dir);
@@ -45,7 +50,7 @@ export async function writeFileDurable(file: string, data: FileContent): Promise
 /** Copies a file as {@link writeFileDurable} writes one (the kernel copies; nothing is read into memory). */
 export async function copyFileDurable(source: string, file: string): Promise<void> {
   const dir = path.dirname(file);
-  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = tempPath(file);
   try {
     await fs.promises.copyFile(source, temp, fs.constants.COPYFILE_EXCL);
     await fs.promises.chmod(temp, 0o600);
@@ -61,26 +66,6 @@ export async function copyFileDurable(source: string, file: string): Promise<voi
     throw err;
   }
   await syncDir(dir);
-}
-
-/** Synchronous twin of {@link writeFileDurable}, for start-up. */
-export function writeFileDurableSync(file: string, data: string | Buffer): void {
-  const dir = path.dirname(file);
-  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const fd = fs.openSync(temp, 'wx', 0o600);
-  try {
-    fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(temp, file);
-  const dirFd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(dirFd);
-  } finally {
-    fs.closeSync(dirFd);
-  }
 }
 
 async function syncDir(dir: string): Promise<void> {

@@ -27,6 +27,11 @@ export function resolveSocket(home: string, flag?: string): string {
   return path.join(home, 'run', 'bella.sock');
 }
 
+/** The master key file of a data directory: it exists once a daemon has initialised that directory. */
+export function masterKeyPath(home: string): string {
+  return path.join(home, 'master.key');
+}
+
 /** The daemon's lock file inside a data directory: it holds the pid of the daemon serving it. */
 export function daemonPidPath(home: string): string {
   return path.join(home, 'daemon.pid');

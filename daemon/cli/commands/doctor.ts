@@ -2,7 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isBellaError } from '../../api/errors';
 import type { ListenerStatus } from '../../api/routes';
+import { masterKeyPath } from '../../client/paths';
 import { ExitCode } from '../errors';
+import { formatWhen } from '../format';
+import { hasToken, remotePlane, requireToken, tokenPlane } from '../token-plane';
 import { VERSION } from '../version';
 import type { CliSession } from '../session';
 import { renderTable } from '../table';
@@ -197,8 +200,87 @@ async function daemonChecks(cli: CliSession): Promise<Check[]> {
   }
 }
 
+/**
+ * A holder's machine: the server named by BELLA_SERVER (reachable within the deadline, the
+ * certificate the pinned one) and the token (its lease active, until when). Nothing is sent to
+ * the server but the token's lookup.
+ */
+async function holderChecks(cli: CliSession, opts: Record<string, unknown>): Promise<Check[]> {
+  const remote = await remotePlane(cli, opts);
+  if (!remote) {
+    return [
+      {
+        name: 'server',
+        status: 'fail',
+        detail: 'a token is given but BELLA_SERVER is not set, and this machine has no bella data directory of its own',
+        fix: "set BELLA_SERVER and BELLA_SERVER_FINGERPRINT to what the lease's owner gave you",
+      },
+    ];
+  }
+  const checks: Check[] = [];
+  try {
+    const presented = await remote.probe();
+    checks.push(
+      { name: 'server', status: 'ok', detail: `${remote.server} answered over TLS` },
+      remote.fingerprint
+        ? { name: 'fingerprint', status: 'ok', detail: `${presented}, as pinned` }
+        : { name: 'fingerprint', status: 'ok', detail: `not pinned: ${presented} verified by the system's CAs` },
+    );
+  } catch (err) {
+    const message = (err as Error).message;
+    // A wrong certificate means the server was reached: the fingerprint is what failed.
+    if (!isBellaError(err, 'permission_denied')) return [{ name: 'server', status: 'fail', detail: message }];
+    checks.push(
+      { name: 'server', status: 'ok', detail: `${remote.server} answered over TLS` },
+      { name: 'fingerprint', status: 'fail', detail: message },
+    );
+    return checks;
+  } finally {
+    remote.close();
+  }
+  if (!hasToken(cli, opts)) {
+    checks.push({
+      name: 'token',
+      status: 'warn',
+      detail: 'no token to check',
+      fix: 'set BELLA_TOKEN (or pass --token-file FILE)',
+    });
+    return checks;
+  }
+  const plane = await tokenPlane(cli, opts);
+  try {
+    const { lease } = await plane.call('lookupToken', {}, { token: await requireToken(cli, opts) });
+    const what = `lease ${lease.id} for ${lease.project}/${lease.environment}, scope ${lease.scope.join(', ')}`;
+    checks.push(
+      lease.status === 'active'
+        ? { name: 'token', status: 'ok', detail: `${what}, active, expires ${formatWhen(lease.expiresAt)}` }
+        : {
+            name: 'token',
+            status: 'fail',
+            detail: `${what} is ${lease.status} (expiry ${formatWhen(lease.expiresAt)})`,
+            fix: "ask the lease's owner for a new token",
+          },
+    );
+  } catch (err) {
+    checks.push({ name: 'token', status: 'fail', detail: (err as Error).message });
+  } finally {
+    plane.close();
+  }
+  return checks;
+}
+
+/**
+ * A holder's machine: a server is named (BELLA_SERVER, --server), or a token is given and this
+ * machine has no data directory of its own.
+ */
+function onHolderMachine(cli: CliSession, opts: Record<string, unknown>): boolean {
+  if (typeof opts.server === 'string' || cli.io.env.BELLA_SERVER?.trim()) return true;
+  return hasToken(cli, opts) && !fs.existsSync(masterKeyPath(cli.target().home));
+}
+
 /** Every check, in order. */
-export async function runChecks(cli: CliSession): Promise<Check[]> {
+export async function runChecks(cli: CliSession, opts: Record<string, unknown> = {}): Promise<Check[]> {
+  if (onHolderMachine(cli, opts)) return [versions(), ...(await holderChecks(cli, opts))];
   const { home, socket } = cli.target();
   return [versions(), ...(await daemonChecks(cli)), ...privateModes(home, socket), disk(home), ...desktop(cli.io.env)];
 }
@@ -230,8 +312,8 @@ function listenerCheck(l: ListenerStatus): Check {
 }
 
 /** `bella doctor`: exit 1 when a check failed. */
-export const doctor: Action = async (cli) => {
-  const checks = await runChecks(cli);
+export const doctor: Action = async (cli, { opts }) => {
+  const checks = await runChecks(cli, opts);
   const ok = checks.every((c) => c.status !== 'fail');
   cli.print({ ok, checks }, () =>
     renderTable(

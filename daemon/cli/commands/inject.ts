@@ -5,11 +5,20 @@ import { escapeControls } from '../../base/common/terminal-text';
 import { readAll } from '../prompt';
 import { endRunLease, issueRunLease, runReason } from '../run-lease';
 import { fillTemplate, templateReferences, type Reference } from '../template';
-import { checkTokenMatches, explicitRef, requireToken, tokenPlane } from '../token-plane';
+import { UsageError } from '../errors';
+import { refuseLoaderVariables } from '../loader-variables';
+import { explicitRef, hasToken, readLeaseSecrets, requireToken, tokenPlane, type LeaseSecrets } from '../token-plane';
 import type { Action } from '../spec';
 import { writeSecretFile } from './pull';
 
-type Opts = { inFile?: string; outFile?: string; token?: string; project?: string; environment?: string };
+type Opts = {
+  inFile?: string;
+  outFile?: string;
+  token?: string;
+  project?: string;
+  environment?: string;
+  allowEnv?: string[];
+};
 
 function unknownReference(ref: Reference, why: string): BellaError {
   return new BellaError('not_found', `unknown reference {{ bella:${ref.key} }} (line ${ref.line}): ${why}`);
@@ -18,6 +27,9 @@ function unknownReference(ref: Reference, why: string): BellaError {
 /** `bella inject -i TEMPLATE -o FILE`: references resolved by a token, or by a per-run lease of the owner. */
 export const inject: Action = async (cli, { opts }) => {
   const o = opts as Opts;
+  if (o.token === '-' && (!o.inFile || o.inFile === '-')) {
+    throw new UsageError('--token - and the template cannot both come from stdin: pass the template with -i FILE');
+  }
   let template: string;
   try {
     template =
@@ -31,20 +43,24 @@ export const inject: Action = async (cli, { opts }) => {
     );
   }
   const refs = templateReferences(template);
+  // The output is often an env file or a script: no loader variable unless named.
+  refuseLoaderVariables(
+    refs.map((r) => r.key),
+    o.allowEnv,
+    'a template',
+  );
   let values: Record<string, string> = {};
-  if (refs.length > 0 && cli.token(o.token)) {
-    const token = requireToken(cli, o.token);
+  if (refs.length > 0 && hasToken(cli, opts)) {
+    const token = await requireToken(cli, opts);
     const plane = await tokenPlane(cli, opts);
-    await checkTokenMatches(plane, token, explicitRef(o));
-    let res: { leaseId: string; secrets: Record<string, string> };
+    let res: LeaseSecrets;
     try {
-      res = await plane.call('readSecrets', { keys: refs.map((r) => r.key).join(',') }, { token });
+      res = await readLeaseSecrets(plane, token, { named: explicitRef(o), keys: refs.map((r) => r.key) });
     } catch (err) {
       // The daemon names the keys outside the token's scope: say which reference that is.
-      const named =
-        isBellaError(err, 'permission_denied')
-          ? (err.message.split(/ (?:is|are) outside/)[0] ?? '').split(', ')
-          : [];
+      const named = isBellaError(err, 'permission_denied')
+        ? (err.message.split(/ (?:is|are) outside/)[0] ?? '').split(', ')
+        : [];
       const outside = refs.find((r) => named.includes(r.key));
       if (outside) throw unknownReference(outside, (err as BellaError).message);
       throw err;
@@ -66,7 +82,7 @@ export const inject: Action = async (cli, { opts }) => {
     const startedAt = Date.now();
     try {
       const plane = await tokenPlane(cli, opts);
-      values = (await plane.call('readSecrets', {}, { token: issued.token })).secrets;
+      values = (await readLeaseSecrets(plane, issued.token)).secrets;
     } finally {
       await endRunLease(cli, issued, 'bella inject: done', startedAt);
     }

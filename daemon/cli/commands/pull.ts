@@ -2,11 +2,12 @@ import path from 'node:path';
 import { BellaError } from '../../api/errors';
 import { escapeControls } from '../../base/common/terminal-text';
 import { toDotenv, toShell, UnwritableValueError } from '../secret-formats';
-import { checkTokenMatches, explicitRef, requireToken, tokenPlane } from '../token-plane';
+import { refuseLoaderVariables } from '../loader-variables';
+import { explicitRef, hasToken, readLeaseSecrets, requireToken, tokenPlane } from '../token-plane';
 import type { Action } from '../spec';
 
 type Format = 'dotenv' | 'shell' | 'json' | 'yaml';
-type Opts = { project?: string; environment?: string; token?: string; output?: Format; out?: string };
+type Opts = { project?: string; environment?: string; output?: Format; out?: string; allowEnv?: string[] };
 
 /** The format `--out FILE` implies by its extension. */
 export function formatOfFile(file: string): Format {
@@ -45,11 +46,14 @@ function writeError(shown: string, err: NodeJS.ErrnoException): BellaError {
   return new BellaError('invalid_argument', `cannot write ${shown}: ${why[err.code ?? ''] ?? err.code ?? err.message}`);
 }
 
-/** Writes `content` to `file` 0600 and atomically: secrets never sit in a world-readable or partial file. */
+/**
+ * Writes `content` to `file` 0600 and atomically, with the one atomic-write function: secrets
+ * never sit in a world-readable or partial file, and a failed write leaves no temp file behind.
+ */
 export async function writeSecretFile(file: string, shown: string, content: string): Promise<void> {
-  const { writeFileDurableSync } = await import('../../base/node/files');
+  const { writeFileDurable } = await import('../../base/node/files');
   try {
-    writeFileDurableSync(file, content);
+    await writeFileDurable(file, content);
   } catch (err) {
     throw writeError(shown, err as NodeJS.ErrnoException);
   }
@@ -60,12 +64,11 @@ export const pull: Action = async (cli, { opts, given }) => {
   const o = opts as Opts;
   let values: Record<string, string>;
   let where: string;
-  if (cli.token(o.token)) {
-    const token = requireToken(cli, o.token);
+  if (hasToken(cli, opts)) {
+    const token = await requireToken(cli, opts);
     const plane = await tokenPlane(cli, opts);
     // A token never overrides an explicit -p/-e: checked before any secret is read.
-    await checkTokenMatches(plane, token, explicitRef(o));
-    const res = await plane.call('readSecrets', {}, { token });
+    const res = await readLeaseSecrets(plane, token, { named: explicitRef(o) });
     values = res.secrets;
     where = `${res.project}/${res.environment}`;
   } else {
@@ -81,6 +84,9 @@ export const pull: Action = async (cli, { opts, given }) => {
       : cli.json
         ? 'json'
         : 'dotenv';
+  // Both are read by shells (`eval`, `set -a; . ./file`): no loader variable unless named.
+  if (format === 'shell' || format === 'dotenv')
+    refuseLoaderVariables(Object.keys(values), o.allowEnv, `${format} output`);
   const content = await render(format, values);
   if (o.out) {
     await writeSecretFile(path.resolve(cli.io.cwd, o.out), o.out, content);

@@ -2,17 +2,18 @@ import { describeEnd, runChild, type ChildResult } from '../child';
 import { ExitCode, UsageError } from '../errors';
 import { endRunLease, issueRunLease, runReason } from '../run-lease';
 import { nulError, type CliSession } from '../session';
-import { checkTokenMatches, explicitRef, requireToken, tokenPlane } from '../token-plane';
+import { refuseLoaderVariables } from '../loader-variables';
+import { explicitRef, hasToken, readLeaseSecrets, requireToken, tokenPlane } from '../token-plane';
 import type { Action } from '../spec';
 
 type Opts = {
-  token?: string;
   project?: string;
   environment?: string;
   scope?: string[];
   ttl?: number;
   reason?: string;
   command?: string;
+  allowEnv?: string[];
 };
 
 /** The command to run: `--command` through the shell, else COMMAND ARGS… as given. */
@@ -28,8 +29,12 @@ function commandOf(args: string[], script: string | undefined): { file: string; 
   return { file, args: rest, label: args.join(' ') };
 }
 
-/** The child's environment: the secrets added, the token removed (it cannot read more than it was handed). */
-function childEnv(cli: CliSession, secrets: Record<string, string>): NodeJS.ProcessEnv {
+/**
+ * The child's environment: the secrets added, the token removed (it cannot read more than it was
+ * handed); no loader variable among the secrets unless --allow-env names it.
+ */
+function childEnv(cli: CliSession, secrets: Record<string, string>, allowEnv: string[] | undefined): NodeJS.ProcessEnv {
+  refuseLoaderVariables(Object.keys(secrets), allowEnv, "the command's environment");
   for (const [key, value] of Object.entries(secrets)) if (value.includes('\0')) throw nulError(key);
   const env: NodeJS.ProcessEnv = { ...cli.io.env, ...secrets };
   delete env.BELLA_TOKEN;
@@ -60,15 +65,14 @@ function revokeCommand(cli: CliSession, leaseId: string): string[] {
 export const run: Action = async (cli, { args, opts }) => {
   const o = opts as Opts;
   const command = commandOf((args.COMMAND as string[] | undefined) ?? [], o.command);
-  if (cli.token(o.token)) {
-    const token = requireToken(cli, o.token);
+  if (hasToken(cli, opts)) {
     if (o.scope || o.ttl !== undefined || o.reason !== undefined) {
       throw new UsageError('--scope, --ttl and --reason are for owner runs: a token already has its scope and expiry');
     }
+    const token = await requireToken(cli, opts);
     const plane = await tokenPlane(cli, opts);
-    await checkTokenMatches(plane, token, explicitRef(o));
-    const res = await plane.call('readSecrets', {}, { token });
-    const env = childEnv(cli, res.secrets);
+    const res = await readLeaseSecrets(plane, token, { named: explicitRef(o) });
+    const env = childEnv(cli, res.secrets, o.allowEnv);
     cli.close();
     const { code } = await runChild(cli.io, { ...command, env, cwd: cli.io.cwd });
     if (code !== 0) throw new ExitCode(code);
@@ -93,8 +97,8 @@ export const run: Action = async (cli, { args, opts }) => {
   const end = (why: string) => endRunLease(cli, issued, why, startedAt);
   try {
     const plane = await tokenPlane(cli, opts);
-    const res = await plane.call('readSecrets', {}, { token: issued.token });
-    const env = childEnv(cli, res.secrets);
+    const res = await readLeaseSecrets(plane, issued.token);
+    const env = childEnv(cli, res.secrets, o.allowEnv);
     const spec = { ...command, env, cwd: cli.io.cwd, cleanup: revokeCommand(cli, issued.lease.id) };
     result = await runChild(cli.io, spec, (r) => end(`bella run: ${describeEnd(r)}`));
   } finally {

@@ -8,7 +8,7 @@ import { ask, readAll } from '../prompt';
 import { invalidKey, keyProblem } from '../secret-key';
 import { nulError, type CliSession } from '../session';
 import { renderTable } from '../table';
-import { checkTokenMatches, explicitRef, requireToken, tokenPlane } from '../token-plane';
+import { explicitRef, hasToken, readLeaseSecrets, requireToken, tokenPlane } from '../token-plane';
 import type { Action } from '../spec';
 
 type Opts = {
@@ -48,11 +48,10 @@ export const set: Action = async (cli, { args, opts }) => {
 export const get: Action = async (cli, { args, opts }) => {
   const o = opts as Opts;
   const key = args.KEY as string;
-  if (cli.token(o.token)) {
-    const token = requireToken(cli, o.token);
+  if (hasToken(cli, opts)) {
+    const token = await requireToken(cli, opts);
     const plane = await tokenPlane(cli, opts);
-    await checkTokenMatches(plane, token, explicitRef(o));
-    const res = await plane.call('readSecrets', { keys: key }, { token });
+    const res = await readLeaseSecrets(plane, token, { named: explicitRef(o), keys: [key] });
     const value = res.secrets[key];
     if (value === undefined) {
       throw new BellaError('permission_denied', `${key} is not in the scope of lease ${res.leaseId}`);

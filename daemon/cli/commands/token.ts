@@ -5,7 +5,7 @@ import { endedMessage } from './leases';
 
 /** `bella token lookup`: the holder's own lease. */
 export const lookup: Action = async (cli, { opts }) => {
-  const token = requireToken(cli, (opts as { token?: string }).token);
+  const token = await requireToken(cli, opts);
   const plane = await tokenPlane(cli, opts);
   const { lease } = await plane.call('lookupToken', {}, { token });
   cli.print({ lease }, () =>
@@ -25,7 +25,7 @@ export const lookup: Action = async (cli, { opts }) => {
 /** `bella token revoke`: the holder ends its own lease. */
 export const revoke: Action = async (cli, { opts }) => {
   const o = opts as { token?: string; reason?: string };
-  const token = requireToken(cli, o.token);
+  const token = await requireToken(cli, opts);
   const plane = await tokenPlane(cli, opts);
   const res = await plane.call('revokeToken', { reason: o.reason }, { token });
   cli.print(res, () =>
