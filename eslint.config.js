@@ -27,6 +27,8 @@ const SCHEMA_FREE = [
   'handover',
 ].map((m) => `daemon/api/${m}`);
 const API_BASE = ['daemon/api', 'daemon/base'];
+/** What the renderer may load as values from outside it. */
+const RENDERER_CONTRACT = [...SCHEMA_FREE, 'daemon/base/common'];
 
 /** @type {Record<string, import('./eslint/layers.js').Layer>} */
 const layers = {
@@ -58,7 +60,19 @@ const layers = {
     electron: true,
   },
   // Types of the whole contract; values only from its schema-free modules (docs/decisions.md, "Layers").
-  renderer: { imports: [...SCHEMA_FREE, 'daemon/base/common'], importsTypes: ['daemon/api'], node: false },
+  // Inside the renderer, lib (data, events, formatting, useAction) → components (Table, dialogs, controls) →
+  // features and App: a building block never imports a screen.
+  'renderer/src/lib': { imports: RENDERER_CONTRACT, importsTypes: ['daemon/api'], node: false },
+  'renderer/src/components': {
+    imports: ['renderer/src/lib', ...RENDERER_CONTRACT],
+    importsTypes: ['daemon/api'],
+    node: false,
+  },
+  renderer: {
+    imports: ['renderer/src/lib', 'renderer/src/components', ...RENDERER_CONTRACT],
+    importsTypes: ['daemon/api'],
+    node: false,
+  },
 };
 
 export default tseslint.config(

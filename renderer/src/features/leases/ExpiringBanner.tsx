@@ -6,7 +6,8 @@ import { useAppData } from '../../lib/data';
 import { useDaemonEvent } from '../../lib/events';
 import { formatCountdown } from '../../lib/format';
 import { useNow } from '../../lib/now';
-import { ErrorNote } from '../../components/common';
+import { Button, ErrorNote } from '../../components/common';
+import { useAction } from '../../lib/action';
 
 /**
  * Active leases inside their environment's warning window (or that the daemon warned about),
@@ -17,8 +18,7 @@ export function ExpiringBanner({ onOpen }: { onOpen: (project: string, environme
   const now = useNow();
   const [warned, setWarned] = useState<Set<string>>(new Set());
   const [dismissed, setDismissed] = useState<Set<string>>(new Set());
-  const [busy, setBusy] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(null);
+  const action = useAction();
 
   useDaemonEvent((e) => {
     if (e.type === 'LeaseExpiringSoon') setWarned((w) => new Set([...w, ...e.leaseIds]));
@@ -43,19 +43,12 @@ export function ExpiringBanner({ onOpen }: { onOpen: (project: string, environme
 
   if (expiring.length === 0) return null;
 
-  async function renew(l: Lease) {
-    setBusy(l.id);
-    setError(null);
-    try {
+  const renew = (l: Lease) =>
+    action.run(l.id, async () => {
       await bella().renewLease({ id: l.id });
       setWarned((w) => new Set([...w].filter((id) => id !== l.id)));
       reload();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(null);
-    }
-  }
+    });
 
   const first = expiring.slice(0, 3);
   return (
@@ -81,16 +74,14 @@ export function ExpiringBanner({ onOpen }: { onOpen: (project: string, environme
                 </time>
               </span>
               <span className="banner-actions">
-                <button
-                  type="button"
+                <Button
                   className="button small primary"
-                  disabled={busy === l.id}
-                  onClick={() => renew(l)}
+                  icon="refresh"
+                  label="Renew"
+                  disabled={action.busy === l.id}
+                  onClick={() => void renew(l)}
                   aria-label={`Renew ${l.reason}`}
-                >
-                  <Icon name="refresh" size={14} />
-                  <span>Renew</span>
-                </button>
+                />
                 <button
                   type="button"
                   className="icon-button small"
@@ -105,7 +96,7 @@ export function ExpiringBanner({ onOpen }: { onOpen: (project: string, environme
           ))}
         </ul>
         {expiring.length > first.length && <p className="muted">and {expiring.length - first.length} more</p>}
-        <ErrorNote error={error} />
+        <ErrorNote error={action.error} />
       </div>
     </section>
   );
