@@ -126,6 +126,11 @@ const crossings: Array<[string, string, RegExp]> = [
     /import type` only/,
   ],
   ['renderer/src/x.ts', "import fs from 'node:fs';\nexport { fs };", /renderer may not import Node's node:fs/],
+  [
+    'renderer/src/components/x.ts',
+    "import { LeasesView } from '../features/leases/LeasesView';\nexport { LeasesView };",
+    /renderer\/src\/components may not import renderer\/src\/features\/leases\/LeasesView/,
+  ],
   ['renderer/src/x.ts', "import path from 'path';\nexport { path };", /renderer may not import Node's path/],
   [
     'renderer/src/x.ts',
@@ -133,32 +138,32 @@ const crossings: Array<[string, string, RegExp]> = [
     /renderer may not import electron/,
   ],
   [
-    'renderer/src/lib/x.ts',
+    'renderer/src/features/x.ts',
     "import { Slug } from '../../../daemon/api/schemas';\nexport { Slug };",
     /renderer may import daemon\/api\/schemas with `import type` only/,
   ],
   [
-    'renderer/src/lib/x.ts',
+    'renderer/src/features/x.ts',
     "import { type Lease } from '../../../daemon/api/schemas';\nexport type { Lease };",
     /with `import type` only/,
   ],
   [
-    'renderer/src/lib/x.ts',
+    'renderer/src/features/x.ts',
     "import { operations } from '../../../daemon/api';\nexport { operations };",
     /renderer may import daemon\/api with `import type` only/,
   ],
   [
-    'renderer/src/lib/x.ts',
+    'renderer/src/features/x.ts',
     "import type { DaemonClient } from '../../../daemon/client';\nexport type { DaemonClient };",
     /renderer may not import daemon\/client/,
   ],
   [
-    'renderer/src/lib/x.ts',
+    'renderer/src/features/x.ts',
     "import type { BellaApi } from '../../../electron/ipc/contract';\nexport type { BellaApi };",
     /renderer may not import electron\/ipc\/contract/,
   ],
   [
-    'renderer/src/lib/x.ts',
+    'renderer/src/features/x.ts',
     "export type Lease = import('../../../daemon/store').StoredLease;",
     /renderer may not import daemon\/store/,
   ],
