@@ -53,6 +53,8 @@ const inputs = {
   importSecrets: EnvironmentRef.extend({
     dotenv: z.string().max(1_000_000, 'a .env text is limited to 1 MB'),
     dryRun: Flag.optional(),
+    /** Import the valid lines and list the rest as skipped, instead of refusing the whole text. */
+    skipInvalid: Flag.optional(),
   }),
   listLeases: z.object({
     project: Slug.optional(),

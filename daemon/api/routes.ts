@@ -226,7 +226,8 @@ export const routes = {
     method: 'POST',
     path: '/v1/projects/:project/environments/:environment/secrets',
     plane: 'admin',
-    summary: 'Set the secrets of a .env text (parsed by the daemon); dryRun reports changes and problems only',
+    summary:
+      'Set the secrets of a .env text (parsed by the daemon); a text with problems is refused unless skipInvalid (then they are skipped and listed); dryRun reports changes and problems only',
   }),
   listLeases: route<{ leases: Lease[]; total: number; nextCursor: number | null }>()({
     method: 'GET',

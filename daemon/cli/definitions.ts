@@ -262,7 +262,11 @@ const secrets: CommandSpec = {
         { name: 'KEY', description: 'the key, e.g. DATABASE_URL', field: 'key' },
         { name: 'VALUE', description: 'the value (omit to read it from stdin)', optional: true, field: 'value' },
       ],
-      options: [project(), environment()],
+      options: [
+        project(),
+        environment(),
+        { long: 'empty', description: 'store an empty value when stdin gives nothing (refused otherwise)' },
+      ],
       examples: ['bella secrets set DATABASE_URL -p my-api -e production < db-url.txt'],
       action: secretsCommands.set,
     },
@@ -287,15 +291,25 @@ const secrets: CommandSpec = {
     {
       name: 'delete',
       summary: 'delete a secret',
+      details: 'On a terminal it asks for the key to be typed back unless --yes; scripts proceed.',
       args: [{ name: 'KEY', description: 'the key', field: 'key', complete: 'keys' }],
-      options: [project(), environment()],
+      options: [project(), environment(), { long: 'yes', description: 'do not ask for confirmation on a terminal' }],
       action: secretsCommands.remove,
     },
     {
       name: 'push',
       summary: 'set every secret of a .env file',
+      details:
+        'A line that is not KEY=value, or a key or value bella refuses, is named with its line number and ' +
+        'the file is refused as a whole, unless --skip-invalid (then the other lines are imported and the ' +
+        'skipped ones listed). --dry-run lists every problem.',
       args: [{ name: 'FILE', description: 'the .env file', complete: 'files' }],
-      options: [project(), environment(), { long: 'dry-run', description: 'only show what would change' }],
+      options: [
+        project(),
+        environment(),
+        { long: 'dry-run', description: 'only show what would change' },
+        { long: 'skip-invalid', description: 'import the valid lines and list the invalid ones as skipped' },
+      ],
       action: secretsCommands.push,
     },
   ],
@@ -399,8 +413,12 @@ const leases: CommandSpec = {
     },
     {
       name: 'expire-all',
-      summary: 'revoke every active lease of an environment and rotate its credentials',
-      details: 'On a terminal it says how many leases it ends and asks for the environment slug unless --yes.',
+      summary: "revoke every active lease of an environment and rotate bella's credentials for it",
+      details:
+        "bella's data key of the environment is replaced (its secrets re-encrypted at rest) and its token epoch " +
+        'bumped (every token minted before is refused). The secret values themselves do not change: rotate ' +
+        'them at their source. On a terminal it says how many leases it ends and asks for the environment ' +
+        'slug unless --yes.',
       options: [
         project(),
         environment(),

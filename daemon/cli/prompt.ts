@@ -31,3 +31,21 @@ export async function ask(io: CliIO, question: string, hidden = false): Promise<
     rl.close();
   }
 }
+
+/**
+ * The one guard before something that cannot be undone: on a terminal it asks `question` (built
+ * only then) and wants `word` typed back; with `--yes`, or when stdin is not a terminal (scripts,
+ * CI), it proceeds without asking.
+ */
+export async function confirmOnTerminal(
+  io: CliIO,
+  yes: boolean | undefined,
+  word: string,
+  question: () => string | Promise<string>,
+): Promise<void> {
+  if (yes || !io.stdin.isTTY) return;
+  const answer = await ask(io, `${await question()}\ntype "${word}" to confirm (--yes skips this): `);
+  if (answer.trim() !== word) {
+    throw new BellaError('invalid_argument', `confirmation did not match "${word}": nothing was changed`);
+  }
+}

@@ -45,7 +45,35 @@ describe('parseDotenv', () => {
 
   it('says when a text holds no KEY=value line', () => {
     const { problems } = parseDotenv('# only a comment\nnot a pair\n');
-    expect(problems.map((p) => p.kind)).toEqual(['empty']);
+    expect(problems.map((p) => p.kind)).toEqual(['empty', 'line']);
     expect(dotenvProblemText(problems[0]!, '.env')).toBe('.env holds no KEY=value lines');
+  });
+
+  it('names every line the dotenv library would skip, quoting only the text before =', () => {
+    const text = [
+      'A=1',
+      'bad line here',
+      'API KEY=sk_live_secret',
+      'B="multi',
+      'not a key but inside B',
+      'end"',
+      "C='one line' # comment",
+      '=novalue',
+      '  # indented comment',
+      'export D=4',
+      'E: colon form',
+    ].join('\n');
+    const { secrets, problems } = parseDotenv(text);
+    expect(Object.keys(secrets)).toEqual(['A', 'B', 'C', 'D', 'E']);
+    expect(problems.map((p) => [p.kind, p.line, p.key])).toEqual([
+      ['line', 2, ''],
+      ['line', 3, 'API KEY'],
+      ['line', 8, ''],
+    ]);
+    expect(dotenvProblemText(problems[0]!, 'app.env')).toBe('line 2 of app.env is not a KEY=value line');
+    expect(dotenvProblemText(problems[1]!)).toBe(
+      'line 3 is not a KEY=value line: "API KEY" is not a key (letters, digits and _ only, no spaces)',
+    );
+    expect(JSON.stringify(problems)).not.toContain('sk_live_secret');
   });
 });

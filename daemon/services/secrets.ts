@@ -184,7 +184,10 @@ export class SecretsService {
     if (args.dryRun) {
       return { ...plan(findEnvironment(this.ctx.store.state, args.project, args.environment)), problems, dryRun: true };
     }
-    if (problems.length) throw dotenvRefused(problems);
+    // Skipping invalid lines is asked for; a text without a single KEY=value line is refused anyway.
+    if (problems.length && (!args.skipInvalid || problems.some((p) => p.kind === 'empty'))) {
+      throw dotenvRefused(problems);
+    }
     const result = await this.ctx.store.transact((state, touched) => {
       const env = findEnvironment(state, args.project, args.environment);
       const p = plan(env);
@@ -207,14 +210,14 @@ export class SecretsService {
                 project: args.project,
                 environment: args.environment,
                 keys: written,
-                message: `${p.added.length} added, ${p.updated.length} updated, ${p.unchanged.length} unchanged`,
+                message: `${p.added.length} added, ${p.updated.length} updated, ${p.unchanged.length} unchanged${problems.length ? `, ${problems.length} invalid lines skipped` : ''}`,
               },
             ]
           : [],
       };
     });
     if (result.added.length + result.updated.length) this.changed(args.project, args.environment);
-    return { ...result, problems: [], dryRun: false };
+    return { ...result, problems, dryRun: false };
   }
 
   private changed(project: string, environment: string): void {

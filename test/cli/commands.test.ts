@@ -255,12 +255,12 @@ describe('secrets, pull, run, context, audit, notifications', { timeout: 180_000
     expect(await b.ok(['secrets', 'get', 'SEED', '--token', kept])).toBe('seed\n');
     const right = await tty('dev');
     expect(right.code, right.stdout).toBe(0);
-    expect(right.stdout).toMatch(/revoked [1-9]\d* active lease/);
+    expect(right.stdout).toMatch(/revoked [1-9]\d* active lease/i);
     expect((await b.run(['secrets', 'get', 'SEED', '--token', kept])).code).toBe(1);
 
     const piped = await b.run(['leases', 'expire-all', '-p', 'app', '-e', 'prod']);
     expect(piped.code, piped.stderr).toBe(0);
-    expect(piped.stdout).toMatch(/revoked 0 active lease/);
+    expect(piped.stdout).toMatch(/revoked 0 active lease/i);
   });
 });
 

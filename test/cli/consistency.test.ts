@@ -190,7 +190,7 @@ describe('issue 10: consistency and polish', { timeout: 240_000 }, () => {
       );
       expect(res.code, res.stdout).toBe(0);
       expect(res.stdout).toContain('this revokes the 3 active leases of my-api/production');
-      expect(res.stdout).toMatch(/revoked 3 active leases of my-api\/production/);
+      expect(res.stdout).toMatch(/revoked 3 active leases of my-api\/production/i);
       const { entries } = await b.json<{ entries: { event: string; reason?: string; message?: string }[] }>([
         'audit',
         'list',

@@ -137,7 +137,7 @@ describe('the product page, verbatim', { timeout: 120_000 }, () => {
     expect(await b.ok(['secrets', 'get', 'STRIPE_KEY', '--token', second])).toBe(`${VALUES.STRIPE_KEY}\n`);
     const res = await b.shell(EXPIRE_ALL);
     expect(res.code, res.stderr).toBe(0);
-    expect(res.stdout).toMatch(/revoked 1 active lease/);
+    expect(res.stdout).toMatch(/revoked 1 active lease/i);
     const refused = await b.run(['secrets', 'get', 'STRIPE_KEY', '--token', second]);
     expect(refused.code).toBe(1);
     oneErrorLine(refused);

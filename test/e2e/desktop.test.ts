@@ -103,6 +103,13 @@ describe('bella desktop renderer against a real daemon', { timeout: 90_000 }, ()
     expect(await addButton.evaluate((el) => el === document.activeElement)).toBe(true);
 
     await page.getByRole('button', { name: 'Import .env' }).click();
+    // A line the dotenv library would skip is named with its number, as `secrets push` names it.
+    await dialog().getByLabel('.env contents').fill('GOOD=1\nbad line here\nAPI KEY=foo\n');
+    await dialog().getByRole('button', { name: 'Review', exact: true }).click();
+    const problems = dialog().getByRole('list', { name: 'Lines that cannot be imported' });
+    await expect.poll(() => problems.textContent()).toContain('line 2 is not a KEY=value line');
+    expect(await problems.textContent()).toContain('line 3 is not a KEY=value line: "API KEY" is not a key');
+    await dialog().getByRole('button', { name: 'Back' }).click();
     await dialog()
       .getByLabel('.env contents')
       .fill(

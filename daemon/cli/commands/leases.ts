@@ -1,12 +1,12 @@
-import { BellaError } from '../../api/errors';
 import { handoverLines } from '../../api/handover';
 import type { IssuedLease } from '../../api/routes';
 import type { Lease, LeaseStatus } from '../../api/types';
 import { looksLikeToken } from '../../base/common/token-format';
 import { UsageError } from '../errors';
 import { plural } from '../../base/common/plural';
+import { EXPIRE_ALL_CHANGES, EXPIRE_ALL_UNCHANGED, expireAllDone } from '../../base/common/expire-all';
 import { formatPairs, formatRelative, formatTime, formatTtl, formatWhen } from '../format';
-import { ask } from '../prompt';
+import { confirmOnTerminal } from '../prompt';
 import type { CliSession } from '../session';
 import { renderTable } from '../table';
 import { checkTokenShape } from '../token-plane';
@@ -206,20 +206,14 @@ export const expireAll: Action = async (cli, { opts }) => {
   const ref = cli.environmentRef(o);
   const name = `${ref.project}/${ref.environment}`;
   // Guards against an accidental run on a terminal; scripts (no TTY) proceed as documented.
-  if (!o.yes && cli.io.stdin.isTTY) {
+  await confirmOnTerminal(cli.io, o.yes, ref.environment, async () => {
     const { total } = await cli.call('listLeases', { project: ref.project, environment: ref.environment, limit: 1 });
-    const answer = await ask(
-      cli.io,
-      `this revokes ${total === 0 ? 'no active leases (there are none)' : `the ${plural(total, 'active lease')}`} of ${name} and rotates its credentials.\ntype "${ref.environment}" to confirm: `,
-    );
-    if (answer.trim() !== ref.environment) {
-      throw new BellaError('invalid_argument', `confirmation did not match "${ref.environment}": nothing was changed`);
-    }
-  }
+    const leases = total === 0 ? 'no active leases (there are none)' : `the ${plural(total, 'active lease')}`;
+    return [`this revokes ${leases} of ${name}:`, ...EXPIRE_ALL_CHANGES, EXPIRE_ALL_UNCHANGED].join('\n  - ');
+  });
   const res = await cli.call('expireAll', { project: ref.project, environment: ref.environment, reason: o.reason });
-  cli.print(
-    res,
-    () =>
-      `revoked ${plural(res.revoked, 'active lease')} of ${name} and rotated its credentials (${res.reencryptedSecrets} secrets re-encrypted); tokens issued before ${formatTime(res.rotatedAt)} never work again`,
+  // --json says it too: what changed are bella's own credentials, never the secret values.
+  cli.print({ ...res, secretValuesChanged: false, note: EXPIRE_ALL_UNCHANGED }, () =>
+    expireAllDone(res, name, formatTime(res.rotatedAt)),
   );
 };

@@ -4,7 +4,7 @@ import { dotenvProblemText, type DotenvProblem } from '../../api/dotenv';
 import { BellaError, isBellaError } from '../../api/errors';
 import { escapeControls } from '../../base/common/terminal-text';
 import { formatTime, mask } from '../format';
-import { ask, readAll } from '../prompt';
+import { ask, confirmOnTerminal, readAll } from '../prompt';
 import { invalidKey, keyProblem } from '../secret-key';
 import { nulError, type CliSession } from '../session';
 import { renderTable } from '../table';
@@ -17,6 +17,9 @@ type Opts = {
   token?: string;
   showValues?: boolean;
   dryRun?: boolean;
+  skipInvalid?: boolean;
+  empty?: boolean;
+  yes?: boolean;
   wide?: boolean;
 };
 
@@ -37,8 +40,17 @@ export const set: Action = async (cli, { args, opts }) => {
   const key = args.KEY as string;
   const problem = await keyProblem(key);
   if (problem) throw invalidKey(key, problem);
-  const ref = cli.environmentRef(opts as Opts);
-  const value = (args.VALUE as string | undefined) ?? (await valueFromStdin(cli, key));
+  const o = opts as Opts;
+  const ref = cli.environmentRef(o);
+  const given = args.VALUE as string | undefined;
+  const value = given ?? (await valueFromStdin(cli, key));
+  // `secrets set K < /dev/null`, an empty pipe or a bare Enter is far likelier a mistake than meant.
+  if (given === undefined && value === '' && !o.empty) {
+    throw new BellaError(
+      'invalid_argument',
+      `stdin gave an empty value for ${key}: nothing was stored; pass --empty to store an empty value`,
+    );
+  }
   if (value.includes('\0')) throw nulError(key);
   const res = await cli.call('setSecret', { project: ref.project, environment: ref.environment, key, value });
   cli.print(res, () => `${res.created ? 'created' : 'updated'} ${key} in ${ref.project}/${ref.environment}`);
@@ -86,16 +98,23 @@ export const list: Action = async (cli, { opts }) => {
 
 /** `bella secrets delete KEY`. */
 export const remove: Action = async (cli, { args, opts }) => {
-  const ref = cli.environmentRef(opts as Opts);
-  const res = await cli.call('deleteSecret', {
-    project: ref.project,
-    environment: ref.environment,
-    key: args.KEY as string,
-  });
+  const o = opts as Opts;
+  const ref = cli.environmentRef(o);
+  const key = args.KEY as string;
+  await confirmOnTerminal(
+    cli.io,
+    o.yes,
+    key,
+    () => `this deletes ${key} from ${ref.project}/${ref.environment} (only a backup still holds its value).`,
+  );
+  const res = await cli.call('deleteSecret', { project: ref.project, environment: ref.environment, key });
   cli.print(res, () => `deleted ${res.deleted} from ${ref.project}/${ref.environment}`);
 };
 
-/** `bella secrets push FILE [--dry-run]`: the daemon parses the file; every problem is named with its line. */
+/**
+ * `bella secrets push FILE [--dry-run] [--skip-invalid]`: the daemon parses the file; every
+ * problem is named with its line, and refuses the file unless --skip-invalid (then listed as skipped).
+ */
 export const push: Action = async (cli, { args, opts }) => {
   const o = opts as Opts;
   const file = args.FILE as string;
@@ -115,6 +134,7 @@ export const push: Action = async (cli, { args, opts }) => {
       environment: ref.environment,
       dotenv: text,
       dryRun: o.dryRun === true,
+      skipInvalid: o.skipInvalid === true,
     })
     .catch((err: unknown) => {
       throw namedAfter(err, file);
@@ -126,7 +146,7 @@ export const push: Action = async (cli, { args, opts }) => {
       `added      ${names(res.added)}`,
       `updated    ${names(res.updated)}`,
       `unchanged  ${names(res.unchanged)}`,
-      ...res.problems.map((p) => `problem    ${dotenvProblemText(p, file)}`),
+      ...res.problems.map((p) => `${res.dryRun ? 'problem ' : 'skipped '}   ${cli.safe(dotenvProblemText(p, file))}`),
       ...(res.dryRun ? ['dry run: nothing was changed'] : []),
     ].join('\n');
   });
@@ -140,9 +160,10 @@ function namedAfter(err: unknown, file: string): unknown {
   if (!problems?.length) return err;
   const more =
     problems.length > 1 ? ` (and ${problems.length - 1} more: see \`bella secrets push ${file} --dry-run\`)` : '';
+  const skip = problems.some((p) => p.kind === 'empty') ? '' : ', or pass --skip-invalid to import the other lines';
   return new BellaError(
     'invalid_argument',
-    `${dotenvProblemText(problems[0] as DotenvProblem, file)}${more}`,
+    `${dotenvProblemText(problems[0] as DotenvProblem, file)}${more}: nothing was imported; fix the file${skip}`,
     isBellaError(err) ? err.details : undefined,
   );
 }

@@ -4,6 +4,7 @@ import type { OperationOutput } from '../../../../daemon/api/routes';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { Field } from '../../components/common';
 import { bella } from '../../lib/bella';
+import { EXPIRE_ALL_CHANGES, EXPIRE_ALL_UNCHANGED } from '../../../../daemon/base/common/expire-all';
 import { plural } from '../../lib/format';
 import { ScopeChips } from './parts';
 import { TypeToConfirmDialog } from '../../components/TypeToConfirmDialog';
@@ -75,8 +76,9 @@ export function ExpireAllDialog({
         <li>
           <strong>{plural(active, 'active lease')}</strong> {active === 1 ? 'is' : 'are'} revoked at once.
         </li>
-        <li>The environment's encryption key is replaced and its secrets re-encrypted.</li>
-        <li>No token issued before now can ever read these secrets again.</li>
+        {[...EXPIRE_ALL_CHANGES, EXPIRE_ALL_UNCHANGED].map((line) => (
+          <li key={line}>{line}.</li>
+        ))}
       </ul>
     </TypeToConfirmDialog>
   );

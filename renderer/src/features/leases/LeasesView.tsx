@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import type { Environment, Lease } from '../../../../daemon/api/types';
 import { effectiveStatus } from '../../../../daemon/base/common/lease-status';
-import { plural } from '../../../../daemon/base/common/plural';
+import { expireAllDone } from '../../../../daemon/base/common/expire-all';
 import { ActionNotes, Button, EmptyState, Loading, Segmented } from '../../components/common';
 import { Table } from '../../components/Table';
 import { useAction } from '../../lib/action';
@@ -135,9 +135,7 @@ export function LeasesView({ project, environment }: { project: string; environm
           onClose={() => setOpen(null)}
           onDone={(r) => {
             setOpen(null);
-            action.say(
-              `Revoked ${plural(r.revoked, 'lease')} and rotated the credentials of ${environment.name} (${plural(r.reencryptedSecrets, 'secret')} re-encrypted). No earlier token will work again.`,
-            );
+            action.say(expireAllDone(r, environment.name, 'now'));
             refresh();
           }}
         />
