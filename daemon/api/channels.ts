@@ -88,8 +88,11 @@ export interface OutboxItem {
   lastStatus: number | null;
 }
 
-/** How one attempt ended. `disabled`: the receiver answered 410 Gone and the channel was disabled. */
-export type AttemptOutcome = 'delivered' | 'retry' | 'failed' | 'disabled';
+/**
+ * How one attempt ended. `disabled`: the receiver answered 410 Gone and the channel was disabled.
+ * `dropped`: no attempt; the events left the outbox undelivered (its bound: count or age).
+ */
+export type AttemptOutcome = 'delivered' | 'retry' | 'failed' | 'disabled' | 'dropped';
 
 /** One entry of the delivery log (`bella notifications deliveries`). */
 export interface DeliveryAttempt {
@@ -99,7 +102,7 @@ export interface DeliveryAttempt {
   /** The items this request carried: one for a webhook, several for a grouped Slack/Discord message. */
   itemIds: string[];
   event: ChannelEventType;
-  /** 1-based number of this attempt (of the first item). */
+  /** 1-based number of this attempt (of the first item); for `dropped`, the attempts it had made. */
   attempt: number;
   /** ms since the epoch: when the request started. */
   at: number;
@@ -126,6 +129,10 @@ export interface ChannelView {
   disabled?: ChannelDisabled | null;
   /** Webhooks: whether a signing secret is set (the secret itself is shown once, at add/rotate). */
   signed: boolean;
+  /** What `add` allowed: loopback/private addresses, plain http://, another Slack/Discord host. */
+  allowPrivate?: boolean;
+  insecureHttp?: boolean;
+  anyHost?: boolean;
 }
 
 /** How a channel is doing, as `channels list` and `daemon status` show it. */
@@ -136,4 +143,6 @@ export interface ChannelHealthView {
   lastStatus: number | null;
   lastDeliveredAt: string | null;
   failedCount: number;
+  /** Events dropped undelivered by the outbox bound since the daemon started (absent: none known). */
+  droppedCount?: number;
 }

@@ -27,6 +27,20 @@ export type DaemonEvent =
       resource: 'projects' | 'environments' | 'secrets' | 'policy' | 'notifications';
       project?: string;
       environment?: string;
+    }
+  | {
+      /** A channel's outbox bound (count or age) dropped events undelivered; once until it delivers again. */
+      type: 'ChannelEventsDropped';
+      at: string;
+      /** The channel's own scope, when it has one. */
+      project?: string;
+      environment?: string;
+      channelId: string;
+      /** The channel's name. */
+      channel: string;
+      /** Events dropped (the delivery log lists each). */
+      dropped: number;
+      reason: string;
     };
 
 /** The SSE event type names a client can subscribe to. */

@@ -1,5 +1,6 @@
 import { unrefTimers } from '../base/node/timers';
 import { BellaError } from '../api/errors';
+import { urlRules } from './address';
 import { newAttemptId } from './outbox';
 import { renderBody } from './payloads';
 import { DEFAULT_SEND_OPTIONS, type OutgoingRequest, type SendOptions, type SendResult, send } from './send';
@@ -20,6 +21,13 @@ export const MAX_ATTEMPTS = 5;
 export const BASE_RETRY_DELAY_MS = 2 * 60_000;
 /** Each wait is scaled by a random factor in [1 − JITTER, 1 + JITTER]. */
 export const RETRY_JITTER = 0.2;
+/**
+ * The outbox bound, per channel: at most this many undelivered events (pending or failed); a new
+ * one pushes out the oldest. A receiver down for a week must not grow the state without limit.
+ */
+export const OUTBOX_MAX_ITEMS = 1000;
+/** The outbox bound, per channel: an event not delivered within this long is dropped (72 h). */
+export const OUTBOX_MAX_AGE_MS = 72 * 3600_000;
 
 /**
  * The wait before the next attempt after `failedAttempts` failed ones (1 = the first failed), or
@@ -46,9 +54,9 @@ export interface OutboxStore {
   /** Every channel, enabled or not (disabled ones are skipped). Called on each pass: keep it cheap. */
   channels(): readonly Channel[];
   /**
-   * Up to `limit` `pending` items of one channel, in commit order, oldest first: the order the
-   * events happened, which is the order the channel receives them. Items whose `nextAttemptAt` is
-   * in the future are included (the head blocks the channel: that is what keeps the order).
+   * Up to `limit` `pending` items of one channel, in commit order, oldest first. Items whose
+   * `nextAttemptAt` is in the future are included: each waits for its own retry, and the others
+   * go out meanwhile (so the order of delivery is not promised).
    */
   pending(channelId: string, limit: number): readonly OutboxItem[];
   /** One item by id, whatever its status. */
@@ -63,6 +71,11 @@ export interface OutboxStore {
   requeue(updates: readonly OutboxItemUpdate[]): Promise<void>;
   /** Durably sets `channel.disabled`; its pending items stay pending until it is enabled again. */
   disableChannel(channelId: string, disabled: ChannelDisabled): Promise<void>;
+  /**
+   * In one durable commit: drops the channel's items older than {@link OUTBOX_MAX_AGE_MS} (the
+   * outbox bound), each recorded in the delivery log, and reports the drop (see `dropped`).
+   */
+  expire(channelId: string): Promise<void>;
 }
 
 /** Time as the dispatcher sees it; injected so tests run on a fake clock. */
@@ -77,7 +90,10 @@ export interface ChannelHealth {
   channelId: string;
   name: string;
   kind: ChannelKind;
-  /** True from {@link DispatcherOptions.failingAfter} failed attempts in a row until a delivery succeeds. */
+  /**
+   * True from the first failed attempt (the {@link DispatcherOptions.failingAfter}th) until a
+   * delivery succeeds and no event of the channel waits for a retry.
+   */
   failing: boolean;
   /** ms since the epoch: the first failed attempt of the current run of failures, null if none (or unknown after a restart). */
   since: number | null;
@@ -87,6 +103,8 @@ export interface ChannelHealth {
   lastDeliveredAt: number | null;
   /** Items that used all their attempts during the current run of failures. */
   failedCount: number;
+  /** Items dropped by the outbox bound (count or age) since the daemon started. */
+  droppedCount: number;
   disabled: ChannelDisabled | null;
 }
 
@@ -120,8 +138,10 @@ export interface DispatcherOptions {
   groupWindowMs?: number;
   /** Slack/Discord: at most this many items in one message. Default 50. */
   maxGroupSize?: number;
-  /** Failed attempts in a row before a channel is reported failing. Default 3. */
+  /** Failed attempts in a row before a channel is reported failing. Default 1: the first shows it. */
   failingAfter?: number;
+  /** The outbox's age bound. Default {@link OUTBOX_MAX_AGE_MS}; short in tests. */
+  maxAgeMs?: number;
   /** After a store write fails, the channel waits this long before its next request. Default 30 s. */
   storeRetryMs?: number;
   /** Default `Math.random`. */
@@ -146,12 +166,14 @@ const MAX_TIMER_MS = 3_600_000;
 const MAX_UNRECORDED_PER_CHANNEL = 64;
 
 /**
- * Delivers outbox items to their channels, off the request path. One request in flight per
- * channel, so each channel receives its events in commit order (a head item waiting for its retry
- * holds the ones behind it); at most `maxInFlight` across channels, so a hung receiver costs one
- * slot for at most the total timeout and every other channel keeps going. A failed attempt is
- * written before the channel's next request; a delivered one may still be being written while the
- * next goes out (a crash in between re-sends it after restart, same id: at least once).
+ * Delivers outbox items to their channels, off the request path. Each item has its own retry
+ * schedule: one waiting for its retry holds up nothing (an expiry warning behind an event the
+ * receiver refuses goes out at once), so the order of delivery is not promised. One request in
+ * flight per channel (oldest due item first), at most `maxInFlight` across channels, so a hung
+ * receiver costs one slot for at most the total timeout and every other channel keeps going. A
+ * failed attempt is written before the channel's next request; a delivered one may still be being
+ * written while the next goes out (a crash in between re-sends it after restart, same id: at least
+ * once). Items past the outbox's age bound are dropped ({@link OutboxStore.expire}), not sent.
  *
  * Grouping: Slack and Discord items of one event type and environment committed within
  * `groupWindowMs` of the first become ONE message (20 leases issued together → "20 leases issued
@@ -168,6 +190,7 @@ export class Dispatcher {
   private readonly maxGroupSize: number;
   private readonly failingAfter: number;
   private readonly storeRetryMs: number;
+  private readonly maxAgeMs: number;
   private readonly random: () => number;
   private readonly onError: (error: unknown) => void;
 
@@ -190,7 +213,9 @@ export class Dispatcher {
   private passQueued = false;
   private started = false;
   private stopped = false;
-  private rotation = 0;
+  /** When each channel last got a slot (a launch count): the longest-waiting channel goes first. */
+  private readonly served = new Map<string, number>();
+  private launches = 0;
 
   constructor(private readonly options: DispatcherOptions) {
     this.store = options.store;
@@ -199,7 +224,8 @@ export class Dispatcher {
     this.maxInFlight = Math.max(1, options.maxInFlight ?? 8);
     this.groupWindowMs = Math.max(0, options.groupWindowMs ?? 500);
     this.maxGroupSize = Math.max(1, options.maxGroupSize ?? 50);
-    this.failingAfter = Math.max(1, options.failingAfter ?? 3);
+    this.failingAfter = Math.max(1, options.failingAfter ?? 1);
+    this.maxAgeMs = Math.max(0, options.maxAgeMs ?? OUTBOX_MAX_AGE_MS);
     this.storeRetryMs = Math.max(0, options.storeRetryMs ?? 30_000);
     this.random = options.random ?? Math.random;
     this.onError =
@@ -227,8 +253,7 @@ export class Dispatcher {
 
   /**
    * The retry button: a `failed` item gets a fresh {@link MAX_ATTEMPTS}, a `pending` one is due
-   * now, and so is its channel's head if that is waiting for a retry (order is kept). Several ids
-   * are requeued in one commit (and a Slack/Discord group goes out as one message again). Returns
+   * now. Several ids are requeued in one commit (and a Slack/Discord group goes out as one message again). Returns
    * the requeued items. Throws `not_found`, or `conflict` for a delivered item or a disabled
    * channel, before changing anything.
    */
@@ -252,11 +277,6 @@ export class Dispatcher {
         ? { ...item, status: 'pending', attempts: 0, nextAttemptAt: now }
         : { ...item, nextAttemptAt: now };
     });
-    // Events go out in order, so "retry now" on an item behind a waiting head means the head too.
-    for (const channelId of new Set(updated.map((i) => i.channelId))) {
-      const head = this.store.pending(channelId, 1)[0];
-      if (head && head.nextAttemptAt > now && !ids.includes(head.id)) updated.push({ ...head, nextAttemptAt: now });
-    }
     await this.store.requeue(updated.map(toUpdate));
     for (const item of updated) this.holdUntil.delete(item.channelId);
     this.kick();
@@ -287,10 +307,11 @@ export class Dispatcher {
     let wake = Infinity;
     try {
       const now = this.clock.now();
-      const channels = this.store.channels();
-      const count = channels.length;
-      for (let i = 0; i < count; i++) {
-        const channel = channels[(this.rotation + i) % count] as Channel;
+      // Least recently served first: a channel with a stream of due events cannot keep the free
+      // slots from the others.
+      const served = (c: Channel): number => this.served.get(c.id) ?? 0;
+      const channels = [...this.store.channels()].sort((a, b) => served(a) - served(b));
+      for (const channel of channels) {
         if (channel.disabled || this.busy.has(channel.id)) continue;
         const hold = this.holdUntil.get(channel.id) ?? 0;
         if (hold > now) {
@@ -302,24 +323,29 @@ export class Dispatcher {
         if (writing >= MAX_UNRECORDED_PER_CHANNEL) continue;
         const chat = channel.kind !== 'webhook';
         const items = this.store
-          .pending(channel.id, (chat ? this.maxGroupSize : 1) + writing)
+          .pending(channel.id, OUTBOX_MAX_ITEMS + writing)
           .filter((item) => !this.unrecorded.has(item.id));
-        const head = items[0];
-        if (!head) continue;
-        const due =
-          chat && head.attempts === 0
-            ? Math.max(head.nextAttemptAt, head.timestamp + this.groupWindowMs)
-            : head.nextAttemptAt;
-        if (due > now) {
-          wake = Math.min(wake, due);
+        if (items.length === 0) continue;
+        // Commit order: the oldest is the first to pass the age bound.
+        const oldest = (items[0] as OutboxItem).timestamp + this.maxAgeMs;
+        if (oldest <= now) {
+          if (this.busy.size >= this.maxInFlight) break;
+          this.expire(channel);
           continue;
         }
+        wake = Math.min(wake, oldest);
+        // Each item on its own schedule: the ones due now go, whatever waits before them.
+        const due: OutboxItem[] = [];
+        for (const item of items) {
+          const at = this.dueAt(item, chat);
+          if (at <= now) due.push(item);
+          else wake = Math.min(wake, at);
+        }
+        if (due.length === 0) continue;
         // Saturated: the pass that runs when a slot frees picks up from here.
         if (this.busy.size >= this.maxInFlight) break;
-        this.launch(channel, chat ? this.group(items) : [head]);
+        this.launch(channel, chat ? this.group(due[0] as OutboxItem, items, now) : [due[0] as OutboxItem]);
       }
-      // Rotating the starting channel keeps a few busy channels from always taking the free slots.
-      this.rotation = count > 0 ? (this.rotation + 1) % count : 0;
     } catch (error) {
       this.onError(error);
       wake = Math.min(wake, this.clock.now() + PASS_RETRY_MS);
@@ -327,21 +353,50 @@ export class Dispatcher {
     this.arm(wake);
   }
 
-  private group(items: readonly OutboxItem[]): OutboxItem[] {
-    const head = items[0] as OutboxItem;
-    const group = [head];
-    for (const item of items.slice(1)) {
-      const same =
-        item.event === head.event &&
-        item.data.project === head.data.project &&
-        item.data.environment === head.data.environment &&
-        item.attempts === head.attempts &&
-        item.timestamp <= head.timestamp + this.groupWindowMs;
-      // Contiguous only: an item of another kind in between ends the group, so order is kept.
-      if (!same) break;
-      group.push(item);
-    }
-    return group;
+  /** When an item may go: its retry time; a chat item's first attempt also waits out the grouping window. */
+  private dueAt(item: OutboxItem, chat: boolean): number {
+    return chat && item.attempts === 0
+      ? Math.max(item.nextAttemptAt, item.timestamp + this.groupWindowMs)
+      : item.nextAttemptAt;
+  }
+
+  /**
+   * A due item and the items like it (one event type and environment, committed within the window
+   * of the first, not waiting for a retry): one message.
+   */
+  private group(head: OutboxItem, items: readonly OutboxItem[], now: number): OutboxItem[] {
+    return items
+      .filter(
+        (item) =>
+          item.nextAttemptAt <= now &&
+          item.event === head.event &&
+          item.data.project === head.data.project &&
+          item.data.environment === head.data.environment &&
+          item.attempts === head.attempts &&
+          item.timestamp <= head.timestamp + this.groupWindowMs,
+      )
+      .slice(0, this.maxGroupSize);
+  }
+
+  /** Drops the channel's items past the age bound, in one commit; the channel waits meanwhile. */
+  private expire(channel: Channel): void {
+    const run = this.store
+      .expire(channel.id)
+      .catch((error: unknown) => {
+        this.counters.storeErrors++;
+        this.holdUntil.set(channel.id, this.clock.now() + this.storeRetryMs);
+        this.onError(error);
+      })
+      .finally(() => {
+        this.busy.delete(channel.id);
+        this.kick();
+      });
+    this.busy.set(channel.id, run);
+  }
+
+  /** The store dropped `count` items of a channel (the outbox bound): counted in its health. */
+  dropped(channelId: string, count: number): void {
+    this.entry(channelId).droppedCount += count;
   }
 
   private arm(at: number): void {
@@ -360,6 +415,7 @@ export class Dispatcher {
   }
 
   private launch(channel: Channel, items: OutboxItem[]): void {
+    this.served.set(channel.id, ++this.launches);
     const run = (async () => {
       let recording: Promise<void>;
       let delivered: boolean;
@@ -402,12 +458,18 @@ export class Dispatcher {
       timeZone: this.options.timeZone,
       locale: this.options.locale,
     });
-    if (channel.kind !== 'webhook') return { url: channel.url, headers: {}, body };
+    const rules = urlRules(channel);
+    if (channel.kind !== 'webhook') return { url: channel.url, headers: {}, body, rules };
     const secrets = signingSecrets(channel, at);
     if (secrets.length === 0) {
       return { outcome: 'disable', status: null, error: 'the webhook channel has no signing secret', responseBytes: 0 };
     }
-    return { url: channel.url, headers: { ...signWebhook(secrets, (items[0] as OutboxItem).id, at, body) }, body };
+    return {
+      url: channel.url,
+      headers: { ...signWebhook(secrets, (items[0] as OutboxItem).id, at, body) },
+      body,
+      rules,
+    };
   }
 
   private async attempt(
@@ -516,6 +578,7 @@ export class Dispatcher {
         lastStatus: null,
         lastDeliveredAt: null,
         failedCount: 0,
+        droppedCount: 0,
       };
       this.healthById.set(channelId, entry);
     }
@@ -526,16 +589,23 @@ export class Dispatcher {
     return { ...this.entry(channel.id), name: channel.name, kind: channel.kind, disabled };
   }
 
-  // After a restart: a head item that already failed says the channel was failing.
+  /** An item of the channel that failed and waits for its retry, if any. */
+  private retrying(channelId: string): OutboxItem | undefined {
+    return this.store
+      .pending(channelId, OUTBOX_MAX_ITEMS)
+      .find((item) => item.attempts > 0 && item.lastError !== null && !this.unrecorded.has(item.id));
+  }
+
+  // After a restart: an item that already failed and waits for its retry says the channel was failing.
   private seedHealth(): void {
     for (const channel of this.store.channels()) {
-      const head = this.store.pending(channel.id, 1)[0];
-      if (!head || head.attempts === 0 || head.lastError === null) continue;
+      const waiting = this.retrying(channel.id);
+      if (!waiting) continue;
       const entry = this.entry(channel.id);
-      entry.consecutiveFailures = head.attempts;
-      entry.lastError = head.lastError;
-      entry.lastStatus = head.lastStatus;
-      entry.failing = head.attempts >= this.failingAfter;
+      entry.consecutiveFailures = waiting.attempts;
+      entry.lastError = waiting.lastError;
+      entry.lastStatus = waiting.lastStatus;
+      entry.failing = waiting.attempts >= this.failingAfter;
     }
   }
 
@@ -543,10 +613,12 @@ export class Dispatcher {
     const entry = this.entry(channel.id);
     const wasFailing = entry.failing;
     if (attempt.outcome === 'delivered') {
-      Object.assign(entry, { failing: false, since: null, consecutiveFailures: 0, failedCount: 0 });
-      entry.lastError = null;
+      entry.consecutiveFailures = 0;
       entry.lastStatus = attempt.status;
       entry.lastDeliveredAt = attempt.at + attempt.durationMs;
+      // Still failing while another event of the channel waits for its retry.
+      if (wasFailing && this.retrying(channel.id)) return;
+      Object.assign(entry, { failing: false, since: null, failedCount: 0, lastError: null });
       if (wasFailing) this.options.onHealthChange?.(this.healthOf(channel));
       return;
     }

@@ -4,3 +4,4 @@ export * from './sign';
 export * from './send';
 export * from './payloads';
 export * from './dispatcher';
+export * from './address';

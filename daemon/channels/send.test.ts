@@ -17,8 +17,11 @@ async function receiver(respond?: Responder): Promise<Receiver> {
   return r;
 }
 
+/** The receivers are on loopback over plain HTTP: the rules allow both (see address.test.ts for refusals). */
+const LOOPBACK_RULES = { kind: 'webhook', allowPrivate: true, insecureHttp: true, anyHost: false } as const;
+
 const post = (url: string, options = DEFAULT_SEND_OPTIONS) =>
-  send({ url, headers: { 'webhook-id': 'msg_1' }, body: '{"hello":"wörld"}' }, options);
+  send({ url, headers: { 'webhook-id': 'msg_1' }, body: '{"hello":"wörld"}', rules: LOOPBACK_RULES }, options);
 
 describe('send', () => {
   it('POSTs the body byte for byte with its headers; a 2xx is delivered', async () => {

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { ADDRESS_REFUSED, checkChannelUrl, type DnsLookup, guardedLookup, type UrlRules } from './address';
 
 /** Limits of one delivery request. */
 export interface SendOptions {
@@ -9,6 +10,8 @@ export interface SendOptions {
   totalTimeoutMs: number;
   /** Response bytes read before the connection is dropped. Default 64 KiB. */
   maxResponseBytes: number;
+  /** The DNS lookup whose answers are checked; tests inject one (then no connection is kept). Default `dns.lookup`. */
+  lookup?: DnsLookup;
 }
 
 /** The limits issue 11 sets: 5 s to connect, 10 s in all, 64 KiB of response. */
@@ -24,6 +27,8 @@ export interface OutgoingRequest {
   headers: Record<string, string>;
   body: string;
   contentType?: string;
+  /** The channel's address rules, checked again at this send (and on every address DNS gives). */
+  rules: UrlRules;
 }
 
 /**
@@ -56,6 +61,8 @@ const NETWORK_ERRORS: Record<string, string> = {
 function describeError(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return 'network error';
+  // Ours: names the host and the address it resolved to, never the URL's path.
+  if (code === ADDRESS_REFUSED) return (error as Error).message;
   const known = NETWORK_ERRORS[code];
   if (known) return known;
   if (/CERT|TLS|SSL/.test(code)) return `TLS error (${code})`;
@@ -79,7 +86,12 @@ const seconds = (ms: number): string => `${Math.round(ms / 100) / 10} s`;
  * not a TCP and TLS handshake.
  */
 const AGENT_OPTIONS = { keepAlive: true, maxFreeSockets: 8, timeout: 4_000 };
-const agents = { http: new http.Agent(AGENT_OPTIONS), https: new https.Agent(AGENT_OPTIONS) };
+// One pair per --allow-private: a kept connection was checked under its channel's rules when it
+// was opened, so a channel without --allow-private never reuses one opened to a private address.
+const agents = {
+  strict: { http: new http.Agent(AGENT_OPTIONS), https: new https.Agent(AGENT_OPTIONS) },
+  allowPrivate: { http: new http.Agent(AGENT_OPTIONS), https: new https.Agent(AGENT_OPTIONS) },
+};
 
 /**
  * POSTs one request and settles (never rejects) within `totalTimeoutMs`. Redirects are never
@@ -101,14 +113,12 @@ export function send(
       responseBytes: 0,
     });
   }
-  // Only HTTP(S): a stored URL can never make the daemon open a file or another protocol.
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return Promise.resolve({
-      outcome: 'disable',
-      status: null,
-      error: `the channel URL is ${url.protocol}, not http: or https:`,
-      responseBytes: 0,
-    });
+  // Only HTTP(S), and only where the channel's rules allow (SSRF): checked again at every send, so a
+  // channel stored before a rule existed cannot reach what `add` now refuses.
+  try {
+    checkChannelUrl(request.url, request.rules);
+  } catch (error) {
+    return Promise.resolve({ outcome: 'disable', status: null, error: (error as Error).message, responseBytes: 0 });
   }
   const body = Buffer.from(request.body, 'utf8');
   const secure = url.protocol === 'https:';
@@ -133,9 +143,12 @@ export function send(
 
     // Certificates are verified (Node's default, never turned off): a man in the middle could
     // otherwise read the event and, for Slack/Discord, the URL's token.
+    const pool = request.rules.allowPrivate ? agents.allowPrivate : agents.strict;
     const req = transport.request(url, {
       method: 'POST',
-      agent: fresh ? false : secure ? agents.https : agents.http,
+      agent: fresh || options.lookup ? false : secure ? pool.https : pool.http,
+      // DNS rebinding: every resolved address is checked, and the socket connects to a checked one.
+      lookup: guardedLookup(request.rules, options.lookup),
       headers: {
         ...request.headers,
         'content-type': request.contentType ?? 'application/json',

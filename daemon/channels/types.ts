@@ -39,6 +39,10 @@ export interface Channel {
   createdAt: number;
   /** Set when deliveries stopped (410 Gone, or by the owner); pending items wait for re-enabling. */
   disabled?: ChannelDisabled | null;
+  /** What `add` allowed (see address.ts): loopback/private addresses, plain http://, another host for Slack/Discord. */
+  allowPrivate?: boolean;
+  insecureHttp?: boolean;
+  anyHost?: boolean;
 }
 
 /** The {@link ChannelView} of a channel: the only form in which a channel leaves the daemon. */

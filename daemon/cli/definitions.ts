@@ -647,6 +647,12 @@ const notifications: CommandSpec = {
               parse: listOption('--events'),
             },
             { long: 'secret', value: 'whsec_…', description: 'webhooks: sign with this secret instead of a new one' },
+            {
+              long: 'allow-private',
+              description: 'allow loopback and private addresses (10/8, 192.168/16, 127/8, fc00::/7, …)',
+            },
+            { long: 'insecure-http', description: 'allow a plain http:// URL' },
+            { long: 'any-host', description: "slack/discord: allow a host other than Slack's or Discord's" },
           ],
           examples: ['bella notifications channels add slack --url https://hooks.slack.com/services/T000/B000/XXXX'],
           action: channelsCommands.add,

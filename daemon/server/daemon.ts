@@ -79,6 +79,9 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
   const services = createServices({ store, events, log }, notifier, maintenance, {
     // Test knob: retries seconds apart instead of minutes.
     baseRetryDelayMs: numberFromEnv('BELLA_CHANNEL_RETRY_BASE_MS', 10),
+    // Test knobs: a small outbox bound (count, age) without a thousand events or three days.
+    maxItems: numberFromEnv('BELLA_CHANNEL_OUTBOX_MAX', 1),
+    maxAgeMs: numberFromEnv('BELLA_CHANNEL_OUTBOX_MAX_AGE_MS', 100),
   });
   const caughtUp = await services.lifecycle.start();
   if (caughtUp.expired || caughtUp.expiringSoon) {

@@ -11,7 +11,8 @@ import {
   signingSecrets,
   signWebhook,
   toChannelView,
-  validateChannelUrl,
+  checkChannelAddress,
+  urlRules,
   validateWebhookSecret,
   type Channel,
   type ChannelEvent,
@@ -20,10 +21,30 @@ import {
   type OutboxItem,
   type OutboxItemUpdate,
   type OutboxStore,
+  OUTBOX_MAX_AGE_MS,
+  OUTBOX_MAX_ITEMS,
 } from '../channels';
 import { open, seal, type State, type StoredChannel, type StoredOutboxItem, type Touched } from '../store';
 import { findEnvironment, findProject } from './lookup';
+import type { NotificationsService } from './notifications';
 import type { ServiceContext } from './service-context';
+
+/** Knobs of {@link ChannelsService}; tests shorten them (the daemon reads them from BELLA_CHANNEL_* variables). */
+export interface ChannelOptions {
+  /** The first wait between attempts. Default 2 min. */
+  baseRetryDelayMs?: number;
+  /** The outbox bound per channel: undelivered events kept. Default {@link OUTBOX_MAX_ITEMS}. */
+  maxItems?: number;
+  /** The outbox bound per channel: an event's age. Default {@link OUTBOX_MAX_AGE_MS}. */
+  maxAgeMs?: number;
+}
+
+/** Events one bound check dropped from one channel's outbox, to report once committed. */
+interface Drop {
+  channelId: string;
+  count: number;
+  reason: string;
+}
 
 /** Entries of the delivery log kept in the state; older ones leave it in the same commit. */
 const DELIVERIES_KEPT = 1000;
@@ -38,15 +59,25 @@ const SECRET_OVERLAP_MS = 24 * 3600_000;
 export class ChannelsService {
   readonly dispatcher: Dispatcher;
   private readonly unsealed = new Map<string, string>();
-  private pendingIndex: { version: number; byChannel: Map<string, string[]> } = { version: -1, byChannel: new Map() };
+  private itemIndex: { version: number; byChannel: Map<string, string[]> } = { version: -1, byChannel: new Map() };
   private outboxVersion = 0;
+  private readonly maxItems: number;
+  private readonly maxAgeMs: number;
+  /** Drops written by a transaction not yet known to be committed (reported by {@link committed}). */
+  private unreported: Drop[] = [];
+  /** Channels whose drops were reported on the desktop since they last delivered: reported once. */
+  private readonly dropsReported = new Set<string>();
 
   constructor(
     private readonly ctx: ServiceContext,
-    options: { baseRetryDelayMs?: number } = {},
+    private readonly notifications: NotificationsService,
+    options: ChannelOptions = {},
   ) {
+    this.maxItems = Math.max(1, options.maxItems ?? OUTBOX_MAX_ITEMS);
+    this.maxAgeMs = Math.max(0, options.maxAgeMs ?? OUTBOX_MAX_AGE_MS);
     this.dispatcher = new Dispatcher({
-      ...options,
+      baseRetryDelayMs: options.baseRetryDelayMs,
+      maxAgeMs: this.maxAgeMs,
       store: this.outboxStore(),
       clock: {
         now: ctx.clock,
@@ -54,10 +85,17 @@ export class ChannelsService {
         clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
       },
       onHealthChange: (health) => this.reportHealth(health),
-      onAttempt: () => this.changed(),
+      onAttempt: (attempt) => {
+        // Delivering again: the next drop on this channel is news again.
+        if (attempt.outcome === 'delivered') this.dropsReported.delete(attempt.channelId);
+        this.changed();
+      },
       onError: (err) => ctx.log(`channels: ${(err as Error).message}`),
     });
-    ctx.store.onReload(() => this.outboxVersion++);
+    ctx.store.onReload(() => {
+      this.outboxVersion++;
+      this.unreported = [];
+    });
   }
 
   /** Starts delivering what the outbox holds (after a restart too). */
@@ -78,18 +116,89 @@ export class ChannelsService {
   fanOut(state: State, touched: Touched, events: readonly ChannelEvent[]): void {
     if (state.channels.size === 0 || events.length === 0) return;
     const channels = this.channels(state);
+    const fed = new Set<string>();
+    let now = 0;
     for (const event of events) {
+      now = Math.max(now, event.at);
       for (const item of fanOut(event, channels)) {
         state.outbox.set(item.id, item as StoredOutboxItem);
         touched.record('outbox', item.id);
+        fed.add(item.channelId);
         this.outboxVersion++;
       }
     }
+    // The outbox bound, in the same commit as what it makes room for.
+    for (const channelId of fed) this.unreported.push(...this.bound(state, touched, channelId, now));
   }
 
   /** After a commit that may have written outbox items: deliver them now, not at the next tick. */
   committed(): void {
+    for (const drop of this.unreported.splice(0)) this.reportDrop(drop);
     this.dispatcher.kick();
+  }
+
+  /**
+   * The outbox bound of one channel (a receiver down for days must not grow the state without
+   * limit): drops its undelivered items (pending or failed) older than `maxAgeMs`, and the oldest
+   * beyond `maxItems`, each recorded in the delivery log. Items are in commit order, so the ones to
+   * drop come first.
+   */
+  private bound(state: State, touched: Touched, channelId: string, now: number): Drop[] {
+    const ids = this.itemIds().get(channelId) ?? [];
+    const over = ids.length - this.maxItems;
+    const byReason = new Map<string, StoredOutboxItem[]>();
+    for (let i = 0; i < ids.length; i++) {
+      const item = state.outbox.get(ids[i] as string);
+      if (!item) continue;
+      const old = item.timestamp + this.maxAgeMs <= now;
+      if (i >= over && !old) break;
+      const reason = old
+        ? `not delivered within ${formatHours(this.maxAgeMs)}: dropped`
+        : `the channel's outbox holds at most ${this.maxItems} undelivered events: the oldest was dropped`;
+      byReason.set(reason, [...(byReason.get(reason) ?? []), item]);
+    }
+    const drops: Drop[] = [];
+    for (const [reason, items] of byReason) {
+      for (const item of items) {
+        state.outbox.delete(item.id);
+        touched.record('outbox', item.id);
+      }
+      logDrops(state, touched, channelId, items, reason, now);
+      drops.push({ channelId, count: items.length, reason });
+    }
+    if (drops.length) this.outboxVersion++;
+    return drops;
+  }
+
+  /**
+   * Tells of dropped events: the delivery log already has them; the channel's health counts them;
+   * the desktop (a notification, and an event for the app) hears of it once, until the channel
+   * delivers again.
+   */
+  private reportDrop(drop: Drop): void {
+    const stored = this.ctx.store.state.channels.get(drop.channelId);
+    if (!stored) return;
+    this.dispatcher.dropped(drop.channelId, drop.count);
+    const what = `${drop.count} event${drop.count === 1 ? '' : 's'} for ${stored.kind} channel ${stored.name} (${stored.id})`;
+    this.ctx.log(`channels: ${what} dropped undelivered: ${drop.reason}`);
+    if (!this.dropsReported.has(drop.channelId)) {
+      this.dropsReported.add(drop.channelId);
+      this.notifications.send(
+        `bella: events not delivered to ${stored.name}`,
+        `${what} were dropped undelivered (${drop.reason}). See: bella notifications deliveries --channel ${stored.id}`,
+      );
+      this.ctx.events.emit({
+        type: 'ChannelEventsDropped',
+        at: new Date(this.ctx.clock()).toISOString(),
+        ...(stored.project ? { project: stored.project } : {}),
+        ...(stored.environment ? { environment: stored.environment } : {}),
+        channelId: stored.id,
+        channel: stored.name,
+        dropped: drop.count,
+        reason: drop.reason,
+      });
+    }
+    this.changed();
   }
 
   /** Health of every channel, for `daemon status` (one line per failing channel, never per attempt). */
@@ -114,7 +223,14 @@ export class ChannelsService {
   }
 
   async add(args: OperationArgs<'addChannel'>): Promise<OperationOutput<'addChannel'>> {
-    validateChannelUrl(args.url);
+    const rules = {
+      kind: args.kind,
+      allowPrivate: args.allowPrivate === true,
+      insecureHttp: args.insecureHttp === true,
+      anyHost: args.anyHost === true,
+    };
+    // SSRF: the URL (and what its name resolves to now) is checked here and again at every send.
+    await checkChannelAddress(args.url, rules);
     const events = parseChannelEvents(args.events?.join(','));
     if (args.kind !== 'webhook' && args.secret) {
       throw new BellaError(
@@ -140,6 +256,9 @@ export class ChannelsService {
         ...(secret ? { sealedSecret: this.seal(id, 'secret', secret) } : {}),
         createdAt: this.ctx.clock(),
         disabled: null,
+        ...(rules.allowPrivate ? { allowPrivate: true } : {}),
+        ...(rules.insecureHttp ? { insecureHttp: true } : {}),
+        ...(rules.anyHost ? { anyHost: true } : {}),
       };
       state.channels.set(id, channel);
       touched.record('channel', id);
@@ -217,7 +336,7 @@ export class ChannelsService {
     const secrets = channel.kind === 'webhook' ? signingSecrets(channel, now) : [];
     if (secrets.length) Object.assign(headers, signWebhook(secrets, item.id, now, body));
     const started = this.ctx.clock();
-    const result = await send({ url: channel.url, headers, body });
+    const result = await send({ url: channel.url, headers, body, rules: urlRules(channel) });
     const attempt: DeliveryAttempt = {
       id: newAttemptId(),
       channelId: channel.id,
@@ -385,7 +504,7 @@ export class ChannelsService {
     return {
       channels: () => this.channels(state()),
       pending: (channelId, limit) => {
-        const ids = this.pendingIds().get(channelId) ?? [];
+        const ids = this.itemIds().get(channelId) ?? [];
         const out: OutboxItem[] = [];
         for (const id of ids) {
           const item = state().outbox.get(id);
@@ -406,6 +525,13 @@ export class ChannelsService {
           this.apply(s, touched, updates);
           return { result: undefined, audit: [] };
         }, 'read'),
+      expire: async (channelId) => {
+        const drops = await this.ctx.store.transact(
+          (s, touched) => ({ result: this.bound(s, touched, channelId, this.ctx.clock()), audit: [] }),
+          'release',
+        );
+        for (const drop of drops) this.reportDrop(drop);
+      },
       disableChannel: (channelId, disabled) =>
         this.ctx.store.transact((s, touched) => {
           const channel = s.channels.get(channelId);
@@ -430,18 +556,19 @@ export class ChannelsService {
     this.outboxVersion++;
   }
 
-  private pendingIds(): Map<string, string[]> {
-    if (this.pendingIndex.version !== this.outboxVersion) {
+  /** The ids of each channel's undelivered items (pending and failed), in commit order. */
+  private itemIds(): Map<string, string[]> {
+    if (this.itemIndex.version !== this.outboxVersion) {
       const byChannel = new Map<string, string[]>();
       for (const item of this.ctx.store.state.outbox.values()) {
-        if (item.status !== 'pending') continue;
+        if (item.status === 'delivered') continue;
         const ids = byChannel.get(item.channelId) ?? [];
         ids.push(item.id);
         byChannel.set(item.channelId, ids);
       }
-      this.pendingIndex = { version: this.outboxVersion, byChannel };
+      this.itemIndex = { version: this.outboxVersion, byChannel };
     }
-    return this.pendingIndex.byChannel;
+    return this.itemIndex.byChannel;
   }
 
   private reportHealth(health: ChannelHealth): void {
@@ -473,7 +600,44 @@ function healthView(h: ChannelHealth | undefined) {
     lastStatus: h.lastStatus,
     lastDeliveredAt: h.lastDeliveredAt === null ? null : new Date(h.lastDeliveredAt).toISOString(),
     failedCount: h.failedCount,
+    droppedCount: h.droppedCount,
   };
+}
+
+/** 72 h; a short test bound in seconds. */
+const formatHours = (ms: number): string =>
+  ms >= 3600_000 ? `${Math.round(ms / 360_000) / 10} h` : `${Math.round(ms / 100) / 10} s`;
+
+/** Delivery log entries for dropped items: one per event type, at most 100 item ids each. */
+function logDrops(
+  state: State,
+  touched: Touched,
+  channelId: string,
+  items: readonly StoredOutboxItem[],
+  reason: string,
+  at: number,
+): void {
+  const byEvent = new Map<string, StoredOutboxItem[]>();
+  for (const item of items) byEvent.set(item.event, [...(byEvent.get(item.event) ?? []), item]);
+  for (const group of byEvent.values()) {
+    for (let i = 0; i < group.length; i += 100) {
+      const chunk = group.slice(i, i + 100);
+      const first = chunk[0] as StoredOutboxItem;
+      logAttempt(state, touched, {
+        id: newAttemptId(),
+        channelId,
+        itemIds: chunk.map((item) => item.id),
+        event: first.event,
+        attempt: first.attempts,
+        at,
+        durationMs: 0,
+        outcome: 'dropped',
+        status: null,
+        error: reason,
+        nextAttemptAt: null,
+      });
+    }
+  }
 }
 
 /** Adds an attempt to the delivery log, dropping the oldest past {@link DELIVERIES_KEPT}. */

@@ -1,7 +1,7 @@
 import type { DesktopNotifier } from '../notify';
 import type { Store } from '../store';
 import { AuditService } from './audit';
-import { ChannelsService } from './channels';
+import { ChannelsService, type ChannelOptions } from './channels';
 import type { EventBus } from './events';
 import { LeaseLifecycle } from './lease-lifecycle';
 import { LeasesService } from './leases';
@@ -39,12 +39,12 @@ export function createServices(
   base: { store: Store; events: EventBus; log: (message: string) => void },
   notifier: DesktopNotifier,
   maintenance: MaintenanceOptions,
-  channelOptions: { baseRetryDelayMs?: number } = {},
+  channelOptions: ChannelOptions = {},
 ): Services {
   const ctx: ServiceContext = { ...base, clock: () => base.store.clock.now() };
   const secrets = new SecretsService(ctx);
   const notifications = new NotificationsService(ctx, notifier);
-  const channels = new ChannelsService(ctx, channelOptions);
+  const channels = new ChannelsService(ctx, notifications, channelOptions);
   const lifecycle = new LeaseLifecycle(ctx, notifications, channels);
   const refusals = new RefusalLog(ctx, channels);
   return {

@@ -113,6 +113,10 @@ export interface StoredChannel {
   previousSecret?: { sealed: string; until: number };
   createdAt: number;
   disabled?: { at: number; reason: string } | null;
+  /** What `add` allowed: loopback/private addresses, plain http://, another Slack/Discord host. */
+  allowPrivate?: boolean;
+  insecureHttp?: boolean;
+  anyHost?: boolean;
 }
 
 /** One delivery of one event to one channel (the durable outbox); delivered ones leave the state. */
@@ -213,6 +217,9 @@ const ChannelRecord = z.strictObject({
     .strictObject({ at: Millis, reason: z.string().max(500) })
     .nullable()
     .optional(),
+  allowPrivate: z.boolean().optional(),
+  insecureHttp: z.boolean().optional(),
+  anyHost: z.boolean().optional(),
 });
 const OutboxRecord = z.strictObject({
   id: z.string().regex(/^msg_[A-Za-z0-9_-]{10,40}$/),
@@ -231,10 +238,10 @@ const DeliveryRecord = z.strictObject({
   channelId: z.string().min(1),
   itemIds: z.array(z.string()).max(100),
   event: z.enum(CHANNEL_EVENTS),
-  attempt: z.number().int().positive(),
+  attempt: z.number().int().nonnegative(),
   at: Millis,
   durationMs: z.number().nonnegative(),
-  outcome: z.enum(['delivered', 'retry', 'failed', 'disabled']),
+  outcome: z.enum(['delivered', 'retry', 'failed', 'disabled', 'dropped']),
   status: z.number().int().nullable(),
   error: z.string().nullable(),
   nextAttemptAt: Millis.nullable(),

@@ -18,6 +18,12 @@ async function receiver(...args: Parameters<typeof startReceiver>): Promise<Rece
   return r;
 }
 
+/**
+ * The receivers here are plain HTTP on 127.0.0.1 (and the Slack one is not Slack's host): what a
+ * channel may reach only when `add` says so (issue 16, item 11).
+ */
+const LOOPBACK = { allowPrivate: true, insecureHttp: true, anyHost: true } as const;
+
 /** Knobs: retries a few hundred ms apart instead of minutes. */
 const FAST_RETRIES = { env: { BELLA_CHANNEL_RETRY_BASE_MS: '200' } };
 
@@ -35,7 +41,12 @@ describe('notification channels deliver every event at least once', () => {
     const { daemon } = await pool.start();
     await seed(daemon.client);
     const hook = await receiver();
-    const added = await daemon.client.call('addChannel', { kind: 'webhook', url: hook.url, name: 'ops' });
+    const added = await daemon.client.call('addChannel', {
+      ...LOOPBACK,
+      kind: 'webhook',
+      url: hook.url,
+      name: 'ops',
+    });
     expect(added.secret).toMatch(/^whsec_/);
     expect(added.channel.url).not.toContain('T0KEN-IN-PATH');
     const lease = await issue(daemon.client);
@@ -63,6 +74,7 @@ describe('notification channels deliver every event at least once', () => {
     await seed(daemon.client);
     const hook = await receiver(answerInTurn(500, 500, 200));
     const { channel } = await daemon.client.call('addChannel', {
+      ...LOOPBACK,
       kind: 'webhook',
       url: hook.url,
       events: ['LeaseIssued'],
@@ -87,7 +99,12 @@ describe('notification channels deliver every event at least once', () => {
     const url = hook.url;
     await hook.close();
     receivers.splice(receivers.indexOf(hook), 1);
-    await daemon.client.call('addChannel', { kind: 'webhook', url, events: ['LeaseIssued'] });
+    await daemon.client.call('addChannel', {
+      ...LOOPBACK,
+      kind: 'webhook',
+      url,
+      events: ['LeaseIssued'],
+    });
     const lease = await issue(daemon.client);
     await daemon.kill9();
     // The receiver comes back on the same address, then the daemon.
@@ -106,8 +123,18 @@ describe('notification channels deliver every event at least once', () => {
     await seed(daemon.client);
     const stuck = await receiver(hang);
     const fine = await receiver();
-    await daemon.client.call('addChannel', { kind: 'webhook', url: stuck.url, events: ['LeaseIssued'] });
-    await daemon.client.call('addChannel', { kind: 'webhook', url: fine.url, events: ['LeaseIssued'] });
+    await daemon.client.call('addChannel', {
+      ...LOOPBACK,
+      kind: 'webhook',
+      url: stuck.url,
+      events: ['LeaseIssued'],
+    });
+    await daemon.client.call('addChannel', {
+      ...LOOPBACK,
+      kind: 'webhook',
+      url: fine.url,
+      events: ['LeaseIssued'],
+    });
     await issue(daemon.client);
     await waitFor(() => stuck.open() === 1, 'the hung receiver to hold a request');
     let done = 0;
@@ -124,7 +151,12 @@ describe('notification channels deliver every event at least once', () => {
     const { daemon } = await pool.start();
     await seed(daemon.client);
     const slack = await receiver();
-    await daemon.client.call('addChannel', { kind: 'slack', url: slack.url, events: ['LeaseIssued'] });
+    await daemon.client.call('addChannel', {
+      ...LOOPBACK,
+      kind: 'slack',
+      url: slack.url,
+      events: ['LeaseIssued'],
+    });
     await Promise.all(Array.from({ length: 20 }, (_, i) => issue(daemon.client, `batch ${i}`)));
     await waitFor(() => slack.received.length >= 1, 'the Slack message');
     await new Promise((r) => setTimeout(r, 1000));
@@ -139,6 +171,7 @@ describe('notification channels deliver every event at least once', () => {
     await seed(daemon.client);
     const hook = await receiver();
     await daemon.client.call('addChannel', {
+      ...LOOPBACK,
       kind: 'webhook',
       url: hook.url,
       events: ['LeaseExpiringSoon', 'LeaseExpired'],
@@ -168,6 +201,7 @@ describe('notification channels deliver every event at least once', () => {
     await seed(daemon.client);
     const hook = await receiver(answerInTurn(410, 200));
     const { channel } = await daemon.client.call('addChannel', {
+      ...LOOPBACK,
       kind: 'webhook',
       url: hook.url,
       events: ['LeaseIssued'],
@@ -195,7 +229,12 @@ describe('notification channels deliver every event at least once', () => {
     const { daemon } = await pool.start();
     await seed(daemon.client);
     const hook = await receiver();
-    const added = await daemon.client.call('addChannel', { kind: 'webhook', url: hook.url, name: 'ops' });
+    const added = await daemon.client.call('addChannel', {
+      ...LOOPBACK,
+      kind: 'webhook',
+      url: hook.url,
+      name: 'ops',
+    });
     const { secret } = await daemon.client.call('rotateChannelSecret', { id: added.channel.id });
     const tested = await daemon.client.call('testChannel', { id: added.channel.id });
     expect(tested).toMatchObject({ delivered: true, status: 200 });
@@ -212,6 +251,7 @@ describe('notification channels deliver every event at least once', () => {
     await seed(daemon.client);
     const hook = await receiver();
     const { channel } = await daemon.client.call('addChannel', {
+      ...LOOPBACK,
       kind: 'webhook',
       url: hook.url,
       events: ['LeaseIssued'],

@@ -328,6 +328,11 @@ describe('daemon-wide screens against a real daemon', { timeout: 90_000 }, () =>
     await dialog().getByLabel('URL').fill(receiverUrl);
     await dialog().getByLabel('Name (optional)').fill('Ops webhook');
     await dialog().getByLabel('Project').selectOption(P);
+    // The receiver is plain HTTP on loopback: refused unless allowed (issue 16, item 11).
+    await dialog().getByRole('button', { name: 'Add channel' }).click();
+    await dialog().getByText('pass --insecure-http to allow it').waitFor();
+    await dialog().getByLabel('A loopback or private address (--allow-private)').check();
+    await dialog().getByLabel('Plain http:// (--insecure-http)').check();
     await screenshot(page, '24-add-channel');
     await dialog().getByRole('button', { name: 'Add channel' }).click();
 

@@ -156,7 +156,10 @@ export async function startReceiver(respond: Responder = answer(200), port = 0):
   };
 }
 
-/** A channel of `kind` posting to `url`, with every event. */
+/**
+ * A channel of `kind` posting to `url`, with every event. It may post to loopback over plain HTTP
+ * (the receivers here), as `add --allow-private --insecure-http --any-host` would allow.
+ */
 export function makeChannel(kind: ChannelKind, url: string, overrides: Partial<Channel> = {}): Channel {
   return {
     id: newChannelId(),
@@ -165,6 +168,9 @@ export function makeChannel(kind: ChannelKind, url: string, overrides: Partial<C
     url,
     events: [...DEFAULT_CHANNEL_EVENTS],
     createdAt: 0,
+    allowPrivate: true,
+    insecureHttp: true,
+    anyHost: true,
     ...(kind === 'webhook' ? { secret: generateWebhookSecret() } : {}),
     ...overrides,
   };

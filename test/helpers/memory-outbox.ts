@@ -1,4 +1,5 @@
-import type { OutboxStore } from '../../daemon/channels/dispatcher';
+import { OUTBOX_MAX_AGE_MS, type OutboxStore } from '../../daemon/channels/dispatcher';
+import { newAttemptId } from '../../daemon/channels/outbox';
 import type {
   Channel,
   ChannelDisabled,
@@ -18,6 +19,8 @@ export class MemoryOutboxStore implements OutboxStore {
   readonly attempts: DeliveryAttempt[] = [];
   private readonly channelList: Channel[] = [];
   failWrites = 0;
+  /** The age bound {@link expire} applies, and its clock (set it to the dispatcher's). */
+  expiry = { maxAgeMs: OUTBOX_MAX_AGE_MS, now: Date.now };
   private gate: Promise<void> | null = null;
 
   constructor(channels: readonly Channel[] = []) {
@@ -79,6 +82,27 @@ export class MemoryOutboxStore implements OutboxStore {
     await this.write();
     const channel = this.channelList.find((c) => c.id === channelId);
     if (channel) this.putChannel({ ...channel, disabled });
+  }
+
+  async expire(channelId: string): Promise<void> {
+    await this.write();
+    const now = this.expiry.now();
+    const old = this.items.filter((i) => i.channelId === channelId && i.timestamp + this.expiry.maxAgeMs <= now);
+    if (old.length === 0) return;
+    for (const item of old) this.items.splice(this.items.indexOf(item), 1);
+    this.attempts.push({
+      id: newAttemptId(),
+      channelId,
+      itemIds: old.map((i) => i.id),
+      event: (old[0] as OutboxItem).event,
+      attempt: (old[0] as OutboxItem).attempts,
+      at: now,
+      durationMs: 0,
+      outcome: 'dropped',
+      status: null,
+      error: 'too old: dropped',
+      nextAttemptAt: null,
+    });
   }
 
   private async write(): Promise<void> {

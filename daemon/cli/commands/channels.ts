@@ -13,6 +13,9 @@ export const add: Action = async (cli, { args, opts }) => {
     environment?: string;
     events?: string[];
     secret?: string;
+    allowPrivate?: boolean;
+    insecureHttp?: boolean;
+    anyHost?: boolean;
   };
   const res = await cli.call('addChannel', {
     kind: args.KIND as ChannelKind,
@@ -22,6 +25,9 @@ export const add: Action = async (cli, { args, opts }) => {
     environment: o.environment,
     events: o.events as never,
     secret: o.secret,
+    allowPrivate: o.allowPrivate,
+    insecureHttp: o.insecureHttp,
+    anyHost: o.anyHost,
   });
   cli.print(res, () => {
     const lines = [
@@ -44,8 +50,15 @@ export const list: Action = async (cli, { opts }) => {
     if (res.channels.length === 0) {
       return 'no channels yet (desktop notifications: `bella notifications show`); add one with `bella notifications channels add webhook --url URL`';
     }
-    const state = (c: (typeof res.channels)[number]) =>
-      c.disabled ? `disabled: ${c.disabled.reason}` : c.health?.failing ? `failing: ${c.health.lastError ?? ''}` : 'ok';
+    const state = (c: (typeof res.channels)[number]) => {
+      const now = c.disabled
+        ? `disabled: ${c.disabled.reason}`
+        : c.health?.failing
+          ? `failing: ${c.health.lastError ?? 'no answer'}`
+          : 'ok';
+      const dropped = c.health?.droppedCount ?? 0;
+      return dropped ? `${now} (${dropped} dropped: see notifications deliveries)` : now;
+    };
     const table = renderTable(
       [
         { header: 'ID', keep: true },

@@ -15,6 +15,7 @@ const OUTCOME: Record<DeliveryAttempt['outcome'], { label: string; tone: string 
   retry: { label: 'Will retry', tone: 'warn' },
   failed: { label: 'Failed', tone: 'bad' },
   disabled: { label: 'Channel disabled', tone: 'bad' },
+  dropped: { label: 'Dropped', tone: 'bad' },
 };
 
 /**
