@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { handoverLines } from './handover';
+import { handoverLines, serverNote } from './handover';
 import type { IssuedLease } from './routes';
 import type { Lease } from './types';
 
@@ -13,6 +13,7 @@ describe('handoverLines', () => {
       capped: null,
       server: 'https://host:7443',
       fingerprint: `sha256:${'a'.repeat(64)}`,
+      serverNote: null,
     };
     expect(handoverLines(issued)).toEqual([
       'export BELLA_SERVER=https://host:7443',
@@ -21,5 +22,12 @@ describe('handoverLines', () => {
       'bella run -p my-api -e production -- your-command',
     ]);
     expect(handoverLines({ ...issued, server: null, fingerprint: null })).toBeNull();
+  });
+
+  it('says which address the daemon chose, what else there is, and how to name another', () => {
+    expect(serverNote('https://192.0.2.2:7443', ['10.1.2.3', 'fd00::2'], true)).toBe(
+      "BELLA_SERVER is https://192.0.2.2:7443, this machine's first routable address (it also has 10.1.2.3, fd00::2); for a DNS name or a port forward: `bella listener enable --public-url URL`",
+    );
+    expect(serverNote('https://vm:7443', [], false)).toMatch(/^this machine has no routable address/);
   });
 });

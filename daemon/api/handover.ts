@@ -16,3 +16,17 @@ export function handoverLines(issued: IssuedLease): string[] | null {
     `bella run -p ${issued.lease.project} -e ${issued.lease.environment} -- your-command`,
   ];
 }
+
+/**
+ * Says which `BELLA_SERVER` the daemon chose for a listener on every address (`0.0.0.0`, `::`):
+ * `chosen` is the first routable address's URL (or the machine's name when it has none), `others`
+ * the other routable addresses. Shown under the hand-over lines and by `bella listener status`.
+ */
+export function serverNote(chosen: string, others: string[], routable: boolean): string {
+  const publicUrl = 'for a DNS name or a port forward: `bella listener enable --public-url URL`';
+  if (!routable) {
+    return `this machine has no routable address, so BELLA_SERVER is its name (${chosen}), which may not resolve elsewhere; ${publicUrl}`;
+  }
+  const also = others.length ? ` (it also has ${others.join(', ')})` : '';
+  return `BELLA_SERVER is ${chosen}, this machine's first routable address${also}; ${publicUrl}`;
+}

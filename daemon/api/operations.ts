@@ -101,6 +101,7 @@ const inputs = {
       .optional(),
     names: z.array(z.string().trim().min(1).max(253)).max(32).optional(),
     allow: z.array(z.string().trim().min(1).max(64)).max(64).optional(),
+    publicUrl: z.string().trim().min(1).max(2048).optional(),
     certPem: z
       .string()
       .max(64 * 1024)

@@ -95,6 +95,8 @@ export interface IssuedLease {
   server: string | null;
   /** The listener certificate's fingerprint to pin (`BELLA_SERVER_FINGERPRINT`); null while no listener runs. */
   fingerprint: string | null;
+  /** Which address `server` is and what else there is, when the daemon chose it (`serverNote` in handover.ts). */
+  serverNote: string | null;
 }
 
 /** The opt-in TLS listener that serves the token plane to other machines. */
@@ -104,8 +106,12 @@ export interface ListenerStatus {
   address: string;
   /** What it is bound to right now (empty when not listening). */
   listening: string[];
-  /** The `BELLA_SERVER` values a holder can use, best first. */
+  /** The `BELLA_SERVER` values a holder can use, best first (`publicUrl` first when set). */
   urls: string[];
+  /** `--public-url`: a DNS name or port forward holders use; null: the daemon chooses. */
+  publicUrl: string | null;
+  /** Which address the daemon chose for holders and what else there is; null when the owner named it. */
+  urlNote: string | null;
   /** The certificate's SHA-256, `sha256:` + 64 hex digits (`BELLA_SERVER_FINGERPRINT`). */
   fingerprint: string | null;
   /** When the certificate expires (ISO time). */

@@ -742,8 +742,14 @@ const listener: CommandSpec = {
         {
           long: 'allow',
           value: 'cidrs',
-          description: 'only these source addresses, e.g. 10.0.0.0/8,192.168.1.7',
+          description: 'only these source addresses, e.g. 10.0.0.0/8,192.168.1.7 (others get 403); any: every address',
           parse: listOption('--allow'),
+        },
+        {
+          long: 'public-url',
+          value: 'url',
+          description:
+            'what holders use, https://HOST[:PORT] (a DNS name, a port forward); auto: the first routable address',
         },
         { long: 'cert', value: 'file', description: 'a certificate of your own CA (PEM), with --key' },
         { long: 'key', value: 'file', description: 'its private key (PEM, unencrypted)' },

@@ -72,7 +72,13 @@ export function createApp(
     },
     // Bytes that are not HTTP at all: answer with a wire error and close that connection only.
     clientErrorHandler: (error, socket) => {
-      if (!socket.writable) return;
+      // Defends against peers holding connection slots: a timeout (headers, request, TLS handshake),
+      // a TLS failure or a reset is closed at once. Never a half-close (`end`), which waits for a
+      // FIN from a peer that may never read nor close: that kept idle TLS connections open for good.
+      if (!socket.writable || !error.code?.startsWith('HPE_')) {
+        socket.destroy();
+        return;
+      }
       const body = JSON.stringify(
         new BellaError('invalid_argument', `the request is not valid HTTP (${error.code ?? 'parse error'})`).toWire(),
       );
@@ -86,9 +92,10 @@ export function createApp(
         socket.destroySoon();
         return;
       }
-      socket.end(
+      socket.write(
         `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
       );
+      socket.destroySoon();
     },
   });
   const streams = new EventStreams(services.ctx.events);

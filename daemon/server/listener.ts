@@ -9,6 +9,7 @@ import { TokenRefusal } from '../services/tokens';
 import { DEFAULT_LISTENER, type ListenerSettings } from '../store';
 import { createApp } from './app';
 import type { Handlers } from './handlers';
+import { holderUrls, parsePublicUrl, splitAddress } from './holder-urls';
 import {
   generateSelfSigned,
   loadCertificatePair,
@@ -17,7 +18,7 @@ import {
   type CertificatePair,
 } from './tls/certificate';
 import { createHardenedServer, LISTENER_LIMITS } from './tls/hardening';
-import { AllowList, enforceAllowList, FailureLimiter, normaliseAddress } from './tls/rate-limit';
+import { AllowList, FailureLimiter, limitConnectionsPerSource, normaliseAddress } from './tls/rate-limit';
 
 /** The listener's certificate and key, in the data directory (the key 0600, like every file there). */
 export function listenerFiles(home: string) {
@@ -29,7 +30,9 @@ export function listenerFiles(home: string) {
  * The opt-in TLS listener: serves the token plane — reading a lease's secrets, the holder's own
  * lease — to other machines, never the admin plane or the event stream (404 there). Off until
  * enabled; its settings are persisted and it is served again after every restart. Per source
- * address, failed token attempts past a small rate are answered 429 with Retry-After.
+ * address: at most {@link LISTENER_LIMITS}.maxConnectionsPerSource connections at once, and
+ * refused tokens past a small rate are answered 429 with Retry-After (valid tokens are always
+ * served). Addresses outside `--allow` are answered 403 and nothing else.
  */
 export class TokenListener {
   private app: FastifyInstance | null = null;
@@ -78,6 +81,11 @@ export class TokenListener {
       names,
       allow,
     };
+    if (args.publicUrl !== undefined) {
+      const publicUrl = parsePublicUrl(args.publicUrl);
+      if (publicUrl) next.publicUrl = publicUrl;
+      else delete next.publicUrl;
+    }
     let pair: CertificatePair;
     let fresh = false;
     if (args.certPem !== undefined || args.keyPem !== undefined) {
@@ -154,11 +162,18 @@ export class TokenListener {
     const settings = this.settings;
     const pair = this.pair ?? (settings.certificate && fs.existsSync(this.files.cert) ? this.tryLoad(settings) : null);
     const listening = this.listening();
+    const holders = holderUrls({
+      address: settings.address,
+      boundPort: this.boundPort(),
+      publicUrl: settings.publicUrl,
+    });
     return {
       enabled: settings.enabled,
       address: settings.address,
       listening,
-      urls: pair ? holderUrls(settings.address, pair.names, this.boundPort()) : [],
+      urls: pair ? holders.urls : [],
+      publicUrl: settings.publicUrl ?? null,
+      urlNote: pair ? holders.note : null,
       fingerprint: pair?.fingerprint ?? null,
       notAfter: pair?.notAfter ?? null,
       names: pair?.names ?? [],
@@ -169,10 +184,12 @@ export class TokenListener {
   }
 
   /** What a holder on another machine needs, while the listener serves. */
-  handover(): { server: string | null; fingerprint: string | null } {
+  handover(): { server: string | null; fingerprint: string | null; serverNote: string | null } {
     const status = this.status();
     const serving = this.app !== null && status.urls[0] !== undefined && status.fingerprint !== null;
-    return serving ? { server: status.urls[0]!, fingerprint: status.fingerprint } : { server: null, fingerprint: null };
+    return serving
+      ? { server: status.urls[0]!, fingerprint: status.fingerprint, serverNote: status.urlNote }
+      : { server: null, fingerprint: null, serverNote: null };
   }
 
   /** Stops serving (the daemon is stopping); the settings stay as they are. */
@@ -201,20 +218,17 @@ export class TokenListener {
       source: (request) => sourceOf(request),
       serverFactory: (handler) => {
         const server = createHardenedServer(pair, handler);
-        enforceAllowList(server, allow, (address) => {
+        const max = LISTENER_LIMITS.maxConnectionsPerSource;
+        limitConnectionsPerSource(server, max, (address) => {
           const source = normaliseAddress(address)?.address ?? address ?? 'unknown';
-          const refusal = new TokenRefusal(new BellaError('permission_denied', 'not allowed'), null, 'not in --allow');
-          void this.services.refusals.refuse(source, refusal).catch(() => undefined);
+          const error = new BellaError('unavailable', `more than ${max} connections at once from ${source}`);
+          this.audit(source, new TokenRefusal(error, null, `more than ${max} connections at once`));
         });
         return server;
       },
     });
-    app.addHook('onRequest', (request, reply, done) => this.throttle(request, reply, done));
-    app.addHook('onResponse', (request, reply, done) => {
-      // Unknown, wrong, expired and revoked tokens count against the source's allowance.
-      if (reply.statusCode === 401) this.limiter.recordFailure(sourceOf(request));
-      done();
-    });
+    app.addHook('onRequest', (request, reply, done) => this.checkAllowed(allow, request, reply, done));
+    app.addHook('onSend', (request, reply, payload, done) => done(null, this.throttle(request, reply, payload)));
     // One address, one server: the one serving now stops first (a failed bind leaves none).
     await this.unbind();
     try {
@@ -228,20 +242,45 @@ export class TokenListener {
     this.log(`listener: serving the token plane on ${this.listening().join(', ')} (${pair.fingerprint})`);
   }
 
-  private throttle(request: FastifyRequest, reply: FastifyReply, done: () => void): void {
+  /**
+   * `--allow`: a request from outside the list is answered 403 saying so, before any route runs
+   * (no token is looked at, nothing is read), and counted in the source's Denied entries.
+   */
+  private checkAllowed(allow: AllowList | null, request: FastifyRequest, reply: FastifyReply, done: () => void): void {
+    if (!allow || allow.allows(request.socket.remoteAddress)) return done();
     const source = sourceOf(request);
-    const decision = this.limiter.check(source);
-    if (decision.allowed) return done();
+    const error = new BellaError(
+      'permission_denied',
+      `this listener does not allow your address (${source}): ask its owner to add it with \`bella listener enable --allow …\``,
+    );
+    this.audit(source, new TokenRefusal(error, null, 'not in --allow'));
+    // Defends the token plane against networks the owner did not open it to.
+    void reply.status(HTTP_STATUS[error.code]).header('connection', 'close').send(error.toWire());
+  }
+
+  /**
+   * The failed-token limiter. Every token is checked (a keyed-hash compare: cheap), so a valid
+   * token is always served, whatever else comes from its address (a NAT, a CI pool). A refused
+   * token (401) counts against its source; past the allowance, its answer becomes 429 with
+   * Retry-After. Defends against floods of guesses filling the log and the CPU; guessing a
+   * 256-bit secret online is hopeless anyway. Its refusals stay in the aggregated trail.
+   */
+  private throttle(request: FastifyRequest, reply: FastifyReply, payload: unknown): unknown {
+    if (reply.statusCode !== HTTP_STATUS.unauthenticated) return payload;
+    const source = sourceOf(request);
+    const decision = this.limiter.recordFailure(source);
+    if (decision.allowed) return payload;
     const error = new BellaError(
       'rate_limited',
       `too many refused tokens from ${source}: wait ${decision.retryAfterSeconds} s and retry with a valid token`,
     );
-    // Counted into the source's aggregated Denied entries, like every other refusal.
-    void this.services.refusals.refuse(source, new TokenRefusal(error, null, 'rate limited')).catch(() => undefined);
-    void reply
-      .status(HTTP_STATUS[error.code])
-      .header('retry-after', String(decision.retryAfterSeconds))
-      .send(error.toWire());
+    void reply.status(HTTP_STATUS[error.code]).header('retry-after', String(decision.retryAfterSeconds));
+    return JSON.stringify(error.toWire());
+  }
+
+  /** Counts a refusal into the source's aggregated Denied entries (never throws). */
+  private audit(source: string, refusal: TokenRefusal): void {
+    void this.services.refusals.refuse(source, refusal).catch(() => undefined);
   }
 
   private async unbind(): Promise<void> {
@@ -310,24 +349,6 @@ function sameNames(a: string[], b: string[]): boolean {
 function sourceOf(request: FastifyRequest): string {
   const raw = request.socket.remoteAddress;
   return normaliseAddress(raw)?.address ?? raw ?? 'unknown';
-}
-
-function splitAddress(address: string): { host: string; port: number } {
-  const at = address.lastIndexOf(':');
-  return { host: address.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(address.slice(at + 1)) };
-}
-
-/** The URLs a holder can use: the address itself, or for a wildcard the certificate's names. */
-export function holderUrls(address: string, names: string[], boundPort?: number): string[] {
-  const { host, port: configured } = splitAddress(address);
-  const port = boundPort ?? configured;
-  const wildcard = host === '0.0.0.0' || host === '::' || host === '';
-  const hosts = wildcard
-    ? names
-        .map((n) => n.replace(/^(DNS|IP):/, ''))
-        .filter((n) => n !== 'localhost' && !n.startsWith('127.') && n !== '::1')
-    : [host];
-  return hosts.map((h) => `https://${h.includes(':') ? `[${h}]` : h}:${port}`);
 }
 
 function bindError(err: unknown, address: string): BellaError {

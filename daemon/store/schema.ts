@@ -77,6 +77,8 @@ export interface ListenerSettings {
   names: string[];
   /** Allowed source CIDRs; empty allows any. */
   allow: string[];
+  /** `--public-url`: what holders use (a DNS name, a port forward); absent: the daemon chooses. */
+  publicUrl?: string;
   /** Where the certificate came from; null before the first enable. */
   certificate: 'self-signed' | 'own' | null;
 }
@@ -254,6 +256,7 @@ const SettingsRecord = z.strictObject({
       address: z.string().min(3).max(300),
       names: z.array(z.string().max(253)).max(32),
       allow: z.array(z.string().max(64)).max(64),
+      publicUrl: z.string().max(2048).optional(),
       certificate: z.enum(['self-signed', 'own']).nullable(),
     })
     .optional(),

@@ -1,9 +1,15 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
+import path from 'node:path';
+import tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { operations, pathParams, type OperationName } from '../../daemon/api';
 import { RemoteClient } from '../../daemon/client/remote';
-import { seed } from '../helpers/daemon';
+import { LISTENER_LIMITS } from '../../daemon/server/tls/hardening';
+import { cliPath, collect, waitFor } from '../helpers/cli';
+import { seed, type DaemonHandle, type DaemonPlace } from '../helpers/daemon';
 import { daemonPool } from '../helpers/pool';
 import { auditBytes } from '../reliability/files';
 
@@ -35,6 +41,49 @@ function listening(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
+}
+
+/** The real CLI as the owner (this place's daemon) or, with `BELLA_SERVER` set, as a holder. */
+function bella(place: DaemonPlace, args: string[], env: Record<string, string> = {}, timeoutMs = 20_000) {
+  const holderHome = path.join(place.root, 'holder');
+  fs.mkdirSync(holderHome, { recursive: true, mode: 0o700 });
+  const base = env.BELLA_SERVER
+    ? { PATH: process.env.PATH ?? '', HOME: holderHome }
+    : { ...process.env, BELLA_HOME: place.home, BELLA_SOCKET: place.socket };
+  const child = spawn(process.execPath, [cliPath, ...args], {
+    env: { ...base, ...env },
+    cwd: place.root,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  return collect(child, undefined, timeoutMs);
+}
+
+/** Enables the listener on 127.0.0.1 (any free port) and issues a lease on API_KEY; the holder's variables. */
+async function listenerWithLease(daemon: DaemonHandle, extra: string[] = [], place?: DaemonPlace) {
+  const { project, environment } = await seed(daemon.client);
+  const port = await freePort();
+  const address = `127.0.0.1:${port}`;
+  if (place) {
+    const res = await bella(place, ['listener', 'enable', '--address', address, ...extra]);
+    expect(res.code, res.stderr).toBe(0);
+  } else {
+    await daemon.client.call('enableListener', { address });
+  }
+  const { listener } = await daemon.client.call('getListener', {});
+  const lease = await daemon.client.call('issueLease', { project, environment, scope: ['API_KEY'], reason: 'remote' });
+  const holder = {
+    BELLA_SERVER: `https://${address}`,
+    BELLA_SERVER_FINGERPRINT: listener.fingerprint!,
+    BELLA_TOKEN: lease.token,
+  };
+  return { port, holder, lease };
+}
+
+/** Denied entries from `source`, counting aggregated ones by their count. */
+async function deniedFrom(daemon: DaemonHandle, source: string) {
+  const { entries } = await daemon.client.call('listAudit', { outcome: 'Denied', limit: 1000 });
+  const mine = entries.filter((e) => e.source === source);
+  return { count: mine.reduce((n, e) => n + (e.count ?? 1), 0), messages: mine.map((e) => e.message ?? '') };
 }
 
 function freePort(): Promise<number> {
@@ -143,5 +192,184 @@ describe('the TLS listener serves the token plane only, and only once enabled', 
     const denied = await next.client.call('listAudit', { outcome: 'Denied', limit: 1000 });
     expect(denied.entries.reduce((n, e) => n + (e.count ?? 1), 0)).toBe(200);
     expect(denied.entries.every((e) => e.source === '127.0.0.1')).toBe(true);
+  }, 60_000);
+});
+
+describe('the listener holds under one peer: idle connections, a shared address, the allow list', () => {
+  it('600 idle TLS connections from one address: at most 64 are held, and reclaimed; a holder elsewhere is served', async () => {
+    const { place, daemon } = await pool.start();
+    const { port, holder } = await listenerWithLease(daemon);
+    const perSource = LISTENER_LIMITS.maxConnectionsPerSource;
+    const sockets: net.Socket[] = [];
+    try {
+      // A peer that opens TCP and never starts TLS: the handshake timeout must cut it.
+      const silent = net.connect({ host: '127.0.0.1', port, localAddress: '127.0.0.3' });
+      sockets.push(silent);
+      const silentClosed = new Promise<void>((resolve) => silent.on('close', () => resolve()));
+      silent.on('error', () => undefined).resume();
+
+      // 600 connections from 127.0.0.2 that complete the handshake and then send and read nothing
+      // (a peer that never reads cannot be relied on to close its side), 50 at a time.
+      const opened = { held: 0, refused: 0 };
+      const heldSockets: tls.TLSSocket[] = [];
+      const openOne = () =>
+        new Promise<void>((resolve) => {
+          const options: tls.ConnectionOptions & { localAddress: string } = {
+            host: '127.0.0.1',
+            port,
+            localAddress: '127.0.0.2',
+            rejectUnauthorized: false,
+          };
+          const socket = tls.connect(options);
+          sockets.push(socket);
+          const timer = setTimeout(() => done('refused'), 10_000);
+          let settled = false;
+          const done = (how: 'held' | 'refused') => {
+            if (settled) return;
+            settled = true;
+            clearTimeout(timer);
+            socket.on('error', () => undefined);
+            if (how === 'held') heldSockets.push(socket);
+            opened[how]++;
+            resolve();
+          };
+          socket.once('secureConnect', () => done('held'));
+          socket.once('error', () => done('refused'));
+          socket.once('close', () => done('refused'));
+        });
+      const started = Date.now();
+      for (let i = 0; i < 600; i += 50) await Promise.all(Array.from({ length: 50 }, openOne));
+      const openedAt = Date.now();
+      const openMs = openedAt - started;
+      const first = { ...opened };
+
+      // The holder on another address is served at once, through the real CLI.
+      const t0 = Date.now();
+      const read = await bella(place, ['secrets', 'get', 'API_KEY'], holder, 10_000);
+      const holderMs = Date.now() - t0;
+      expect([read.code, read.stdout], read.stderr).toEqual([0, 'k-1\n']);
+
+      expect(first.held + first.refused).toBe(600);
+      expect(first.held).toBeLessThanOrEqual(perSource);
+      expect(first.refused).toBeGreaterThanOrEqual(600 - perSource);
+
+      // The refusals are in the trail, aggregated: a few entries with the count, from 127.0.0.2.
+      const denied = await waitFor(
+        async () => {
+          const d = await deniedFrom(daemon, '127.0.0.2');
+          return d.count >= first.refused ? d : null;
+        },
+        'the aggregated Denied entries of 127.0.0.2',
+        30_000,
+      );
+      expect(denied.count).toBe(first.refused);
+      expect(denied.messages.length).toBeLessThanOrEqual(10);
+      expect(denied.messages.join('\n')).toContain(`more than ${perSource} connections at once`);
+
+      // Idle connections are reclaimed by the server (header timeout): the address may connect again.
+      await waitFor(
+        async () => {
+          const before = opened.held;
+          await openOne();
+          return opened.held > before;
+        },
+        'a new connection from 127.0.0.2 once its idle ones were closed',
+        40_000,
+      );
+      const reclaimMs = Date.now() - openedAt;
+      await waitFor(() => silent.destroyed, 'the server to close a connection that never started TLS', 30_000);
+      await silentClosed;
+      console.log(
+        `listener: 600 idle TLS connections from 127.0.0.2 opened in ${openMs} ms: ${first.held} held, ${first.refused} refused; holder on 127.0.0.1 served in ${holderMs} ms (a whole CLI run); 127.0.0.2 could connect again ${reclaimMs} ms after they were opened`,
+      );
+    } finally {
+      for (const socket of sockets) socket.destroy();
+    }
+  }, 120_000);
+
+  it('a valid token is served from an address that keeps sending wrong ones; the wrong ones get 429', async () => {
+    const { place, daemon } = await pool.start();
+    const { port, holder } = await listenerWithLease(daemon);
+    const wrong = { authorization: `Bearer bax-${'a'.repeat(16)}-${'b'.repeat(43)}` };
+    const statuses = new Map<number, number>();
+    const guess = async () => {
+      const res = await probe(port, 'GET', '/v1/secrets', wrong);
+      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+      return res;
+    };
+    // The shared address is past its allowance of failures...
+    for (let i = 0; i < 20; i++) await guess();
+    const throttled = await guess();
+    expect(throttled.status).toBe(429);
+    expect(Number(throttled.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    // ...and stays there while a holder behind the same address keeps working.
+    const served: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      for (let j = 0; j < 3; j++) await guess();
+      const read = await bella(place, ['secrets', 'get', 'API_KEY'], holder);
+      expect([read.code, read.stdout], read.stderr).toEqual([0, 'k-1\n']);
+      served.push(read.code!);
+      const direct = await probe(port, 'GET', '/v1/secrets', { authorization: `Bearer ${holder.BELLA_TOKEN}` });
+      expect(direct.status).toBe(200);
+    }
+    expect(served).toHaveLength(8);
+    expect(statuses.get(429)).toBeGreaterThan(30);
+    console.log(
+      `listener: shared address, wrong tokens ${JSON.stringify(Object.fromEntries(statuses))}; valid holder served 8 of 8 (CLI) and 8 of 8 (raw)`,
+    );
+  }, 120_000);
+
+  it('--allow: an address outside the list is told so (403) and reads nothing; --allow any clears the list', async () => {
+    const { place, daemon } = await pool.start();
+    const { holder, lease } = await listenerWithLease(daemon, ['--allow', '127.0.0.5'], place);
+    const status = await bella(place, ['listener', 'status']);
+    expect(status.stdout).toMatch(/allowed from\s+127\.0\.0\.5\n/);
+
+    const refused = await bella(place, ['secrets', 'get', 'API_KEY'], holder);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toContain(
+      'this listener does not allow your address (127.0.0.1): ask its owner to add it with `bella listener enable --allow …`',
+    );
+    expect((await daemon.client.call('getLease', { id: lease.lease.id })).lease.lastUsedAt).toBeNull();
+    const denied = await deniedFrom(daemon, '127.0.0.1');
+    expect(denied.count).toBeGreaterThanOrEqual(1);
+    expect(denied.messages.every((m) => m === 'not in --allow')).toBe(true);
+
+    const cleared = await bella(place, ['listener', 'enable', '--allow', 'any', '--json']);
+    expect(cleared.code, cleared.stderr).toBe(0);
+    expect((JSON.parse(cleared.stdout) as { listener: { allow: string[] } }).listener.allow).toEqual([]);
+    expect((await bella(place, ['listener', 'status'])).stdout).toMatch(/allowed from\s+any address/);
+    const served = await bella(place, ['secrets', 'get', 'API_KEY'], holder);
+    expect([served.code, served.stdout], served.stderr).toEqual([0, 'k-1\n']);
+  }, 60_000);
+
+  it('--public-url names what holders use in the hand-over, JSON and status; auto goes back', async () => {
+    const { place, daemon } = await pool.start();
+    const { port } = await listenerWithLease(daemon, ['--public-url', 'https://Bella.Example.test:8443/'], place);
+    const issue = ['leases', 'issue', '-p', 'app', '-e', 'prod', '--scope', 'API_KEY', '--reason', 'r'];
+    const issued = await bella(place, issue);
+    expect(issued.code, issued.stderr).toBe(0);
+    expect(issued.stderr).toContain('  export BELLA_SERVER=https://bella.example.test:8443\n');
+    const json = await bella(place, [...issue, '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ server: 'https://bella.example.test:8443' });
+    const status = await bella(place, ['listener', 'status', '--json']);
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      listener: {
+        publicUrl: 'https://bella.example.test:8443',
+        urls: ['https://bella.example.test:8443', `https://127.0.0.1:${port}`],
+      },
+    });
+    expect((await bella(place, ['listener', 'status'])).stdout).toMatch(
+      /public url\s+https:\/\/bella\.example\.test:8443/,
+    );
+    const bad = await bella(place, ['listener', 'enable', '--public-url', 'http://bella.example.test']);
+    expect([bad.code, bad.stderr]).toEqual([
+      1,
+      expect.stringMatching(/--public-url http:\/\/bella\.example\.test is not https:\/\/HOST\[:PORT\]/),
+    ]);
+    expect((await bella(place, ['listener', 'enable', '--public-url', 'auto'])).code).toBe(0);
+    const back = await daemon.client.call('getListener', {});
+    expect([back.listener.publicUrl, back.listener.urls]).toEqual([null, [`https://127.0.0.1:${port}`]]);
   }, 60_000);
 });

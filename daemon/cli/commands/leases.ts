@@ -54,6 +54,7 @@ export function printIssued(cli: CliSession, issued: IssuedLease): void {
   // Everything a holder on another machine needs, ready to paste (stderr: $(…) still gets the token only).
   const handover = handoverLines(issued);
   if (handover) lines.push("on the holder's machine:", ...handover.map((line) => `  ${line}`));
+  if (handover && issued.serverNote) lines.push(issued.serverNote);
   cli.note(lines.join('\n'));
 }
 

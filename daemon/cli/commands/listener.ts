@@ -29,10 +29,12 @@ function describe(cli: CliSession, l: ListenerStatus): string {
     ]);
     pairs.push(['valid for', l.names.join(', ')]);
   }
-  if (l.allow.length) pairs.push(['allowed from', l.allow.join(', ')]);
+  pairs.push(['allowed from', l.allow.length ? l.allow.join(', ') : 'any address (limit with --allow CIDR,…)']);
+  if (l.publicUrl) pairs.push(['public url', l.publicUrl]);
   if (l.enabled && l.urls.length) {
     pairs.push(['holders use', `BELLA_SERVER=${l.urls[0]} BELLA_SERVER_FINGERPRINT=${l.fingerprint ?? ''}`]);
     if (l.urls.length > 1) pairs.push(['or', l.urls.slice(1).join(', ')]);
+    if (l.urlNote) pairs.push(['chosen', cli.safe(l.urlNote)]);
   }
   return formatPairs(pairs);
 }
@@ -51,7 +53,14 @@ function readPem(cli: CliSession, flag: string, file: string): string {
 
 /** `bella listener enable`. */
 export const enable: Action = async (cli, { opts }) => {
-  const o = opts as { address?: string; name?: string[]; allow?: string[]; cert?: string; key?: string };
+  const o = opts as {
+    address?: string;
+    name?: string[];
+    allow?: string[];
+    publicUrl?: string;
+    cert?: string;
+    key?: string;
+  };
   if (Boolean(o.cert) !== Boolean(o.key)) {
     throw new BellaError(
       'invalid_argument',
@@ -62,6 +71,7 @@ export const enable: Action = async (cli, { opts }) => {
     address: o.address,
     names: o.name,
     allow: o.allow,
+    publicUrl: o.publicUrl,
     ...(o.cert && o.key ? { certPem: readPem(cli, 'cert', o.cert), keyPem: readPem(cli, 'key', o.key) } : {}),
   });
   cli.print({ listener }, () => describe(cli, listener));

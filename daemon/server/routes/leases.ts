@@ -3,7 +3,10 @@ import type { Services } from '../../services';
 import type { Handlers } from '../handlers';
 
 /** Leases; an issued lease says where its holder reaches the listener, when one serves. */
-export function leaseRoutes({ leases }: Services, handover: () => Pick<IssuedLease, 'server' | 'fingerprint'>) {
+export function leaseRoutes(
+  { leases }: Services,
+  handover: () => Pick<IssuedLease, 'server' | 'fingerprint' | 'serverNote'>,
+) {
   return {
     listLeases: (args) => leases.list(args),
     issueLease: async (args) => ({ ...(await leases.issue(args)), ...handover() }),

@@ -18,6 +18,8 @@ export interface ListenerLimits {
   connectionsCheckingIntervalMs: number;
   /** Concurrent connections; more are closed at once. */
   maxConnections: number;
+  /** Concurrent connections of one source address (IPv6: one /64); more from it are closed at once. */
+  maxConnectionsPerSource: number;
   /** Requests served on one keep-alive connection before it is closed. */
   maxRequestsPerSocket: number;
   /** Largest header block, in bytes. */
@@ -37,6 +39,9 @@ export const LISTENER_LIMITS: Readonly<ListenerLimits> = Object.freeze({
   idleTimeoutMs: 60_000,
   connectionsCheckingIntervalMs: 1_000,
   maxConnections: 512,
+  // An eighth of the total: one peer or NAT cannot take every slot, and a CI pool behind one
+  // address still runs dozens of jobs at once.
+  maxConnectionsPerSource: 64,
   maxRequestsPerSocket: 10_000,
   maxHeaderBytes: 8 * 1024,
   maxHeadersCount: 64,

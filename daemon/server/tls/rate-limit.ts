@@ -1,6 +1,9 @@
 import net from 'node:net';
 import { BellaError } from '../../api/errors';
 
+/** `--allow any`: every source address (clears the list). */
+export const ANY = 'any';
+
 /** Settings of a {@link FailureLimiter}. */
 export interface FailureLimiterOptions {
   /** Failures a source may make in a burst (the bucket's size); 10 by default. */
@@ -138,9 +141,9 @@ function ipv6Groups(address: string): number[] | null {
 }
 
 /**
- * The optional `--allow CIDR,…` list of the listener: source addresses outside it are refused
- * before TLS or HTTP is spoken. IPv4 and IPv6 entries; an IPv4-mapped IPv6 peer
- * (`::ffff:10.1.2.3`) is matched against the IPv4 entries.
+ * The optional `--allow CIDR,…` list of the listener: requests from source addresses outside it
+ * are answered 403 (after TLS, before anything else is done for them). IPv4 and IPv6 entries; an
+ * IPv4-mapped IPv6 peer (`::ffff:10.1.2.3`) is matched against the IPv4 entries.
  */
 export class AllowList {
   private readonly list = new net.BlockList();
@@ -153,15 +156,15 @@ export class AllowList {
   }
 
   /**
-   * Parses `10.0.0.0/8,192.168.1.7,fd00::/8` (a string or a list of them); null when empty,
-   * which means every address is allowed. Throws `invalid_argument` naming the bad entry.
+   * Parses `10.0.0.0/8,192.168.1.7,fd00::/8` (a string or a list of them); null when empty or
+   * `any`, which means every address is allowed. Throws `invalid_argument` naming the bad entry.
    */
   static parse(spec: string | string[] | undefined): AllowList | null {
     const raw = (Array.isArray(spec) ? spec : [spec ?? ''])
       .flatMap((s) => s.split(','))
       .map((s) => s.trim())
       .filter(Boolean);
-    if (raw.length === 0) return null;
+    if (raw.length === 0 || (raw.length === 1 && raw[0]!.toLowerCase() === ANY)) return null;
     const entries: string[] = [];
     const parsed = raw.map((entry) => {
       const [addressPart, prefixPart, extra] = entry.split('/');
@@ -176,7 +179,7 @@ export class AllowList {
       if (!address || extra !== undefined || (prefix !== undefined && !(prefix >= 0 && prefix <= max))) {
         throw new BellaError(
           'invalid_argument',
-          `--allow ${entry} is not an IP address or CIDR range: give e.g. --allow 10.0.0.0/8,192.168.1.7,fd00::/8`,
+          `--allow ${entry} is not an IP address or CIDR range: give e.g. --allow 10.0.0.0/8,192.168.1.7,fd00::/8 (or --allow ${ANY} alone for every address)`,
         );
       }
       entries.push(prefix === undefined ? address.address : `${address.address}/${prefix}`);
@@ -198,19 +201,30 @@ export class AllowList {
 }
 
 /**
- * Makes `server` drop every TCP connection from outside `allow` as it is accepted, before a
- * TLS byte is exchanged (`onRefused` may count or audit it). A null list allows everyone.
+ * Caps the connections one source (an IPv4 address, an IPv6 /64: {@link sourceKey}) holds open
+ * at once: past `max`, a new connection from it is dropped as it is accepted, before TLS, and
+ * `onRefused` may count or audit it. Connections from other sources are not affected.
  */
-export function enforceAllowList(
+export function limitConnectionsPerSource(
   server: net.Server,
-  allow: AllowList | null,
-  onRefused?: (address: string | undefined) => void,
+  max: number,
+  onRefused: (address: string | undefined) => void,
 ): void {
-  if (!allow) return;
+  const open = new Map<string, number>();
   server.prependListener('connection', (socket: net.Socket) => {
-    if (allow.allows(socket.remoteAddress)) return;
-    // Defends the token plane against networks the owner did not open it to.
-    socket.destroy();
-    onRefused?.(socket.remoteAddress);
+    const key = sourceKey(socket.remoteAddress);
+    const count = open.get(key) ?? 0;
+    if (count >= max) {
+      // Defends the other holders against one peer (or one NAT) taking every connection slot.
+      socket.destroy();
+      onRefused(socket.remoteAddress);
+      return;
+    }
+    open.set(key, count + 1);
+    socket.once('close', () => {
+      const left = (open.get(key) ?? 1) - 1;
+      if (left > 0) open.set(key, left);
+      else open.delete(key);
+    });
   });
 }
