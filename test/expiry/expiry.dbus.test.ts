@@ -98,7 +98,16 @@ describe('expiry engine and desktop notifications (real daemon, real D-Bus)', ()
       15_000,
     );
     expect(seenExpiredAt - expiresAt).toBeLessThanOrEqual(1000);
-    const entries = await audit(bella, opts, '--lease', issued.lease.id);
+    // The listing says `expired` from the expiry instant on (computed from the clock); the timer
+    // commits LeaseExpired a moment later: wait for the entry that is asserted.
+    const entries = await waitFor(
+      async () => {
+        const found = await audit(bella, opts, '--lease', issued.lease.id);
+        return found.some((e) => e.event === 'LeaseExpired') ? found : null;
+      },
+      'the LeaseExpired entry',
+      10_000,
+    );
     expect(entries.map((e) => e.event)).toEqual(['LeaseIssued', 'LeaseExpiringSoon', 'LeaseExpired']);
     expect(Date.parse(entries[2]!.ts)).toBe(expiresAt);
     expect(bus.notifications()).toHaveLength(1);

@@ -49,13 +49,18 @@ describe('expiry is final and never revived by the clock', () => {
       ttlSeconds: 2,
     });
     expect((await read(daemon.socket, lease.token)).status).toBe(200);
-    await waitFor(
-      async () => (await daemon.client.call('getLease', { id: lease.lease.id })).lease.status === 'expired',
-      'the lease to be recorded expired',
+    // Wait for the record itself: the status reads `expired` from the expiry instant on (computed
+    // from the clock), a moment before the timer commits the expiry and its LeaseExpired entry.
+    const expired = await waitFor(
+      async () => {
+        const found = await daemon.client.call('listAudit', { lease: lease.lease.id, event: 'LeaseExpired' });
+        return found.entries.length ? found : null;
+      },
+      'the LeaseExpired entry',
       10_000,
     );
-    const expired = await daemon.client.call('listAudit', { lease: lease.lease.id, event: 'LeaseExpired' });
     expect(expired.entries).toHaveLength(1);
+    expect((await daemon.client.call('getLease', { id: lease.lease.id })).lease.status).toBe('expired');
 
     step('-3600');
     const res = await read(daemon.socket, lease.token);
