@@ -26,6 +26,12 @@ const KIND_HINT: Record<ChannelKind, string> = {
   slack: 'A Slack incoming-webhook URL, https://hooks.slack.com/services/…',
   discord: 'A Discord webhook URL, https://discord.com/api/webhooks/…',
 };
+/** What a channel may reach beyond the default (a public https:// address; Slack's or Discord's host). */
+const ALLOW_OPTIONS = [
+  { key: 'allowPrivate', label: 'A loopback or private address (--allow-private)' },
+  { key: 'insecureHttp', label: 'Plain http:// (--insecure-http)' },
+  { key: 'anyHost', label: 'Another host than Slack’s or Discord’s (--any-host)' },
+] as const;
 const SECRET_EXPLANATION =
   'Receivers check the webhook-signature header with it. bella keeps it sealed and never shows it again; if it is lost, rotate it.';
 
@@ -117,8 +123,9 @@ export function ChannelsSection({
         <div>
           <h2 id="channels-heading">Channels</h2>
           <p className="muted">
-            Lease events go to webhooks, Slack and Discord from a durable outbox: each at least once, in order, retried
-            when the receiver fails. They carry names and reasons, never a secret value or a token.
+            Lease events go to webhooks, Slack and Discord from a durable outbox: each at least once, retried on its own
+            when the receiver fails (so not always in order). They carry names and reasons, never a secret value or a
+            token.
           </p>
         </div>
         <div className="section-actions">
@@ -209,6 +216,11 @@ export function ChannelsSection({
                           {plural(c.health.failedCount, 'event')} not delivered
                         </span>
                       )}
+                      {c.health?.droppedCount ? (
+                        <span className="small bad-text block">
+                          {plural(c.health.droppedCount, 'event')} dropped (outbox full or too old)
+                        </span>
+                      ) : null}
                     </td>
                     <td className="row-actions">
                       {c.disabled ? (
@@ -351,6 +363,7 @@ function AddChannelDialog({
   const [project, setProject] = useState('');
   const [environment, setEnvironment] = useState('');
   const [events, setEvents] = useState<ChannelEventType[]>([...CHANNEL_EVENTS]);
+  const [allow, setAllow] = useState({ allowPrivate: false, insecureHttp: false, anyHost: false });
   const [tried, setTried] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -372,6 +385,7 @@ function AddChannelDialog({
           ...(project ? { project } : {}),
           ...(project && environment ? { environment } : {}),
           ...(events.length === CHANNEL_EVENTS.length ? {} : { events }),
+          ...allow,
         }),
       );
     } catch (err) {
@@ -468,6 +482,21 @@ function AddChannelDialog({
           ))}
         </div>
         {eventsError && <p className="field-error">{eventsError}</p>}
+      </fieldset>
+      <fieldset className="field">
+        <legend>Allow</legend>
+        <div className="check-grid" role="group" aria-label="Allow">
+          {ALLOW_OPTIONS.filter((o) => o.key !== 'anyHost' || kind !== 'webhook').map((o) => (
+            <label key={o.key} className="check-item">
+              <input
+                type="checkbox"
+                checked={allow[o.key]}
+                onChange={(e) => setAllow({ ...allow, [o.key]: e.target.checked })}
+              />
+              <span>{o.label}</span>
+            </label>
+          ))}
+        </div>
       </fieldset>
       <ErrorNote error={error} />
     </Dialog>
