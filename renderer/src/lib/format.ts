@@ -69,8 +69,3 @@ export function formatDateTime(iso: string): string {
     second: '2-digit',
   });
 }
-
-/** `1 secret`, `3 secrets`. */
-export function plural(n: number, word: string, many = `${word}s`): string {
-  return `${n} ${n === 1 ? word : many}`;
-}

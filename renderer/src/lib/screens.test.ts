@@ -5,7 +5,7 @@ import { parseRoute, routeHash } from './route';
 import { mergeNewest } from '../features/audit/audit-trail';
 import { listenerState } from '../features/listener/ListenerView';
 import { parseAllowText } from '../features/listener/ListenerForm';
-import { channelState, type ChannelRow } from '../features/notifications/ChannelsSection';
+import { channelState, type ChannelRow } from '../features/notifications/channel-state';
 import { retryTargets } from '../features/notifications/DeliveriesSection';
 
 describe('route', () => {

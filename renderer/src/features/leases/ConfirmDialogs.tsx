@@ -5,7 +5,7 @@ import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { Field } from '../../components/common';
 import { bella } from '../../lib/bella';
 import { EXPIRE_ALL_CHANGES, EXPIRE_ALL_UNCHANGED } from '../../../../daemon/base/common/expire-all';
-import { plural } from '../../lib/format';
+import { plural } from '../../../../daemon/base/common/plural';
 import { ScopeChips } from './parts';
 import { TypeToConfirmDialog } from '../../components/TypeToConfirmDialog';
 

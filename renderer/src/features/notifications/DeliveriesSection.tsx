@@ -1,12 +1,16 @@
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import type { DeliveryAttempt, OutboxItem } from '../../../../daemon/api/channels';
-import { EmptyState, ErrorNote, Spinner } from '../../components/common';
+import { ActionNotes, Button, EmptyState, Loading, Spinner } from '../../components/common';
 import { Icon } from '../../components/Icon';
+import { SectionCard } from '../../components/Page';
+import { Table } from '../../components/Table';
+import { useAction } from '../../lib/action';
 import { bella } from '../../lib/bella';
 import { useLoad } from '../../lib/data';
-import { formatDateTime, plural } from '../../lib/format';
+import { formatDateTime } from '../../lib/format';
+import { plural } from '../../../../daemon/base/common/plural';
 import { eventLabel } from '../audit/event-label';
-import type { ChannelRow } from './ChannelsSection';
+import type { ChannelRow } from './channel-state';
 
 const SHOWN = 100;
 
@@ -50,9 +54,7 @@ export function DeliveriesSection({
 }) {
   const [channel, setChannel] = useState('');
   const [failedOnly, setFailedOnly] = useState(false);
-  const [busy, setBusy] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [notice, setNotice] = useState<string | null>(null);
+  const action = useAction();
   const known = channel === '' || channels.some((c) => c.id === channel);
   const load = useLoad(
     () =>
@@ -69,46 +71,32 @@ export function DeliveriesSection({
   const failed = load.data?.failed ?? [];
   const targets = retryTargets(deliveries, failed);
 
-  async function retry(item: OutboxItem) {
-    setBusy(item.id);
-    setError(null);
-    setNotice(null);
-    try {
+  const retry = (item: OutboxItem) =>
+    action.run(item.id, async () => {
       const r = await bella().retryDelivery({ id: item.id });
-      setNotice(
-        `${eventLabel(item.event)} to ${nameOf(item.channelId)} goes out again now${r.requeued.length > 1 ? ` (with ${plural(r.requeued.length - 1, 'event')} queued before it)` : ''}.`,
-      );
       onChanged();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(null);
-    }
-  }
+      return `${eventLabel(item.event)} to ${nameOf(item.channelId)} goes out again now${r.requeued.length > 1 ? ` (with ${plural(r.requeued.length - 1, 'event')} queued before it)` : ''}.`;
+    });
 
   const retryButton = (item: OutboxItem) => (
-    <button
-      type="button"
+    <Button
       className="button small"
-      disabled={busy !== null}
+      icon={action.busy === item.id ? <Spinner label="Retrying" /> : 'refresh'}
+      label="Retry"
+      disabled={action.busy !== null}
       onClick={() => void retry(item)}
       aria-label={`Retry ${eventLabel(item.event)} to ${nameOf(item.channelId)}`}
-    >
-      {busy === item.id ? <Spinner label="Retrying" /> : <Icon name="refresh" size={14} />}
-      <span>Retry</span>
-    </button>
+    />
   );
 
   return (
-    <section className="section-card" aria-labelledby="deliveries-heading">
-      <div className="section-head">
-        <div>
-          <h2 id="deliveries-heading">Delivery log</h2>
-          <p className="muted">
-            Every attempt to reach a channel, newest first. An event is tried 5 times, then left for you to retry.
-          </p>
-        </div>
-        <div className="section-actions filters">
+    <SectionCard
+      id="deliveries-heading"
+      title="Delivery log"
+      intro="Every attempt to reach a channel, newest first. An event is tried 5 times, then left for you to retry."
+      actionsClassName="filters"
+      actions={
+        <>
           <div className="mini-field">
             <label htmlFor="deliveries-channel">Channel</label>
             <select id="deliveries-channel" value={channel} onChange={(e) => setChannel(e.target.value)}>
@@ -124,15 +112,10 @@ export function DeliveriesSection({
             <input type="checkbox" checked={failedOnly} onChange={(e) => setFailedOnly(e.target.checked)} />
             <span>Failed only</span>
           </label>
-        </div>
-      </div>
-      {notice && (
-        <div className="note note-success" role="status">
-          <Icon name="check" />
-          <span>{notice}</span>
-        </div>
-      )}
-      <ErrorNote error={error ?? load.error} />
+        </>
+      }
+    >
+      <ActionNotes action={action} loadError={load.error} />
       {failed.length > 0 && (
         <div className="note note-error" role="alert" data-testid="failed-summary">
           <Icon name="alert" />
@@ -157,9 +140,7 @@ export function DeliveriesSection({
       )}
       {!load.data ? (
         load.loading ? (
-          <div className="center-fill">
-            <Spinner />
-          </div>
+          <Loading />
         ) : null
       ) : deliveries.length === 0 ? (
         <EmptyState icon="send" title={failedOnly ? 'No failed deliveries' : 'Nothing delivered yet'}>
@@ -168,59 +149,59 @@ export function DeliveriesSection({
             : 'Attempts appear here as soon as a channel has something to receive.'}
         </EmptyState>
       ) : (
-        <div className="table-wrap inner">
-          <table className="table deliveries-table">
-            <thead>
-              <tr>
-                <th scope="col">Time</th>
-                <th scope="col">Channel</th>
-                <th scope="col">Event</th>
-                <th scope="col">Attempt</th>
-                <th scope="col">Outcome</th>
-                <th scope="col">Answer</th>
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {deliveries.map((d) => {
-                const o = OUTCOME[d.outcome];
-                const item = targets.byAttempt.get(d.id);
-                return (
-                  <tr
-                    key={d.id}
-                    data-delivery={d.id}
-                    data-outcome={d.outcome}
-                    className={d.outcome === 'delivered' ? undefined : d.outcome === 'retry' ? 'row-warn' : 'row-bad'}
-                  >
-                    <td className="nowrap muted">
-                      <time dateTime={new Date(d.at).toISOString()}>
-                        {formatDateTime(new Date(d.at).toISOString())}
-                      </time>
-                    </td>
-                    <td>{nameOf(d.channelId)}</td>
-                    <td className="nowrap">
-                      {eventLabel(d.event)}
-                      {d.itemIds.length > 1 && <span className="muted small"> ×{d.itemIds.length}</span>}
-                    </td>
-                    <td className="muted">{d.attempt}</td>
-                    <td>
-                      <span className={`badge ${o.tone}`}>{o.label}</span>
-                    </td>
-                    <td className="answer-cell small">
-                      {d.status !== null && <span className="mono">HTTP {d.status}</span>}
-                      {d.error && d.error !== `HTTP ${d.status}` && <span className="muted"> {d.error}</span>}
-                      {d.status === null && !d.error && <span className="muted">—</span>}
-                    </td>
-                    <td className="row-actions">{item && retryButton(item)}</td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          className="deliveries-table"
+          columns={['Time', 'Channel', 'Event', 'Attempt', 'Outcome', 'Answer']}
+          actions
+          inner
+        >
+          {deliveries.map((d) => {
+            const item = targets.byAttempt.get(d.id);
+            return (
+              <DeliveryRow key={d.id} attempt={d} channelName={nameOf(d.channelId)} retry={item && retryButton(item)} />
+            );
+          })}
+        </Table>
       )}
-    </section>
+    </SectionCard>
+  );
+}
+
+/** One attempt in the delivery log; `retry` is the Retry button of the failed event it is the newest attempt of. */
+function DeliveryRow({
+  attempt: d,
+  channelName,
+  retry,
+}: {
+  attempt: DeliveryAttempt;
+  channelName: string;
+  retry: ReactNode;
+}) {
+  const o = OUTCOME[d.outcome];
+  return (
+    <tr
+      data-delivery={d.id}
+      data-outcome={d.outcome}
+      className={d.outcome === 'delivered' ? undefined : d.outcome === 'retry' ? 'row-warn' : 'row-bad'}
+    >
+      <td className="nowrap muted">
+        <time dateTime={new Date(d.at).toISOString()}>{formatDateTime(new Date(d.at).toISOString())}</time>
+      </td>
+      <td>{channelName}</td>
+      <td className="nowrap">
+        {eventLabel(d.event)}
+        {d.itemIds.length > 1 && <span className="muted small"> ×{d.itemIds.length}</span>}
+      </td>
+      <td className="muted">{d.attempt}</td>
+      <td>
+        <span className={`badge ${o.tone}`}>{o.label}</span>
+      </td>
+      <td className="answer-cell small">
+        {d.status !== null && <span className="mono">HTTP {d.status}</span>}
+        {d.error && d.error !== `HTTP ${d.status}` && <span className="muted"> {d.error}</span>}
+        {d.status === null && !d.error && <span className="muted">—</span>}
+      </td>
+      <td className="row-actions">{retry}</td>
+    </tr>
   );
 }

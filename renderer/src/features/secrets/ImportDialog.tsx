@@ -4,7 +4,7 @@ import { Dialog } from '../../components/Dialog';
 import { ErrorNote } from '../../components/common';
 import { Icon } from '../../components/Icon';
 import { bella } from '../../lib/bella';
-import { plural } from '../../lib/format';
+import { plural } from '../../../../daemon/base/common/plural';
 
 interface Preview {
   added: string[];
