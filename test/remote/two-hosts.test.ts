@@ -227,4 +227,45 @@ describe.skipIf(!netns.ok)(`a lease used from another machine${netns.ok ? '' : `
     await owner.call('disableListener', {});
     expect((await probeFromB({ tcp: `${a.address}:${PORT}` })).error).toMatch(/ECONNREFUSED/);
   }, 60_000);
+
+  it('on 0.0.0.0, the hand-over names the address B can reach (not the host name) and says it chose it', async () => {
+    await owner.call('enableListener', { address: `0.0.0.0:${PORT}` });
+    const ownerCli = (args: string[]) =>
+      a.run(process.execPath, [cliPath, ...args], {
+        env: { ...process.env, BELLA_HOME: home, BELLA_SOCKET: socket },
+        cwd: root,
+      });
+    const status = await ownerCli(['listener', 'status', '--json']);
+    const { listener } = JSON.parse(status.stdout) as { listener: { urls: string[]; urlNote: string } };
+    // A's only routable address is its end of the link; loopback and the host name are not offered.
+    expect(listener.urls).toEqual([server()]);
+    expect(listener.urlNote).toContain(`BELLA_SERVER is ${server()}, this machine's first routable address`);
+
+    const issued = await ownerCli([
+      'leases',
+      'issue',
+      '-p',
+      'app',
+      '-e',
+      'prod',
+      '--scope',
+      'REDIS_URL',
+      '--reason',
+      'x',
+    ]);
+    expect(issued.code, issued.stderr).toBe(0);
+    expect(issued.stderr).toContain(`this machine's first routable address`);
+    // B pastes the hand-over lines as they were printed.
+    const pasted = Object.fromEntries(
+      issued.stderr
+        .split('\n')
+        .map((line) => /^ {2}export (BELLA_[A-Z_]+)=(.*)$/.exec(line))
+        .filter((m): m is RegExpExecArray => m !== null)
+        .map((m) => [m[1]!, m[2]!]),
+    );
+    expect(pasted.BELLA_SERVER).toBe(server());
+    const read = await holder(['secrets', 'get', 'REDIS_URL'], pasted);
+    expect([read.code, read.stdout], read.stderr).toEqual([0, 'redis://r\n']);
+    await owner.call('disableListener', {});
+  }, 60_000);
 });
