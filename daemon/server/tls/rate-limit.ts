@@ -25,11 +25,12 @@ interface Bucket {
 }
 
 /**
- * Limits **failed** token attempts per source (a token bucket per address; IPv6 per /64).
- * Ask {@link check} before looking at a token and refuse with 429 and `Retry-After` when it
- * says no, without evaluating the token; call {@link recordFailure} for every unknown,
- * wrong, expired or revoked token. Successes cost nothing and restore nothing, so a holder of
- * one valid token cannot use it to keep guessing others. Memory is bounded by `maxTracked`.
+ * Limits **failed** token attempts per source (a token bucket per address; IPv6 per /64). The
+ * listener checks every token and calls {@link recordFailure} for each unknown, wrong, expired
+ * or revoked one; when it says no, that refusal is answered 429 with `Retry-After` instead of
+ * 401. A valid token is served regardless, so a busy shared address (a NAT, a CI pool) never
+ * locks its holders out. Successes cost nothing and restore nothing, so a holder of one valid
+ * token cannot use it to keep guessing others. Memory is bounded by `maxTracked`.
  */
 export class FailureLimiter {
   private readonly capacity: number;
