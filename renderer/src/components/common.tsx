@@ -243,3 +243,45 @@ export function Switch({
     </button>
   );
 }
+
+/** One term of a `<dl className="facts">` (or any definition list): `term`, then its value as children. */
+export function Fact({
+  term,
+  termClassName,
+  className,
+  children,
+}: {
+  term: ReactNode;
+  termClassName?: string;
+  /** The class of the value (`mono`, `small`). */
+  className?: string;
+  children: ReactNode;
+}) {
+  return (
+    <div>
+      <dt className={termClassName}>{term}</dt>
+      <dd className={className}>{children}</dd>
+    </div>
+  );
+}
+
+/** Words shown as monospace chips (addresses, certificate names). */
+export function Chips({
+  items,
+  className = 'chips',
+  testId,
+}: {
+  items: string[];
+  className?: string;
+  testId?: string;
+}) {
+  return (
+    <ul className={className} data-testid={testId}>
+      {items.map((item) => (
+        <li key={item} className="chip mono">
+          {item}
+        </li>
+      ))}
+    </ul>
+  );
+}

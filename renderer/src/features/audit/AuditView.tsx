@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import type { AuditEntry } from '../../../../daemon/api/types';
 import { plural } from '../../../../daemon/base/common/plural';
 import { Button, EmptyState, ErrorNote, Loading, Spinner } from '../../components/common';
 import { Table } from '../../components/Table';
@@ -10,6 +11,12 @@ import { AuditRow } from './AuditRow';
 import { useAuditTrail, type AuditFilter } from './audit-trail';
 import { BrokenChain, ChainResult, type Verify } from './ChainCheck';
 import './audit.css';
+
+/** The formats the entries shown can be saved in. */
+const EXPORTS = [
+  { ext: 'csv', type: 'text/csv', text: auditToCsv },
+  { ext: 'json', type: 'application/json', text: (entries: AuditEntry[]) => JSON.stringify(entries, null, 2) + '\n' },
+];
 
 function localDayStartIso(date: string): string {
   return new Date(`${date}T00:00:00`).toISOString();
@@ -70,22 +77,17 @@ export function AuditView({ project, environment }: { project?: string; environm
         </span>
         <span className="spacer" />
         <Button className="button small" icon="refresh" label="Refresh" onClick={() => setManualRev((r) => r + 1)} />
-        <Button
-          className="button small"
-          icon="download"
-          label="Export CSV"
-          disabled={entries.length === 0}
-          title="The entries shown"
-          onClick={() => downloadText(`${base}.csv`, auditToCsv(entries), 'text/csv')}
-        />
-        <Button
-          className="button small"
-          icon="download"
-          label="Export JSON"
-          disabled={entries.length === 0}
-          title="The entries shown"
-          onClick={() => downloadText(`${base}.json`, JSON.stringify(entries, null, 2) + '\n', 'application/json')}
-        />
+        {EXPORTS.map((x) => (
+          <Button
+            key={x.ext}
+            className="button small"
+            icon="download"
+            label={`Export ${x.ext.toUpperCase()}`}
+            disabled={entries.length === 0}
+            title="The entries shown"
+            onClick={() => downloadText(`${base}.${x.ext}`, x.text(entries), x.type)}
+          />
+        ))}
       </div>
       {verify.state === 'done' && !verify.result.ok && <BrokenChain result={verify.result} />}
       {verify.state === 'error' && <ErrorNote error={verify.error} />}

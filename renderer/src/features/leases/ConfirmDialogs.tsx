@@ -2,7 +2,7 @@ import { useState } from 'react';
 import type { Environment, Lease } from '../../../../daemon/api/types';
 import type { OperationOutput } from '../../../../daemon/api/routes';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
-import { Field } from '../../components/common';
+import { Fact, Field } from '../../components/common';
 import { bella } from '../../lib/bella';
 import { EXPIRE_ALL_CHANGES, EXPIRE_ALL_UNCHANGED } from '../../../../daemon/base/common/expire-all';
 import { plural } from '../../../../daemon/base/common/plural';
@@ -32,16 +32,10 @@ export function RevokeDialog({
       }}
     >
       <dl className="facts">
-        <div>
-          <dt>Reason</dt>
-          <dd>{lease.reason}</dd>
-        </div>
-        <div>
-          <dt>Scope</dt>
-          <dd>
-            <ScopeChips scope={lease.scope} />
-          </dd>
-        </div>
+        <Fact term="Reason">{lease.reason}</Fact>
+        <Fact term="Scope">
+          <ScopeChips scope={lease.scope} />
+        </Fact>
       </dl>
       <Field label="Why revoke? (optional)" htmlFor="revoke-reason" hint="Kept in the audit trail.">
         <input id="revoke-reason" autoFocus value={reason} onChange={(e) => setReason(e.target.value)} />

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import type { IssuedLease } from '../../../../daemon/api/routes';
 import { handoverLines } from '../../../../daemon/api/handover';
-import { CopyButton } from '../../components/common';
+import { CopyButton, Fact } from '../../components/common';
 import { ShownOnceDialog } from '../../components/ShownOnce';
 import { Icon } from '../../components/Icon';
 import { formatDateTime, plainDuration } from '../../lib/format';
@@ -30,16 +30,12 @@ export function TokenDialog({ issued, onClose }: { issued: IssuedLease; onClose:
       }}
     >
       <dl className="facts">
-        <div>
-          <dt>Scope</dt>
-          <dd>
-            <ScopeChips scope={lease.scope} />
-          </dd>
-        </div>
-        <div>
-          <dt>Lease</dt>
-          <dd className="mono">{lease.id}</dd>
-        </div>
+        <Fact term="Scope">
+          <ScopeChips scope={lease.scope} />
+        </Fact>
+        <Fact term="Lease" className="mono">
+          {lease.id}
+        </Fact>
         {!handover && (
           <div>
             <dt>Use it</dt>

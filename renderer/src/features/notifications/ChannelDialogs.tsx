@@ -8,7 +8,7 @@ import {
 import type { OperationOutput } from '../../../../daemon/api/routes';
 import { Dialog, DialogActions } from '../../components/Dialog';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
-import { ErrorNote, Field, Segmented } from '../../components/common';
+import { ErrorNote, Fact, Field, Segmented } from '../../components/common';
 import { ShownOnceDialog } from '../../components/ShownOnce';
 import { useAction } from '../../lib/action';
 import { bella } from '../../lib/bella';
@@ -256,14 +256,12 @@ export function RemoveChannelDialog({
       action={async () => onRemoved(await bella().removeChannel({ id: channel.id }))}
     >
       <dl className="facts">
-        <div>
-          <dt>Sends to</dt>
-          <dd className="mono small">{channel.url}</dd>
-        </div>
-        <div>
-          <dt>Events</dt>
-          <dd className="small">{channel.events.map(eventLabel).join(', ')}</dd>
-        </div>
+        <Fact term="Sends to" className="mono small">
+          {channel.url}
+        </Fact>
+        <Fact term="Events" className="small">
+          {channel.events.map(eventLabel).join(', ')}
+        </Fact>
       </dl>
     </ConfirmDialog>
   );

@@ -3,6 +3,7 @@ import { Dialog, DialogActions } from '../../components/Dialog';
 import { ErrorNote, Field } from '../../components/common';
 import { useAction } from '../../lib/action';
 import { bella } from '../../lib/bella';
+import { useAppData } from '../../lib/data';
 
 const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
@@ -36,6 +37,7 @@ function NameSlugForm({
   const [name, setName] = useState('');
   const [slug, setSlug] = useState('');
   const [slugTouched, setSlugTouched] = useState(false);
+  const { reload } = useAppData();
   const action = useAction();
   const [tried, setTried] = useState(false);
   const effectiveSlug = slugTouched ? slug : slugify(name);
@@ -54,6 +56,7 @@ function NameSlugForm({
     if (!name.trim() || !SLUG.test(effectiveSlug)) return;
     await action.run('create', async () => {
       await create(name.trim(), effectiveSlug);
+      reload();
       onCreated(effectiveSlug);
     });
   }
@@ -99,7 +102,7 @@ function NameSlugForm({
   );
 }
 
-/** Creates a project. */
+/** Creates a project (and reloads the window's project tree). */
 export function NewProjectDialog({ onClose, onCreated }: { onClose: () => void; onCreated: (slug: string) => void }) {
   return (
     <NameSlugForm
@@ -114,7 +117,7 @@ export function NewProjectDialog({ onClose, onCreated }: { onClose: () => void; 
   );
 }
 
-/** Creates an environment in a project. */
+/** Creates an environment in a project (and reloads the window's project tree). */
 export function NewEnvironmentDialog({
   project,
   onClose,

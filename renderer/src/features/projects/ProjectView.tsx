@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { Environment, Project } from '../../../../daemon/api/types';
-import { Button, EmptyState } from '../../components/common';
+import { Button, EmptyState, Fact } from '../../components/common';
 import { PageHeader } from '../../components/Page';
 import { bella } from '../../lib/bella';
 import { useAppData } from '../../lib/data';
@@ -71,18 +71,9 @@ export function ProjectView({
                   <span className="mono muted">{e.slug}</span>
                 </div>
                 <dl className="card-stats">
-                  <div>
-                    <dt>Secrets</dt>
-                    <dd>{e.secretCount}</dd>
-                  </div>
-                  <div>
-                    <dt>Active leases</dt>
-                    <dd>{e.activeLeases}</dd>
-                  </div>
-                  <div>
-                    <dt>Policy</dt>
-                    <dd>{e.policy ? plainDuration(e.policy.ttlSeconds) : 'None'}</dd>
-                  </div>
+                  <Fact term="Secrets">{e.secretCount}</Fact>
+                  <Fact term="Active leases">{e.activeLeases}</Fact>
+                  <Fact term="Policy">{e.policy ? plainDuration(e.policy.ttlSeconds) : 'None'}</Fact>
                 </dl>
               </button>
             </li>
@@ -98,7 +89,6 @@ export function ProjectView({
           onClose={() => setCreating(false)}
           onCreated={(slug) => {
             setCreating(false);
-            reload();
             onOpen(slug);
           }}
         />

@@ -14,13 +14,13 @@ const DAEMON_VIEWS: { view: View; label: string; icon: IconName }[] = [
 
 /** The project and environment tree, and the daemon-wide screens. */
 export function Sidebar({ route, navigate }: { route: Route; navigate: (r: Route) => void }) {
-  const { projects, environments, activeLeases, reload, error } = useAppData();
+  const { projects, environments, activeLeases, error } = useAppData();
   const offline = errorCode(error) === 'unavailable';
   const [creating, setCreating] = useState<'project' | { env: string } | null>(null);
   return (
     <nav className="sidebar" aria-label="Projects, environments and daemon settings">
       <div className="brand">
-        <span className="brand-mark" aria-hidden>
+        <span className="logo-mark brand-mark" aria-hidden>
           <Icon name="key" size={16} />
         </span>
         <span className="brand-name">bella</span>
@@ -135,7 +135,6 @@ export function Sidebar({ route, navigate }: { route: Route; navigate: (r: Route
           onClose={() => setCreating(null)}
           onCreated={(slug) => {
             setCreating(null);
-            reload();
             navigate({ project: slug, tab: 'secrets' });
           }}
         />
@@ -146,7 +145,6 @@ export function Sidebar({ route, navigate }: { route: Route; navigate: (r: Route
           onClose={() => setCreating(null)}
           onCreated={(slug) => {
             setCreating(null);
-            reload();
             navigate({ project: creating.env, environment: slug, tab: 'secrets' });
           }}
         />

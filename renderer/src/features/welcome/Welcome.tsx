@@ -6,12 +6,12 @@ import './welcome.css';
 
 /** The first screen: what bella does and the one thing to do next. */
 export function Welcome({ onCreated }: { onCreated: (slug: string) => void }) {
-  const { projects, reload } = useAppData();
+  const { projects } = useAppData();
   const [open, setOpen] = useState(false);
   const hasProjects = projects.length > 0;
   return (
     <div className="welcome">
-      <div className="welcome-mark" aria-hidden>
+      <div className="logo-mark welcome-mark" aria-hidden>
         <Icon name="key" size={30} />
       </div>
       <h1>{hasProjects ? 'Pick an environment' : 'Welcome to bella'}</h1>
@@ -56,7 +56,6 @@ export function Welcome({ onCreated }: { onCreated: (slug: string) => void }) {
           onClose={() => setOpen(false)}
           onCreated={(slug) => {
             setOpen(false);
-            reload();
             onCreated(slug);
           }}
         />
