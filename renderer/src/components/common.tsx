@@ -285,3 +285,35 @@ export function Chips({
     </ul>
   );
 }
+
+/** A labelled select of a filter row (`mini-field`): the first option is the empty one, `any`. */
+export function FilterSelect<T extends string>({
+  id,
+  label,
+  value,
+  onChange,
+  any,
+  options,
+}: {
+  id: string;
+  label: string;
+  value: T | '';
+  onChange: (value: T | '') => void;
+  /** The label of the empty option: `All events`, `Any`. */
+  any: string;
+  options: { value: T; label: string }[];
+}) {
+  return (
+    <div className="mini-field">
+      <label htmlFor={id}>{label}</label>
+      <select id={id} value={value} onChange={(e) => onChange(e.target.value as T | '')}>
+        <option value="">{any}</option>
+        {options.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}

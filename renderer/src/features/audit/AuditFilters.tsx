@@ -1,5 +1,11 @@
 import { AUDIT_EVENTS, type AuditEvent, type Outcome } from '../../../../daemon/api/types';
+import { FilterSelect } from '../../components/common';
 import { eventLabel } from './event-label';
+
+const OUTCOMES: { value: Outcome; label: string }[] = [
+  { value: 'Success', label: 'Success' },
+  { value: 'Denied', label: 'Denied' },
+];
 
 /** What the audit filters hold: each empty when not filtering on it; `from` and `to` are local dates. */
 export interface AuditFilterFields {
@@ -30,29 +36,22 @@ export function AuditFilters({
   return (
     <div className="toolbar audit-toolbar">
       <div className="filters" role="group" aria-label="Filter the audit trail">
-        <div className="mini-field">
-          <label htmlFor="audit-event">Event</label>
-          <select id="audit-event" value={f.event} onChange={(e) => set({ event: e.target.value as AuditEvent | '' })}>
-            <option value="">All events</option>
-            {AUDIT_EVENTS.map((ev) => (
-              <option key={ev} value={ev}>
-                {eventLabel(ev)}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="mini-field">
-          <label htmlFor="audit-outcome">Outcome</label>
-          <select
-            id="audit-outcome"
-            value={f.outcome}
-            onChange={(e) => set({ outcome: e.target.value as Outcome | '' })}
-          >
-            <option value="">Any</option>
-            <option value="Success">Success</option>
-            <option value="Denied">Denied</option>
-          </select>
-        </div>
+        <FilterSelect<AuditEvent>
+          id="audit-event"
+          label="Event"
+          value={f.event}
+          onChange={(event) => set({ event })}
+          any="All events"
+          options={AUDIT_EVENTS.map((ev) => ({ value: ev, label: eventLabel(ev) }))}
+        />
+        <FilterSelect<Outcome>
+          id="audit-outcome"
+          label="Outcome"
+          value={f.outcome}
+          onChange={(outcome) => set({ outcome })}
+          any="Any"
+          options={OUTCOMES}
+        />
         <div className="mini-field">
           <label htmlFor="audit-lease">Lease</label>
           <input

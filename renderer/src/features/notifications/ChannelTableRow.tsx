@@ -1,6 +1,6 @@
 import { CHANNEL_EVENTS } from '../../../../daemon/api/channels';
 import { plural } from '../../../../daemon/base/common/plural';
-import { Spinner } from '../../components/common';
+import { Button, Spinner } from '../../components/common';
 import { Icon } from '../../components/Icon';
 import { formatRelative } from '../../lib/format';
 import { eventLabel } from '../audit/event-label';
@@ -70,21 +70,23 @@ export function ChannelTableRow({
       </td>
       <td className="row-actions">
         {c.disabled ? (
-          <button
-            type="button"
+          <Button
             className="button small"
+            icon="power"
+            label="Enable"
             disabled={busy}
             onClick={() => onSetEnabled(true)}
             aria-label={`Enable ${c.name}`}
-          >
-            <Icon name="power" size={14} />
-            <span>Enable</span>
-          </button>
+          />
         ) : (
-          <button type="button" className="button small" disabled={busy} onClick={onTest} aria-label={`Test ${c.name}`}>
-            {testing ? <Spinner label="Sending" /> : <Icon name="send" size={14} />}
-            <span>Test</span>
-          </button>
+          <Button
+            className="button small"
+            icon={testing ? <Spinner label="Sending" /> : 'send'}
+            label="Test"
+            disabled={busy}
+            onClick={onTest}
+            aria-label={`Test ${c.name}`}
+          />
         )}
         {!c.disabled && (
           <button

@@ -1,6 +1,6 @@
 import { useState, type ReactNode } from 'react';
 import type { DeliveryAttempt, OutboxItem } from '../../../../daemon/api/channels';
-import { ActionNotes, Button, EmptyState, Loading, Spinner } from '../../components/common';
+import { ActionNotes, Button, EmptyState, FilterSelect, Loading, Spinner } from '../../components/common';
 import { Icon } from '../../components/Icon';
 import { SectionCard } from '../../components/Page';
 import { Table } from '../../components/Table';
@@ -97,17 +97,14 @@ export function DeliveriesSection({
       actionsClassName="filters"
       actions={
         <>
-          <div className="mini-field">
-            <label htmlFor="deliveries-channel">Channel</label>
-            <select id="deliveries-channel" value={channel} onChange={(e) => setChannel(e.target.value)}>
-              <option value="">All channels</option>
-              {channels.map((c) => (
-                <option key={c.id} value={c.id}>
-                  {c.name}
-                </option>
-              ))}
-            </select>
-          </div>
+          <FilterSelect
+            id="deliveries-channel"
+            label="Channel"
+            value={channel}
+            onChange={setChannel}
+            any="All channels"
+            options={channels.map((c) => ({ value: c.id, label: c.name }))}
+          />
           <label className="check failed-only">
             <input type="checkbox" checked={failedOnly} onChange={(e) => setFailedOnly(e.target.checked)} />
             <span>Failed only</span>
