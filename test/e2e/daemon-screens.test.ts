@@ -180,9 +180,9 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await app?.close();
-  await server?.close();
-  await daemon?.stop();
+  // Each one even when another fails: a daemon must not outlive a failed run.
+  const ends = [() => app?.close(), () => server?.close(), () => daemon?.stop()];
+  for (const end of ends) await Promise.resolve(end()).catch((err: unknown) => console.error(err));
   await new Promise((r) => receiver?.close(r));
 });
 

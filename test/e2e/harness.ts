@@ -7,21 +7,31 @@ import { build as esbuild } from 'esbuild';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import react from '@vitejs/plugin-react';
 import { build as viteBuild } from 'vite';
+import { afterAll } from 'vitest';
 import type { DaemonEvent } from '../../daemon/api/events';
 import { DaemonClient } from '../../daemon/client/client';
 import { createRelay, type Relay } from '../../electron/main/relay';
 
 /** The repository root. */
 export const ROOT = path.resolve(import.meta.dirname, '../..');
-/** Where the suite's screenshots go. */
-export const SCREENSHOTS = path.join(ROOT, 'docs/screenshots');
+/**
+ * This test file's scratch directory (the renderer build, the screenshots), removed when the file's
+ * tests end: a test run writes nothing into the repository.
+ */
+const SCRATCH = fs.mkdtempSync(path.join(os.tmpdir(), 'bella-e2e-'));
+afterAll(() => fs.rmSync(SCRATCH, { recursive: true, force: true }));
 
 /**
- * Builds the renderer the way electron.vite.config.ts does, into out/renderer (or `out/<dir>`, so
- * test files running side by side do not empty each other's build).
+ * Where the suite's screenshots go: a scratch directory, or `BELLA_SCREENSHOTS` (relative to the
+ * repository), which `npm run screenshots` sets to docs/screenshots to refresh the committed ones.
  */
+export const SCREENSHOTS = process.env.BELLA_SCREENSHOTS
+  ? path.resolve(ROOT, process.env.BELLA_SCREENSHOTS)
+  : path.join(SCRATCH, 'screenshots');
+
+/** Builds the renderer the way electron.vite.config.ts does, into this test file's scratch directory. */
 export async function buildRenderer(dir = 'renderer'): Promise<string> {
-  const outDir = path.join(ROOT, 'out', dir);
+  const outDir = path.join(SCRATCH, dir);
   // vitest sets NODE_ENV=test, which would make this a development build of React (as the app never ships).
   const nodeEnv = process.env.NODE_ENV;
   process.env.NODE_ENV = 'production';
@@ -81,7 +91,12 @@ export async function serveDir(dir: string): Promise<{ url: string; close(): Pro
   const { port } = server.address() as { port: number };
   return {
     url: `http://127.0.0.1:${port}/`,
-    close: () => new Promise((r) => server.close(() => r())),
+    // Kept-alive connections of the browser would hold close() open until they idle out.
+    close: () =>
+      new Promise((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
   };
 }
 

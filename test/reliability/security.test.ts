@@ -8,7 +8,9 @@ import { sleep, startIn, tempPlace, tokenRead, type DaemonHandle, type RawRespon
 import { fillDisk, mountTmpfs } from './disk';
 import { toDotenv } from '../../daemon/cli/secret-formats';
 
-const OTHER_USER = 'bellaother';
+/** Another OS user, made for this run only (a name of its own) and removed in afterAll, even after a failure. */
+const OTHER_USER = `bella-t${randomBytes(4).toString('hex')}`;
+let otherUserMade = false;
 const sentinel = () => `sentinel-${randomBytes(12).toString('hex')}`;
 
 function requireRoot(what: string): void {
@@ -69,6 +71,10 @@ describe('security matrix', () => {
   afterAll(async () => {
     await daemon?.stop();
     place.cleanup();
+    if (otherUserMade) {
+      execFileSync('userdel', ['-r', OTHER_USER], { stdio: 'ignore' });
+      expect(spawnSync('id', ['-u', OTHER_USER]).status, `${OTHER_USER} is left behind`).not.toBe(0);
+    }
   });
 
   it('refuses every token that must not pass, audits each refusal as Denied, and leaks no value', async () => {
@@ -176,8 +182,8 @@ describe('security matrix', () => {
 
   it('does not let another OS user connect to the socket or read the data dir', () => {
     requireRoot('creating and acting as another OS user');
-    const exists = spawnSync('id', ['-u', OTHER_USER]).status === 0;
-    if (!exists) execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', OTHER_USER]);
+    execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', OTHER_USER]);
+    otherUserMade = true;
     expect(fs.statSync(daemon.socket).mode & 0o777).toBe(0o600);
     const script = `
       const http = require('node:http'); const fs = require('node:fs');
