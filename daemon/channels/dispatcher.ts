@@ -1,7 +1,7 @@
 import { unrefTimers } from '../base/node/timers';
 import { BellaError } from '../api/errors';
 import { urlRules } from './address';
-import { newAttemptId } from './outbox';
+import { newAttemptId } from './outbox-items';
 import { renderBody } from './payloads';
 import { DEFAULT_SEND_OPTIONS, type OutgoingRequest, type SendOptions, type SendResult, send } from './send';
 import { signingSecrets, signWebhook } from './sign';

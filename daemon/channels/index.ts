@@ -1,5 +1,5 @@
 export * from './types';
-export * from './outbox';
+export * from './outbox-items';
 export * from './sign';
 export * from './send';
 export * from './payloads';

@@ -1,7 +1,7 @@
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import { BellaError } from '../api/errors';
-import { newMessageId } from './outbox';
+import { newMessageId } from './outbox-items';
 import { generateWebhookSecret, signWebhook, validateWebhookSecret } from './sign';
 import { bellaErrorOf } from '../../test/helpers/channels';
 

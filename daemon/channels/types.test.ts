@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fanOut } from './outbox';
+import { fanOut } from './outbox-items';
 import { bellaErrorOf, leaseData, makeChannel } from '../../test/helpers/channels';
 import {
   DEFAULT_CHANNEL_EVENTS,

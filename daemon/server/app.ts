@@ -19,7 +19,7 @@ import {
 } from '../api';
 import type { Services } from '../services';
 import { EventStreams } from './event-stream';
-import type { Handler, Handlers, RequestInfo } from './handlers';
+import type { Handler, Handlers, RequestInfo } from './handler-types';
 
 /** Largest request body the daemon reads on the owner's socket. */
 export const BODY_LIMIT = 1024 * 1024;

@@ -9,14 +9,14 @@ import { daemonLockHolder, daemonPidPath } from '../base/node/paths';
 import { Store, type TimeSource } from '../store';
 import pkg from '../../package.json' with { type: 'json' };
 import { createApp } from './app';
-import type { Handlers } from './handlers';
+import type { Handlers } from './handler-types';
 import { TokenListener } from './listener';
 import { auditRoutes } from './routes/audit';
 import { channelRoutes } from './routes/channels';
 import { listenerRoutes } from './routes/listener';
 import { tokenRoutes } from './routes/tokens';
 import { leaseRoutes } from './routes/leases';
-import { notificationRoutes } from './routes/notifications';
+import { desktopNotificationRoutes } from './routes/desktop-notifications';
 import { projectRoutes } from './routes/projects';
 import { secretRoutes } from './routes/secrets';
 import { systemRoutes } from './routes/system';
@@ -126,7 +126,7 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
     ...tokenRoutes(services),
     ...leaseRoutes(services, () => listener.handover()),
     ...auditRoutes(services),
-    ...notificationRoutes(services),
+    ...desktopNotificationRoutes(services),
     ...listenerRoutes(listener),
     ...channelRoutes(services),
   };

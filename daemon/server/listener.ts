@@ -5,10 +5,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BellaError, HTTP_STATUS, type ListenerStatus, type OperationArgs, type OperationOutput } from '../api';
 import { ensurePrivateDir, writeFileDurable } from '../base/node/files';
 import type { Services } from '../services';
-import { TokenRefusal } from '../services/tokens';
+import { TokenRefusal } from '../services/token-verifier';
 import { DEFAULT_LISTENER, type ListenerSettings } from '../store';
 import { createApp } from './app';
-import type { Handlers } from './handlers';
+import type { Handlers } from './handler-types';
 import { holderUrls, parsePublicUrl, splitAddress } from './holder-urls';
 import {
   generateSelfSigned,

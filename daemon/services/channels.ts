@@ -26,7 +26,7 @@ import {
 } from '../channels';
 import { open, seal, type State, type StoredChannel, type StoredOutboxItem, type Touched } from '../store';
 import { findEnvironment, findProject } from './lookup';
-import type { NotificationsService } from './notifications';
+import type { DesktopNotificationsService } from './desktop-notifications';
 import type { ServiceContext } from './service-context';
 
 /** Knobs of {@link ChannelsService}; tests shorten them (the daemon reads them from BELLA_CHANNEL_* variables). */
@@ -70,7 +70,7 @@ export class ChannelsService {
 
   constructor(
     private readonly ctx: ServiceContext,
-    private readonly notifications: NotificationsService,
+    private readonly desktop: DesktopNotificationsService,
     options: ChannelOptions = {},
   ) {
     this.maxItems = Math.max(1, options.maxItems ?? OUTBOX_MAX_ITEMS);
@@ -183,7 +183,7 @@ export class ChannelsService {
     this.ctx.log(`channels: ${what} dropped undelivered: ${drop.reason}`);
     if (!this.dropsReported.has(drop.channelId)) {
       this.dropsReported.add(drop.channelId);
-      this.notifications.send(
+      this.desktop.send(
         `bella: events not delivered to ${stored.name}`,
         `${what} were dropped undelivered (${drop.reason}). See: bella notifications deliveries --channel ${stored.id}`,
       );

@@ -6,12 +6,12 @@ import type { EventBus } from './events';
 import { LeaseLifecycle } from './lease-lifecycle';
 import { LeasesService } from './leases';
 import { Maintenance, type MaintenanceOptions } from './maintenance';
-import { NotificationsService } from './notifications';
+import { DesktopNotificationsService } from './desktop-notifications';
 import { ProjectsService } from './projects';
 import { RefusalLog } from './refusals';
 import { SecretsService } from './secrets';
 import type { ServiceContext } from './service-context';
-import { TokenPlane } from './token-plane';
+import { TokenPlaneService } from './token-plane';
 
 export * from './events';
 export * from './service-context';
@@ -25,10 +25,12 @@ export interface Services {
   projects: ProjectsService;
   secrets: SecretsService;
   leases: LeasesService;
-  tokens: TokenPlane;
+  /** The token plane: what a `bax-` token's holder may do. */
+  tokenPlane: TokenPlaneService;
   refusals: RefusalLog;
   audit: AuditService;
-  notifications: NotificationsService;
+  /** Desktop notifications: the per-environment settings and sending them. */
+  desktopNotifications: DesktopNotificationsService;
   channels: ChannelsService;
   lifecycle: LeaseLifecycle;
   maintenance: Maintenance;
@@ -43,19 +45,19 @@ export function createServices(
 ): Services {
   const ctx: ServiceContext = { ...base, clock: () => base.store.clock.now() };
   const secrets = new SecretsService(ctx);
-  const notifications = new NotificationsService(ctx, notifier);
-  const channels = new ChannelsService(ctx, notifications, channelOptions);
-  const lifecycle = new LeaseLifecycle(ctx, notifications, channels);
+  const desktopNotifications = new DesktopNotificationsService(ctx, notifier);
+  const channels = new ChannelsService(ctx, desktopNotifications, channelOptions);
+  const lifecycle = new LeaseLifecycle(ctx, desktopNotifications, channels);
   const refusals = new RefusalLog(ctx, channels);
   return {
     ctx,
     secrets,
     projects: new ProjectsService(ctx, secrets, lifecycle),
     leases: new LeasesService(ctx, secrets, lifecycle),
-    tokens: new TokenPlane(ctx, secrets, lifecycle, refusals),
+    tokenPlane: new TokenPlaneService(ctx, secrets, lifecycle, refusals),
     refusals,
     audit: new AuditService(ctx),
-    notifications,
+    desktopNotifications,
     channels,
     lifecycle,
     maintenance: new Maintenance(ctx, lifecycle, maintenance),

@@ -25,7 +25,7 @@ import {
 import { DeadlineScheduler, type Deadline } from './deadlines';
 import type { ChannelEvent } from '../channels';
 import type { ChannelsService } from './channels';
-import type { NotificationsService } from './notifications';
+import type { DesktopNotificationsService } from './desktop-notifications';
 import type { Actor, ServiceContext } from './service-context';
 
 /** The ttl of a lease when neither the request nor a policy names one. */
@@ -340,7 +340,7 @@ export class LeaseLifecycle {
 
   constructor(
     private readonly ctx: ServiceContext,
-    private readonly notifications: NotificationsService,
+    private readonly desktop: DesktopNotificationsService,
     private readonly channels: ChannelsService,
   ) {
     this.scheduler = new DeadlineScheduler<Point>({
@@ -353,7 +353,7 @@ export class LeaseLifecycle {
     this.grouper = new WarningGrouper({
       now: ctx.clock,
       emit: (group, notification) =>
-        this.notifications.send(notification.title, notification.message, {
+        this.desktop.send(notification.title, notification.message, {
           project: group.project,
           environment: group.environment,
         }),
@@ -477,7 +477,7 @@ export class LeaseLifecycle {
       for (const { lease } of changes.outcomes.values()) this.schedule(lease);
       const summary = formatCatchUpSummary({ expired, expiringSoon });
       this.ctx.log(`${summary.title} (caught up at start-up)`);
-      this.notifications.send(summary.title, summary.message);
+      this.desktop.send(summary.title, summary.message);
     }
     return { expired: expired.length, expiringSoon: expiringSoon.length };
   }

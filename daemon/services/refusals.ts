@@ -2,7 +2,7 @@ import type { ChannelEvent } from '../channels';
 import type { AuditInput } from '../store';
 import type { ChannelsService } from './channels';
 import type { ServiceContext } from './service-context';
-import type { TokenRefusal } from './tokens';
+import type { TokenRefusal } from './token-verifier';
 
 /** Refusals of tokens of one environment within one window that raise a TokenRefusals alert. */
 export const TOKEN_REFUSALS_ALERT = 10;

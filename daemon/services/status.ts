@@ -1,7 +1,7 @@
 import type { DaemonStatus } from '../api';
 import type { ChannelsService } from './channels';
 import type { LeaseLifecycle } from './lease-lifecycle';
-import type { NotificationsService } from './notifications';
+import type { DesktopNotificationsService } from './desktop-notifications';
 import type { ServiceContext } from './service-context';
 
 /** What the daemon knows of itself beyond the services: its version, start time and socket. */
@@ -15,7 +15,7 @@ export interface DaemonInfo {
 export function daemonStatus(
   ctx: ServiceContext,
   lifecycle: LeaseLifecycle,
-  notifications: NotificationsService,
+  desktop: DesktopNotificationsService,
   channels: ChannelsService,
   info: DaemonInfo,
 ): DaemonStatus {
@@ -35,7 +35,7 @@ export function daemonStatus(
       secrets: envs.reduce((n, e) => n + Object.keys(e.secrets).length, 0),
       activeLeases,
     },
-    notifications: notifications.health(),
+    notifications: desktop.health(),
     problems: [...ctx.store.problems(), ...channels.problems()],
   };
 }

@@ -2,12 +2,13 @@ import { BellaError, type OperationArgs, type OperationOutput } from '../api';
 import { iso } from '../base/common/time';
 import { own } from '../store';
 import { effectiveStatus } from '../base/common/lease-status';
-import { toHolderLease, type LeaseLifecycle } from './lease-lifecycle';
+import type { LeaseLifecycle } from './lease-lifecycle';
+import { toHolderLease } from './lease-rules';
 import type { RefusalLog } from './refusals';
 import { scopeMatcher } from '../base/common/scope';
 import type { SecretsService } from './secrets';
 import type { ServiceContext } from './service-context';
-import { TokenChecker, TokenRefusal, type Authenticated } from './tokens';
+import { TokenVerifier, TokenRefusal, type Authenticated } from './token-verifier';
 
 /** Who sent a token-plane request. */
 export interface TokenRequest {
@@ -21,8 +22,8 @@ export interface TokenRequest {
  * and end its own lease. Every read is audited before it is answered; refusals through the
  * {@link RefusalLog}, so a flood of bad tokens cannot grow the trail at will.
  */
-export class TokenPlane {
-  private readonly tokens: TokenChecker;
+export class TokenPlaneService {
+  private readonly verifier: TokenVerifier;
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -30,12 +31,12 @@ export class TokenPlane {
     private readonly lifecycle: LeaseLifecycle,
     private readonly refusals: RefusalLog,
   ) {
-    this.tokens = new TokenChecker(ctx.store.keys.tokenKey);
+    this.verifier = new TokenVerifier(ctx.store.keys.tokenKey);
   }
 
   private async authenticate(req: TokenRequest, usable: boolean): Promise<Authenticated> {
     try {
-      return this.tokens.check(this.ctx.store.state, req.token, this.ctx.clock(), usable);
+      return this.verifier.check(this.ctx.store.state, req.token, this.ctx.clock(), usable);
     } catch (err) {
       if (err instanceof TokenRefusal) return this.refusals.refuse(req.source, err);
       throw err;

@@ -3,7 +3,7 @@ import http, { type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BellaError } from '../../daemon/api/errors';
 import type { DispatcherClock } from '../../daemon/channels/dispatcher';
-import { fanOut, newChannelId } from '../../daemon/channels/outbox';
+import { fanOut, newChannelId } from '../../daemon/channels/outbox-items';
 import { generateWebhookSecret } from '../../daemon/channels/sign';
 import {
   type Channel,

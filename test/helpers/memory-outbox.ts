@@ -1,5 +1,5 @@
 import { OUTBOX_MAX_AGE_MS, type OutboxStore } from '../../daemon/channels/dispatcher';
-import { newAttemptId } from '../../daemon/channels/outbox';
+import { newAttemptId } from '../../daemon/channels/outbox-items';
 import type {
   Channel,
   ChannelDisabled,

@@ -1,5 +1,5 @@
 import type { Services } from '../../services';
-import type { Handlers } from '../handlers';
+import type { Handlers } from '../handler-types';
 
 /** Notification channels and their delivery log. */
 export function channelRoutes({ channels }: Services) {

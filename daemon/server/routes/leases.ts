@@ -1,6 +1,6 @@
 import type { IssuedLease } from '../../api';
 import type { Services } from '../../services';
-import type { Handlers } from '../handlers';
+import type { Handlers } from '../handler-types';
 
 /** Leases; an issued lease says where its holder reaches the listener, when one serves. */
 export function leaseRoutes(

@@ -1,5 +1,5 @@
 import type { TokenListener } from '../listener';
-import type { Handlers } from '../handlers';
+import type { Handlers } from '../handler-types';
 
 /** The opt-in TLS listener (admin plane: only the owner configures it). */
 export function listenerRoutes(listener: TokenListener) {

@@ -1,5 +1,5 @@
 import type { Services } from '../../services';
-import type { Handlers } from '../handlers';
+import type { Handlers } from '../handler-types';
 
 /** Projects and environments. */
 export function projectRoutes({ projects }: Services) {

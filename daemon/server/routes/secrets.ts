@@ -1,5 +1,5 @@
 import type { Services } from '../../services';
-import type { Handlers } from '../handlers';
+import type { Handlers } from '../handler-types';
 
 /** Secrets on the admin plane. */
 export function secretRoutes({ secrets }: Services) {

@@ -1,11 +1,12 @@
 import type { Services } from '../../services';
 import { daemonStatus, type DaemonInfo } from '../../services/status';
-import type { Handlers } from '../handlers';
+import type { Handlers } from '../handler-types';
 
 /** Daemon status and shutdown. */
 export function systemRoutes(services: Services, info: DaemonInfo & { stop: () => void }) {
   return {
-    status: () => daemonStatus(services.ctx, services.lifecycle, services.notifications, services.channels, info),
+    status: () =>
+      daemonStatus(services.ctx, services.lifecycle, services.desktopNotifications, services.channels, info),
     shutdown: () => {
       setImmediate(info.stop);
       return { stopping: true as const };

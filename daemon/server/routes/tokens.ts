@@ -1,11 +1,11 @@
 import type { Services } from '../../services';
-import type { Handlers } from '../handlers';
+import type { Handlers } from '../handler-types';
 
 /** The token plane: what a `bax-` token's holder may do, on the socket and on the TLS listener. */
-export function tokenRoutes({ tokens }: Services) {
+export function tokenRoutes({ tokenPlane }: Services) {
   return {
-    readSecrets: (args, req) => tokens.read(req, args),
-    lookupToken: (_args, req) => tokens.lookup(req),
-    revokeToken: (args, req) => tokens.revoke(req, args),
+    readSecrets: (args, req) => tokenPlane.read(req, args),
+    lookupToken: (_args, req) => tokenPlane.lookup(req),
+    revokeToken: (args, req) => tokenPlane.revoke(req, args),
   } satisfies Partial<Handlers>;
 }

@@ -27,7 +27,7 @@ export class TokenRefusal extends Error {
  * compare of the keyed hash, then the lease's state. `usable: false` accepts a lease that ended
  * (lookup and self-revoke of one's own ended lease); reads demand an active, unexpired lease.
  */
-export class TokenChecker {
+export class TokenVerifier {
   private readonly tokenKey: KeyObject;
 
   constructor(tokenKey: Buffer) {

@@ -5,7 +5,7 @@ import type { ServiceContext } from './service-context';
 import { findEnvironment } from './lookup';
 
 /** Notification settings and delivery. */
-export class NotificationsService {
+export class DesktopNotificationsService {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly notifier: DesktopNotifier,

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { type Channel, type ChannelEvent, type OutboxItem, channelWants, toEventData } from './types';
 
+// Builds outbox items and ids. The outbox itself lives in the state: `daemon/services/channels.ts`
+// writes the items in the commit of their change and serves them to the dispatcher (`OutboxStore`).
+
 const id = (prefix: string): string => `${prefix}_${randomBytes(16).toString('base64url')}`;
 
 /** A new Standard Webhooks message id, `msg_` + 128 random bits: unique without coordination. */

@@ -1,8 +1,8 @@
 import type { Services } from '../../services';
-import type { Handlers } from '../handlers';
+import type { Handlers } from '../handler-types';
 
 /** Desktop notification settings. */
-export function notificationRoutes({ notifications }: Services) {
+export function desktopNotificationRoutes({ desktopNotifications: notifications }: Services) {
   return {
     getNotificationSettings: () => notifications.getSettings(),
     setNotificationSettings: (args) => notifications.setSettings(args),
