@@ -4,7 +4,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DaemonClient } from '../../daemon/client';
-import { sleep, startIn, tempPlace, tokenRead, type DaemonHandle, type RawResponse } from '../helpers/daemon';
+import {
+  sleep,
+  startIn,
+  tempPlace,
+  tokenRead,
+  type DaemonHandle,
+  type DaemonPlace,
+  type RawResponse,
+} from '../helpers/daemon';
 import { fillDisk, mountTmpfs } from './disk';
 import { toDotenv } from '../../daemon/cli/secret-formats';
 
@@ -40,12 +48,14 @@ async function deniedCount(client: DaemonClient): Promise<number> {
 }
 
 describe('security matrix', () => {
-  const place = tempPlace('bella-sec', { logInHome: true });
+  // Made in beforeAll, not while collecting: a run that filters these tests out makes nothing.
+  let place: DaemonPlace;
   const values = { prod: [sentinel(), sentinel(), sentinel(), sentinel()], staging: sentinel(), rot: sentinel() };
   const tokens: string[] = [];
   let daemon: DaemonHandle;
 
   beforeAll(async () => {
+    place = tempPlace('bella-sec', { logInHome: true });
     // Parents others may traverse: only the daemon's own modes (0700 dir, 0600 socket) keep them out.
     fs.chmodSync(place.root, 0o755);
     fs.chmodSync(path.dirname(place.socket), 0o755);
@@ -70,7 +80,7 @@ describe('security matrix', () => {
   });
   afterAll(async () => {
     await daemon?.stop();
-    place.cleanup();
+    place?.cleanup();
     if (otherUserMade) {
       execFileSync('userdel', ['-r', OTHER_USER], { stdio: 'ignore' });
       expect(spawnSync('id', ['-u', OTHER_USER]).status, `${OTHER_USER} is left behind`).not.toBe(0);
@@ -204,11 +214,12 @@ describe('security matrix', () => {
 });
 
 describe('audit sink unwritable: token reads fail closed', () => {
-  const place = tempPlace('bella-auditfull');
+  let place: DaemonPlace;
   let unmount = () => undefined as void;
   let daemon: DaemonHandle;
 
   beforeAll(async () => {
+    place = tempPlace('bella-auditfull');
     requireRoot('mounting a tmpfs as the data directory');
     unmount = mountTmpfs(place.home, '2m');
     daemon = await startIn(place);
@@ -216,7 +227,7 @@ describe('audit sink unwritable: token reads fail closed', () => {
   afterAll(async () => {
     await daemon?.stop();
     unmount();
-    place.cleanup();
+    place?.cleanup();
   });
 
   it('answers no token read whose audit entry cannot be written', async () => {
