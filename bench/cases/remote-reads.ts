@@ -1,5 +1,5 @@
 import https from 'node:https';
-import { listenerFiles } from '../../daemon/server/listener';
+import { listenerFiles } from '../../daemon/services/listener/service';
 import { seed } from '../../test/helpers/daemon';
 import { answerHeaders, benchDaemon, cannonInChild, freePort, round, startBaselineHttpsServer } from '../lib';
 

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BellaError } from '../api/errors';
-import { generateSelfSigned, type CertificatePair } from '../server/tls/certificate';
+import { generateSelfSigned, type CertificatePair } from '../services/listener/certificate';
 import type { ServedPair } from '../server/tls/hardening';
 import { createStubServer, type StubEvent } from '../../test/helpers/stub-server';
 import { createTestCa, issueLeaf } from '../../test/helpers/ca';

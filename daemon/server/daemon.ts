@@ -4,13 +4,14 @@ import path from 'node:path';
 import { BellaError, parseDuration, routes } from '../api';
 import { createDesktopNotifier } from '../notify';
 import { createServices, EventBus, type MaintenanceOptions } from '../services';
+import { ListenerService } from '../services/listener/service';
 import { ensurePrivateDir } from '../base/node/files';
 import { daemonLockHolder, daemonPidPath } from '../base/node/paths';
 import { Store, type TimeSource } from '../store';
 import pkg from '../../package.json' with { type: 'json' };
 import { createApp } from './app';
 import type { Handlers } from './handler-types';
-import { TokenListener } from './listener';
+import { TlsListener } from './listener';
 import { auditRoutes } from './routes/audit';
 import { channelRoutes } from './routes/channels';
 import { listenerRoutes } from './routes/listener';
@@ -92,7 +93,11 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
   services.maintenance.start();
   services.channels.start();
 
-  const listener = new TokenListener(services, tokenRoutes(services), log);
+  const listener = new ListenerService(
+    services.ctx,
+    services.refusals,
+    new TlsListener(services, tokenRoutes(services), log),
+  );
   let stopping: Promise<void> | null = null;
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => (resolveStopped = r));

@@ -4,7 +4,7 @@ import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateSelfSigned, type CertificatePair } from '../../daemon/server/tls/certificate';
+import { generateSelfSigned, type CertificatePair } from '../../daemon/services/listener/certificate';
 import { BellaSandbox, oneErrorLine, waitFor, type CliResult } from '../helpers/cli';
 import { createStubServer } from '../helpers/stub-server';
 import { fillDisk, mountTmpfs } from '../reliability/disk';

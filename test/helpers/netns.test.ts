@@ -4,7 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateSelfSigned, type CertificatePair } from '../../daemon/server/tls/certificate';
+import { generateSelfSigned, type CertificatePair } from '../../daemon/services/listener/certificate';
 import { repoRoot, waitFor } from './cli';
 import { fixtureArgs, lastJson } from './fixtures';
 import type { RemoteCallRequest, RemoteCallResult } from './fixtures/remote-call';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { operations, pathParams, type OperationName } from '../../daemon/api';
 import { DaemonClient } from '../../daemon/client';
-import { generateSelfSigned } from '../../daemon/server/tls/certificate';
+import { generateSelfSigned } from '../../daemon/services/listener/certificate';
 import { cliPath, waitFor, type CliResult } from '../helpers/cli';
 import { daemonScript, readLog, repoRoot } from '../helpers/daemon';
 import { fixtureArgs } from '../helpers/fixtures';

@@ -2,7 +2,7 @@ import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateSelfSigned, type CertificatePair } from './certificate';
+import { generateSelfSigned, type CertificatePair } from '../../services/listener/certificate';
 import {
   createHardenedServer,
   LISTENER_LIMITS,

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import os from 'node:os';
-import { BellaError } from '../api';
-import { serverNote } from '../api/handover';
+import { BellaError } from '../../api';
+import { serverNote } from '../../api/handover';
 
 /** `--public-url auto`: holders get the address bella chooses (clears a public URL). */
 export const AUTO = 'auto';

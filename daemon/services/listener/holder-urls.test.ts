@@ -1,6 +1,6 @@
 import type os from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { BellaError } from '../api';
+import { BellaError } from '../../api';
 import { holderUrls, parsePublicUrl, routableAddresses } from './holder-urls';
 
 /** A machine's interfaces as `os.networkInterfaces()` gives them. */

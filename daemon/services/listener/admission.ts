@@ -112,6 +112,11 @@ export function normaliseAddress(address: string | undefined): NormalAddress | n
   return { family: 'ipv6', address: bare.toLowerCase(), groups };
 }
 
+/** A source address as the audit trail shows it: normalised, or as given, or `unknown`. */
+export function sourceName(address: string | undefined): string {
+  return normaliseAddress(address)?.address ?? address ?? 'unknown';
+}
+
 /**
  * The key a source is limited under: an IPv4 address, or an IPv6 /64 (one host usually owns
  * a whole /64, so per-address limits would let it rotate through 2^64 addresses).
@@ -199,33 +204,4 @@ export class AllowList {
     const a = normaliseAddress(address);
     return a !== null && this.list.check(a.address, a.family);
   }
-}
-
-/**
- * Caps the connections one source (an IPv4 address, an IPv6 /64: {@link sourceKey}) holds open
- * at once: past `max`, a new connection from it is dropped as it is accepted, before TLS, and
- * `onRefused` may count or audit it. Connections from other sources are not affected.
- */
-export function limitConnectionsPerSource(
-  server: net.Server,
-  max: number,
-  onRefused: (address: string | undefined) => void,
-): void {
-  const open = new Map<string, number>();
-  server.prependListener('connection', (socket: net.Socket) => {
-    const key = sourceKey(socket.remoteAddress);
-    const count = open.get(key) ?? 0;
-    if (count >= max) {
-      // Defends the other holders against one peer (or one NAT) taking every connection slot.
-      socket.destroy();
-      onRefused(socket.remoteAddress);
-      return;
-    }
-    open.set(key, count + 1);
-    socket.once('close', () => {
-      const left = (open.get(key) ?? 1) - 1;
-      if (left > 0) open.set(key, left);
-      else open.delete(key);
-    });
-  });
 }
