@@ -11,7 +11,8 @@ import {
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type DesktopNotifier, MISSING_NOTIFY_SEND, createDesktopNotifier, notifySendArgs } from './notifier';
+import { type DesktopNotifier, createDesktopNotifier } from './notifier';
+import { MISSING_NOTIFY_SEND, notifySendArgs } from './notify-send';
 
 // A stand-in notify-send for unit tests of the queue, timeout and logging logic. It records
 // its argv (NUL-separated) and detects overlapping runs with a lock directory.
