@@ -93,4 +93,23 @@ export default tseslint.config(
     files: ['**/*.test.ts', '**/*.test.tsx'],
     rules: { 'bella/layers': 'off' },
   },
+  // Only LeaseChanges adds, removes or marks a lease, so every transaction that touches one goes
+  // through the lease lifecycle, its timers and its events (docs/decisions.md, "The lease lifecycle").
+  {
+    files: ['daemon/**/*.ts'],
+    ignores: ['daemon/store/**', 'daemon/services/lease-changes.ts', '**/*.test.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.object.name='touched'][callee.property.name='lease']",
+          message: 'Change leases inside lifecycle.transact, through LeaseChanges (daemon/services/lease-changes.ts).',
+        },
+        {
+          selector: "CallExpression[callee.object.property.name='leases'][callee.property.name=/^(set|delete|clear)$/]",
+          message: 'Change leases inside lifecycle.transact, through LeaseChanges (daemon/services/lease-changes.ts).',
+        },
+      ],
+    },
+  },
 );

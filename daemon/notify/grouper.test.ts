@@ -32,6 +32,13 @@ function fakeTimers() {
   };
 }
 
+/** One commit's warning of one lease, as the lease lifecycle hands it over. */
+const one = (warning: ExpiryWarning): WarningGroup => ({
+  project: warning.project,
+  environment: warning.environment,
+  warnings: [warning],
+});
+
 function setup(windowMs?: number) {
   const clock = fakeTimers();
   const emitted: Array<{ group: WarningGroup; notification: DesktopNotification }> = [];
@@ -57,7 +64,7 @@ function setup(windowMs?: number) {
 describe('WarningGrouper', () => {
   it('emits 20 warnings of one environment as one notification after the window', () => {
     const { clock, emitted, grouper, warn } = setup();
-    for (let i = 0; i < 20; i++) grouper.add(warn({ leaseId: `lse_${i}` }));
+    for (let i = 0; i < 20; i++) grouper.add(one(warn({ leaseId: `lse_${i}` })));
     expect(clock.pending()).toBe(1);
     clock.advance(499);
     expect(emitted).toEqual([]);
@@ -71,10 +78,10 @@ describe('WarningGrouper', () => {
 
   it('keeps separate groups per project/environment, each on its own window', () => {
     const { clock, emitted, grouper, warn } = setup(1_000);
-    grouper.add(warn({ leaseId: 'a' }));
+    grouper.add(one(warn({ leaseId: 'a' })));
     clock.advance(600);
-    grouper.add(warn({ leaseId: 'b', environment: 'staging' }));
-    grouper.add(warn({ leaseId: 'c' }));
+    grouper.add(one(warn({ leaseId: 'b', environment: 'staging' })));
+    grouper.add(one(warn({ leaseId: 'c' })));
     expect(grouper.pending()).toBe(2);
     clock.advance(400);
     expect(emitted.map((e) => [e.group.environment, e.group.warnings.map((w) => w.leaseId)])).toEqual([
@@ -87,18 +94,18 @@ describe('WarningGrouper', () => {
 
   it('starts a new group for warnings after a group was emitted', () => {
     const { clock, emitted, grouper, warn } = setup();
-    grouper.add(warn({ leaseId: 'a' }));
+    grouper.add(one(warn({ leaseId: 'a' })));
     clock.advance(500);
-    grouper.add(warn({ leaseId: 'b' }));
+    grouper.add(one(warn({ leaseId: 'b' })));
     clock.advance(500);
     expect(emitted).toHaveLength(2);
   });
 
   it('keeps one entry per lease, with its latest data, and forgets removed leases', () => {
     const { clock, emitted, grouper, warn } = setup();
-    grouper.add(warn({ leaseId: 'a', reason: 'first' }));
-    grouper.add(warn({ leaseId: 'b' }));
-    grouper.add(warn({ leaseId: 'a', reason: 'renewed' }));
+    grouper.add(one(warn({ leaseId: 'a', reason: 'first' })));
+    grouper.add(one(warn({ leaseId: 'b' })));
+    grouper.add(one(warn({ leaseId: 'a', reason: 'renewed' })));
     grouper.remove('b');
     clock.advance(500);
     expect(emitted).toHaveLength(1);
@@ -107,7 +114,7 @@ describe('WarningGrouper', () => {
 
   it('cancels a group whose leases were all removed', () => {
     const { clock, emitted, grouper, warn } = setup();
-    grouper.add(warn({ leaseId: 'a' }));
+    grouper.add(one(warn({ leaseId: 'a' })));
     grouper.remove('a');
     expect(clock.pending()).toBe(0);
     clock.advance(1_000);
@@ -116,10 +123,10 @@ describe('WarningGrouper', () => {
 
   it('flush() emits at once and stop() drops', () => {
     const { clock, emitted, grouper, warn } = setup();
-    grouper.add(warn({ leaseId: 'a' }));
+    grouper.add(one(warn({ leaseId: 'a' })));
     grouper.flush();
     expect(emitted).toHaveLength(1);
-    grouper.add(warn({ leaseId: 'b' }));
+    grouper.add(one(warn({ leaseId: 'b' })));
     grouper.stop();
     clock.advance(1_000);
     expect(emitted).toHaveLength(1);
@@ -136,7 +143,7 @@ describe('WarningGrouper', () => {
       },
       onError: (e) => errors.push(e),
     });
-    grouper.add({ project: 'p', environment: 'e', leaseId: 'x', scope: [], reason: '', expiresAt: clock.now() });
+    grouper.add(one({ project: 'p', environment: 'e', leaseId: 'x', scope: [], reason: '', expiresAt: clock.now() }));
     clock.advance(500);
     expect(errors).toHaveLength(1);
     expect(grouper.pending()).toBe(0);

@@ -1,5 +1,5 @@
 import { unrefTimers } from '../base/node/timers';
-import { type ExpiryWarning, type TimeFormatOptions, type WarningGroup, formatExpiryWarning } from './format';
+import { type TimeFormatOptions, type WarningGroup, formatExpiryWarning } from './format';
 import type { DesktopNotification } from './notifier';
 
 /** Options of {@link WarningGrouper}. */
@@ -27,9 +27,10 @@ interface Pending {
 }
 
 /**
- * Collects expiry warnings and emits one notification per project/environment `windowMs` after
- * the first warning of that group, so a mass issue never floods the desktop. A lease warned
- * twice inside a window (e.g. renewed) appears once, with its latest data.
+ * Holds the expiry warnings of an environment for `windowMs` after its first one and emits them as
+ * one notification, so warnings of several commits crossing close together (a mass issue) never
+ * flood the desktop. A lease warned twice inside a window (e.g. renewed) appears once, with its
+ * latest data.
  */
 export class WarningGrouper {
   private readonly pendingGroups = new Map<string, Pending>();
@@ -47,19 +48,21 @@ export class WarningGrouper {
     this.onError = options.onError ?? ((error) => console.error('expiry warning notification failed:', error));
   }
 
-  /** Adds a warning to its project/environment group, starting the group's window if new. */
-  add(warning: ExpiryWarning): void {
-    const key = `${warning.project}\u0000${warning.environment}`;
+  /**
+   * Merges one commit's warnings of an environment (already grouped by the lease lifecycle) into
+   * the group waiting for that environment, starting its window if none waits.
+   */
+  add(group: WarningGroup): void {
+    if (group.warnings.length === 0) return;
+    const key = `${group.project}\u0000${group.environment}`;
     const existing = this.pendingGroups.get(key);
     if (existing) {
-      const warnings = existing.group.warnings.filter((w) => w.leaseId !== warning.leaseId);
-      warnings.push(warning);
-      existing.group.warnings = warnings;
+      const renewed = new Set(group.warnings.map((w) => w.leaseId));
+      existing.group.warnings = [...existing.group.warnings.filter((w) => !renewed.has(w.leaseId)), ...group.warnings];
       return;
     }
-    const group: WarningGroup = { project: warning.project, environment: warning.environment, warnings: [warning] };
     const timer = this.setTimer(() => this.emitGroup(key), this.windowMs);
-    this.pendingGroups.set(key, { group, timer });
+    this.pendingGroups.set(key, { group: { ...group, warnings: [...group.warnings] }, timer });
   }
 
   /** Removes a lease from the waiting groups (revoked or renewed before its group was sent). */

@@ -15,7 +15,7 @@ import { TokenPlaneService } from './token-plane';
 
 export * from './events';
 export * from './service-context';
-export { toLease } from './lease-lifecycle';
+export { toLease } from './lease-rules';
 export type { MaintenanceOptions } from './maintenance';
 export type { TokenRequest } from './token-plane';
 

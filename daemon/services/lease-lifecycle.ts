@@ -1,328 +1,31 @@
-import {
-  formatDuration,
-  type DaemonEvent,
-  type HolderLease,
-  type IssuedLease,
-  type Lease,
-  type LeasePolicy,
-} from '../api';
 import { effectiveStatus } from '../base/common/lease-status';
-import { iso } from '../base/common/time';
 import { formatCatchUpSummary, WarningGrouper } from '../notify';
-import {
-  hashToken,
-  own,
-  randomId,
-  tokenSecret,
-  type ArchivedLease,
-  type AuditInput,
-  type CommitKind,
-  type State,
-  type StoredEnvironment,
-  type StoredLease,
-  type Touched,
-} from '../store';
+import type { AuditInput, CommitKind, State, StoredLease, Touched } from '../store';
 import { DeadlineScheduler, type Deadline } from './deadlines';
-import type { ChannelEvent } from '../channels';
 import type { ChannelsService } from './channels';
 import type { DesktopNotificationsService } from './desktop-notifications';
-import type { Actor, ServiceContext } from './service-context';
+import { LeaseChanges } from './lease-changes';
+import { leaseEvents, toChannelEvent, toDaemonEvent, toWarningGroup, type LeaseEvent } from './lease-events';
+import { warnAt } from './lease-rules';
+import type { ServiceContext } from './service-context';
 
-/** The ttl of a lease when neither the request nor a policy names one. */
-export const DEFAULT_TTL_SECONDS = 3600;
-
-/** The lease as its owner sees it. */
-export function toLease(lease: ArchivedLease, now: number): Lease {
-  const status = effectiveStatus(lease, now);
-  const endedAt = lease.endedAt ?? (status === 'expired' ? lease.expiresAt : null);
-  return {
-    id: lease.id,
-    project: lease.project,
-    environment: lease.environment,
-    scope: lease.scope,
-    reason: lease.reason,
-    issuedAt: iso(lease.issuedAt),
-    expiresAt: iso(lease.expiresAt),
-    status,
-    renewals: lease.renewals,
-    lastUsedAt: lease.lastUsedAt === null ? null : iso(lease.lastUsedAt),
-    endedAt: endedAt === null ? null : iso(endedAt),
-    endReason: lease.endReason ?? (status === 'expired' ? 'expired' : null),
-  };
-}
-
-/** The lease as its token's holder sees it. */
-export function toHolderLease(lease: StoredLease, now: number): HolderLease {
-  return {
-    id: lease.id,
-    project: lease.project,
-    environment: lease.environment,
-    scope: lease.scope,
-    issuedAt: iso(lease.issuedAt),
-    expiresAt: iso(lease.expiresAt),
-    status: effectiveStatus(lease, now),
-    uses: lease.uses,
-    lastUsedAt: lease.lastUsedAt === null ? null : iso(lease.lastUsedAt),
-  };
-}
-
-/** A requested ttl under a policy: the policy's ttl by default, and a longer request capped to it. */
-export function leaseTtl(
-  requested: number | undefined,
-  policy: LeasePolicy | null,
-  fallback: number,
-): { ttl: number; capped: IssuedLease['capped'] } {
-  const ttl = requested ?? policy?.ttlSeconds ?? fallback;
-  if (policy && ttl > policy.ttlSeconds) {
-    return { ttl: policy.ttlSeconds, capped: { requestedSeconds: ttl, policySeconds: policy.ttlSeconds } };
-  }
-  return { ttl, capped: null };
-}
-
-/** When a lease should be warned about, or null (no policy, ttl too short, already warned). */
-export function warnAt(state: State, lease: StoredLease): number | null {
-  const project = own(state.projects, lease.project);
-  const policy = project && own(project.environments, lease.environment)?.policy;
-  if (!policy || lease.warnedFor === lease.expiresAt) return null;
-  const at = lease.expiresAt - policy.warnBeforeSeconds * 1000;
-  // A lease whose whole period is shorter than the warning window is not warned about.
-  const periodStart = lease.renewedAt ?? lease.issuedAt;
-  return at > periodStart ? at : null;
-}
-
-type Outcome = 'issued' | 'renewed' | 'revoked' | 'expired' | 'warned' | 'quiet';
-
-/**
- * The lease transitions of one transaction. Each changes the lease in memory, marks it for the
- * commit and writes its audit entry; what must happen once it is durable (timers, events,
- * notifications) is collected and run by {@link LeaseLifecycle} after the commit, in one place.
- */
-export class LeaseChanges {
-  readonly audit: AuditInput[] = [];
-  /** Leases whose deadlines changed, with what to announce about each. */
-  readonly outcomes = new Map<string, { lease: StoredLease; outcome: Outcome }>();
-  /** Events about the transaction as a whole, emitted once it committed. */
-  readonly announcements: DaemonEvent[] = [];
-
-  constructor(
-    private readonly state: State,
-    private readonly touched: Touched,
-    readonly now: number,
-    private readonly tokenKey: Buffer,
-  ) {}
-
-  private note(lease: StoredLease, outcome: Outcome): void {
-    this.touched.lease(lease.id);
-    this.outcomes.set(lease.id, { lease, outcome });
-  }
-
-  /** Issues a lease in `env` and returns it with its token (shown once, stored only as a keyed hash). */
-  issue(
-    env: StoredEnvironment,
-    args: { project: string; environment: string; scope: string[]; ttlSeconds?: number; reason: string; actor: Actor },
-  ): { lease: StoredLease; token: string; capped: IssuedLease['capped'] } {
-    const { ttl, capped } = leaseTtl(args.ttlSeconds, env.policy, DEFAULT_TTL_SECONDS);
-    const id = randomId(16);
-    const secret = tokenSecret();
-    const lease: StoredLease = {
-      id,
-      project: args.project,
-      environment: args.environment,
-      scope: [...new Set(args.scope)],
-      reason: args.reason,
-      issuedAt: this.now,
-      expiresAt: this.now + ttl * 1000,
-      ttlSeconds: ttl,
-      status: 'active',
-      renewals: 0,
-      renewedAt: null,
-      lastUsedAt: null,
-      endedAt: null,
-      endReason: null,
-      // Only a keyed hash is kept: the state file alone never yields a usable token.
-      tokenHash: hashToken(this.tokenKey, id, secret),
-      epoch: env.tokenEpoch,
-      warnedFor: null,
-      uses: 0,
-    };
-    this.state.leases.set(id, lease);
-    this.note(lease, 'issued');
-    this.audit.push({
-      event: 'LeaseIssued',
-      outcome: 'Success',
-      actor: args.actor,
-      project: args.project,
-      environment: args.environment,
-      leaseId: id,
-      keys: lease.scope,
-      reason: args.reason,
-      message: `ttl ${formatDuration(ttl)}${capped ? ` (requested ${formatDuration(capped.requestedSeconds)}, capped by policy)` : ''}`,
-    });
-    return { lease, token: `bax-${id}-${secret}`, capped };
-  }
-
-  /** Sets an active lease's expiry to now + ttl (capped by the policy). */
-  renew(lease: StoredLease, policy: LeasePolicy | null, requested: number | undefined): IssuedLease['capped'] {
-    const { ttl, capped } = leaseTtl(requested, policy, lease.ttlSeconds);
-    lease.expiresAt = this.now + ttl * 1000;
-    lease.renewals += 1;
-    lease.renewedAt = this.now;
-    this.note(lease, 'renewed');
-    this.audit.push({
-      event: 'LeaseRenewed',
-      outcome: 'Success',
-      actor: 'owner',
-      project: lease.project,
-      environment: lease.environment,
-      leaseId: lease.id,
-      message: `extended to ${iso(lease.expiresAt)} (ttl ${formatDuration(ttl)})`,
-    });
-    return capped;
-  }
-
-  /**
-   * Ends an active lease. An expiry is recorded at the lease's own expiry instant. `quiet` ends
-   * it without its own event (expire-all and deletions announce the whole change instead).
-   */
-  end(lease: StoredLease, status: 'revoked' | 'expired', reason: string, actor: Actor, quiet = false): void {
-    const at = status === 'expired' ? lease.expiresAt : this.now;
-    lease.status = status;
-    lease.endedAt = at;
-    lease.endReason = reason;
-    this.note(lease, quiet ? 'quiet' : status);
-    this.audit.push({
-      event: status === 'revoked' ? 'LeaseRevoked' : 'LeaseExpired',
-      outcome: 'Success',
-      actor,
-      project: lease.project,
-      environment: lease.environment,
-      leaseId: lease.id,
-      reason,
-      ...(status === 'expired' ? { at } : {}),
-    });
-  }
-
-  /**
-   * Ends every active lease of a project (or one environment of it): those past their expiry as
-   * expired, the others revoked with `reason`. Returns the ids of those revoked.
-   */
-  endAllOf(project: string, environment: string | undefined, reason: string, actor: Actor): string[] {
-    const revoked: string[] = [];
-    for (const lease of this.state.leases.values()) {
-      if (lease.project !== project || (environment && lease.environment !== environment)) continue;
-      if (lease.status !== 'active') continue;
-      if (this.now >= lease.expiresAt) this.end(lease, 'expired', 'expired', 'daemon', true);
-      else {
-        this.end(lease, 'revoked', reason, actor, true);
-        revoked.push(lease.id);
-      }
-    }
-    return revoked;
-  }
-
-  /** Moves a lease's expiry earlier (a new policy's ttl); returns whether it changed. */
-  cap(lease: StoredLease, cap: number): boolean {
-    this.note(lease, 'quiet');
-    if (lease.expiresAt <= cap) return false;
-    lease.expiresAt = cap;
-    return true;
-  }
-
-  /** Records that a lease was warned about for its current expiry. */
-  warn(lease: StoredLease): void {
-    lease.warnedFor = lease.expiresAt;
-    this.note(lease, 'warned');
-    this.audit.push({
-      event: 'LeaseExpiringSoon',
-      outcome: 'Success',
-      actor: 'daemon',
-      project: lease.project,
-      environment: lease.environment,
-      leaseId: lease.id,
-      reason: lease.reason,
-      message: `expires at ${iso(lease.expiresAt)}`,
-    });
-  }
-
-  /** A lease whose deadlines changed without a state change of its own (its policy changed). */
-  reschedule(lease: StoredLease): void {
-    this.outcomes.set(lease.id, { lease, outcome: 'quiet' });
-  }
-
-  /** Emits `event` once the transaction committed. */
-  announce(event: DaemonEvent): void {
-    this.announcements.push(event);
-  }
-
-  /** Removes ended leases from the hot state (they were archived). */
-  remove(ids: string[]): void {
-    for (const id of ids) {
-      this.state.leases.delete(id);
-      this.touched.lease(id);
-    }
-  }
-}
-
-/**
- * What channels hear of one transaction's lease changes: issue, renew and revoke per lease;
- * expiries and warnings grouped per environment, as on the desktop; expire-all as one event.
- */
-function channelEvents(changes: LeaseChanges): ChannelEvent[] {
-  const events: ChannelEvent[] = [];
-  const grouped = new Map<string, { type: 'LeaseExpired' | 'LeaseExpiringSoon'; leases: StoredLease[] }>();
-  for (const { lease, outcome } of changes.outcomes.values()) {
-    const single = { LeaseIssued: 'issued', LeaseRenewed: 'renewed', LeaseRevoked: 'revoked' } as const;
-    const type = (Object.keys(single) as Array<keyof typeof single>).find((t) => single[t] === outcome);
-    if (type) {
-      events.push({
-        type,
-        at: changes.now,
-        data: {
-          project: lease.project,
-          environment: lease.environment,
-          leaseIds: [lease.id],
-          leases: [eventLease(lease)],
-          expiresAt: iso(lease.expiresAt),
-          ...(outcome === 'revoked' && lease.endReason ? { reason: lease.endReason } : {}),
-        },
-      });
-    } else if (outcome === 'expired' || outcome === 'warned') {
-      const groupType = outcome === 'expired' ? 'LeaseExpired' : 'LeaseExpiringSoon';
-      const key = `${groupType} ${lease.project}/${lease.environment}`;
-      const group = grouped.get(key) ?? { type: groupType, leases: [] };
-      group.leases.push(lease);
-      grouped.set(key, group);
-    }
-  }
-  for (const { type, leases } of grouped.values()) {
-    const first = leases[0]!;
-    events.push({
-      type,
-      at: changes.now,
-      data: {
-        project: first.project,
-        environment: first.environment,
-        leaseIds: leases.map((l) => l.id),
-        leases: leases.map(eventLease),
-        ...(leases.length === 1 ? { expiresAt: iso(first.expiresAt) } : {}),
-      },
-    });
-  }
-  for (const announced of changes.announcements) {
-    if (announced.type !== 'LeasesExpiredAll') continue;
-    events.push({
-      type: 'LeasesExpiredAll',
-      at: changes.now,
-      data: { project: announced.project, environment: announced.environment, leaseIds: announced.leaseIds },
-    });
-  }
-  return events;
-}
-
-/** A lease as channels see it: metadata only, never its token hash. */
-function eventLease(lease: StoredLease) {
-  return { id: lease.id, scope: lease.scope, reason: lease.reason, expiresAt: iso(lease.expiresAt) };
-}
+// The lease lifecycle, in four modules (as openbao keeps expiration.go to timers, persistence and
+// revocation):
+//   lease-rules.ts      pure rules: views of a lease, ttl under a policy, when to warn
+//   lease-changes.ts    LeaseChanges: the state changes of one transaction, with their audit
+//   lease-events.ts     a commit's changes as per-environment events, for SSE, channels, desktop
+//   lease-lifecycle.ts  this file: the one commit path, the deadline timer, catch-up at start
+//
+// Entry points:
+//   lifecycle.transact(change, kind)  every transaction that changes a lease (issue, renew, revoke,
+//                                     expire-all, a policy's caps, deleting a project or an
+//                                     environment, archiving, a holder's own revoke)
+//   lifecycle.start()                 once at start-up: what passed while the daemon was down,
+//                                     through the same commit path, announced as one summary
+//   lifecycle.activeCounts(), .activeLeasesOf()   reads of the active leases
+//   store.transact(change)            only transactions that change no lease (settings, channels,
+//                                     secrets, creating projects and environments); only
+//                                     LeaseChanges marks a lease touched (lint: eslint.config.js)
 
 type Point = 'warn' | 'expire';
 
@@ -370,41 +73,32 @@ export class LeaseLifecycle {
     change: (state: State, leases: LeaseChanges, touched: Touched) => { result: R; audit?: AuditInput[] },
     kind: CommitKind = 'growth',
   ): Promise<R> {
-    const { result, leases } = await this.ctx.store.transact((state, touched) => {
-      const leases = new LeaseChanges(state, touched, this.ctx.clock(), this.ctx.store.keys.tokenKey);
-      const out = change(state, leases, touched);
-      // Channels hear of the change in the same commit as the change itself.
-      this.channels.fanOut(state, touched, channelEvents(leases));
-      return { result: { result: out.result, leases }, audit: [...leases.audit, ...(out.audit ?? [])] };
-    }, kind);
-    this.afterCommit(leases);
+    const { result, changes, events } = await this.commit(change, kind);
+    for (const { lease } of changes.outcomes.values()) this.schedule(lease);
+    for (const event of events) {
+      this.ctx.events.emit(toDaemonEvent(event));
+      if (event.type === 'LeaseExpiringSoon') this.grouper.add(toWarningGroup(event));
+    }
     return result;
   }
 
-  private afterCommit(changes: LeaseChanges): void {
-    const grouped = { warned: [] as StoredLease[], expired: [] as StoredLease[] };
-    for (const { lease, outcome } of changes.outcomes.values()) {
-      this.schedule(lease);
-      if (outcome === 'issued') this.emitOne('LeaseIssued', lease);
-      else if (outcome === 'renewed') this.emitOne('LeaseRenewed', lease);
-      else if (outcome === 'revoked') this.emitOne('LeaseRevoked', lease);
-      else if (outcome === 'expired') grouped.expired.push(lease);
-      else if (outcome === 'warned') {
-        grouped.warned.push(lease);
-        this.grouper.add({
-          project: lease.project,
-          environment: lease.environment,
-          leaseId: lease.id,
-          scope: lease.scope,
-          reason: lease.reason,
-          expiresAt: lease.expiresAt,
-        });
-      }
-    }
-    this.emitGrouped('LeaseExpiringSoon', grouped.warned);
-    this.emitGrouped('LeaseExpired', grouped.expired);
-    for (const event of changes.announcements) this.ctx.events.emit(event);
+  /**
+   * The one commit path: applies `change` with a fresh {@link LeaseChanges}, and writes its events
+   * to the channel outbox in the same commit (a change that does not commit never notifies).
+   */
+  private async commit<R>(
+    change: (state: State, leases: LeaseChanges, touched: Touched) => { result: R; audit?: AuditInput[] },
+    kind: CommitKind,
+  ): Promise<{ result: R; changes: LeaseChanges; events: LeaseEvent[] }> {
+    const out = await this.ctx.store.transact((state, touched) => {
+      const changes = new LeaseChanges(state, touched, this.ctx.clock(), this.ctx.store.keys.tokenKey);
+      const { result, audit } = change(state, changes, touched);
+      const events = leaseEvents(changes);
+      this.channels.fanOut(state, touched, events.map(toChannelEvent));
+      return { result: { result, changes, events }, audit: [...changes.audit, ...(audit ?? [])] };
+    }, kind);
     this.channels.committed();
+    return out;
   }
 
   /** Schedules a lease's next point, or forgets it once it ended. */
@@ -465,15 +159,12 @@ export class LeaseLifecycle {
     }
     // Only a catch-up is worth a commit; a clean start writes nothing before serving.
     if (expired.length || expiringSoon.length) {
-      const changes = await this.ctx.store.transact((state, touched) => {
-        const changes = new LeaseChanges(state, touched, now, this.ctx.store.keys.tokenKey);
+      const { changes } = await this.commit((_state, changes) => {
         for (const lease of expired) changes.end(lease, 'expired', 'expired', 'daemon');
         for (const lease of expiringSoon) changes.warn(lease);
-        this.channels.fanOut(state, touched, channelEvents(changes));
-        return { result: changes, audit: changes.audit };
+        return { result: null };
       }, 'release');
-      this.channels.committed();
-      // One summary instead of a burst of warnings and events.
+      // One summary instead of a burst of warnings and events (channels were told in the commit).
       for (const { lease } of changes.outcomes.values()) this.schedule(lease);
       const summary = formatCatchUpSummary({ expired, expiringSoon });
       this.ctx.log(`${summary.title} (caught up at start-up)`);
@@ -506,39 +197,7 @@ export class LeaseLifecycle {
     }
   }
 
-  private emitOne(type: 'LeaseIssued' | 'LeaseRenewed' | 'LeaseRevoked', lease: StoredLease): void {
-    this.ctx.events.emit({
-      type,
-      at: iso(this.ctx.clock()),
-      project: lease.project,
-      environment: lease.environment,
-      leaseIds: [lease.id],
-      expiresAt: iso(lease.expiresAt),
-    });
-  }
-
-  private emitGrouped(type: 'LeaseExpiringSoon' | 'LeaseExpired', leases: StoredLease[]): void {
-    const groups = new Map<string, StoredLease[]>();
-    for (const lease of leases) {
-      const key = `${lease.project}/${lease.environment}`;
-      const group = groups.get(key);
-      if (group) group.push(lease);
-      else groups.set(key, [lease]);
-    }
-    for (const group of groups.values()) {
-      const first = group[0]!;
-      const event: DaemonEvent = {
-        type,
-        at: iso(this.ctx.clock()),
-        project: first.project,
-        environment: first.environment,
-        leaseIds: group.map((l) => l.id),
-        ...(group.length === 1 ? { expiresAt: iso(first.expiresAt) } : {}),
-      };
-      this.ctx.events.emit(event);
-    }
-  }
-
+  /** Stops the deadline timer and drops the warnings waiting for their window (at shutdown). */
   stop(): void {
     this.scheduler.stop();
     this.grouper.stop();

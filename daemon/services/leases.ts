@@ -3,7 +3,8 @@ import { iso } from '../base/common/time';
 import type { State, StoredLease } from '../store';
 import { checkFilterExists } from './audit';
 import { effectiveStatus } from '../base/common/lease-status';
-import { toLease, type LeaseLifecycle } from './lease-lifecycle';
+import type { LeaseLifecycle } from './lease-lifecycle';
+import { toLease } from './lease-rules';
 import { findEnvironment } from './lookup';
 import { unmatchedEntries } from '../base/common/scope';
 import type { SecretsService } from './secrets';
@@ -111,18 +112,11 @@ export class LeasesService {
     const out = await this.lifecycle.transact((state, changes, touched) => {
       const env = findEnvironment(state, args.project, args.environment);
       const reason = `expire-all: ${args.reason || 'credentials rotated'}`;
-      const revoked = changes.endAllOf(args.project, args.environment, reason, 'owner');
+      const revoked = changes.expireAll(args.project, args.environment, reason, 'owner');
       const reencrypted = this.secrets.rotate(state, touched, args.project, args.environment);
       // A new epoch: no token minted before this instant can ever pass again.
       env.tokenEpoch += 1;
       env.rotatedAt = changes.now;
-      changes.announce({
-        type: 'LeasesExpiredAll',
-        at: iso(changes.now),
-        project: args.project,
-        environment: args.environment,
-        leaseIds: revoked,
-      });
       return {
         result: { revoked, reencrypted, at: changes.now },
         audit: [

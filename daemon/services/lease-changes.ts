@@ -1,0 +1,194 @@
+import { formatDuration, type IssuedLease, type LeasePolicy } from '../api';
+import { iso } from '../base/common/time';
+import {
+  hashToken,
+  randomId,
+  tokenSecret,
+  type AuditInput,
+  type State,
+  type StoredEnvironment,
+  type StoredLease,
+  type Touched,
+} from '../store';
+import { DEFAULT_TTL_SECONDS, leaseTtl } from './lease-rules';
+import type { Actor } from './service-context';
+
+/** What became of a lease in one transaction; `quiet` changes deadlines only, with no event of its own. */
+export type LeaseOutcome = 'issued' | 'renewed' | 'revoked' | 'expired' | 'warned' | 'quiet';
+
+/**
+ * The lease transitions of one transaction. Each changes the lease in memory, marks it for the
+ * commit and writes its audit entry; what must happen once it is durable (timers, events,
+ * notifications) is collected here and turned into events by `lease-events.ts`, and run by
+ * `LeaseLifecycle` (lease-lifecycle.ts) after the commit.
+ */
+export class LeaseChanges {
+  readonly audit: AuditInput[] = [];
+  /** Leases whose deadlines changed, with what to announce about each. */
+  readonly outcomes = new Map<string, { lease: StoredLease; outcome: LeaseOutcome }>();
+  /** Environments whose leases were all ended by `expire-all`, with the ids of those revoked. */
+  readonly expiredAll: Array<{ project: string; environment: string; leaseIds: string[] }> = [];
+
+  constructor(
+    private readonly state: State,
+    private readonly touched: Touched,
+    readonly now: number,
+    private readonly tokenKey: Buffer,
+  ) {}
+
+  private note(lease: StoredLease, outcome: LeaseOutcome): void {
+    this.touched.lease(lease.id);
+    this.outcomes.set(lease.id, { lease, outcome });
+  }
+
+  /** Issues a lease in `env` and returns it with its token (shown once, stored only as a keyed hash). */
+  issue(
+    env: StoredEnvironment,
+    args: { project: string; environment: string; scope: string[]; ttlSeconds?: number; reason: string; actor: Actor },
+  ): { lease: StoredLease; token: string; capped: IssuedLease['capped'] } {
+    const { ttl, capped } = leaseTtl(args.ttlSeconds, env.policy, DEFAULT_TTL_SECONDS);
+    const id = randomId(16);
+    const secret = tokenSecret();
+    const lease: StoredLease = {
+      id,
+      project: args.project,
+      environment: args.environment,
+      scope: [...new Set(args.scope)],
+      reason: args.reason,
+      issuedAt: this.now,
+      expiresAt: this.now + ttl * 1000,
+      ttlSeconds: ttl,
+      status: 'active',
+      renewals: 0,
+      renewedAt: null,
+      lastUsedAt: null,
+      endedAt: null,
+      endReason: null,
+      // Only a keyed hash is kept: the state file alone never yields a usable token.
+      tokenHash: hashToken(this.tokenKey, id, secret),
+      epoch: env.tokenEpoch,
+      warnedFor: null,
+      uses: 0,
+    };
+    this.state.leases.set(id, lease);
+    this.note(lease, 'issued');
+    this.audit.push({
+      event: 'LeaseIssued',
+      outcome: 'Success',
+      actor: args.actor,
+      project: args.project,
+      environment: args.environment,
+      leaseId: id,
+      keys: lease.scope,
+      reason: args.reason,
+      message: `ttl ${formatDuration(ttl)}${capped ? ` (requested ${formatDuration(capped.requestedSeconds)}, capped by policy)` : ''}`,
+    });
+    return { lease, token: `bax-${id}-${secret}`, capped };
+  }
+
+  /** Sets an active lease's expiry to now + ttl (capped by the policy). */
+  renew(lease: StoredLease, policy: LeasePolicy | null, requested: number | undefined): IssuedLease['capped'] {
+    const { ttl, capped } = leaseTtl(requested, policy, lease.ttlSeconds);
+    lease.expiresAt = this.now + ttl * 1000;
+    lease.renewals += 1;
+    lease.renewedAt = this.now;
+    this.note(lease, 'renewed');
+    this.audit.push({
+      event: 'LeaseRenewed',
+      outcome: 'Success',
+      actor: 'owner',
+      project: lease.project,
+      environment: lease.environment,
+      leaseId: lease.id,
+      message: `extended to ${iso(lease.expiresAt)} (ttl ${formatDuration(ttl)})`,
+    });
+    return capped;
+  }
+
+  /**
+   * Ends an active lease. An expiry is recorded at the lease's own expiry instant. `quiet` ends
+   * it without its own event (expire-all and deletions announce the whole change instead).
+   */
+  end(lease: StoredLease, status: 'revoked' | 'expired', reason: string, actor: Actor, quiet = false): void {
+    const at = status === 'expired' ? lease.expiresAt : this.now;
+    lease.status = status;
+    lease.endedAt = at;
+    lease.endReason = reason;
+    this.note(lease, quiet ? 'quiet' : status);
+    this.audit.push({
+      event: status === 'revoked' ? 'LeaseRevoked' : 'LeaseExpired',
+      outcome: 'Success',
+      actor,
+      project: lease.project,
+      environment: lease.environment,
+      leaseId: lease.id,
+      reason,
+      ...(status === 'expired' ? { at } : {}),
+    });
+  }
+
+  /**
+   * Ends every active lease of a project (or one environment of it): those past their expiry as
+   * expired, the others revoked with `reason`. Returns the ids of those revoked.
+   */
+  endAllOf(project: string, environment: string | undefined, reason: string, actor: Actor): string[] {
+    const revoked: string[] = [];
+    for (const lease of this.state.leases.values()) {
+      if (lease.project !== project || (environment && lease.environment !== environment)) continue;
+      if (lease.status !== 'active') continue;
+      if (this.now >= lease.expiresAt) this.end(lease, 'expired', 'expired', 'daemon', true);
+      else {
+        this.end(lease, 'revoked', reason, actor, true);
+        revoked.push(lease.id);
+      }
+    }
+    return revoked;
+  }
+
+  /** Moves a lease's expiry earlier (a new policy's ttl); returns whether it changed. */
+  cap(lease: StoredLease, cap: number): boolean {
+    this.note(lease, 'quiet');
+    if (lease.expiresAt <= cap) return false;
+    lease.expiresAt = cap;
+    return true;
+  }
+
+  /** Records that a lease was warned about for its current expiry. */
+  warn(lease: StoredLease): void {
+    lease.warnedFor = lease.expiresAt;
+    this.note(lease, 'warned');
+    this.audit.push({
+      event: 'LeaseExpiringSoon',
+      outcome: 'Success',
+      actor: 'daemon',
+      project: lease.project,
+      environment: lease.environment,
+      leaseId: lease.id,
+      reason: lease.reason,
+      message: `expires at ${iso(lease.expiresAt)}`,
+    });
+  }
+
+  /** A lease whose deadlines changed without a state change of its own (its policy changed). */
+  reschedule(lease: StoredLease): void {
+    this.outcomes.set(lease.id, { lease, outcome: 'quiet' });
+  }
+
+  /**
+   * `expire-all`: ends every active lease of an environment like {@link endAllOf}, announced as one
+   * `LeasesExpiredAll` event instead of one per lease. Returns the ids of those revoked.
+   */
+  expireAll(project: string, environment: string, reason: string, actor: Actor): string[] {
+    const revoked = this.endAllOf(project, environment, reason, actor);
+    this.expiredAll.push({ project, environment, leaseIds: revoked });
+    return revoked;
+  }
+
+  /** Removes ended leases from the hot state (they were archived). */
+  remove(ids: string[]): void {
+    for (const id of ids) {
+      this.state.leases.delete(id);
+      this.touched.lease(id);
+    }
+  }
+}
