@@ -46,7 +46,10 @@ const layers = {
     imports: ['daemon/services', 'daemon/store', 'daemon/notify', 'daemon/channels', ...API_BASE, 'package.json'],
   },
   'daemon/client': { imports: API_BASE },
-  'daemon/cli': { imports: ['daemon/client', ...API_BASE, 'package.json'] },
+  'daemon/cli': { imports: ['daemon/cli/framework', 'daemon/client', ...API_BASE, 'package.json'] },
+  // The command-line framework (command tables, parser, help): nothing of bella's CLI, its client
+  // or Node; only the contract's duration grammar, which its duration options read.
+  'daemon/cli/framework': { imports: ['daemon/api/durations'], node: false, packages: [] },
   // What main, preload and renderer agree on; main and preload import it, never each other.
   'electron/ipc': { imports: SCHEMA_FREE, importsTypes: ['daemon/api'], node: false, packages: [] },
   'electron/main': { imports: ['electron/ipc', 'daemon/api', 'daemon/client', 'daemon/base'], electron: true },

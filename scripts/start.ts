@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ensureDaemon, resolveHome, resolveSocket } from '../daemon/client';
+import { Connector, resolveHome, resolveSocket } from '../daemon/client';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -59,7 +59,10 @@ export async function start(options: {
     return 1;
   }
   try {
-    const { client } = await ensureDaemon({ home, socket, daemonScript, execPath: process.execPath, env });
+    const { client } = await new Connector(
+      { home, socket },
+      { daemonScript, execPath: process.execPath, env },
+    ).running();
     client.close();
   } catch (err) {
     out(`bella: the daemon did not start: ${err instanceof Error ? err.message : String(err)}`);

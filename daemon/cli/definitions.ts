@@ -1,5 +1,5 @@
 import { AUDIT_EVENTS, LEASE_STATUSES, OUTCOMES } from '../api/types';
-import { durationOption, integerOption, issueTtlOption, listOption, timeOption } from './options';
+import { durationOption, integerOption, issueTtlOption, listOption, timeOption } from './framework/options';
 import { CHANNEL_EVENTS } from '../api/channels';
 import * as auditCommands from './commands/audit';
 import * as channelsCommands from './commands/channels';
@@ -18,7 +18,7 @@ import * as pullCommands from './commands/pull';
 import * as runCommands from './commands/run';
 import * as secretsCommands from './commands/secrets';
 import * as tokenCommands from './commands/token';
-import type { CommandSpec, OptionSpec } from './spec';
+import type { CommandSpec, OptionSpec } from './framework/spec';
 
 /*
  * Every command of `bella`, once: the parser, help, docs/cli.md and completion all read this

@@ -1,22 +1,7 @@
 import { isExpectedError, type BellaError } from '../api/errors';
 import { escapeControls } from '../base/common/terminal-text';
-import { optionKey, type Invocation } from './spec';
-
-/** Exit codes of the CLI. */
-export const EXIT = { ok: 0, error: 1, usage: 2 } as const;
-
-/** A mistake in how a command was called: exit 2. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
-
-/** Thrown by a command that wants a specific exit code and has said everything already. */
-export class ExitCode extends Error {
-  override readonly name = 'ExitCode';
-  constructor(readonly code: number) {
-    super(`exit ${code}`);
-  }
-}
+import { EXIT, ExitCode, UsageError } from './framework/errors';
+import { optionKey, type Invocation } from './framework/spec';
 
 /** Where errors are reported. */
 export interface ErrorSink {

@@ -1,8 +1,11 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
 import { BellaError } from '../api/errors';
-import { runCli } from './program';
-import type { ApiClient, CliIO } from './session';
+import { COMPLETION_SOURCES } from './commands/completion';
+import type { CommandSpec } from './framework/spec';
+import { PROGRAM, runCli } from './program';
+import type { ApiClient, Connector } from '../client/connector';
+import type { CliIO } from './session';
 
 function harness(answer: (name: string, input: unknown) => unknown = () => ({})) {
   const out: string[] = [];
@@ -13,7 +16,9 @@ function harness(answer: (name: string, input: unknown) => unknown = () => ({}))
     return result;
   });
   const client = { call, ping: async () => true, close: () => {} } as unknown as ApiClient;
-  const connect = vi.fn(async () => ({ client, started: false }));
+  const connect = vi.fn(
+    () => ({ daemon: async () => ({ client, started: false }), existing: async () => client }) as unknown as Connector,
+  );
   const io: CliIO = {
     stdout: (t) => void out.push(t),
     stderr: (t) => void err.push(t),
@@ -23,7 +28,7 @@ function harness(answer: (name: string, input: unknown) => unknown = () => ({}))
     stdoutIsTTY: false,
     stderrIsTTY: false,
     columns: undefined,
-    connect,
+    connector: connect,
   };
   return {
     run: (...argv: string[]) => runCli(argv, io),
@@ -100,5 +105,18 @@ describe('help and version', () => {
     const h = harness();
     expect(await h.run('--version', '--json')).toBe(0);
     expect(JSON.parse(h.stdout())).toEqual({ version: expect.stringMatching(/^\d+\.\d+\.\d+/), node: process.version });
+  });
+});
+
+describe('the command table', () => {
+  it('names only completion sources that completion knows', () => {
+    const named = (spec: CommandSpec): string[] => [
+      ...(spec.options ?? []).flatMap((o) => (o.complete ? [o.complete] : [])),
+      ...(spec.args ?? []).flatMap((a) => (a.complete ? [a.complete] : [])),
+      ...(spec.subcommands ?? []).flatMap(named),
+    ];
+    const sources = named(PROGRAM.root);
+    expect(sources.length).toBeGreaterThan(0);
+    for (const source of sources) expect(COMPLETION_SOURCES).toContain(source);
   });
 });

@@ -1,26 +1,16 @@
 import { BellaError } from '../api/errors';
 import type { OperationInput } from '../api/operations';
 import type { OperationName, OperationOutput } from '../api/routes';
-import type { CallOptions } from '../client/client';
+import type { ApiClient, Connector, DaemonPlace, TokenPlaneConnection } from '../client/connector';
 import { resolveHome, resolveSocket } from '../client/paths';
+import type { RemoteClientOptions } from '../client/remote';
 import { escapeControls } from '../base/common/terminal-text';
 import { findContextFile } from './context-file';
-import { UsageError } from './errors';
+import { UsageError } from './framework/errors';
+import type { Invocation } from './framework/spec';
 
-/** The part of DaemonClient the commands use. */
-export interface ApiClient {
-  call<K extends OperationName>(name: K, input: OperationInput<K>, options?: CallOptions): Promise<OperationOutput<K>>;
-  ping(): Promise<boolean>;
-  close(): void;
-}
-
-/** Where the daemon lives, after flags and environment are applied. */
-export interface DaemonTarget {
-  home: string;
-  socket: string;
-  /** Extra flags for a daemon started now (`--accept-rollback`). */
-  daemonArgs?: readonly string[];
-}
+/** What a bella command does with its parsed command line. */
+export type Action = (cli: CliSession, call: Invocation) => Promise<void>;
 
 /** What the CLI needs from its surroundings; unit tests pass their own. */
 export interface CliIO {
@@ -33,8 +23,8 @@ export interface CliIO {
   stderrIsTTY: boolean;
   /** Width of the terminal stdout is on, when it is one. */
   columns: number | undefined;
-  /** Connects to the daemon; with `autoStart` a daemon is started when none answers. */
-  connect(target: DaemonTarget, autoStart: boolean): Promise<{ client: ApiClient; started: boolean }>;
+  /** The connector to bella for a data directory and socket (daemon/client/connector.ts). */
+  connector(place: DaemonPlace): Connector;
 }
 
 /** The options every command takes. */
@@ -55,7 +45,8 @@ export interface EnvironmentRef {
 /** One invocation of the CLI: global options, output, the daemon connection. */
 export class CliSession {
   private connection: Promise<ApiClient> | undefined;
-  private readonly clients = new Set<ApiClient>();
+  private connectorMade: Connector | undefined;
+  private readonly clients = new Set<Pick<ApiClient, 'close'>>();
 
   constructor(
     readonly io: CliIO,
@@ -68,15 +59,25 @@ export class CliSession {
   }
 
   /** Data directory and socket, from flags, environment or defaults. */
-  target(): DaemonTarget {
+  target(): DaemonPlace {
     const home = resolveHome(this.globals.home);
     return { home, socket: resolveSocket(home, this.globals.socket) };
   }
 
-  private async connect(
-    autoStart: boolean,
-    daemonArgs: readonly string[] = [],
-  ): Promise<{ client: ApiClient; started: boolean }> {
+  /** The connector for this invocation's data directory and socket, made on first use. */
+  get connector(): Connector {
+    this.connectorMade ??= this.io.connector(this.target());
+    return this.connectorMade;
+  }
+
+  /** Keeps `client` to close when the command is done. */
+  private track<T extends Pick<ApiClient, 'close'>>(client: T): T {
+    this.clients.add(client);
+    return client;
+  }
+
+  /** The local daemon, for admin commands: never with BELLA_SERVER set, which names a token plane only. */
+  private local(): Connector {
     // A holder's machine talks to the owner's token plane only: never a local daemon or socket.
     const server = this.io.env.BELLA_SERVER?.trim();
     if (server) {
@@ -84,27 +85,37 @@ export class CliSession {
         `BELLA_SERVER is set (${server}): only token commands (run, pull, secrets get, inject, token) reach a remote bella, with --token or BELLA_TOKEN; unset BELLA_SERVER to manage the local daemon`,
       );
     }
-    const result = await this.io.connect({ ...this.target(), daemonArgs }, autoStart);
-    this.clients.add(result.client);
-    return result;
+    return this.connector;
   }
 
   /** The admin client, starting a daemon when none answers. */
   api(): Promise<ApiClient> {
-    this.connection ??= this.connect(true).then((r) => r.client);
+    this.connection ??= this.start().then((r) => r.client);
     return this.connection;
   }
 
   /** Connects, starting a daemon (with `daemonArgs`) when none answers; says whether one had to be started. */
   async start(daemonArgs: readonly string[] = []): Promise<{ client: ApiClient; started: boolean }> {
-    const result = await this.connect(true, daemonArgs);
+    const result = await this.local().daemon(daemonArgs);
+    this.track(result.client);
     this.connection = Promise.resolve(result.client);
     return result;
   }
 
   /** A client of a daemon that may or may not be running; never starts one. */
   async existing(): Promise<ApiClient> {
-    return (await this.connect(false)).client;
+    return this.track(await this.local().existing());
+  }
+
+  /**
+   * The token plane: the remote `server` (`--server`/BELLA_SERVER, resolved by token-plane.ts)
+   * when one is named, else the local daemon as the connector decides.
+   */
+  async tokenPlane(server: RemoteClientOptions | undefined): Promise<TokenPlaneConnection> {
+    // Without a server named the plane is local, so BELLA_SERVER must not be set (`--server ''`).
+    const plane = await (server ? this.connector : this.local()).tokenPlane(server);
+    this.track(plane.client);
+    return plane;
   }
 
   /** Calls one admin operation on the (auto-started) daemon. */

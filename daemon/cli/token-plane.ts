@@ -3,13 +3,13 @@ import path from 'node:path';
 import type { ZodType } from 'zod';
 import type { TokenOperation } from '../api/answers';
 import { parseDuration } from '../api/durations';
-import { BellaError, isBellaError } from '../api/errors';
+import { BellaError } from '../api/errors';
 import type { OperationInput } from '../api/operations';
 import type { HolderLease, OperationOutput } from '../api/routes';
 import { scopeMatcher } from '../base/common/scope';
 import { looksLikeToken, tokenLeaseId } from '../base/common/token-format';
-import { masterKeyPath } from '../client/paths';
-import { UsageError } from './errors';
+import type { RemoteClient, RemoteClientOptions } from '../client/remote';
+import { UsageError } from './framework/errors';
 import { readAll } from './prompt';
 import type { CliSession, EnvironmentRef } from './session';
 
@@ -39,9 +39,6 @@ type TokenOpts = Record<string, unknown> & {
   fingerprint?: unknown;
   timeout?: unknown;
 };
-
-/** What the holder is told when no daemon it can reach knows the token. */
-export const NO_HOLDER_DAEMON = 'no daemon here holds this lease: set BELLA_SERVER to the address its owner gave you';
 
 /** True when a token is given: --token, --token-file or BELLA_TOKEN (the command then reads as its holder). */
 export function hasToken(cli: CliSession, opts: TokenOpts): boolean {
@@ -105,57 +102,35 @@ function remoteTimeout(cli: CliSession, opts: TokenOpts): number | undefined {
   return seconds * 1000;
 }
 
-/** The remote token plane named by --server or BELLA_SERVER, or undefined when none is. */
-export async function remotePlane(
-  cli: CliSession,
-  opts: TokenOpts,
-): Promise<import('../client/remote').RemoteClient | undefined> {
+/** The remote token plane named by --server or BELLA_SERVER (with its pin and deadline), or undefined when none is. */
+function remoteServer(cli: CliSession, opts: TokenOpts): RemoteClientOptions | undefined {
   const server = (typeof opts.server === 'string' ? opts.server : cli.io.env.BELLA_SERVER)?.trim();
   if (!server) return undefined;
   const fingerprint = (
     typeof opts.fingerprint === 'string' ? opts.fingerprint : cli.io.env.BELLA_SERVER_FINGERPRINT
   )?.trim();
   const timeoutMs = remoteTimeout(cli, opts);
-  // Loaded only here: TLS and pinning are for holders on other machines.
-  const { RemoteClient } = await import('../client/remote');
-  return new RemoteClient({
+  return {
     server,
     ...(fingerprint ? { fingerprint } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-  });
+  };
+}
+
+/** A client of the remote token plane named by --server or BELLA_SERVER, or undefined when none is. */
+export async function remotePlane(cli: CliSession, opts: TokenOpts): Promise<RemoteClient | undefined> {
+  const server = remoteServer(cli, opts);
+  return server ? cli.connector.remote(server) : undefined;
 }
 
 /**
  * The one way every token-plane call is made (`run`/`pull`/`secrets get`/`inject` with a token,
- * `token lookup|revoke`). The local socket is used unless BELLA_SERVER names a remote token
- * plane. Where this machine holds an initialised data directory (the owner's), the daemon is
- * started as for owner commands; elsewhere none is, and a token no daemon here knows is told to
- * set BELLA_SERVER.
+ * `token lookup|revoke`): the remote token plane when --server or BELLA_SERVER names one, else
+ * the local daemon, as the connector decides (daemon/client/connector.ts).
  */
 export async function tokenPlane(cli: CliSession, opts: TokenOpts = {}): Promise<TokenPlaneClient> {
-  const remote = await remotePlane(cli, opts);
-  if (remote) return checkedAnswers(remote, `the bella server at ${remote.server}`);
-  const { home, socket } = cli.target();
-  const owners = fs.existsSync(masterKeyPath(home));
-  const client = owners ? await cli.api() : await cli.existing();
-  return checkedAnswers(
-    {
-      async call(name, input, options) {
-        try {
-          return await client.call(name, input, options);
-        } catch (err) {
-          // No daemon answering (on a machine that has none of its own), or one that has never
-          // seen this lease: it lives elsewhere.
-          if (isBellaError(err) && (err.code === 'unauthenticated' || (err.code === 'unavailable' && !owners))) {
-            throw new BellaError(err.code, NO_HOLDER_DAEMON);
-          }
-          throw err;
-        }
-      },
-      close: () => client.close(),
-    },
-    `the daemon at ${socket}`,
-  );
+  const { client, who } = await cli.tokenPlane(remoteServer(cli, opts));
+  return checkedAnswers(client, who);
 }
 
 /**

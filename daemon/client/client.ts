@@ -4,6 +4,7 @@ import { BellaError, isBellaError } from '../api/errors';
 import type { DaemonEvent } from '../api/events';
 import type { OperationInput } from '../api/operations';
 import { pathParams, routes, type OperationName, type OperationOutput } from '../api/routes';
+import { parseAnswer } from './response';
 
 /** Where and how to reach the daemon. */
 export interface ClientOptions {
@@ -69,15 +70,8 @@ export class DaemonClient {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (req.body !== undefined) headers['content-type'] = 'application/json';
     if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
-    const { status, body } = await this.send(req, headers);
-    let parsed: unknown;
-    try {
-      parsed = body.length ? JSON.parse(body) : {};
-    } catch {
-      throw new BellaError('internal', `daemon answered HTTP ${status} with a body that is not JSON`);
-    }
-    if (status >= 400) throw BellaError.fromWire(parsed, status);
-    return parsed as OperationOutput<K>;
+    const answer = await this.send(req, headers);
+    return parseAnswer<OperationOutput<K>>(answer.status, answer.body, answer.headers, 'daemon');
   }
 
   /** True when a daemon answers on the socket. */
@@ -144,7 +138,10 @@ export class DaemonClient {
     this.agent.destroy();
   }
 
-  private send(req: BuiltRequest, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  private send(
+    req: BuiltRequest,
+    headers: Record<string, string>,
+  ): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
     return new Promise((resolve, reject) => {
       const r = http.request(
         {
@@ -158,7 +155,13 @@ export class DaemonClient {
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              body: Buffer.concat(chunks).toString('utf8'),
+            }),
+          );
           res.on('error', reject);
         },
       );

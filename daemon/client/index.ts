@@ -1,5 +1,6 @@
 export * from './client';
+export * from './connector';
 export * from './paths';
-export * from './spawn';
+export { daemonLogPath, reasonFromLog, type EnsureDaemonOptions } from './spawn';
 export * from './remote';
 export * from './response';

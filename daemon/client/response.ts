@@ -3,8 +3,10 @@ import { BellaError } from '../api/errors';
 
 /**
  * Turns one HTTP answer into the operation's output, or throws the {@link BellaError} it
- * carries (`BellaError.fromWire`). `who` names the answering side in messages ("daemon",
- * "the bella server at https://…"). A 429 without a wire body still says when to retry.
+ * carries (`BellaError.fromWire`): the one parser of answers, for the daemon's socket
+ * (DaemonClient) and a remote token plane (RemoteClient) alike. `who` names the answering side in
+ * messages ("daemon", "the bella server at https://…"). A 429 without a wire body still says
+ * when to retry.
  */
 export function parseAnswer<T>(status: number, body: string, headers: IncomingHttpHeaders, who: string): T {
   let parsed: unknown;

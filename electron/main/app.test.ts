@@ -49,7 +49,7 @@ function fakeDaemon() {
     },
     close() {},
   } as unknown as DaemonClient;
-  const ensure = vi.fn(async (_o: EnsureDaemonOptions) => ({ client }));
+  const ensure = vi.fn(async (_o: EnsureDaemonOptions) => ({ client, started: true }));
   return {
     calls,
     streams,
@@ -81,7 +81,7 @@ async function start(seam = new FakeSeam(), overrides: Partial<AppConfig> = {}) 
     home: '/tmp/bella-home',
     socket: '/tmp/bella-home/run/bella.sock',
     env: { PATH: '/usr/bin', ELECTRON_RUN_AS_NODE: '1' },
-    ensureDaemon: daemon.ensure,
+    connector: (place, launch) => ({ running: () => daemon.ensure({ ...place, ...launch }) }),
     startAtLogin,
     ...overrides,
   });

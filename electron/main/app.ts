@@ -1,4 +1,4 @@
-import type { DaemonClient, EnsureDaemonOptions } from '../../daemon/client';
+import type { Connector, DaemonLaunch, DaemonPlace } from '../../daemon/client';
 import { createDaemonConnection, daemonLaunch, type LaunchContext } from './daemon-connection';
 import { forwardEvents, registerIpcHandlers } from './ipc';
 import { HIDDEN_FLAG, createStartAtLogin, launchCommand, type StartAtLogin } from './login';
@@ -25,8 +25,8 @@ export interface AppConfig {
   home: string;
   socket: string;
   env: NodeJS.ProcessEnv;
-  /** Finds or starts the daemon (ensureDaemon from daemon/client). */
-  ensureDaemon: (options: EnsureDaemonOptions) => Promise<{ client: DaemonClient }>;
+  /** The connector that finds or starts the daemon (daemon/client's `Connector`; tests pass a fake). */
+  connector: (place: DaemonPlace, launch: DaemonLaunch) => Pick<Connector, 'running'>;
   /** Start-at-login implementation; the platform default when omitted. */
   startAtLogin?: StartAtLogin;
 }
@@ -65,7 +65,8 @@ export async function startApp(seam: ElectronSeam, config: AppConfig): Promise<R
     appPath: seam.getAppPath(),
     env: config.env,
   };
-  const connection = createDaemonConnection(() => config.ensureDaemon(daemonLaunch(ctx, config.home, config.socket)));
+  const connector = config.connector({ home: config.home, socket: config.socket }, daemonLaunch(ctx));
+  const connection = createDaemonConnection(() => connector.running());
   let tray: TrayController | null = null;
   const relay = new Relay(() => connection.getClient(), {
     onUnavailable: () => connection.markStale(),

@@ -12,16 +12,12 @@ const ctx = {
 
 describe('daemonLaunch', () => {
   it('development runs node on dist/daemon.js, packaged runs Electron as Node on the unpacked script', () => {
-    expect(daemonLaunch(ctx, '/h', '/h/s.sock')).toEqual({
-      home: '/h',
-      socket: '/h/s.sock',
+    expect(daemonLaunch(ctx)).toEqual({
       daemonScript: '/src/dist/daemon.js',
       execPath: 'node',
       env: { A: '1' },
     });
-    expect(daemonLaunch({ ...ctx, isPackaged: true }, '/h', '/h/s.sock')).toEqual({
-      home: '/h',
-      socket: '/h/s.sock',
+    expect(daemonLaunch({ ...ctx, isPackaged: true })).toEqual({
       daemonScript: '/e/resources/app.asar.unpacked/dist/daemon.js',
       execPath: '/e/bella',
       env: { A: '1', ELECTRON_RUN_AS_NODE: '1' },

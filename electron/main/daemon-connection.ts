@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { DaemonClient, EnsureDaemonOptions } from '../../daemon/client';
+import type { DaemonClient, DaemonLaunch } from '../../daemon/client';
 
 /** What the app knows about where it runs. */
 export interface LaunchContext {
@@ -22,15 +22,9 @@ export function packagedDaemonScript(resourcesPath: string): string {
  * How to start a daemon that outlives the window. Packaged: Electron's own binary as Node
  * (ELECTRON_RUN_AS_NODE=1) on the unpacked dist/daemon.js. Development: `node dist/daemon.js`.
  */
-export function daemonLaunch(
-  ctx: LaunchContext,
-  home: string,
-  socket: string,
-): EnsureDaemonOptions & { execPath: string; env: NodeJS.ProcessEnv } {
+export function daemonLaunch(ctx: LaunchContext): DaemonLaunch & { execPath: string; env: NodeJS.ProcessEnv } {
   if (ctx.isPackaged) {
     return {
-      home,
-      socket,
       daemonScript: packagedDaemonScript(ctx.resourcesPath),
       execPath: ctx.execPath,
       env: { ...ctx.env, ELECTRON_RUN_AS_NODE: '1' },
@@ -38,7 +32,7 @@ export function daemonLaunch(
   }
   const env = { ...ctx.env };
   delete env.ELECTRON_RUN_AS_NODE;
-  return { home, socket, daemonScript: path.join(ctx.appPath, 'dist', 'daemon.js'), execPath: 'node', env };
+  return { daemonScript: path.join(ctx.appPath, 'dist', 'daemon.js'), execPath: 'node', env };
 }
 
 /** A cached connection to the daemon that finds (or starts) it again after it went away. */
@@ -50,7 +44,7 @@ export interface DaemonConnection {
   close(): void;
 }
 
-/** Creates a {@link DaemonConnection} over `ensure` (ensureDaemon with the launch options). */
+/** Creates a {@link DaemonConnection} over `ensure` (the connector's `running()`). */
 export function createDaemonConnection(ensure: () => Promise<{ client: DaemonClient }>): DaemonConnection {
   let current: Promise<DaemonClient> | null = null;
   const drop = () => {

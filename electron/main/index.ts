@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureDaemon, resolveHome, resolveSocket } from '../../daemon/client';
+import { Connector, resolveHome, resolveSocket } from '../../daemon/client';
 import { startApp } from './app';
 import { createElectronSeam } from './electron-seam';
 import type { RendererLocation } from './security';
@@ -24,7 +24,7 @@ startApp(seam, {
   home,
   socket: resolveSocket(home),
   env: process.env,
-  ensureDaemon,
+  connector: (place, launch) => new Connector(place, launch),
 }).catch((err: unknown) => {
   console.error('bella: could not start:', err);
   process.exit(1);

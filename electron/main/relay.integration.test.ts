@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { DaemonEvent, IssuedLease } from '../../daemon/api';
-import { ensureDaemon } from '../../daemon/client';
+import { Connector } from '../../daemon/client';
 import {
   daemonScript,
   ensureDaemonBuilt,
@@ -26,9 +26,11 @@ afterEach(async () => {
 /** The main process's wiring: a connection that finds or starts the daemon, and the relay over it. */
 function wire() {
   place = tempPlace('bella-relay');
-  const connection = createDaemonConnection(() =>
-    ensureDaemon({ home: place.home, socket: place.socket, daemonScript, execPath: process.execPath }),
+  const connector = new Connector(
+    { home: place.home, socket: place.socket },
+    { daemonScript, execPath: process.execPath },
   );
+  const connection = createDaemonConnection(() => connector.running());
   const connected = vi.fn();
   relay = new Relay(() => connection.getClient(), {
     onUnavailable: () => connection.markStale(),

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../../daemon/cli/definitions';
-import type { CommandSpec } from '../../daemon/cli/spec';
+import type { CommandSpec } from '../../daemon/cli/framework/spec';
 import { CLI_DOCS, cliReference } from '../../scripts/cli-docs';
 
 function commands(spec: CommandSpec, prefix: string[] = []): string[] {

@@ -86,6 +86,17 @@ const crossings: Array<[string, string, RegExp]> = [
     /daemon\/cli may not import daemon\/server\/app/,
   ],
   [
+    'daemon/cli/framework/x.ts',
+    "import type { CliSession } from '../session';\nexport type { CliSession };",
+    /daemon\/cli\/framework may not import daemon\/cli\/session/,
+  ],
+  [
+    'daemon/cli/framework/x.ts',
+    "import { DaemonClient } from '../../client';\nexport { DaemonClient };",
+    /daemon\/cli\/framework may not import daemon\/client/,
+  ],
+  ['daemon/cli/framework/x.ts', "import fs from 'node:fs';\nexport { fs };", /may not import Node's node:fs/],
+  [
     'daemon/notify/x.ts',
     "import type { Services } from '../services';\nexport type { Services };",
     /daemon\/notify may not import daemon\/services/,
@@ -189,6 +200,11 @@ const allowed: Array<[string, string]> = [
   [
     'daemon/cli/x.ts',
     "import { DaemonClient } from '../client';\nimport { parseDuration } from '../api/durations';\nexport { DaemonClient, parseDuration };",
+  ],
+  ['daemon/cli/x.ts', "import { parseArgv } from './framework/parser';\nexport { parseArgv };"],
+  [
+    'daemon/cli/framework/x.ts',
+    "import { UsageError } from './errors';\nimport { parseDuration } from '../../api/durations';\nexport { UsageError, parseDuration };",
   ],
   [
     'electron/main/x.ts',

@@ -1,10 +1,10 @@
 import type { OperationOutput } from '../../api/routes';
 import type { AuditEntry } from '../../api/types';
 import { auditToCsv } from '../../base/common/audit-csv';
-import { ExitCode } from '../errors';
+import { ExitCode } from '../framework/errors';
 import { formatTime } from '../format';
 import { renderTable } from '../table';
-import type { Action } from '../spec';
+import type { Action } from '../session';
 import { listFilter } from './leases';
 
 type Opts = {

@@ -2,7 +2,7 @@ import type { ChannelKind } from '../../api/channels';
 import { BellaError } from '../../api/errors';
 import { formatTime } from '../format';
 import { renderTable } from '../table';
-import type { Action } from '../spec';
+import type { Action } from '../session';
 
 /** `bella notifications channels add KIND --url U …`. */
 export const add: Action = async (cli, { args, opts }) => {

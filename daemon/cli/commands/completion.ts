@@ -1,8 +1,6 @@
-import { UsageError } from '../errors';
-import { ROOT } from '../definitions';
-import { GLOBAL_OPTIONS } from '../parser';
-import type { CliSession } from '../session';
-import { optionKey, type Action, type CommandSpec, type CompletionSource, type OptionSpec } from '../spec';
+import { UsageError } from '../framework/errors';
+import { optionKey, type CommandSpec, type CompletionSource, type OptionSpec, type Program } from '../framework/spec';
+import type { Action, CliSession } from '../session';
 
 const SCRIPTS: Record<string, string> = {
   bash: `# bella completion for bash: source <(bella completion bash)
@@ -43,11 +41,21 @@ export const script: Action = async (cli, { args }) => {
   cli.io.stdout(text);
 };
 
-function findOption(spec: CommandSpec, word: string): OptionSpec | undefined {
-  const options = [...(spec.options ?? []), ...GLOBAL_OPTIONS];
+function findOption(program: Program, spec: CommandSpec, word: string): OptionSpec | undefined {
+  const options = [...(spec.options ?? []), ...program.globalOptions];
   if (word.startsWith('--')) return options.find((o) => o.long === word.slice(2).split('=')[0]);
   return options.find((o) => o.short !== undefined && word === `-${o.short}`);
 }
+
+/** The completion sources the command table may name (`complete:`); a test checks it names no other. */
+export const COMPLETION_SOURCES: readonly CompletionSource[] = [
+  'projects',
+  'environments',
+  'keys',
+  'leases',
+  'files',
+  'shells',
+];
 
 /** Names from the daemon for a completion source; nothing when no daemon answers (never starts one). */
 async function dynamic(cli: CliSession, source: CompletionSource, given: Record<string, string>): Promise<string[]> {
@@ -73,11 +81,11 @@ async function dynamic(cli: CliSession, source: CompletionSource, given: Record<
   }
 }
 
-/** What can follow `words` (the last being the partial word): commands, options, or values. */
-export async function completionsFor(cli: CliSession, words: readonly string[]): Promise<string[]> {
+/** What can follow `words` (the last being the partial word) in `program`: commands, options, or values. */
+export async function completionsFor(cli: CliSession, program: Program, words: readonly string[]): Promise<string[]> {
   const current = words[words.length - 1] ?? '';
   const before = words.slice(0, -1);
-  let spec = ROOT;
+  let spec = program.root;
   let positionals = 0;
   const given: Record<string, string> = {};
   let pending: OptionSpec | undefined;
@@ -88,7 +96,7 @@ export async function completionsFor(cli: CliSession, words: readonly string[]):
       continue;
     }
     if (word.startsWith('-')) {
-      const option = findOption(spec, word);
+      const option = findOption(program, spec, word);
       if (option?.value !== undefined && !word.includes('=')) pending = option;
       continue;
     }
@@ -105,7 +113,7 @@ export async function completionsFor(cli: CliSession, words: readonly string[]):
         ? await dynamic(cli, pending.complete, given)
         : [];
   } else if (current.startsWith('-')) {
-    candidates = [...(spec.options ?? []), ...GLOBAL_OPTIONS].map((o) => `--${o.long}`);
+    candidates = [...(spec.options ?? []), ...program.globalOptions].map((o) => `--${o.long}`);
   } else if (spec.subcommands && positionals === 0) {
     candidates = spec.subcommands.filter((c) => !c.hidden).map((c) => c.name);
   } else {
@@ -116,7 +124,7 @@ export async function completionsFor(cli: CliSession, words: readonly string[]):
 }
 
 /** `bella __complete -- WORDS…`: one candidate per line, for the completion scripts. */
-export const candidates: Action = async (cli, { args }) => {
-  const found = await completionsFor(cli, (args.WORDS as string[] | undefined) ?? ['']);
+export const candidates: Action = async (cli, { args, program }) => {
+  const found = await completionsFor(cli, program, (args.WORDS as string[] | undefined) ?? ['']);
   if (found.length) cli.io.stdout(found.join('\n') + '\n');
 };

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BellaError } from '../../api/errors';
 import { CONTEXT_FILE, findContextFile } from '../context-file';
-import type { Action } from '../spec';
+import type { Action } from '../session';
 
 /** `bella context init [PROJECT ENVIRONMENT]`: writes `.bella` so -p/-e can be left out here. */
 export const init: Action = async (cli, { args }) => {

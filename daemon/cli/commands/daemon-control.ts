@@ -3,8 +3,8 @@ import { BellaError, isBellaError } from '../../api/errors';
 import type { DaemonStatus, NotificationHealth } from '../../api/routes';
 import { daemonScriptPath } from '../daemon-script';
 import { formatPairs, formatWhen } from '../format';
-import type { ApiClient } from '../session';
-import type { Action } from '../spec';
+import type { ApiClient } from '../../client/connector';
+import type { Action } from '../session';
 
 /** The foreground entry exported by dist/daemon.js. */
 interface DaemonModule {

@@ -3,13 +3,12 @@ import path from 'node:path';
 import { isBellaError } from '../../api/errors';
 import type { ListenerStatus } from '../../api/routes';
 import { masterKeyPath } from '../../client/paths';
-import { ExitCode } from '../errors';
+import { ExitCode } from '../framework/errors';
 import { formatWhen } from '../format';
 import { hasToken, remotePlane, requireToken, tokenPlane } from '../token-plane';
 import { VERSION } from '../version';
-import type { CliSession } from '../session';
+import type { Action, CliSession } from '../session';
 import { renderTable } from '../table';
-import type { Action } from '../spec';
 import { describeNotifications } from './daemon-control';
 
 /** One check of `bella doctor`: ok, a warning, or a failure, with what to do. */

@@ -1,9 +1,9 @@
 import type { LeasePolicy } from '../../api/types';
-import { UsageError } from '../errors';
+import { UsageError } from '../framework/errors';
 import { plural } from '../../base/common/plural';
 import { formatTime, formatTtl } from '../format';
 import { renderTable } from '../table';
-import type { Action } from '../spec';
+import type { Action } from '../session';
 
 /** `ttl 24h, warn 2h before expiry`, or `none`. */
 export function describePolicy(policy: LeasePolicy | null): string {

@@ -5,10 +5,10 @@ import { escapeControls } from '../../base/common/terminal-text';
 import { readAll } from '../prompt';
 import { endRunLease, issueRunLease, runReason } from '../run-lease';
 import { fillTemplate, templateReferences, type Reference } from '../template';
-import { UsageError } from '../errors';
+import { UsageError } from '../framework/errors';
 import { refuseLoaderVariables } from '../loader-variables';
 import { explicitRef, hasToken, readLeaseSecrets, requireToken, tokenPlane, type LeaseSecrets } from '../token-plane';
-import type { Action } from '../spec';
+import type { Action } from '../session';
 import { writeSecretFile } from './pull';
 
 type Opts = {

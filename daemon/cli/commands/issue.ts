@@ -1,4 +1,4 @@
-import type { Action } from '../spec';
+import type { Action } from '../session';
 import { issueAndPrint } from './leases';
 
 /** `bella issue`: a short-lived scoped token (default 15 minutes), printed alone on stdout. */

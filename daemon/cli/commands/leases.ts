@@ -2,15 +2,14 @@ import { handoverLines } from '../../api/handover';
 import type { IssuedLease } from '../../api/routes';
 import type { Lease, LeaseStatus } from '../../api/types';
 import { looksLikeToken } from '../../base/common/token-format';
-import { UsageError } from '../errors';
+import { UsageError } from '../framework/errors';
 import { plural } from '../../base/common/plural';
 import { EXPIRE_ALL_CHANGES, EXPIRE_ALL_UNCHANGED, expireAllDone } from '../../base/common/expire-all';
 import { formatPairs, formatRelative, formatTime, formatTtl, formatWhen } from '../format';
 import { confirmOnTerminal } from '../prompt';
-import type { CliSession } from '../session';
+import type { Action, CliSession } from '../session';
 import { renderTable } from '../table';
 import { checkTokenShape } from '../token-plane';
-import type { Action } from '../spec';
 import { tokenLeaseId } from '../../base/common/token-format';
 
 type Opts = {

@@ -3,8 +3,7 @@ import path from 'node:path';
 import type { ListenerStatus } from '../../api/routes';
 import { BellaError } from '../../api/errors';
 import { formatPairs, formatWhen } from '../format';
-import type { CliSession } from '../session';
-import type { Action } from '../spec';
+import type { Action, CliSession } from '../session';
 
 /** `bella listener status` in words. */
 function describe(cli: CliSession, l: ListenerStatus): string {

@@ -1,6 +1,6 @@
 import { BellaError } from '../../api/errors';
-import { UsageError } from '../errors';
-import type { Action } from '../spec';
+import { UsageError } from '../framework/errors';
+import type { Action } from '../session';
 import { describeNotifications } from './daemon-control';
 
 /** `bella notifications show`. */

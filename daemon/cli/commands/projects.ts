@@ -1,6 +1,6 @@
 import { formatTime } from '../format';
 import { renderTable } from '../table';
-import type { Action } from '../spec';
+import type { Action } from '../session';
 
 type Opts = { name?: string; slug?: string; force?: boolean; wide?: boolean };
 

@@ -4,7 +4,7 @@ import { escapeControls } from '../../base/common/terminal-text';
 import { toDotenv, toShell, UnwritableValueError } from '../secret-formats';
 import { refuseLoaderVariables } from '../loader-variables';
 import { explicitRef, hasToken, readLeaseSecrets, requireToken, tokenPlane } from '../token-plane';
-import type { Action } from '../spec';
+import type { Action } from '../session';
 
 type Format = 'dotenv' | 'shell' | 'json' | 'yaml';
 type Opts = { project?: string; environment?: string; output?: Format; out?: string; allowEnv?: string[] };

@@ -1,10 +1,9 @@
 import { describeEnd, runChild, type ChildResult } from '../child';
-import { ExitCode, UsageError } from '../errors';
+import { ExitCode, UsageError } from '../framework/errors';
 import { endRunLease, issueRunLease, runReason } from '../run-lease';
-import { nulError, type CliSession } from '../session';
+import { nulError, type Action, type CliSession } from '../session';
 import { refuseLoaderVariables } from '../loader-variables';
 import { explicitRef, hasToken, readLeaseSecrets, requireToken, tokenPlane } from '../token-plane';
-import type { Action } from '../spec';
 
 type Opts = {
   project?: string;

@@ -6,10 +6,9 @@ import { escapeControls } from '../../base/common/terminal-text';
 import { formatTime, mask } from '../format';
 import { ask, confirmOnTerminal, readAll } from '../prompt';
 import { invalidKey, keyProblem } from '../secret-key';
-import { nulError, type CliSession } from '../session';
+import { nulError, type Action, type CliSession } from '../session';
 import { renderTable } from '../table';
 import { explicitRef, hasToken, readLeaseSecrets, requireToken, tokenPlane } from '../token-plane';
-import type { Action } from '../spec';
 
 type Opts = {
   project?: string;

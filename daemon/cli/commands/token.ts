@@ -1,6 +1,6 @@
 import { formatPairs, formatWhen } from '../format';
 import { requireToken, tokenPlane } from '../token-plane';
-import type { Action } from '../spec';
+import type { Action } from '../session';
 import { endedMessage } from './leases';
 
 /** `bella token lookup`: the holder's own lease. */

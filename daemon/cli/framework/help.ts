@@ -1,5 +1,5 @@
-import { commandName, GLOBAL_OPTIONS, ROOT_OPTIONS, usageLine } from './parser';
-import { optionFlags, type CommandSpec, type OptionSpec } from './spec';
+import { commandName, usageLine } from './parser';
+import { optionFlags, type CommandSpec, type OptionSpec, type Program } from './spec';
 
 function visible(spec: CommandSpec): CommandSpec[] {
   return (spec.subcommands ?? []).filter((c) => !c.hidden);
@@ -34,7 +34,7 @@ function columns(rows: Array<[string, string]>): string[] {
 }
 
 /** The help text of a command or group, as `--help` and `bella help …` print it. */
-export function renderHelp(chain: readonly CommandSpec[]): string {
+export function renderHelp(program: Program, chain: readonly CommandSpec[]): string {
   const spec = chain[chain.length - 1] as CommandSpec;
   const lines = [`Usage: ${usageLine(chain)}`, '', spec.summary];
   if (spec.details) lines.push('', ...wrap(spec.details, 80));
@@ -45,9 +45,9 @@ export function renderHelp(chain: readonly CommandSpec[]): string {
   if (spec.args?.length) {
     lines.push('', 'Arguments:', ...columns(spec.args.map((a) => [a.name, a.description])));
   }
-  const own = [...(spec.options ?? []), ...(chain.length === 1 ? ROOT_OPTIONS : [])];
+  const own = [...(spec.options ?? []), ...(chain.length === 1 ? program.rootOptions : [])];
   if (own.length) lines.push('', 'Options:', ...columns(own.map((o) => [optionFlags(o), optionText(o)])));
-  lines.push('', 'Global options:', ...columns(GLOBAL_OPTIONS.map((o) => [optionFlags(o), o.description])));
+  lines.push('', 'Global options:', ...columns(program.globalOptions.map((o) => [optionFlags(o), o.description])));
   if (spec.examples?.length) lines.push('', 'Examples:', ...spec.examples.map((e) => `  ${e}`));
   if (subs.length) lines.push('', `Run \`${commandName(chain)} COMMAND --help\` for a command's options.`);
   return lines.join('\n') + '\n';
@@ -89,12 +89,21 @@ function markdownCommand(chain: readonly CommandSpec[], level: string, out: stri
   for (const sub of visible(spec)) markdownCommand([...chain, sub], '###', out);
 }
 
-/** The whole command reference as Markdown (docs/cli.md), generated from the command definitions. */
-export function renderMarkdown(root: CommandSpec): string {
+/** What a Markdown reference says besides the commands. */
+export interface ReferencePage {
+  /** An HTML comment under the title: where the page comes from. */
+  comment: string;
+  /** Paragraphs after the global options (e.g. what errors look like). */
+  notes: readonly string[];
+}
+
+/** The whole command reference as Markdown, generated from the program's command table. */
+export function renderMarkdown(program: Program, page: ReferencePage): string {
+  const { root } = program;
   const out = [
-    '# bella command reference',
+    `# ${root.name} command reference`,
     '',
-    '<!-- Generated from daemon/cli/definitions.ts by `npm run docs:cli`; do not edit by hand. -->',
+    `<!-- ${page.comment} -->`,
     '',
     markdownText(sentence(root.summary)),
     '',
@@ -102,11 +111,9 @@ export function renderMarkdown(root: CommandSpec): string {
     '',
     '| Option | |',
     '| --- | --- |',
-    ...GLOBAL_OPTIONS.map((o) => `| \`${optionFlags(o)}\` | ${markdownCell(o.description)} |`),
+    ...program.globalOptions.map((o) => `| \`${optionFlags(o)}\` | ${markdownCell(o.description)} |`),
     '',
-    'Errors are one line on stderr (exit 1, or 2 for a usage mistake); with `--json` also',
-    '`{ "error": { "code", "message" } }` on stdout.',
-    '',
+    ...page.notes.flatMap((note) => [note, '']),
   ];
   for (const command of visible(root)) markdownCommand([root, command], '##', out);
   return out.join('\n').replace(/\n+$/, '\n');

@@ -1,4 +1,4 @@
-import { parseDuration } from '../api/durations';
+import { parseDuration } from '../../api/durations';
 import { UsageError } from './errors';
 
 /** Parses a duration option (`30s 15m 4h 7d 2w 1h30m`, bare number = minutes) into seconds. */

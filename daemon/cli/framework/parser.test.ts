@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ROOT } from './definitions';
+import { PROGRAM } from '../program';
 import { UsageError } from './errors';
 import { closest, parseArgv, wantsJson } from './parser';
 
 function run(...argv: string[]) {
-  const parsed = parseArgv(ROOT, argv);
+  const parsed = parseArgv(PROGRAM, argv);
   if (parsed.kind !== 'run') throw new Error(`expected a command, got ${parsed.kind}`);
   return parsed;
 }
@@ -88,13 +88,13 @@ describe('parseArgv', () => {
   });
 
   it('answers help for --help, `help …` and a group alone', () => {
-    expect(parseArgv(ROOT, ['help', 'leases', 'issue'])).toMatchObject({ kind: 'help' });
-    const viaHelp = parseArgv(ROOT, ['help', 'leases', 'issue']);
-    const viaFlag = parseArgv(ROOT, ['leases', 'issue', '--help']);
+    expect(parseArgv(PROGRAM, ['help', 'leases', 'issue'])).toMatchObject({ kind: 'help' });
+    const viaHelp = parseArgv(PROGRAM, ['help', 'leases', 'issue']);
+    const viaFlag = parseArgv(PROGRAM, ['leases', 'issue', '--help']);
     expect(viaHelp.kind === 'help' && viaHelp.chain.map((c) => c.name)).toEqual(['bella', 'leases', 'issue']);
     expect(viaFlag.kind === 'help' && viaFlag.chain.map((c) => c.name)).toEqual(['bella', 'leases', 'issue']);
-    expect(parseArgv(ROOT, ['leases']).kind).toBe('help');
-    expect(parseArgv(ROOT, ['--version']).kind).toBe('version');
+    expect(parseArgv(PROGRAM, ['leases']).kind).toBe('help');
+    expect(parseArgv(PROGRAM, ['--version']).kind).toBe('version');
   });
 
   it('knows about --json before parsing', () => {

@@ -1,25 +1,17 @@
 import { UsageError } from './errors';
-import type { GlobalOptions } from './session';
-import { optionFlags, optionKey, type CommandSpec, type Invocation, type OptionSpec } from './spec';
+import { optionFlags, optionKey, type CommandSpec, type Invocation, type OptionSpec, type Program } from './spec';
 
-/** Options every command takes. */
-export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
-  { long: 'home', value: 'dir', description: 'data directory (default: BELLA_HOME, else the per-OS default)' },
-  { long: 'socket', value: 'path', description: 'daemon socket (default: BELLA_SOCKET, else <home>/run/bella.sock)' },
-  { long: 'json', description: 'machine-readable JSON on stdout, errors included' },
-  { long: 'help', short: 'h', description: 'show help for the command' },
-];
-
-/** Options of the root command only. */
-export const ROOT_OPTIONS: readonly OptionSpec[] = [
-  { long: 'version', short: 'V', description: 'print the bella version (with --json: as JSON)' },
-];
+/**
+ * The global options given, by camelCase name: a value option's text, `true` for a flag. `json`
+ * is set by `--json` and by `-o json` alike; `help` and `version` are not stored.
+ */
+export type GlobalValues = { json?: true } & Record<string, string | true>;
 
 /** What a command line asks for. */
 export type Parsed =
-  | { kind: 'run'; call: Invocation; globals: GlobalOptions }
-  | { kind: 'help'; chain: readonly CommandSpec[]; globals: GlobalOptions }
-  | { kind: 'version'; globals: GlobalOptions };
+  | { kind: 'run'; call: Invocation; globals: GlobalValues }
+  | { kind: 'help'; chain: readonly CommandSpec[]; globals: GlobalValues }
+  | { kind: 'version'; globals: GlobalValues };
 
 /** Edit distance (Levenshtein, with transpositions), for "did you mean". */
 function distance(a: string, b: string): number {
@@ -54,9 +46,9 @@ export function closest(typed: string, candidates: readonly string[]): string | 
   return bestDistance <= limit ? best : undefined;
 }
 
-/** `bella leases issue`, for messages. */
+/** `bella leases issue`, for messages: the root's name, then the commands. */
 export function commandName(chain: readonly CommandSpec[]): string {
-  return ['bella', ...chain.slice(1).map((c) => c.name)].join(' ');
+  return chain.map((c) => c.name).join(' ');
 }
 
 function seeHelp(chain: readonly CommandSpec[]): string {
@@ -100,9 +92,10 @@ function choiceValue(option: OptionSpec, text: string): string {
 }
 
 /** Turns argv (without node and script) into what it asks for; throws UsageError for a mistake. */
-export function parseArgv(root: CommandSpec, argv: readonly string[]): Parsed {
+export function parseArgv(program: Program, argv: readonly string[]): Parsed {
+  const { root, globalOptions, rootOptions } = program;
   const chain: CommandSpec[] = [root];
-  const globals: GlobalOptions = {};
+  const globals: GlobalValues = {};
   const opts: Record<string, unknown> = {};
   const given = new Set<string>();
   const positionals: string[] = [];
@@ -113,17 +106,16 @@ export function parseArgv(root: CommandSpec, argv: readonly string[]): Parsed {
   const current = () => chain[chain.length - 1] as CommandSpec;
   const available = (): OptionSpec[] => [
     ...(current().options ?? []),
-    ...GLOBAL_OPTIONS,
-    ...(chain.length === 1 ? ROOT_OPTIONS : []),
+    ...globalOptions,
+    ...(chain.length === 1 ? rootOptions : []),
   ];
 
   const setOption = (option: OptionSpec, raw: string | undefined): void => {
     const key = optionKey(option.long);
-    if (GLOBAL_OPTIONS.includes(option) || ROOT_OPTIONS.includes(option)) {
+    if (globalOptions.includes(option) || rootOptions.includes(option)) {
       if (key === 'help') help = true;
       else if (key === 'version') version = true;
-      else if (key === 'json') globals.json = true;
-      else (globals as Record<string, unknown>)[key] = raw;
+      else globals[key] = raw ?? true;
       return;
     }
     let value: unknown = true;
@@ -226,7 +218,11 @@ export function parseArgv(root: CommandSpec, argv: readonly string[]): Parsed {
     }
     if (output === 'json') globals.json = true;
   }
-  return { kind: 'run', call: { path: chain.slice(1).map((c) => c.name), spec, args, opts, given }, globals };
+  return {
+    kind: 'run',
+    call: { program, path: chain.slice(1).map((c) => c.name), spec, args, opts, given },
+    globals,
+  };
 }
 
 /** `bella leases issue [options]`, `bella secrets get KEY [options]`. */

@@ -1,7 +1,12 @@
-import type { CliSession } from './session';
+// The command-line framework: command tables, their parser, help and Markdown reference. It knows
+// nothing of bella (lint keeps it so): the program that runs a table (daemon/cli/program.ts) gives
+// it its commands, its global options and what an action receives.
 
-/** What completion offers for an argument or an option's value. */
-export type CompletionSource = 'projects' | 'environments' | 'keys' | 'leases' | 'files' | 'shells';
+/**
+ * What completion offers for an argument or an option's value: a name the program's completion
+ * understands (bella's: `projects`, `environments`, `keys`, `leases`, `files`, `shells`).
+ */
+export type CompletionSource = string;
 
 /** One option of a command, e.g. `-p, --project <slug>`. */
 export interface OptionSpec {
@@ -55,11 +60,30 @@ export interface CommandSpec {
   hidden?: boolean;
   subcommands?: readonly CommandSpec[];
   /** What the command does; a group has none. */
-  action?: Action;
+  action?: CommandAction;
+}
+
+/**
+ * What a command does with its parsed command line. The framework never calls it: the program
+ * does, with a context of its own (bella's `CliSession`), so the context is typed there (bella's
+ * `Action`) and any action fits the table.
+ */
+export type CommandAction = (context: never, call: Invocation) => Promise<void>;
+
+/** A command table and the options around it, as the parser, help and docs read them. */
+export interface Program {
+  /** The root command; its name starts every command line (`bella`). */
+  root: CommandSpec;
+  /** Options every command takes. `--help` and `--json` are understood by the parser itself. */
+  globalOptions: readonly OptionSpec[];
+  /** Options of the root command only (`--version`, understood by the parser). */
+  rootOptions: readonly OptionSpec[];
 }
 
 /** A parsed command line, ready for its action. */
 export interface Invocation {
+  /** The program it was parsed against. */
+  program: Program;
   /** Command names from the root, e.g. `['leases', 'issue']`. */
   path: readonly string[];
   spec: CommandSpec;
@@ -68,9 +92,6 @@ export interface Invocation {
   /** camelCase names of the options given on the command line (not defaults). */
   given: ReadonlySet<string>;
 }
-
-/** What a command does with its parsed command line. */
-export type Action = (cli: CliSession, call: Invocation) => Promise<void>;
 
 /** The camelCase key an option's value is stored under: `warn-before` → `warnBefore`. */
 export function optionKey(long: string): string {
