@@ -1,14 +1,9 @@
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BellaError } from '../api/errors';
-import {
-  BASE_RETRY_DELAY_MS,
-  type ChannelHealth,
-  Dispatcher,
-  type DispatcherOptions,
-  MAX_ATTEMPTS,
-  retryDelay,
-} from './dispatcher';
+import type { ChannelHealth } from './channel-health';
+import { Dispatcher, type DispatcherOptions } from './dispatcher';
+import { BASE_RETRY_DELAY_MS, MAX_ATTEMPTS, retryDelay } from './retry-schedule';
 import { MemoryOutboxStore } from '../../test/helpers/memory-outbox';
 import {
   FakeClock,

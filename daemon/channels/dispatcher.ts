@@ -1,111 +1,18 @@
 import { unrefTimers } from '../base/node/timers';
 import { BellaError } from '../api/errors';
-import { urlRules } from './address';
-import { newAttemptId } from './outbox-items';
-import { renderBody } from './payloads';
+import { chatBatch, dueAt } from './chat-batching';
+import { type ChannelHealth, HealthTracker } from './channel-health';
+import { attemptRecord, buildRequest, toUpdate } from './delivery-attempt';
+import { OUTBOX_MAX_AGE_MS, OUTBOX_MAX_ITEMS, type OutboxStore } from './outbox-store';
+import { nextStep } from './retry-schedule';
 import { DEFAULT_SEND_OPTIONS, type OutgoingRequest, type SendOptions, type SendResult, send } from './send';
-import { signingSecrets, signWebhook } from './sign';
-import type {
-  AttemptOutcome,
-  Channel,
-  ChannelDisabled,
-  ChannelKind,
-  DeliveryAttempt,
-  OutboxItem,
-  OutboxItemUpdate,
-} from './types';
-
-/** Attempts per item before it is marked `failed`. */
-export const MAX_ATTEMPTS = 5;
-/** The wait after the first failed attempt; it doubles after each: 2, 4, 8, 16 min, 30 min in all. */
-export const BASE_RETRY_DELAY_MS = 2 * 60_000;
-/** Each wait is scaled by a random factor in [1 − JITTER, 1 + JITTER]. */
-export const RETRY_JITTER = 0.2;
-/**
- * The outbox bound, per channel: at most this many undelivered events (pending or failed); a new
- * one pushes out the oldest. A receiver down for a week must not grow the state without limit.
- */
-export const OUTBOX_MAX_ITEMS = 1000;
-/** The outbox bound, per channel: an event not delivered within this long is dropped (72 h). */
-export const OUTBOX_MAX_AGE_MS = 72 * 3600_000;
-
-/**
- * The wait before the next attempt after `failedAttempts` failed ones (1 = the first failed), or
- * null when the item has used its {@link MAX_ATTEMPTS}. Exponential with bounded jitter, so
- * channels that failed together (one receiver restarting) do not all retry in the same instant:
- * attempts land at about 0, 2, 6, 14 and 30 min (24–36 min with jitter).
- */
-export function retryDelay(
-  failedAttempts: number,
-  random: () => number = Math.random,
-  baseMs: number = BASE_RETRY_DELAY_MS,
-): number | null {
-  if (failedAttempts < 1 || failedAttempts >= MAX_ATTEMPTS) return null;
-  const factor = 1 - RETRY_JITTER + 2 * RETRY_JITTER * Math.min(1, Math.max(0, random()));
-  return Math.round(baseMs * 2 ** (failedAttempts - 1) * factor);
-}
-
-/**
- * What the dispatcher needs from the store; the lead backs it with the durable outbox. Reads are
- * synchronous (served from the in-memory state) and must reflect every write that has resolved.
- * Writes resolve only once durable (fsync'd); if one rejects, nothing of it may be applied.
- */
-export interface OutboxStore {
-  /** Every channel, enabled or not (disabled ones are skipped). Called on each pass: keep it cheap. */
-  channels(): readonly Channel[];
-  /**
-   * Up to `limit` `pending` items of one channel, in commit order, oldest first. Items whose
-   * `nextAttemptAt` is in the future are included: each waits for its own retry, and the others
-   * go out meanwhile (so the order of delivery is not promised).
-   */
-  pending(channelId: string, limit: number): readonly OutboxItem[];
-  /** One item by id, whatever its status. */
-  get(itemId: string): OutboxItem | undefined;
-  /**
-   * In ONE durable commit: appends `attempt` to the delivery log and applies every update. Until
-   * it resolves the item is not considered delivered: a crash before it means another attempt with
-   * the same id after restart (at least once).
-   */
-  recordAttempt(attempt: DeliveryAttempt, updates: readonly OutboxItemUpdate[]): Promise<void>;
-  /** In one durable commit: applies the updates (the retry button). */
-  requeue(updates: readonly OutboxItemUpdate[]): Promise<void>;
-  /** Durably sets `channel.disabled`; its pending items stay pending until it is enabled again. */
-  disableChannel(channelId: string, disabled: ChannelDisabled): Promise<void>;
-  /**
-   * In one durable commit: drops the channel's items older than {@link OUTBOX_MAX_AGE_MS} (the
-   * outbox bound), each recorded in the delivery log, and reports the drop (see `dropped`).
-   */
-  expire(channelId: string): Promise<void>;
-}
+import type { AttemptOutcome, Channel, DeliveryAttempt, OutboxItem, OutboxItemUpdate } from './types';
 
 /** Time as the dispatcher sees it; injected so tests run on a fake clock. */
 export interface DispatcherClock {
   now(): number;
   setTimer(fn: () => void, ms: number): unknown;
   clearTimer(handle: unknown): void;
-}
-
-/** How one channel is doing, for `daemon status` and the desktop app. */
-export interface ChannelHealth {
-  channelId: string;
-  name: string;
-  kind: ChannelKind;
-  /**
-   * True from the first failed attempt (the {@link DispatcherOptions.failingAfter}th) until a
-   * delivery succeeds and no event of the channel waits for a retry.
-   */
-  failing: boolean;
-  /** ms since the epoch: the first failed attempt of the current run of failures, null if none (or unknown after a restart). */
-  since: number | null;
-  consecutiveFailures: number;
-  lastError: string | null;
-  lastStatus: number | null;
-  lastDeliveredAt: number | null;
-  /** Items that used all their attempts during the current run of failures. */
-  failedCount: number;
-  /** Items dropped by the outbox bound (count or age) since the daemon started. */
-  droppedCount: number;
-  disabled: ChannelDisabled | null;
 }
 
 /** Counts since start (for `daemon status`, the bench and tests); no timings. */
@@ -146,7 +53,7 @@ export interface DispatcherOptions {
   storeRetryMs?: number;
   /** Default `Math.random`. */
   random?: () => number;
-  /** The first wait between attempts (it doubles after each). Default {@link BASE_RETRY_DELAY_MS}; short in tests. */
+  /** The first wait between attempts (it doubles after each). Default `BASE_RETRY_DELAY_MS` (retry-schedule.ts); short in tests. */
   baseRetryDelayMs?: number;
   /** Time zone/locale for chat messages. Defaults: the system's. */
   timeZone?: string;
@@ -188,7 +95,6 @@ export class Dispatcher {
   private readonly maxInFlight: number;
   private readonly groupWindowMs: number;
   private readonly maxGroupSize: number;
-  private readonly failingAfter: number;
   private readonly storeRetryMs: number;
   private readonly maxAgeMs: number;
   private readonly random: () => number;
@@ -200,7 +106,7 @@ export class Dispatcher {
   private readonly unrecorded = new Set<string>();
   private readonly unrecordedPerChannel = new Map<string, number>();
   private readonly recordings = new Set<Promise<void>>();
-  private readonly healthById = new Map<string, Omit<ChannelHealth, 'name' | 'kind' | 'disabled'>>();
+  private readonly healthTracker: HealthTracker;
   private readonly counters: Omit<DispatcherStats, 'inFlight'> = {
     requests: 0,
     delivered: 0,
@@ -224,10 +130,14 @@ export class Dispatcher {
     this.maxInFlight = Math.max(1, options.maxInFlight ?? 8);
     this.groupWindowMs = Math.max(0, options.groupWindowMs ?? 500);
     this.maxGroupSize = Math.max(1, options.maxGroupSize ?? 50);
-    this.failingAfter = Math.max(1, options.failingAfter ?? 1);
     this.maxAgeMs = Math.max(0, options.maxAgeMs ?? OUTBOX_MAX_AGE_MS);
     this.storeRetryMs = Math.max(0, options.storeRetryMs ?? 30_000);
     this.random = options.random ?? Math.random;
+    this.healthTracker = new HealthTracker(
+      Math.max(1, options.failingAfter ?? 1),
+      (channelId) => this.retrying(channelId),
+      (health) => options.onHealthChange?.(health),
+    );
     this.onError =
       options.onError ??
       ((error) => console.error('notification delivery:', error instanceof Error ? error.message : error));
@@ -237,7 +147,7 @@ export class Dispatcher {
   start(): void {
     if (this.started || this.stopped) return;
     this.started = true;
-    this.seedHealth();
+    this.healthTracker.seed(this.store.channels());
     this.kick();
   }
 
@@ -252,7 +162,7 @@ export class Dispatcher {
   }
 
   /**
-   * The retry button: a `failed` item gets a fresh {@link MAX_ATTEMPTS}, a `pending` one is due
+   * The retry button: a `failed` item gets a fresh `MAX_ATTEMPTS`, a `pending` one is due
    * now. Several ids are requeued in one commit (and a Slack/Discord group goes out as one message again). Returns
    * the requeued items. Throws `not_found`, or `conflict` for a delivered item or a disabled
    * channel, before changing anything.
@@ -285,7 +195,7 @@ export class Dispatcher {
 
   /** Health of every channel, in the store's order. */
   health(): ChannelHealth[] {
-    return this.store.channels().map((channel) => this.healthOf(channel));
+    return this.store.channels().map((channel) => this.healthTracker.of(channel));
   }
 
   /** Counts since start. */
@@ -337,45 +247,21 @@ export class Dispatcher {
         // Each item on its own schedule: the ones due now go, whatever waits before them.
         const due: OutboxItem[] = [];
         for (const item of items) {
-          const at = this.dueAt(item, chat);
+          const at = dueAt(item, chat, this.groupWindowMs);
           if (at <= now) due.push(item);
           else wake = Math.min(wake, at);
         }
         if (due.length === 0) continue;
         // Saturated: the pass that runs when a slot frees picks up from here.
         if (this.busy.size >= this.maxInFlight) break;
-        this.launch(channel, chat ? this.group(due[0] as OutboxItem, items, now) : [due[0] as OutboxItem]);
+        const head = due[0] as OutboxItem;
+        this.launch(channel, chat ? chatBatch(head, items, now, this.groupWindowMs, this.maxGroupSize) : [head]);
       }
     } catch (error) {
       this.onError(error);
       wake = Math.min(wake, this.clock.now() + PASS_RETRY_MS);
     }
     this.arm(wake);
-  }
-
-  /** When an item may go: its retry time; a chat item's first attempt also waits out the grouping window. */
-  private dueAt(item: OutboxItem, chat: boolean): number {
-    return chat && item.attempts === 0
-      ? Math.max(item.nextAttemptAt, item.timestamp + this.groupWindowMs)
-      : item.nextAttemptAt;
-  }
-
-  /**
-   * A due item and the items like it (one event type and environment, committed within the window
-   * of the first, not waiting for a retry): one message.
-   */
-  private group(head: OutboxItem, items: readonly OutboxItem[], now: number): OutboxItem[] {
-    return items
-      .filter(
-        (item) =>
-          item.nextAttemptAt <= now &&
-          item.event === head.event &&
-          item.data.project === head.data.project &&
-          item.data.environment === head.data.environment &&
-          item.attempts === head.attempts &&
-          item.timestamp <= head.timestamp + this.groupWindowMs,
-      )
-      .slice(0, this.maxGroupSize);
   }
 
   /** Drops the channel's items past the age bound, in one commit; the channel waits meanwhile. */
@@ -396,7 +282,7 @@ export class Dispatcher {
 
   /** The store dropped `count` items of a channel (the outbox bound): counted in its health. */
   dropped(channelId: string, count: number): void {
-    this.entry(channelId).droppedCount += count;
+    this.healthTracker.dropped(channelId, count);
   }
 
   private arm(at: number): void {
@@ -452,26 +338,6 @@ export class Dispatcher {
     this.recordings.add(done);
   }
 
-  private request(channel: Channel, items: readonly OutboxItem[], at: number): OutgoingRequest | SendResult {
-    const body = renderBody(channel.kind, items, {
-      now: at,
-      timeZone: this.options.timeZone,
-      locale: this.options.locale,
-    });
-    const rules = urlRules(channel);
-    if (channel.kind !== 'webhook') return { url: channel.url, headers: {}, body, rules };
-    const secrets = signingSecrets(channel, at);
-    if (secrets.length === 0) {
-      return { outcome: 'disable', status: null, error: 'the webhook channel has no signing secret', responseBytes: 0 };
-    }
-    return {
-      url: channel.url,
-      headers: { ...signWebhook(secrets, (items[0] as OutboxItem).id, at, body) },
-      body,
-      rules,
-    };
-  }
-
   private async attempt(
     channel: Channel,
     items: OutboxItem[],
@@ -480,7 +346,7 @@ export class Dispatcher {
     const at = this.clock.now();
     let request: OutgoingRequest | SendResult;
     try {
-      request = this.request(channel, items, at);
+      request = buildRequest(channel, items, at, this.options);
     } catch (error) {
       // A bug, not the receiver's fault: reported, and counted as a failed attempt so the item
       // still ends as `failed` (visible, retryable) instead of looping.
@@ -496,47 +362,8 @@ export class Dispatcher {
     }
     const ended = this.clock.now();
     const attempts = head.attempts + 1;
-    let outcome: AttemptOutcome;
-    let status: OutboxItem['status'] = 'pending';
-    let nextAttemptAt: number | null = null;
-    if (result.outcome === 'delivered') {
-      outcome = 'delivered';
-      status = 'delivered';
-    } else if (result.outcome === 'disable') {
-      outcome = 'disabled';
-      nextAttemptAt = ended;
-    } else {
-      const delay = retryDelay(attempts, this.random, this.options.baseRetryDelayMs);
-      if (delay === null) {
-        outcome = 'failed';
-        status = 'failed';
-      } else {
-        outcome = 'retry';
-        nextAttemptAt = ended + delay;
-      }
-    }
-    const attempt: DeliveryAttempt = {
-      id: newAttemptId(),
-      channelId: channel.id,
-      itemIds: items.map((i) => i.id),
-      event: head.event,
-      attempt: attempts,
-      at,
-      durationMs: Math.max(0, ended - at),
-      outcome,
-      status: result.status,
-      error: result.error,
-      nextAttemptAt,
-    };
-    const updates = items.map((item): OutboxItemUpdate => ({
-      id: item.id,
-      attempts,
-      nextAttemptAt: nextAttemptAt ?? item.nextAttemptAt,
-      status,
-      lastError: result.error,
-      lastStatus: result.status,
-    }));
-    return { attempt, updates };
+    const step = nextStep(result, attempts, ended, this.random, this.options.baseRetryDelayMs);
+    return attemptRecord(channel, items, result, { attempts, at, ended }, step);
   }
 
   // Never rejects: a write that fails leaves the items as the store last had them, to be sent
@@ -555,7 +382,7 @@ export class Dispatcher {
       return;
     }
     this.count(attempt.outcome, updates.length);
-    this.track(channel, attempt, updates.length);
+    this.healthTracker.track(channel, attempt, updates.length);
     this.options.onAttempt?.(attempt);
   }
 
@@ -566,80 +393,10 @@ export class Dispatcher {
     else this.counters.disabledChannels++;
   }
 
-  private entry(channelId: string): Omit<ChannelHealth, 'name' | 'kind' | 'disabled'> {
-    let entry = this.healthById.get(channelId);
-    if (!entry) {
-      entry = {
-        channelId,
-        failing: false,
-        since: null,
-        consecutiveFailures: 0,
-        lastError: null,
-        lastStatus: null,
-        lastDeliveredAt: null,
-        failedCount: 0,
-        droppedCount: 0,
-      };
-      this.healthById.set(channelId, entry);
-    }
-    return entry;
-  }
-
-  private healthOf(channel: Channel, disabled = channel.disabled ?? null): ChannelHealth {
-    return { ...this.entry(channel.id), name: channel.name, kind: channel.kind, disabled };
-  }
-
   /** An item of the channel that failed and waits for its retry, if any. */
   private retrying(channelId: string): OutboxItem | undefined {
     return this.store
       .pending(channelId, OUTBOX_MAX_ITEMS)
       .find((item) => item.attempts > 0 && item.lastError !== null && !this.unrecorded.has(item.id));
   }
-
-  // After a restart: an item that already failed and waits for its retry says the channel was failing.
-  private seedHealth(): void {
-    for (const channel of this.store.channels()) {
-      const waiting = this.retrying(channel.id);
-      if (!waiting) continue;
-      const entry = this.entry(channel.id);
-      entry.consecutiveFailures = waiting.attempts;
-      entry.lastError = waiting.lastError;
-      entry.lastStatus = waiting.lastStatus;
-      entry.failing = waiting.attempts >= this.failingAfter;
-    }
-  }
-
-  private track(channel: Channel, attempt: DeliveryAttempt, items: number): void {
-    const entry = this.entry(channel.id);
-    const wasFailing = entry.failing;
-    if (attempt.outcome === 'delivered') {
-      entry.consecutiveFailures = 0;
-      entry.lastStatus = attempt.status;
-      entry.lastDeliveredAt = attempt.at + attempt.durationMs;
-      // Still failing while another event of the channel waits for its retry.
-      if (wasFailing && this.retrying(channel.id)) return;
-      Object.assign(entry, { failing: false, since: null, failedCount: 0, lastError: null });
-      if (wasFailing) this.options.onHealthChange?.(this.healthOf(channel));
-      return;
-    }
-    entry.consecutiveFailures++;
-    entry.since ??= attempt.at;
-    entry.lastError = attempt.error;
-    entry.lastStatus = attempt.status;
-    if (attempt.outcome === 'failed') entry.failedCount += items;
-    if (attempt.outcome === 'disabled') {
-      entry.failing = true;
-      this.options.onHealthChange?.(
-        this.healthOf(channel, { at: attempt.at + attempt.durationMs, reason: attempt.error ?? 'disabled' }),
-      );
-      return;
-    }
-    entry.failing = entry.consecutiveFailures >= this.failingAfter || entry.failedCount > 0;
-    if (entry.failing && !wasFailing) this.options.onHealthChange?.(this.healthOf(channel));
-  }
-}
-
-function toUpdate(item: OutboxItem): OutboxItemUpdate {
-  const { id, attempts, nextAttemptAt, status, lastError, lastStatus } = item;
-  return { id, attempts, nextAttemptAt, status, lastError, lastStatus };
 }

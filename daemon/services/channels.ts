@@ -1,7 +1,6 @@
 import { BellaError, type OperationArgs, type OperationOutput } from '../api';
 import {
   Dispatcher,
-  fanOut,
   generateWebhookSecret,
   newChannelId,
   newAttemptId,
@@ -19,66 +18,52 @@ import {
   type ChannelHealth,
   type DeliveryAttempt,
   type OutboxItem,
-  type OutboxItemUpdate,
-  type OutboxStore,
-  OUTBOX_MAX_AGE_MS,
-  OUTBOX_MAX_ITEMS,
 } from '../channels';
-import { open, seal, type State, type StoredChannel, type StoredOutboxItem, type Touched } from '../store';
+import { open, seal, type State, type StoredChannel, type Touched } from '../store';
+import { ChannelOutbox, type OutboxBound } from './channel-outbox';
 import { findEnvironment, findProject } from './lookup';
 import type { DesktopNotificationsService } from './desktop-notifications';
 import type { ServiceContext } from './service-context';
 
 /** Knobs of {@link ChannelsService}; tests shorten them (the daemon reads them from BELLA_CHANNEL_* variables). */
-export interface ChannelOptions {
+export interface ChannelOptions extends OutboxBound {
   /** The first wait between attempts. Default 2 min. */
   baseRetryDelayMs?: number;
-  /** The outbox bound per channel: undelivered events kept. Default {@link OUTBOX_MAX_ITEMS}. */
-  maxItems?: number;
-  /** The outbox bound per channel: an event's age. Default {@link OUTBOX_MAX_AGE_MS}. */
-  maxAgeMs?: number;
 }
 
-/** Events one bound check dropped from one channel's outbox, to report once committed. */
-interface Drop {
-  channelId: string;
-  count: number;
-  reason: string;
-}
-
-/** Entries of the delivery log kept in the state; older ones leave it in the same commit. */
-const DELIVERIES_KEPT = 1000;
 /** How long the old signing secret keeps signing after a rotation. */
 const SECRET_OVERLAP_MS = 24 * 3600_000;
 
 /**
  * Notification channels (signed webhooks, Slack, Discord): stored with their URLs and secrets
  * sealed, fed by a durable outbox written in the same commit as the change an event is about, and
- * delivered at least once, in order per channel, by the {@link Dispatcher}, off the request path.
+ * delivered at least once by the {@link Dispatcher}, off the request path. The outbox and the
+ * delivery log are the {@link ChannelOutbox}'s; this service keeps the channels' settings.
  */
 export class ChannelsService {
   readonly dispatcher: Dispatcher;
+  private readonly outbox: ChannelOutbox;
   private readonly unsealed = new Map<string, string>();
-  private itemIndex: { version: number; byChannel: Map<string, string[]> } = { version: -1, byChannel: new Map() };
-  private outboxVersion = 0;
-  private readonly maxItems: number;
-  private readonly maxAgeMs: number;
-  /** Drops written by a transaction not yet known to be committed (reported by {@link committed}). */
-  private unreported: Drop[] = [];
-  /** Channels whose drops were reported on the desktop since they last delivered: reported once. */
-  private readonly dropsReported = new Set<string>();
 
   constructor(
     private readonly ctx: ServiceContext,
-    private readonly desktop: DesktopNotificationsService,
+    desktop: DesktopNotificationsService,
     options: ChannelOptions = {},
   ) {
-    this.maxItems = Math.max(1, options.maxItems ?? OUTBOX_MAX_ITEMS);
-    this.maxAgeMs = Math.max(0, options.maxAgeMs ?? OUTBOX_MAX_AGE_MS);
+    this.outbox = new ChannelOutbox(
+      ctx,
+      desktop,
+      {
+        channels: (state) => this.channels(state),
+        dropped: (channelId, count) => this.dispatcher.dropped(channelId, count),
+        changed: () => this.changed(),
+      },
+      options,
+    );
     this.dispatcher = new Dispatcher({
       baseRetryDelayMs: options.baseRetryDelayMs,
-      maxAgeMs: this.maxAgeMs,
-      store: this.outboxStore(),
+      maxAgeMs: this.outbox.maxAgeMs,
+      store: this.outbox,
       clock: {
         now: ctx.clock,
         setTimer: (fn, ms) => setTimeout(fn, ms).unref(),
@@ -87,14 +72,10 @@ export class ChannelsService {
       onHealthChange: (health) => this.reportHealth(health),
       onAttempt: (attempt) => {
         // Delivering again: the next drop on this channel is news again.
-        if (attempt.outcome === 'delivered') this.dropsReported.delete(attempt.channelId);
+        if (attempt.outcome === 'delivered') this.outbox.delivered(attempt.channelId);
         this.changed();
       },
       onError: (err) => ctx.log(`channels: ${(err as Error).message}`),
-    });
-    ctx.store.onReload(() => {
-      this.outboxVersion++;
-      this.unreported = [];
     });
   }
 
@@ -110,95 +91,16 @@ export class ChannelsService {
 
   /**
    * Inside a transaction: writes one outbox item per channel that wants each event, in the same
-   * commit as the change (a change that does not commit never notifies; one that does always
-   * does, after a crash too). Call {@link committed} once it committed.
+   * commit as the change. Call {@link committed} once it committed.
    */
   fanOut(state: State, touched: Touched, events: readonly ChannelEvent[]): void {
-    if (state.channels.size === 0 || events.length === 0) return;
-    const channels = this.channels(state);
-    const fed = new Set<string>();
-    let now = 0;
-    for (const event of events) {
-      now = Math.max(now, event.at);
-      for (const item of fanOut(event, channels)) {
-        state.outbox.set(item.id, item as StoredOutboxItem);
-        touched.record('outbox', item.id);
-        fed.add(item.channelId);
-        this.outboxVersion++;
-      }
-    }
-    // The outbox bound, in the same commit as what it makes room for.
-    for (const channelId of fed) this.unreported.push(...this.bound(state, touched, channelId, now));
+    this.outbox.fanOut(state, touched, events);
   }
 
   /** After a commit that may have written outbox items: deliver them now, not at the next tick. */
   committed(): void {
-    for (const drop of this.unreported.splice(0)) this.reportDrop(drop);
+    this.outbox.committed();
     this.dispatcher.kick();
-  }
-
-  /**
-   * The outbox bound of one channel (a receiver down for days must not grow the state without
-   * limit): drops its undelivered items (pending or failed) older than `maxAgeMs`, and the oldest
-   * beyond `maxItems`, each recorded in the delivery log. Items are in commit order, so the ones to
-   * drop come first.
-   */
-  private bound(state: State, touched: Touched, channelId: string, now: number): Drop[] {
-    const ids = this.itemIds().get(channelId) ?? [];
-    const over = ids.length - this.maxItems;
-    const byReason = new Map<string, StoredOutboxItem[]>();
-    for (let i = 0; i < ids.length; i++) {
-      const item = state.outbox.get(ids[i] as string);
-      if (!item) continue;
-      const old = item.timestamp + this.maxAgeMs <= now;
-      if (i >= over && !old) break;
-      const reason = old
-        ? `not delivered within ${formatHours(this.maxAgeMs)}: dropped`
-        : `the channel's outbox holds at most ${this.maxItems} undelivered events: the oldest was dropped`;
-      byReason.set(reason, [...(byReason.get(reason) ?? []), item]);
-    }
-    const drops: Drop[] = [];
-    for (const [reason, items] of byReason) {
-      for (const item of items) {
-        state.outbox.delete(item.id);
-        touched.record('outbox', item.id);
-      }
-      logDrops(state, touched, channelId, items, reason, now);
-      drops.push({ channelId, count: items.length, reason });
-    }
-    if (drops.length) this.outboxVersion++;
-    return drops;
-  }
-
-  /**
-   * Tells of dropped events: the delivery log already has them; the channel's health counts them;
-   * the desktop (a notification, and an event for the app) hears of it once, until the channel
-   * delivers again.
-   */
-  private reportDrop(drop: Drop): void {
-    const stored = this.ctx.store.state.channels.get(drop.channelId);
-    if (!stored) return;
-    this.dispatcher.dropped(drop.channelId, drop.count);
-    const what = `${drop.count} event${drop.count === 1 ? '' : 's'} for ${stored.kind} channel ${stored.name} (${stored.id})`;
-    this.ctx.log(`channels: ${what} dropped undelivered: ${drop.reason}`);
-    if (!this.dropsReported.has(drop.channelId)) {
-      this.dropsReported.add(drop.channelId);
-      this.desktop.send(
-        `bella: events not delivered to ${stored.name}`,
-        `${what} were dropped undelivered (${drop.reason}). See: bella notifications deliveries --channel ${stored.id}`,
-      );
-      this.ctx.events.emit({
-        type: 'ChannelEventsDropped',
-        at: new Date(this.ctx.clock()).toISOString(),
-        ...(stored.project ? { project: stored.project } : {}),
-        ...(stored.environment ? { environment: stored.environment } : {}),
-        channelId: stored.id,
-        channel: stored.name,
-        dropped: drop.count,
-        reason: drop.reason,
-      });
-    }
-    this.changed();
   }
 
   /** Health of every channel, for `daemon status` (one line per failing channel, never per attempt). */
@@ -285,15 +187,8 @@ export class ChannelsService {
       const channel = this.find(state, args.id);
       state.channels.delete(channel.id);
       touched.record('channel', channel.id);
-      let dropped = 0;
       // Its undelivered events go with it: nobody will receive them.
-      for (const item of state.outbox.values()) {
-        if (item.channelId !== channel.id) continue;
-        state.outbox.delete(item.id);
-        touched.record('outbox', item.id);
-        dropped++;
-      }
-      this.outboxVersion++;
+      const dropped = this.outbox.removeChannel(state, touched, channel.id);
       return {
         result: dropped,
         audit: [
@@ -351,10 +246,7 @@ export class ChannelsService {
       nextAttemptAt: null,
     };
     // In the delivery log like any attempt; a test is never retried.
-    await this.ctx.store.transact((s, touched) => {
-      logAttempt(s, touched, attempt);
-      return { result: undefined, audit: [] };
-    }, 'read');
+    await this.outbox.recordAttempt(attempt, []);
     this.changed();
     return { delivered: result.outcome === 'delivered', status: result.status, error: result.error };
   }
@@ -498,79 +390,6 @@ export class ChannelsService {
     return value;
   }
 
-  /** The dispatcher's view of the durable outbox; every write is one commit. */
-  private outboxStore(): OutboxStore {
-    const state = () => this.ctx.store.state;
-    return {
-      channels: () => this.channels(state()),
-      pending: (channelId, limit) => {
-        const ids = this.itemIds().get(channelId) ?? [];
-        const out: OutboxItem[] = [];
-        for (const id of ids) {
-          const item = state().outbox.get(id);
-          if (item?.status === 'pending') out.push(item as OutboxItem);
-          if (out.length === limit) break;
-        }
-        return out;
-      },
-      get: (itemId) => state().outbox.get(itemId) as OutboxItem | undefined,
-      recordAttempt: (attempt, updates) =>
-        this.ctx.store.transact((s, touched) => {
-          logAttempt(s, touched, attempt);
-          this.apply(s, touched, updates);
-          return { result: undefined, audit: [] };
-        }, 'read'),
-      requeue: (updates) =>
-        this.ctx.store.transact((s, touched) => {
-          this.apply(s, touched, updates);
-          return { result: undefined, audit: [] };
-        }, 'read'),
-      expire: async (channelId) => {
-        const drops = await this.ctx.store.transact(
-          (s, touched) => ({ result: this.bound(s, touched, channelId, this.ctx.clock()), audit: [] }),
-          'release',
-        );
-        for (const drop of drops) this.reportDrop(drop);
-      },
-      disableChannel: (channelId, disabled) =>
-        this.ctx.store.transact((s, touched) => {
-          const channel = s.channels.get(channelId);
-          if (channel) {
-            channel.disabled = disabled;
-            touched.record('channel', channelId);
-          }
-          return { result: undefined, audit: [] };
-        }, 'read'),
-    };
-  }
-
-  private apply(state: State, touched: Touched, updates: readonly OutboxItemUpdate[]): void {
-    for (const update of updates) {
-      const item = state.outbox.get(update.id);
-      if (!item) continue;
-      touched.record('outbox', item.id);
-      // A delivered item has done its work: it leaves the state (the delivery log keeps its trace).
-      if (update.status === 'delivered') state.outbox.delete(item.id);
-      else Object.assign(item, update);
-    }
-    this.outboxVersion++;
-  }
-
-  /** The ids of each channel's undelivered items (pending and failed), in commit order. */
-  private itemIds(): Map<string, string[]> {
-    if (this.itemIndex.version !== this.outboxVersion) {
-      const byChannel = new Map<string, string[]>();
-      for (const item of this.ctx.store.state.outbox.values()) {
-        if (item.status === 'delivered') continue;
-        const ids = byChannel.get(item.channelId) ?? [];
-        ids.push(item.id);
-        byChannel.set(item.channelId, ids);
-      }
-      this.itemIndex = { version: this.outboxVersion, byChannel };
-    }
-    return this.itemIndex.byChannel;
-  }
-
   private reportHealth(health: ChannelHealth): void {
     this.ctx.log(
       health.disabled
@@ -602,51 +421,4 @@ function healthView(h: ChannelHealth | undefined) {
     failedCount: h.failedCount,
     droppedCount: h.droppedCount,
   };
-}
-
-/** 72 h; a short test bound in seconds. */
-const formatHours = (ms: number): string =>
-  ms >= 3600_000 ? `${Math.round(ms / 360_000) / 10} h` : `${Math.round(ms / 100) / 10} s`;
-
-/** Delivery log entries for dropped items: one per event type, at most 100 item ids each. */
-function logDrops(
-  state: State,
-  touched: Touched,
-  channelId: string,
-  items: readonly StoredOutboxItem[],
-  reason: string,
-  at: number,
-): void {
-  const byEvent = new Map<string, StoredOutboxItem[]>();
-  for (const item of items) byEvent.set(item.event, [...(byEvent.get(item.event) ?? []), item]);
-  for (const group of byEvent.values()) {
-    for (let i = 0; i < group.length; i += 100) {
-      const chunk = group.slice(i, i + 100);
-      const first = chunk[0] as StoredOutboxItem;
-      logAttempt(state, touched, {
-        id: newAttemptId(),
-        channelId,
-        itemIds: chunk.map((item) => item.id),
-        event: first.event,
-        attempt: first.attempts,
-        at,
-        durationMs: 0,
-        outcome: 'dropped',
-        status: null,
-        error: reason,
-        nextAttemptAt: null,
-      });
-    }
-  }
-}
-
-/** Adds an attempt to the delivery log, dropping the oldest past {@link DELIVERIES_KEPT}. */
-function logAttempt(state: State, touched: Touched, attempt: DeliveryAttempt): void {
-  state.deliveries.set(attempt.id, attempt);
-  touched.record('delivery', attempt.id);
-  for (const id of state.deliveries.keys()) {
-    if (state.deliveries.size <= DELIVERIES_KEPT) break;
-    state.deliveries.delete(id);
-    touched.record('delivery', id);
-  }
 }

@@ -1,4 +1,4 @@
-import { OUTBOX_MAX_AGE_MS, type OutboxStore } from '../../daemon/channels/dispatcher';
+import { OUTBOX_MAX_AGE_MS, type OutboxStore } from '../../daemon/channels/outbox-store';
 import { newAttemptId } from '../../daemon/channels/outbox-items';
 import type {
   Channel,
