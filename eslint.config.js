@@ -46,7 +46,15 @@ const layers = {
     imports: ['daemon/services', 'daemon/store', 'daemon/notify', 'daemon/channels', ...API_BASE, 'package.json'],
   },
   'daemon/client': { imports: API_BASE },
-  'daemon/cli': { imports: ['daemon/cli/framework', 'daemon/client', ...API_BASE, 'package.json'] },
+  // The CLI's helpers (session, output, token plane, …) never reach a command but through the table.
+  'daemon/cli': {
+    imports: ['daemon/cli/framework', 'daemon/cli/definitions', 'daemon/client', ...API_BASE, 'package.json'],
+  },
+  // bella's commands, one file per group (spec beside actions): the helpers, the framework, the
+  // client, the contract; never the daemon's own layers.
+  'daemon/cli/commands': { imports: ['daemon/cli', 'daemon/client', ...API_BASE] },
+  // The table that lists the command groups.
+  'daemon/cli/definitions': { imports: ['daemon/cli/commands', 'daemon/cli/framework'] },
   // The command-line framework (command tables, parser, help): nothing of bella's CLI, its client
   // or Node; only the contract's duration grammar, which its duration options read.
   'daemon/cli/framework': { imports: ['daemon/api/durations'], node: false, packages: [] },

@@ -128,7 +128,7 @@ export async function remotePlane(cli: CliSession, opts: TokenOpts): Promise<Rem
  * `token lookup|revoke`): the remote token plane when --server or BELLA_SERVER names one, else
  * the local daemon, as the connector decides (daemon/client/connector.ts).
  */
-export async function tokenPlane(cli: CliSession, opts: TokenOpts = {}): Promise<TokenPlaneClient> {
+export async function connectTokenPlane(cli: CliSession, opts: TokenOpts = {}): Promise<TokenPlaneClient> {
   const { client, who } = await cli.tokenPlane(remoteServer(cli, opts));
   return checkedAnswers(client, who);
 }

@@ -89,7 +89,7 @@ export class Connector {
       const client = await this.remote(server);
       return { client, who: `the bella server at ${client.server}` };
     }
-    const owners = fs.existsSync(masterKeyPath(this.place.home));
+    const owners = this.onOwnersMachine();
     const client = owners ? (await this.daemon()).client : await this.existing();
     return {
       client: {
@@ -109,6 +109,14 @@ export class Connector {
       },
       who: `the daemon at ${this.place.socket}`,
     };
+  }
+
+  /**
+   * True on the owner's machine: its data directory holds `master.key`. Elsewhere a token's
+   * lease lives on another machine, and no daemon is started for it.
+   */
+  onOwnersMachine(): boolean {
+    return fs.existsSync(masterKeyPath(this.place.home));
   }
 
   /** A client of the remote token plane `server` (`bella doctor` probes it). */

@@ -150,7 +150,7 @@ describe('issue 10: consistency and polish', { timeout: 240_000 }, () => {
       const push = await b.run(['secrets', 'push', 'keys.env', '-p', 'my-api', '-e', 'staging']);
       expect(push.code).toBe(1);
       expect(oneErrorLine(push)).toBe(
-        'error: KEY my-key (line 2 of keys.env): keys are letters, digits and underscores, not starting with a digit',
+        'error: KEY my-key (line 2 of keys.env): keys are letters, digits and underscores, not starting with a digit: nothing was imported; fix the file, or pass --skip-invalid to import the other lines',
       );
       expect(push.stderr).not.toMatch(/secrets\.my-key|Invalid key in record/);
       for (const res of [set, push]) expect(res.stderr).not.toMatch(/\n\s+at /);

@@ -153,7 +153,7 @@ describe('issue 10: safety', { timeout: 180_000 }, () => {
       const res = await b.run(['secrets', 'push', 'nul.env', '-p', 'my-api', '-e', 'staging']);
       expect(res.code).toBe(1);
       expect(oneErrorLine(res)).toBe(
-        'error: the value of SECOND (line 3 of nul.env) contains a NUL byte (\\0), which no environment variable can hold: remove it',
+        'error: the value of SECOND (line 3 of nul.env) contains a NUL byte (\\0), which no environment variable can hold: remove it: nothing was imported; fix the file, or pass --skip-invalid to import the other lines',
       );
       const { secrets } = await b.json<{ secrets: { key: string }[] }>([
         'secrets',

@@ -97,6 +97,26 @@ const crossings: Array<[string, string, RegExp]> = [
   ],
   ['daemon/cli/framework/x.ts', "import fs from 'node:fs';\nexport { fs };", /may not import Node's node:fs/],
   [
+    'daemon/cli/session.ts',
+    "import { leasesCommand } from './commands/leases';\nexport { leasesCommand };",
+    /daemon\/cli may not import daemon\/cli\/commands\/leases/,
+  ],
+  [
+    'daemon/cli/framework/x.ts',
+    "import { leasesCommand } from '../commands/leases';\nexport { leasesCommand };",
+    /daemon\/cli\/framework may not import daemon\/cli\/commands\/leases/,
+  ],
+  [
+    'daemon/cli/commands/x.ts',
+    "import { createApp } from '../../server/app';\nexport { createApp };",
+    /daemon\/cli\/commands may not import daemon\/server\/app/,
+  ],
+  [
+    'daemon/cli/commands/x.ts',
+    "import { Store } from '../../store';\nexport { Store };",
+    /daemon\/cli\/commands may not import daemon\/store/,
+  ],
+  [
     'daemon/notify/x.ts',
     "import type { Services } from '../services';\nexport type { Services };",
     /daemon\/notify may not import daemon\/services/,
@@ -202,6 +222,12 @@ const allowed: Array<[string, string]> = [
     "import { DaemonClient } from '../client';\nimport { parseDuration } from '../api/durations';\nexport { DaemonClient, parseDuration };",
   ],
   ['daemon/cli/x.ts', "import { parseArgv } from './framework/parser';\nexport { parseArgv };"],
+  [
+    'daemon/cli/commands/x.ts',
+    "import type { Action } from '../session';\nimport { UsageError } from '../framework/errors';\nimport { DaemonClient } from '../../client';\nimport { LEASE_STATUSES } from '../../api/types';\nimport { projectOption } from './shared-options';\nexport { UsageError, DaemonClient, LEASE_STATUSES, projectOption };\nexport type { Action };",
+  ],
+  ['daemon/cli/program.ts', "import { ROOT } from './definitions';\nexport { ROOT };"],
+  ['daemon/cli/definitions.ts', "import { leasesCommand } from './commands/leases';\nexport { leasesCommand };"],
   [
     'daemon/cli/framework/x.ts',
     "import { UsageError } from './errors';\nimport { parseDuration } from '../../api/durations';\nexport { UsageError, parseDuration };",

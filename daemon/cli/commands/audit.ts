@@ -1,11 +1,14 @@
 import type { OperationOutput } from '../../api/routes';
-import type { AuditEntry } from '../../api/types';
+import { AUDIT_EVENTS, OUTCOMES, type AuditEntry } from '../../api/types';
 import { auditToCsv } from '../../base/common/audit-csv';
 import { ExitCode } from '../framework/errors';
 import { formatTime } from '../format';
 import { renderTable } from '../table';
 import type { Action } from '../session';
 import { listFilter } from './leases';
+import { allEnvironmentsOption, environmentOption, projectOption, wideOption } from './shared-options';
+import { integerOption, timeOption } from '../framework/options';
+import type { CommandSpec } from '../framework/spec';
 
 type Opts = {
   project?: string;
@@ -109,4 +112,63 @@ export const verify: Action = async (cli) => {
     );
     throw new ExitCode(1);
   }
+};
+
+/** The `bella audit` command, as the parser, help, completion and docs/cli.md read it. */
+export const auditCommand: CommandSpec = {
+  name: 'audit',
+  summary: 'read and verify the audit trail',
+  subcommands: [
+    {
+      name: 'list',
+      summary: 'list audit entries, newest first',
+      details: 'Shows the newest 50 unless --limit; says when older entries remain (page on with --before SEQ).',
+      options: [
+        projectOption('only this project (default: from .bella)'),
+        environmentOption('only this environment (default: from .bella)'),
+        allEnvironmentsOption,
+        {
+          long: 'since',
+          value: 'time',
+          description: 'only entries since an ISO time or a duration ago (e.g. 2h)',
+          parse: timeOption('--since'),
+        },
+        {
+          long: 'until',
+          value: 'time',
+          description: 'only entries before an ISO time or a duration ago',
+          parse: timeOption('--until'),
+        },
+        { long: 'event', value: 'event', description: 'only this event', choices: AUDIT_EVENTS },
+        { long: 'outcome', value: 'outcome', description: 'only Success or Denied', choices: OUTCOMES },
+        { long: 'lease', value: 'id', description: 'only entries about this lease', complete: 'leases' },
+        {
+          long: 'limit',
+          value: 'n',
+          description: 'at most this many, newest first (default 50)',
+          parse: integerOption('--limit', 1),
+        },
+        {
+          long: 'before',
+          value: 'seq',
+          description: 'only entries older than this sequence number (next page)',
+          parse: integerOption('--before', 1),
+        },
+        {
+          long: 'output',
+          short: 'o',
+          value: 'format',
+          description: 'output format',
+          choices: ['table', 'json', 'csv'],
+        },
+        wideOption,
+      ],
+      action: list,
+    },
+    {
+      name: 'verify',
+      summary: 'check the hash chain of the audit log; exit 1 naming the first broken entry',
+      action: verify,
+    },
+  ],
 };

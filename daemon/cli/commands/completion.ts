@@ -128,3 +128,24 @@ export const candidates: Action = async (cli, { args, program }) => {
   const found = await completionsFor(cli, program, (args.WORDS as string[] | undefined) ?? ['']);
   if (found.length) cli.io.stdout(found.join('\n') + '\n');
 };
+
+/** The `bella completion` command, as the parser, help, completion and docs/cli.md read it. */
+export const completionCommand: CommandSpec = {
+  name: 'completion',
+  summary: 'print a shell completion script (commands, options, and names from the daemon)',
+  args: [{ name: 'SHELL', description: 'bash, zsh or fish', complete: 'shells' }],
+  examples: ['source <(bella completion bash)', 'bella completion fish > ~/.config/fish/completions/bella.fish'],
+  action: script,
+};
+
+/** The `bella __complete` command, as the parser, help, completion and docs/cli.md read it. */
+export const completeCommand: CommandSpec = {
+  name: '__complete',
+  summary: 'candidates for the word being completed (used by the completion scripts)',
+  hidden: true,
+  args: [
+    { name: 'WORDS', description: 'the words so far, the last one being completed', optional: true, variadic: true },
+  ],
+  passThrough: true,
+  action: candidates,
+};

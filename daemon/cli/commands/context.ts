@@ -3,6 +3,7 @@ import path from 'node:path';
 import { BellaError } from '../../api/errors';
 import { CONTEXT_FILE, findContextFile } from '../context-file';
 import type { Action } from '../session';
+import type { CommandSpec } from '../framework/spec';
 
 /** `bella context init [PROJECT ENVIRONMENT]`: writes `.bella` so -p/-e can be left out here. */
 export const init: Action = async (cli, { args }) => {
@@ -59,4 +60,32 @@ export const show: Action = async (cli) => {
       `from ${ctx.file} (-p/-e override it)`,
     ].join('\n'),
   );
+};
+
+/** The `bella context` command, as the parser, help, completion and docs/cli.md read it. */
+export const contextCommand: CommandSpec = {
+  name: 'context',
+  summary: 'the project and environment a directory works on (.bella)',
+  subcommands: [
+    {
+      name: 'init',
+      summary: 'write .bella in the current directory (picks the only project/environment when omitted)',
+      args: [
+        { name: 'PROJECT', description: 'the project', optional: true, field: 'project', complete: 'projects' },
+        {
+          name: 'ENVIRONMENT',
+          description: 'the environment',
+          optional: true,
+          field: 'environment',
+          complete: 'environments',
+        },
+      ],
+      action: init,
+    },
+    {
+      name: 'show',
+      summary: 'say which .bella file is in force here, and what it names',
+      action: show,
+    },
+  ],
 };

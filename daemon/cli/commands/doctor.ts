@@ -2,14 +2,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isBellaError } from '../../api/errors';
 import type { ListenerStatus } from '../../api/routes';
-import { masterKeyPath } from '../../client/paths';
 import { ExitCode } from '../framework/errors';
 import { formatWhen } from '../format';
-import { hasToken, remotePlane, requireToken, tokenPlane } from '../token-plane';
+import { hasToken, remotePlane, requireToken, connectTokenPlane } from '../token-plane';
 import { VERSION } from '../version';
 import type { Action, CliSession } from '../session';
 import { renderTable } from '../table';
-import { describeNotifications } from './daemon-control';
+import { describeNotifications } from './daemon';
+import { tokenOptions } from './shared-options';
+import type { CommandSpec } from '../framework/spec';
 
 /** One check of `bella doctor`: ok, a warning, or a failure, with what to do. */
 export interface Check {
@@ -246,7 +247,7 @@ async function holderChecks(cli: CliSession, opts: Record<string, unknown>): Pro
     });
     return checks;
   }
-  const plane = await tokenPlane(cli, opts);
+  const plane = await connectTokenPlane(cli, opts);
   try {
     const { lease } = await plane.call('lookupToken', {}, { token: await requireToken(cli, opts) });
     const what = `lease ${lease.id} for ${lease.project}/${lease.environment}, scope ${lease.scope.join(', ')}`;
@@ -269,12 +270,12 @@ async function holderChecks(cli: CliSession, opts: Record<string, unknown>): Pro
 }
 
 /**
- * A holder's machine: a server is named (BELLA_SERVER, --server), or a token is given and this
- * machine has no data directory of its own.
+ * A holder's machine: a server is named (BELLA_SERVER, --server), or a token is given and this is
+ * not the owner's machine (as the connector decides).
  */
 function onHolderMachine(cli: CliSession, opts: Record<string, unknown>): boolean {
   if (typeof opts.server === 'string' || cli.io.env.BELLA_SERVER?.trim()) return true;
-  return hasToken(cli, opts) && !fs.existsSync(masterKeyPath(cli.target().home));
+  return hasToken(cli, opts) && !cli.connector.onOwnersMachine();
 }
 
 /** Every check, in order. */
@@ -326,4 +327,15 @@ export const doctor: Action = async (cli, { opts }) => {
     ),
   );
   if (!ok) throw new ExitCode(1);
+};
+
+/** The `bella doctor` command, as the parser, help, completion and docs/cli.md read it. */
+export const doctorCommand: CommandSpec = {
+  name: 'doctor',
+  summary: 'check the daemon, file modes, notifications, disk space and versions; say what to fix',
+  details:
+    "On a holder's machine (BELLA_SERVER or --server set, or a token and no data directory of its own) it checks " +
+    'the server instead: reachable within the deadline, the pinned fingerprint, and the token (active, expiry).',
+  options: tokenOptions,
+  action: doctor,
 };

@@ -4,6 +4,9 @@ import { plural } from '../../base/common/plural';
 import { formatTime, formatTtl } from '../format';
 import { renderTable } from '../table';
 import type { Action } from '../session';
+import { environmentOption, projectOption, ttlOption, wideOption } from './shared-options';
+import { durationOption } from '../framework/options';
+import type { CommandSpec } from '../framework/spec';
 
 /** `ttl 24h, warn 2h before expiry`, or `none`. */
 export function describePolicy(policy: LeasePolicy | null): string {
@@ -115,4 +118,82 @@ export const clearPolicy: Action = async (cli, { opts }) => {
       ? `lease policy of ${ref.project}/${ref.environment} removed`
       : `${ref.project}/${ref.environment} had no lease policy`,
   );
+};
+
+/** The `bella environments` command, as the parser, help, completion and docs/cli.md read it. */
+export const environmentsCommand: CommandSpec = {
+  name: 'environments',
+  aliases: ['envs'],
+  summary: 'create, list and delete environments, and manage their lease policy',
+  subcommands: [
+    {
+      name: 'create',
+      summary: 'create an environment in a project',
+      options: [
+        projectOption(),
+        { long: 'name', value: 'name', description: 'display name, e.g. Production', required: true },
+        { long: 'slug', value: 'slug', description: 'short id, e.g. production', required: true },
+      ],
+      examples: ['bella environments create --project my-api --name Production --slug production'],
+      action: create,
+    },
+    {
+      name: 'list',
+      summary: 'list the environments of a project',
+      options: [projectOption(), wideOption],
+      action: list,
+    },
+    {
+      name: 'delete',
+      summary: 'delete an environment (one that holds secrets needs --force)',
+      details: 'Name it explicitly: .bella is not used for deleting.',
+      args: [
+        {
+          name: 'REF',
+          description: 'PROJECT ENVIRONMENT or PROJECT/ENVIRONMENT (instead of the options)',
+          optional: true,
+          variadic: true,
+        },
+      ],
+      options: [
+        projectOption('the project'),
+        environmentOption('the environment'),
+        { long: 'force', description: 'also delete its secrets and revoke its leases' },
+      ],
+      action: remove,
+    },
+    {
+      name: 'set-lease-policy',
+      summary: 'make every lease of an environment expire within --ttl, warning --warn-before expiry',
+      options: [
+        projectOption(),
+        environmentOption(),
+        { ...ttlOption('longest lease, e.g. 24h'), required: true },
+        {
+          long: 'warn-before',
+          value: 'duration',
+          description: 'warn this long before expiry, e.g. 2h (shorter than --ttl)',
+          parse: durationOption('--warn-before'),
+          field: 'warnBeforeSeconds',
+          required: true,
+        },
+      ],
+      examples: [
+        'bella environments set-lease-policy --project my-api --environment production --ttl 24h --warn-before 2h',
+      ],
+      action: setPolicy,
+    },
+    {
+      name: 'get-lease-policy',
+      summary: 'show the lease policy of an environment',
+      options: [projectOption(), environmentOption()],
+      action: getPolicy,
+    },
+    {
+      name: 'clear-lease-policy',
+      summary: 'remove the lease policy of an environment',
+      options: [projectOption(), environmentOption()],
+      action: clearPolicy,
+    },
+  ],
 };

@@ -7,9 +7,18 @@ import { endRunLease, issueRunLease, runReason } from '../run-lease';
 import { fillTemplate, templateReferences, type Reference } from '../template';
 import { UsageError } from '../framework/errors';
 import { refuseLoaderVariables } from '../loader-variables';
-import { explicitRef, hasToken, readLeaseSecrets, requireToken, tokenPlane, type LeaseSecrets } from '../token-plane';
+import {
+  explicitRef,
+  hasToken,
+  readLeaseSecrets,
+  requireToken,
+  connectTokenPlane,
+  type LeaseSecrets,
+} from '../token-plane';
 import type { Action } from '../session';
 import { writeSecretFile } from './pull';
+import { allowEnvOption, environmentOption, projectOption, tokenOptions } from './shared-options';
+import type { CommandSpec } from '../framework/spec';
 
 type Opts = {
   inFile?: string;
@@ -52,7 +61,7 @@ export const inject: Action = async (cli, { opts }) => {
   let values: Record<string, string> = {};
   if (refs.length > 0 && hasToken(cli, opts)) {
     const token = await requireToken(cli, opts);
-    const plane = await tokenPlane(cli, opts);
+    const plane = await connectTokenPlane(cli, opts);
     let res: LeaseSecrets;
     try {
       res = await readLeaseSecrets(plane, token, { named: explicitRef(o), keys: refs.map((r) => r.key) });
@@ -81,7 +90,7 @@ export const inject: Action = async (cli, { opts }) => {
     });
     const startedAt = Date.now();
     try {
-      const plane = await tokenPlane(cli, opts);
+      const plane = await connectTokenPlane(cli, opts);
       values = (await readLeaseSecrets(plane, issued.token)).secrets;
     } finally {
       await endRunLease(cli, issued, 'bella inject: done', startedAt);
@@ -96,4 +105,30 @@ export const inject: Action = async (cli, { opts }) => {
     return;
   }
   cli.io.stdout(cli.io.stdoutIsTTY ? escapeControls(output, '\n\t') : output);
+};
+
+/** The `bella inject` command, as the parser, help, completion and docs/cli.md read it. */
+export const injectCommand: CommandSpec = {
+  name: 'inject',
+  summary: 'fill {{ bella:KEY }} references in a template with secrets; write the result 0600',
+  details:
+    'References are `{{ bella:KEY }}` (spaces inside the braces optional). Resolved with a token ' +
+    '(--token, BELLA_TOKEN) or, as the owner, a per-run lease for exactly the keys referenced, ' +
+    'revoked when done. An unknown reference is an error naming it; nothing is written then.',
+  options: [
+    { long: 'in-file', short: 'i', value: 'file', description: 'the template (default: stdin)', complete: 'files' },
+    {
+      long: 'out-file',
+      short: 'o',
+      value: 'file',
+      description: 'write here, mode 0600, atomically (default: stdout)',
+      complete: 'files',
+    },
+    ...tokenOptions,
+    projectOption(),
+    environmentOption(),
+    allowEnvOption,
+  ],
+  examples: ['bella inject -p my-api -e production -i config.tpl -o config.yml'],
+  action: inject,
 };

@@ -1,7 +1,7 @@
 import { handoverLines } from '../../api/handover';
 import type { IssuedLease } from '../../api/routes';
-import type { Lease, LeaseStatus } from '../../api/types';
-import { looksLikeToken } from '../../base/common/token-format';
+import { LEASE_STATUSES, type Lease, type LeaseStatus } from '../../api/types';
+import { looksLikeToken, tokenLeaseId } from '../../base/common/token-format';
 import { UsageError } from '../framework/errors';
 import { plural } from '../../base/common/plural';
 import { EXPIRE_ALL_CHANGES, EXPIRE_ALL_UNCHANGED, expireAllDone } from '../../base/common/expire-all';
@@ -10,7 +10,16 @@ import { confirmOnTerminal } from '../prompt';
 import type { Action, CliSession } from '../session';
 import { renderTable } from '../table';
 import { checkTokenShape } from '../token-plane';
-import { tokenLeaseId } from '../../base/common/token-format';
+import {
+  allEnvironmentsOption,
+  environmentOption,
+  projectOption,
+  scopeOption,
+  ttlOption,
+  wideOption,
+} from './shared-options';
+import { integerOption } from '../framework/options';
+import type { CommandSpec } from '../framework/spec';
 
 type Opts = {
   project?: string;
@@ -216,4 +225,91 @@ export const expireAll: Action = async (cli, { opts }) => {
   cli.print({ ...res, secretValuesChanged: false, note: EXPIRE_ALL_UNCHANGED }, () =>
     expireAllDone(res, name, formatTime(res.rotatedAt)),
   );
+};
+
+/** The `bella leases` command, as the parser, help, completion and docs/cli.md read it. */
+export const leasesCommand: CommandSpec = {
+  name: 'leases',
+  summary: 'issue, inspect, renew and revoke leases',
+  subcommands: [
+    {
+      name: 'issue',
+      summary: 'issue a lease and print its bax- token (shown once)',
+      options: [
+        projectOption(),
+        environmentOption(),
+        scopeOption('comma-separated keys or *-globs, e.g. "DATABASE_URL,REDIS_URL"', true),
+        ttlOption('how long the token lives, e.g. 4h (default: the lease policy ttl, else 1h)'),
+        {
+          long: 'reason',
+          value: 'text',
+          description: 'why this access is needed (kept in the audit trail)',
+          required: true,
+        },
+      ],
+      examples: [
+        'bella leases issue --project my-api --environment production --scope "DATABASE_URL,REDIS_URL" --ttl 4h --reason "Contractor onboarding - Jane Doe"',
+      ],
+      action: issue,
+    },
+    {
+      name: 'list',
+      summary: 'list leases, newest first (active ones unless --all or --status)',
+      options: [
+        projectOption('only this project (default: from .bella)'),
+        environmentOption('only this environment (default: from .bella)'),
+        allEnvironmentsOption,
+        { long: 'all', description: 'include expired and revoked leases' },
+        { long: 'status', value: 'status', description: 'only leases with this status', choices: LEASE_STATUSES },
+        {
+          long: 'limit',
+          value: 'n',
+          description: 'show at most this many (default 50)',
+          parse: integerOption('--limit', 1, 10_000),
+        },
+        wideOption,
+      ],
+      examples: ['bella leases list --project my-api --environment production'],
+      action: list,
+    },
+    {
+      name: 'show',
+      summary: 'show one lease',
+      args: [{ name: 'ID', description: 'the lease id (or its bax- token)', field: 'id', complete: 'leases' }],
+      action: show,
+    },
+    {
+      name: 'renew',
+      summary: 'extend an active lease to now + ttl (capped by the lease policy)',
+      args: [{ name: 'ID', description: 'the lease id (or its bax- token)', field: 'id', complete: 'leases' }],
+      options: [ttlOption('new lifetime from now (default: the policy ttl)')],
+      action: renew,
+    },
+    {
+      name: 'revoke',
+      summary: 'revoke a lease at once: its token is refused from the next request',
+      details: 'Revoking a lease that already ended is not an error: bella says so and exits 0.',
+      args: [{ name: 'ID', description: 'the lease id, or the bax- token itself', field: 'id', complete: 'leases' }],
+      options: [{ long: 'reason', value: 'text', description: 'why (kept in the audit trail)' }],
+      examples: ['bella leases revoke <lease-id>'],
+      action: revoke,
+    },
+    {
+      name: 'expire-all',
+      summary: "revoke every active lease of an environment and rotate bella's credentials for it",
+      details:
+        "bella's data key of the environment is replaced (its secrets re-encrypted at rest) and its token epoch " +
+        'bumped (every token minted before is refused). The secret values themselves do not change: rotate ' +
+        'them at their source. On a terminal it says how many leases it ends and asks for the environment ' +
+        'slug unless --yes.',
+      options: [
+        projectOption(),
+        environmentOption(),
+        { long: 'reason', value: 'text', description: 'why (kept in the audit trail)' },
+        { long: 'yes', description: 'do not ask for confirmation on a terminal' },
+      ],
+      examples: ['bella leases expire-all --project my-api --environment production'],
+      action: expireAll,
+    },
+  ],
 };

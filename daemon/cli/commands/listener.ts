@@ -4,6 +4,8 @@ import type { ListenerStatus } from '../../api/routes';
 import { BellaError } from '../../api/errors';
 import { formatPairs, formatWhen } from '../format';
 import type { Action, CliSession } from '../session';
+import { listOption } from '../framework/options';
+import type { CommandSpec } from '../framework/spec';
 
 /** `bella listener status` in words. */
 function describe(cli: CliSession, l: ListenerStatus): string {
@@ -97,4 +99,56 @@ export const rotate: Action = async (cli) => {
       describe(cli, listener),
     ].join('\n'),
   );
+};
+
+/** The `bella listener` command, as the parser, help, completion and docs/cli.md read it. */
+export const listenerCommand: CommandSpec = {
+  name: 'listener',
+  summary: 'serve the token plane over TLS to other machines (opt-in; off by default)',
+  details:
+    "Only token reads and the holder's own lease are served there, never the admin plane. The certificate " +
+    "is self-signed and pinned by its fingerprint, or your own CA's (--cert/--key).",
+  subcommands: [
+    {
+      name: 'enable',
+      summary: 'listen for holders on other machines (persisted: served again after every restart)',
+      options: [
+        { long: 'address', value: 'host:port', description: 'where to listen (default 0.0.0.0:7443)' },
+        {
+          long: 'name',
+          value: 'name',
+          description: 'another DNS name or address the certificate is valid for (repeatable)',
+          repeatable: true,
+          parse: (v: string) => [v],
+        },
+        {
+          long: 'allow',
+          value: 'cidrs',
+          description: 'only these source addresses, e.g. 10.0.0.0/8,192.168.1.7 (others get 403); any: every address',
+          parse: listOption('--allow'),
+        },
+        {
+          long: 'public-url',
+          value: 'url',
+          description:
+            'what holders use, https://HOST[:PORT] (a DNS name, a port forward); auto: the first routable address',
+        },
+        { long: 'cert', value: 'file', description: 'a certificate of your own CA (PEM), with --key' },
+        { long: 'key', value: 'file', description: 'its private key (PEM, unencrypted)' },
+      ],
+      examples: ['bella listener enable --address 0.0.0.0:7443'],
+      action: enable,
+    },
+    { name: 'disable', summary: 'stop listening for other machines', action: disable },
+    {
+      name: 'status',
+      summary: 'addresses, the URL and fingerprint holders use, the certificate and its expiry',
+      action: status,
+    },
+    {
+      name: 'rotate-cert',
+      summary: 'a new self-signed certificate (holders need the new fingerprint)',
+      action: rotate,
+    },
+  ],
 };

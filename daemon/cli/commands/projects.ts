@@ -1,6 +1,8 @@
 import { formatTime } from '../format';
 import { renderTable } from '../table';
 import type { Action } from '../session';
+import { wideOption } from './shared-options';
+import type { CommandSpec } from '../framework/spec';
 
 type Opts = { name?: string; slug?: string; force?: boolean; wide?: boolean };
 
@@ -38,4 +40,40 @@ export const remove: Action = async (cli, { args, opts }) => {
     () =>
       `deleted project ${res.deleted} (${res.environments} environments, ${res.secrets} secrets, ${res.revokedLeases} leases revoked)`,
   );
+};
+
+/** The `bella projects` command, as the parser, help, completion and docs/cli.md read it. */
+export const projectsCommand: CommandSpec = {
+  name: 'projects',
+  summary: 'create, list and delete projects',
+  subcommands: [
+    {
+      name: 'create',
+      summary: 'create a project',
+      options: [
+        { long: 'name', value: 'name', description: 'display name, e.g. "My API"', required: true },
+        {
+          long: 'slug',
+          value: 'slug',
+          description: 'short id used by every other command, e.g. my-api',
+          required: true,
+        },
+      ],
+      examples: ['bella projects create --name "My API" --slug my-api'],
+      action: create,
+    },
+    {
+      name: 'list',
+      summary: 'list projects',
+      options: [wideOption],
+      action: list,
+    },
+    {
+      name: 'delete',
+      summary: 'delete a project (one that holds secrets needs --force)',
+      args: [{ name: 'SLUG', description: 'the project to delete', field: 'project', complete: 'projects' }],
+      options: [{ long: 'force', description: 'also delete its environments and secrets and revoke its leases' }],
+      action: remove,
+    },
+  ],
 };

@@ -3,8 +3,10 @@ import { BellaError } from '../../api/errors';
 import { escapeControls } from '../../base/common/terminal-text';
 import { toDotenv, toShell, UnwritableValueError } from '../secret-formats';
 import { refuseLoaderVariables } from '../loader-variables';
-import { explicitRef, hasToken, readLeaseSecrets, requireToken, tokenPlane } from '../token-plane';
+import { explicitRef, hasToken, readLeaseSecrets, requireToken, connectTokenPlane } from '../token-plane';
 import type { Action } from '../session';
+import { allowEnvOption, environmentOption, projectOption, tokenOptions } from './shared-options';
+import type { CommandSpec } from '../framework/spec';
 
 type Format = 'dotenv' | 'shell' | 'json' | 'yaml';
 type Opts = { project?: string; environment?: string; output?: Format; out?: string; allowEnv?: string[] };
@@ -66,7 +68,7 @@ export const pull: Action = async (cli, { opts, given }) => {
   let where: string;
   if (hasToken(cli, opts)) {
     const token = await requireToken(cli, opts);
-    const plane = await tokenPlane(cli, opts);
+    const plane = await connectTokenPlane(cli, opts);
     // A token never overrides an explicit -p/-e: checked before any secret is read.
     const res = await readLeaseSecrets(plane, token, { named: explicitRef(o) });
     values = res.secrets;
@@ -98,4 +100,35 @@ export const pull: Action = async (cli, { opts, given }) => {
   }
   // On a terminal the text is shown, not used: no value may drive the terminal.
   cli.io.stdout(cli.io.stdoutIsTTY ? escapeControls(content, '\n\t') : content);
+};
+
+/** The `bella pull` command, as the parser, help, completion and docs/cli.md read it. */
+export const pullCommand: CommandSpec = {
+  name: 'pull',
+  summary: 'print (or write) every secret of an environment as dotenv, shell, json or yaml',
+  details:
+    'dotenv output reads back unchanged with both the dotenv library and `set -a; . ./file`; ' +
+    '`-o shell` writes `export KEY=\'…\'` lines for `eval "$(bella pull -o shell)"`. ' +
+    'With --out the format follows the extension (.json, .yaml/.yml, .sh) unless -o says otherwise.',
+  options: [
+    projectOption(),
+    environmentOption(),
+    ...tokenOptions,
+    allowEnvOption,
+    {
+      long: 'output',
+      short: 'o',
+      value: 'format',
+      description: 'output format',
+      choices: ['dotenv', 'shell', 'json', 'yaml'],
+    },
+    {
+      long: 'out',
+      value: 'file',
+      description: 'write to this file (mode 0600, atomically) instead of stdout',
+      complete: 'files',
+    },
+  ],
+  examples: ['bella pull -p my-api -e production --out .env', 'eval "$(bella pull -p my-api -e production -o shell)"'],
+  action: pull,
 };

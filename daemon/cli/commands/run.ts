@@ -3,7 +3,16 @@ import { ExitCode, UsageError } from '../framework/errors';
 import { endRunLease, issueRunLease, runReason } from '../run-lease';
 import { nulError, type Action, type CliSession } from '../session';
 import { refuseLoaderVariables } from '../loader-variables';
-import { explicitRef, hasToken, readLeaseSecrets, requireToken, tokenPlane } from '../token-plane';
+import { explicitRef, hasToken, readLeaseSecrets, requireToken, connectTokenPlane } from '../token-plane';
+import {
+  allowEnvOption,
+  environmentOption,
+  projectOption,
+  scopeOption,
+  tokenOptions,
+  ttlOption,
+} from './shared-options';
+import type { CommandSpec } from '../framework/spec';
 
 type Opts = {
   project?: string;
@@ -69,7 +78,7 @@ export const run: Action = async (cli, { args, opts }) => {
       throw new UsageError('--scope, --ttl and --reason are for owner runs: a token already has its scope and expiry');
     }
     const token = await requireToken(cli, opts);
-    const plane = await tokenPlane(cli, opts);
+    const plane = await connectTokenPlane(cli, opts);
     const res = await readLeaseSecrets(plane, token, { named: explicitRef(o) });
     const env = childEnv(cli, res.secrets, o.allowEnv);
     cli.close();
@@ -95,7 +104,7 @@ export const run: Action = async (cli, { args, opts }) => {
   // revokes it; at worst it ends at its ttl).
   const end = (why: string) => endRunLease(cli, issued, why, startedAt);
   try {
-    const plane = await tokenPlane(cli, opts);
+    const plane = await connectTokenPlane(cli, opts);
     const res = await readLeaseSecrets(plane, issued.token);
     const env = childEnv(cli, res.secrets, o.allowEnv);
     const spec = { ...command, env, cwd: cli.io.cwd, cleanup: revokeCommand(cli, issued.lease.id) };
@@ -104,4 +113,39 @@ export const run: Action = async (cli, { args, opts }) => {
     if (!result) await end('bella run: did not start');
   }
   if (result.code !== 0) throw new ExitCode(result.code);
+};
+
+/** The `bella run` command, as the parser, help, completion and docs/cli.md read it. */
+export const runCommand: CommandSpec = {
+  name: 'run',
+  summary: 'run a command with secrets in its environment (exit code and signals passed through)',
+  details:
+    "With a token (--token or BELLA_TOKEN) the command gets that lease's keys. As the owner " +
+    '(-p/-e or .bella, no token) bella issues a per-run lease (--scope, default all keys; --ttl, ' +
+    'default the policy ttl or 1h), runs the command and revokes the lease when it exits. ' +
+    'HUP, INT, QUIT, TERM, USR1, USR2 and WINCH are forwarded; if bella dies, the command is stopped.',
+  args: [
+    {
+      name: 'COMMAND',
+      description: 'the command and its arguments (after -- or after the options)',
+      optional: true,
+      variadic: true,
+    },
+  ],
+  options: [
+    ...tokenOptions,
+    projectOption(),
+    environmentOption(),
+    scopeOption('owner runs: keys or *-globs the per-run lease covers (default: all keys)'),
+    ttlOption('owner runs: lifetime of the per-run lease (default: the policy ttl, else 1h)'),
+    { long: 'reason', value: 'text', description: 'owner runs: the lease reason (default: bella run: COMMAND)' },
+    { long: 'command', value: 'script', description: 'run this through the shell (sh -c) instead of COMMAND' },
+    allowEnvOption,
+  ],
+  passThrough: true,
+  examples: [
+    'bella run -p my-api -e production -- node -e "console.log(process.env.DATABASE_URL)"',
+    'bella run -p my-api -e production --command \'echo "$DATABASE_URL"\'',
+  ],
+  action: run,
 };

@@ -8,7 +8,9 @@ import { ask, confirmOnTerminal, readAll } from '../prompt';
 import { invalidKey, keyProblem } from '../secret-key';
 import { nulError, type Action, type CliSession } from '../session';
 import { renderTable } from '../table';
-import { explicitRef, hasToken, readLeaseSecrets, requireToken, tokenPlane } from '../token-plane';
+import { explicitRef, hasToken, readLeaseSecrets, requireToken, connectTokenPlane } from '../token-plane';
+import { environmentOption, projectOption, tokenOptions, wideOption } from './shared-options';
+import type { CommandSpec } from '../framework/spec';
 
 type Opts = {
   project?: string;
@@ -61,7 +63,7 @@ export const get: Action = async (cli, { args, opts }) => {
   const key = args.KEY as string;
   if (hasToken(cli, opts)) {
     const token = await requireToken(cli, opts);
-    const plane = await tokenPlane(cli, opts);
+    const plane = await connectTokenPlane(cli, opts);
     const res = await readLeaseSecrets(plane, token, { named: explicitRef(o), keys: [key] });
     const value = res.secrets[key];
     if (value === undefined) {
@@ -166,3 +168,72 @@ function namedAfter(err: unknown, file: string): unknown {
     isBellaError(err) ? err.details : undefined,
   );
 }
+
+/** The `bella secrets` command, as the parser, help, completion and docs/cli.md read it. */
+export const secretsCommand: CommandSpec = {
+  name: 'secrets',
+  summary: 'manage the secrets of an environment',
+  subcommands: [
+    {
+      name: 'set',
+      summary: 'create or replace a secret; without VALUE it is read from stdin (kept out of shell history)',
+      args: [
+        { name: 'KEY', description: 'the key, e.g. DATABASE_URL', field: 'key' },
+        { name: 'VALUE', description: 'the value (omit to read it from stdin)', optional: true, field: 'value' },
+      ],
+      options: [
+        projectOption(),
+        environmentOption(),
+        { long: 'empty', description: 'store an empty value when stdin gives nothing (refused otherwise)' },
+      ],
+      examples: ['bella secrets set DATABASE_URL -p my-api -e production < db-url.txt'],
+      action: set,
+    },
+    {
+      name: 'get',
+      summary: 'print the value of one secret',
+      args: [{ name: 'KEY', description: 'the key', field: 'key', complete: 'keys' }],
+      options: [projectOption(), environmentOption(), ...tokenOptions],
+      action: get,
+    },
+    {
+      name: 'list',
+      summary: 'list the secrets of an environment (values masked unless --show-values)',
+      options: [
+        projectOption(),
+        environmentOption(),
+        { long: 'show-values', description: 'show the values (the read is audited)' },
+        wideOption,
+      ],
+      action: list,
+    },
+    {
+      name: 'delete',
+      summary: 'delete a secret',
+      details: 'On a terminal it asks for the key to be typed back unless --yes; scripts proceed.',
+      args: [{ name: 'KEY', description: 'the key', field: 'key', complete: 'keys' }],
+      options: [
+        projectOption(),
+        environmentOption(),
+        { long: 'yes', description: 'do not ask for confirmation on a terminal' },
+      ],
+      action: remove,
+    },
+    {
+      name: 'push',
+      summary: 'set every secret of a .env file',
+      details:
+        'A line that is not KEY=value, or a key or value bella refuses, is named with its line number and ' +
+        'the file is refused as a whole, unless --skip-invalid (then the other lines are imported and the ' +
+        'skipped ones listed). --dry-run lists every problem.',
+      args: [{ name: 'FILE', description: 'the .env file', complete: 'files' }],
+      options: [
+        projectOption(),
+        environmentOption(),
+        { long: 'dry-run', description: 'only show what would change' },
+        { long: 'skip-invalid', description: 'import the valid lines and list the invalid ones as skipped' },
+      ],
+      action: push,
+    },
+  ],
+};

@@ -12,16 +12,6 @@ export function durationOption(flag: string): (value: string) => number {
   };
 }
 
-/** `bella issue --ttl`: minutes from 1 to 480 (a duration such as 2h is accepted too); returns seconds. */
-export function issueTtlOption(value: string): number {
-  const text = value.trim();
-  const seconds = /^[+-]?\d+$/.test(text) ? Number(text) * 60 : parseDuration(text);
-  if (seconds === undefined || !Number.isSafeInteger(seconds) || seconds < 60 || seconds > 480 * 60) {
-    throw new UsageError(`--ttl is in minutes, from 1 to 480 (e.g. --ttl 30 or --ttl 2h), not '${value}'`);
-  }
-  return seconds;
-}
-
 /** Splits a comma-separated list option, dropping blanks. */
 export function listOption(flag: string): (value: string) => string[] {
   return (value) => {

@@ -5,6 +5,8 @@ import { daemonScriptPath } from '../daemon-script';
 import { formatPairs, formatWhen } from '../format';
 import type { ApiClient } from '../../client/connector';
 import type { Action } from '../session';
+import { acceptRollbackOption } from './shared-options';
+import type { CommandSpec } from '../framework/spec';
 
 /** The foreground entry exported by dist/daemon.js. */
 interface DaemonModule {
@@ -120,4 +122,35 @@ export const runForeground: Action = async (cli, { opts }) => {
     process.on('SIGINT', stopOn);
     process.on('SIGTERM', stopOn);
   });
+};
+
+/** The `bella daemon` command, as the parser, help, completion and docs/cli.md read it. */
+export const daemonCommand: CommandSpec = {
+  name: 'daemon',
+  summary: 'start, stop and inspect the bella daemon',
+  subcommands: [
+    {
+      name: 'start',
+      summary: 'start the daemon in the background (says so if one is already running)',
+      details: 'When the daemon cannot start, its own reason is printed (from its log, <home>/daemon.log).',
+      options: [acceptRollbackOption],
+      action: start,
+    },
+    {
+      name: 'stop',
+      summary: 'stop the daemon and wait until it is gone',
+      action: stop,
+    },
+    {
+      name: 'status',
+      summary: 'show whether the daemon runs, where, and whether notifications are delivered',
+      action: status,
+    },
+    {
+      name: 'run',
+      summary: 'run the daemon in the foreground until Ctrl-C (or SIGTERM: a systemd service)',
+      options: [acceptRollbackOption],
+      action: runForeground,
+    },
+  ],
 };
