@@ -42,4 +42,3 @@ export function formatTtl(seconds: number): string {
 export function mask(value: string | undefined): string {
   return value === undefined || value.length > 0 ? '••••••••' : '(empty)';
 }
-
