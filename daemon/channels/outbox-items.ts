@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type Channel, type ChannelEvent, type OutboxItem, channelWants, toEventData } from './types';
 
-// Builds outbox items and ids. The outbox itself lives in the state: `daemon/services/channels.ts`
+// Builds outbox items and ids. The outbox itself lives in the state: `daemon/services/channel-outbox.ts`
 // writes the items in the commit of their change and serves them to the dispatcher (`OutboxStore`).
 
 const id = (prefix: string): string => `${prefix}_${randomBytes(16).toString('base64url')}`;

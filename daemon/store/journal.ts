@@ -1,8 +1,10 @@
 import fs from 'node:fs';
 import { z } from 'zod';
 import { BellaError } from '../api';
-import { headerPayload, logDamage, RecordLog, scanLog, type LogFormat, type ScanResult } from './record-log';
-import { parseChange, type Change } from './schema';
+import { logDamage, scanLog, type ScanResult } from './log-scan';
+import { headerPayload, type LogFormat } from './record-frame';
+import { RecordLog } from './record-log';
+import { parseChange, type Change } from './record-validation';
 import type { AuditHead } from './snapshot';
 
 /**

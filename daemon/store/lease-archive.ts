@@ -1,5 +1,7 @@
 import fs from 'node:fs';
-import { headerPayload, logDamage, RecordLog, scanLog, type LogFormat } from './record-log';
+import { logDamage, scanLog } from './log-scan';
+import { headerPayload, type LogFormat } from './record-frame';
+import { RecordLog } from './record-log';
 import type { StoredLease } from './schema';
 
 /** An ended lease moved out of the hot state; its token hash is dropped. */

@@ -7,8 +7,10 @@ import type { StoredEntry } from './audit/entry';
 import type { KeyRing } from './crypto';
 import { Journal } from './journal';
 import { LeaseArchive } from './lease-archive';
-import type { LogFormat } from './record-log';
-import { Change, emptyState, applyChange, type State, type StoredLease } from './schema';
+import type { LogFormat } from './record-frame';
+import { Change } from './record-validation';
+import { emptyState, type State, type StoredLease } from './schema';
+import { applyChange } from './state-changes';
 import { writeSnapshot } from './snapshot';
 
 /** The files of bella 0.1's data directory (JSON state, JSONL journal, audit log and archive). */

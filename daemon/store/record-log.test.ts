@@ -4,7 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BellaError } from '../api';
-import { headerPayload, RecordLog, scanLog, type LogFormat } from './record-log';
+import { scanLog } from './log-scan';
+import { headerPayload, type LogFormat } from './record-frame';
+import { RecordLog } from './record-log';
 
 const dirs: string[] = [];
 afterEach(() => {

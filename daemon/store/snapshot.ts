@@ -3,8 +3,11 @@ import fs from 'node:fs';
 import { z } from 'zod';
 import { BellaError } from '../api';
 import { writeFileDurable } from '../base/node/files';
-import { frame, GENESIS_CHECK, headerPayload, logDamage, scanLog, type LogFormat } from './record-log';
-import { applyChange, emptyState, recordsOf, SCHEMA_VERSION, type Change, type State } from './schema';
+import { logDamage, scanLog } from './log-scan';
+import { frame, GENESIS_CHECK, headerPayload, type LogFormat } from './record-frame';
+import type { Change } from './record-validation';
+import { emptyState, SCHEMA_VERSION, type State } from './schema';
+import { applyChange, recordsOf } from './state-changes';
 
 /** Where the audit trail stood when a state was committed: its last entry and that entry's check. */
 export interface AuditHead {

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BellaError } from '../api';
 import type { StoredProject } from './schema';
-import { dataFiles, Store } from './store';
+import { dataFiles } from './data-files';
+import { Store } from './store';
 import { SafeClock, type TimeSource } from './clock';
 
 const dirs: string[] = [];

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../../daemon/store';
-import { frame } from '../../daemon/store/record-log';
+import { frame } from '../../daemon/store/record-frame';
 import { seed, startExpectingRefusal, startIn, tempPlace, type DaemonPlace } from '../helpers/daemon';
 
 /** Every file under `dir` with its bytes (the daemon's pid lock aside). */

@@ -2,17 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { AuditEntry, BellaError } from '../../api';
 import { ensurePrivateDir } from '../../base/node/files';
-import {
-  GENESIS_CHECK,
-  headerPayload,
-  logDamage,
-  RecordLog,
-  scanLog,
-  type FramedBatch,
-  type LogFormat,
-  type LogRecord,
-  type ScanResult,
-} from '../record-log';
+import { logDamage, scanLog, type LogRecord, type ScanResult } from '../log-scan';
+import { GENESIS_CHECK, headerPayload, type FramedBatch, type LogFormat } from '../record-frame';
+import { RecordLog } from '../record-log';
 import type { AuditHead } from '../snapshot';
 import { storedEntry, toAuditEntry, type AuditInput, type StoredEntry } from './entry';
 import { compileFilter, entryMatches, SegmentIndex, type IndexFilter } from './segment-index';

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { isBellaError } from '../../api';
-import { GENESIS_CHECK, scanLog, type LogFormat } from '../record-log';
+import { scanLog } from '../log-scan';
+import { GENESIS_CHECK, type LogFormat } from '../record-frame';
 import type { AuditHead } from '../snapshot';
 import { seqOf } from './entry';
 

@@ -1,0 +1,104 @@
+import { createHmac, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+
+// The frame every log record is written in (journal, audit trail, lease archive, snapshots), and
+// the check that proves a record whole: read by log-scan.ts, appended by record-log.ts.
+
+/**
+ * How each record of a log proves it is whole: a CRC-32 of its payload (snapshots, whose file is
+ * sealed by a keyed MAC in its last record), or a keyed HMAC-SHA256 chained to the previous
+ * record (journal, audit trail, lease archive), so a record cannot be edited, dropped from the
+ * middle or reordered without the key.
+ */
+export type CheckKind = 'crc32' | 'hmac';
+
+/** The check a chain starts from when nothing precedes it. */
+export const GENESIS_CHECK = '0'.repeat(64);
+
+/** Options of a log: how its records are checked. */
+export interface LogFormat {
+  check: CheckKind;
+  /** The HMAC key, for `hmac` logs. */
+  key?: Buffer | KeyObject;
+}
+
+/** Hex digits of a frame's length field. */
+export const LEN_DIGITS = 8;
+
+function checkLength(kind: CheckKind): number {
+  return kind === 'crc32' ? 8 : 64;
+}
+
+/** Bytes of a frame before its payload: length, space, check, space. */
+export function frameHeaderBytes(kind: CheckKind): number {
+  return LEN_DIGITS + 1 + checkLength(kind) + 1;
+}
+
+/** The check of `payload` following `prev` (ignored for CRC logs). */
+export function computeCheck(format: LogFormat, prev: string, payload: Buffer): string {
+  if (format.check === 'crc32') return crc32(payload).toString(16).padStart(8, '0');
+  if (!format.key) throw new Error('an hmac log needs a key');
+  return createHmac('sha256', format.key).update(prev).update(payload).digest('hex');
+}
+
+/** Whether a frame's check is right; keyed hashes are compared in constant time, checksums need not be. */
+export function checksEqual(kind: CheckKind, a: string, b: string): boolean {
+  if (kind === 'crc32') return a === b;
+  return a.length === b.length && timingSafeEqual(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1'));
+}
+
+/**
+ * One frame: `<length, 8 hex> <check> <payload>\n`. Payloads never contain a newline (they are
+ * JSON text), so a newline after a frame that looks cut short proves it was not the last one.
+ */
+export function frame(format: LogFormat, prev: string, payload: string | Buffer): { bytes: Buffer; check: string } {
+  const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
+  if (body.length > 0xffffffff) throw new Error('a log record is limited to 4 GiB');
+  if (body.includes(0x0a)) throw new Error('a log record payload cannot contain a newline');
+  const check = computeCheck(format, prev, body);
+  const headBytes = LEN_DIGITS + check.length + 2;
+  const bytes = Buffer.allocUnsafe(headBytes + body.length + 1);
+  bytes.write(`${body.length.toString(16).padStart(LEN_DIGITS, '0')} ${check} `, 0, 'latin1');
+  body.copy(bytes, headBytes);
+  bytes[bytes.length - 1] = 0x0a;
+  return { bytes, check };
+}
+
+/** Frames a batch of payloads chained from `prev`; returns the bytes and each record's check. */
+export function frameAll(format: LogFormat, prev: string, payloads: Array<string | Buffer>): FramedBatch {
+  const parts: Buffer[] = [];
+  const checks: string[] = [];
+  let last = prev;
+  for (const payload of payloads) {
+    const f = frame(format, last, payload);
+    parts.push(f.bytes);
+    checks.push(f.check);
+    last = f.check;
+  }
+  return { bytes: Buffer.concat(parts), checks, lengths: parts.map((p) => p.length) };
+}
+
+/** Records framed for one append: their bytes, and each record's check and frame length. */
+export interface FramedBatch {
+  bytes: Buffer;
+  checks: string[];
+  lengths: number[];
+}
+
+/** The header payload every log file starts with; `base` is the check the file's chain continues. */
+export function headerPayload(log: string, fields: Record<string, unknown>, base = GENESIS_CHECK): string {
+  return JSON.stringify({ log, v: 1, base, ...fields });
+}
+
+/** Whether `head` is a frame header: hex length, space, hex check, space. */
+export function isFrameHeader(head: Buffer, kind: CheckKind): boolean {
+  const headerLen = frameHeaderBytes(kind);
+  if (head.length < headerLen) return false;
+  if (head[LEN_DIGITS] !== 0x20 || head[headerLen - 1] !== 0x20) return false;
+  for (let i = 0; i < headerLen - 1; i++) {
+    if (i === LEN_DIGITS) continue;
+    const b = head[i]!;
+    if (!((b >= 0x30 && b <= 0x39) || (b >= 0x61 && b <= 0x66))) return false;
+  }
+  return true;
+}

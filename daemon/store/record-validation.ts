@@ -1,0 +1,125 @@
+import { z } from 'zod';
+import { LEASE_STATUSES } from '../api';
+import { CHANNEL_EVENTS, CHANNEL_KINDS } from '../api/channels';
+
+// Validation of every record read back from disk: an unknown status or a malformed record refuses
+// to start instead of being trusted (an edited "revoked" must never read as anything else).
+const Name = z.string().min(1).max(256);
+const Millis = z.number().int().nonnegative();
+const Policy = z.object({ ttlSeconds: z.number().int().positive(), warnBeforeSeconds: z.number().int().positive() });
+
+const ProjectMeta = z.strictObject({ slug: Name, name: z.string().max(200), createdAt: Millis });
+const EnvironmentMeta = z.strictObject({
+  slug: Name,
+  name: z.string().max(200),
+  createdAt: Millis,
+  policy: Policy.nullable(),
+  dataKey: z.string().min(1),
+  keyVersion: z.number().int().positive(),
+  tokenEpoch: z.number().int().positive(),
+  rotatedAt: Millis.nullable(),
+});
+const SecretRecord = z.strictObject({ sealed: z.string().min(1), updatedAt: Millis });
+const LeaseRecord = z.strictObject({
+  id: z.string().regex(/^[a-z0-9]{16}$/),
+  project: Name,
+  environment: Name,
+  scope: z.array(z.string().min(1)).min(1),
+  reason: z.string(),
+  issuedAt: Millis,
+  expiresAt: Millis,
+  status: z.enum(LEASE_STATUSES),
+  renewals: z.number().int().nonnegative(),
+  renewedAt: Millis.nullable(),
+  lastUsedAt: Millis.nullable(),
+  endedAt: Millis.nullable(),
+  endReason: z.string().nullable(),
+  ttlSeconds: z.number().int().positive(),
+  tokenHash: z.string().min(1),
+  epoch: z.number().int().positive(),
+  warnedFor: Millis.nullable(),
+  uses: z.number().int().nonnegative(),
+});
+const ChannelRecord = z.strictObject({
+  id: z.string().regex(/^ch_[A-Za-z0-9_-]{10,40}$/),
+  kind: z.enum(CHANNEL_KINDS),
+  name: z.string().max(200),
+  sealedUrl: z.string().min(1),
+  project: Name.optional(),
+  environment: Name.optional(),
+  events: z.array(z.enum(CHANNEL_EVENTS)).max(32),
+  sealedSecret: z.string().min(1).optional(),
+  previousSecret: z.strictObject({ sealed: z.string().min(1), until: Millis }).optional(),
+  createdAt: Millis,
+  disabled: z
+    .strictObject({ at: Millis, reason: z.string().max(500) })
+    .nullable()
+    .optional(),
+  allowPrivate: z.boolean().optional(),
+  insecureHttp: z.boolean().optional(),
+  anyHost: z.boolean().optional(),
+});
+const OutboxRecord = z.strictObject({
+  id: z.string().regex(/^msg_[A-Za-z0-9_-]{10,40}$/),
+  channelId: z.string().min(1),
+  event: z.enum(CHANNEL_EVENTS),
+  timestamp: Millis,
+  data: z.looseObject({ project: z.string(), environment: z.string(), leaseIds: z.array(z.string()) }),
+  attempts: z.number().int().nonnegative(),
+  nextAttemptAt: Millis,
+  status: z.enum(['pending', 'delivered', 'failed']),
+  lastError: z.string().nullable(),
+  lastStatus: z.number().int().nullable(),
+});
+const DeliveryRecord = z.strictObject({
+  id: z.string().regex(/^att_[A-Za-z0-9_-]{10,40}$/),
+  channelId: z.string().min(1),
+  itemIds: z.array(z.string()).max(100),
+  event: z.enum(CHANNEL_EVENTS),
+  attempt: z.number().int().nonnegative(),
+  at: Millis,
+  durationMs: z.number().nonnegative(),
+  outcome: z.enum(['delivered', 'retry', 'failed', 'disabled', 'dropped']),
+  status: z.number().int().nullable(),
+  error: z.string().nullable(),
+  nextAttemptAt: Millis.nullable(),
+});
+const SettingsRecord = z.strictObject({
+  notifications: z.strictObject({ desktop: z.boolean(), environments: z.record(z.string(), z.boolean()) }),
+  listener: z
+    .strictObject({
+      enabled: z.boolean(),
+      address: z.string().min(3).max(300),
+      names: z.array(z.string().max(253)).max(32),
+      allow: z.array(z.string().max(64)).max(64),
+      publicUrl: z.string().max(2048).optional(),
+      certificate: z.enum(['self-signed', 'own']).nullable(),
+    })
+    .optional(),
+});
+
+/** One record of state: written to the journal when it changes (null = deleted) and to snapshots. */
+export const Change = z.discriminatedUnion('t', [
+  z.strictObject({ t: z.literal('project'), p: Name, v: ProjectMeta.nullable() }),
+  z.strictObject({ t: z.literal('env'), p: Name, e: Name, v: EnvironmentMeta.nullable() }),
+  z.strictObject({ t: z.literal('secret'), p: Name, e: Name, k: Name, v: SecretRecord.nullable() }),
+  z.strictObject({ t: z.literal('lease'), id: Name, v: LeaseRecord.nullable() }),
+  z.strictObject({ t: z.literal('channel'), id: Name, v: ChannelRecord.nullable() }),
+  z.strictObject({ t: z.literal('outbox'), id: Name, v: OutboxRecord.nullable() }),
+  z.strictObject({ t: z.literal('delivery'), id: Name, v: DeliveryRecord.nullable() }),
+  z.strictObject({ t: z.literal('settings'), v: SettingsRecord }),
+]);
+/** One state record change. */
+export type Change = z.infer<typeof Change>;
+/** A project's own fields, as journaled (its environments are records of their own). */
+export type ProjectFields = z.infer<typeof ProjectMeta>;
+/** An environment's own fields, as journaled (its secrets are records of their own). */
+export type EnvironmentFields = z.infer<typeof EnvironmentMeta>;
+
+/** Parses and validates one record payload; returns the reason it is not a valid record. */
+export function parseChange(json: unknown): { change: Change } | { error: string } {
+  const parsed = Change.safeParse(json);
+  if (parsed.success) return { change: parsed.data };
+  const issue = parsed.error.issues[0]!;
+  return { error: `${issue.path.join('.') || 'record'}: ${issue.message}` };
+}

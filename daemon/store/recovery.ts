@@ -1,0 +1,264 @@
+import fs from 'node:fs';
+import { createSecretKey } from 'node:crypto';
+import path from 'node:path';
+import { BellaError, isBellaError } from '../api';
+import { ensurePrivateDir, removeStaleTemps } from '../base/node/files';
+import { AuditTrail, DEFAULT_SEGMENT_BYTES, type TrailScan } from './audit/trail';
+import type { StoredEntry } from './audit/entry';
+import { restoreAdvice, stamp } from './backups';
+import type { TimeSource } from './clock';
+import { deriveKeys, loadMasterKey, type KeyRing } from './crypto';
+import { dataFiles, type DataFiles } from './data-files';
+import { Journal, type JournalRecord, type JournalScan } from './journal';
+import { LeaseArchive } from './lease-archive';
+import { migrateLegacyLayout } from './legacy';
+import { logDamage } from './log-scan';
+import type { LogFormat } from './record-frame';
+import { emptyState, type State } from './schema';
+import { readSnapshot, writeSnapshot, type AuditHead, type SnapshotMeta } from './snapshot';
+import { applyChange } from './state-changes';
+
+// Reading a data directory back: at start, every file read and cross-checked before any is
+// repaired; after a failed commit, memory put back to what is on disk.
+
+/** Options of `Store.open`. */
+export interface StoreOptions {
+  /** Where time comes from (a fake in tests). */
+  time?: TimeSource;
+  /** Audit segment size (small in tests of rotation). */
+  segmentBytes?: number;
+  /** Journal size from which it is folded into a snapshot (small in tests of compaction). */
+  journalCompactBytes?: number;
+  /** Accept a state older than the audit trail records (a backup restored on purpose). */
+  acceptRollback?: boolean;
+  log?: (message: string) => void;
+}
+
+/** A data directory opened: its files checked against each other, ready for the store. */
+export interface Recovered {
+  keys: KeyRing;
+  format: LogFormat;
+  state: State;
+  journal: Journal;
+  trail: AuditTrail;
+  archive: LeaseArchive;
+  snapshot: { bytes: number; journalSeq: number };
+  /** The last commit: the snapshot's, or the journal's newest. */
+  last: { seq: number; head: AuditHead; clock: number };
+  /** Entries the state records as written but the trail does not hold: to be recorded as missing. */
+  gap: string | null;
+  /** Why a restored (older) state is accepted (`acceptRollback`), or null. */
+  rollback: string | null;
+  /** The newest commit number the trail has seen: commits continue after it. */
+  newestCommit: number;
+}
+
+/**
+ * Opens a data directory, creating it on first use. Refuses, naming the file and offset and
+ * changing nothing, when a file is damaged, when the master key is missing, or when the files
+ * disagree about what was committed (a journal that lost commits the audit trail records).
+ * Entries of the last commit that a crash kept from the trail are written from the journal.
+ */
+export async function openDataDir(home: string, options: StoreOptions, time: TimeSource): Promise<Recovered> {
+  const log = options.log ?? (() => undefined);
+  ensurePrivateDir(home);
+  const files = dataFiles(home);
+  ensurePrivateDir(files.backups);
+  removeStaleTemps(files.snapshot);
+  const anyData = ['state.snapshot', 'state.journal', 'audit', 'state.json', 'audit.log'].some((name) =>
+    fs.existsSync(path.join(home, name)),
+  );
+  const keys = deriveKeys(await loadMasterKey(files.masterKey, !anyData));
+  await migrateLegacyLayout(home, files, keys, log);
+  const exists = fs.existsSync(files.snapshot);
+  // A key object: HMAC setup per record is cheaper than from raw key bytes.
+  const format: LogFormat = { check: 'hmac', key: createSecretKey(keys.logKey) };
+  const advice = restoreAdvice(files.backups);
+  if (!exists && anyData) {
+    throw logDamage(files.snapshot, 0, 'it is missing but the journal or audit trail exist', advice);
+  }
+  if (!exists) {
+    const meta: SnapshotMeta = { journalSeq: 0, audit: { seq: 0, check: '0'.repeat(64) }, clock: time.wall() };
+    await writeSnapshot(files.snapshot, emptyState(), meta, keys.logKey);
+    await Journal.create(files.journal, format, 0).then((j) => j.close());
+  }
+
+  // Read everything first, changing nothing, and cross-check before any file is repaired.
+  const scan = await crossCheck(files, format, keys.logKey, advice, {
+    acceptRollback: options.acceptRollback,
+    segmentBytes: options.segmentBytes,
+    wall: () => time.wall(),
+  });
+  const journal = await Journal.open(format, scan.journalScan);
+  const archive = await LeaseArchive.open(files.leaseArchive, format, advice);
+  const { trail, redo, last } = scan;
+  let gap = scan.gap;
+  if (redo.length) {
+    const prepared = trail.frame(redo);
+    if (prepared.head.check !== last.head.check) {
+      gap = `the audit trail's entry ${scan.trailHeadSeq} is not the one the state's last commit follows: the trail was edited or replaced`;
+    } else {
+      await trail.write(prepared);
+      log(
+        `audit: completed ${redo.length} entries of commit ${last.seq} from the journal (a crash came between the two writes)`,
+      );
+    }
+  }
+  return {
+    keys,
+    format,
+    state: scan.state,
+    journal,
+    trail,
+    archive,
+    snapshot: scan.snapshot,
+    last,
+    gap,
+    rollback: scan.rollback,
+    newestCommit: scan.newestCommit,
+  };
+}
+
+/**
+ * What is on disk now: the snapshot with the journal replayed over it (after a failed commit, to
+ * put memory back). Files are read as they are; damage refuses as at start.
+ */
+export function readCommitted(home: string, logKey: Buffer, format: LogFormat): State {
+  const files = dataFiles(home);
+  const advice = restoreAdvice(files.backups);
+  const snapshot = readSnapshot(files.snapshot, logKey, advice);
+  const scan = Journal.read(files.journal, format, snapshot.meta.journalSeq, advice);
+  for (const commit of scan.commits) for (const change of commit.changes) applyChange(snapshot.state, change);
+  return snapshot.state;
+}
+
+/** What the start-up cross-check read and found. */
+interface StartupScan {
+  state: State;
+  snapshot: { bytes: number; journalSeq: number };
+  journalScan: JournalScan;
+  /** The last commit: the snapshot's, or the journal's newest. */
+  last: { seq: number; head: AuditHead; clock: number };
+  /** The audit trail, opened. */
+  trail: AuditTrail;
+  /** Where the trail ended when read. */
+  trailHeadSeq: number;
+  /** Entries of the last commit the trail lacks (a crash came between the two writes): written again. */
+  redo: StoredEntry[];
+  /** Entries the state records as written but the trail does not hold: recorded as missing. */
+  gap: string | null;
+  /** Why a restored (older) state is accepted (`acceptRollback`), or null. */
+  rollback: string | null;
+  /** The newest commit number the trail has seen: commits continue after it. */
+  newestCommit: number;
+}
+
+/**
+ * Reads the snapshot, the journal and the audit trail, changing nothing but a journal set aside
+ * under `acceptRollback`, and cross-checks them, so none of them can silently lose what the others
+ * say was acknowledged: a damaged file, or a journal that lost commits the trail records, refuses
+ * to start (naming the file and offset); a trail missing entries is reported as a gap.
+ */
+async function crossCheck(
+  files: DataFiles,
+  format: LogFormat,
+  logKey: Buffer,
+  advice: string,
+  options: { acceptRollback?: boolean; segmentBytes?: number; wall: () => number },
+): Promise<StartupScan> {
+  const snapshot = readSnapshot(files.snapshot, logKey, advice);
+  const state = snapshot.state;
+  let rollback: string | null = null;
+  let journalScan: JournalScan;
+  try {
+    journalScan = Journal.read(files.journal, format, snapshot.meta.journalSeq, advice);
+  } catch (err) {
+    if (!options.acceptRollback || !isOlderSnapshot(err)) throw err;
+    const aside = path.join(files.backups, `state.journal.rolled-back-${stamp(options.wall())}`);
+    fs.renameSync(files.journal, aside);
+    rollback = `the journal did not follow the restored snapshot; it was kept as ${aside}`;
+    journalScan = Journal.read(files.journal, format, snapshot.meta.journalSeq, advice);
+  }
+  let last: { seq: number; head: AuditHead; clock: number; record: JournalRecord | null } = {
+    seq: snapshot.meta.journalSeq,
+    head: snapshot.meta.audit,
+    clock: snapshot.meta.clock,
+    record: null,
+  };
+  for (const commit of journalScan.commits) {
+    for (const change of commit.changes) {
+      const refused = applyChange(state, change);
+      if (refused) throw logDamage(files.journal, 0, `commit ${commit.seq}: ${refused}`, advice);
+    }
+    last = { seq: commit.seq, head: commit.audit.head, clock: Math.max(last.clock, commit.clock), record: commit };
+  }
+  const trailScan = AuditTrail.read(files.audit, format, advice);
+  const trailHead = trailScan.head;
+  let redo: StoredEntry[] = [];
+  let gap: string | null = null;
+  if (trailHead.seq < last.head.seq) {
+    const entries = (last.record?.audit.entries ?? []) as StoredEntry[];
+    const firstMissing = trailHead.seq + 1;
+    if (entries.length && entries[0]!.seq <= firstMissing) {
+      redo = entries.filter((e) => e.seq >= firstMissing);
+    } else {
+      gap = `entries ${firstMissing}–${last.head.seq} are missing from the audit trail (it ends at entry ${trailHead.seq}; the state records entry ${last.head.seq} as written): newest entries were deleted or a file was replaced`;
+    }
+  }
+  const trail = await AuditTrail.open(trailScan, format, advice, options.segmentBytes ?? DEFAULT_SEGMENT_BYTES);
+  let newestCommit = last.seq;
+  try {
+    if (!gap && trailHead.seq >= last.head.seq && last.head.seq > 0) {
+      const anchored = trail.entryAt(last.head.seq);
+      if (!anchored || anchored.check !== last.head.check) {
+        gap = `the audit trail does not hold entry ${last.head.seq} as it was written: the trail was edited or replaced up to there`;
+      }
+    }
+    // Entries after the last commit are reads; one written with a commit the journal lacks
+    // proves the journal lost an acknowledged change (it was cut or replaced).
+    if (!gap) {
+      for (const entry of entriesAfter(trail, trailScan, last.head.seq)) {
+        if (entry.commit === undefined || entry.commit <= last.seq) continue;
+        if (!options.acceptRollback) throw rollbackError(files.journal, entry, last.seq);
+        newestCommit = Math.max(newestCommit, entry.commit);
+        rollback ??= `the audit trail records commits up to ${newestCommit} that the restored state does not hold`;
+      }
+    }
+  } catch (err) {
+    trail.close();
+    throw err;
+  }
+  return {
+    state,
+    snapshot: { bytes: snapshot.bytes, journalSeq: snapshot.meta.journalSeq },
+    journalScan,
+    last: { seq: last.seq, head: last.head, clock: last.clock },
+    trail,
+    trailHeadSeq: trailHead.seq,
+    redo,
+    gap,
+    rollback,
+    newestCommit,
+  };
+}
+
+/** Entries after `seq`: from the newest segment as read at start, older segments only if needed. */
+function* entriesAfter(trail: AuditTrail, scan: TrailScan, seq: number): Generator<StoredEntry> {
+  const active = scan.active;
+  if (!active || seq < active.firstSeq - 1) {
+    yield* trail.entriesAfter(seq);
+    return;
+  }
+  for (const entry of active.entries) if (entry.seq > seq) yield entry;
+}
+
+function isOlderSnapshot(err: unknown): boolean {
+  return isBellaError(err) && (err.details as { reason?: string } | undefined)?.reason === 'older-snapshot';
+}
+
+function rollbackError(journal: string, entry: StoredEntry, lastSeq: number): BellaError {
+  return new BellaError(
+    'unavailable',
+    `${journal} holds commits up to ${lastSeq}, but the audit trail records commit ${entry.commit} (entry ${entry.seq}, ${entry.event}): changes that were acknowledged are missing from the state; bella changed nothing: restore the journal, or if you restored a backup on purpose, start with --accept-rollback`,
+  );
+}

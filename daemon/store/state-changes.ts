@@ -1,0 +1,223 @@
+import type { LeaseStatus } from '../api';
+import type { Change, EnvironmentFields, ProjectFields } from './record-validation';
+import {
+  FLAT_RECORDS,
+  own,
+  type FlatKind,
+  type State,
+  type StoredEnvironment,
+  type StoredLease,
+  type StoredProject,
+} from './schema';
+
+// A transaction's changes as journal records, and records applied back to a state.
+
+/** Which records a transaction changed, so its commit writes exactly those. */
+export class Touched {
+  readonly projects = new Set<string>();
+  readonly environments = new Map<string, [string, string]>();
+  readonly secrets = new Map<string, [string, string, string]>();
+  /** Flat records by kind: leases, channels, outbox items, deliveries. */
+  readonly flat: { [K in FlatKind]: Set<string> } = {
+    lease: new Set(),
+    channel: new Set(),
+    outbox: new Set(),
+    delivery: new Set(),
+  };
+  settings = false;
+
+  /** A project's own fields (name…) were set, or the project was created or deleted. */
+  project(p: string): this {
+    this.projects.add(p);
+    return this;
+  }
+
+  /** An environment's own fields were set (policy, keys…), or it was created or deleted. */
+  environment(p: string, e: string): this {
+    this.environments.set(`${p}\0${e}`, [p, e]);
+    return this;
+  }
+
+  /** A secret was set, replaced or deleted. */
+  secret(p: string, e: string, k: string): this {
+    this.secrets.set(`${p}\0${e}\0${k}`, [p, e, k]);
+    return this;
+  }
+
+  /** A lease was issued or changed, or left the state. */
+  lease(id: string): this {
+    return this.record('lease', id);
+  }
+
+  /** A flat record (channel, outbox item, delivery) was added, changed or removed. */
+  record(kind: FlatKind, id: string): this {
+    this.flat[kind].add(id);
+    return this;
+  }
+
+  /** The settings changed. */
+  setting(): this {
+    this.settings = true;
+    return this;
+  }
+
+  /** Everything `other` touched. */
+  merge(other: Touched): void {
+    for (const p of other.projects) this.projects.add(p);
+    for (const [k, v] of other.environments) this.environments.set(k, v);
+    for (const [k, v] of other.secrets) this.secrets.set(k, v);
+    for (const kind of Object.keys(this.flat) as FlatKind[]) for (const id of other.flat[kind]) this.flat[kind].add(id);
+    this.settings ||= other.settings;
+  }
+
+  get empty(): boolean {
+    return (
+      !this.settings &&
+      this.projects.size === 0 &&
+      this.environments.size === 0 &&
+      this.secrets.size === 0 &&
+      Object.values(this.flat).every((ids) => ids.size === 0)
+    );
+  }
+}
+
+/** Marks a removed environment and every secret it held, so the commit deletes them all. */
+export function touchEnvironmentRemoval(touched: Touched, p: string, env: StoredEnvironment): void {
+  touched.environment(p, env.slug);
+  for (const k of Object.keys(env.secrets)) touched.secret(p, env.slug, k);
+}
+
+function projectMeta(p: StoredProject): ProjectFields {
+  return { slug: p.slug, name: p.name, createdAt: p.createdAt };
+}
+
+function environmentMeta(e: StoredEnvironment): EnvironmentFields {
+  const { secrets: _secrets, ...meta } = e;
+  return meta;
+}
+
+/** The current value of every touched record, parents before children. */
+export function changesOf(state: State, touched: Touched): Change[] {
+  const out: Change[] = [];
+  for (const p of touched.projects) {
+    const project = own(state.projects, p);
+    out.push({ t: 'project', p, v: project ? projectMeta(project) : null });
+  }
+  for (const [p, e] of touched.environments.values()) {
+    const env = environment(state, p, e);
+    out.push({ t: 'env', p, e, v: env ? environmentMeta(env) : null });
+  }
+  for (const [p, e, k] of touched.secrets.values()) {
+    const env = environment(state, p, e);
+    const secret = env && own(env.secrets, k);
+    out.push({ t: 'secret', p, e, k, v: secret ? { ...secret } : null });
+  }
+  for (const kind of Object.keys(FLAT_RECORDS) as FlatKind[]) {
+    const records = state[FLAT_RECORDS[kind]] as Map<string, unknown>;
+    for (const id of touched.flat[kind]) out.push({ t: kind, id, v: records.get(id) ?? null } as Change);
+  }
+  if (touched.settings) out.push({ t: 'settings', v: state.settings });
+  return out;
+}
+
+/** Every record of a state, for a snapshot. */
+export function* recordsOf(state: State): Generator<Change> {
+  yield { t: 'settings', v: state.settings };
+  for (const project of Object.values(state.projects)) {
+    yield { t: 'project', p: project.slug, v: projectMeta(project) };
+    for (const env of Object.values(project.environments)) {
+      yield { t: 'env', p: project.slug, e: env.slug, v: environmentMeta(env) };
+      for (const [k, secret] of Object.entries(env.secrets)) {
+        yield { t: 'secret', p: project.slug, e: env.slug, k, v: secret };
+      }
+    }
+  }
+  for (const kind of Object.keys(FLAT_RECORDS) as FlatKind[]) {
+    for (const [id, v] of state[FLAT_RECORDS[kind]] as Map<string, unknown>) yield { t: kind, id, v } as Change;
+  }
+}
+
+function environment(state: State, p: string, e: string): StoredEnvironment | undefined {
+  const project = own(state.projects, p);
+  return project && own(project.environments, e);
+}
+
+/**
+ * Applies one validated record to a state. Returns a reason when the record cannot apply (a
+ * secret of an environment that does not exist), which is damage in a file bella wrote itself.
+ */
+export function applyChange(state: State, change: Change): string | null {
+  switch (change.t) {
+    case 'settings':
+      state.settings = change.v;
+      return null;
+    case 'project': {
+      if (change.v === null) {
+        delete state.projects[change.p];
+        return null;
+      }
+      const existing = own(state.projects, change.p);
+      if (existing) Object.assign(existing, change.v);
+      else state.projects[change.p] = { ...change.v, environments: {} };
+      return null;
+    }
+    case 'env': {
+      const project = own(state.projects, change.p);
+      if (!project)
+        return change.v === null ? null : `environment ${change.p}/${change.e} of a project that does not exist`;
+      if (change.v === null) {
+        delete project.environments[change.e];
+        return null;
+      }
+      const existing = own(project.environments, change.e);
+      if (existing) Object.assign(existing, change.v);
+      else project.environments[change.e] = { ...change.v, secrets: {} };
+      return null;
+    }
+    case 'secret': {
+      const env = environment(state, change.p, change.e);
+      if (!env) return change.v === null ? null : `secret of ${change.p}/${change.e}, which does not exist`;
+      if (change.v === null) delete env.secrets[change.k];
+      else env.secrets[change.k] = change.v;
+      return null;
+    }
+    case 'lease':
+    case 'channel':
+    case 'outbox':
+    case 'delivery': {
+      const records = state[FLAT_RECORDS[change.t]] as Map<string, unknown>;
+      if (change.v === null) records.delete(change.id);
+      else if (change.v.id !== change.id) return `${change.t} record ${change.id} holds ${change.v.id}`;
+      else records.set(change.id, change.t === 'lease' ? sharingStrings(change.v) : change.v);
+      return null;
+    }
+  }
+}
+
+const sharedStrings = new Map<string, string>();
+const sharedScopes = new Map<string, string[]>();
+/** Distinct scopes shared at most; leases past it keep their own (a scope per lease gains nothing). */
+const MAX_SHARED_SCOPES = 10_000;
+
+function shared(text: string): string {
+  const known = sharedStrings.get(text);
+  if (known !== undefined) return known;
+  sharedStrings.set(text, text);
+  return text;
+}
+
+/**
+ * A lease read from disk, holding one copy of each project, environment, status and scope shared
+ * by all leases alike (a million leases of one environment otherwise hold a million copies of
+ * each). Scopes are never changed in place, so leases with equal scopes share one array.
+ */
+function sharingStrings(lease: StoredLease): StoredLease {
+  lease.project = shared(lease.project);
+  lease.environment = shared(lease.environment);
+  lease.status = shared(lease.status) as LeaseStatus;
+  const scopeKey = lease.scope.join('\n');
+  const scope = sharedScopes.get(scopeKey);
+  if (scope) lease.scope = scope;
+  else if (sharedScopes.size < MAX_SHARED_SCOPES) sharedScopes.set(scopeKey, lease.scope);
+  return lease;
+}
