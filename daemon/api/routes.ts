@@ -97,6 +97,8 @@ export interface IssuedLease {
   fingerprint: string | null;
   /** Which address `server` is and what else there is, when the daemon chose it (`serverNote` in handover.ts). */
   serverNote: string | null;
+  /** The listener's public-key pin for curl (`sha256//` + base64 SHA-256 of its SPKI); null while no listener runs. */
+  pinnedPublicKey: string | null;
 }
 
 /** The opt-in TLS listener that serves the token plane to other machines. */
@@ -114,6 +116,10 @@ export interface ListenerStatus {
   urlNote: string | null;
   /** The certificate's SHA-256, `sha256:` + 64 hex digits (`BELLA_SERVER_FINGERPRINT`). */
   fingerprint: string | null;
+  /** `curl --pinnedpubkey` value: `sha256//` + base64 SHA-256 of the certificate's SubjectPublicKeyInfo. */
+  pinnedPublicKey: string | null;
+  /** Where holders fetch the one-file CLI (`GET /v1/cli/bella.mjs`, no token); null while no URL is known. */
+  cliUrl: string | null;
   /** When the certificate expires (ISO time). */
   notAfter: string | null;
   /** Names and addresses the certificate is valid for. */

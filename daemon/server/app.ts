@@ -18,6 +18,8 @@ import {
   type Plane,
 } from '../api';
 import type { Services } from '../services';
+import type { CliFile } from '../services/listener/cli-file';
+import { registerCliFileRoute } from './cli-file-route';
 import { EventStreams } from './event-stream';
 import type { Handler, Handlers, RequestInfo } from './handler-types';
 
@@ -37,6 +39,8 @@ export interface Surface {
   source(request: FastifyRequest): string;
   /** Builds the server (the listener's hardened HTTPS server); default: fastify's plain HTTP one. */
   serverFactory?: FastifyServerFactory;
+  /** The one-file CLI served at `GET /v1/cli/bella.mjs` with no token (token-plane surfaces only). */
+  cliFile?: CliFile;
 }
 
 /** The owner's socket: everything. */
@@ -126,6 +130,7 @@ export function createApp(
     });
   }
 
+  if (surface.cliFile && surface.planes.includes('token')) registerCliFileRoute(app, surface.cliFile);
   if (surface.events) app.get('/v1/events', (request, reply) => streams.attach(request, reply));
 
   app.setNotFoundHandler((request, reply) => {

@@ -4,12 +4,13 @@ import path from 'node:path';
 import { BellaError, parseDuration, routes } from '../api';
 import { createDesktopNotifier } from '../notify';
 import { createServices, EventBus, type MaintenanceOptions } from '../services';
+import { readCliFile } from '../services/listener/cli-file';
 import { ListenerService } from '../services/listener/service';
 import { ensurePrivateDir } from '../base/node/files';
 import { daemonLockHolder, daemonPidPath } from '../base/node/paths';
 import { Store, type TimeSource } from '../store';
 import pkg from '../../package.json' with { type: 'json' };
-import { createApp } from './app';
+import { createApp, SOCKET_SURFACE } from './app';
 import type { Handlers } from './handler-types';
 import { TlsListener } from './listener';
 import { auditRoutes } from './routes/audit';
@@ -93,10 +94,14 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
   services.maintenance.start();
   services.channels.start();
 
+  // The one-file CLI holders fetch (GET /v1/cli/bella.mjs), read once: a missing one is answered
+  // `unavailable`, never fatal.
+  const cliFile = readCliFile();
+  if (!cliFile.ok) log(`cli file: ${cliFile.problem}`);
   const listener = new ListenerService(
     services.ctx,
     services.refusals,
-    new TlsListener(services, tokenRoutes(services), log),
+    new TlsListener(services, tokenRoutes(services), log, cliFile),
   );
   let stopping: Promise<void> | null = null;
   let resolveStopped!: () => void;
@@ -135,7 +140,7 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
     ...listenerRoutes(listener),
     ...channelRoutes(services),
   };
-  const { app, closeStreams } = createApp(services, handlers, log);
+  const { app, closeStreams } = createApp(services, handlers, log, { ...SOCKET_SURFACE, cliFile });
   if (process.platform !== 'win32') fs.rmSync(options.socket, { force: true });
   await app.listen({ path: options.socket });
   if (process.platform !== 'win32') fs.chmodSync(options.socket, 0o600);

@@ -4,6 +4,7 @@ import { BellaError, HTTP_STATUS } from '../api';
 import type { Services } from '../services';
 import { sourceName } from '../services/listener/admission';
 import type { CertificatePair } from '../services/listener/certificate';
+import type { CliFile } from '../services/listener/cli-file';
 import { splitAddress } from '../services/listener/holder-urls';
 import { formatBound, type Admit, type ListenerBinding } from '../services/listener/service';
 import { createApp } from './app';
@@ -26,6 +27,8 @@ export class TlsListener implements ListenerBinding {
     private readonly services: Services,
     private readonly handlers: Partial<Handlers>,
     private readonly log: (message: string) => void,
+    /** The one-file CLI, served with no token at `GET /v1/cli/bella.mjs`. */
+    private readonly cliFile?: CliFile,
   ) {}
 
   /** The bound address, while serving. */
@@ -41,6 +44,7 @@ export class TlsListener implements ListenerBinding {
       events: false,
       bodyLimit: LISTENER_LIMITS.bodyLimitBytes,
       source: (request) => sourceName(request.socket.remoteAddress),
+      ...(this.cliFile ? { cliFile: this.cliFile } : {}),
       serverFactory: (handler) => {
         const server = createHardenedServer(pair, handler);
         const max = LISTENER_LIMITS.maxConnectionsPerSource;

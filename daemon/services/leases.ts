@@ -25,7 +25,7 @@ export class LeasesService {
   /** Issues a lease; how a holder elsewhere reaches the token plane is the server's to add. */
   async issue(
     args: OperationArgs<'issueLease'>,
-  ): Promise<Omit<OperationOutput<'issueLease'>, 'server' | 'fingerprint' | 'serverNote'>> {
+  ): Promise<Omit<OperationOutput<'issueLease'>, 'server' | 'fingerprint' | 'serverNote' | 'pinnedPublicKey'>> {
     const out = await this.lifecycle.transact((state, changes) => {
       const env = findEnvironment(state, args.project, args.environment);
       const keys = Object.keys(env.secrets).sort();

@@ -32,6 +32,8 @@ describe('the package a spare box installs (README: npm pack, npm install -g)', 
         'dist/cli.js',
         'dist/daemon.js',
         'dist/audit-verify.js',
+        // The one-file CLI an installed daemon serves to holders.
+        'dist/bella.mjs',
         'build/bella.service',
       ]),
     );

@@ -10,6 +10,7 @@ import type { Locator, Page } from 'playwright-core';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFingerprint } from '../../daemon/api/fingerprint';
+import { cliInstallLine } from '../../daemon/api/handover';
 import {
   buildRenderer,
   launchApp,
@@ -250,11 +251,13 @@ describe('daemon-wide screens against a real daemon', { timeout: 90_000 }, () =>
     await block.waitFor();
     handoverToken = ((await dialog().getByTestId('lease-token').textContent()) ?? '').trim();
     const server = `https://127.0.0.1:${listenerPort}`;
+    const { pinnedPublicKey } = (await daemon.client.call('getListener', {})).listener;
     const lines = [
+      cliInstallLine(server, pinnedPublicKey!),
       `export BELLA_SERVER=${server}`,
       `export BELLA_SERVER_FINGERPRINT=${fingerprint}`,
       `export BELLA_TOKEN=${handoverToken}`,
-      `bella run -p ${P} -e ${E} -- your-command`,
+      `node bella.mjs run -p ${P} -e ${E} -- your-command`,
     ];
     expect(await block.textContent()).toBe(lines.join('\n'));
     await dialog().getByRole('button', { name: 'Copy hand-over' }).click();

@@ -13,6 +13,8 @@ export const distDir = process.env.BELLA_TEST_DIST
 export const daemonScript = path.join(distDir, 'daemon.js');
 /** The built `bella` CLI entry. */
 export const cliScript = path.join(distDir, 'cli.js');
+/** The one-file CLI the listener serves to holders (`GET /v1/cli/bella.mjs`). */
+export const cliBundle = path.join(distDir, 'bella.mjs');
 
 function newestSource(dir: string): number {
   let newest = 0;
@@ -25,14 +27,14 @@ function newestSource(dir: string): number {
 }
 
 /**
- * Builds dist/cli.js and dist/daemon.js when missing or older than daemon/ sources, serialised
+ * Builds dist/cli.js, dist/daemon.js and dist/bella.mjs when missing or older than daemon/ sources, serialised
  * across test workers by a lock so no test is handed a half-written file.
  */
 export function ensureBuilt(): void {
   if (process.env.BELLA_TEST_DIST) return;
   let built: number;
   try {
-    built = Math.min(fs.statSync(cliScript).mtimeMs, fs.statSync(daemonScript).mtimeMs);
+    built = Math.min(...[cliScript, daemonScript, cliBundle].map((f) => fs.statSync(f).mtimeMs));
   } catch {
     built = 0;
   }

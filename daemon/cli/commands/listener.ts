@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { cliInstallLine } from '../../api/handover';
 import type { ListenerStatus } from '../../api/routes';
 import { BellaError } from '../../api/errors';
 import { formatPairs, formatWhen } from '../format';
@@ -34,6 +35,12 @@ function describe(cli: CliSession, l: ListenerStatus): string {
   if (l.publicUrl) pairs.push(['public url', l.publicUrl]);
   if (l.enabled && l.urls.length) {
     pairs.push(['holders use', `BELLA_SERVER=${l.urls[0]} BELLA_SERVER_FINGERPRINT=${l.fingerprint ?? ''}`]);
+    if (l.pinnedPublicKey) {
+      pairs.push(['pinned key', l.pinnedPublicKey]);
+      // The one-line install: only Node 20+ and curl on the holder's machine; the pin is the trust.
+      pairs.push(['install the CLI', cliInstallLine(l.urls[0]!, l.pinnedPublicKey)]);
+      pairs.push(['then', 'node bella.mjs run -- your-command (Node 20+, no other install)']);
+    }
     if (l.urls.length > 1) pairs.push(['or', l.urls.slice(1).join(', ')]);
     if (l.urlNote) pairs.push(['chosen', cli.safe(l.urlNote)]);
   }

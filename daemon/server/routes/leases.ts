@@ -5,7 +5,7 @@ import type { Handlers } from '../handler-types';
 /** Leases; an issued lease says where its holder reaches the listener, when one serves. */
 export function leaseRoutes(
   { leases }: Services,
-  handover: () => Pick<IssuedLease, 'server' | 'fingerprint' | 'serverNote'>,
+  handover: () => Pick<IssuedLease, 'server' | 'fingerprint' | 'serverNote' | 'pinnedPublicKey'>,
 ) {
   return {
     listLeases: (args) => leases.list(args),

@@ -29,6 +29,11 @@ export interface CertificatePair {
   keyPem: string;
   /** `sha256:` + 64 lowercase hex digits of the certificate's DER (what holders pin). */
   fingerprint: string;
+  /**
+   * `sha256//` + base64 SHA-256 of the leaf's SubjectPublicKeyInfo (DER): what `curl --pinnedpubkey`
+   * takes, so a holder fetching the CLI file trusts this key and nothing else (see publicKeyPinOf).
+   */
+  publicKeyPin: string;
   /** The end of validity, ISO 8601. */
   notAfter: string;
   /** The subject alternative names, as `DNS:host` / `IP:addr`. */
@@ -143,6 +148,17 @@ export function fingerprintOf(certPem: string): string {
   );
 }
 
+/**
+ * curl's `--pinnedpubkey` value for a PEM certificate (its first, the leaf): `sha256//` + the base64
+ * SHA-256 of its SubjectPublicKeyInfo in DER. Security: with `-k` (the certificate is self-signed,
+ * so no CA vouches for it) this pin is the whole trust: curl refuses any other key before sending
+ * the request, as the CLI refuses any other fingerprint.
+ */
+export function publicKeyPinOf(certPem: string): string {
+  const spki = parseCertificate(certPem, 'the certificate').publicKey.export({ type: 'spki', format: 'der' });
+  return `sha256//${crypto.createHash('sha256').update(spki).digest('base64')}`;
+}
+
 /** Options of {@link loadCertificatePair}: the clock, and how the files are named in errors. */
 export interface LoadOptions {
   now?: Date;
@@ -205,7 +221,14 @@ function describe(certPem: string, keyPem: string): CertificatePair {
   );
   const san = cert.getExtension(lib.SubjectAlternativeNameExtension);
   const names = (san?.names.items ?? []).map((n) => `${n.type === 'ip' ? 'IP' : n.type.toUpperCase()}:${n.value}`);
-  return { certPem, keyPem, fingerprint: fingerprintOf(certPem), notAfter: cert.notAfter.toISOString(), names };
+  return {
+    certPem,
+    keyPem,
+    fingerprint: fingerprintOf(certPem),
+    publicKeyPin: publicKeyPinOf(certPem),
+    notAfter: cert.notAfter.toISOString(),
+    names,
+  };
 }
 
 function parseCertificate(pem: string, label: string): crypto.X509Certificate {

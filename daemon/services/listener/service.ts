@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { cliFileUrl } from '../../api/handover';
+import type { IssuedLease } from '../../api/routes';
 import { BellaError, type ListenerStatus, type OperationArgs, type OperationOutput } from '../../api';
 import { ensurePrivateDir, writeFileDurable } from '../../base/node/files';
 import { DEFAULT_LISTENER, type ListenerSettings } from '../../store';
@@ -191,6 +193,9 @@ export class ListenerService {
       publicUrl: settings.publicUrl ?? null,
       urlNote: pair ? holders.note : null,
       fingerprint: pair?.fingerprint ?? null,
+      // Computed once per certificate (certificate.ts), for curl's --pinnedpubkey.
+      pinnedPublicKey: pair?.publicKeyPin ?? null,
+      cliUrl: pair && holders.urls[0] ? cliFileUrl(holders.urls[0]) : null,
       notAfter: pair?.notAfter ?? null,
       names: pair?.names ?? [],
       certificate: settings.certificate,
@@ -200,12 +205,17 @@ export class ListenerService {
   }
 
   /** What a holder on another machine needs, while the listener serves. */
-  handover(): { server: string | null; fingerprint: string | null; serverNote: string | null } {
+  handover(): Pick<IssuedLease, 'server' | 'fingerprint' | 'serverNote' | 'pinnedPublicKey'> {
     const status = this.status();
     const serving = this.binding.bound() !== null && status.urls[0] !== undefined && status.fingerprint !== null;
     return serving
-      ? { server: status.urls[0]!, fingerprint: status.fingerprint, serverNote: status.urlNote }
-      : { server: null, fingerprint: null, serverNote: null };
+      ? {
+          server: status.urls[0]!,
+          fingerprint: status.fingerprint,
+          serverNote: status.urlNote,
+          pinnedPublicKey: status.pinnedPublicKey,
+        }
+      : { server: null, fingerprint: null, serverNote: null, pinnedPublicKey: null };
   }
 
   /** Stops serving (the daemon is stopping); the settings stay as they are. */
