@@ -120,6 +120,15 @@ describe.skipIf(!netns.ok)(
       const res = await onB(script);
       expect(res.code, res.stderr).toBe(0);
       expect(res.stdout).toMatch(/^bella \d+\.\d+\.\d+\nKEY=k-123 OTHER=unset\n$/);
+      // The other token-plane commands run from the one file too (yaml and the answer schemas are
+      // loaded lazily by the split CLI: here they must be inside the file).
+      const exports = lines.filter((l) => l.startsWith('export ')).join('\n');
+      const more = await onB(
+        `${exports}\nnode bella.mjs pull -o yaml\nnode bella.mjs secrets get KEY\nnode bella.mjs token lookup --json`,
+      );
+      expect(more.code, more.stderr).toBe(0);
+      expect(more.stdout).toMatch(/^KEY: k-123\nk-123\n\{/);
+      expect(JSON.parse(more.stdout.slice(more.stdout.indexOf('{')))).toMatchObject({ lease: { scope: ['KEY'] } });
       // What B saved is byte for byte the bundle the daemon serves.
       const sha = (f: string) => crypto.createHash('sha256').update(fs.readFileSync(f)).digest('hex');
       expect(sha(path.join(holderDir, 'bella.mjs'))).toBe(sha(cliBundle));
