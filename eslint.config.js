@@ -25,6 +25,7 @@ const SCHEMA_FREE = [
   'fingerprint',
   'dotenv',
   'handover',
+  'ci',
 ].map((m) => `daemon/api/${m}`);
 const API_BASE = ['daemon/api', 'daemon/base'];
 /** What the renderer may load as values from outside it. */

@@ -36,7 +36,17 @@ export const tokenAnswers = {
     expiresAt: Time,
     secrets: z.record(SecretKey, SecretValue),
   }),
-} satisfies { [K in 'lookupToken' | 'revokeToken' | 'readSecrets']: z.ZodType<OperationOutput<K>> };
+  ciLogin: z.object({
+    // The shape of base/common/token-format.ts's TOKEN_PATTERN (the contract imports nothing of ours).
+    token: z.string().regex(/^bax-[a-z0-9]{16}-[A-Za-z0-9_-]{43}$/, 'not a bax- token'),
+    leaseId: LeaseRef.shape.id,
+    project: Slug,
+    environment: Slug,
+    scope: z.array(ScopeEntry).min(1),
+    expiresAt: Time,
+    trust: z.string().max(63),
+  }),
+} satisfies { [K in 'lookupToken' | 'revokeToken' | 'readSecrets' | 'ciLogin']: z.ZodType<OperationOutput<K>> };
 
 /** An operation of the token plane. */
 export type TokenOperation = keyof typeof tokenAnswers;

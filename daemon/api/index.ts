@@ -5,3 +5,4 @@ export * from './schemas';
 export * from './operations';
 export * from './events';
 export * from './channels';
+export * from './ci';

@@ -17,6 +17,7 @@ import {
 import { CHANNEL_EVENTS, CHANNEL_KINDS } from './channels';
 import { formatDuration } from './durations';
 import { routes, type OperationName } from './routes';
+import { ciInputs } from './ci-inputs';
 
 export * from './routes';
 
@@ -153,6 +154,7 @@ const inputs = {
       )
       .pipe(z.array(SecretKey).optional()),
   }),
+  ...ciInputs,
 } satisfies Record<OperationName, z.ZodType>;
 
 /** One operation: its route plus its input schema. */

@@ -1,6 +1,7 @@
 import type { ChannelHealthView, ChannelView, DeliveryAttempt, OutboxItem } from './channels';
 import type { AuditEntry, Environment, Lease, LeasePolicy, Project, Secret } from './types';
 import type { DotenvProblem } from './dotenv';
+import { ciRoutes } from './ci';
 
 /** How an operation is reached: the owner's admin plane, or the token plane (Bearer bax-…). */
 export type Plane = 'admin' | 'token';
@@ -409,6 +410,7 @@ export const routes = {
     plane: 'token',
     summary: "Read the lease's secrets with Authorization: Bearer bax-…",
   }),
+  ...ciRoutes,
 } as const;
 
 /** The name of an operation. */

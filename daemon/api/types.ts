@@ -40,6 +40,9 @@ export const AUDIT_EVENTS = [
   'ChannelAdded',
   'ChannelRemoved',
   'ChannelChanged',
+  'CiTrustAdded',
+  'CiTrustRemoved',
+  'CiLoginDenied',
 ] as const;
 /** One of {@link AUDIT_EVENTS}. */
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
@@ -100,7 +103,8 @@ export interface AuditEntry {
   ts: string;
   event: AuditEvent;
   outcome: Outcome;
-  actor: 'owner' | 'token' | 'daemon';
+  /** `ci:<trust>` for a lease a CI job's JWT bought. */
+  actor: 'owner' | 'token' | 'daemon' | `ci:${string}`;
   project?: string;
   environment?: string;
   leaseId?: string;

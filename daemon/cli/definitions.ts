@@ -1,5 +1,6 @@
 import type { CommandSpec } from './framework/spec';
 import { auditCommand } from './commands/audit';
+import { ciCommand } from './commands/ci';
 import { completeCommand, completionCommand } from './commands/completion';
 import { contextCommand } from './commands/context';
 import { daemonCommand } from './commands/daemon';
@@ -43,6 +44,7 @@ export const ROOT: CommandSpec = {
     notificationsCommand,
     listenerCommand,
     tokenCommand,
+    ciCommand,
     completionCommand,
     doctorCommand,
     completeCommand,

@@ -98,8 +98,13 @@ export class Connector {
             return await client.call(name, input, options);
           } catch (err) {
             // No daemon answering (on a machine that has none of its own), or one that has never
-            // seen this lease: it lives elsewhere.
-            if (isBellaError(err) && (err.code === 'unauthenticated' || (err.code === 'unavailable' && !owners))) {
+            // seen this lease: it lives elsewhere. A refused CI login is about the JWT: said as it is.
+            const lease = name !== 'ciLogin';
+            if (
+              isBellaError(err) &&
+              lease &&
+              (err.code === 'unauthenticated' || (err.code === 'unavailable' && !owners))
+            ) {
               throw new BellaError(err.code, NO_HOLDER_DAEMON);
             }
             throw err;

@@ -15,6 +15,7 @@ import type { Handlers } from './handler-types';
 import { TlsListener } from './listener';
 import { auditRoutes } from './routes/audit';
 import { channelRoutes } from './routes/channels';
+import { ciTrustRoutes } from './routes/ci';
 import { listenerRoutes } from './routes/listener';
 import { tokenRoutes } from './routes/tokens';
 import { leaseRoutes } from './routes/leases';
@@ -78,13 +79,22 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
   }
   const events = new EventBus();
   const notifier = createDesktopNotifier({ log });
-  const services = createServices({ store, events, log }, notifier, maintenance, {
-    // Test knob: retries seconds apart instead of minutes.
-    baseRetryDelayMs: numberFromEnv('BELLA_CHANNEL_RETRY_BASE_MS', 10),
-    // Test knobs: a small outbox bound (count, age) without a thousand events or three days.
-    maxItems: numberFromEnv('BELLA_CHANNEL_OUTBOX_MAX', 1),
-    maxAgeMs: numberFromEnv('BELLA_CHANNEL_OUTBOX_MAX_AGE_MS', 100),
-  });
+  const services = createServices(
+    { store, events, log },
+    notifier,
+    maintenance,
+    {
+      // Test knob: retries seconds apart instead of minutes.
+      baseRetryDelayMs: numberFromEnv('BELLA_CHANNEL_RETRY_BASE_MS', 10),
+      // Test knobs: a small outbox bound (count, age) without a thousand events or three days.
+      maxItems: numberFromEnv('BELLA_CHANNEL_OUTBOX_MAX', 1),
+      maxAgeMs: numberFromEnv('BELLA_CHANNEL_OUTBOX_MAX_AGE_MS', 100),
+    },
+    {
+      // Test knob: refetch an issuer's keys on every unknown kid instead of at most every 30 s.
+      minRefetchMs: numberFromEnv('BELLA_CI_JWKS_REFETCH_MS', 1),
+    },
+  );
   const caughtUp = await services.lifecycle.start();
   if (caughtUp.expired || caughtUp.expiringSoon) {
     log(
@@ -139,6 +149,7 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
     ...desktopNotificationRoutes(services),
     ...listenerRoutes(listener),
     ...channelRoutes(services),
+    ...ciTrustRoutes(services, () => listener.handover().server),
   };
   const { app, closeStreams } = createApp(services, handlers, log, { ...SOCKET_SURFACE, cliFile });
   if (process.platform !== 'win32') fs.rmSync(options.socket, { force: true });

@@ -1,6 +1,9 @@
 import type { DesktopNotifier } from '../notify';
 import type { Store } from '../store';
 import { AuditService } from './audit';
+import { CiLoginService } from './ci/login';
+import { CiTrustsService } from './ci/trusts';
+import type { IssuerKeysOptions } from './ci/issuer-keys';
 import { ChannelsService, type ChannelOptions } from './channels';
 import type { EventBus } from './events';
 import { LeaseLifecycle } from './lease-lifecycle';
@@ -34,6 +37,9 @@ export interface Services {
   channels: ChannelsService;
   lifecycle: LeaseLifecycle;
   maintenance: Maintenance;
+  /** CI trusts (admin plane) and the exchange of a CI job's JWT for a lease (token plane). */
+  ciTrusts: CiTrustsService;
+  ciLogin: CiLoginService;
 }
 
 /** Builds the services over a store; their clock is the store's, which never runs backwards. */
@@ -42,6 +48,7 @@ export function createServices(
   notifier: DesktopNotifier,
   maintenance: MaintenanceOptions,
   channelOptions: ChannelOptions = {},
+  ciOptions: IssuerKeysOptions = {},
 ): Services {
   const ctx: ServiceContext = { ...base, clock: () => base.store.clock.now() };
   const secrets = new SecretsService(ctx);
@@ -61,5 +68,7 @@ export function createServices(
     channels,
     lifecycle,
     maintenance: new Maintenance(ctx, lifecycle, maintenance),
+    ciTrusts: new CiTrustsService(ctx),
+    ciLogin: new CiLoginService(ctx, lifecycle, refusals, ciOptions),
   };
 }

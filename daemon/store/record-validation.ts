@@ -96,6 +96,24 @@ const SettingsRecord = z.strictObject({
       certificate: z.enum(['self-signed', 'own']).nullable(),
     })
     .optional(),
+  ciTrusts: z
+    .array(
+      z.strictObject({
+        name: Name,
+        project: Name,
+        environment: Name,
+        scope: z.array(z.string().min(1)).min(1),
+        ttlSeconds: z.number().int().positive(),
+        issuer: z.string().startsWith('https://').max(2048),
+        audience: z.string().min(1).max(2048),
+        claims: z.array(z.strictObject({ claim: z.string().min(1).max(64), pattern: z.string().min(1).max(512) })),
+        issuerCaPem: z.string().max(65_536).optional(),
+        createdAt: Millis,
+      }),
+    )
+    .max(1000)
+    .optional(),
+  ciUsed: z.record(z.string().regex(/^[0-9a-f]{64}$/), Millis).optional(),
 });
 
 /** One record of state: written to the journal when it changes (null = deleted) and to snapshots. */

@@ -84,11 +84,30 @@ export const DEFAULT_LISTENER: ListenerSettings = {
   certificate: null,
 };
 
+/** A CI trust as stored: an OIDC issuer + audience + claim rules -> scope and ttl (no credential). */
+export interface StoredCiTrust {
+  name: string;
+  project: string;
+  environment: string;
+  scope: string[];
+  ttlSeconds: number;
+  issuer: string;
+  audience: string;
+  claims: Array<{ claim: string; pattern: string }>;
+  /** `--issuer-ca`: the PEM a self-hosted issuer is checked against instead of the system's CAs. */
+  issuerCaPem?: string;
+  createdAt: number;
+}
+
 /** Daemon-wide settings. */
 export interface Settings {
   notifications: NotificationSettings;
   /** Absent until the listener was first configured. */
   listener?: ListenerSettings;
+  /** CI trusts, by name order; absent until the first one. */
+  ciTrusts?: StoredCiTrust[];
+  /** JWTs already traded (SHA-256 of the JWT, hex) -> their `exp` in ms; kept until then. */
+  ciUsed?: Record<string, number>;
 }
 
 /** A notification channel as stored: its URL and signing secrets sealed like secret values. */

@@ -1,0 +1,311 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import https from 'node:https';
+import net from 'node:net';
+import path from 'node:path';
+import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestCa, issueLeaf } from '../helpers/ca';
+import { cliPath, collect } from '../helpers/cli';
+import { seed, type DaemonHandle, type DaemonPlace } from '../helpers/daemon';
+import { daemonPool } from '../helpers/pool';
+
+// A real OIDC issuer of the test's own: HTTPS on loopback with a test CA, serving discovery and a
+// JWKS, JWTs signed with jose; a real daemon with its listener; the real CLI as a child process.
+// Nothing leaves 127.0.0.1: no GitHub or GitLab host is ever contacted.
+
+const pool = daemonPool('bella-ci');
+
+type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
+
+interface Issuer {
+  url: string;
+  caFile: string;
+  caPem: string;
+  /** Keys served in the JWKS, by kid. */
+  served: Map<string, JWK>;
+  /** JWKS requests answered so far. */
+  jwksFetches: number;
+  /** What the GitHub Actions stand-in was asked for (audience) and with which bearer. */
+  ghRequests: Array<{ audience: string | null; authorization: string | undefined }>;
+  close(): Promise<void>;
+}
+
+let issuer: Issuer;
+let key1: KeyPair;
+let tmp: string;
+
+async function startIssuer(dir: string): Promise<Issuer> {
+  const ca = await createTestCa('bella ci test issuer CA');
+  const leaf = await issueLeaf(ca, { ip: ['127.0.0.1'] });
+  const caFile = path.join(dir, 'issuer-ca.pem');
+  fs.writeFileSync(caFile, ca.certPem);
+  const state: Omit<Issuer, 'url' | 'close'> = {
+    caFile,
+    caPem: ca.certPem,
+    served: new Map(),
+    jwksFetches: 0,
+    ghRequests: [],
+  };
+  let url = '';
+  const server = https.createServer({ cert: leaf.certPem, key: leaf.keyPem }, (req, res) => {
+    const u = new URL(req.url ?? '/', url);
+    const json = (body: unknown) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (u.pathname === '/.well-known/openid-configuration') return json({ issuer: url, jwks_uri: `${url}/jwks` });
+    if (u.pathname === '/jwks') {
+      state.jwksFetches++;
+      return json({ keys: [...state.served.values()] });
+    }
+    if (u.pathname === '/gh-token') {
+      state.ghRequests.push({ audience: u.searchParams.get('audience'), authorization: req.headers.authorization });
+      void sign({ aud: u.searchParams.get('audience') ?? '' }).then((value) => json({ value }));
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  url = `https://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  return Object.assign(state, {
+    url,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  }) as Issuer;
+}
+
+let audience = '';
+
+/** A JWT as GitHub Actions would sign it for org/app on main, with `claims` changed. */
+async function sign(
+  claims: Record<string, unknown> = {},
+  options: { key?: KeyPair; kid?: string; alg?: string } = {},
+): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  const payload = {
+    iss: issuer.url,
+    aud: audience,
+    sub: 'repo:org/app:ref:refs/heads/main',
+    repository: 'org/app',
+    ref: 'refs/heads/main',
+    run_id: '1234',
+    jti: randomUUID(),
+    iat: now,
+    nbf: now - 5,
+    exp: now + 300,
+    ...claims,
+  };
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: options.alg ?? 'ES256', kid: options.kid ?? 'k1', typ: 'JWT' })
+    .sign((options.key ?? key1).privateKey);
+}
+
+function b64(json: unknown): string {
+  return Buffer.from(JSON.stringify(json)).toString('base64url');
+}
+
+/** The CLI as the owner (the daemon's socket), or as a job on another machine with BELLA_SERVER set. */
+function bella(place: DaemonPlace, args: string[], env: Record<string, string> = {}) {
+  const jobHome = path.join(place.root, 'job');
+  fs.mkdirSync(jobHome, { recursive: true, mode: 0o700 });
+  const base = env.BELLA_SERVER
+    ? { PATH: process.env.PATH ?? '', HOME: jobHome }
+    : { ...process.env, BELLA_HOME: place.home, BELLA_SOCKET: place.socket };
+  const child = spawn(process.execPath, [cliPath, ...args], {
+    env: { ...base, ...env },
+    cwd: place.root,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  return collect(child, undefined, 30_000);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A daemon with a listener on loopback, secrets, and the trust `gh` for org/app on main. */
+async function setUp() {
+  const { place, daemon } = await pool.start({ env: { BELLA_CI_JWKS_REFETCH_MS: '1' } });
+  const { project, environment } = await seed(daemon.client);
+  const port = await freePort();
+  await daemon.client.call('enableListener', { address: `127.0.0.1:${port}` });
+  const { listener } = await daemon.client.call('getListener', {});
+  audience = listener.urls[0]!;
+  const job = { BELLA_SERVER: audience, BELLA_SERVER_FINGERPRINT: listener.fingerprint! };
+  const add = await bella(place, [
+    'ci',
+    'trust',
+    'add',
+    'gh',
+    '-p',
+    project,
+    '-e',
+    environment,
+    '--scope',
+    'API_KEY,DB_URL',
+    '--ttl',
+    '10m',
+    '--issuer',
+    issuer.url,
+    '--claim',
+    'repository=org/app',
+    '--claim',
+    'ref=refs/heads/main',
+    '--issuer-ca',
+    issuer.caFile,
+  ]);
+  expect(add.code, add.stderr).toBe(0);
+  return { place, daemon, job, project, environment };
+}
+
+/** `bella ci login` with the JWT in a variable; over the listener unless `local`. */
+function login(place: DaemonPlace, job: Record<string, string>, jwt: string, local = false) {
+  return bella(place, ['ci', 'login', '--id-token-env', 'JOB_JWT'], { ...(local ? {} : job), JOB_JWT: jwt });
+}
+
+/** Every CiLoginDenied reason in the trail (individual entries, and the aggregated ones' messages). */
+async function deniedReasons(daemon: DaemonHandle): Promise<string> {
+  const { entries } = await daemon.client.call('listAudit', { outcome: 'Denied', limit: 1000 });
+  return entries.map((e) => `${e.event} ${e.message ?? ''}`).join('\n');
+}
+
+beforeAll(async () => {
+  tmp = fs.mkdtempSync(path.join((await import('node:os')).tmpdir(), 'bella-ci-issuer-'));
+  issuer = await startIssuer(tmp);
+  key1 = await generateKeyPair('ES256', { extractable: true });
+  issuer.served.set('k1', { ...(await exportJWK(key1.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' });
+});
+
+afterAll(async () => {
+  await issuer.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('bella ci: a job trades its OIDC JWT for a short lease', () => {
+  it('the right claims buy a token reading exactly the trust scope, ending at its ttl; a JWT buys once, even after a restart', async () => {
+    const { place, daemon, job } = await setUp();
+    const list = await bella(place, ['ci', 'trust', 'list', '--json']);
+    const trusts = (JSON.parse(list.stdout) as { trusts: Array<Record<string, unknown>> }).trusts;
+    expect(trusts).toEqual([
+      expect.objectContaining({ name: 'gh', audience, ttlSeconds: 600, issuerCa: true, scope: ['API_KEY', 'DB_URL'] }),
+    ]);
+
+    const jwt = await sign();
+    const res = await login(place, job, jwt);
+    expect(res.code, res.stderr).toBe(0);
+    const token = res.stdout.trim();
+    expect(token).toMatch(/^bax-[a-z0-9]{16}-[A-Za-z0-9_-]{43}$/);
+    expect(res.stderr).toMatch(/lease [a-z0-9]{16} for app\/prod \(trust gh\)/);
+
+    const read = await bella(place, ['pull', '-o', 'json'], { ...job, BELLA_TOKEN: token });
+    expect(read.code, read.stderr).toBe(0);
+    expect(JSON.parse(read.stdout)).toEqual({ API_KEY: 'k-1', DB_URL: 'postgres://x' });
+    const leaseId = token.slice(4, 20);
+    const { lease } = await daemon.client.call('getLease', { id: leaseId });
+    expect(Date.parse(lease.expiresAt) - Date.parse(lease.issuedAt)).toBe(600_000);
+    expect(lease.reason).toBe('ci: org/app run 1234 refs/heads/main');
+    const issued = (await daemon.client.call('listAudit', { event: 'LeaseIssued', lease: leaseId })).entries;
+    expect(issued.map((e) => e.actor)).toEqual(['ci:gh']);
+
+    const again = await login(place, job, jwt);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('CI login refused: this token was already used');
+
+    await daemon.stop();
+    const restarted = await pool.restart(daemon, { env: { BELLA_CI_JWKS_REFETCH_MS: '1' } });
+    const afterRestart = await login(place, job, jwt, true);
+    expect(afterRestart.code).toBe(1);
+    expect(afterRestart.stderr).toContain('already used');
+    expect(await deniedReasons(restarted)).toMatch(/CiLoginDenied ci login: replayed JWT/);
+    // The JWT itself is never written anywhere in the data directory.
+    const signature = jwt.split('.')[2]!;
+    for (const file of fs.readdirSync(place.home, { recursive: true }) as string[]) {
+      const full = path.join(place.home, file);
+      if (fs.statSync(full).isFile()) expect(fs.readFileSync(full, 'latin1')).not.toContain(signature);
+    }
+  });
+
+  it('refuses, and audits with its reason, every JWT that must not pass', async () => {
+    const { place, daemon, job } = await setUp();
+    const now = Math.floor(Date.now() / 1000);
+    const k9 = await generateKeyPair('ES256', { extractable: true });
+    const publicPem = Buffer.from(JSON.stringify(issuer.served.get('k1')));
+    const hs256 = await new SignJWT({
+      iss: issuer.url,
+      aud: audience,
+      repository: 'org/app',
+      ref: 'refs/heads/main',
+      iat: now,
+      exp: now + 300,
+    })
+      .setProtectedHeader({ alg: 'HS256', kid: 'k1' })
+      .sign(publicPem);
+    const good = {
+      iss: issuer.url,
+      aud: audience,
+      repository: 'org/app',
+      ref: 'refs/heads/main',
+      iat: now,
+      exp: now + 300,
+    };
+    const cases: Array<[string, string, string]> = [
+      [
+        'wrong repository',
+        await sign({ repository: 'org/other' }),
+        "claim repository 'org/other' does not match 'org/app'",
+      ],
+      [
+        'wrong ref',
+        await sign({ ref: 'refs/heads/dev' }),
+        "claim ref 'refs/heads/dev' does not match 'refs/heads/main'",
+      ],
+      [
+        'wrong audience',
+        await sign({ aud: 'https://elsewhere.example' }),
+        'audience https://elsewhere.example matches no trust',
+      ],
+      [
+        'wrong issuer',
+        await sign({ iss: 'https://127.0.0.1:9/other' }),
+        'no trust for issuer https://127.0.0.1:9/other',
+      ],
+      ['expired', await sign({ iat: now - 400, nbf: now - 400, exp: now - 120 }), 'ci login: expired'],
+      ['not yet valid', await sign({ nbf: now + 300 }), 'ci login: not yet valid'],
+      ['alg none', `${b64({ alg: 'none', typ: 'JWT' })}.${b64(good)}.`, 'algorithm none not allowed'],
+      ['HS256 with the public key', hs256, 'algorithm HS256 not allowed'],
+      ['unknown kid', await sign({}, { key: k9, kid: 'k9' }), 'ci login: unknown kid'],
+    ];
+    // Over the socket: the listener's failed-token limiter (10 a burst) is shown elsewhere.
+    const fetchesBefore = issuer.jwksFetches;
+    for (const [what, jwt] of cases) {
+      const res = await login(place, job, jwt, true);
+      expect(res.code, what).toBe(1);
+      expect(res.stdout, what).toBe('');
+      expect(res.stderr, what).toMatch(/^error: CI login refused: /);
+    }
+    // The unknown kid made the daemon fetch the issuer's keys again, and they still lacked it.
+    expect(issuer.jwksFetches).toBeGreaterThan(fetchesBefore);
+
+    // A removed trust buys nothing, over the listener too.
+    expect((await bella(place, ['ci', 'trust', 'remove', 'gh'])).code).toBe(0);
+    const removed = await login(place, job, await sign());
+    expect(removed.code).toBe(1);
+    expect(removed.stderr).toContain('CI login refused: no CI trust names this issuer');
+
+    await daemon.stop(); // writes out the aggregated refusals
+    const restarted = await pool.restart(daemon);
+    const trail = await deniedReasons(restarted);
+    for (const [what, , reason] of cases) expect(trail, what).toContain(reason);
+    expect(trail).toContain(`no trust for issuer ${issuer.url}`);
+    const events = (await restarted.client.call('listAudit', { limit: 1000 })).entries.map((e) => e.event);
+    expect(events).toContain('CiTrustAdded');
+    expect(events).toContain('CiTrustRemoved');
+    expect(events).not.toContain('LeaseIssued');
+  });
+});
