@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { builtinModules } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +18,21 @@ import { createNetnsPair, type Netns } from '../helpers/netns';
  * owner's `bella leases issue` printed are pasted into sh: curl fetches the CLI file pinned to the
  * listener's public key, and `node bella.mjs run` prints the lease's secret.
  */
+describe('dist/bella.mjs', () => {
+  it('imports nothing but Node built-ins: every package and lazily loaded module is inside the file', () => {
+    ensureBuilt();
+    const text = fs.readFileSync(cliBundle, 'utf8');
+    const specifiers = new Set<string>();
+    for (const re of [/\bfrom\s*"([^"]+)"/g, /\bimport\(\s*"([^"]+)"\s*\)/g, /\brequire\(\s*"([^"]+)"\s*\)/g]) {
+      for (const m of text.matchAll(re)) if (/^[@a-z0-9][\w./:@-]*$/.test(m[1]!)) specifiers.add(m[1]!);
+    }
+    expect(specifiers.size).toBeGreaterThan(3);
+    expect([...specifiers].filter((s) => !builtinModules.includes(s.replace(/^node:/, '')))).toEqual([]);
+    // The split build's chunks are not referenced: one file is the whole CLI.
+    expect(text).not.toMatch(/chunks\//);
+  });
+});
+
 const netns = createNetnsPair();
 if (!netns.ok) console.warn(`install tests skipped: ${netns.reason}`);
 const PORT = 7443;
