@@ -42,11 +42,21 @@ export async function issueRunLease(
   });
 }
 
-/** Ends a per-run lease; a failure is reported but never hides the command's own result. */
-export async function endRunLease(cli: CliSession, issued: IssuedLease, why: string, startedAt: number): Promise<void> {
+/**
+ * Ends a per-run lease; a failure is reported but never hides the command's own result. The
+ * owner revokes it on the admin plane; `revoke` ends it otherwise (`run --ci`: the holder's own
+ * revoke on the token plane).
+ */
+export async function endRunLease(
+  cli: CliSession,
+  issued: { lease: Pick<IssuedLease['lease'], 'id' | 'expiresAt'> },
+  why: string,
+  startedAt: number,
+  revoke: (reason: string) => Promise<unknown> = (reason) => cli.call('revokeLease', { id: issued.lease.id, reason }),
+): Promise<void> {
   const took = formatDuration(Math.max(1, Math.round((Date.now() - startedAt) / 1000)));
   try {
-    await cli.call('revokeLease', { id: issued.lease.id, reason: `${why} after ${took}` });
+    await revoke(`${why} after ${took}`);
   } catch (err) {
     cli.note(
       `warning: could not revoke the per-run lease ${issued.lease.id} (${(err as Error).message}); it ends by itself at ${issued.lease.expiresAt}`,

@@ -308,4 +308,85 @@ describe('bella ci: a job trades its OIDC JWT for a short lease', () => {
     expect(events).toContain('CiTrustRemoved');
     expect(events).not.toContain('LeaseIssued');
   });
+  it('bella run --ci revokes its lease at exit; on GitHub Actions the job fetches its own JWT for the trust audience', async () => {
+    const { place, daemon, job } = await setUp();
+    const script =
+      'console.log(process.env.API_KEY + " " + process.env.DB_URL + " " + (process.env.STRIPE_KEY ?? "none"))';
+    const run = await bella(place, ['run', '--ci', '--id-token-env', 'JOB_JWT', '--', process.execPath, '-e', script], {
+      ...job,
+      JOB_JWT: await sign(),
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout.trim()).toBe('k-1 postgres://x none');
+    const leaseId = /lease ([a-z0-9]{16})/.exec(run.stderr)?.[1];
+    expect(leaseId, run.stderr).toBeDefined();
+    const { lease } = await daemon.client.call('getLease', { id: leaseId! });
+    expect(lease.status).toBe('revoked');
+    expect(lease.endReason).toMatch(/^bella run --ci: /);
+
+    // The GitHub Actions runner's token endpoint, stood in for on loopback.
+    const before = issuer.ghRequests.length;
+    const gh = await bella(place, ['ci', 'login'], {
+      ...job,
+      ACTIONS_ID_TOKEN_REQUEST_URL: `${issuer.url}/gh-token?api-version=2.0`,
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'runner-request-token',
+      NODE_EXTRA_CA_CERTS: issuer.caFile,
+    });
+    expect(gh.code, gh.stderr).toBe(0);
+    expect(gh.stdout.trim()).toMatch(/^bax-[a-z0-9]{16}-[A-Za-z0-9_-]{43}$/);
+    expect(issuer.ghRequests.slice(before)).toEqual([{ audience, authorization: 'bearer runner-request-token' }]);
+  });
+
+  it('the --github and --gitlab presets set issuer and claims, sending nothing; bad input names its flag', async () => {
+    const { place } = await setUp();
+    const common = ['-p', 'app', '-e', 'prod', '--scope', 'API_KEY', '--audience', 'https://bella.example:7443'];
+    expect(
+      (await bella(place, ['ci', 'trust', 'add', 'a-gh', '--github', 'org/app@refs/heads/main', ...common])).code,
+    ).toBe(0);
+    expect((await bella(place, ['ci', 'trust', 'add', 'b-gl', '--gitlab', 'group/sub/project', ...common])).code).toBe(
+      0,
+    );
+    const { trusts } = JSON.parse((await bella(place, ['ci', 'trust', 'list', '--json'])).stdout) as {
+      trusts: Array<{ name: string; issuer: string; claims: unknown; ttlSeconds: number }>;
+    };
+    expect(trusts.map((t) => [t.name, t.issuer, t.claims, t.ttlSeconds])).toEqual([
+      [
+        'a-gh',
+        'https://token.actions.githubusercontent.com',
+        [
+          { claim: 'repository', pattern: 'org/app' },
+          { claim: 'ref', pattern: 'refs/heads/main' },
+        ],
+        900,
+      ],
+      [
+        'b-gl',
+        'https://gitlab.com',
+        [
+          { claim: 'project_path', pattern: 'group/sub/project' },
+          { claim: 'ref', pattern: '*' },
+        ],
+        900,
+      ],
+      ['gh', issuer.url, expect.any(Array), 600],
+    ]);
+    const http = await bella(place, [
+      'ci',
+      'trust',
+      'add',
+      'c',
+      '--issuer',
+      'http://127.0.0.1:1',
+      '--claim',
+      'sub=x',
+      ...common,
+    ]);
+    expect(http.code).toBe(1);
+    expect(http.stderr).toContain('the issuer must be an https:// URL');
+    const noClaim = await bella(place, ['ci', 'trust', 'add', 'c', '--issuer', 'https://127.0.0.1:1', ...common]);
+    expect(noClaim.code).toBe(2);
+    expect(noClaim.stderr).toContain('--claim KEY=GLOB');
+    const preset = await bella(place, ['ci', 'trust', 'add', 'c', '--github', 'org', ...common]);
+    expect(preset.stderr).toContain('--github takes OWNER/REPO[@REF]');
+  });
 });

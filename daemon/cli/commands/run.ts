@@ -13,6 +13,7 @@ import {
   ttlOption,
 } from './shared-options';
 import type { CommandSpec } from '../framework/spec';
+import { ciLogin, idTokenOptions } from './ci';
 
 type Opts = {
   project?: string;
@@ -22,6 +23,7 @@ type Opts = {
   reason?: string;
   command?: string;
   allowEnv?: string[];
+  ci?: boolean;
 };
 
 /** The command to run: `--command` through the shell, else COMMAND ARGS… as given. */
@@ -69,10 +71,48 @@ function revokeCommand(cli: CliSession, leaseId: string): string[] {
   ];
 }
 
+/**
+ * `bella run --ci`: the job's OIDC JWT buys a lease (`ci login`), the command runs with its keys,
+ * and the lease is revoked when it exits, by the holder's own revoke (the job has no admin plane).
+ * If bella itself is killed the lease ends at the trust's ttl (minutes): no watchdog holds the token.
+ */
+async function runCi(cli: CliSession, opts: Record<string, unknown>, command: ReturnType<typeof commandOf>) {
+  const o = opts as Opts;
+  if (hasToken(cli, opts))
+    throw new UsageError('--ci buys its own token: leave --token, --token-file and BELLA_TOKEN out');
+  if (o.scope || o.ttl !== undefined || o.reason !== undefined || o.project || o.environment) {
+    throw new UsageError(
+      'with --ci the trust sets the environment, scope and ttl: leave -p, -e, --scope, --ttl and --reason out',
+    );
+  }
+  const login = await ciLogin(cli, opts);
+  cli.note(
+    `lease ${login.leaseId} for ${login.project}/${login.environment} (trust ${login.trust}), expires ${login.expiresAt}`,
+  );
+  const plane = await connectTokenPlane(cli, opts);
+  const issued = { lease: { id: login.leaseId, expiresAt: login.expiresAt } };
+  const revoke = (reason: string) => plane.call('revokeToken', { reason }, { token: login.token });
+  const end = (why: string) => endRunLease(cli, issued, why, startedAt, revoke);
+  const startedAt = Date.now();
+  let result: ChildResult | undefined;
+  try {
+    const res = await readLeaseSecrets(plane, login.token);
+    const env = childEnv(cli, res.secrets, o.allowEnv);
+    result = await runChild(cli.io, { ...command, env, cwd: cli.io.cwd }, (r) =>
+      end(`bella run --ci: ${describeEnd(r)}`),
+    );
+  } finally {
+    if (!result) await end('bella run --ci: did not start');
+    plane.close();
+  }
+  if (result.code !== 0) throw new ExitCode(result.code);
+}
+
 /** `bella run`: with a token, or as the owner through a per-run lease revoked at exit. */
 export const run: Action = async (cli, { args, opts }) => {
   const o = opts as Opts;
   const command = commandOf((args.COMMAND as string[] | undefined) ?? [], o.command);
+  if (o.ci) return runCi(cli, opts, command);
   if (hasToken(cli, opts)) {
     if (o.scope || o.ttl !== undefined || o.reason !== undefined) {
       throw new UsageError('--scope, --ttl and --reason are for owner runs: a token already has its scope and expiry');
@@ -141,6 +181,8 @@ export const runCommand: CommandSpec = {
     { long: 'reason', value: 'text', description: 'owner runs: the lease reason (default: bella run: COMMAND)' },
     { long: 'command', value: 'script', description: 'run this through the shell (sh -c) instead of COMMAND' },
     allowEnvOption,
+    { long: 'ci', description: "CI jobs: trade the job's OIDC JWT for a lease (bella ci login), revoked at exit" },
+    ...idTokenOptions,
   ],
   passThrough: true,
   examples: [
