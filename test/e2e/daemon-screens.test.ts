@@ -216,6 +216,9 @@ describe('daemon-wide screens against a real daemon', { timeout: 90_000 }, () =>
     expect(await servedFingerprint(listenerPort)).toBe(fingerprint);
     expect(listener.urls[0]).toBe(`https://127.0.0.1:${listenerPort}`);
     expect(await page.getByTestId('listener-urls').locator('code').allTextContents()).toEqual(listener.urls);
+    expect(await page.getByTestId('listener-install').textContent()).toBe(
+      cliInstallLine(listener.urls[0]!, listener.pinnedPublicKey!),
+    );
     expect(await page.getByTestId('listener-allow').textContent()).toContain('10.0.0.0/8');
 
     await page.getByRole('button', { name: 'Copy fingerprint' }).click();

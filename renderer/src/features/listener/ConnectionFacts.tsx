@@ -1,3 +1,4 @@
+import { cliInstallLine } from '../../../../daemon/api/handover';
 import type { ListenerStatus } from '../../../../daemon/api/routes';
 import { plural } from '../../../../daemon/base/common/plural';
 import { Chips, CopyButton, Fact } from '../../components/common';
@@ -10,6 +11,8 @@ const DAY_MS = 86_400_000;
 export function ConnectionFacts({ status: s }: { status: ListenerStatus }) {
   const notAfter = s.notAfter ? Date.parse(s.notAfter) : null;
   const daysLeft = notAfter === null ? null : Math.floor((notAfter - Date.now()) / DAY_MS);
+  // The one-line install (curl pinned to the listener's public key), as the hand-over lines give it.
+  const install = s.enabled && s.urls[0] && s.pinnedPublicKey ? cliInstallLine(s.urls[0], s.pinnedPublicKey) : null;
   return (
     <SectionCard
       id="listener-connect-heading"
@@ -46,6 +49,17 @@ export function ConnectionFacts({ status: s }: { status: ListenerStatus }) {
             <CopyButton text={s.fingerprint ?? ''} label="Copy fingerprint" className="icon-button small" />
           </div>
         </Fact>
+        {install && (
+          <Fact term="Install the CLI">
+            <div className="copy-list">
+              <code className="mono break-all" data-testid="listener-install">
+                {install}
+              </code>
+              <CopyButton text={install} label="Copy install line" className="icon-button small" />
+            </div>
+            <span className="muted small">Needs only Node 20+ and curl; then run it as node bella.mjs.</span>
+          </Fact>
+        )}
         <Fact term="Certificate">
           <span>{s.certificate === 'own' ? 'From your own CA' : 'Self-signed, pinned by its fingerprint'}</span>
           {s.notAfter && (
