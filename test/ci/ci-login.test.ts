@@ -175,6 +175,23 @@ async function deniedReasons(daemon: DaemonHandle): Promise<string> {
   return entries.map((e) => `${e.event} ${e.message ?? ''}`).join('\n');
 }
 
+/** One POST /v1/ci/login straight to the listener (the probe does not pin: it tests the server). */
+function post(base: string, body: unknown): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      `${base}/v1/ci/login`,
+      { method: 'POST', headers: { 'content-type': 'application/json' }, rejectUnauthorized: false, agent: false },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (d: string) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join((await import('node:os')).tmpdir(), 'bella-ci-issuer-'));
   issuer = await startIssuer(tmp);
@@ -388,5 +405,25 @@ describe('bella ci: a job trades its OIDC JWT for a short lease', () => {
     expect(noClaim.stderr).toContain('--claim KEY=GLOB');
     const preset = await bella(place, ['ci', 'trust', 'add', 'c', '--github', 'org', ...common]);
     expect(preset.stderr).toContain('--github takes OWNER/REPO[@REF]');
+  });
+  it('a flood of bad JWTs on the listener is throttled (429) and audited in aggregate; a good JWT still passes', async () => {
+    const { place, daemon, job } = await setUp();
+    const bad = await sign({ repository: 'org/other' });
+    const statuses: number[] = [];
+    for (let i = 0; i < 20; i++) statuses.push((await post(audience, { idToken: bad })).status);
+    // Refused (401) until the address's allowance of failures is used up, then throttled (429).
+    expect(statuses[0]).toBe(401);
+    expect(statuses.at(-1)).toBe(429);
+    expect(statuses.every((s) => s === 401 || s === 429)).toBe(true);
+    const good = await login(place, job, await sign());
+    expect(good.code, good.stderr).toBe(0);
+    await daemon.stop(); // writes out the aggregated window
+    const restarted = await pool.restart(daemon);
+    const { entries } = await restarted.client.call('listAudit', { outcome: 'Denied', limit: 1000 });
+    const fromListener = entries.filter((e) => e.source === '127.0.0.1');
+    // Every refusal is counted, yet the trail grew by a handful of entries, not twenty.
+    expect(fromListener.reduce((n, e) => n + (e.count ?? 1), 0)).toBe(20);
+    expect(fromListener.length).toBeLessThanOrEqual(12);
+    expect(fromListener.map((e) => e.message).join('\n')).toContain("claim repository 'org/other' does not match");
   });
 });
