@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ensureDaemonBuilt, repoRoot } from '../test/helpers/daemon';
 import { auditCase, type AuditResult } from './cases/audit';
+import { ciLoginCase, type CiLoginResult } from './cases/ci-login';
 import { cliCase, type CliResult } from './cases/cli';
 import { expiryCase, type ExpiryResult } from './cases/expiry';
 import { issueCase, type IssueResult } from './cases/issue';
@@ -23,6 +24,7 @@ export interface BenchResults {
   remote_reads: RemoteReadsResult;
   webhooks: WebhooksResult;
   scale_1m: Scale1mResult;
+  ci_login: CiLoginResult;
   machine: ReturnType<typeof machine> & { date: string; totalSeconds: number; loadavgAtStart: number };
 }
 
@@ -51,6 +53,7 @@ const GOALS: Array<[string, string, (r: BenchResults) => number | null, (v: numb
   ['webhooks lost', '= 0', (r) => r.webhooks.lost, (v) => v === 0],
   ['scale_1m cold start ms', '≤ 5000', (r) => r.scale_1m.cold_start_ms, (v) => v <= 5000],
   ['scale_1m RSS MB', '≤ 1024', (r) => r.scale_1m.rss_mb, (v) => v <= 1024],
+  ['ci_login p99 ms (16 jobs)', '≤ 50', (r) => r.ci_login.p99_ms, (v) => v <= 50],
 ];
 
 function pick<T extends object>(value: T, keys: Array<keyof T>): T {
@@ -78,6 +81,7 @@ async function main(): Promise<void> {
     cli: () => cliCase(quick ? 3 : 10),
     audit: () => auditCase(quick ? 200_000 : 10_000_000),
     remote_reads: () => remoteReadsCase(quick ? 3 : 10),
+    ci_login: () => ciLoginCase(quick ? 300 : 2000),
     webhooks: () => webhooksCase(quick ? 200 : 1000),
     scale_1m: () => scale1mCase(quick ? 50_000 : 1_000_000),
   };
@@ -99,6 +103,7 @@ async function main(): Promise<void> {
   const remoteReads = await step('remote_reads', cases.remote_reads);
   const webhooks = await step('webhooks', cases.webhooks);
   const scale1m = await step('scale_1m', cases.scale_1m);
+  const ciLogin = await step('ci_login', cases.ci_login);
   const results: BenchResults = {
     reads: pick(reads, ['bella_rps', 'baseline_rps', 'ratio', 'p50_ms', 'p99_ms', 'connections']),
     issue: pick(issue, [
@@ -124,6 +129,7 @@ async function main(): Promise<void> {
     remote_reads: pick(remoteReads, ['bella_rps', 'baseline_rps', 'ratio', 'p99_ms']),
     webhooks: pick(webhooks, ['events', 'delivered', 'p50_ms', 'p99_ms', 'lost']),
     scale_1m: pick(scale1m, ['cold_start_ms', 'rss_mb', 'list_page_ms']),
+    ci_login: pick(ciLogin, ['logins_per_s', 'p99_ms']),
     machine: {
       ...machine(),
       date: new Date().toISOString(),
