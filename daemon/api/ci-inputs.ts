@@ -44,5 +44,7 @@ export const ciInputs = {
       .string()
       .min(1, 'send the job’s OIDC JWT as idToken')
       .max(16 * 1024),
+    /** Only this trust (`ci login --trust`); otherwise the first by name whose rules hold. */
+    trust: TrustName.optional(),
   }),
 };

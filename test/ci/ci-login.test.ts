@@ -341,6 +341,19 @@ describe('bella ci: a job trades its OIDC JWT for a short lease', () => {
     expect(lease.status).toBe('revoked');
     expect(lease.endReason).toMatch(/^bella run --ci: /);
 
+    // --trust names the one trust to use: the JWT must match that one.
+    const named = await bella(place, ['ci', 'login', '--trust', 'gh', '--id-token-env', 'JOB_JWT'], {
+      ...job,
+      JOB_JWT: await sign(),
+    });
+    expect(named.code, named.stderr).toBe(0);
+    const other = await bella(place, ['ci', 'login', '--trust', 'other', '--id-token-env', 'JOB_JWT'], {
+      ...job,
+      JOB_JWT: await sign(),
+    });
+    expect(other.code).toBe(1);
+    expect(other.stderr).toContain('CI login refused');
+
     // The GitHub Actions runner's token endpoint, stood in for on loopback.
     const before = issuer.ghRequests.length;
     const gh = await bella(place, ['ci', 'login'], {

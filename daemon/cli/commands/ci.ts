@@ -225,7 +225,8 @@ export async function ciLogin(cli: CliSession, opts: Record<string, unknown>) {
   const jwt = await idToken(cli, opts as LoginOpts);
   const plane = await connectTokenPlane(cli, opts);
   try {
-    return await plane.call('ciLogin', { idToken: jwt }, { token: '' });
+    const trust = typeof opts.trust === 'string' ? opts.trust : undefined;
+    return await plane.call('ciLogin', { idToken: jwt, trust }, { token: '' });
   } finally {
     plane.close();
   }
@@ -257,6 +258,7 @@ export const idTokenOptions = [
     value: 'aud',
     description: "GitHub Actions: the audience to ask the job's token for (default: BELLA_SERVER)",
   },
+  { long: 'trust', value: 'name', description: 'only this trust (default: the first by name whose rules hold)' },
 ];
 
 const nameArg = { name: 'NAME', description: 'the trust’s name', field: 'name' };

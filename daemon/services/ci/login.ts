@@ -35,7 +35,8 @@ export class CiLoginService {
 
   async login(req: CiLoginRequest, args: OperationArgs<'ciLogin'>): Promise<OperationOutput<'ciLogin'>> {
     try {
-      const trusts = this.ctx.store.state.settings.ciTrusts ?? [];
+      const all = this.ctx.store.state.settings.ciTrusts ?? [];
+      const trusts = args.trust ? all.filter((t) => t.name === args.trust) : all;
       const verified = await verifyJwt(args.idToken, trusts, this.keys, this.ctx.clock());
       const reason = ciReason(verified.claims);
       const out = await this.lifecycle.transact((state, changes, touched) => {
