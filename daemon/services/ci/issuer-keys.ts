@@ -67,8 +67,7 @@ export class IssuerKeys {
   resolver(issuer: string, caPem: string | undefined): JWTVerifyGetKey {
     const id = `${issuer}\0${caPem ?? ''}`;
     return async (header, token) => {
-      let cached = this.cache.get(id);
-      if (!cached || this.now() - cached.fetchedAt > CACHE_MS) cached = await this.fetch(id, issuer, caPem);
+      const cached = await this.current(id, issuer, caPem);
       try {
         return await cached.keys(header, token);
       } catch (err) {
@@ -79,6 +78,23 @@ export class IssuerKeys {
         return (await this.fetch(id, issuer, caPem)).keys(header, token);
       }
     };
+  }
+
+  /** The cached keys, fetched when absent or an hour old; a fetch that failed is not retried at once. */
+  private current(id: string, issuer: string, caPem: string | undefined): Promise<Cached> {
+    const cached = this.cache.get(id);
+    if (cached && this.now() - cached.fetchedAt <= CACHE_MS) return Promise.resolve(cached);
+    const running = this.inFlight.get(id);
+    if (running) return running;
+    const last = this.lastFetch.get(id);
+    // Defends the issuer and the login path while it is down: one attempt per minRefetchMs, not one per JWT.
+    if (last !== undefined && this.now() - last < this.minRefetchMs)
+      return Promise.reject(
+        new IssuerUnavailable(
+          `the keys of ${issuer} could not be fetched a moment ago; bella asks again at most every ${Math.ceil(this.minRefetchMs / 1000)} s`,
+        ),
+      );
+    return this.fetch(id, issuer, caPem);
   }
 
   private fetch(id: string, issuer: string, caPem: string | undefined): Promise<Cached> {
