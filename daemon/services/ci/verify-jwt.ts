@@ -62,7 +62,14 @@ export async function verifyJwt(
   const byIssuer = trusts.filter((t) => sameIssuer(t.issuer, iss));
   if (!byIssuer.length)
     throw new CiDenied('no CI trust names this issuer', `no trust for issuer ${printable(iss) || '(none)'}`);
-  const aud = typeof unverified.aud === 'string' ? [unverified.aud] : (unverified.aud ?? []);
+  // Not yet verified, so any shape: only strings count (an object here must not reach .includes).
+  const rawAud: unknown = unverified.aud;
+  const aud =
+    typeof rawAud === 'string'
+      ? [rawAud]
+      : Array.isArray(rawAud)
+        ? rawAud.filter((a): a is string => typeof a === 'string')
+        : [];
   const candidates = byIssuer.filter((t) => aud.includes(t.audience));
   if (!candidates.length)
     throw new CiDenied(
