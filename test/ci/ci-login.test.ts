@@ -294,6 +294,8 @@ describe('bella ci: a job trades its OIDC JWT for a short lease', () => {
       ],
       ['expired', await sign({ iat: now - 400, nbf: now - 400, exp: now - 120 }), 'ci login: expired'],
       ['not yet valid', await sign({ nbf: now + 300 }), 'ci login: not yet valid'],
+      ['too old', await sign({ iat: now - 700, nbf: now - 700, exp: now + 300 }), 'ci login: too old'],
+      ['issued in the future', await sign({ iat: now + 300 }), 'ci login: issued in the future'],
       ['alg none', `${b64({ alg: 'none', typ: 'JWT' })}.${b64(good)}.`, 'algorithm none not allowed'],
       ['HS256 with the public key', hs256, 'algorithm HS256 not allowed'],
       ['unknown kid', await sign({}, { key: k9, kid: 'k9' }), 'ci login: unknown kid'],

@@ -120,15 +120,17 @@ function replay(jwt: string, claims: Claims, now: number): { replayKey: string; 
 function denial(err: unknown, trust: StoredCiTrust): CiDenied {
   if (err instanceof IssuerUnavailable)
     return new CiDenied('the issuer’s keys could not be fetched', err.message, trust, true);
-  if (err instanceof errors.JWTExpired) return new CiDenied('the token has expired', 'expired', trust);
+  // jose reports an iat past the age limit as JWTExpired with claim iat, a future one as a failed iat check.
+  if (err instanceof errors.JWTExpired)
+    return err.claim === 'iat'
+      ? new CiDenied('the token is too old', `too old (issued more than ${MAX_TOKEN_AGE_SECONDS / 60} min ago)`, trust)
+      : new CiDenied('the token has expired', 'expired', trust);
   if (err instanceof errors.JWTClaimValidationFailed) {
     const why =
       err.claim === 'nbf'
         ? 'not yet valid'
         : err.claim === 'iat'
-          ? err.reason === 'check_failed' && /future/i.test(err.message)
-            ? 'issued in the future'
-            : 'too old'
+          ? 'issued in the future'
           : `claim ${err.claim} ${err.reason}`;
     return new CiDenied(`the token is ${why.startsWith('claim') ? 'refused' : why}`, why, trust);
   }
