@@ -146,14 +146,19 @@ describe('checkChannelUrl', () => {
 
 describe('send checks the addresses at every send (DNS rebinding)', () => {
   it('a name resolving to 169.254.169.254 is refused before any connection is attempted', async () => {
-    const attempts: string[] = [];
+    // A socket emits connectionAttempt just before it opens the TCP connection: throwing there
+    // stops it, so a send whose check were broken fails this test instead of reaching the address.
+    const attempts: unknown[][] = [];
     const emit = net.Socket.prototype.emit;
     vi.spyOn(net.Socket.prototype, 'emit').mockImplementation(function (
       this: net.Socket,
       name: string | symbol,
       ...args: unknown[]
     ) {
-      if (name === 'connectionAttempt' || name === 'connect') attempts.push(String(name));
+      if (name === 'connectionAttempt') {
+        attempts.push(args);
+        throw new Error(`this test lets no socket connect (attempted ${args.join(':')})`);
+      }
       return emit.apply(this, [name, ...args] as Parameters<typeof emit>);
     });
     const dnsAnswer = fakeDns('169.254.169.254');

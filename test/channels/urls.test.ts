@@ -1,26 +1,53 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startReceiver, type Receiver } from '../helpers/channels';
-import { BellaSandbox, oneErrorLine, waitFor } from '../helpers/cli';
+import { BellaSandbox, cliPath, oneErrorLine, waitFor } from '../helpers/cli';
+import { createNetnsPair, type NetnsPair } from '../helpers/netns';
 
 // Issue 16, item 11: what a channel URL may reach, checked at `add` by the real CLI against a real
-// daemon. Nothing is ever sent to a link-local, private-range or public address here: every refusal
-// below is decided from the URL itself, before any DNS or connection, and the only receiver that
-// gets a request is on 127.0.0.1.
+// daemon. Every refusal below is decided from the URL itself, before any DNS or connection. The
+// daemons that are handed link-local, private-range or public URLs run in a network namespace of
+// the test's own with no route off it (only its loopback and a link to a second namespace), so
+// even a build whose checks were broken, or an event that found a channel, could send nothing
+// beyond this machine. The only receiver that gets a request is on 127.0.0.1.
 
 const sandboxes: BellaSandbox[] = [];
 const receivers: Receiver[] = [];
+const namespaces: NetnsPair[] = [];
 afterEach(async () => {
   for (const r of receivers.splice(0)) await r.close();
   for (const s of sandboxes.splice(0)) await s.stop();
+  for (const n of namespaces.splice(0)) n.cleanup();
 });
 
-async function sandbox(): Promise<BellaSandbox> {
-  const bella = new BellaSandbox();
-  sandboxes.push(bella);
+/** A project app/prod with one secret, on `bella`'s daemon (started by the first command when none runs). */
+async function withProject(bella: BellaSandbox): Promise<BellaSandbox> {
   await bella.ok(['projects', 'create', '--name', 'app', '--slug', 'app']);
   await bella.ok(['environments', 'create', '--project', 'app', '--name', 'prod', '--slug', 'prod']);
   await bella.ok(['secrets', 'set', 'API_KEY', 'k-1', '-p', 'app', '-e', 'prod']);
   return bella;
+}
+
+function sandbox(): BellaSandbox {
+  const bella = new BellaSandbox();
+  sandboxes.push(bella);
+  return bella;
+}
+
+/** A sandbox whose daemon runs in a namespace with no route off it (the CLI reaches it by its socket path). */
+async function isolatedSandbox(): Promise<BellaSandbox> {
+  const netns = createNetnsPair();
+  if (!netns.ok) throw new Error(`these refusals are only tried in a network namespace: ${netns.reason}`);
+  namespaces.push(netns.pair);
+  const bella = sandbox();
+  const { a } = netns.pair;
+  const started = await a.run(process.execPath, [cliPath, 'daemon', 'start'], { env: bella.env() });
+  expect(started.code, started.stderr).toBe(0);
+  const pid = Number(fs.readFileSync(path.join(bella.home, 'daemon.pid'), 'utf8').trim());
+  const inside = await a.run('readlink', ['/proc/self/ns/net']);
+  expect(fs.readlinkSync(`/proc/${pid}/ns/net`)).toBe(inside.stdout.trim());
+  return withProject(bella);
 }
 
 const add = (bella: BellaSandbox, kind: string, url: string, ...flags: string[]) =>
@@ -28,7 +55,7 @@ const add = (bella: BellaSandbox, kind: string, url: string, ...flags: string[])
 
 describe('a channel URL cannot reach what it should not (checked at add)', () => {
   it('link-local and metadata addresses are refused whatever the flags, in every spelling', async () => {
-    const bella = await sandbox();
+    const bella = await isolatedSandbox();
     const metadata = await add(bella, 'webhook', 'https://169.254.169.254/latest/meta-data/');
     expect(metadata.code).toBe(1);
     expect(oneErrorLine(metadata)).toBe(
@@ -59,7 +86,7 @@ describe('a channel URL cannot reach what it should not (checked at add)', () =>
   }, 60_000);
 
   it('loopback and private ranges need --allow-private; plain http:// needs --insecure-http', async () => {
-    const bella = await sandbox();
+    const bella = await isolatedSandbox();
     for (const url of [
       'https://10.0.0.5/hook',
       'https://172.16.3.4/hook',
@@ -86,7 +113,7 @@ describe('a channel URL cannot reach what it should not (checked at add)', () =>
   }, 60_000);
 
   it('slack accepts only hooks.slack.com, discord only discord.com/api/webhooks, unless --any-host', async () => {
-    const bella = await sandbox();
+    const bella = await isolatedSandbox();
     const slack = await add(bella, 'slack', 'https://hooks.slack.com.example.org/services/T0/B0/SECRET');
     expect(oneErrorLine(slack)).toBe(
       'error: a slack channel posts only to https://hooks.slack.com/… (got hooks.slack.com.example.org): pass --any-host to allow another host',
@@ -99,7 +126,7 @@ describe('a channel URL cannot reach what it should not (checked at add)', () =>
   }, 60_000);
 
   it('a loopback receiver by name (localhost, resolved by the daemon) is refused without --allow-private, delivered with it', async () => {
-    const bella = await sandbox();
+    const bella = await withProject(sandbox());
     const hook = await startReceiver();
     receivers.push(hook);
     const url = hook.url.replace('127.0.0.1', 'localhost');
