@@ -1,5 +1,6 @@
 import type { LeasePolicy, LeaseStatus, NotificationSettings } from '../api';
 import type { ChannelEventType, ChannelKind, DeliveryAttempt, OutboxItem } from '../api/channels';
+import type { CiTrust } from '../api/ci';
 
 /** The current state schema version. Bump it and teach `legacy.ts` the old shape when it changes. */
 export const SCHEMA_VERSION = 3;
@@ -85,15 +86,7 @@ export const DEFAULT_LISTENER: ListenerSettings = {
 };
 
 /** A CI trust as stored: an OIDC issuer + audience + claim rules -> scope and ttl (no credential). */
-export interface StoredCiTrust {
-  name: string;
-  project: string;
-  environment: string;
-  scope: string[];
-  ttlSeconds: number;
-  issuer: string;
-  audience: string;
-  claims: Array<{ claim: string; pattern: string }>;
+export interface StoredCiTrust extends Omit<CiTrust, 'issuerCa' | 'createdAt'> {
   /** `--issuer-ca`: the PEM a self-hosted issuer is checked against instead of the system's CAs. */
   issuerCaPem?: string;
   createdAt: number;
