@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DesktopNotifier } from '../notify';
+import { fakeNotifier } from '../../test/helpers/notifier';
 import { Store, type StoredLease } from '../store';
 import { EventBus } from './events';
 import { createServices } from './index';
@@ -11,29 +11,6 @@ const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
-
-function fakeNotifier(sent: string[]): DesktopNotifier {
-  return {
-    notify: async (n) => {
-      sent.push(n.title);
-      return { sent: true, problem: null };
-    },
-    health: () => ({ available: true, problem: null }),
-    stats: () => ({
-      requested: 0,
-      spawned: 0,
-      sent: 0,
-      failed: 0,
-      timedOut: 0,
-      dropped: 0,
-      coalesced: 0,
-      inFlight: 0,
-      maxInFlight: 0,
-      queued: 0,
-    }),
-    close: async () => undefined,
-  };
-}
 
 async function world(start = Date.parse('2026-11-28T12:00:00Z')) {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bella-expiry-'));

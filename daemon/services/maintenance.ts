@@ -12,7 +12,8 @@ export interface MaintenanceOptions {
 
 /**
  * Scheduled housekeeping with node-cron: hourly, ended leases past retention move to the
- * archive; daily, a snapshot of the state file goes to backups/. Jobs never overlap.
+ * archive and spent CI replay keys are dropped; daily, a snapshot of the state file goes to
+ * backups/. Jobs never overlap.
  */
 export class Maintenance {
   private tasks: ScheduledTask[] = [];
@@ -26,6 +27,7 @@ export class Maintenance {
   /** Archive and snapshot once at start-up, in the background. */
   async runStartupJobs(): Promise<void> {
     await this.job('archive ended leases', () => this.archiveEnded())();
+    await this.job('drop spent CI replay keys', () => this.dropSpentReplays())();
     await this.job('start-up backup', () => this.backupIfStale())();
   }
 
@@ -49,7 +51,7 @@ export class Maintenance {
     this.tasks = [
       cron.schedule(
         '7 * * * *',
-        this.job('archive ended leases', () => this.archiveEnded()),
+        this.job('archive ended leases', async () => `${await this.archiveEnded()}; ${await this.dropSpentReplays()}`),
         {
           name: 'archive',
           noOverlap: true,
@@ -84,6 +86,21 @@ export class Maintenance {
       return { result: null };
     }, 'release');
     return `${old.length} ended leases archived`;
+  }
+
+  /** Drops the replay keys of CI JWTs that could no longer pass anyway (expired or too old). */
+  async dropSpentReplays(): Promise<string> {
+    const now = this.ctx.clock();
+    const spent = [...this.ctx.store.state.ciReplays.values()].filter((r) => r.until <= now).map((r) => r.id);
+    if (spent.length === 0) return 'no spent CI replay keys';
+    await this.ctx.store.transact((state, touched) => {
+      for (const id of spent) {
+        state.ciReplays.delete(id);
+        touched.record('ciReplay', id);
+      }
+      return { result: null, audit: [] };
+    }, 'release');
+    return `${spent.length} spent CI replay keys dropped`;
   }
 
   async backup(): Promise<string> {

@@ -84,6 +84,7 @@ const DeliveryRecord = z.strictObject({
   error: z.string().nullable(),
   nextAttemptAt: Millis.nullable(),
 });
+const CiReplayRecord = z.strictObject({ id: z.string().regex(/^[0-9a-f]{64}$/), until: Millis });
 const SettingsRecord = z.strictObject({
   notifications: z.strictObject({ desktop: z.boolean(), environments: z.record(z.string(), z.boolean()) }),
   listener: z
@@ -113,7 +114,6 @@ const SettingsRecord = z.strictObject({
     )
     .max(1000)
     .optional(),
-  ciUsed: z.record(z.string().regex(/^[0-9a-f]{64}$/), Millis).optional(),
 });
 
 /** One record of state: written to the journal when it changes (null = deleted) and to snapshots. */
@@ -125,6 +125,7 @@ export const Change = z.discriminatedUnion('t', [
   z.strictObject({ t: z.literal('channel'), id: Name, v: ChannelRecord.nullable() }),
   z.strictObject({ t: z.literal('outbox'), id: Name, v: OutboxRecord.nullable() }),
   z.strictObject({ t: z.literal('delivery'), id: Name, v: DeliveryRecord.nullable() }),
+  z.strictObject({ t: z.literal('ciReplay'), id: Name, v: CiReplayRecord.nullable() }),
   z.strictObject({ t: z.literal('settings'), v: SettingsRecord }),
 ]);
 /** One state record change. */

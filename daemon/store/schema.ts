@@ -99,8 +99,6 @@ export interface Settings {
   listener?: ListenerSettings;
   /** CI trusts, by name order; absent until the first one. */
   ciTrusts?: StoredCiTrust[];
-  /** JWTs already traded (SHA-256 of the JWT, hex) -> their `exp` in ms; kept until then. */
-  ciUsed?: Record<string, number>;
 }
 
 /** A notification channel as stored: its URL and signing secrets sealed like secret values. */
@@ -131,6 +129,14 @@ export type StoredOutboxItem = OutboxItem;
 /** One entry of the delivery log; the newest are kept. */
 export type StoredDelivery = DeliveryAttempt;
 
+/** A CI JWT already traded, kept until the JWT could no longer pass anyway (it is never stored itself). */
+export interface StoredCiReplay {
+  /** SHA-256 of the JWT's `iss` and `jti` (or of the whole JWT without a `jti`), hex. */
+  id: string;
+  /** Epoch ms after which the JWT is refused as expired or too old: the record can go. */
+  until: number;
+}
+
 /** Everything the daemon keeps as its state. */
 export interface State {
   projects: Record<string, StoredProject>;
@@ -142,11 +148,19 @@ export interface State {
   outbox: Map<string, StoredOutboxItem>;
   /** The delivery log, oldest first. */
   deliveries: Map<string, StoredDelivery>;
+  /** CI JWTs already traded, by replay key. */
+  ciReplays: Map<string, StoredCiReplay>;
   settings: Settings;
 }
 
 /** The records of a state kept as flat maps by id, with the record kind that journals each. */
-export const FLAT_RECORDS = { lease: 'leases', channel: 'channels', outbox: 'outbox', delivery: 'deliveries' } as const;
+export const FLAT_RECORDS = {
+  lease: 'leases',
+  channel: 'channels',
+  outbox: 'outbox',
+  delivery: 'deliveries',
+  ciReplay: 'ciReplays',
+} as const;
 /** A kind of flat record. */
 export type FlatKind = keyof typeof FLAT_RECORDS;
 
@@ -158,6 +172,7 @@ export function emptyState(): State {
     channels: new Map(),
     outbox: new Map(),
     deliveries: new Map(),
+    ciReplays: new Map(),
     settings: { notifications: { desktop: true, environments: {} } },
   };
 }

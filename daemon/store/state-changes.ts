@@ -17,12 +17,9 @@ export class Touched {
   readonly projects = new Set<string>();
   readonly environments = new Map<string, [string, string]>();
   readonly secrets = new Map<string, [string, string, string]>();
-  /** Flat records by kind: leases, channels, outbox items, deliveries. */
-  readonly flat: { [K in FlatKind]: Set<string> } = {
-    lease: new Set(),
-    channel: new Set(),
-    outbox: new Set(),
-    delivery: new Set(),
+  /** Flat records by kind (see FLAT_RECORDS). */
+  readonly flat = Object.fromEntries(Object.keys(FLAT_RECORDS).map((kind) => [kind, new Set<string>()])) as {
+    [K in FlatKind]: Set<string>;
   };
   settings = false;
 
@@ -49,7 +46,7 @@ export class Touched {
     return this.record('lease', id);
   }
 
-  /** A flat record (channel, outbox item, delivery) was added, changed or removed. */
+  /** A flat record (channel, outbox item, delivery, CI replay key…) was added, changed or removed. */
   record(kind: FlatKind, id: string): this {
     this.flat[kind].add(id);
     return this;
@@ -181,10 +178,7 @@ export function applyChange(state: State, change: Change): string | null {
       else env.secrets[change.k] = change.v;
       return null;
     }
-    case 'lease':
-    case 'channel':
-    case 'outbox':
-    case 'delivery': {
+    default: {
       const records = state[FLAT_RECORDS[change.t]] as Map<string, unknown>;
       if (change.v === null) records.delete(change.id);
       else if (change.v.id !== change.id) return `${change.t} record ${change.id} holds ${change.v.id}`;

@@ -6,6 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dataFiles } from '../../daemon/store/data-files';
 import { createTestCa, issueLeaf } from '../helpers/ca';
 import { cliPath, collect } from '../helpers/cli';
 import { seed, type DaemonHandle, type DaemonPlace } from '../helpers/daemon';
@@ -440,5 +441,21 @@ describe('bella ci: a job trades its OIDC JWT for a short lease', () => {
     expect(fromListener.reduce((n, e) => n + (e.count ?? 1), 0)).toBe(20);
     expect(fromListener.length).toBeLessThanOrEqual(12);
     expect(fromListener.map((e) => e.message).join('\n')).toContain("claim repository 'org/other' does not match");
+  });
+
+  it('each login journals its own replay key: the 40th login writes no more than the 2nd', async () => {
+    const { place } = await setUp();
+    const journal = dataFiles(place.home).journal;
+    const growth: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const before = fs.statSync(journal).size;
+      const res = await post(audience, { idToken: await sign() });
+      expect(res.status, res.body).toBe(200);
+      growth.push(fs.statSync(journal).size - before);
+    }
+    // A commit is proportional to what it changed: a lease, its audit entry and one replay key.
+    // Remembering every key in one settings entry made each login write all the earlier ones.
+    expect(growth[1]).toBeGreaterThan(0);
+    expect(Math.abs(growth[39]! - growth[1]!)).toBeLessThan(64);
   });
 });

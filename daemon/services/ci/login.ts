@@ -17,7 +17,8 @@ export interface CiLoginRequest {
 /**
  * The exchange (token plane): a CI job's OIDC JWT, verified against the trusts, buys one lease of
  * the matching trust's scope for at most its ttl. A JWT buys at most one lease: its replay key is
- * written in the lease's own commit and kept until the JWT could no longer pass anyway. Every
+ * a record written in the lease's own commit, dropped by maintenance once the JWT could no longer
+ * pass anyway. Every
  * refusal is audited once through the {@link RefusalLog} (aggregated under floods) and answered
  * 401, which the listener's failed-token limiter counts. The JWT is never stored nor logged.
  */
@@ -43,14 +44,12 @@ export class CiLoginService {
         // The trust is read again inside the commit: one removed meanwhile buys nothing.
         const trust = (state.settings.ciTrusts ?? []).find((t) => t.name === verified.trust.name);
         if (!trust) throw new CiDenied('no CI trust names this issuer', `trust ${verified.trust.name} was removed`);
-        const used = pruned(state.settings.ciUsed ?? {}, changes.now);
         // Defends against replay: a JWT seen once (even before a restart: this is durable) buys nothing more.
-        if (Object.hasOwn(used, verified.replayKey))
-          throw new CiDenied('this token was already used', 'replayed JWT', trust);
+        const seen = state.ciReplays.get(verified.replayKey);
+        if (seen && seen.until > changes.now) throw new CiDenied('this token was already used', 'replayed JWT', trust);
         const env = findEnvironment(state, trust.project, trust.environment);
-        used[verified.replayKey] = verified.rememberUntil;
-        state.settings.ciUsed = used;
-        touched.setting();
+        state.ciReplays.set(verified.replayKey, { id: verified.replayKey, until: verified.rememberUntil });
+        touched.record('ciReplay', verified.replayKey);
         const issued = changes.issue(env, {
           project: trust.project,
           environment: trust.environment,
@@ -83,11 +82,4 @@ export class CiLoginService {
       });
     }
   }
-}
-
-/** The replay keys still worth remembering; those whose JWT could no longer pass are dropped. */
-function pruned(used: Record<string, number>, now: number): Record<string, number> {
-  const kept: Record<string, number> = {};
-  for (const [key, until] of Object.entries(used)) if (until > now) kept[key] = until;
-  return kept;
 }
