@@ -53,6 +53,8 @@ export interface ChildSpec {
   label: string;
   /** Run by the watchdog if bella dies before {@link runChild}'s `afterExit` is done (e.g. revoking a per-run lease). */
   cleanup?: readonly string[];
+  /** The watchdog's environment, and so its clean-up's (never on its command line: `ps` shows that); bella's own by default. */
+  cleanupEnv?: NodeJS.ProcessEnv;
 }
 
 type Spawn = (typeof import('node:child_process'))['spawn'];
@@ -74,6 +76,7 @@ function startGuard(spawn: Spawn, child: ChildProcess, spec: ChildSpec): ChildPr
       {
         stdio: ['pipe', 'ignore', 'inherit'],
         detached: true,
+        ...(spec.cleanupEnv ? { env: spec.cleanupEnv } : {}),
       },
     );
     guard.on('error', () => {});

@@ -3,7 +3,7 @@ import type { CliResult } from './cli';
 import { repoRoot } from './build';
 
 /** The scripts in test/helpers/fixtures that tests run as separate processes. */
-export type Fixture = 'remote-call' | 'tls-server' | 'socket-probe' | 'https-probe';
+export type Fixture = 'remote-call' | 'tls-server' | 'socket-probe' | 'https-probe' | 'oidc-issuer';
 
 /** Node arguments running a fixture from TypeScript source, its one argument passed as JSON. */
 export function fixtureArgs(name: Fixture, arg?: object): string[] {

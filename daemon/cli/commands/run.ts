@@ -51,6 +51,29 @@ function childEnv(cli: CliSession, secrets: Record<string, string>, allowEnv: st
   return env;
 }
 
+/**
+ * The watchdog's clean-up if `bella run --ci` dies: the holder's own revoke with this same bella,
+ * the token in the watchdog's environment (readable by this user only), never on a command line.
+ */
+function revokeTokenCleanup(cli: CliSession, opts: Record<string, unknown>, token: string) {
+  const script = process.argv[1];
+  if (!script) return {};
+  const o = opts as { server?: string; fingerprint?: string };
+  return {
+    cleanup: [
+      process.execPath,
+      script,
+      'token',
+      'revoke',
+      '--reason',
+      'bella run --ci: bella itself was killed',
+      ...(o.server !== undefined ? ['--server', o.server] : []),
+      ...(o.fingerprint !== undefined ? ['--fingerprint', o.fingerprint] : []),
+    ],
+    cleanupEnv: { ...cli.io.env, BELLA_TOKEN: token },
+  };
+}
+
 /** The watchdog's clean-up if bella dies: revoke the per-run lease with this same bella. */
 function revokeCommand(cli: CliSession, leaseId: string): string[] {
   const { home, socket } = cli.target();
@@ -73,8 +96,8 @@ function revokeCommand(cli: CliSession, leaseId: string): string[] {
 
 /**
  * `bella run --ci`: the job's OIDC JWT buys a lease (`ci login`), the command runs with its keys,
- * and the lease is revoked when it exits, by the holder's own revoke (the job has no admin plane).
- * If bella itself is killed the lease ends at the trust's ttl (minutes): no watchdog holds the token.
+ * and the lease is revoked when it exits, by the holder's own revoke (the job has no admin plane);
+ * if bella itself is killed, by the watchdog (at worst the lease ends at the trust's ttl).
  */
 async function runCi(cli: CliSession, opts: Record<string, unknown>, command: ReturnType<typeof commandOf>) {
   const o = opts as Opts;
@@ -98,9 +121,8 @@ async function runCi(cli: CliSession, opts: Record<string, unknown>, command: Re
   try {
     const res = await readLeaseSecrets(plane, login.token);
     const env = childEnv(cli, res.secrets, o.allowEnv);
-    result = await runChild(cli.io, { ...command, env, cwd: cli.io.cwd }, (r) =>
-      end(`bella run --ci: ${describeEnd(r)}`),
-    );
+    const spec = { ...command, env, cwd: cli.io.cwd, ...revokeTokenCleanup(cli, opts, login.token) };
+    result = await runChild(cli.io, spec, (r) => end(`bella run --ci: ${describeEnd(r)}`));
   } finally {
     if (!result) await end('bella run --ci: did not start');
     plane.close();
