@@ -1,6 +1,7 @@
 import type { LeasePolicy, LeaseStatus, NotificationSettings } from '../api';
 import type { ChannelEventType, ChannelKind, DeliveryAttempt, OutboxItem } from '../api/channels';
 import type { CiTrust } from '../api/ci';
+import type { SecretChange, SecretEnd } from '../api/history';
 
 /** The current state schema version. Bump it and teach `legacy.ts` the old shape when it changes. */
 export const SCHEMA_VERSION = 3;
@@ -9,6 +10,45 @@ export const SCHEMA_VERSION = 3;
 export interface StoredSecret {
   sealed: string;
   updatedAt: number;
+  /** Its number in the secret's history; absent (= 1) for values stored before history existed. */
+  version?: number;
+  /** What set it; absent (= set) before history existed. */
+  change?: SecretChange;
+  /** For a rollback or a restore: the version whose value it brought back. */
+  from?: number;
+  /** The database whose rotation set this value (`bella secrets rotate`): a rollback is refused. */
+  rotatedByDatabase?: string;
+}
+
+/**
+ * An earlier value of a secret, a record of its own (`<project>/<environment>/<key>@<version>`),
+ * sealed with the environment's data key and the same associated data as the live value.
+ */
+export interface StoredVersion {
+  id: string;
+  project: string;
+  environment: string;
+  key: string;
+  version: number;
+  sealed: string;
+  /** When it was set and by what. */
+  at: number;
+  change: SecretChange;
+  from?: number;
+  rotatedByDatabase?: string;
+  /** When it stopped being the live value and by what. */
+  endedAt: number;
+  endedBy: SecretEnd;
+}
+
+/** A deleted secret (`<project>/<environment>/<key>`): its value is the version `version` of its history. */
+export interface StoredTrash {
+  id: string;
+  project: string;
+  environment: string;
+  key: string;
+  version: number;
+  deletedAt: number;
 }
 
 /** An environment as stored. */
@@ -142,11 +182,22 @@ export interface State {
   outbox: Map<string, StoredOutboxItem>;
   /** The delivery log, oldest first. */
   deliveries: Map<string, StoredDelivery>;
+  /** Earlier values of secrets, by `<project>/<environment>/<key>@<version>`. */
+  versions: Map<string, StoredVersion>;
+  /** Deleted secrets, by `<project>/<environment>/<key>`. */
+  trash: Map<string, StoredTrash>;
   settings: Settings;
 }
 
 /** The records of a state kept as flat maps by id, with the record kind that journals each. */
-export const FLAT_RECORDS = { lease: 'leases', channel: 'channels', outbox: 'outbox', delivery: 'deliveries' } as const;
+export const FLAT_RECORDS = {
+  lease: 'leases',
+  channel: 'channels',
+  outbox: 'outbox',
+  delivery: 'deliveries',
+  version: 'versions',
+  trash: 'trash',
+} as const;
 /** A kind of flat record. */
 export type FlatKind = keyof typeof FLAT_RECORDS;
 
@@ -158,8 +209,20 @@ export function emptyState(): State {
     channels: new Map(),
     outbox: new Map(),
     deliveries: new Map(),
+    versions: new Map(),
+    trash: new Map(),
     settings: { notifications: { desktop: true, environments: {} } },
   };
+}
+
+/** The record id of a secret's trash entry, and the stem of its versions' ids. */
+export function secretId(project: string, environment: string, key: string): string {
+  return `${project}/${environment}/${key}`;
+}
+
+/** The record id of one version of a secret. */
+export function versionId(project: string, environment: string, key: string, version: number): string {
+  return `${secretId(project, environment, key)}@${version}`;
 }
 
 /**

@@ -17,12 +17,9 @@ export class Touched {
   readonly projects = new Set<string>();
   readonly environments = new Map<string, [string, string]>();
   readonly secrets = new Map<string, [string, string, string]>();
-  /** Flat records by kind: leases, channels, outbox items, deliveries. */
-  readonly flat: { [K in FlatKind]: Set<string> } = {
-    lease: new Set(),
-    channel: new Set(),
-    outbox: new Set(),
-    delivery: new Set(),
+  /** Flat records by kind: leases, channels, outbox items, deliveries, secret versions, trash. */
+  readonly flat = Object.fromEntries(Object.keys(FLAT_RECORDS).map((kind) => [kind, new Set<string>()])) as {
+    [K in FlatKind]: Set<string>;
   };
   settings = false;
 
@@ -49,7 +46,7 @@ export class Touched {
     return this.record('lease', id);
   }
 
-  /** A flat record (channel, outbox item, delivery) was added, changed or removed. */
+  /** A flat record (channel, outbox item, delivery, secret version, trash entry) was added, changed or removed. */
   record(kind: FlatKind, id: string): this {
     this.flat[kind].add(id);
     return this;
@@ -81,10 +78,21 @@ export class Touched {
   }
 }
 
-/** Marks a removed environment and every secret it held, so the commit deletes them all. */
-export function touchEnvironmentRemoval(touched: Touched, p: string, env: StoredEnvironment): void {
+/**
+ * Marks a removed environment and every secret it held, so the commit deletes them all; its
+ * secrets' earlier versions and trash entries leave the state with it.
+ */
+export function touchEnvironmentRemoval(state: State, touched: Touched, p: string, env: StoredEnvironment): void {
   touched.environment(p, env.slug);
   for (const k of Object.keys(env.secrets)) touched.secret(p, env.slug, k);
+  for (const kind of ['version', 'trash'] as const) {
+    const records = state[FLAT_RECORDS[kind]];
+    for (const [id, record] of records) {
+      if (record.project !== p || record.environment !== env.slug) continue;
+      records.delete(id);
+      touched.record(kind, id);
+    }
+  }
 }
 
 function projectMeta(p: StoredProject): ProjectFields {
@@ -184,7 +192,9 @@ export function applyChange(state: State, change: Change): string | null {
     case 'lease':
     case 'channel':
     case 'outbox':
-    case 'delivery': {
+    case 'delivery':
+    case 'version':
+    case 'trash': {
       const records = state[FLAT_RECORDS[change.t]] as Map<string, unknown>;
       if (change.v === null) records.delete(change.id);
       else if (change.v.id !== change.id) return `${change.t} record ${change.id} holds ${change.v.id}`;
