@@ -6,7 +6,8 @@ import { Table } from '../../components/Table';
 import { useAction } from '../../lib/action';
 import { bella } from '../../lib/bella';
 import { useLoad } from '../../lib/data';
-import { formatDateTime } from '../../lib/format';
+import { formatDateTime, formatRelative } from '../../lib/format';
+import { useNow } from '../../lib/now';
 import './history.css';
 
 const CHANGE: Record<SecretVersion['change'], string> = {
@@ -24,10 +25,10 @@ export function changeLabel(v: SecretVersion): string {
   return `${CHANGE[v.change]}${from}${db}`;
 }
 
+/** Current, Replaced or Deleted; when it ended is the hover title (and the next version's Set). */
 function stateLabel(v: SecretVersion): string {
   if (v.current) return 'Current';
-  if (v.endedBy === 'delete') return `Deleted ${formatDateTime(v.endedAt!)}`;
-  return `Replaced ${formatDateTime(v.endedAt!)}`;
+  return v.endedBy === 'delete' ? 'Deleted' : 'Replaced';
 }
 
 /**
@@ -51,6 +52,7 @@ export function HistoryDialog({
   const [rev, setRev] = useState(0);
   const [confirming, setConfirming] = useState<number | null>(null);
   const action = useAction();
+  const now = useNow();
   const load = useLoad(
     () => bella().secretHistory({ project, environment, key: secretKey }),
     [project, environment, secretKey, rev],
@@ -87,9 +89,16 @@ export function HistoryDialog({
           {versions.map((v) => (
             <tr key={v.version} data-version={v.version} className={v.current ? 'current' : undefined}>
               <td className="mono">v{v.version}</td>
-              <td className="nowrap">{formatDateTime(v.at)}</td>
-              <td>{changeLabel(v)}</td>
-              <td className={v.current ? 'state-current' : 'muted'}>{stateLabel(v)}</td>
+              <td className="nowrap" title={formatDateTime(v.at)}>
+                {formatRelative(v.at, now)}
+              </td>
+              <td className="nowrap">{changeLabel(v)}</td>
+              <td
+                className={v.current ? 'state-current nowrap' : 'muted nowrap'}
+                title={v.endedAt ? formatDateTime(v.endedAt) : undefined}
+              >
+                {stateLabel(v)}
+              </td>
               <td className="row-actions">
                 {!v.current && live && confirming !== v.version && (
                   <Button
