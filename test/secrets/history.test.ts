@@ -304,6 +304,29 @@ describe('secret history and trash through the CLI', { timeout: 180_000 }, () =>
     }
   });
 
+  it('delete and --purge ask on a terminal (the key typed back, or --yes); a wrong answer changes nothing', async () => {
+    // script(1) gives the CLI a real terminal on stdin.
+    const onTty = (args: string, answer: string) =>
+      b.shell(`script -qec 'bella secrets delete ${args} -p acme -e prod' /dev/null`, { input: `${answer}\n` });
+    await set('ASKED', 'kept');
+
+    const wrong = await onTty('ASKED --purge', 'y');
+    expect(wrong.code).toBe(1);
+    expect(wrong.stdout).toContain('this destroys ASKED in acme/prod for good');
+    expect(wrong.stdout).toContain('confirmation did not match "ASKED": nothing was changed');
+    expect(await get('ASKED')).toBe('kept');
+
+    const toTrash = await onTty('ASKED', 'ASKED');
+    expect(toTrash.code, toTrash.stdout).toBe(0);
+    expect(toTrash.stdout).toContain('it stays 30 days in the trash');
+    expect((await trash()).map((t) => t.key)).toContain('ASKED');
+
+    const purged = await onTty('ASKED --purge', 'ASKED');
+    expect(purged.code, purged.stdout).toBe(0);
+    expect(purged.stdout).toContain('purged ASKED from acme/prod');
+    expect((await trash()).map((t) => t.key)).not.toContain('ASKED');
+  });
+
   it('names what is wrong with bad input', async () => {
     const badKey = await b.run(['secrets', 'history', 'not-a-key', ...where]);
     expect(badKey.code).not.toBe(0);
