@@ -1,4 +1,5 @@
 import cron, { type ScheduledTask } from 'node-cron';
+import { iso } from '../base/common/time';
 import type { LeaseLifecycle } from './lease-lifecycle';
 import { dropExpired } from './secret-versions';
 import type { ServiceContext } from './service-context';
@@ -113,7 +114,7 @@ export class Maintenance {
       const [project, environment] = where.split('\0') as [string, string];
       this.ctx.events.emit({
         type: 'DataChanged',
-        at: new Date(this.ctx.clock()).toISOString(),
+        at: iso(this.ctx.clock()),
         resource: 'secrets',
         project,
         environment,
