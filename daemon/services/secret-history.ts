@@ -54,6 +54,10 @@ export class SecretHistoryService {
         sealed: live.sealed,
       });
     }
+    // Opened before the audit write: an expire-all committed meanwhile re-seals them under a new key.
+    const shown = versions.map(({ sealed, ...v }) =>
+      args.reveal ? { ...v, value: this.secrets.openValue(args.project, args.environment, env, args.key, sealed) } : v,
+    );
     if (args.reveal) {
       // Values of earlier versions are secrets like the live one: the read is logged before it is answered.
       await this.ctx.store.record([
@@ -68,17 +72,7 @@ export class SecretHistoryService {
         },
       ]);
     }
-    return {
-      project: args.project,
-      environment: args.environment,
-      key: args.key,
-      inTrash: !live,
-      versions: versions.map(({ sealed, ...v }) =>
-        args.reveal
-          ? { ...v, value: this.secrets.openValue(args.project, args.environment, env, args.key, sealed) }
-          : v,
-      ),
-    };
+    return { project: args.project, environment: args.environment, key: args.key, inTrash: !live, versions: shown };
   }
 
   /** Makes version `to` the live value again, as a new version; refused for a database-rotated secret. */
