@@ -164,7 +164,8 @@ export const historyCommands: CommandSpec[] = [
     name: 'restore',
     summary: 'bring a deleted secret back from the trash',
     details: 'Refused while a live secret of that name exists (delete it first, or use rollback).',
-    args: [keyArg],
+    // No completion: the live keys completion offers are exactly the ones restore refuses.
+    args: [{ name: 'KEY', description: 'the key, as `bella secrets trash` lists it', field: 'key' }],
     options: [projectOption(), environmentOption()],
     action: restore,
   },
