@@ -18,6 +18,7 @@ import { CHANNEL_EVENTS, CHANNEL_KINDS } from './channels';
 import { formatDuration } from './durations';
 import { routes, type OperationName } from './routes';
 import { ciInputs } from './ci-inputs';
+import { historyInputs } from './history-inputs';
 
 export * from './routes';
 
@@ -155,6 +156,7 @@ const inputs = {
       .pipe(z.array(SecretKey).optional()),
   }),
   ...ciInputs,
+  ...historyInputs,
 } satisfies Record<OperationName, z.ZodType>;
 
 /** One operation: its route plus its input schema. */

@@ -43,6 +43,9 @@ export const AUDIT_EVENTS = [
   'CiTrustAdded',
   'CiTrustRemoved',
   'CiLoginDenied',
+  'SecretRolledBack',
+  'SecretRestored',
+  'SecretPurged',
 ] as const;
 /** One of {@link AUDIT_EVENTS}. */
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];

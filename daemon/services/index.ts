@@ -13,6 +13,7 @@ import { DesktopNotificationsService } from './desktop-notifications';
 import { ProjectsService } from './projects';
 import { RefusalLog } from './refusals';
 import { SecretsService } from './secrets';
+import { SecretHistoryService } from './secret-history';
 import type { ServiceContext } from './service-context';
 import { TokenPlaneService } from './token-plane';
 
@@ -27,6 +28,8 @@ export interface Services {
   ctx: ServiceContext;
   projects: ProjectsService;
   secrets: SecretsService;
+  /** Secret history (versions, rollback) and trash (restore, purge). */
+  history: SecretHistoryService;
   leases: LeasesService;
   /** The token plane: what a `bax-` token's holder may do. */
   tokenPlane: TokenPlaneService;
@@ -59,6 +62,7 @@ export function createServices(
   return {
     ctx,
     secrets,
+    history: new SecretHistoryService(ctx, secrets),
     projects: new ProjectsService(ctx, secrets, lifecycle),
     leases: new LeasesService(ctx, secrets, lifecycle),
     tokenPlane: new TokenPlaneService(ctx, secrets, lifecycle, refusals),

@@ -127,12 +127,12 @@ export class LeasesService {
             project: args.project,
             environment: args.environment,
             ...(args.reason ? { reason: args.reason } : {}),
-            message: `${revoked.length} leases revoked, data key rotated (${reencrypted} secrets re-encrypted)`,
+            message: `${revoked.length} leases revoked, data key rotated (${reencrypted.secrets} secrets re-encrypted${reencrypted.versions ? `, ${reencrypted.versions} earlier versions with them` : ''})`,
           },
         ],
       };
     }, 'release');
-    return { revoked: out.revoked.length, rotatedAt: iso(out.at), reencryptedSecrets: out.reencrypted };
+    return { revoked: out.revoked.length, rotatedAt: iso(out.at), reencryptedSecrets: out.reencrypted.secrets };
   }
 }
 

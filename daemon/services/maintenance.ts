@@ -1,5 +1,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
+import { iso } from '../base/common/time';
 import type { LeaseLifecycle } from './lease-lifecycle';
+import { dropExpired } from './secret-versions';
 import type { ServiceContext } from './service-context';
 
 /** Maintenance settings; both come from the environment of the daemon (see README). */
@@ -12,7 +14,8 @@ export interface MaintenanceOptions {
 
 /**
  * Scheduled housekeeping with node-cron: hourly, ended leases past retention move to the
- * archive and spent CI replay keys are dropped; daily, a snapshot of the state file goes to
+ * archive, spent CI replay keys are dropped, and secrets in the trash past 30 days and earlier
+ * versions past their keep time are dropped; daily, a snapshot of the state file goes to
  * backups/. Jobs never overlap.
  */
 export class Maintenance {
@@ -28,6 +31,7 @@ export class Maintenance {
   async runStartupJobs(): Promise<void> {
     await this.job('archive ended leases', () => this.archiveEnded())();
     await this.job('drop spent CI replay keys', () => this.dropSpentReplays())();
+    await this.job('drop expired history', () => this.dropExpiredHistory())();
     await this.job('start-up backup', () => this.backupIfStale())();
   }
 
@@ -51,7 +55,11 @@ export class Maintenance {
     this.tasks = [
       cron.schedule(
         '7 * * * *',
-        this.job('archive ended leases', async () => `${await this.archiveEnded()}; ${await this.dropSpentReplays()}`),
+        async () => {
+          await this.job('archive ended leases', () => this.archiveEnded())();
+          await this.job('drop spent CI replay keys', () => this.dropSpentReplays())();
+          await this.job('drop expired history', () => this.dropExpiredHistory())();
+        },
         {
           name: 'archive',
           noOverlap: true,
@@ -101,6 +109,36 @@ export class Maintenance {
       return { result: null, audit: [] };
     }, 'release');
     return `${spent.length} spent CI replay keys dropped`;
+  }
+
+  /** Drops secrets in the trash past 30 days (with their history) and earlier versions past their keep time. */
+  async dropExpiredHistory(): Promise<string> {
+    const out = await this.ctx.store.transact((state, touched) => {
+      const expired = dropExpired(state, touched, this.ctx.clock());
+      return {
+        result: expired,
+        audit: expired.purged.map((t) => ({
+          event: 'SecretPurged' as const,
+          outcome: 'Success' as const,
+          actor: 'daemon' as const,
+          project: t.project,
+          environment: t.environment,
+          keys: [t.key],
+          message: 'its 30 days in the trash ended: the value and its history were destroyed',
+        })),
+      };
+    }, 'release');
+    for (const where of new Set(out.purged.map((t) => `${t.project}\0${t.environment}`))) {
+      const [project, environment] = where.split('\0') as [string, string];
+      this.ctx.events.emit({
+        type: 'DataChanged',
+        at: iso(this.ctx.clock()),
+        resource: 'secrets',
+        project,
+        environment,
+      });
+    }
+    return `${out.purged.length} secrets purged from the trash, ${out.versions} earlier versions dropped`;
   }
 
   async backup(): Promise<string> {

@@ -76,7 +76,7 @@ export class ProjectsService {
         );
       }
       const revoked = leases.endAllOf(args.project, undefined, 'project deleted', 'owner');
-      for (const env of envs) touchEnvironmentRemoval(touched, args.project, env);
+      for (const env of envs) touchEnvironmentRemoval(state, touched, args.project, env);
       delete state.projects[args.project];
       touched.project(args.project);
       return {
@@ -144,7 +144,7 @@ export class ProjectsService {
         );
       }
       const revoked = leases.endAllOf(args.project, args.environment, 'environment deleted', 'owner');
-      touchEnvironmentRemoval(touched, args.project, env);
+      touchEnvironmentRemoval(state, touched, args.project, env);
       delete state.projects[args.project]!.environments[args.environment];
       return {
         result: { secrets, revokedLeases: revoked.length },

@@ -15,6 +15,7 @@ import {
 import type { ServiceContext } from './service-context';
 import { dotenvRefused, parseDotenv } from './dotenv';
 import { findEnvironment } from './lookup';
+import { keysWithHistory, replaceValue, trashValue, versionsOf } from './secret-versions';
 
 /** The most secrets one import sets. */
 const MAX_IMPORT = 5000;
@@ -55,28 +56,41 @@ export class SecretsService {
     return out;
   }
 
+  /** Opens a sealed value of `key` (live or earlier: both are sealed alike). */
+  openValue(project: string, environment: string, env: StoredEnvironment, key: string, sealed: string): string {
+    return open(this.dataKey(project, environment, env), sealed, secretAad(project, environment, key)).toString('utf8');
+  }
+
   private sealValue(project: string, environment: string, env: StoredEnvironment, key: string, value: string): string {
     return seal(this.dataKey(project, environment, env), value, secretAad(project, environment, key));
   }
 
   /**
-   * Replaces an environment's data key and re-seals every secret with it (inside a transaction).
-   * Returns how many secrets were re-sealed.
+   * Replaces an environment's data key and re-seals every secret with it (inside a transaction),
+   * the earlier versions of its secrets and its trash included: the old key is gone, the history
+   * stays readable. Returns how many live secrets and earlier versions were re-sealed.
    */
-  rotate(state: State, touched: Touched, project: string, environment: string): number {
+  rotate(state: State, touched: Touched, project: string, environment: string): { secrets: number; versions: number } {
     const env = findEnvironment(state, project, environment);
     const values = this.reveal(project, environment, env, Object.keys(env.secrets));
+    const earlier = keysWithHistory(state, env, project).flatMap((key) =>
+      versionsOf(state, env, { project, environment, key }).map((v) => ({
+        v,
+        value: this.openValue(project, environment, env, key, v.sealed),
+      })),
+    );
     env.keyVersion += 1;
     env.dataKey = this.newWrappedKey(project, environment, env.keyVersion);
     touched.environment(project, environment);
     for (const [key, value] of Object.entries(values)) {
-      env.secrets[key] = {
-        sealed: this.sealValue(project, environment, env, key, value),
-        updatedAt: env.secrets[key]!.updatedAt,
-      };
+      env.secrets[key] = { ...env.secrets[key]!, sealed: this.sealValue(project, environment, env, key, value) };
       touched.secret(project, environment, key);
     }
-    return Object.keys(values).length;
+    for (const { v, value } of earlier) {
+      state.versions.set(v.id, { ...v, sealed: this.sealValue(project, environment, env, v.key, value) });
+      touched.record('version', v.id);
+    }
+    return { secrets: Object.keys(values).length, versions: earlier.length };
   }
 
   async list(args: OperationArgs<'listSecrets'>): Promise<OperationOutput<'listSecrets'>> {
@@ -112,12 +126,9 @@ export class SecretsService {
     const now = this.ctx.clock();
     const out = await this.ctx.store.transact((state, touched) => {
       const env = findEnvironment(state, args.project, args.environment);
-      const created = !own(env.secrets, args.key);
-      env.secrets[args.key] = {
-        sealed: this.sealValue(args.project, args.environment, env, args.key, args.value),
-        updatedAt: now,
-      };
-      touched.secret(args.project, args.environment, args.key);
+      const sealed = this.sealValue(args.project, args.environment, env, args.key, args.value);
+      const ref = { project: args.project, environment: args.environment, key: args.key };
+      const { created } = replaceValue(state, touched, env, ref, { sealed, change: 'set' }, now);
       return {
         result: { secret: { key: args.key, updatedAt: iso(now) }, created },
         audit: [
@@ -138,11 +149,11 @@ export class SecretsService {
   }
 
   async delete(args: OperationArgs<'deleteSecret'>): Promise<OperationOutput<'deleteSecret'>> {
+    const now = this.ctx.clock();
     await this.ctx.store.transact((state, touched) => {
       const env = findEnvironment(state, args.project, args.environment);
       if (!own(env.secrets, args.key)) throw missingKey(args.project, args.environment, args.key, env);
-      delete env.secrets[args.key];
-      touched.secret(args.project, args.environment, args.key);
+      trashValue(state, touched, env, args, now);
       return {
         result: null,
         audit: [
@@ -153,6 +164,7 @@ export class SecretsService {
             project: args.project,
             environment: args.environment,
             keys: [args.key],
+            message: 'moved to the trash (kept 30 days)',
           },
         ],
       };
@@ -192,11 +204,15 @@ export class SecretsService {
       const env = findEnvironment(state, args.project, args.environment);
       const p = plan(env);
       for (const key of [...p.added, ...p.updated]) {
-        env.secrets[key] = {
-          sealed: this.sealValue(args.project, args.environment, env, key, valid[key]!),
-          updatedAt: now,
-        };
-        touched.secret(args.project, args.environment, key);
+        const sealed = this.sealValue(args.project, args.environment, env, key, valid[key]!);
+        replaceValue(
+          state,
+          touched,
+          env,
+          { project: args.project, environment: args.environment, key },
+          { sealed, change: 'import' },
+          now,
+        );
       }
       const written = [...p.added, ...p.updated];
       return {
@@ -220,12 +236,14 @@ export class SecretsService {
     return { ...result, problems, dryRun: false };
   }
 
-  private changed(project: string, environment: string): void {
+  /** Tells clients the secrets of an environment changed. */
+  changed(project: string, environment: string): void {
     this.ctx.events.emit({ type: 'DataChanged', at: iso(this.ctx.clock()), resource: 'secrets', project, environment });
   }
 }
 
-function missingKey(project: string, environment: string, key: string, env: StoredEnvironment): BellaError {
+/** The not_found error for a key an environment does not hold, listing the keys it does. */
+export function missingKey(project: string, environment: string, key: string, env: StoredEnvironment): BellaError {
   const keys = Object.keys(env.secrets).sort();
   return new BellaError(
     'not_found',

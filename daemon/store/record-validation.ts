@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { LEASE_STATUSES } from '../api';
 import { CHANNEL_EVENTS, CHANNEL_KINDS } from '../api/channels';
+import { SECRET_CHANGES, SECRET_ENDS } from '../api/history';
+import { secretId, versionId } from './schema';
 
 // Validation of every record read back from disk: an unknown status or a malformed record refuses
 // to start instead of being trusted (an edited "revoked" must never read as anything else).
@@ -19,7 +21,42 @@ const EnvironmentMeta = z.strictObject({
   tokenEpoch: z.number().int().positive(),
   rotatedAt: Millis.nullable(),
 });
-const SecretRecord = z.strictObject({ sealed: z.string().min(1), updatedAt: Millis });
+const Version = z.number().int().positive();
+const SecretRecord = z.strictObject({
+  sealed: z.string().min(1),
+  updatedAt: Millis,
+  version: Version.optional(),
+  change: z.enum(SECRET_CHANGES).optional(),
+  from: Version.optional(),
+  rotatedByDatabase: Name.optional(),
+});
+// A version or trash record names its secret twice (id and fields): both must agree.
+const VersionRecord = z
+  .strictObject({
+    id: z.string().min(1).max(400),
+    project: Name,
+    environment: Name,
+    key: Name,
+    version: Version,
+    sealed: z.string().min(1),
+    at: Millis,
+    change: z.enum(SECRET_CHANGES),
+    from: Version.optional(),
+    rotatedByDatabase: Name.optional(),
+    endedAt: Millis,
+    endedBy: z.enum(SECRET_ENDS),
+  })
+  .refine((v) => v.id === versionId(v.project, v.environment, v.key, v.version), 'id does not match the version');
+const TrashRecord = z
+  .strictObject({
+    id: z.string().min(1).max(400),
+    project: Name,
+    environment: Name,
+    key: Name,
+    version: Version,
+    deletedAt: Millis,
+  })
+  .refine((v) => v.id === secretId(v.project, v.environment, v.key), 'id does not match the secret');
 const LeaseRecord = z.strictObject({
   id: z.string().regex(/^[a-z0-9]{16}$/),
   project: Name,
@@ -126,6 +163,8 @@ export const Change = z.discriminatedUnion('t', [
   z.strictObject({ t: z.literal('outbox'), id: Name, v: OutboxRecord.nullable() }),
   z.strictObject({ t: z.literal('delivery'), id: Name, v: DeliveryRecord.nullable() }),
   z.strictObject({ t: z.literal('ciReplay'), id: Name, v: CiReplayRecord.nullable() }),
+  z.strictObject({ t: z.literal('version'), id: z.string().min(1).max(400), v: VersionRecord.nullable() }),
+  z.strictObject({ t: z.literal('trash'), id: z.string().min(1).max(400), v: TrashRecord.nullable() }),
   z.strictObject({ t: z.literal('settings'), v: SettingsRecord }),
 ]);
 /** One state record change. */

@@ -1,6 +1,7 @@
 import type { LeasePolicy, LeaseStatus, NotificationSettings } from '../api';
 import type { ChannelEventType, ChannelKind, DeliveryAttempt, OutboxItem } from '../api/channels';
 import type { CiTrust } from '../api/ci';
+import type { SecretChange, SecretEnd } from '../api/history';
 
 /** The current state schema version. Bump it and teach `legacy.ts` the old shape when it changes. */
 export const SCHEMA_VERSION = 3;
@@ -9,6 +10,45 @@ export const SCHEMA_VERSION = 3;
 export interface StoredSecret {
   sealed: string;
   updatedAt: number;
+  /** Its number in the secret's history; absent (= 1) for values stored before history existed. */
+  version?: number;
+  /** What set it; absent (= set) before history existed. */
+  change?: SecretChange;
+  /** For a rollback or a restore: the version whose value it brought back. */
+  from?: number;
+  /** The database whose rotation set this value (`bella secrets rotate`): a rollback is refused. */
+  rotatedByDatabase?: string;
+}
+
+/**
+ * An earlier value of a secret, a record of its own (`<project>/<environment>/<key>@<version>`),
+ * sealed with the environment's data key and the same associated data as the live value.
+ */
+export interface StoredVersion {
+  id: string;
+  project: string;
+  environment: string;
+  key: string;
+  version: number;
+  sealed: string;
+  /** When it was set and by what. */
+  at: number;
+  change: SecretChange;
+  from?: number;
+  rotatedByDatabase?: string;
+  /** When it stopped being the live value and by what. */
+  endedAt: number;
+  endedBy: SecretEnd;
+}
+
+/** A deleted secret (`<project>/<environment>/<key>`): its value is the version `version` of its history. */
+export interface StoredTrash {
+  id: string;
+  project: string;
+  environment: string;
+  key: string;
+  version: number;
+  deletedAt: number;
 }
 
 /** An environment as stored. */
@@ -150,6 +190,10 @@ export interface State {
   deliveries: Map<string, StoredDelivery>;
   /** CI JWTs already traded, by replay key. */
   ciReplays: Map<string, StoredCiReplay>;
+  /** Earlier values of secrets, by `<project>/<environment>/<key>@<version>`. */
+  versions: Map<string, StoredVersion>;
+  /** Deleted secrets, by `<project>/<environment>/<key>`. */
+  trash: Map<string, StoredTrash>;
   settings: Settings;
 }
 
@@ -160,6 +204,8 @@ export const FLAT_RECORDS = {
   outbox: 'outbox',
   delivery: 'deliveries',
   ciReplay: 'ciReplays',
+  version: 'versions',
+  trash: 'trash',
 } as const;
 /** A kind of flat record. */
 export type FlatKind = keyof typeof FLAT_RECORDS;
@@ -173,8 +219,20 @@ export function emptyState(): State {
     outbox: new Map(),
     deliveries: new Map(),
     ciReplays: new Map(),
+    versions: new Map(),
+    trash: new Map(),
     settings: { notifications: { desktop: true, environments: {} } },
   };
+}
+
+/** The record id of a secret's trash entry, and the stem of its versions' ids. */
+export function secretId(project: string, environment: string, key: string): string {
+  return `${project}/${environment}/${key}`;
+}
+
+/** The record id of one version of a secret. */
+export function versionId(project: string, environment: string, key: string, version: number): string {
+  return `${secretId(project, environment, key)}@${version}`;
 }
 
 /**

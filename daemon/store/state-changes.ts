@@ -46,7 +46,7 @@ export class Touched {
     return this.record('lease', id);
   }
 
-  /** A flat record (channel, outbox item, delivery, CI replay key…) was added, changed or removed. */
+  /** A flat record (channel, outbox item, delivery, secret version, trash entry, CI replay key…) was added, changed or removed. */
   record(kind: FlatKind, id: string): this {
     this.flat[kind].add(id);
     return this;
@@ -78,10 +78,21 @@ export class Touched {
   }
 }
 
-/** Marks a removed environment and every secret it held, so the commit deletes them all. */
-export function touchEnvironmentRemoval(touched: Touched, p: string, env: StoredEnvironment): void {
+/**
+ * Marks a removed environment and every secret it held, so the commit deletes them all; its
+ * secrets' earlier versions and trash entries leave the state with it.
+ */
+export function touchEnvironmentRemoval(state: State, touched: Touched, p: string, env: StoredEnvironment): void {
   touched.environment(p, env.slug);
   for (const k of Object.keys(env.secrets)) touched.secret(p, env.slug, k);
+  for (const kind of ['version', 'trash'] as const) {
+    const records = state[FLAT_RECORDS[kind]];
+    for (const [id, record] of records) {
+      if (record.project !== p || record.environment !== env.slug) continue;
+      records.delete(id);
+      touched.record(kind, id);
+    }
+  }
 }
 
 function projectMeta(p: StoredProject): ProjectFields {

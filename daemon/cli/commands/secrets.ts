@@ -9,6 +9,7 @@ import { invalidKey, keyProblem } from '../secret-key';
 import { nulError, type Action, type CliSession } from '../session';
 import { renderTable } from '../table';
 import { explicitRef, hasToken, readLeaseSecrets, requireToken, connectTokenPlane } from '../token-plane';
+import { historyCommands, purge } from './secret-history';
 import { environmentOption, projectOption, tokenOptions, wideOption } from './shared-options';
 import type { CommandSpec } from '../framework/spec';
 
@@ -21,6 +22,7 @@ type Opts = {
   skipInvalid?: boolean;
   empty?: boolean;
   yes?: boolean;
+  purge?: boolean;
   wide?: boolean;
 };
 
@@ -97,19 +99,25 @@ export const list: Action = async (cli, { opts }) => {
   );
 };
 
-/** `bella secrets delete KEY`. */
+/** `bella secrets delete KEY [--purge]`: to the trash (30 days), or for good with --purge. */
 export const remove: Action = async (cli, { args, opts }) => {
   const o = opts as Opts;
-  const ref = cli.environmentRef(o);
   const key = args.KEY as string;
+  if (o.purge) return purge(cli, key, o);
+  const ref = cli.environmentRef(o);
   await confirmOnTerminal(
     cli.io,
     o.yes,
     key,
-    () => `this deletes ${key} from ${ref.project}/${ref.environment} (only a backup still holds its value).`,
+    () =>
+      `this deletes ${key} from ${ref.project}/${ref.environment}: leases stop reading it; it stays 30 days in the trash (bella secrets restore ${key}).`,
   );
   const res = await cli.call('deleteSecret', { project: ref.project, environment: ref.environment, key });
-  cli.print(res, () => `deleted ${res.deleted} from ${ref.project}/${ref.environment}`);
+  cli.print(
+    res,
+    () =>
+      `deleted ${res.deleted} from ${ref.project}/${ref.environment}: in the trash for 30 days (bella secrets restore ${res.deleted})`,
+  );
 };
 
 /**
@@ -209,12 +217,16 @@ export const secretsCommand: CommandSpec = {
     },
     {
       name: 'delete',
-      summary: 'delete a secret',
-      details: 'On a terminal it asks for the key to be typed back unless --yes; scripts proceed.',
+      summary: 'move a secret to the trash (kept 30 days), or destroy it for good with --purge',
+      details:
+        'On a terminal it asks for the key to be typed back unless --yes; scripts proceed. ' +
+        'A deleted secret reads as missing everywhere (leases included) and can be brought back with ' +
+        '`bella secrets restore KEY` for 30 days. --purge destroys the value, its trash entry and its history.',
       args: [{ name: 'KEY', description: 'the key', field: 'key', complete: 'keys' }],
       options: [
         projectOption(),
         environmentOption(),
+        { long: 'purge', description: 'destroy it for good: value, trash entry and every earlier version' },
         { long: 'yes', description: 'do not ask for confirmation on a terminal' },
       ],
       action: remove,
@@ -235,5 +247,6 @@ export const secretsCommand: CommandSpec = {
       ],
       action: push,
     },
+    ...historyCommands,
   ],
 };

@@ -14,6 +14,7 @@ export function SecretRow({
   readValue,
   onCopyError,
   onEdit,
+  onHistory,
   onDelete,
 }: {
   secret: Secret;
@@ -27,6 +28,7 @@ export function SecretRow({
   readValue: () => Promise<string>;
   onCopyError: (err: unknown) => void;
   onEdit: () => void;
+  onHistory: () => void;
   onDelete: () => void;
 }) {
   const shown = value !== undefined;
@@ -61,6 +63,7 @@ export function SecretRow({
         />
         <CopyButton className="icon-button" label={`Copy ${s.key}`} text={readValue} onError={onCopyError} />
         <RowIconButton icon="edit" label={`Edit ${s.key}`} title="Edit" onClick={onEdit} />
+        <RowIconButton icon="clock" label={`History of ${s.key}`} title="History" onClick={onHistory} />
         <RowIconButton icon="trash" label={`Delete ${s.key}`} title="Delete" onClick={onDelete} danger />
       </td>
     </tr>
@@ -74,7 +77,7 @@ function RowIconButton({
   onClick,
   danger = false,
 }: {
-  icon: 'eye' | 'eyeOff' | 'edit' | 'trash';
+  icon: 'eye' | 'eyeOff' | 'edit' | 'clock' | 'trash';
   label: string;
   title: string;
   onClick: () => void;

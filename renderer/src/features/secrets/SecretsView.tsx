@@ -11,12 +11,14 @@ import { SecretDialog } from './SecretDialog';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { ImportDialog } from './ImportDialog';
 import { SecretRow } from './SecretRow';
+import { HistoryDialog } from './HistoryDialog';
+import { TrashSection } from './TrashSection';
 import './secrets.css';
 
 /** How long a revealed value stays on screen before it is masked again. */
 const REVEAL_MS = 30_000;
 
-/** The secrets of an environment: masked until asked, copy, add, edit, delete, import. */
+/** The secrets of an environment: masked until asked, copy, add, edit, history, delete, import; and its trash. */
 export function SecretsView({ project, environment }: { project: string; environment: string }) {
   const rev = useRevision(
     (e) => e.type === 'DataChanged' && e.resource === 'secrets' && concerns(e, project, environment),
@@ -33,7 +35,12 @@ export function SecretsView({ project, environment }: { project: string; environ
   const [revealed, setRevealed] = useState<Record<string, string>>({});
   const [rowError, setRowError] = useState<{ key: string; error: unknown } | null>(null);
   const [dialog, setDialog] = useState<
-    { kind: 'add' } | { kind: 'edit'; key: string } | { kind: 'delete'; key: string } | { kind: 'import' } | null
+    | { kind: 'add' }
+    | { kind: 'edit'; key: string }
+    | { kind: 'history'; key: string }
+    | { kind: 'delete'; key: string }
+    | { kind: 'import' }
+    | null
   >(null);
   const timers = useRef<Record<string, ReturnType<typeof setTimeout>>>({});
   const now = useNow();
@@ -135,6 +142,7 @@ export function SecretsView({ project, environment }: { project: string; environ
               readValue={() => readValue(s.key)}
               onCopyError={(err) => setRowError({ key: s.key, error: err })}
               onEdit={() => setDialog({ kind: 'edit', key: s.key })}
+              onHistory={() => setDialog({ kind: 'history', key: s.key })}
               onDelete={() => setDialog({ kind: 'delete', key: s.key })}
             />
           ))}
@@ -147,6 +155,7 @@ export function SecretsView({ project, environment }: { project: string; environ
           )}
         </Table>
       )}
+      <TrashSection project={project} environment={environment} rev={rev + localRev} now={now} onChanged={refresh} />
       {(dialog?.kind === 'add' || dialog?.kind === 'edit') && (
         <SecretDialog
           project={project}
@@ -164,13 +173,25 @@ export function SecretsView({ project, environment }: { project: string; environ
       {dialog?.kind === 'delete' && (
         <ConfirmDialog
           title={`Delete ${dialog.key}?`}
-          description="Leases that name this key can no longer read it. This cannot be undone."
+          description="Leases that name this key can no longer read it. It stays in the trash below for 30 days, where you can restore it."
           confirmLabel="Delete secret"
           focusCancel
           onClose={() => setDialog(null)}
           action={async () => {
             await bella().deleteSecret({ project, environment, key: dialog.key });
             setDialog(null);
+            refresh();
+          }}
+        />
+      )}
+      {dialog?.kind === 'history' && (
+        <HistoryDialog
+          project={project}
+          environment={environment}
+          secretKey={dialog.key}
+          onClose={() => setDialog(null)}
+          onChanged={() => {
+            hide(dialog.key);
             refresh();
           }}
         />

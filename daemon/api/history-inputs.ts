@@ -1,0 +1,18 @@
+import { z } from 'zod';
+import { EnvironmentRef, Flag, SecretKey } from './schemas';
+
+const KeyRef = EnvironmentRef.extend({ key: SecretKey });
+/** A version number as `--to N` gives it. */
+const Version = z.coerce
+  .number({ message: 'give the version as a whole number, e.g. --to 3' })
+  .int('give the version as a whole number, e.g. --to 3')
+  .positive('versions start at 1: see bella secrets history KEY');
+
+/** The input schemas of the history and trash operations (spread into operations.ts's table). */
+export const historyInputs = {
+  secretHistory: KeyRef.extend({ reveal: Flag.optional() }),
+  rollbackSecret: KeyRef.extend({ to: Version }),
+  listTrash: EnvironmentRef,
+  restoreSecret: KeyRef,
+  purgeSecret: KeyRef,
+};
