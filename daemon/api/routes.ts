@@ -2,6 +2,7 @@ import type { ChannelHealthView, ChannelView, DeliveryAttempt, OutboxItem } from
 import type { AuditEntry, Environment, Lease, LeasePolicy, Project, Secret } from './types';
 import type { DotenvProblem } from './dotenv';
 import { ciRoutes } from './ci';
+import { teamRoutes } from './team';
 
 /** How an operation is reached: the owner's admin plane, or the token plane (Bearer bax-…). */
 export type Plane = 'admin' | 'token';
@@ -411,6 +412,7 @@ export const routes = {
     summary: "Read the lease's secrets with Authorization: Bearer bax-…",
   }),
   ...ciRoutes,
+  ...teamRoutes,
 } as const;
 
 /** The name of an operation. */

@@ -1,3 +1,4 @@
+import { acting } from './team/caller';
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { BellaError, type OperationArgs, type OperationOutput, type Secret } from '../api';
 import { iso } from '../base/common/time';
@@ -104,7 +105,7 @@ export class SecretsService {
   /** Writes the owner's SecretsRead entry; the read is refused if it cannot be written. */
   private auditRead(project: string, environment: string, keys: string[]): Promise<void> {
     return this.ctx.store.record([
-      { event: 'SecretsRead', outcome: 'Success', actor: 'owner', project, environment, keys },
+      { event: 'SecretsRead', outcome: 'Success', actor: acting(), project, environment, keys },
     ]);
   }
 
@@ -124,7 +125,7 @@ export class SecretsService {
           {
             event: 'SecretSet',
             outcome: 'Success',
-            actor: 'owner',
+            actor: acting(),
             project: args.project,
             environment: args.environment,
             keys: [args.key],
@@ -149,7 +150,7 @@ export class SecretsService {
           {
             event: 'SecretDeleted',
             outcome: 'Success',
-            actor: 'owner',
+            actor: acting(),
             project: args.project,
             environment: args.environment,
             keys: [args.key],
@@ -206,7 +207,7 @@ export class SecretsService {
               {
                 event: 'SecretsImported' as const,
                 outcome: 'Success' as const,
-                actor: 'owner' as const,
+                actor: acting(),
                 project: args.project,
                 environment: args.environment,
                 keys: written,

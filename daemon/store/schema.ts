@@ -1,6 +1,7 @@
 import type { LeasePolicy, LeaseStatus, NotificationSettings } from '../api';
 import type { ChannelEventType, ChannelKind, DeliveryAttempt, OutboxItem } from '../api/channels';
 import type { CiTrust } from '../api/ci';
+import type { Grant, TeamRole } from '../api/team';
 
 /** The current state schema version. Bump it and teach `legacy.ts` the old shape when it changes. */
 export const SCHEMA_VERSION = 3;
@@ -59,6 +60,8 @@ export interface StoredLease {
   warnedFor: number | null;
   /** Successful token reads. */
   uses: number;
+  /** The team member (id) whose device issued it; absent for the owner's and CI's leases. */
+  by?: string;
 }
 
 /** The opt-in TLS listener, as configured (its certificate and key are files of the data dir). */
@@ -131,6 +134,40 @@ export type StoredOutboxItem = OutboxItem;
 /** One entry of the delivery log; the newest are kept. */
 export type StoredDelivery = DeliveryAttempt;
 
+/** A person of the team (issue 17). Removed people are kept, so their leases and audit still name them. */
+export interface StoredMember {
+  /** `mem_` + random; what leases (`by`) and devices point at. */
+  id: string;
+  name: string;
+  role: TeamRole;
+  grants: Grant[];
+  createdAt: number;
+  removedAt: number | null;
+}
+
+/** An enrolled device: a P-256 public key, known by the SHA-256 of its SubjectPublicKeyInfo. */
+export interface StoredDevice {
+  /** `sha256:` + 64 hex digits of the SPKI's SHA-256. */
+  id: string;
+  memberId: string;
+  enrolledAt: number;
+  lastSeenAt: number | null;
+  /** Set when its person was removed: the device is refused from then on. */
+  removedAt: number | null;
+}
+
+/** An invite that can still be redeemed; removed from the state when redeemed. */
+export interface StoredInvite {
+  id: string;
+  name: string;
+  role: TeamRole;
+  grants: Grant[];
+  /** SHA-256 (hex) of the code's secret: the state alone never yields a usable code. */
+  secretHash: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
 /** Everything the daemon keeps as its state. */
 export interface State {
   projects: Record<string, StoredProject>;
@@ -143,10 +180,24 @@ export interface State {
   /** The delivery log, oldest first. */
   deliveries: Map<string, StoredDelivery>;
   settings: Settings;
+  /** Team members by id, in the order they joined. */
+  members: Map<string, StoredMember>;
+  /** Enrolled devices by fingerprint. */
+  devices: Map<string, StoredDevice>;
+  /** Open invites by id. */
+  invites: Map<string, StoredInvite>;
 }
 
 /** The records of a state kept as flat maps by id, with the record kind that journals each. */
-export const FLAT_RECORDS = { lease: 'leases', channel: 'channels', outbox: 'outbox', delivery: 'deliveries' } as const;
+export const FLAT_RECORDS = {
+  lease: 'leases',
+  channel: 'channels',
+  outbox: 'outbox',
+  delivery: 'deliveries',
+  member: 'members',
+  device: 'devices',
+  invite: 'invites',
+} as const;
 /** A kind of flat record. */
 export type FlatKind = keyof typeof FLAT_RECORDS;
 
@@ -158,6 +209,9 @@ export function emptyState(): State {
     channels: new Map(),
     outbox: new Map(),
     deliveries: new Map(),
+    members: new Map(),
+    devices: new Map(),
+    invites: new Map(),
     settings: { notifications: { desktop: true, environments: {} } },
   };
 }
