@@ -185,6 +185,6 @@ export const teamRoutes = {
     method: 'POST',
     path: '/v1/team/join',
     plane: 'token',
-    summary: "Redeem an invite: enrols the device whose client certificate this connection presented",
+    summary: 'Redeem an invite: enrols the device whose client certificate this connection presented',
   }),
 } as const;

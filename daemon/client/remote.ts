@@ -28,6 +28,11 @@ export interface RemoteClientOptions {
   timeoutMs?: number;
   /** TCP connect plus TLS handshake must finish within this; 10 s by default. */
   connectTimeoutMs?: number;
+  /**
+   * A teammate's device (`bella team join`): its client certificate and key, presented in every
+   * handshake. With it the admin plane is reachable, as far as her role allows.
+   */
+  device?: { certPem: string; keyPem: string };
 }
 
 interface Target {
@@ -38,6 +43,7 @@ interface Target {
   port: number;
   pin: Buffer | null;
   connectTimeoutMs: number;
+  device: { certPem: string; keyPem: string } | null;
 }
 
 /** Options the agent reads when it connects for a request: when the whole call must be done. */
@@ -73,6 +79,7 @@ export class RemoteClient {
       pin: this.fingerprint ? Buffer.from(this.fingerprint.slice('sha256:'.length), 'hex') : null,
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
       timeoutMs: options.timeoutMs ?? 30_000,
+      device: options.device ?? null,
     };
     this.server = url.origin;
     this.agent = new PinningAgent(this.target);
@@ -87,15 +94,17 @@ export class RemoteClient {
     input: OperationInput<K>,
     options: CallOptions = {},
   ): Promise<OperationOutput<K>> {
-    if (routes[name].plane !== 'token') {
+    const admin = routes[name].plane !== 'token';
+    if (admin && !this.target.device) {
       throw new BellaError(
         'invalid_argument',
-        `${name} is not served by a remote bella server: only token reads and the holder's own lease are`,
+        `${name} is not served by a remote bella server: only token reads and the holder's own lease are (a teammate joins with bella team join CODE)`,
       );
     }
     const token = options.token;
-    // A CI login carries its credential (the job's JWT) in the body: the one call without a token.
-    if (!token && name !== 'ciLogin') {
+    // A CI login carries its credential (the job's JWT) in the body, a join the invite's secret;
+    // a device's admin calls its client certificate.
+    if (!token && !admin && name !== 'ciLogin' && name !== 'joinTeam') {
       throw new BellaError(
         'unauthenticated',
         'a remote bella server only answers with a token: set BELLA_TOKEN or pass --token',
@@ -245,6 +254,9 @@ class PinningAgent extends http.Agent {
       rejectUnauthorized: pin === null,
       minVersion: 'TLSv1.2',
       ALPNProtocols: ['http/1.1'],
+      // Only after the server's certificate was pinned does the request go out; the client
+      // certificate itself carries nothing secret (the key never leaves the device).
+      ...(this.target.device ? { cert: this.target.device.certPem, key: this.target.device.keyPem } : {}),
     });
     // The connection's own limit, or the call's deadline when that comes first.
     const untilDeadline = Math.max(0, deadline - Date.now());

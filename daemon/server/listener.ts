@@ -28,7 +28,8 @@ function deviceOf(request: FastifyRequest): string | null {
   const socket = request.socket as TLSSocket;
   let device = DEVICES.get(socket);
   if (device === undefined) {
-    device = typeof socket.getPeerX509Certificate === 'function' ? deviceFingerprint(socket.getPeerX509Certificate()) : null;
+    device =
+      typeof socket.getPeerX509Certificate === 'function' ? deviceFingerprint(socket.getPeerX509Certificate()) : null;
     DEVICES.set(socket, device);
   }
   return device;
@@ -130,7 +131,9 @@ export class TlsListener implements ListenerBinding {
       throw bindError(err, address);
     }
     this.app = app;
-    this.log(`listener: serving the token plane (and enrolled devices) on ${formatBound(this.bound()!)} (${pair.fingerprint})`);
+    this.log(
+      `listener: serving the token plane (and enrolled devices) on ${formatBound(this.bound()!)} (${pair.fingerprint})`,
+    );
   }
 
   /** Stops serving. */

@@ -42,7 +42,11 @@ export class LeasesService {
       }
       const who = caller();
       return {
-        result: changes.issue(env, { ...args, actor: acting(), ...(who.kind === 'member' ? { by: who.member.id } : {}) }),
+        result: changes.issue(env, {
+          ...args,
+          actor: acting(),
+          ...(who.kind === 'member' ? { by: who.member.id } : {}),
+        }),
       };
     });
     return { lease: toLease(out.lease, this.now), token: out.token, capped: out.capped };

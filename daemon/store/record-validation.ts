@@ -40,7 +40,10 @@ const LeaseRecord = z.strictObject({
   epoch: z.number().int().positive(),
   warnedFor: Millis.nullable(),
   uses: z.number().int().nonnegative(),
-  by: z.string().regex(/^mem_[A-Za-z0-9_-]{16}$/).optional(),
+  by: z
+    .string()
+    .regex(/^mem_[A-Za-z0-9_-]{16}$/)
+    .optional(),
 });
 const GrantRecord = z.strictObject({ project: Name, environment: Name, access: z.enum(GRANT_KINDS) });
 const MemberName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/);

@@ -101,7 +101,8 @@ export function authorize<K extends OperationName>(
     case 'renewLease':
     case 'revokeLease': {
       const lease = state.leases.get(String(a.id));
-      if (lease && lease.by !== member.id) throw denied(`lease ${lease.id} is not yours: members manage their own leases only`);
+      if (lease && lease.by !== member.id)
+        throw denied(`lease ${lease.id} is not yours: members manage their own leases only`);
       return null;
     }
     default:

@@ -17,5 +17,9 @@ export function deviceFingerprint(cert: X509Certificate | undefined): string | n
   } catch {
     return null;
   }
-  return formatFingerprint(createHash('sha256').update(key.export({ type: 'spki', format: 'der' })).digest());
+  return formatFingerprint(
+    createHash('sha256')
+      .update(key.export({ type: 'spki', format: 'der' }))
+      .digest(),
+  );
 }

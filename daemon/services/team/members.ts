@@ -100,14 +100,16 @@ export class TeamService {
     const invite = this.ctx.store.state.invites.get(args.id);
     // Defends against guessing: the secret's hash is compared in constant time; unknown, used and
     // expired codes read alike to the caller (the audit keeps which).
-    if (!invite || !hashesEqual(invite.secretHash, sha256(args.secret)))
-      throw await refused('unknown or already used');
+    if (!invite || !hashesEqual(invite.secretHash, sha256(args.secret))) throw await refused('unknown or already used');
     if (invite.expiresAt <= this.ctx.clock()) throw await refused('expired');
     if (this.ctx.store.state.devices.has(device)) throw await refused('this device is already enrolled');
     return this.ctx.store.transact((state, touched) => {
       // Re-checked inside the transaction: two joins racing with one code, only one wins.
       if (state.invites.get(invite.id) !== invite || activeMember(state, invite.name))
-        throw new BellaError('unauthenticated', 'the invite code was refused (already used): ask the owner for a new one');
+        throw new BellaError(
+          'unauthenticated',
+          'the invite code was refused (already used): ask the owner for a new one',
+        );
       const now = this.ctx.clock();
       const member: StoredMember = {
         id: `mem_${randomId(16)}`,
@@ -171,41 +173,38 @@ export class TeamService {
 
   /** Removes a person: her devices are refused from their next request; her leases too if asked. */
   async remove(args: OperationArgs<'removeTeamMember'>): Promise<OperationOutput<'removeTeamMember'>> {
-    return this.lifecycle.transact(
-      (state, changes, touched) => {
-        const member = findMember(state, args.name);
-        const now = changes.now;
-        member.removedAt = now;
-        touched.record('member', member.id);
-        let devices = 0;
-        for (const device of state.devices.values()) {
-          if (device.memberId !== member.id || device.removedAt !== null) continue;
-          device.removedAt = now;
-          touched.record('device', device.id);
-          devices++;
+    return this.lifecycle.transact((state, changes, touched) => {
+      const member = findMember(state, args.name);
+      const now = changes.now;
+      member.removedAt = now;
+      touched.record('member', member.id);
+      let devices = 0;
+      for (const device of state.devices.values()) {
+        if (device.memberId !== member.id || device.removedAt !== null) continue;
+        device.removedAt = now;
+        touched.record('device', device.id);
+        devices++;
+      }
+      let revokedLeases = 0;
+      if (args.revokeLeases) {
+        for (const lease of state.leases.values()) {
+          if (lease.by !== member.id || effectiveStatus(lease, now) !== 'active') continue;
+          changes.end(lease, 'revoked', `${member.name} removed from the team`, acting());
+          revokedLeases++;
         }
-        let revokedLeases = 0;
-        if (args.revokeLeases) {
-          for (const lease of state.leases.values()) {
-            if (lease.by !== member.id || effectiveStatus(lease, now) !== 'active') continue;
-            changes.end(lease, 'revoked', `${member.name} removed from the team`, acting());
-            revokedLeases++;
-          }
-        }
-        return {
-          result: { removed: member.name, devices, revokedLeases },
-          audit: [
-            {
-              event: 'TeamChanged',
-              outcome: 'Success',
-              actor: acting(),
-              message: `removed ${member.name} (${devices} devices${args.revokeLeases ? `, ${revokedLeases} leases revoked` : ''})`,
-            },
-          ],
-        };
-      },
-      'release',
-    );
+      }
+      return {
+        result: { removed: member.name, devices, revokedLeases },
+        audit: [
+          {
+            event: 'TeamChanged',
+            outcome: 'Success',
+            actor: acting(),
+            message: `removed ${member.name} (${devices} devices${args.revokeLeases ? `, ${revokedLeases} leases revoked` : ''})`,
+          },
+        ],
+      };
+    }, 'release');
   }
 
   /** Who the caller of this request is. */
