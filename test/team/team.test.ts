@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { operations, pathParams, type AuditEntry, type OperationName, type WhoAmI } from '../../daemon/api';
 import { DaemonClient } from '../../daemon/client';
 import { makeDeviceKey, writeDeviceKey, writeMembership } from '../../daemon/client/device';
-import { cliPath, waitFor, type CliResult } from '../helpers/cli';
+import { cliPath, ensureBuilt, waitFor, type CliResult } from '../helpers/cli';
 import { daemonScript, readLog, repoRoot } from '../helpers/daemon';
 import { fixtureArgs } from '../helpers/fixtures';
 import { createNetnsPair, type Netns } from '../helpers/netns';
