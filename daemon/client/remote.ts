@@ -98,7 +98,7 @@ export class RemoteClient {
     if (admin && !this.target.device) {
       throw new BellaError(
         'invalid_argument',
-        `${name} is not served by a remote bella server: only token reads and the holder's own lease are (a teammate joins with bella team join CODE)`,
+        `${name} is not served by a remote bella server: only token reads and the holder's own lease are`,
       );
     }
     const token = options.token;

@@ -88,7 +88,7 @@ export function authorize<K extends OperationName>(
         );
       }
       // Without a policy a member's lease lasts at most the default ttl (with one, the policy caps it).
-      const env = own(state.projects, grant.project)?.environments[grant.environment];
+      const env = environmentOf(state, grant.project, grant.environment);
       const ttl = a.ttlSeconds as number | undefined;
       if (!env?.policy && ttl !== undefined && ttl > DEFAULT_TTL_SECONDS) {
         throw denied(
@@ -109,6 +109,11 @@ export function authorize<K extends OperationName>(
       // whoami, listLeases (the service lists a member's own leases only).
       return null;
   }
+}
+
+function environmentOf(state: State, project: string, environment: string) {
+  const p = own(state.projects, project);
+  return p ? own(p.environments, environment) : undefined;
 }
 
 function grantOn(member: StoredMember, project: string, environment: string): Grant | undefined {
