@@ -7,8 +7,7 @@ import { operations, pathParams, type AuditEntry, type OperationName, type WhoAm
 import { DaemonClient } from '../../daemon/client';
 import { makeDeviceKey, writeDeviceKey, writeMembership } from '../../daemon/client/device';
 import { cliPath, ensureBuilt, waitFor, type CliResult } from '../helpers/cli';
-import { daemonScript, readLog, repoRoot } from '../helpers/daemon';
-import { fixtureArgs } from '../helpers/fixtures';
+import { daemonScript, readLog } from '../helpers/daemon';
 import { createNetnsPair, type Netns } from '../helpers/netns';
 
 /**
@@ -18,6 +17,28 @@ import { createNetnsPair, type Netns } from '../helpers/netns';
 const netns = createNetnsPair();
 if (!netns.ok) console.warn(`team tests skipped: ${netns.reason}`);
 const PORT = 7443;
+
+/** Sends each request of argv[1] (JSON) over TLS without a client certificate; prints [name, status, code]s. */
+const PROBE_ALL = `
+import https from 'node:https';
+const agent = new https.Agent({ keepAlive: true, rejectUnauthorized: false });
+const out = [];
+for (const r of JSON.parse(process.argv[1])) {
+  out.push(await new Promise((resolve, reject) => {
+    const req = https.request(r.url, { method: r.method, agent }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d) => (body += d));
+      res.on('end', () => resolve([r.name, res.statusCode, JSON.parse(body).error?.code ?? '']));
+    });
+    req.on('error', reject);
+    const body = r.method === 'GET' || r.method === 'DELETE' ? undefined : '{}';
+    if (body) req.setHeader('content-type', 'application/json');
+    req.end(body);
+  }));
+}
+agent.destroy();
+console.log(JSON.stringify(out));
+`;
 
 describe.skipIf(!netns.ok)(
   `a team working with one owner's bella${netns.ok ? '' : ` (skipped: ${netns.reason})`}`,
@@ -57,16 +78,8 @@ describe.skipIf(!netns.ok)(
       expect(res.stderr).toContain(`bella team join ${code}`);
       return code;
     };
-    const probeFromB = async (request: object) => {
-      const res = await b.run(process.execPath, fixtureArgs('https-probe', request), {
-        env: { PATH: process.env.PATH, HOME: root },
-        cwd: repoRoot,
-      });
-      if (res.code !== 0) throw new Error(res.stderr);
-      return JSON.parse(res.stdout.trim().split('\n').at(-1)!) as { status?: number; body?: string };
-    };
-
     beforeAll(async () => {
+      ensureBuilt();
       root = fs.mkdtempSync(path.join(os.tmpdir(), 'bella-team-'));
       home = path.join(root, 'owner');
       socket = path.join(root, 's.sock');
@@ -314,14 +327,22 @@ describe.skipIf(!netns.ok)(
     it('without an enrolled client certificate every admin route is 404 over TLS', async () => {
       const admin = (Object.keys(operations) as OperationName[]).filter((n) => operations[n].plane === 'admin');
       expect(admin).toContain('whoami');
-      for (const name of admin) {
+      const requests = admin.map((name) => {
         const spec = operations[name];
         let p = spec.path;
         for (const param of pathParams(spec.path))
           p = p.replace(`:${param}`, param === 'id' ? 'abcdefghij012345' : 'app');
-        const res = await probeFromB({ url: `${server()}${p}`, method: spec.method });
-        expect([name, res.status]).toEqual([name, 404]);
-      }
+        return { name, method: spec.method, url: `${server()}${p}` };
+      });
+      // One process on B sends them all, with no client certificate (it does not pin: it probes).
+      const res = await b.run(process.execPath, ['--input-type=module', '-e', PROBE_ALL, JSON.stringify(requests)], {
+        env: { PATH: process.env.PATH, HOME: root },
+        cwd: root,
+      });
+      expect(res.code, res.stderr).toBe(0);
+      const statuses = JSON.parse(res.stdout) as Array<[string, number, string]>;
+      expect(statuses.length).toBe(admin.length);
+      for (const [name, status, code] of statuses) expect([name, status, code]).toEqual([name, 404, 'not_found']);
       // A device key that was never enrolled, presented by the real CLI: the admin plane is not there.
       const stranger = path.join(root, 'stranger');
       const config = path.join(stranger, '.config', 'bella');
