@@ -335,12 +335,12 @@ describe.skipIf(!netns.ok)(
         return { name, method: spec.method, url: `${server()}${p}` };
       });
       // One process on B sends them all, with no client certificate (it does not pin: it probes).
-      const res = await b.run(process.execPath, ['--input-type=module', '-e', PROBE_ALL, JSON.stringify(requests)], {
+      const probe = await b.run(process.execPath, ['--input-type=module', '-e', PROBE_ALL, JSON.stringify(requests)], {
         env: { PATH: process.env.PATH, HOME: root },
         cwd: root,
       });
-      expect(res.code, res.stderr).toBe(0);
-      const statuses = JSON.parse(res.stdout) as Array<[string, number, string]>;
+      expect(probe.code, probe.stderr).toBe(0);
+      const statuses = JSON.parse(probe.stdout) as Array<[string, number, string]>;
       expect(statuses.length).toBe(admin.length);
       for (const [name, status, code] of statuses) expect([name, status, code]).toEqual([name, 404, 'not_found']);
       // A device key that was never enrolled, presented by the real CLI: the admin plane is not there.
