@@ -10,7 +10,11 @@ async function keys(curve: 'P-256' | 'P-384') {
   return webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: curve }, true, ['sign', 'verify']);
 }
 
-async function certificate(subject: CryptoKeyPair, signer: CryptoKeyPair, hash = 'SHA-256'): Promise<X509Certificate> {
+async function certificate(
+  subject: webcrypto.CryptoKeyPair,
+  signer: webcrypto.CryptoKeyPair,
+  hash = 'SHA-256',
+): Promise<X509Certificate> {
   const cert = await x509.X509CertificateGenerator.create(
     {
       subject: 'CN=device',
@@ -26,7 +30,7 @@ async function certificate(subject: CryptoKeyPair, signer: CryptoKeyPair, hash =
   return new X509Certificate(cert.toString('pem'));
 }
 
-function spkiFingerprint(pair: CryptoKeyPair): string {
+function spkiFingerprint(pair: webcrypto.CryptoKeyPair): string {
   const der = KeyObject.from(pair.publicKey).export({ type: 'spki', format: 'der' });
   return `sha256:${createHash('sha256').update(der).digest('hex')}`;
 }
