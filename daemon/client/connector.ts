@@ -78,6 +78,11 @@ export class Connector {
       server: m.server,
       fingerprint: m.serverFingerprint,
       device: { certPem: m.certPem, keyPem: m.keyPem },
+      pinSource: {
+        name: `the fingerprint pinned when this device joined (${this.configDir}/team.json)`,
+        remedy:
+          'if the owner rotated the certificate (bella listener rotate-cert), ask for a new invite and join again',
+      },
     });
   }
 

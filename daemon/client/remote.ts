@@ -33,6 +33,11 @@ export interface RemoteClientOptions {
    * handshake. With it the admin plane is reachable, as far as her role allows.
    */
   device?: { certPem: string; keyPem: string };
+  /**
+   * Where the pin came from and what to do when it does not match, for the refusal; by default
+   * BELLA_SERVER_FINGERPRINT and the lease's owner.
+   */
+  pinSource?: { name: string; remedy: string };
 }
 
 interface Target {
@@ -44,6 +49,7 @@ interface Target {
   pin: Buffer | null;
   connectTimeoutMs: number;
   device: { certPem: string; keyPem: string } | null;
+  pinSource: { name: string; remedy: string };
 }
 
 /** Options the agent reads when it connects for a request: when the whole call must be done. */
@@ -80,6 +86,10 @@ export class RemoteClient {
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
       timeoutMs: options.timeoutMs ?? 30_000,
       device: options.device ?? null,
+      pinSource: options.pinSource ?? {
+        name: 'BELLA_SERVER_FINGERPRINT',
+        remedy: "check the fingerprint with the lease's owner (bella listener status)",
+      },
     };
     this.server = url.origin;
     this.agent = new PinningAgent(this.target);
@@ -281,7 +291,7 @@ class PinningAgent extends http.Agent {
       const cert = socket.getPeerX509Certificate();
       const presented = cert ? createHash('sha256').update(cert.raw).digest() : null;
       if (presented) PRESENTED.set(socket, presented);
-      const refusal = pin ? checkPin(presented, pin, this.target.origin) : null;
+      const refusal = pin ? checkPin(presented, pin, this.target) : null;
       if (refusal) {
         // Defends the token against a man in the middle or a wrong server: nothing is written
         // but the end of the handshake and close_notify.
@@ -303,12 +313,12 @@ function deadlineError(target: Target): BellaError {
   );
 }
 
-function checkPin(presented: Buffer | null, pin: Buffer, origin: string): BellaError | null {
+function checkPin(presented: Buffer | null, pin: Buffer, target: Target): BellaError | null {
   // Constant time as for any secret compare; the pin is public, but this costs nothing.
   if (presented && presented.length === pin.length && timingSafeEqual(presented, pin)) return null;
   return new BellaError(
     'permission_denied',
-    `the server at ${origin} presented certificate ${presented ? formatFingerprint(presented) : '(none)'} but BELLA_SERVER_FINGERPRINT is ${formatFingerprint(pin)}: nothing was sent; check the fingerprint with the lease's owner (bella listener status)`,
+    `the server at ${target.origin} presented certificate ${presented ? formatFingerprint(presented) : '(none)'} but ${target.pinSource.name} is ${formatFingerprint(pin)}: nothing was sent; ${target.pinSource.remedy}`,
   );
 }
 

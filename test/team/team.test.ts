@@ -376,5 +376,13 @@ describe.skipIf(!netns.ok)(
       // Bob is untouched.
       ok(await as('bob', ['leases', 'list']));
     }, 60_000);
+
+    it('refuses a server whose certificate is not the one pinned at join, and says what to do', async () => {
+      ok(await ownerCli(['listener', 'rotate-cert']));
+      const res = await as('bob', ['leases', 'list']);
+      expect(res.code).toBe(1);
+      expect(res.stderr).toMatch(/the fingerprint pinned when this device joined \(.*team\.json\)/);
+      expect(res.stderr).toMatch(/ask for a new invite and join again/);
+    }, 60_000);
   },
 );

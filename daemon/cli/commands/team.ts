@@ -62,6 +62,7 @@ export const join: Action = async (cli, { args }) => {
     server: code.server,
     fingerprint: code.fingerprint,
     device: { certPem: key.certPem, keyPem: key.keyPem },
+    pinSource: { name: "the invite code's fingerprint", remedy: 'ask the owner for a new invite code' },
   });
   const res = await server.call('joinTeam', { id: code.id, secret: code.secret });
   server.close();
