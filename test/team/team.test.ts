@@ -265,9 +265,28 @@ describe.skipIf(!netns.ok)(
         'staging:deploy',
       ]);
       const hers = JSON.parse(ok(await as('alice', ['leases', 'list', '--json']))) as {
-        leases: Array<{ reason: string }>;
+        leases: Array<{ id: string; reason: string; expiresAt: string }>;
       };
       expect(hers.leases.map((l) => l.reason)).toEqual(['INC-4521']);
+      // Her own lease she renews (within the policy's 1h) and could revoke; bob's she cannot touch.
+      const mine = hers.leases[0]!;
+      const renewed = JSON.parse(ok(await as('alice', ['leases', 'renew', mine.id, '--ttl', '8h', '--json']))) as {
+        lease: { expiresAt: string; renewals: number };
+        capped: { policySeconds: number } | null;
+      };
+      expect(renewed.lease.renewals).toBe(1);
+      expect(renewed.capped?.policySeconds).toBe(3600);
+      const bobs = JSON.parse(ok(await as('bob', ['leases', 'list', '-e', 'staging', '-p', 'my-api', '--json']))) as {
+        leases: Array<{ id: string }>;
+      };
+      for (const args of [
+        ['revoke', bobs.leases[0]!.id],
+        ['show', bobs.leases[0]!.id],
+        ['renew', bobs.leases[0]!.id],
+      ]) {
+        const res = await as('alice', ['leases', ...args, '--json']);
+        expect([args[0], JSON.parse(res.stdout).error.code]).toEqual([args[0], 'permission_denied']);
+      }
       const invite = await as('bob', ['team', 'invite', 'mallory', '--role', 'admin', '--json']);
       expect(JSON.parse(invite.stdout).error.code).toBe('permission_denied');
       const disable = await as('bob', ['listener', 'disable', '--json']);
