@@ -46,6 +46,7 @@ export const AUDIT_EVENTS = [
   'TeamInvited',
   'TeamJoined',
   'TeamChanged',
+  'DeviceRefused',
 ] as const;
 /** One of {@link AUDIT_EVENTS}. */
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];

@@ -102,18 +102,19 @@ export class TlsListener implements ListenerBinding {
     });
     // The admin plane: without an enrolled device's certificate it does not exist (404, before
     // input is even read); a removed device is told so, from its very next request.
-    app.addHook('onRequest', (request, reply, done) => {
-      if (!ADMIN_ROUTES.has(`${request.method} ${request.routeOptions.url ?? ''}`)) return done();
+    app.addHook('onRequest', async (request, reply) => {
+      if (!ADMIN_ROUTES.has(`${request.method} ${request.routeOptions.url ?? ''}`)) return;
       const caller = callerOf(request);
-      if (caller !== null && caller !== 'removed') return done();
-      const err =
-        caller === 'removed'
-          ? new BellaError(
-              'permission_denied',
-              'this device was removed from the team: ask the owner for a new invite (bella team invite NAME)',
-            )
-          : notFound(request);
-      void reply.status(HTTP_STATUS[err.code]).send(err.toWire());
+      if (caller !== null && caller !== 'removed') return;
+      if (caller === 'removed') {
+        await team.refuseRemoved(deviceOf(request)!, sourceName(request.socket.remoteAddress), request.method);
+        const err = new BellaError(
+          'permission_denied',
+          'this device was removed from the team: ask the owner for a new invite (bella team invite NAME)',
+        );
+        return reply.status(HTTP_STATUS[err.code]).send(err.toWire());
+      }
+      return reply.status(HTTP_STATUS.not_found).send(notFound(request).toWire());
     });
     // The failed-token limiter: a refused token (401) past the allowance is answered 429.
     app.addHook('onSend', (request, reply, payload, done) => {

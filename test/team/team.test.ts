@@ -390,6 +390,11 @@ describe.skipIf(!netns.ok)(
       expect(after.code).toBe(1);
       expect(after.stderr).toMatch(/this device was removed from the team/);
       expect((await as('alice', ['whoami'])).code).toBe(1);
+      // Her refused attempts are audited under her name, once a minute at most.
+      const refused = JSON.parse(
+        ok(await ownerCli(['audit', 'list', '--actor', 'alice', '--event', 'DeviceRefused', '--json'])),
+      ) as { entries: AuditEntry[] };
+      expect(refused.entries.map((e) => [e.outcome, e.source])).toEqual([['Denied', b.address]]);
       const team = JSON.parse(ok(await ownerCli(['team', 'list', '--json']))) as { members: Array<{ name: string }> };
       expect(team.members.map((m) => m.name)).toEqual(['bob', 'carol']);
       // Bob is untouched.

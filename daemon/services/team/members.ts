@@ -31,10 +31,38 @@ export interface InviteTarget {
 
 /** The team: invites, enrolment of devices, grants, removal, and who a device is. */
 export class TeamService {
+  /** When each removed device was last audited as refused (at most one entry a minute each). */
+  private readonly refused = new Map<string, number>();
+
   constructor(
     private readonly ctx: ServiceContext,
     private readonly lifecycle: LeaseLifecycle,
   ) {}
+
+  /**
+   * Audits a removed device's request, refused: `DeviceRefused` under her name, at most once a
+   * minute per device, so a device that keeps trying cannot flood the trail.
+   */
+  async refuseRemoved(fingerprint: string, source: string, method: string): Promise<void> {
+    const now = this.ctx.clock();
+    const last = this.refused.get(fingerprint);
+    if (last !== undefined && now - last < LAST_SEEN_EVERY_MS) return;
+    // Only enrolled (then removed) devices get here, so the map is bounded by the devices ever enrolled.
+    this.refused.set(fingerprint, now);
+    const state = this.ctx.store.state;
+    const device = state.devices.get(fingerprint);
+    const member = device && state.members.get(device.memberId);
+    if (!device || !member) return;
+    await this.ctx.store.record([
+      {
+        event: 'DeviceRefused',
+        outcome: 'Denied',
+        actor: actorName(member, device),
+        source,
+        message: `removed device refused (${method} on the admin plane)`,
+      },
+    ]);
+  }
 
   /** A single-use invite for `name`; only a hash of its secret is kept. Answers the secret once. */
   async invite(args: OperationArgs<'inviteTeamMember'>): Promise<{ invite: TeamInvite; secret: string }> {
