@@ -27,6 +27,7 @@ const SCHEMA_FREE = [
   'handover',
   'ci',
   'history',
+  'team',
 ].map((m) => `daemon/api/${m}`);
 const API_BASE = ['daemon/api', 'daemon/base'];
 /** What the renderer may load as values from outside it. */

@@ -7,3 +7,4 @@ export * from './events';
 export * from './channels';
 export * from './ci';
 export * from './history';
+export * from './team';

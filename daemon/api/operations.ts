@@ -19,6 +19,7 @@ import { formatDuration } from './durations';
 import { routes, type OperationName } from './routes';
 import { ciInputs } from './ci-inputs';
 import { historyInputs } from './history-inputs';
+import { teamInputs } from './team-inputs';
 
 export * from './routes';
 
@@ -83,6 +84,8 @@ const inputs = {
     event: AuditEventSchema.optional(),
     outcome: OutcomeSchema.optional(),
     lease: LeaseRef.shape.id.optional(),
+    /** `owner`, a person's name (any of her devices), `token`, `daemon`, `ci:NAME`. */
+    actor: z.string().trim().min(1).max(200).optional(),
     limit: z.coerce.number().int().min(1).max(1000).optional(),
     before: z.coerce.number().int().min(1).optional(),
   }),
@@ -157,6 +160,7 @@ const inputs = {
   }),
   ...ciInputs,
   ...historyInputs,
+  ...teamInputs,
 } satisfies Record<OperationName, z.ZodType>;
 
 /** One operation: its route plus its input schema. */

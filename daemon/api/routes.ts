@@ -3,6 +3,7 @@ import type { AuditEntry, Environment, Lease, LeasePolicy, Project, Secret } fro
 import type { DotenvProblem } from './dotenv';
 import { ciRoutes } from './ci';
 import { historyRoutes } from './history';
+import { teamRoutes } from './team';
 
 /** How an operation is reached: the owner's admin plane, or the token plane (Bearer bax-…). */
 export type Plane = 'admin' | 'token';
@@ -413,6 +414,7 @@ export const routes = {
   }),
   ...ciRoutes,
   ...historyRoutes,
+  ...teamRoutes,
 } as const;
 
 /** The name of an operation. */

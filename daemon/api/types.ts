@@ -46,6 +46,10 @@ export const AUDIT_EVENTS = [
   'SecretRolledBack',
   'SecretRestored',
   'SecretPurged',
+  'TeamInvited',
+  'TeamJoined',
+  'TeamChanged',
+  'DeviceRefused',
 ] as const;
 /** One of {@link AUDIT_EVENTS}. */
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
@@ -106,8 +110,8 @@ export interface AuditEntry {
   ts: string;
   event: AuditEvent;
   outcome: Outcome;
-  /** `ci:<trust>` for a lease a CI job's JWT bought. */
-  actor: 'owner' | 'token' | 'daemon' | `ci:${string}`;
+  /** `ci:<trust>` for a lease a CI job's JWT bought; `NAME (device sha256:…)` for a teammate's device. */
+  actor: 'owner' | 'token' | 'daemon' | `ci:${string}` | `${string} (device sha256:${string})`;
   project?: string;
   environment?: string;
   leaseId?: string;

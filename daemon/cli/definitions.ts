@@ -15,6 +15,7 @@ import { projectsCommand } from './commands/projects';
 import { pullCommand } from './commands/pull';
 import { runCommand } from './commands/run';
 import { secretsCommand } from './commands/secrets';
+import { teamCommand, whoamiCommand } from './commands/team';
 import { tokenCommand } from './commands/token';
 
 /*
@@ -45,6 +46,8 @@ export const ROOT: CommandSpec = {
     listenerCommand,
     tokenCommand,
     ciCommand,
+    teamCommand,
+    whoamiCommand,
     completionCommand,
     doctorCommand,
     completeCommand,

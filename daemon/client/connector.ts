@@ -5,6 +5,7 @@ import { BellaError, isBellaError } from '../api/errors';
 import type { OperationInput } from '../api/operations';
 import type { OperationName, OperationOutput } from '../api/routes';
 import type { CallOptions, DaemonClient } from './client';
+import { configDir, readMembership, type Membership } from './device';
 import { daemonLockHolder, masterKeyPath } from './paths';
 import type { RemoteClient, RemoteClientOptions } from './remote';
 import type { EnsureDaemonOptions } from './spawn';
@@ -43,15 +44,47 @@ export const NO_HOLDER_DAEMON = 'no daemon here holds this lease: set BELLA_SERV
  * - admin calls go to the local socket, starting a daemon when none answers ({@link daemon});
  * - token calls without a server go to the local socket too: started as for admin calls on the
  *   owner's machine (its data directory holds `master.key`), never elsewhere;
+ * - a teammate's machine that joined a team (`bella team join`, {@link membership}) and has no
+ *   data directory of its own sends admin and token calls to that team's server, over pinned TLS
+ *   with her device's client certificate; `--server`/`BELLA_SERVER` still choose explicitly;
  * - {@link existing} never starts one (`daemon status|stop`, `doctor`, completion);
  * - {@link running} asks first and starts one when none answers, for long-lived callers that
  *   need the whole {@link DaemonClient} (the desktop app's main process, `npm start`).
  */
 export class Connector {
+  private joined: Membership | null | undefined;
+
   constructor(
     readonly place: DaemonPlace,
     private readonly launch: DaemonLaunch,
+    /** Where `bella team join` keeps the device key and team file. */
+    readonly configDir: string = configDirOf(),
   ) {}
+
+  /**
+   * The team this machine joined, when it is not the owner's (no data directory of its own):
+   * there, every call goes to the team's server with the device's certificate.
+   */
+  membership(): Membership | null {
+    if (this.joined === undefined) this.joined = this.onOwnersMachine() ? null : readMembership(this.configDir);
+    return this.joined;
+  }
+
+  /** A client of the team's server as this device, or null when this machine joined no team. */
+  async teamServer(): Promise<RemoteClient | null> {
+    const m = this.membership();
+    if (!m) return null;
+    return this.remote({
+      server: m.server,
+      fingerprint: m.serverFingerprint,
+      device: { certPem: m.certPem, keyPem: m.keyPem },
+      pinSource: {
+        name: `the fingerprint pinned when this device joined (${this.configDir}/team.json)`,
+        remedy:
+          'if the owner rotated the certificate (bella listener rotate-cert), ask for a new invite and join again',
+      },
+    });
+  }
 
   /** A client of the local daemon, which may or may not be running; never starts one. */
   async existing(): Promise<DaemonClient> {
@@ -67,6 +100,8 @@ export class Connector {
    * once more.
    */
   async daemon(args: readonly string[] = []): Promise<{ client: ApiClient; started: boolean }> {
+    const team = await this.teamServer();
+    if (team) return { client: asApiClient(team), started: false };
     if (daemonLockHolder(this.place.home) === undefined) return this.start(args);
     return { client: this.startingIfGone(await this.existing(), args), started: false };
   }
@@ -85,10 +120,8 @@ export class Connector {
    * machine has no data directory of its own) gives {@link NO_HOLDER_DAEMON}.
    */
   async tokenPlane(server?: RemoteClientOptions): Promise<TokenPlaneConnection> {
-    if (server) {
-      const client = await this.remote(server);
-      return { client, who: `the bella server at ${client.server}` };
-    }
+    const remote = server ? await this.remote(server) : await this.teamServer();
+    if (remote) return { client: remote, who: `the bella server at ${remote.server}` };
     const owners = this.onOwnersMachine();
     const client = owners ? (await this.daemon()).client : await this.existing();
     return {
@@ -156,6 +189,23 @@ export class Connector {
       close: () => client.close(),
     };
   }
+}
+
+function configDirOf(): string {
+  return configDir(process.env);
+}
+
+/** A team server's client as an {@link ApiClient}: it answers a ping when it says who the device is. */
+function asApiClient(remote: RemoteClient): ApiClient {
+  return {
+    call: (name, input, options) => remote.call(name, input, options),
+    ping: () =>
+      remote.call('whoami', {}).then(
+        () => true,
+        () => false,
+      ),
+    close: () => remote.close(),
+  };
 }
 
 /** True when something accepts connections on the socket. */

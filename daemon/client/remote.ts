@@ -28,6 +28,16 @@ export interface RemoteClientOptions {
   timeoutMs?: number;
   /** TCP connect plus TLS handshake must finish within this; 10 s by default. */
   connectTimeoutMs?: number;
+  /**
+   * A teammate's device (`bella team join`): its client certificate and key, presented in every
+   * handshake. With it the admin plane is reachable, as far as her role allows.
+   */
+  device?: { certPem: string; keyPem: string };
+  /**
+   * Where the pin came from and what to do when it does not match, for the refusal; by default
+   * BELLA_SERVER_FINGERPRINT and the lease's owner.
+   */
+  pinSource?: { name: string; remedy: string };
 }
 
 interface Target {
@@ -38,6 +48,8 @@ interface Target {
   port: number;
   pin: Buffer | null;
   connectTimeoutMs: number;
+  device: { certPem: string; keyPem: string } | null;
+  pinSource: { name: string; remedy: string };
 }
 
 /** Options the agent reads when it connects for a request: when the whole call must be done. */
@@ -73,6 +85,11 @@ export class RemoteClient {
       pin: this.fingerprint ? Buffer.from(this.fingerprint.slice('sha256:'.length), 'hex') : null,
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
       timeoutMs: options.timeoutMs ?? 30_000,
+      device: options.device ?? null,
+      pinSource: options.pinSource ?? {
+        name: 'BELLA_SERVER_FINGERPRINT',
+        remedy: "check the fingerprint with the lease's owner (bella listener status)",
+      },
     };
     this.server = url.origin;
     this.agent = new PinningAgent(this.target);
@@ -87,15 +104,17 @@ export class RemoteClient {
     input: OperationInput<K>,
     options: CallOptions = {},
   ): Promise<OperationOutput<K>> {
-    if (routes[name].plane !== 'token') {
+    const admin = routes[name].plane !== 'token';
+    if (admin && !this.target.device) {
       throw new BellaError(
         'invalid_argument',
         `${name} is not served by a remote bella server: only token reads and the holder's own lease are`,
       );
     }
     const token = options.token;
-    // A CI login carries its credential (the job's JWT) in the body: the one call without a token.
-    if (!token && name !== 'ciLogin') {
+    // A CI login carries its credential (the job's JWT) in the body, a join the invite's secret;
+    // a device's admin calls its client certificate.
+    if (!token && !admin && name !== 'ciLogin' && name !== 'joinTeam') {
       throw new BellaError(
         'unauthenticated',
         'a remote bella server only answers with a token: set BELLA_TOKEN or pass --token',
@@ -245,6 +264,9 @@ class PinningAgent extends http.Agent {
       rejectUnauthorized: pin === null,
       minVersion: 'TLSv1.2',
       ALPNProtocols: ['http/1.1'],
+      // Only after the server's certificate was pinned does the request go out; the client
+      // certificate itself carries nothing secret (the key never leaves the device).
+      ...(this.target.device ? { cert: this.target.device.certPem, key: this.target.device.keyPem } : {}),
     });
     // The connection's own limit, or the call's deadline when that comes first.
     const untilDeadline = Math.max(0, deadline - Date.now());
@@ -269,7 +291,7 @@ class PinningAgent extends http.Agent {
       const cert = socket.getPeerX509Certificate();
       const presented = cert ? createHash('sha256').update(cert.raw).digest() : null;
       if (presented) PRESENTED.set(socket, presented);
-      const refusal = pin ? checkPin(presented, pin, this.target.origin) : null;
+      const refusal = pin ? checkPin(presented, pin, this.target) : null;
       if (refusal) {
         // Defends the token against a man in the middle or a wrong server: nothing is written
         // but the end of the handshake and close_notify.
@@ -291,12 +313,12 @@ function deadlineError(target: Target): BellaError {
   );
 }
 
-function checkPin(presented: Buffer | null, pin: Buffer, origin: string): BellaError | null {
+function checkPin(presented: Buffer | null, pin: Buffer, target: Target): BellaError | null {
   // Constant time as for any secret compare; the pin is public, but this costs nothing.
   if (presented && presented.length === pin.length && timingSafeEqual(presented, pin)) return null;
   return new BellaError(
     'permission_denied',
-    `the server at ${origin} presented certificate ${presented ? formatFingerprint(presented) : '(none)'} but BELLA_SERVER_FINGERPRINT is ${formatFingerprint(pin)}: nothing was sent; check the fingerprint with the lease's owner (bella listener status)`,
+    `the server at ${target.origin} presented certificate ${presented ? formatFingerprint(presented) : '(none)'} but ${target.pinSource.name} is ${formatFingerprint(pin)}: nothing was sent; ${target.pinSource.remedy}`,
   );
 }
 

@@ -17,7 +17,7 @@ import {
   type OperationName,
   type Plane,
 } from '../api';
-import type { Services } from '../services';
+import { actingAs, authorize, type Caller, type Services } from '../services';
 import type { CliFile } from '../services/listener/cli-file';
 import { registerCliFileRoute } from './cli-file-route';
 import { EventStreams } from './event-stream';
@@ -41,6 +41,14 @@ export interface Surface {
   serverFactory?: FastifyServerFactory;
   /** The one-file CLI served at `GET /v1/cli/bella.mjs` with no token (token-plane surfaces only). */
   cliFile?: CliFile;
+  /**
+   * The listener: the fingerprint of the device key a request's client certificate carries, and
+   * the enrolled device it stands for (admin-plane requests are only routed to one; see listener.ts).
+   */
+  identity?: {
+    device(request: FastifyRequest): string | null;
+    caller(request: FastifyRequest): Caller | undefined;
+  };
 }
 
 /** The owner's socket: everything. */
@@ -125,7 +133,16 @@ export function createApp(
         const info: RequestInfo = { source: surface.source(request) };
         const auth = request.headers.authorization;
         if (auth) info.token = auth.startsWith('Bearer ') ? auth.slice(7).trim() : auth;
-        return handler(parsed.data as never, info);
+        if (surface.identity) info.device = surface.identity.device(request);
+        const caller = spec.plane === 'admin' ? surface.identity?.caller(request) : undefined;
+        // Defends the admin plane on the listener twice over: no enrolled device, no operation.
+        if (surface.identity && spec.plane === 'admin' && caller?.kind !== 'member') throw notFound(request);
+        if (caller?.kind !== 'member') return handler(parsed.data as never, info);
+        // A teammate's device: what her role and grants allow, audited under her name.
+        info.caller = caller;
+        const filter = authorize(services.ctx.store.state, caller.member, name, parsed.data as never);
+        const out = await actingAs(caller, () => handler(parsed.data as never, info));
+        return filter ? filter(out as never) : out;
       },
     });
   }
@@ -134,7 +151,7 @@ export function createApp(
   if (surface.events) app.get('/v1/events', (request, reply) => streams.attach(request, reply));
 
   app.setNotFoundHandler((request, reply) => {
-    const err = new BellaError('not_found', `no such endpoint: ${request.method} ${request.url.split('?')[0]}`);
+    const err = notFound(request);
     void reply.status(HTTP_STATUS[err.code]).send(err.toWire());
   });
 
@@ -148,6 +165,11 @@ export function createApp(
     app,
     closeStreams: () => streams.closeAll(),
   };
+}
+
+/** The answer to a path that is not served (or, on the listener, an admin path without an enrolled device). */
+export function notFound(request: FastifyRequest): BellaError {
+  return new BellaError('not_found', `no such endpoint: ${request.method} ${request.url.split('?')[0]}`);
 }
 
 function toBellaError(error: FastifyError | BellaError | Error): BellaError {

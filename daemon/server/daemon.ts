@@ -16,6 +16,7 @@ import { TlsListener } from './listener';
 import { auditRoutes } from './routes/audit';
 import { channelRoutes } from './routes/channels';
 import { ciTrustRoutes } from './routes/ci';
+import { teamRoutes } from './routes/team';
 import { listenerRoutes } from './routes/listener';
 import { tokenRoutes } from './routes/tokens';
 import { leaseRoutes } from './routes/leases';
@@ -111,7 +112,7 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
   const listener = new ListenerService(
     services.ctx,
     services.refusals,
-    new TlsListener(services, tokenRoutes(services), log, cliFile),
+    new TlsListener(services, () => handlers, log, cliFile),
   );
   let stopping: Promise<void> | null = null;
   let resolveStopped!: () => void;
@@ -150,6 +151,7 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
     ...listenerRoutes(listener),
     ...channelRoutes(services),
     ...ciTrustRoutes(services, () => listener.handover().server),
+    ...teamRoutes(services, () => listener.handover()),
   };
   const { app, closeStreams } = createApp(services, handlers, log, { ...SOCKET_SURFACE, cliFile });
   if (process.platform !== 'win32') fs.rmSync(options.socket, { force: true });

@@ -1,4 +1,5 @@
 import type { OperationArgs, OperationName, OperationOutput } from '../api';
+import type { Caller } from '../services';
 
 /** What a handler knows about its request beyond the validated input. */
 export interface RequestInfo {
@@ -6,6 +7,10 @@ export interface RequestInfo {
   token?: string;
   /** Where the request came from: `socket`, or the peer's address on the TLS listener. */
   source: string;
+  /** On the listener: the fingerprint of the device key whose client certificate was presented. */
+  device?: string | null;
+  /** On the listener: the enrolled device making an admin-plane request (absent: the owner's socket). */
+  caller?: Caller;
 }
 
 /** The handler of one operation. */

@@ -1,21 +1,45 @@
 import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
-import { BellaError, HTTP_STATUS } from '../api';
-import type { Services } from '../services';
+import type { TLSSocket } from 'node:tls';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { BellaError, HTTP_STATUS, routes, type OperationName } from '../api';
+import { deviceFingerprint, type Caller, type Services } from '../services';
 import { sourceName } from '../services/listener/admission';
 import type { CertificatePair } from '../services/listener/certificate';
 import type { CliFile } from '../services/listener/cli-file';
 import { splitAddress } from '../services/listener/holder-urls';
 import { formatBound, type Admit, type ListenerBinding } from '../services/listener/service';
-import { createApp } from './app';
+import { createApp, notFound } from './app';
 import type { Handlers } from './handler-types';
 import { limitConnectionsPerSource } from './tls/connection-cap';
 import { createHardenedServer, LISTENER_LIMITS } from './tls/hardening';
 
+/** `METHOD path` of every admin-plane route, to tell them apart before anything runs. */
+const ADMIN_ROUTES = new Set(
+  (Object.keys(routes) as OperationName[])
+    .filter((n) => routes[n].plane === 'admin')
+    .map((n) => `${routes[n].method} ${routes[n].path}`),
+);
+
+/** The device fingerprint of each TLS connection, worked out once per connection. */
+const DEVICES = new WeakMap<object, string | null>();
+
+/** The fingerprint of the device key whose certificate the request's connection presented, or null. */
+function deviceOf(request: FastifyRequest): string | null {
+  const socket = request.socket as TLSSocket;
+  let device = DEVICES.get(socket);
+  if (device === undefined) {
+    device =
+      typeof socket.getPeerX509Certificate === 'function' ? deviceFingerprint(socket.getPeerX509Certificate()) : null;
+    DEVICES.set(socket, device);
+  }
+  return device;
+}
+
 /**
  * Binds the opt-in TLS listener: the token plane — reading a lease's secrets, the holder's own
- * lease — on a hardened HTTPS server for other machines, never the admin plane or the event
- * stream (404 there). Per source address: at most {@link LISTENER_LIMITS}.maxConnectionsPerSource
+ * lease — on a hardened HTTPS server for other machines; the admin plane only to an enrolled
+ * device presenting its client certificate, as its role and grants allow (404 to anyone else,
+ * as if it did not exist); never the event stream. Per source address: at most {@link LISTENER_LIMITS}.maxConnectionsPerSource
  * connections at once; what else a source is refused (`--allow`, the failed-token limiter) is
  * decided by the listener service's `admit`. Settings, certificates and their audit are the
  * service's (`daemon/services/listener/service.ts`).
@@ -25,7 +49,8 @@ export class TlsListener implements ListenerBinding {
 
   constructor(
     private readonly services: Services,
-    private readonly handlers: Partial<Handlers>,
+    /** Every handler: the token plane for all, the admin plane for enrolled devices. */
+    private readonly handlers: () => Partial<Handlers>,
     private readonly log: (message: string) => void,
     /** The one-file CLI, served with no token at `GET /v1/cli/bella.mjs`. */
     private readonly cliFile?: CliFile,
@@ -39,8 +64,25 @@ export class TlsListener implements ListenerBinding {
   /** Serves on `address` with `pair`; the server serving now stops first (a failed bind leaves none). */
   async bind(address: string, pair: CertificatePair, admit: Admit): Promise<void> {
     const { host, port } = splitAddress(address);
-    const { app } = createApp(this.services, this.handlers, this.log, {
-      planes: ['token'],
+    const team = this.services.team;
+    // Who a request is: the device its client certificate names, if that device is enrolled.
+    const callers = new WeakMap<FastifyRequest, Caller | 'removed' | null>();
+    const callerOf = (request: FastifyRequest) => {
+      if (!callers.has(request)) {
+        const device = deviceOf(request);
+        callers.set(request, device ? team.identify(device) : null);
+      }
+      return callers.get(request)!;
+    };
+    const { app } = createApp(this.services, this.handlers(), this.log, {
+      planes: ['token', 'admin'],
+      identity: {
+        device: deviceOf,
+        caller: (request) => {
+          const c = callerOf(request);
+          return c === 'removed' || c === null ? undefined : c;
+        },
+      },
       events: false,
       bodyLimit: LISTENER_LIMITS.bodyLimitBytes,
       source: (request) => sourceName(request.socket.remoteAddress),
@@ -58,6 +100,22 @@ export class TlsListener implements ListenerBinding {
       if (!refusal) return done();
       void reply.status(HTTP_STATUS[refusal.error.code]).header('connection', 'close').send(refusal.error.toWire());
     });
+    // The admin plane: without an enrolled device's certificate it does not exist (404, before
+    // input is even read); a removed device is told so, from its very next request.
+    app.addHook('onRequest', async (request, reply) => {
+      if (!ADMIN_ROUTES.has(`${request.method} ${request.routeOptions.url ?? ''}`)) return;
+      const caller = callerOf(request);
+      if (caller !== null && caller !== 'removed') return;
+      if (caller === 'removed') {
+        await team.refuseRemoved(deviceOf(request)!, sourceName(request.socket.remoteAddress), request.method);
+        const err = new BellaError(
+          'permission_denied',
+          'this device was removed from the team: ask the owner for a new invite (bella team invite NAME)',
+        );
+        return reply.status(HTTP_STATUS[err.code]).send(err.toWire());
+      }
+      return reply.status(HTTP_STATUS.not_found).send(notFound(request).toWire());
+    });
     // The failed-token limiter: a refused token (401) past the allowance is answered 429.
     app.addHook('onSend', (request, reply, payload, done) => {
       if (reply.statusCode !== HTTP_STATUS.unauthenticated) return done(null, payload);
@@ -74,7 +132,9 @@ export class TlsListener implements ListenerBinding {
       throw bindError(err, address);
     }
     this.app = app;
-    this.log(`listener: serving the token plane on ${formatBound(this.bound()!)} (${pair.fingerprint})`);
+    this.log(
+      `listener: serving the token plane (and enrolled devices) on ${formatBound(this.bound()!)} (${pair.fingerprint})`,
+    );
   }
 
   /** Stops serving. */

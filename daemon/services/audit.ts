@@ -15,6 +15,7 @@ export class AuditService {
         event: args.event,
         outcome: args.outcome,
         lease: args.lease,
+        actor: args.actor,
         since: args.since ? Date.parse(args.since) : undefined,
         until: args.until ? Date.parse(args.until) : undefined,
       },

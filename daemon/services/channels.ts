@@ -1,3 +1,4 @@
+import { acting } from './team/caller';
 import { BellaError, type OperationArgs, type OperationOutput } from '../api';
 import {
   Dispatcher,
@@ -170,7 +171,7 @@ export class ChannelsService {
           {
             event: 'ChannelAdded',
             outcome: 'Success',
-            actor: 'owner',
+            actor: acting(),
             ...(args.project ? { project: args.project } : {}),
             ...(args.environment ? { environment: args.environment } : {}),
             message: `${channel.kind} channel ${channel.name} (${id}) for ${events.join(', ')}`,
@@ -195,7 +196,7 @@ export class ChannelsService {
           {
             event: 'ChannelRemoved',
             outcome: 'Success',
-            actor: 'owner',
+            actor: acting(),
             message: `${channel.kind} channel ${channel.name} (${channel.id})`,
           },
         ],
@@ -271,7 +272,7 @@ export class ChannelsService {
           {
             event: 'ChannelChanged',
             outcome: 'Success',
-            actor: 'owner',
+            actor: acting(),
             message: `new signing secret for ${channel.name} (${channel.id})`,
           },
         ],
@@ -306,7 +307,7 @@ export class ChannelsService {
           {
             event: 'ChannelChanged',
             outcome: 'Success',
-            actor: 'owner',
+            actor: acting(),
             message: `${channel.name} (${channel.id}) ${word}`,
           },
         ],

@@ -1,3 +1,4 @@
+import { acting } from './team/caller';
 import { BellaError, type NotificationHealth, type OperationArgs, type OperationOutput } from '../api';
 import type { DesktopNotifier } from '../notify';
 import { iso } from '../base/common/time';
@@ -60,7 +61,7 @@ export class DesktopNotificationsService {
           {
             event: 'NotificationSettingsChanged',
             outcome: 'Success',
-            actor: 'owner',
+            actor: acting(),
             ...(args.project ? { project: args.project, environment: args.environment } : {}),
             message: `desktop notifications ${args.desktop ? 'on' : 'off'} for ${target}`,
           },

@@ -16,12 +16,16 @@ import { SecretsService } from './secrets';
 import { SecretHistoryService } from './secret-history';
 import type { ServiceContext } from './service-context';
 import { TokenPlaneService } from './token-plane';
+import { TeamService } from './team/members';
 
 export * from './events';
 export * from './service-context';
 export { toLease } from './lease-rules';
 export type { MaintenanceOptions } from './maintenance';
 export type { TokenRequest } from './token-plane';
+export { actingAs, type Caller } from './team/caller';
+export { authorize } from './team/access';
+export { deviceFingerprint } from './team/device-key';
 
 /** All services of one daemon, sharing one context. */
 export interface Services {
@@ -43,6 +47,8 @@ export interface Services {
   /** CI trusts (admin plane) and the exchange of a CI job's JWT for a lease (token plane). */
   ciTrusts: CiTrustsService;
   ciLogin: CiLoginService;
+  /** Teammates: invites, devices, grants (issue 17). */
+  team: TeamService;
 }
 
 /** Builds the services over a store; their clock is the store's, which never runs backwards. */
@@ -74,5 +80,6 @@ export function createServices(
     maintenance: new Maintenance(ctx, lifecycle, maintenance),
     ciTrusts: new CiTrustsService(ctx),
     ciLogin: new CiLoginService(ctx, lifecycle, refusals, ciOptions),
+    team: new TeamService(ctx, lifecycle),
   };
 }

@@ -1,3 +1,4 @@
+import { acting } from './team/caller';
 import { formatDuration, type IssuedLease, type LeasePolicy } from '../api';
 import { iso } from '../base/common/time';
 import {
@@ -44,7 +45,16 @@ export class LeaseChanges {
   /** Issues a lease in `env` and returns it with its token (shown once, stored only as a keyed hash). */
   issue(
     env: StoredEnvironment,
-    args: { project: string; environment: string; scope: string[]; ttlSeconds?: number; reason: string; actor: Actor },
+    args: {
+      project: string;
+      environment: string;
+      scope: string[];
+      ttlSeconds?: number;
+      reason: string;
+      actor: Actor;
+      /** The team member whose device asks for it. */
+      by?: string;
+    },
   ): { lease: StoredLease; token: string; capped: IssuedLease['capped'] } {
     const { ttl, capped } = leaseTtl(args.ttlSeconds, env.policy, DEFAULT_TTL_SECONDS);
     const id = randomId(16);
@@ -69,6 +79,7 @@ export class LeaseChanges {
       epoch: env.tokenEpoch,
       warnedFor: null,
       uses: 0,
+      ...(args.by ? { by: args.by } : {}),
     };
     this.state.leases.set(id, lease);
     this.note(lease, 'issued');
@@ -96,7 +107,7 @@ export class LeaseChanges {
     this.audit.push({
       event: 'LeaseRenewed',
       outcome: 'Success',
-      actor: 'owner',
+      actor: acting(),
       project: lease.project,
       environment: lease.environment,
       leaseId: lease.id,

@@ -1,3 +1,4 @@
+import { acting, caller } from './team/caller';
 import { BellaError, type Lease, type OperationArgs, type OperationOutput } from '../api';
 import { iso } from '../base/common/time';
 import type { State, StoredLease } from '../store';
@@ -39,7 +40,14 @@ export class LeasesService {
           { unmatched, keys },
         );
       }
-      return { result: changes.issue(env, { ...args, actor: 'owner' }) };
+      const who = caller();
+      return {
+        result: changes.issue(env, {
+          ...args,
+          actor: acting(),
+          ...(who.kind === 'member' ? { by: who.member.id } : {}),
+        }),
+      };
     });
     return { lease: toLease(out.lease, this.now), token: out.token, capped: out.capped };
   }
@@ -56,11 +64,15 @@ export class LeasesService {
       : [];
     const page: Lease[] = [];
     let total = 0;
+    // A member sees her own leases only (issue 17); admins and the owner see all.
+    const who = caller();
+    const mine = who.kind === 'member' && who.member.role === 'member' ? who.member.id : null;
     for (const source of [hot, archived]) {
       for (let i = source.length - 1; i >= 0; i--) {
         const lease = source[i]!;
         if (args.project && lease.project !== args.project) continue;
         if (args.environment && lease.environment !== args.environment) continue;
+        if (mine !== null && (lease as { by?: string }).by !== mine) continue;
         const status = effectiveStatus(lease, now);
         if (args.status ? status !== args.status : !args.all && status !== 'active') continue;
         if (total >= offset && page.length < limit) page.push(toLease(lease, now));
@@ -98,7 +110,7 @@ export class LeasesService {
     const out = await this.lifecycle.transact((state, changes) => {
       const lease = find(state, args.id);
       if (effectiveStatus(lease, changes.now) !== 'active') return { result: { lease, alreadyEnded: true } };
-      changes.end(lease, 'revoked', args.reason || 'revoked by owner', 'owner');
+      changes.end(lease, 'revoked', args.reason || 'revoked by owner', acting());
       return { result: { lease, alreadyEnded: false } };
     }, 'release');
     return { lease: toLease(out.lease, this.now), alreadyEnded: out.alreadyEnded };
@@ -112,7 +124,7 @@ export class LeasesService {
     const out = await this.lifecycle.transact((state, changes, touched) => {
       const env = findEnvironment(state, args.project, args.environment);
       const reason = `expire-all: ${args.reason || 'credentials rotated'}`;
-      const revoked = changes.expireAll(args.project, args.environment, reason, 'owner');
+      const revoked = changes.expireAll(args.project, args.environment, reason, acting());
       const reencrypted = this.secrets.rotate(state, touched, args.project, args.environment);
       // A new epoch: no token minted before this instant can ever pass again.
       env.tokenEpoch += 1;
@@ -123,7 +135,7 @@ export class LeasesService {
           {
             event: 'LeasesExpiredAll',
             outcome: 'Success',
-            actor: 'owner',
+            actor: acting(),
             project: args.project,
             environment: args.environment,
             ...(args.reason ? { reason: args.reason } : {}),

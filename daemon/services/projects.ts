@@ -1,3 +1,4 @@
+import { acting } from './team/caller';
 import {
   BellaError,
   formatDuration,
@@ -56,7 +57,7 @@ export class ProjectsService {
       return {
         result: project,
         audit: [
-          { event: 'ProjectCreated', outcome: 'Success', actor: 'owner', project: args.slug, message: args.name },
+          { event: 'ProjectCreated', outcome: 'Success', actor: acting(), project: args.slug, message: args.name },
         ],
       };
     });
@@ -75,13 +76,13 @@ export class ProjectsService {
           `project '${args.project}' holds ${secrets} secrets in ${envs.length} environments; delete with force (bella projects delete ${args.project} --force) to destroy them`,
         );
       }
-      const revoked = leases.endAllOf(args.project, undefined, 'project deleted', 'owner');
+      const revoked = leases.endAllOf(args.project, undefined, 'project deleted', acting());
       for (const env of envs) touchEnvironmentRemoval(state, touched, args.project, env);
       delete state.projects[args.project];
       touched.project(args.project);
       return {
         result: { environments: envs.length, secrets, revokedLeases: revoked.length },
-        audit: [{ event: 'ProjectDeleted', outcome: 'Success', actor: 'owner', project: args.project }],
+        audit: [{ event: 'ProjectDeleted', outcome: 'Success', actor: acting(), project: args.project }],
       };
     }, 'release');
     this.changed('projects', args.project);
@@ -121,7 +122,7 @@ export class ProjectsService {
           {
             event: 'EnvironmentCreated',
             outcome: 'Success',
-            actor: 'owner',
+            actor: acting(),
             project: args.project,
             environment: args.slug,
             message: args.name,
@@ -143,7 +144,7 @@ export class ProjectsService {
           `environment '${args.project}/${args.environment}' holds ${secrets} secrets; delete with force (--force) to destroy them`,
         );
       }
-      const revoked = leases.endAllOf(args.project, args.environment, 'environment deleted', 'owner');
+      const revoked = leases.endAllOf(args.project, args.environment, 'environment deleted', acting());
       touchEnvironmentRemoval(state, touched, args.project, env);
       delete state.projects[args.project]!.environments[args.environment];
       return {
@@ -152,7 +153,7 @@ export class ProjectsService {
           {
             event: 'EnvironmentDeleted',
             outcome: 'Success',
-            actor: 'owner',
+            actor: acting(),
             project: args.project,
             environment: args.environment,
           },
@@ -186,7 +187,7 @@ export class ProjectsService {
           {
             event: 'LeasePolicySet',
             outcome: 'Success',
-            actor: 'owner',
+            actor: acting(),
             project: args.project,
             environment: args.environment,
             message: `ttl ${formatDuration(args.ttlSeconds)}, warn ${formatDuration(args.warnBeforeSeconds)} before; ${capped} active leases capped to ${iso(cap)}`,
@@ -212,7 +213,7 @@ export class ProjectsService {
           {
             event: 'LeasePolicyCleared',
             outcome: 'Success',
-            actor: 'owner',
+            actor: acting(),
             project: args.project,
             environment: args.environment,
           },

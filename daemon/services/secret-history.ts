@@ -1,3 +1,4 @@
+import { acting } from './team/caller';
 import {
   BellaError,
   TRASH_KEEP_MS,
@@ -64,7 +65,7 @@ export class SecretHistoryService {
         {
           event: 'SecretsRead',
           outcome: 'Success',
-          actor: 'owner',
+          actor: acting(),
           project: args.project,
           environment: args.environment,
           keys: [args.key],
@@ -117,7 +118,7 @@ export class SecretHistoryService {
           {
             event: 'SecretRolledBack',
             outcome: 'Success',
-            actor: 'owner',
+            actor: acting(),
             project: args.project,
             environment: args.environment,
             keys: [args.key],
@@ -181,7 +182,7 @@ export class SecretHistoryService {
           {
             event: 'SecretRestored',
             outcome: 'Success',
-            actor: 'owner',
+            actor: acting(),
             project: args.project,
             environment: args.environment,
             keys: [args.key],
@@ -207,7 +208,7 @@ export class SecretHistoryService {
           {
             event: 'SecretPurged',
             outcome: 'Success',
-            actor: 'owner',
+            actor: acting(),
             project: args.project,
             environment: args.environment,
             keys: [args.key],

@@ -1,3 +1,4 @@
+import { acting } from './team/caller';
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { BellaError, type OperationArgs, type OperationOutput, type Secret } from '../api';
 import { iso } from '../base/common/time';
@@ -118,7 +119,7 @@ export class SecretsService {
   /** Writes the owner's SecretsRead entry; the read is refused if it cannot be written. */
   private auditRead(project: string, environment: string, keys: string[]): Promise<void> {
     return this.ctx.store.record([
-      { event: 'SecretsRead', outcome: 'Success', actor: 'owner', project, environment, keys },
+      { event: 'SecretsRead', outcome: 'Success', actor: acting(), project, environment, keys },
     ]);
   }
 
@@ -135,7 +136,7 @@ export class SecretsService {
           {
             event: 'SecretSet',
             outcome: 'Success',
-            actor: 'owner',
+            actor: acting(),
             project: args.project,
             environment: args.environment,
             keys: [args.key],
@@ -160,7 +161,7 @@ export class SecretsService {
           {
             event: 'SecretDeleted',
             outcome: 'Success',
-            actor: 'owner',
+            actor: acting(),
             project: args.project,
             environment: args.environment,
             keys: [args.key],
@@ -222,7 +223,7 @@ export class SecretsService {
               {
                 event: 'SecretsImported' as const,
                 outcome: 'Success' as const,
-                actor: 'owner' as const,
+                actor: acting(),
                 project: args.project,
                 environment: args.environment,
                 keys: written,

@@ -11,4 +11,4 @@ export interface ServiceContext {
 }
 
 /** Who is acting, as recorded in the audit trail. */
-export type Actor = 'owner' | 'token' | 'daemon' | `ci:${string}`;
+export type Actor = 'owner' | 'token' | 'daemon' | `ci:${string}` | `${string} (device sha256:${string})`;

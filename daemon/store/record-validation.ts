@@ -3,6 +3,7 @@ import { LEASE_STATUSES } from '../api';
 import { CHANNEL_EVENTS, CHANNEL_KINDS } from '../api/channels';
 import { SECRET_CHANGES, SECRET_ENDS } from '../api/history';
 import { secretId, versionId } from './schema';
+import { GRANT_KINDS, INVITE_ID, TEAM_ROLES } from '../api/team';
 
 // Validation of every record read back from disk: an unknown status or a malformed record refuses
 // to start instead of being trusted (an edited "revoked" must never read as anything else).
@@ -76,6 +77,36 @@ const LeaseRecord = z.strictObject({
   epoch: z.number().int().positive(),
   warnedFor: Millis.nullable(),
   uses: z.number().int().nonnegative(),
+  by: z
+    .string()
+    .regex(/^mem_[A-Za-z0-9_-]{16}$/)
+    .optional(),
+});
+const GrantRecord = z.strictObject({ project: Name, environment: Name, access: z.enum(GRANT_KINDS) });
+const MemberName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/);
+const MemberRecord = z.strictObject({
+  id: z.string().regex(/^mem_[A-Za-z0-9_-]{16}$/),
+  name: MemberName,
+  role: z.enum(TEAM_ROLES),
+  grants: z.array(GrantRecord).max(1000),
+  createdAt: Millis,
+  removedAt: Millis.nullable(),
+});
+const DeviceRecord = z.strictObject({
+  id: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+  memberId: z.string().regex(/^mem_[A-Za-z0-9_-]{16}$/),
+  enrolledAt: Millis,
+  lastSeenAt: Millis.nullable(),
+  removedAt: Millis.nullable(),
+});
+const InviteRecord = z.strictObject({
+  id: z.string().regex(INVITE_ID),
+  name: MemberName,
+  role: z.enum(TEAM_ROLES),
+  grants: z.array(GrantRecord).max(1000),
+  secretHash: z.string().regex(/^[0-9a-f]{64}$/),
+  createdAt: Millis,
+  expiresAt: Millis,
 });
 const ChannelRecord = z.strictObject({
   id: z.string().regex(/^ch_[A-Za-z0-9_-]{10,40}$/),
@@ -165,6 +196,9 @@ export const Change = z.discriminatedUnion('t', [
   z.strictObject({ t: z.literal('ciReplay'), id: Name, v: CiReplayRecord.nullable() }),
   z.strictObject({ t: z.literal('version'), id: z.string().min(1).max(400), v: VersionRecord.nullable() }),
   z.strictObject({ t: z.literal('trash'), id: z.string().min(1).max(400), v: TrashRecord.nullable() }),
+  z.strictObject({ t: z.literal('member'), id: Name, v: MemberRecord.nullable() }),
+  z.strictObject({ t: z.literal('device'), id: Name, v: DeviceRecord.nullable() }),
+  z.strictObject({ t: z.literal('invite'), id: Name, v: InviteRecord.nullable() }),
   z.strictObject({ t: z.literal('settings'), v: SettingsRecord }),
 ]);
 /** One state record change. */

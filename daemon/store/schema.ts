@@ -2,6 +2,7 @@ import type { LeasePolicy, LeaseStatus, NotificationSettings } from '../api';
 import type { ChannelEventType, ChannelKind, DeliveryAttempt, OutboxItem } from '../api/channels';
 import type { CiTrust } from '../api/ci';
 import type { SecretChange, SecretEnd } from '../api/history';
+import type { Grant, TeamRole } from '../api/team';
 
 /** The current state schema version. Bump it and teach `legacy.ts` the old shape when it changes. */
 export const SCHEMA_VERSION = 3;
@@ -99,6 +100,8 @@ export interface StoredLease {
   warnedFor: number | null;
   /** Successful token reads. */
   uses: number;
+  /** The team member (id) whose device issued it; absent for the owner's and CI's leases. */
+  by?: string;
 }
 
 /** The opt-in TLS listener, as configured (its certificate and key are files of the data dir). */
@@ -177,6 +180,40 @@ export interface StoredCiReplay {
   until: number;
 }
 
+/** A person of the team (issue 17). Removed people are kept, so their leases and audit still name them. */
+export interface StoredMember {
+  /** `mem_` + random; what leases (`by`) and devices point at. */
+  id: string;
+  name: string;
+  role: TeamRole;
+  grants: Grant[];
+  createdAt: number;
+  removedAt: number | null;
+}
+
+/** An enrolled device: a P-256 public key, known by the SHA-256 of its SubjectPublicKeyInfo. */
+export interface StoredDevice {
+  /** `sha256:` + 64 hex digits of the SPKI's SHA-256. */
+  id: string;
+  memberId: string;
+  enrolledAt: number;
+  lastSeenAt: number | null;
+  /** Set when its person was removed: the device is refused from then on. */
+  removedAt: number | null;
+}
+
+/** An invite that can still be redeemed; removed from the state when redeemed. */
+export interface StoredInvite {
+  id: string;
+  name: string;
+  role: TeamRole;
+  grants: Grant[];
+  /** SHA-256 (hex) of the code's secret: the state alone never yields a usable code. */
+  secretHash: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
 /** Everything the daemon keeps as its state. */
 export interface State {
   projects: Record<string, StoredProject>;
@@ -195,6 +232,12 @@ export interface State {
   /** Deleted secrets, by `<project>/<environment>/<key>`. */
   trash: Map<string, StoredTrash>;
   settings: Settings;
+  /** Team members by id, in the order they joined. */
+  members: Map<string, StoredMember>;
+  /** Enrolled devices by fingerprint. */
+  devices: Map<string, StoredDevice>;
+  /** Open invites by id. */
+  invites: Map<string, StoredInvite>;
 }
 
 /** The records of a state kept as flat maps by id, with the record kind that journals each. */
@@ -206,6 +249,9 @@ export const FLAT_RECORDS = {
   ciReplay: 'ciReplays',
   version: 'versions',
   trash: 'trash',
+  member: 'members',
+  device: 'devices',
+  invite: 'invites',
 } as const;
 /** A kind of flat record. */
 export type FlatKind = keyof typeof FLAT_RECORDS;
@@ -221,6 +267,9 @@ export function emptyState(): State {
     ciReplays: new Map(),
     versions: new Map(),
     trash: new Map(),
+    members: new Map(),
+    devices: new Map(),
+    invites: new Map(),
     settings: { notifications: { desktop: true, environments: {} } },
   };
 }

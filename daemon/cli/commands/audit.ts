@@ -19,6 +19,7 @@ type Opts = {
   event?: AuditEntry['event'];
   outcome?: AuditEntry['outcome'];
   lease?: string;
+  actor?: string;
   limit?: number;
   before?: number;
   output?: 'table' | 'json' | 'csv';
@@ -49,6 +50,7 @@ export const list: Action = async (cli, { opts }) => {
       event: o.event,
       outcome: o.outcome,
       lease: o.lease,
+      actor: o.actor,
       limit: Math.min(PAGE, limit - entries.length),
       before,
     });
@@ -76,6 +78,7 @@ export const list: Action = async (cli, { opts }) => {
       { header: 'TIME', keep: true },
       { header: 'EVENT', keep: true },
       { header: 'OUTCOME', keep: true, colour: (c) => (c === 'Denied' ? '31' : undefined) },
+      { header: 'ACTOR', drop: 2 },
       { header: 'ENVIRONMENT' },
       { header: 'LEASE', keep: true, drop: 3 },
       { header: 'KEYS', min: 6, drop: 2 },
@@ -86,6 +89,8 @@ export const list: Action = async (cli, { opts }) => {
       formatTime(e.ts),
       e.event,
       e.outcome,
+      // A device's fingerprint is shortened here; --json and csv carry it whole.
+      cli.safe(e.actor.replace(/ \(device (sha256:[0-9a-f]{8})[0-9a-f]{56}\)$/, ' ($1…)')),
       e.project ? `${e.project}${e.environment ? `/${e.environment}` : ''}` : '-',
       e.leaseId ?? '-',
       e.keys?.join(',') || '-',
@@ -142,6 +147,11 @@ export const auditCommand: CommandSpec = {
         { long: 'event', value: 'event', description: 'only this event', choices: AUDIT_EVENTS },
         { long: 'outcome', value: 'outcome', description: 'only Success or Denied', choices: OUTCOMES },
         { long: 'lease', value: 'id', description: 'only entries about this lease', complete: 'leases' },
+        {
+          long: 'actor',
+          value: 'who',
+          description: "only entries by this actor: owner, a teammate's name (any of her devices), token, ci:NAME",
+        },
         {
           long: 'limit',
           value: 'n',

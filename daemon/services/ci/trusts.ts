@@ -1,3 +1,4 @@
+import { acting } from '../team/caller';
 import { BellaError, formatDuration, type CiTrust, type OperationArgs, type OperationOutput } from '../../api';
 import { iso } from '../../base/common/time';
 import { unmatchedEntries } from '../../base/common/scope';
@@ -73,7 +74,7 @@ export class CiTrustsService {
           {
             event: 'CiTrustAdded',
             outcome: 'Success',
-            actor: 'owner',
+            actor: acting(),
             project: args.project,
             environment: args.environment,
             keys: trust.scope,
@@ -104,7 +105,7 @@ export class CiTrustsService {
           {
             event: 'CiTrustRemoved',
             outcome: 'Success',
-            actor: 'owner',
+            actor: acting(),
             project: trust.project,
             environment: trust.environment,
             message: `trust ${trust.name} (${trust.issuer})`,

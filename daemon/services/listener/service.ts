@@ -1,3 +1,4 @@
+import { acting } from '../team/caller';
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -322,7 +323,7 @@ export class ListenerService {
     await this.ctx.store.transact((state, touched) => {
       state.settings.listener = next;
       touched.setting();
-      return { result: null, audit: [{ event, outcome: 'Success', actor: 'owner', message }] };
+      return { result: null, audit: [{ event, outcome: 'Success', actor: acting(), message }] };
     });
   }
 }

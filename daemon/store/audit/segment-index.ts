@@ -21,6 +21,8 @@ export interface IndexFilter {
   event?: string;
   outcome?: string;
   lease?: string;
+  /** `owner`, `token`, `daemon`, `ci:NAME`, or a person's name (any of her devices). */
+  actor?: string;
   /** ms since the epoch, inclusive. */
   since?: number;
   /** ms since the epoch, exclusive. */
@@ -55,6 +57,8 @@ export function entryMatches(entry: StoredEntry, filter: IndexFilter): boolean {
   if (filter.event && entry.event !== filter.event) return false;
   if (filter.outcome && entry.outcome !== filter.outcome) return false;
   if (filter.lease && entry.leaseId !== filter.lease) return false;
+  // A person's entries read `NAME (device sha256:…)`: her name alone finds all her devices.
+  if (filter.actor && entry.actor !== filter.actor && !entry.actor.startsWith(`${filter.actor} (device `)) return false;
   const ts = Date.parse(entry.ts);
   if (filter.since !== undefined && ts < filter.since) return false;
   if (filter.until !== undefined && ts >= filter.until) return false;

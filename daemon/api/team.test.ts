@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { formatGrant, formatInviteCode, parseGrant, parseInviteCode } from './team';
+
+describe('grants and invite codes', () => {
+  it('reads and writes PROJECT/ENV:issue|request, refusing anything else', () => {
+    expect(parseGrant('my-api/production:issue')).toEqual({
+      project: 'my-api',
+      environment: 'production',
+      access: 'issue',
+    });
+    expect(formatGrant(parseGrant(' my-api/staging:request ')!)).toBe('my-api/staging:request');
+    for (const bad of ['my-api/production', 'my-api:issue', 'My-Api/prod:issue', 'a/b:approve', 'a/b/c:issue'])
+      expect([bad, parseGrant(bad)]).toEqual([bad, null]);
+  });
+
+  it('round-trips an invite code and refuses damaged or foreign ones', () => {
+    const code = {
+      server: 'https://10.0.0.5:7443',
+      fingerprint: `sha256:${'ab'.repeat(32)}`,
+      id: 'inv_abcdefghij012345',
+      secret: 'A'.repeat(43),
+    };
+    const text = formatInviteCode(code);
+    expect(text).toMatch(/^bella-invite-[A-Za-z0-9_-]+$/);
+    expect(parseInviteCode(`  ${text}\n`)).toEqual(code);
+    expect(parseInviteCode(text.slice(0, -4))).toBeNull();
+    expect(parseInviteCode('bax-abc')).toBeNull();
+    expect(parseInviteCode(formatInviteCode({ ...code, server: 'http://10.0.0.5:7443' }))).toBeNull();
+    expect(parseInviteCode(formatInviteCode({ ...code, fingerprint: 'sha256:00' }))).toBeNull();
+    expect(parseInviteCode(formatInviteCode({ ...code, secret: 'short' }))).toBeNull();
+  });
+});
