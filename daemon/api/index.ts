@@ -6,3 +6,4 @@ export * from './operations';
 export * from './events';
 export * from './channels';
 export * from './ci';
+export * from './databases';

@@ -18,6 +18,7 @@ import { CHANNEL_EVENTS, CHANNEL_KINDS } from './channels';
 import { formatDuration } from './durations';
 import { routes, type OperationName } from './routes';
 import { ciInputs } from './ci-inputs';
+import { DatabaseRef, databaseInputs } from './database-inputs';
 
 export * from './routes';
 
@@ -66,13 +67,19 @@ const inputs = {
     cursor: z.coerce.number().int().min(0).optional(),
   }),
   issueLease: EnvironmentRef.extend({
-    scope: z.array(ScopeEntry).min(1, 'name at least one key or glob').max(200),
+    scope: z.array(ScopeEntry).max(200),
     ttlSeconds: Seconds.optional(),
     reason: Reason,
-  }),
+    /** `DB:ROLE`: a login role of its own for this lease, under the key `<DB>_URL`. */
+    db: DatabaseRef.optional(),
+  }).refine((a) => a.scope.length > 0 || a.db !== undefined, 'name at least one key or glob (or --db DB:ROLE)'),
   getLease: LeaseRef,
   renewLease: LeaseRef.extend({ ttlSeconds: Seconds.optional() }),
-  revokeLease: LeaseRef.extend({ reason: z.string().trim().max(1000).optional() }),
+  revokeLease: LeaseRef.extend({
+    reason: z.string().trim().max(1000).optional(),
+    /** Give up dropping the lease's database login role (audited). */
+    force: Flag.optional(),
+  }),
   expireAll: EnvironmentRef.extend({ reason: z.string().trim().max(1000).optional() }),
   listAudit: z.object({
     project: Slug.optional(),
@@ -155,6 +162,7 @@ const inputs = {
       .pipe(z.array(SecretKey).optional()),
   }),
   ...ciInputs,
+  ...databaseInputs,
 } satisfies Record<OperationName, z.ZodType>;
 
 /** One operation: its route plus its input schema. */

@@ -16,6 +16,7 @@ import { TlsListener } from './listener';
 import { auditRoutes } from './routes/audit';
 import { channelRoutes } from './routes/channels';
 import { ciTrustRoutes } from './routes/ci';
+import { databaseRoutes } from './routes/databases';
 import { listenerRoutes } from './routes/listener';
 import { tokenRoutes } from './routes/tokens';
 import { leaseRoutes } from './routes/leases';
@@ -94,6 +95,8 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
       // Test knob: refetch an issuer's keys on every unknown kid instead of at most every 30 s.
       minRefetchMs: numberFromEnv('BELLA_CI_JWKS_REFETCH_MS', 1),
     },
+    // Test knob: drop retries at most this far apart instead of a minute.
+    { retryMaxMs: numberFromEnv('BELLA_DB_RETRY_MAX_MS', 100) },
   );
   const caughtUp = await services.lifecycle.start();
   if (caughtUp.expired || caughtUp.expiringSoon) {
@@ -103,6 +106,8 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
   }
   services.maintenance.start();
   services.channels.start();
+  // Logins whose creation was never confirmed are revoked; drops due (leases ended while down) run.
+  await services.dbLogins.start();
 
   // The one-file CLI holders fetch (GET /v1/cli/bella.mjs), read once: a missing one is answered
   // `unavailable`, never fatal.
@@ -123,6 +128,8 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
       await listener.stop();
       await app.close();
       services.lifecycle.stop();
+      services.dbLogins.stop();
+      await services.postgres.close();
       await services.refusals.close();
       await services.channels.stop();
       await services.maintenance.stop();
@@ -150,6 +157,7 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
     ...listenerRoutes(listener),
     ...channelRoutes(services),
     ...ciTrustRoutes(services, () => listener.handover().server),
+    ...databaseRoutes(services),
   };
   const { app, closeStreams } = createApp(services, handlers, log, { ...SOCKET_SURFACE, cliFile });
   if (process.platform !== 'win32') fs.rmSync(options.socket, { force: true });

@@ -39,6 +39,30 @@ const LeaseRecord = z.strictObject({
   epoch: z.number().int().positive(),
   warnedFor: Millis.nullable(),
   uses: z.number().int().nonnegative(),
+  database: z
+    .strictObject({ name: Name, role: Name, user: Name, key: Name, sealedUrl: z.string().min(1) })
+    .optional(),
+});
+const DatabaseRecord = z.strictObject({
+  id: Name,
+  project: Name,
+  environment: Name,
+  sealedUrl: z.string().min(1),
+  target: z.string().max(1024),
+  adminUser: z.string().max(256),
+  roles: z.array(z.strictObject({ name: Name, memberOf: z.array(Name).min(1).max(20) })).max(1000),
+  createdAt: Millis,
+});
+const DbLoginRecord = z.strictObject({
+  id: z.string().regex(/^bella_[a-z0-9_]{1,57}$/),
+  database: Name,
+  role: Name,
+  leaseId: z.string().regex(/^[a-z0-9]{16}$/),
+  phase: z.enum(['creating', 'live', 'dropping']),
+  attempts: z.number().int().nonnegative(),
+  lastError: z.string().max(2000).nullable(),
+  nextAttemptAt: Millis.nullable(),
+  createdAt: Millis,
 });
 const ChannelRecord = z.strictObject({
   id: z.string().regex(/^ch_[A-Za-z0-9_-]{10,40}$/),
@@ -125,6 +149,8 @@ export const Change = z.discriminatedUnion('t', [
   z.strictObject({ t: z.literal('channel'), id: Name, v: ChannelRecord.nullable() }),
   z.strictObject({ t: z.literal('outbox'), id: Name, v: OutboxRecord.nullable() }),
   z.strictObject({ t: z.literal('delivery'), id: Name, v: DeliveryRecord.nullable() }),
+  z.strictObject({ t: z.literal('database'), id: Name, v: DatabaseRecord.nullable() }),
+  z.strictObject({ t: z.literal('dblogin'), id: Name, v: DbLoginRecord.nullable() }),
   z.strictObject({ t: z.literal('settings'), v: SettingsRecord }),
 ]);
 /** One state record change. */

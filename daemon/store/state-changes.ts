@@ -23,6 +23,8 @@ export class Touched {
     channel: new Set(),
     outbox: new Set(),
     delivery: new Set(),
+    database: new Set(),
+    dblogin: new Set(),
   };
   settings = false;
 
@@ -184,7 +186,9 @@ export function applyChange(state: State, change: Change): string | null {
     case 'lease':
     case 'channel':
     case 'outbox':
-    case 'delivery': {
+    case 'delivery':
+    case 'database':
+    case 'dblogin': {
       const records = state[FLAT_RECORDS[change.t]] as Map<string, unknown>;
       if (change.v === null) records.delete(change.id);
       else if (change.v.id !== change.id) return `${change.t} record ${change.id} holds ${change.v.id}`;

@@ -1,0 +1,167 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { filesUnder, waitFor } from '../helpers/cli';
+import fs from 'node:fs';
+import { addDatabase, roleGone, setUpDatabase, tearDown, type DbFixture } from './fixture';
+
+// Databases and login roles per lease, through the real CLI, a real daemon and a private
+// PostgreSQL 15 cluster on a free loopback port.
+
+let f: DbFixture;
+
+beforeAll(async () => {
+  f = await setUpDatabase();
+}, 60_000);
+
+afterAll(async () => {
+  await tearDown(f);
+}, 60_000);
+
+describe('bella databases', () => {
+  it('checks the URL at once: a wrong password, an admin that may not create roles, then one that may', async () => {
+    const wrong = await f.bella.run([
+      'databases', 'add', 'pg-prod', '-p', 'my-api', '-e', 'prod',
+      '--url', f.pg.url('postgres', 'bella_owner', 'not-the-password'),
+    ]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/cannot connect with --url \(127\.0\.0\.1:\d+\): password authentication failed/);
+    expect(wrong.stderr).not.toContain('not-the-password');
+
+    const weak = await f.bella.run([
+      'databases', 'add', 'pg-prod', '-p', 'my-api', '-e', 'prod', '--url', f.pg.url('postgres', 'app_user', 'x'),
+    ]);
+    expect(weak.code).toBe(1);
+    expect(weak.stderr).toContain('app_user may not create roles');
+
+    const bad = await f.bella.run(['databases', 'add', 'pg-prod', '-p', 'my-api', '-e', 'prod', '--url', 'mysql://a@b/c']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('postgres://ADMIN:PASSWORD@HOST:PORT/DBNAME');
+
+    const out = await f.bella.ok(['databases', 'add', 'pg-prod', '-p', 'my-api', '-e', 'prod', '--url', f.adminUrl]);
+    expect(out).toContain('added database pg-prod');
+    expect(out).toContain('(CREATEROLE)');
+    const again = await f.bella.run(['databases', 'add', 'pg-prod', '-p', 'my-api', '-e', 'prod', '--url', f.adminUrl]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('a database named pg-prod exists');
+  });
+
+  it('never shows the URL again: not in the list, not in the data directory', async () => {
+    const listed = await f.bella.json<{ databases: Array<Record<string, unknown>> }>(['databases', 'list']);
+    expect(listed.databases).toHaveLength(1);
+    expect(listed.databases[0]).toMatchObject({
+      name: 'pg-prod',
+      project: 'my-api',
+      environment: 'prod',
+      adminUser: 'bella_owner',
+      key: 'PG_PROD_URL',
+      target: `127.0.0.1:${f.pg.port}/postgres`,
+    });
+    expect(JSON.stringify(listed)).not.toContain('owner-pw-1');
+    const text = await f.bella.ok(['databases', 'list']);
+    expect(text).toContain('pg-prod');
+    expect(text).not.toContain('owner-pw-1');
+    for (const file of filesUnder(f.bella.home))
+      if (fs.statSync(file).isFile()) expect(fs.readFileSync(file).includes('owner-pw-1')).toBe(false);
+  });
+
+  it('adds roles only of existing NOLOGIN groups', async () => {
+    const missing = await f.bella.run(['databases', 'roles', 'add', 'pg-prod', 'readonly', '--member-of', 'app_read,nope']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('no role nope');
+    const login = await f.bella.run(['databases', 'roles', 'add', 'pg-prod', 'readonly', '--member-of', 'app_user']);
+    expect(login.code).toBe(1);
+    expect(login.stderr).toContain('app_user can log in');
+    await f.bella.ok(['databases', 'roles', 'add', 'pg-prod', 'readonly', '--member-of', 'app_read']);
+    await f.bella.ok(['databases', 'roles', 'add', 'pg-prod', 'spare', '--member-of', 'app_read']);
+    const roles = await f.bella.json<{ roles: Array<{ role: string; memberOf: string[] }> }>(['databases', 'roles', 'list']);
+    expect(roles.roles).toEqual([
+      { database: 'pg-prod', role: 'readonly', memberOf: ['app_read'] },
+      { database: 'pg-prod', role: 'spare', memberOf: ['app_read'] },
+    ]);
+    await f.bella.ok(['databases', 'roles', 'remove', 'pg-prod', 'spare']);
+    const gone = await f.bella.run(['leases', 'issue', '-p', 'my-api', '-e', 'prod', '--db', 'pg-prod:spare', '--reason', 'x']);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toContain('pg-prod has no role spare; its roles: readonly');
+  });
+
+  it("gives a lease PG_PROD_URL: it logs in with psql and has the group's privileges, no more", async () => {
+    const { token, user, leaseId } = await f.issue(['--scope', 'API_KEY']);
+    expect(user).toMatch(/^bella_[a-z0-9]{16}$/);
+    expect(f.roleExists(user)).toBe(true);
+    const url = await f.urlOf(token);
+    expect(url).toMatch(new RegExp(`^postgres://${user}:[A-Za-z0-9_-]{32}@127\\.0\\.0\\.1:${f.pg.port}/postgres$`));
+    const read = f.pg.psql(url, 'SELECT current_user, count(*) FROM orders GROUP BY 1');
+    expect(read.stderr).toBe('');
+    expect(read.stdout.trim()).toBe(`${user}|2`);
+    const write = f.pg.psql(url, "INSERT INTO orders VALUES (3, 'x')");
+    expect(write.code).not.toBe(0);
+    expect(write.stderr).toContain('permission denied for table orders');
+    // VALID UNTIL follows the lease (plus a small grace); the password is stored as a SCRAM verifier.
+    const row = f.pg.sql(`SELECT rolcanlogin, rolvaliduntil IS NOT NULL, rolsuper FROM pg_roles WHERE rolname = '${user}'`);
+    expect(row.trim()).toBe('t|t|f');
+    // The lease's other keys come along as usual.
+    const both = await f.bella.ok(['run', '--token', token, '--', 'sh', '-c', 'printf "%s %s" "$API_KEY" "${PG_PROD_URL%%:*}"']);
+    expect(both).toBe('k-123 postgres');
+    await f.bella.ok(['leases', 'revoke', leaseId]);
+  });
+
+  it('renew moves VALID UNTIL', async () => {
+    const { leaseId, user } = await f.issue(['--ttl', '10m']);
+    const before = f.pg.sql(`SELECT extract(epoch FROM rolvaliduntil)::bigint FROM pg_roles WHERE rolname = '${user}'`);
+    await f.bella.ok(['leases', 'renew', leaseId, '--ttl', '2h']);
+    const after = f.pg.sql(`SELECT extract(epoch FROM rolvaliduntil)::bigint FROM pg_roles WHERE rolname = '${user}'`);
+    expect(Number(after) - Number(before)).toBeGreaterThan(3600);
+    await f.bella.ok(['leases', 'revoke', leaseId]);
+  });
+
+  it('revoke ends an open session, refuses new logins and drops the role', async () => {
+    const { token, leaseId, user } = await f.issue();
+    const url = await f.urlOf(token);
+    const session = f.openSession(url);
+    let stderr = '';
+    session.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => session.once('exit', (code) => resolve(code)));
+    await waitFor(
+      () => f.pg.sql(`SELECT count(*) FROM pg_stat_activity WHERE usename = '${user}'`).trim() === '1',
+      'the session to be open',
+    );
+    const out = await f.bella.ok(['leases', 'revoke', leaseId]);
+    expect(out).toContain(`login role ${user} dropped (its sessions ended)`);
+    expect(await exited).not.toBe(0);
+    expect(stderr).toMatch(/terminat/);
+    expect(f.roleExists(user)).toBe(false);
+    const again = f.pg.psql(url, 'SELECT 1');
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toMatch(/password authentication failed|role .* does not exist/);
+    const audit = await f.bella.json<{ entries: Array<{ event: string }> }>(['audit', 'list', '--lease', leaseId]);
+    expect(audit.entries.map((e) => e.event)).toEqual(expect.arrayContaining(['CredentialCreated', 'LeaseRevoked', 'CredentialRevoked']));
+  });
+
+  it("a 3-second lease's role is dropped at its expiry", async () => {
+    const { user, leaseId } = await f.issue(['--ttl', '3s']);
+    expect(f.roleExists(user)).toBe(true);
+    await roleGone(f, user);
+    const lease = await f.bella.json<{ lease: { status: string } }>(['leases', 'show', leaseId]);
+    expect(lease.lease.status).toBe('expired');
+  });
+
+  it('bella run --db makes a role for the run and drops it at exit', async () => {
+    const out = await f.bella.ok([
+      'run', '-p', 'my-api', '-e', 'prod', '--db', 'pg-prod:readonly', '--',
+      'sh', '-c', 'psql -X -At "$PG_PROD_URL" -c "SELECT current_user"',
+    ]);
+    const user = out.trim();
+    expect(user).toMatch(/^bella_[a-z0-9]{16}$/);
+    expect(f.roleExists(user)).toBe(false);
+  });
+
+  it('refuses removing a database while roles of it are not dropped, then removes it', async () => {
+    const { leaseId } = await f.issue();
+    const busy = await f.bella.run(['databases', 'remove', 'pg-prod']);
+    expect(busy.code).toBe(1);
+    expect(busy.stderr).toContain('revoke their leases first');
+    await f.bella.ok(['leases', 'revoke', leaseId]);
+    await f.bella.ok(['databases', 'remove', 'pg-prod']);
+    expect((await f.bella.json<{ databases: unknown[] }>(['databases', 'list'])).databases).toEqual([]);
+    await addDatabase(f);
+  });
+});
