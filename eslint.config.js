@@ -26,6 +26,7 @@ const SCHEMA_FREE = [
   'dotenv',
   'handover',
   'ci',
+  'databases',
 ].map((m) => `daemon/api/${m}`);
 const API_BASE = ['daemon/api', 'daemon/base'];
 /** What the renderer may load as values from outside it. */

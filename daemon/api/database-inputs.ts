@@ -4,7 +4,10 @@ import { EnvironmentRef } from './schemas';
 /** A database's name: also its key's stem (`pg-prod` -> `PG_PROD_URL`). */
 export const DatabaseName = z
   .string()
-  .regex(/^[a-z][a-z0-9-]{0,39}$/, 'database names are 1–40 lowercase letters, digits or dashes, starting with a letter');
+  .regex(
+    /^[a-z][a-z0-9-]{0,39}$/,
+    'database names are 1–40 lowercase letters, digits or dashes, starting with a letter',
+  );
 
 /** A role's name within a database (bella's name for a set of groups, not a Postgres role). */
 export const DatabaseRoleName = z
@@ -31,7 +34,9 @@ const PostgresUrl = z
   .refine((u) => {
     try {
       const url = new URL(u);
-      return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '' && url.username !== '';
+      return (
+        (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '' && url.username !== ''
+      );
     } catch {
       return false;
     }

@@ -72,7 +72,10 @@ const inputs = {
     reason: Reason,
     /** `DB:ROLE`: a login role of its own for this lease, under the key `<DB>_URL`. */
     db: DatabaseRef.optional(),
-  }).refine((a) => a.scope.length > 0 || a.db !== undefined, 'name at least one key or glob (or --db DB:ROLE)'),
+  }).superRefine((a, ctx) => {
+    if (a.scope.length === 0 && a.db === undefined)
+      ctx.addIssue({ code: 'custom', path: ['scope'], message: 'name at least one key or glob (or --db DB:ROLE)' });
+  }),
   getLease: LeaseRef,
   renewLease: LeaseRef.extend({ ttlSeconds: Seconds.optional() }),
   revokeLease: LeaseRef.extend({

@@ -104,7 +104,11 @@ export class LeasesService {
       return { result: { lease, capped: changes.renew(lease, policy, args.ttlSeconds) } };
     });
     const credentialWarning = await this.dbLogins.extend(out.lease);
-    return { lease: toLease(out.lease, this.now), capped: out.capped, ...(credentialWarning ? { credentialWarning } : {}) };
+    return {
+      lease: toLease(out.lease, this.now),
+      capped: out.capped,
+      ...(credentialWarning ? { credentialWarning } : {}),
+    };
   }
 
   /** Revokes a lease at once; a lease that already ended (revoked or expired) is left as it is. */

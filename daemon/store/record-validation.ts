@@ -39,9 +39,7 @@ const LeaseRecord = z.strictObject({
   epoch: z.number().int().positive(),
   warnedFor: Millis.nullable(),
   uses: z.number().int().nonnegative(),
-  database: z
-    .strictObject({ name: Name, role: Name, user: Name, key: Name, sealedUrl: z.string().min(1) })
-    .optional(),
+  database: z.strictObject({ name: Name, role: Name, user: Name, key: Name, sealedUrl: z.string().min(1) }).optional(),
 });
 const DatabaseRecord = z.strictObject({
   id: Name,

@@ -19,20 +19,45 @@ afterAll(async () => {
 describe('bella databases', () => {
   it('checks the URL at once: a wrong password, an admin that may not create roles, then one that may', async () => {
     const wrong = await f.bella.run([
-      'databases', 'add', 'pg-prod', '-p', 'my-api', '-e', 'prod',
-      '--url', f.pg.url('postgres', 'bella_owner', 'not-the-password'),
+      'databases',
+      'add',
+      'pg-prod',
+      '-p',
+      'my-api',
+      '-e',
+      'prod',
+      '--url',
+      f.pg.url('postgres', 'bella_owner', 'not-the-password'),
     ]);
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/cannot connect with --url \(127\.0\.0\.1:\d+\): password authentication failed/);
     expect(wrong.stderr).not.toContain('not-the-password');
 
     const weak = await f.bella.run([
-      'databases', 'add', 'pg-prod', '-p', 'my-api', '-e', 'prod', '--url', f.pg.url('postgres', 'app_user', 'x'),
+      'databases',
+      'add',
+      'pg-prod',
+      '-p',
+      'my-api',
+      '-e',
+      'prod',
+      '--url',
+      f.pg.url('postgres', 'app_user', 'x'),
     ]);
     expect(weak.code).toBe(1);
     expect(weak.stderr).toContain('app_user may not create roles');
 
-    const bad = await f.bella.run(['databases', 'add', 'pg-prod', '-p', 'my-api', '-e', 'prod', '--url', 'mysql://a@b/c']);
+    const bad = await f.bella.run([
+      'databases',
+      'add',
+      'pg-prod',
+      '-p',
+      'my-api',
+      '-e',
+      'prod',
+      '--url',
+      'mysql://a@b/c',
+    ]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('postgres://ADMIN:PASSWORD@HOST:PORT/DBNAME');
 
@@ -64,7 +89,15 @@ describe('bella databases', () => {
   });
 
   it('adds roles only of existing NOLOGIN groups', async () => {
-    const missing = await f.bella.run(['databases', 'roles', 'add', 'pg-prod', 'readonly', '--member-of', 'app_read,nope']);
+    const missing = await f.bella.run([
+      'databases',
+      'roles',
+      'add',
+      'pg-prod',
+      'readonly',
+      '--member-of',
+      'app_read,nope',
+    ]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('no role nope');
     const login = await f.bella.run(['databases', 'roles', 'add', 'pg-prod', 'readonly', '--member-of', 'app_user']);
@@ -72,13 +105,28 @@ describe('bella databases', () => {
     expect(login.stderr).toContain('app_user can log in');
     await f.bella.ok(['databases', 'roles', 'add', 'pg-prod', 'readonly', '--member-of', 'app_read']);
     await f.bella.ok(['databases', 'roles', 'add', 'pg-prod', 'spare', '--member-of', 'app_read']);
-    const roles = await f.bella.json<{ roles: Array<{ role: string; memberOf: string[] }> }>(['databases', 'roles', 'list']);
+    const roles = await f.bella.json<{ roles: Array<{ role: string; memberOf: string[] }> }>([
+      'databases',
+      'roles',
+      'list',
+    ]);
     expect(roles.roles).toEqual([
       { database: 'pg-prod', role: 'readonly', memberOf: ['app_read'] },
       { database: 'pg-prod', role: 'spare', memberOf: ['app_read'] },
     ]);
     await f.bella.ok(['databases', 'roles', 'remove', 'pg-prod', 'spare']);
-    const gone = await f.bella.run(['leases', 'issue', '-p', 'my-api', '-e', 'prod', '--db', 'pg-prod:spare', '--reason', 'x']);
+    const gone = await f.bella.run([
+      'leases',
+      'issue',
+      '-p',
+      'my-api',
+      '-e',
+      'prod',
+      '--db',
+      'pg-prod:spare',
+      '--reason',
+      'x',
+    ]);
     expect(gone.code).toBe(1);
     expect(gone.stderr).toContain('pg-prod has no role spare; its roles: readonly');
   });
@@ -96,10 +144,20 @@ describe('bella databases', () => {
     expect(write.code).not.toBe(0);
     expect(write.stderr).toContain('permission denied for table orders');
     // VALID UNTIL follows the lease (plus a small grace); the password is stored as a SCRAM verifier.
-    const row = f.pg.sql(`SELECT rolcanlogin, rolvaliduntil IS NOT NULL, rolsuper FROM pg_roles WHERE rolname = '${user}'`);
+    const row = f.pg.sql(
+      `SELECT rolcanlogin, rolvaliduntil IS NOT NULL, rolsuper FROM pg_roles WHERE rolname = '${user}'`,
+    );
     expect(row.trim()).toBe('t|t|f');
     // The lease's other keys come along as usual.
-    const both = await f.bella.ok(['run', '--token', token, '--', 'sh', '-c', 'printf "%s %s" "$API_KEY" "${PG_PROD_URL%%:*}"']);
+    const both = await f.bella.ok([
+      'run',
+      '--token',
+      token,
+      '--',
+      'sh',
+      '-c',
+      'printf "%s %s" "$API_KEY" "${PG_PROD_URL%%:*}"',
+    ]);
     expect(both).toBe('k-123 postgres');
     await f.bella.ok(['leases', 'revoke', leaseId]);
   });
@@ -133,7 +191,9 @@ describe('bella databases', () => {
     expect(again.code).not.toBe(0);
     expect(again.stderr).toMatch(/password authentication failed|role .* does not exist/);
     const audit = await f.bella.json<{ entries: Array<{ event: string }> }>(['audit', 'list', '--lease', leaseId]);
-    expect(audit.entries.map((e) => e.event)).toEqual(expect.arrayContaining(['CredentialCreated', 'LeaseRevoked', 'CredentialRevoked']));
+    expect(audit.entries.map((e) => e.event)).toEqual(
+      expect.arrayContaining(['CredentialCreated', 'LeaseRevoked', 'CredentialRevoked']),
+    );
   });
 
   it("a 3-second lease's role is dropped at its expiry", async () => {
@@ -146,8 +206,17 @@ describe('bella databases', () => {
 
   it('bella run --db makes a role for the run and drops it at exit', async () => {
     const out = await f.bella.ok([
-      'run', '-p', 'my-api', '-e', 'prod', '--db', 'pg-prod:readonly', '--',
-      'sh', '-c', 'psql -X -At "$PG_PROD_URL" -c "SELECT current_user"',
+      'run',
+      '-p',
+      'my-api',
+      '-e',
+      'prod',
+      '--db',
+      'pg-prod:readonly',
+      '--',
+      'sh',
+      '-c',
+      'psql -X -At "$PG_PROD_URL" -c "SELECT current_user"',
     ]);
     const user = out.trim();
     expect(user).toMatch(/^bella_[a-z0-9]{16}$/);

@@ -34,7 +34,14 @@ beforeAll(async () => {
   await addDatabase(f);
   receiver = await startReceiver();
   await f.bella.ok([
-    'notifications', 'channels', 'add', 'webhook', '--url', `${receiver.url}/hook`, '--allow-private', '--insecure-http',
+    'notifications',
+    'channels',
+    'add',
+    'webhook',
+    '--url',
+    `${receiver.url}/hook`,
+    '--allow-private',
+    '--insecure-http',
   ]);
 }, 60_000);
 
@@ -48,14 +55,30 @@ describe('database login roles when things fail', () => {
     f.pg.freeze();
     let issuing: ChildProcess | undefined;
     try {
-      issuing = f.bella.spawn(['leases', 'issue', '-p', 'my-api', '-e', 'prod', '--db', 'pg-prod:readonly', '--reason', 'crash 1']);
-      const creating = await waitFor(async () => (await credentials()).find((c) => c.phase === 'creating'), 'the commit');
+      issuing = f.bella.spawn([
+        'leases',
+        'issue',
+        '-p',
+        'my-api',
+        '-e',
+        'prod',
+        '--db',
+        'pg-prod:readonly',
+        '--reason',
+        'crash 1',
+      ]);
+      const creating = await waitFor(
+        async () => (await credentials()).find((c) => c.phase === 'creating'),
+        'the commit',
+      );
       await f.bella.killDaemon();
       await collect(issuing).catch(() => undefined);
       f.pg.thaw();
       // Any command starts the daemon again; the unconfirmed login's lease is revoked at start.
       await waitFor(async () => (await leaseStatus(creating.leaseId)).status === 'revoked', 'the lease to be revoked');
-      expect((await leaseStatus(creating.leaseId)).endReason).toBe('bella stopped before its database login role was confirmed');
+      expect((await leaseStatus(creating.leaseId)).endReason).toBe(
+        'bella stopped before its database login role was confirmed',
+      );
       await waitFor(async () => (await credentials()).length === 0, 'the drop job to finish');
       expect(f.roleExists(creating.user)).toBe(false);
     } finally {
@@ -72,7 +95,10 @@ describe('database login roles when things fail', () => {
     let revoking: ChildProcess | undefined;
     try {
       revoking = f.bella.spawn(['leases', 'revoke', leaseId]);
-      await waitFor(async () => (await credentials()).some((c) => c.user === user && c.phase === 'dropping'), 'the end to commit');
+      await waitFor(
+        async () => (await credentials()).some((c) => c.user === user && c.phase === 'dropping'),
+        'the end to commit',
+      );
       await f.bella.killDaemon();
       await collect(revoking).catch(() => undefined);
       f.pg.thaw();
@@ -123,10 +149,20 @@ describe('database login roles when things fail', () => {
       );
       const body = JSON.parse(hook.body) as { type: string; data: Record<string, unknown> };
       expect(body.type).toBe('CredentialRevokeFailed');
-      expect(body.data).toMatchObject({ project: 'my-api', environment: 'prod', leaseIds: [leaseId], database: 'pg-prod', user });
+      expect(body.data).toMatchObject({
+        project: 'my-api',
+        environment: 'prod',
+        leaseIds: [leaseId],
+        database: 'pg-prod',
+        user,
+      });
       expect(hook.body).not.toContain('owner-pw-1');
       // A second attempt has failed too: it is retried.
-      await waitFor(async () => ((await credentials()).find((c) => c.user === user)?.attempts ?? 0) >= 2, 'a retry', 30_000);
+      await waitFor(
+        async () => ((await credentials()).find((c) => c.user === user)?.attempts ?? 0) >= 2,
+        'a retry',
+        30_000,
+      );
     } finally {
       f.pg.start();
     }
@@ -146,7 +182,12 @@ describe('database login roles when things fail', () => {
     expect(out).toContain(`gave up dropping login role ${user}`);
     expect(await credentials()).toEqual([]);
     const audit = await f.bella.json<{ entries: Array<{ event: string; message?: string }> }>([
-      'audit', 'list', '--lease', leaseId, '--event', 'CredentialRevokeAbandoned',
+      'audit',
+      'list',
+      '--lease',
+      leaseId,
+      '--event',
+      'CredentialRevokeAbandoned',
     ]);
     expect(audit.entries).toHaveLength(1);
     expect(audit.entries[0]!.message).toContain(`DROP ROLE ${user}`);

@@ -70,7 +70,7 @@ export async function setUpDatabase(): Promise<DbFixture> {
 }
 
 /** Waits until a role is gone from pg_roles (bounded; no timing asserted). */
-export function roleGone(f: DbFixture, user: string, timeoutMs = 20_000): Promise<true> {
+export function roleGone(f: DbFixture, user: string, timeoutMs = 20_000): Promise<boolean> {
   return waitFor(() => !f.roleExists(user), `role ${user} to be dropped`, timeoutMs);
 }
 

@@ -111,7 +111,10 @@ export async function startPostgres(): Promise<PgCluster> {
     url: (db = 'postgres', user = admin, pw = password) =>
       `postgres://${encodeURIComponent(user)}:${encodeURIComponent(pw)}@127.0.0.1:${port}/${db}`,
     sql: (query, db = 'postgres') =>
-      asPostgres(['psql', '-X', '-v', 'ON_ERROR_STOP=1', '-h', sock, '-p', String(port), '-U', admin, '-d', db, '-At'], query),
+      asPostgres(
+        ['psql', '-X', '-v', 'ON_ERROR_STOP=1', '-h', sock, '-p', String(port), '-U', admin, '-d', db, '-At'],
+        query,
+      ),
     psql(url, query) {
       const res = spawnSync('psql', ['-X', '-v', 'ON_ERROR_STOP=1', '-At', url, '-c', query], {
         encoding: 'utf8',

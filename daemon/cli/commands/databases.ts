@@ -94,7 +94,10 @@ export const listRoles: Action = async (cli, { args }) => {
 /** `bella databases roles remove DB ROLE`. */
 export const removeRole: Action = async (cli, { args }) => {
   const res = await cli.call('removeDatabaseRole', { database: args.DB as string, role: args.ROLE as string });
-  cli.print(res, () => `removed role ${res.database}:${res.removed} (login roles already made keep theirs until they end)`);
+  cli.print(
+    res,
+    () => `removed role ${res.database}:${res.removed} (login roles already made keep theirs until they end)`,
+  );
 };
 
 const dbArg = { name: 'DB', description: 'the database name (as in bella databases list)', field: 'database' };

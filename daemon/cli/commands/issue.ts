@@ -7,7 +7,14 @@ import { dbOption, environmentOption, projectOption, scopeOption } from './share
 
 /** `bella issue`: a short-lived scoped token (default 15 minutes), printed alone on stdout. */
 export const issue: Action = async (cli, { opts }) => {
-  const o = opts as { scope?: string[]; ttl?: number; reason?: string; project?: string; environment?: string; db?: string };
+  const o = opts as {
+    scope?: string[];
+    ttl?: number;
+    reason?: string;
+    project?: string;
+    environment?: string;
+    db?: string;
+  };
   await issueAndPrint(cli, { ...o, ttl: o.ttl ?? 15 * 60, reason: o.reason ?? 'cli-issued-token' });
 };
 

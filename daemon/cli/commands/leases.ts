@@ -222,7 +222,9 @@ export const revoke: Action = async (cli, { args, opts }) => {
     const c = res.credential;
     if (c?.dropped) lines.push(`login role ${c.user} dropped (its sessions ended)`);
     else if (c?.abandoned)
-      lines.push(`gave up dropping login role ${c.user} (--force, audited): drop it by hand; its VALID UNTIL still refuses logins`);
+      lines.push(
+        `gave up dropping login role ${c.user} (--force, audited): drop it by hand; its VALID UNTIL still refuses logins`,
+      );
     else if (c)
       lines.push(
         `login role ${c.user} not dropped yet${c.error ? ` (${c.error})` : ''}: bella keeps retrying (bella databases list); --force gives up`,

@@ -117,7 +117,9 @@ export const run: Action = async (cli, { args, opts }) => {
   if (o.ci) return runCi(cli, opts, command);
   if (hasToken(cli, opts)) {
     if (o.scope || o.ttl !== undefined || o.reason !== undefined || o.db) {
-      throw new UsageError('--scope, --ttl, --reason and --db are for owner runs: a token already has its scope and expiry');
+      throw new UsageError(
+        '--scope, --ttl, --reason and --db are for owner runs: a token already has its scope and expiry',
+      );
     }
     const token = await requireToken(cli, opts);
     const plane = await connectTokenPlane(cli, opts);

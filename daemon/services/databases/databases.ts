@@ -1,10 +1,4 @@
-import {
-  BellaError,
-  databaseKey,
-  type Database,
-  type OperationArgs,
-  type OperationOutput,
-} from '../../api';
+import { BellaError, databaseKey, type Database, type OperationArgs, type OperationOutput } from '../../api';
 import { iso } from '../../base/common/time';
 import { databaseUrlAad, type State, type StoredDatabase, type StoredDbLogin, type Touched } from '../../store';
 import { findEnvironment } from '../lookup';
@@ -72,7 +66,12 @@ export class DatabasesService {
     return {
       databases: [...state.databases.values()]
         .sort((a, b) => (a.id < b.id ? -1 : 1))
-        .map((db) => toDatabase(db, logins.filter((l) => l.database === db.id))),
+        .map((db) =>
+          toDatabase(
+            db,
+            logins.filter((l) => l.database === db.id),
+          ),
+        ),
     };
   }
 
@@ -80,10 +79,16 @@ export class DatabasesService {
   async add(args: OperationArgs<'addDatabase'>): Promise<OperationOutput<'addDatabase'>> {
     findEnvironment(this.ctx.store.state, args.project, args.environment);
     if (this.ctx.store.state.databases.has(args.name))
-      throw new BellaError('conflict', `a database named ${args.name} exists: remove it first (bella databases remove ${args.name})`);
+      throw new BellaError(
+        'conflict',
+        `a database named ${args.name} exists: remove it first (bella databases remove ${args.name})`,
+      );
     const url = new URL(args.url);
     if (!url.password)
-      throw new BellaError('invalid_argument', 'give the admin password in --url: postgres://ADMIN:PASSWORD@HOST:PORT/DBNAME');
+      throw new BellaError(
+        'invalid_argument',
+        'give the admin password in --url: postgres://ADMIN:PASSWORD@HOST:PORT/DBNAME',
+      );
     let check;
     try {
       check = await this.pg.checkAdmin(args.url);
@@ -99,7 +104,10 @@ export class DatabasesService {
     return this.ctx.store.transact((state, touched) => {
       const env = findEnvironment(state, args.project, args.environment);
       if (state.databases.has(args.name))
-        throw new BellaError('conflict', `a database named ${args.name} exists: remove it first (bella databases remove ${args.name})`);
+        throw new BellaError(
+          'conflict',
+          `a database named ${args.name} exists: remove it first (bella databases remove ${args.name})`,
+        );
       const db: StoredDatabase = {
         id: args.name,
         project: args.project,
@@ -170,7 +178,10 @@ export class DatabasesService {
     const state = this.ctx.store.state;
     const db = findDatabase(state, args.database);
     if (db.roles.some((r) => r.name === args.role))
-      throw new BellaError('conflict', `${db.id} has a role ${args.role}: remove it first (bella databases roles remove ${db.id} ${args.role})`);
+      throw new BellaError(
+        'conflict',
+        `${db.id} has a role ${args.role}: remove it first (bella databases roles remove ${db.id} ${args.role})`,
+      );
     const groups = [...new Set(args.memberOf)];
     let found;
     try {

@@ -12,7 +12,6 @@ import {
 import type { ChannelsService } from '../channels';
 import type { DesktopNotificationsService } from '../desktop-notifications';
 import type { LeaseLifecycle } from '../lease-lifecycle';
-import { findEnvironment } from '../lookup';
 import type { SecretsService } from '../secrets';
 import type { ServiceContext } from '../service-context';
 import { findDatabase, type DatabasesService } from './databases';
@@ -213,7 +212,11 @@ export class DbLogins {
     if (!d || !login || login.phase !== 'live') return undefined;
     try {
       const db = findDatabase(this.ctx.store.state, d.name);
-      await this.pg.setValidUntil(this.databases.adminUrl(this.ctx.store.state, db), d.user, lease.expiresAt + VALID_UNTIL_GRACE_MS);
+      await this.pg.setValidUntil(
+        this.databases.adminUrl(this.ctx.store.state, db),
+        d.user,
+        lease.expiresAt + VALID_UNTIL_GRACE_MS,
+      );
       return undefined;
     } catch (err) {
       return `the login role ${d.user} keeps its earlier VALID UNTIL: ${pgError(err)}; renew again once ${d.name} answers`;
@@ -321,7 +324,8 @@ export class DbLogins {
       if (!current) return { result: null, audit: [] };
       current.attempts += 1;
       current.lastError = error;
-      current.nextAttemptAt = this.ctx.clock() + Math.min(this.retryMaxMs, 1000 * 2 ** Math.min(current.attempts - 1, 20));
+      current.nextAttemptAt =
+        this.ctx.clock() + Math.min(this.retryMaxMs, 1000 * 2 ** Math.min(current.attempts - 1, 20));
       touched.record('dblogin', user);
       // The first failure is told everywhere; later ones only every 10th attempt (the trail stays bounded).
       if (first)

@@ -121,9 +121,7 @@ export class PostgresAdmin {
 
   /** Moves a login role's VALID UNTIL (a renewal). */
   async setValidUntil(url: string, user: string, validUntil: number): Promise<void> {
-    await this.pool(url).query(
-      `ALTER ROLE ${ident(user)} VALID UNTIL ${literal(new Date(validUntil).toISOString())}`,
-    );
+    await this.pool(url).query(`ALTER ROLE ${ident(user)} VALID UNTIL ${literal(new Date(validUntil).toISOString())}`);
   }
 
   /**
