@@ -223,6 +223,40 @@ describe('bella databases', () => {
     expect(f.roleExists(user)).toBe(false);
   });
 
+  it('bella run --db killed with SIGKILL: its watchdog revokes the lease and the role is dropped', async () => {
+    const run = f.bella.spawn(['run', '-p', 'my-api', '-e', 'prod', '--db', 'pg-prod:readonly', '--', 'sleep', '600']);
+    try {
+      const login = await waitFor(async () => {
+        const listed = await f.bella.json<{
+          databases: Array<{ credentials: Array<{ user: string; phase: string }> }>;
+        }>(['databases', 'list']);
+        return listed.databases[0]!.credentials.find((c) => c.phase === 'live');
+      }, 'the run to get its role');
+      run.kill('SIGKILL');
+      await roleGone(f, login.user, 30_000);
+    } finally {
+      run.kill('SIGKILL');
+    }
+  });
+
+  it('expire-all drops the roles of its leases; the sealed admin URL survives the new data key', async () => {
+    const { leaseId, user } = await f.issue();
+    await f.bella.ok(['leases', 'expire-all', '-p', 'my-api', '-e', 'prod', '--yes']);
+    await roleGone(f, user);
+    expect((await f.bella.json<{ lease: { status: string } }>(['leases', 'show', leaseId])).lease.status).toBe(
+      'revoked',
+    );
+    const next = await f.issue();
+    expect(f.pg.psql(await f.urlOf(next.token), 'SELECT count(*) FROM orders').stdout.trim()).toBe('2');
+    await f.bella.ok(['leases', 'revoke', next.leaseId]);
+  });
+
+  it('refuses deleting an environment that holds a database, even with --force', async () => {
+    const res = await f.bella.run(['environments', 'delete', '-p', 'my-api', '-e', 'prod', '--force']);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('my-api/prod holds database pg-prod: remove it first');
+  });
+
   it('refuses removing a database while roles of it are not dropped, then removes it', async () => {
     const { leaseId } = await f.issue();
     const busy = await f.bella.run(['databases', 'remove', 'pg-prod']);

@@ -40,6 +40,22 @@ export function findDatabase(state: State, name: string): StoredDatabase {
   );
 }
 
+/**
+ * Deleting a project or environment that holds databases is refused, even with --force: their
+ * admin URLs are sealed with its data key, and the login roles of its leases still to be dropped
+ * need them.
+ */
+export function refuseWhileDatabases(state: State, project: string, environment?: string): void {
+  const names = [...state.databases.values()]
+    .filter((d) => d.project === project && (environment === undefined || d.environment === environment))
+    .map((d) => d.id);
+  if (names.length)
+    throw new BellaError(
+      'conflict',
+      `${environment ? `${project}/${environment}` : project} holds database${names.length > 1 ? 's' : ''} ${names.join(', ')}: remove ${names.length > 1 ? 'them' : 'it'} first (bella databases remove NAME, once its leases ended)`,
+    );
+}
+
 /** Databases as their owner manages them (admin plane): added, listed, removed, their roles. */
 export class DatabasesService {
   constructor(
