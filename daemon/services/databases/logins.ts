@@ -24,7 +24,7 @@ import { pgError, type PostgresAdmin } from './postgres';
  */
 export const VALID_UNTIL_GRACE_MS = 5000;
 /** Drops run at most this many at once (a start-up after a long outage is rate-limited by it). */
-const DROP_CONCURRENCY = 4;
+const DROP_CONCURRENCY = 8;
 
 /** Options of the login engine. */
 export interface DbLoginOptions {
@@ -263,11 +263,14 @@ export class DbLogins {
     do {
       this.again = false;
       const now = this.ctx.clock();
-      const due = [...this.ctx.store.state.dbLogins.values()].filter(
-        (l) => l.phase === 'dropping' && (l.nextAttemptAt ?? 0) <= now,
-      );
-      for (let i = 0; i < due.length && !this.stopped; i += DROP_CONCURRENCY)
-        await Promise.all(due.slice(i, i + DROP_CONCURRENCY).map((l) => this.dropOne(l.id)));
+      const due = [...this.ctx.store.state.dbLogins.values()]
+        .filter((l) => l.phase === 'dropping' && (l.nextAttemptAt ?? 0) <= now)
+        .map((l) => l.id);
+      // A few workers take the due drops in turn (a slow one does not hold the others back).
+      const worker = async () => {
+        for (let user = due.shift(); user !== undefined && !this.stopped; user = due.shift()) await this.dropOne(user);
+      };
+      await Promise.all(Array.from({ length: Math.min(DROP_CONCURRENCY, due.length) }, worker));
     } while (this.again && !this.stopped);
   }
 

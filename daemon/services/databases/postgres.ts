@@ -57,7 +57,7 @@ export class PostgresAdmin {
     if (!pool) {
       pool = new Pool({
         connectionString: url,
-        max: 4,
+        max: 8,
         idleTimeoutMillis: 10_000,
         connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
         query_timeout: QUERY_TIMEOUT_MS,
@@ -139,14 +139,18 @@ export class PostgresAdmin {
       );
       if (found.rowCount === 0) return false;
       const role = ident(user);
+      // NOLOGIN commits on its own first, so no new session starts from here on, whatever follows.
       await client.query(`ALTER ROLE ${role} NOLOGIN`);
       // A CREATEROLE admin that is not superuser needs the role's privileges to end its sessions
       // and to reassign what it owns: it takes the membership (it is about to drop the role).
-      if (!found.rows[0]!.rolsuper) await client.query(`GRANT ${role} TO CURRENT_USER`);
-      await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [user]);
-      await client.query(`REASSIGN OWNED BY ${role} TO CURRENT_USER`);
-      await client.query(`DROP OWNED BY ${role}`);
-      await client.query(`DROP ROLE IF EXISTS ${role}`);
+      await client.query(
+        `${found.rows[0]!.rolsuper ? '' : `GRANT ${role} TO CURRENT_USER; `}` +
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = ${literal(user)}`,
+      );
+      // One implicit transaction: what it owned is the admin's and the role is gone, or neither.
+      await client.query(
+        `REASSIGN OWNED BY ${role} TO CURRENT_USER; DROP OWNED BY ${role}; DROP ROLE IF EXISTS ${role}`,
+      );
       return true;
     } catch (err) {
       failed = err as Error;
