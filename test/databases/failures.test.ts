@@ -171,6 +171,34 @@ describe('database login roles when things fail', () => {
     await waitFor(async () => (await credentials()).length === 0, 'the job to finish', 30_000);
   });
 
+  it('Postgres down at issue: the lease is revoked at once and the caller told why', async () => {
+    f.pg.stop();
+    let res;
+    try {
+      res = await f.bella.run([
+        'leases',
+        'issue',
+        '-p',
+        'my-api',
+        '-e',
+        'prod',
+        '--db',
+        'pg-prod:readonly',
+        '--reason',
+        'x',
+      ]);
+    } finally {
+      f.pg.start();
+    }
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(
+      /lease ([a-z0-9]{16}) was revoked: could not create its login role in pg-prod: .*ECONNREFUSED/,
+    );
+    const id = /lease ([a-z0-9]{16})/.exec(res.stderr)![1]!;
+    expect((await leaseStatus(id)).status).toBe('revoked');
+    await waitFor(async () => (await credentials()).length === 0, 'the (empty) drop to finish', 30_000);
+  });
+
   it('revoke --force gives up a role it cannot drop, with an audit entry', async () => {
     const { user, leaseId } = await f.issue();
     f.pg.stop();

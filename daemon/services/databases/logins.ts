@@ -161,12 +161,26 @@ export class DbLogins {
       await this.revokeLease(lease.id, reason);
       throw new BellaError('unavailable', `lease ${lease.id} was revoked: ${reason}`);
     }
+    let endedMeanwhile = false;
     await this.ctx.store.transact((s, touched) => {
       const login = s.dbLogins.get(plan.user);
-      if (login?.phase === 'creating') {
-        login.phase = 'live';
-        touched.record('dblogin', login.id);
+      if (login?.phase === 'creating') login.phase = 'live';
+      else {
+        // The lease ended while CREATE ROLE ran (its drop may have found nothing yet): drop again.
+        endedMeanwhile = true;
+        s.dbLogins.set(plan.user, {
+          id: plan.user,
+          database: plan.database,
+          role: plan.role,
+          leaseId: lease.id,
+          phase: 'dropping',
+          attempts: login?.attempts ?? 0,
+          lastError: login?.lastError ?? null,
+          nextAttemptAt: this.ctx.clock(),
+          createdAt: login?.createdAt ?? this.ctx.clock(),
+        });
       }
+      touched.record('dblogin', plan.user);
       return {
         result: null,
         audit: [
@@ -183,6 +197,7 @@ export class DbLogins {
         ],
       };
     });
+    if (endedMeanwhile) this.kick();
   }
 
   private async revokeLease(leaseId: string, reason: string): Promise<void> {
@@ -281,7 +296,9 @@ export class DbLogins {
     for (const l of this.ctx.store.state.dbLogins.values())
       if (l.phase === 'dropping') next = Math.min(next, l.nextAttemptAt ?? 0);
     if (next === Infinity) return;
-    this.timer = setTimeout(() => this.kick(), Math.max(0, next - this.ctx.clock()));
+    // Still due right after a drain means its outcome could not be committed: not before a second.
+    const now = this.ctx.clock();
+    this.timer = setTimeout(() => this.kick(), next <= now ? 1000 : next - now);
     this.timer.unref();
   }
 
