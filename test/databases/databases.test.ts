@@ -224,20 +224,34 @@ describe('bella databases', () => {
   });
 
   it('bella run --db killed with SIGKILL: its watchdog revokes the lease and the role is dropped', async () => {
-    const run = f.bella.spawn(['run', '-p', 'my-api', '-e', 'prod', '--db', 'pg-prod:readonly', '--', 'sleep', '600']);
+    const run = f.bella.spawn([
+      'run',
+      '-p',
+      'my-api',
+      '-e',
+      'prod',
+      '--db',
+      'pg-prod:readonly',
+      '--',
+      'sh',
+      '-c',
+      'echo "$PG_PROD_URL"; exec sleep 600',
+    ]);
     try {
-      const login = await waitFor(async () => {
-        const listed = await f.bella.json<{
-          databases: Array<{ credentials: Array<{ user: string; phase: string }> }>;
-        }>(['databases', 'list']);
-        return listed.databases[0]!.credentials.find((c) => c.phase === 'live');
-      }, 'the run to get its role');
+      let stdout = '';
+      run.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+      // The command runs (under its watchdog) once it has printed its URL.
+      const user = (
+        await waitFor(() => /^postgres:\/\/(bella_[a-z0-9]{16}):/m.exec(stdout), 'the command to start')
+      )[1]!;
+      expect(f.roleExists(user)).toBe(true);
       run.kill('SIGKILL');
-      await roleGone(f, login.user, 30_000);
+      // The watchdog stops the command first (up to 10 s), then revokes with the same bella.
+      await roleGone(f, user, 50_000);
     } finally {
       run.kill('SIGKILL');
     }
-  });
+  }, 60_000);
 
   it('expire-all drops the roles of its leases; the sealed admin URL survives the new data key', async () => {
     const { leaseId, user } = await f.issue();
