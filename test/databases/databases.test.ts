@@ -61,7 +61,10 @@ describe('bella databases', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('postgres://ADMIN:PASSWORD@HOST:PORT/DBNAME');
 
-    const out = await f.bella.ok(['databases', 'add', 'pg-prod', '-p', 'my-api', '-e', 'prod', '--url', f.adminUrl]);
+    // `--url -` reads it from stdin (out of shell history and ps).
+    const out = await f.bella.ok(['databases', 'add', 'pg-prod', '-p', 'my-api', '-e', 'prod', '--url', '-'], {
+      input: `${f.adminUrl}\n`,
+    });
     expect(out).toContain('added database pg-prod');
     expect(out).toContain('(CREATEROLE)');
     const again = await f.bella.run(['databases', 'add', 'pg-prod', '-p', 'my-api', '-e', 'prod', '--url', f.adminUrl]);
@@ -148,6 +151,13 @@ describe('bella databases', () => {
       `SELECT rolcanlogin, rolvaliduntil IS NOT NULL, rolsuper FROM pg_roles WHERE rolname = '${user}'`,
     );
     expect(row.trim()).toBe('t|t|f');
+    // The password is on disk only sealed; `leases show` names the role.
+    const password = new URL(url).password;
+    for (const file of filesUnder(f.bella.home))
+      if (fs.statSync(file).isFile()) expect(fs.readFileSync(file).includes(password)).toBe(false);
+    expect(await f.bella.ok(['leases', 'show', leaseId])).toContain(
+      `PG_PROD_URL: login role ${user} in pg-prod (readonly)`,
+    );
     // The lease's other keys come along as usual.
     const both = await f.bella.ok([
       'run',

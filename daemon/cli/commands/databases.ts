@@ -1,5 +1,6 @@
 import { listOption } from '../framework/options';
 import type { CommandSpec } from '../framework/spec';
+import { readAll } from '../prompt';
 import type { Action } from '../session';
 import { renderTable } from '../table';
 import { environmentOption, projectOption } from './shared-options';
@@ -8,7 +9,9 @@ import { environmentOption, projectOption } from './shared-options';
 export const addDatabase: Action = async (cli, { args, opts }) => {
   const o = opts as { project?: string; environment?: string; url: string };
   const ref = cli.environmentRef(o);
-  const res = await cli.call('addDatabase', { name: args.NAME as string, ...ref, url: o.url });
+  // `--url -`: from stdin, so the admin password stays out of shell history and `ps`.
+  const url = o.url === '-' ? (await readAll(cli.io.stdin)).trim() : o.url;
+  const res = await cli.call('addDatabase', { name: args.NAME as string, ...ref, url });
   const d = res.database;
   cli.print(res, () =>
     [
@@ -118,11 +121,15 @@ export const databasesCommand: CommandSpec = {
         {
           long: 'url',
           value: 'url',
-          description: 'postgres://ADMIN:PASSWORD@HOST:PORT/DBNAME of a superuser or a CREATEROLE admin',
+          description:
+            'postgres://ADMIN:PASSWORD@HOST:PORT/DBNAME of a superuser or a CREATEROLE admin; - reads it from stdin',
           required: true,
         },
       ],
-      examples: ['bella databases add pg-prod -p my-api -e production --url postgres://bella_admin:pw@db:5432/app'],
+      examples: [
+        'bella databases add pg-prod -p my-api -e production --url postgres://bella_admin:pw@db:5432/app',
+        'bella databases add pg-prod -p my-api -e production --url - < admin-url.txt',
+      ],
       action: addDatabase,
     },
     { name: 'list', summary: 'list databases, their roles and login roles not dropped yet', action: listDatabases },

@@ -92,6 +92,14 @@ function describeLease(lease: Lease): string {
     ['expires', formatWhen(lease.expiresAt)],
     ['renewals', String(lease.renewals)],
     ['last used', lease.lastUsedAt ? formatWhen(lease.lastUsedAt) : 'never'],
+    ...(lease.database
+      ? ([
+          [
+            'database',
+            `${lease.database.key}: login role ${lease.database.user} in ${lease.database.name} (${lease.database.role})`,
+          ],
+        ] as Array<[string, string]>)
+      : []),
     ...(lease.endedAt
       ? ([['ended', `${formatWhen(lease.endedAt)}: ${lease.endReason ?? ''}`]] as Array<[string, string]>)
       : []),
