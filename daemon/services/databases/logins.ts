@@ -246,11 +246,17 @@ export class DbLogins {
   async start(): Promise<void> {
     const creating = [...this.ctx.store.state.dbLogins.values()].filter((l) => l.phase === 'creating');
     if (creating.length) {
-      await this.lifecycle!.transact((s, changes) => {
+      await this.lifecycle!.transact((s, changes, touched) => {
         for (const login of creating) {
           const lease = s.leases.get(login.leaseId);
           if (lease && lease.status === 'active')
             changes.end(lease, 'revoked', 'bella stopped before its database login role was confirmed', 'daemon');
+          else {
+            // Its lease ended (or left the hot state) without turning the job: it is due all the same.
+            login.phase = 'dropping';
+            login.nextAttemptAt = changes.now;
+            touched.record('dblogin', login.id);
+          }
         }
         return { result: null };
       }, 'release');
