@@ -172,6 +172,34 @@ describe('bella databases', () => {
     await f.bella.ok(['leases', 'revoke', leaseId]);
   });
 
+  it("escapes group names with pg's own helpers: a group named with quotes and a semicolon works as a name", async () => {
+    const group = `we"ird'; DROP TABLE orders; --`;
+    f.pg.sql(
+      `CREATE ROLE "we""ird'; DROP TABLE orders; --" NOLOGIN; GRANT SELECT ON orders TO "we""ird'; DROP TABLE orders; --";`,
+    );
+    await f.bella.ok(['databases', 'roles', 'add', 'pg-prod', 'weird', '--member-of', group]);
+    const res = await f.bella.json<{ token: string; lease: { id: string; database: { user: string } } }>([
+      'leases',
+      'issue',
+      '-p',
+      'my-api',
+      '-e',
+      'prod',
+      '--db',
+      'pg-prod:weird',
+      '--reason',
+      'quotes',
+    ]);
+    const url = await f.urlOf(res.token);
+    expect(f.pg.psql(url, 'SELECT count(*) FROM orders').stdout.trim()).toBe('2');
+    const member = f.pg.sql(
+      `SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = '${res.lease.database.user}'`,
+    );
+    expect(member.trim()).toBe(group);
+    await f.bella.ok(['leases', 'revoke', res.lease.id]);
+    await f.bella.ok(['databases', 'roles', 'remove', 'pg-prod', 'weird']);
+  });
+
   it('renew moves VALID UNTIL', async () => {
     const { leaseId, user } = await f.issue(['--ttl', '10m']);
     const before = f.pg.sql(`SELECT extract(epoch FROM rolvaliduntil)::bigint FROM pg_roles WHERE rolname = '${user}'`);
