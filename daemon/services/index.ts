@@ -85,6 +85,6 @@ export function createServices(
     lifecycle,
     maintenance: new Maintenance(ctx, lifecycle, maintenance),
     ciTrusts: new CiTrustsService(ctx),
-    ciLogin: new CiLoginService(ctx, lifecycle, refusals, ciOptions),
+    ciLogin: new CiLoginService(ctx, lifecycle, refusals, dbLogins, ciOptions),
   };
 }

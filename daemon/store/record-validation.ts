@@ -130,6 +130,7 @@ const SettingsRecord = z.strictObject({
         audience: z.string().min(1).max(2048),
         claims: z.array(z.strictObject({ claim: z.string().min(1).max(64), pattern: z.string().min(1).max(512) })),
         issuerCaPem: z.string().max(65_536).optional(),
+        db: z.string().max(100).optional(),
         createdAt: Millis,
       }),
     )

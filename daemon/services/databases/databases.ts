@@ -56,6 +56,18 @@ export function refuseWhileDatabases(state: State, project: string, environment?
     );
 }
 
+/** A database (or one role of it) named by a CI trust's `--db` is kept until the trust is removed. */
+function refuseWhileTrusted(state: State, database: string, role?: string): void {
+  const trusts = (state.settings.ciTrusts ?? []).filter(
+    (t) => t.db !== undefined && (role ? t.db === `${database}:${role}` : t.db.startsWith(`${database}:`)),
+  );
+  if (trusts.length)
+    throw new BellaError(
+      'conflict',
+      `CI trust ${trusts.map((t) => t.name).join(', ')} uses ${role ? `${database}:${role}` : database}: remove it first (bella ci trust remove NAME)`,
+    );
+}
+
 /** Databases as their owner manages them (admin plane): added, listed, removed, their roles. */
 export class DatabasesService {
   constructor(
@@ -168,6 +180,7 @@ export class DatabasesService {
           'conflict',
           `${db.id} still has ${logins.length} login role${logins.length > 1 ? 's' : ''} bella has not dropped (${logins.map((l) => l.id).join(', ')}): revoke their leases first (bella leases revoke ID, --force to give up)`,
         );
+      refuseWhileTrusted(state, db.id);
       const url = this.adminUrl(state, db);
       state.databases.delete(db.id);
       touched.record('database', db.id);
@@ -249,6 +262,7 @@ export class DatabasesService {
           'not_found',
           `${db.id} has no role ${args.role}; ${db.roles.length ? `its roles: ${db.roles.map((r) => r.name).join(', ')}` : 'it has none (bella databases roles add)'}`,
         );
+      refuseWhileTrusted(state, db.id, args.role);
       db.roles = db.roles.filter((r) => r.name !== args.role);
       touched.record('database', db.id);
       return {

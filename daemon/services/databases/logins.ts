@@ -43,6 +43,24 @@ export interface LoginPlan {
   url: string;
 }
 
+/** The database and role `DB:ROLE` names, for a lease of `project/environment`; refused otherwise. */
+export function resolveDbRef(state: State, ref: string, project: string, environment: string) {
+  const [name, roleName] = ref.split(':') as [string, string];
+  const db = findDatabase(state, name);
+  if (db.project !== project || db.environment !== environment)
+    throw new BellaError(
+      'invalid_argument',
+      `database ${db.id} belongs to ${db.project}/${db.environment}, not ${project}/${environment}`,
+    );
+  const role = db.roles.find((r) => r.name === roleName);
+  if (!role)
+    throw new BellaError(
+      'not_found',
+      `${db.id} has no role ${roleName}; ${db.roles.length ? `its roles: ${db.roles.map((r) => r.name).join(', ')}` : 'add one: bella databases roles add DB ROLE --member-of GROUP'}`,
+    );
+  return { db, role };
+}
+
 /**
  * Login roles per lease: the "drop this role" job is committed with the lease, before CREATE ROLE;
  * when the lease ends the job is due and runs (retried with backoff) until the role is gone or the
@@ -77,19 +95,7 @@ export class DbLogins {
 
   /** Checks `DB:ROLE` for a lease of `project/environment` and makes its name and password. */
   plan(state: State, ref: string, project: string, environment: string): Omit<LoginPlan, 'user' | 'url'> {
-    const [name, roleName] = ref.split(':') as [string, string];
-    const db = findDatabase(state, name);
-    if (db.project !== project || db.environment !== environment)
-      throw new BellaError(
-        'invalid_argument',
-        `database ${db.id} belongs to ${db.project}/${db.environment}, not ${project}/${environment}`,
-      );
-    const role = db.roles.find((r) => r.name === roleName);
-    if (!role)
-      throw new BellaError(
-        'not_found',
-        `${db.id} has no role ${roleName}; ${db.roles.length ? `its roles: ${db.roles.map((r) => r.name).join(', ')}` : 'add one: bella databases roles add DB ROLE --member-of GROUP'}`,
-      );
+    const { db, role } = resolveDbRef(state, ref, project, environment);
     return {
       database: db.id,
       role: role.name,
