@@ -21,6 +21,14 @@ type Listed = {
   }>;
 };
 
+/**
+ * `check` inside a poll right after a kill -9: a CLI that finds the daemon still starting (another
+ * command already restarted it) may give up once; the poll asks again.
+ */
+function orRetry<T>(check: () => Promise<T>): () => Promise<T | undefined> {
+  return () => check().catch(() => undefined);
+}
+
 async function credentials(): Promise<Listed['databases'][number]['credentials']> {
   return (await f.bella.json<Listed>(['databases', 'list'])).databases[0]!.credentials;
 }
@@ -75,7 +83,10 @@ describe('database login roles when things fail', () => {
       await collect(issuing).catch(() => undefined);
       f.pg.thaw();
       // Any command starts the daemon again; the unconfirmed login's lease is revoked at start.
-      await waitFor(async () => (await leaseStatus(creating.leaseId)).status === 'revoked', 'the lease to be revoked');
+      await waitFor(
+        orRetry(async () => (await leaseStatus(creating.leaseId)).status === 'revoked'),
+        'the lease to be revoked',
+      );
       expect((await leaseStatus(creating.leaseId)).endReason).toBe(
         'bella stopped before its database login role was confirmed',
       );
@@ -104,7 +115,7 @@ describe('database login roles when things fail', () => {
       f.pg.thaw();
       expect(f.roleExists(user)).toBe(true);
       // Any command starts the daemon again (the killed revoke may have done so already).
-      await credentials();
+      await waitFor(orRetry(credentials), 'the daemon to answer again');
       await roleGone(f, user);
       await waitFor(async () => (await credentials()).length === 0, 'the drop job to finish');
       expect(f.pg.psql(url, 'SELECT 1').code).not.toBe(0);
