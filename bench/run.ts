@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ensureDaemonBuilt, repoRoot } from '../test/helpers/daemon';
 import { auditCase, type AuditResult } from './cases/audit';
 import { ciLoginCase, type CiLoginResult } from './cases/ci-login';
+import { dbLeasesCase, type DbLeasesResult } from './cases/db-leases';
 import { cliCase, type CliResult } from './cases/cli';
 import { expiryCase, type ExpiryResult } from './cases/expiry';
 import { issueCase, type IssueResult } from './cases/issue';
@@ -25,6 +26,7 @@ export interface BenchResults {
   webhooks: WebhooksResult;
   scale_1m: Scale1mResult;
   ci_login: CiLoginResult;
+  db_leases: DbLeasesResult;
   machine: ReturnType<typeof machine> & { date: string; totalSeconds: number; loadavgAtStart: number };
 }
 
@@ -54,6 +56,8 @@ const GOALS: Array<[string, string, (r: BenchResults) => number | null, (v: numb
   ['scale_1m cold start ms', '≤ 5000', (r) => r.scale_1m.cold_start_ms, (v) => v <= 5000],
   ['scale_1m RSS MB', '≤ 1024', (r) => r.scale_1m.rss_mb, (v) => v <= 1024],
   ['ci_login p99 ms (16 jobs)', '≤ 50', (r) => r.ci_login.p99_ms, (v) => v <= 50],
+  ['db_leases issue p99 ms (8 at once)', '≤ 100', (r) => r.db_leases.issue_p99_ms, (v) => v <= 100],
+  ['db_leases end p99 ms (8 at once)', '≤ 200', (r) => r.db_leases.end_p99_ms, (v) => v <= 200],
 ];
 
 function pick<T extends object>(value: T, keys: Array<keyof T>): T {
@@ -84,6 +88,7 @@ async function main(): Promise<void> {
     ci_login: () => ciLoginCase(quick ? 300 : 2000),
     webhooks: () => webhooksCase(quick ? 200 : 1000),
     scale_1m: () => scale1mCase(quick ? 50_000 : 1_000_000),
+    db_leases: () => dbLeasesCase(quick ? 40 : 400),
   };
   const only = process.env.BENCH_ONLY?.split(',') as Array<keyof typeof cases> | undefined;
   if (only) {
@@ -104,6 +109,7 @@ async function main(): Promise<void> {
   const webhooks = await step('webhooks', cases.webhooks);
   const scale1m = await step('scale_1m', cases.scale_1m);
   const ciLogin = await step('ci_login', cases.ci_login);
+  const dbLeases = await step('db_leases', cases.db_leases);
   const results: BenchResults = {
     reads: pick(reads, ['bella_rps', 'baseline_rps', 'ratio', 'p50_ms', 'p99_ms', 'connections']),
     issue: pick(issue, [
@@ -130,6 +136,7 @@ async function main(): Promise<void> {
     webhooks: pick(webhooks, ['events', 'delivered', 'p50_ms', 'p99_ms', 'lost']),
     scale_1m: pick(scale1m, ['cold_start_ms', 'rss_mb', 'list_page_ms']),
     ci_login: pick(ciLogin, ['logins_per_s', 'p99_ms']),
+    db_leases: pick(dbLeases, ['issue_p99_ms', 'end_p99_ms']),
     machine: {
       ...machine(),
       date: new Date().toISOString(),

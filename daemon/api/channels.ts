@@ -16,7 +16,8 @@ export const CHANNEL_EVENTS = [
   'LeaseExpired',
   'LeasesExpiredAll',
   'TokenRefusals',
-] as const satisfies readonly (LeaseEventName | 'TokenRefusals')[];
+  'CredentialRevokeFailed',
+] as const satisfies readonly (LeaseEventName | 'TokenRefusals' | 'CredentialRevokeFailed')[];
 /** One of {@link CHANNEL_EVENTS}. */
 export type ChannelEventType = (typeof CHANNEL_EVENTS)[number];
 
@@ -59,6 +60,10 @@ export interface ChannelEventData {
   /** TokenRefusals: how many refusals, within how many seconds. */
   refusals?: number;
   windowSeconds?: number;
+  /** CredentialRevokeFailed: the database, the login role not dropped yet and why (never a URL). */
+  database?: string;
+  user?: string;
+  error?: string;
 }
 
 /** Where one outbox item stands. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DatabaseRef } from './database-inputs';
 import { EnvironmentRef, ScopeEntry, Seconds } from './schemas';
 
 /** A trust's name: what `ci trust remove` and the lease's actor (`ci:<name>`) use. */
@@ -36,6 +37,7 @@ export const ciInputs = {
       .string()
       .max(64 * 1024)
       .optional(),
+    db: DatabaseRef.optional(),
   }),
   removeCiTrust: z.object({ name: TrustName }),
   // Defends the daemon: a JWT is a few KiB at most; a larger body is refused before parsing it.

@@ -24,6 +24,8 @@ export interface CiTrust {
   issuer: string;
   audience: string;
   claims: ClaimRule[];
+  /** `--db DB:ROLE`: each lease also gets a database login role of its own (issue 19). */
+  db?: string;
   /** Whether the issuer is checked against its own CA (`--issuer-ca`) instead of the system's. */
   issuerCa: boolean;
   createdAt: string;

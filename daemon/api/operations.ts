@@ -20,6 +20,7 @@ import { routes, type OperationName } from './routes';
 import { ciInputs } from './ci-inputs';
 import { historyInputs } from './history-inputs';
 import { teamInputs } from './team-inputs';
+import { DatabaseRef, databaseInputs } from './database-inputs';
 
 export * from './routes';
 
@@ -68,13 +69,22 @@ const inputs = {
     cursor: z.coerce.number().int().min(0).optional(),
   }),
   issueLease: EnvironmentRef.extend({
-    scope: z.array(ScopeEntry).min(1, 'name at least one key or glob').max(200),
+    scope: z.array(ScopeEntry).max(200),
     ttlSeconds: Seconds.optional(),
     reason: Reason,
+    /** `DB:ROLE`: a login role of its own for this lease, under the key `<DB>_URL`. */
+    db: DatabaseRef.optional(),
+  }).superRefine((a, ctx) => {
+    if (a.scope.length === 0 && a.db === undefined)
+      ctx.addIssue({ code: 'custom', path: ['scope'], message: 'name at least one key or glob (or --db DB:ROLE)' });
   }),
   getLease: LeaseRef,
   renewLease: LeaseRef.extend({ ttlSeconds: Seconds.optional() }),
-  revokeLease: LeaseRef.extend({ reason: z.string().trim().max(1000).optional() }),
+  revokeLease: LeaseRef.extend({
+    reason: z.string().trim().max(1000).optional(),
+    /** Give up dropping the lease's database login role (audited). */
+    force: Flag.optional(),
+  }),
   expireAll: EnvironmentRef.extend({ reason: z.string().trim().max(1000).optional() }),
   listAudit: z.object({
     project: Slug.optional(),
@@ -161,6 +171,7 @@ const inputs = {
   ...ciInputs,
   ...historyInputs,
   ...teamInputs,
+  ...databaseInputs,
 } satisfies Record<OperationName, z.ZodType>;
 
 /** One operation: its route plus its input schema. */

@@ -4,6 +4,7 @@ import type { DotenvProblem } from './dotenv';
 import { ciRoutes } from './ci';
 import { historyRoutes } from './history';
 import { teamRoutes } from './team';
+import { databaseRoutes } from './databases';
 
 /** How an operation is reached: the owner's admin plane, or the token plane (Bearer bax-…). */
 export type Plane = 'admin' | 'token';
@@ -262,13 +263,18 @@ export const routes = {
     plane: 'admin',
     summary: 'Show a lease',
   }),
-  renewLease: route<{ lease: Lease; capped: IssuedLease['capped'] }>()({
+  renewLease: route<{ lease: Lease; capped: IssuedLease['capped']; credentialWarning?: string }>()({
     method: 'POST',
     path: '/v1/leases/:id/renew',
     plane: 'admin',
     summary: 'Extend an active lease to now + ttl (capped by policy)',
   }),
-  revokeLease: route<{ lease: Lease; alreadyEnded: boolean }>()({
+  revokeLease: route<{
+    lease: Lease;
+    alreadyEnded: boolean;
+    /** A lease with a database login role: whether it is dropped, still pending (why), or given up (`force`). */
+    credential?: { user: string; dropped: boolean; abandoned: boolean; error: string | null };
+  }>()({
     method: 'POST',
     path: '/v1/leases/:id/revoke',
     plane: 'admin',
@@ -415,6 +421,7 @@ export const routes = {
   ...ciRoutes,
   ...historyRoutes,
   ...teamRoutes,
+  ...databaseRoutes,
 } as const;
 
 /** The name of an operation. */

@@ -50,6 +50,14 @@ export const AUDIT_EVENTS = [
   'TeamJoined',
   'TeamChanged',
   'DeviceRefused',
+  'DatabaseAdded',
+  'DatabaseRemoved',
+  'DatabaseRoleAdded',
+  'DatabaseRoleRemoved',
+  'CredentialCreated',
+  'CredentialRevoked',
+  'CredentialRevokeFailed',
+  'CredentialRevokeAbandoned',
 ] as const;
 /** One of {@link AUDIT_EVENTS}. */
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
@@ -102,6 +110,8 @@ export interface Lease {
   lastUsedAt: string | null;
   endedAt: string | null;
   endReason: string | null;
+  /** `--db DB:ROLE`: the database login role of its own, under the key `key`. */
+  database?: { name: string; role: string; user: string; key: string };
 }
 
 /** One line of the audit trail. Never carries a secret value or a token. */

@@ -114,6 +114,19 @@ describe('chat summaries', () => {
         windowSeconds: 300,
       }),
     ).toBe('12 token requests refused for my-api/production within 5 min');
+    const failed = summarize(
+      eventItems('CredentialRevokeFailed', NOW, [slack], {
+        project: 'my-api',
+        environment: 'production',
+        leaseIds: ['l1'],
+        database: 'pg-prod',
+        user: 'bella_l1',
+        error: 'connect ECONNREFUSED 127.0.0.1:5432',
+      }),
+      render,
+    );
+    expect(failed.title).toBe('A database login of my-api/production could not be dropped yet');
+    expect(failed.lines[0]).toBe('Database pg-prod, login role bella_l1: connect ECONNREFUSED 127.0.0.1:5432');
   });
 });
 

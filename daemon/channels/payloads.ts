@@ -64,6 +64,7 @@ const COLORS: Record<ChannelEventType, number> = {
   LeaseExpired: 0xc62828,
   LeasesExpiredAll: 0xc62828,
   TokenRefusals: 0xc62828,
+  CredentialRevokeFailed: 0xc62828,
 };
 
 /** The body of one webhook delivery: `{ type, timestamp, data }`, metadata only. */
@@ -95,6 +96,7 @@ export function mergeEventData(items: readonly OutboxItem[]): ChannelEventData {
     ...(reasons.size === 1 && base.reason !== undefined ? { reason: base.reason } : {}),
     ...(all.some((d) => d.refusals !== undefined) ? { refusals } : {}),
     ...(base.windowSeconds !== undefined ? { windowSeconds: Math.max(...all.map((d) => d.windowSeconds ?? 0)) } : {}),
+    ...(base.database !== undefined ? { database: base.database, user: base.user, error: base.error } : {}),
   };
 }
 
@@ -217,6 +219,14 @@ export function summarize(items: readonly OutboxItem[], options: RenderOptions):
         ],
       };
     }
+    case 'CredentialRevokeFailed':
+      return {
+        title: `A database login of ${place} could not be dropped yet`,
+        lines: [
+          `Database ${clean(data.database ?? '', 80)}, login role ${clean(data.user ?? '', 80)}: ${clean(data.error ?? '')}`,
+          'bella keeps retrying; its VALID UNTIL refuses logins meanwhile. See: bella databases list',
+        ],
+      };
   }
 }
 

@@ -37,7 +37,7 @@ describe('validateChannelUrl', () => {
 describe('parseChannelEvents', () => {
   it('defaults to every event, keeps the named ones once, names unknown ones', () => {
     expect(parseChannelEvents(undefined)).toEqual([...DEFAULT_CHANNEL_EVENTS]);
-    expect(DEFAULT_CHANNEL_EVENTS).toHaveLength(7);
+    expect(DEFAULT_CHANNEL_EVENTS).toHaveLength(8);
     expect(DEFAULT_CHANNEL_EVENTS).toContain('TokenRefusals');
     expect(parseChannelEvents(' LeaseExpired,LeaseExpiringSoon,LeaseExpired ')).toEqual([
       'LeaseExpired',

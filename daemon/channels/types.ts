@@ -169,5 +169,8 @@ export function toEventData(data: ChannelEventData): ChannelEventData {
     ...optional('reason', str(data.reason)),
     ...optional('refusals', num(data.refusals)),
     ...optional('windowSeconds', num(data.windowSeconds)),
+    ...optional('database', str(data.database)),
+    ...optional('user', str(data.user)),
+    ...optional('error', str(data.error)),
   };
 }

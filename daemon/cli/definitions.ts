@@ -4,6 +4,7 @@ import { ciCommand } from './commands/ci';
 import { completeCommand, completionCommand } from './commands/completion';
 import { contextCommand } from './commands/context';
 import { daemonCommand } from './commands/daemon';
+import { databasesCommand } from './commands/databases';
 import { doctorCommand } from './commands/doctor';
 import { environmentsCommand } from './commands/environments';
 import { injectCommand } from './commands/inject';
@@ -48,6 +49,7 @@ export const ROOT: CommandSpec = {
     ciCommand,
     teamCommand,
     whoamiCommand,
+    databasesCommand,
     completionCommand,
     doctorCommand,
     completeCommand,

@@ -8,6 +8,8 @@ export interface RunLeaseRequest {
   /** Seconds; undefined means the policy's ttl, or 1 hour without a policy. */
   ttlSeconds?: number;
   reason: string;
+  /** `--db DB:ROLE`: a login role for this run only. */
+  db?: string;
 }
 
 /** Reasons are kept in the audit trail; a long command line is cut to this. */
@@ -39,6 +41,7 @@ export async function issueRunLease(
     scope: request.scope,
     ttlSeconds,
     reason: request.reason,
+    db: request.db,
   });
 }
 

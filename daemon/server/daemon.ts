@@ -17,6 +17,7 @@ import { auditRoutes } from './routes/audit';
 import { channelRoutes } from './routes/channels';
 import { ciTrustRoutes } from './routes/ci';
 import { teamRoutes } from './routes/team';
+import { databaseRoutes } from './routes/databases';
 import { listenerRoutes } from './routes/listener';
 import { tokenRoutes } from './routes/tokens';
 import { leaseRoutes } from './routes/leases';
@@ -95,6 +96,8 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
       // Test knob: refetch an issuer's keys on every unknown kid instead of at most every 30 s.
       minRefetchMs: numberFromEnv('BELLA_CI_JWKS_REFETCH_MS', 1),
     },
+    // Test knob: drop retries at most this far apart instead of a minute.
+    { retryMaxMs: numberFromEnv('BELLA_DB_RETRY_MAX_MS', 100) },
   );
   const caughtUp = await services.lifecycle.start();
   if (caughtUp.expired || caughtUp.expiringSoon) {
@@ -104,6 +107,8 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
   }
   services.maintenance.start();
   services.channels.start();
+  // Logins whose creation was never confirmed are revoked; drops due (leases ended while down) run.
+  await services.dbLogins.start();
 
   // The one-file CLI holders fetch (GET /v1/cli/bella.mjs), read once: a missing one is answered
   // `unavailable`, never fatal.
@@ -124,6 +129,8 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
       await listener.stop();
       await app.close();
       services.lifecycle.stop();
+      services.dbLogins.stop();
+      await services.postgres.close();
       await services.refusals.close();
       await services.channels.stop();
       await services.maintenance.stop();
@@ -152,6 +159,7 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
     ...channelRoutes(services),
     ...ciTrustRoutes(services, () => listener.handover().server),
     ...teamRoutes(services, () => listener.handover()),
+    ...databaseRoutes(services),
   };
   const { app, closeStreams } = createApp(services, handlers, log, { ...SOCKET_SURFACE, cliFile });
   if (process.platform !== 'win32') fs.rmSync(options.socket, { force: true });

@@ -3,6 +3,9 @@ import type { Store } from '../store';
 import { AuditService } from './audit';
 import { CiLoginService } from './ci/login';
 import { CiTrustsService } from './ci/trusts';
+import { DatabasesService } from './databases/databases';
+import { DbLogins, type DbLoginOptions } from './databases/logins';
+import { PostgresAdmin } from './databases/postgres';
 import type { IssuerKeysOptions } from './ci/issuer-keys';
 import { ChannelsService, type ChannelOptions } from './channels';
 import type { EventBus } from './events';
@@ -22,6 +25,7 @@ export * from './events';
 export * from './service-context';
 export { toLease } from './lease-rules';
 export type { MaintenanceOptions } from './maintenance';
+export type { DbLoginOptions } from './databases/logins';
 export type { TokenRequest } from './token-plane';
 export { actingAs, type Caller } from './team/caller';
 export { authorize } from './team/access';
@@ -49,6 +53,10 @@ export interface Services {
   ciLogin: CiLoginService;
   /** Teammates: invites, devices, grants (issue 17). */
   team: TeamService;
+  /** Databases (admin plane) and the login roles of leases with `--db`. */
+  databases: DatabasesService;
+  dbLogins: DbLogins;
+  postgres: PostgresAdmin;
 }
 
 /** Builds the services over a store; their clock is the store's, which never runs backwards. */
@@ -58,6 +66,7 @@ export function createServices(
   maintenance: MaintenanceOptions,
   channelOptions: ChannelOptions = {},
   ciOptions: IssuerKeysOptions = {},
+  dbOptions: DbLoginOptions = {},
 ): Services {
   const ctx: ServiceContext = { ...base, clock: () => base.store.clock.now() };
   const secrets = new SecretsService(ctx);
@@ -65,13 +74,20 @@ export function createServices(
   const channels = new ChannelsService(ctx, desktopNotifications, channelOptions);
   const lifecycle = new LeaseLifecycle(ctx, desktopNotifications, channels);
   const refusals = new RefusalLog(ctx, channels);
+  const postgres = new PostgresAdmin(base.log);
+  const databases = new DatabasesService(ctx, secrets, postgres);
+  const dbLogins = new DbLogins(ctx, secrets, databases, postgres, channels, desktopNotifications, dbOptions);
+  dbLogins.attachLifecycle(lifecycle);
   return {
     ctx,
     secrets,
     history: new SecretHistoryService(ctx, secrets),
     projects: new ProjectsService(ctx, secrets, lifecycle),
-    leases: new LeasesService(ctx, secrets, lifecycle),
-    tokenPlane: new TokenPlaneService(ctx, secrets, lifecycle, refusals),
+    leases: new LeasesService(ctx, secrets, lifecycle, databases, dbLogins),
+    tokenPlane: new TokenPlaneService(ctx, secrets, lifecycle, refusals, dbLogins),
+    databases,
+    dbLogins,
+    postgres,
     refusals,
     audit: new AuditService(ctx),
     desktopNotifications,
@@ -79,7 +95,7 @@ export function createServices(
     lifecycle,
     maintenance: new Maintenance(ctx, lifecycle, maintenance),
     ciTrusts: new CiTrustsService(ctx),
-    ciLogin: new CiLoginService(ctx, lifecycle, refusals, ciOptions),
+    ciLogin: new CiLoginService(ctx, lifecycle, refusals, dbLogins, ciOptions),
     team: new TeamService(ctx, lifecycle),
   };
 }

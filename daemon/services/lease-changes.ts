@@ -29,6 +29,8 @@ export class LeaseChanges {
   readonly outcomes = new Map<string, { lease: StoredLease; outcome: LeaseOutcome }>();
   /** Environments whose leases were all ended by `expire-all`, with the ids of those revoked. */
   readonly expiredAll: Array<{ project: string; environment: string; leaseIds: string[] }> = [];
+  /** Database login roles whose lease ended here: their drop is due once this commits. */
+  readonly endedLogins: string[] = [];
 
   constructor(
     private readonly state: State,
@@ -126,6 +128,14 @@ export class LeaseChanges {
     lease.endedAt = at;
     lease.endReason = reason;
     this.note(lease, quiet ? 'quiet' : status);
+    // Its database login role (if any) is to be dropped: the job is due in this same commit.
+    const login = lease.database && this.state.dbLogins.get(lease.database.user);
+    if (login && login.phase !== 'dropping') {
+      login.phase = 'dropping';
+      login.nextAttemptAt = this.now;
+      this.touched.record('dblogin', login.id);
+      this.endedLogins.push(login.id);
+    }
     this.audit.push({
       event: status === 'revoked' ? 'LeaseRevoked' : 'LeaseExpired',
       outcome: 'Success',

@@ -40,6 +40,7 @@ export class LeaseLifecycle {
   readonly scheduler: DeadlineScheduler<Point>;
   private readonly grouper: WarningGrouper;
   private readonly retryMs = 1000;
+  private readonly loginsEnded: Array<() => void> = [];
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -98,7 +99,13 @@ export class LeaseLifecycle {
       return { result: { result, changes, events }, audit: [...changes.audit, ...(audit ?? [])] };
     }, kind);
     this.channels.committed();
+    if (out.changes.endedLogins.length) for (const listener of this.loginsEnded) listener();
     return out;
+  }
+
+  /** Runs `listener` after a commit that ended leases holding database login roles. */
+  onLoginsEnded(listener: () => void): void {
+    this.loginsEnded.push(listener);
   }
 
   /** Schedules a lease's next point, or forgets it once it ended. */

@@ -26,6 +26,16 @@ export function toLease(lease: ArchivedLease, now: number): Lease {
     lastUsedAt: lease.lastUsedAt === null ? null : iso(lease.lastUsedAt),
     endedAt: endedAt === null ? null : iso(endedAt),
     endReason: lease.endReason ?? (status === 'expired' ? 'expired' : null),
+    ...('database' in lease && lease.database
+      ? {
+          database: {
+            name: lease.database.name,
+            role: lease.database.role,
+            user: lease.database.user,
+            key: lease.database.key,
+          },
+        }
+      : {}),
   };
 }
 

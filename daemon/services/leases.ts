@@ -8,8 +8,13 @@ import type { LeaseLifecycle } from './lease-lifecycle';
 import { toLease } from './lease-rules';
 import { findEnvironment } from './lookup';
 import { unmatchedEntries } from '../base/common/scope';
+import type { DatabasesService } from './databases/databases';
+import type { DbLogins, LoginPlan } from './databases/logins';
 import type { SecretsService } from './secrets';
 import type { ServiceContext } from './service-context';
+
+/** How long `revoke` waits for a lease's database login role to be dropped before answering. */
+const REVOKE_WAIT_MS = 5000;
 
 /** Leases as their owner manages them: issue, list, show, renew, revoke, expire-all. */
 export class LeasesService {
@@ -17,6 +22,8 @@ export class LeasesService {
     private readonly ctx: ServiceContext,
     private readonly secrets: SecretsService,
     private readonly lifecycle: LeaseLifecycle,
+    private readonly databases: DatabasesService,
+    private readonly dbLogins: DbLogins,
   ) {}
 
   private get now(): number {
@@ -27,10 +34,12 @@ export class LeasesService {
   async issue(
     args: OperationArgs<'issueLease'>,
   ): Promise<Omit<OperationOutput<'issueLease'>, 'server' | 'fingerprint' | 'serverNote' | 'pinnedPublicKey'>> {
-    const out = await this.lifecycle.transact((state, changes) => {
+    const out = await this.lifecycle.transact((state, changes, touched) => {
       const env = findEnvironment(state, args.project, args.environment);
       const keys = Object.keys(env.secrets).sort();
-      const unmatched = unmatchedEntries(args.scope, keys);
+      const plan = args.db ? this.dbLogins.plan(state, args.db, args.project, args.environment) : undefined;
+      const scope = plan ? args.scope.filter((k) => k !== plan.key) : args.scope;
+      const unmatched = unmatchedEntries(scope, keys);
       if (unmatched.length) {
         throw new BellaError(
           'invalid_argument',
@@ -41,14 +50,17 @@ export class LeasesService {
         );
       }
       const who = caller();
-      return {
-        result: changes.issue(env, {
-          ...args,
-          actor: acting(),
-          ...(who.kind === 'member' ? { by: who.member.id } : {}),
-        }),
-      };
+      const issued = changes.issue(env, {
+        ...args,
+        scope: plan ? [...scope, plan.key] : scope,
+        actor: acting(),
+        ...(who.kind === 'member' ? { by: who.member.id } : {}),
+      });
+      // Durable first: the lease and its "drop this role" job commit together, before CREATE ROLE.
+      const login: LoginPlan | undefined = plan && this.dbLogins.attach(state, touched, issued.lease, env, plan);
+      return { result: { ...issued, login } };
     });
+    if (out.login) await this.dbLogins.create(out.lease, out.login);
     return { lease: toLease(out.lease, this.now), token: out.token, capped: out.capped };
   }
 
@@ -102,7 +114,12 @@ export class LeasesService {
       const policy = findEnvironment(state, lease.project, lease.environment).policy;
       return { result: { lease, capped: changes.renew(lease, policy, args.ttlSeconds) } };
     });
-    return { lease: toLease(out.lease, this.now), capped: out.capped };
+    const credentialWarning = await this.dbLogins.extend(out.lease);
+    return {
+      lease: toLease(out.lease, this.now),
+      capped: out.capped,
+      ...(credentialWarning ? { credentialWarning } : {}),
+    };
   }
 
   /** Revokes a lease at once; a lease that already ended (revoked or expired) is left as it is. */
@@ -113,7 +130,18 @@ export class LeasesService {
       changes.end(lease, 'revoked', args.reason || 'revoked by owner', acting());
       return { result: { lease, alreadyEnded: false } };
     }, 'release');
-    return { lease: toLease(out.lease, this.now), alreadyEnded: out.alreadyEnded };
+    const lease = toLease(out.lease, this.now);
+    const user = out.lease.database?.user;
+    if (!user) return { lease, alreadyEnded: out.alreadyEnded };
+    // The end is real once the role is gone: wait a little for the drop, then say where it stands.
+    const dropped = await this.dbLogins.waitDropped(user, REVOKE_WAIT_MS);
+    if (!dropped && args.force) await this.dbLogins.abandon(user);
+    const error = this.ctx.store.state.dbLogins.get(user)?.lastError ?? null;
+    return {
+      lease,
+      alreadyEnded: out.alreadyEnded,
+      credential: { user, dropped, abandoned: !dropped && Boolean(args.force), error: dropped ? null : error },
+    };
   }
 
   /**
@@ -125,7 +153,10 @@ export class LeasesService {
       const env = findEnvironment(state, args.project, args.environment);
       const reason = `expire-all: ${args.reason || 'credentials rotated'}`;
       const revoked = changes.expireAll(args.project, args.environment, reason, acting());
+      // The databases' admin URLs are sealed with the data key too: opened before, sealed after.
+      const urls = this.databases.openUrls(state, args.project, args.environment);
       const reencrypted = this.secrets.rotate(state, touched, args.project, args.environment);
+      this.databases.resealUrls(state, touched, urls);
       // A new epoch: no token minted before this instant can ever pass again.
       env.tokenEpoch += 1;
       env.rotatedAt = changes.now;

@@ -9,6 +9,7 @@ import {
 } from '../api';
 import { iso } from '../base/common/time';
 import { own, touchEnvironmentRemoval, type StoredEnvironment, type StoredProject } from '../store';
+import { refuseWhileDatabases } from './databases/databases';
 import type { LeaseLifecycle } from './lease-lifecycle';
 import { findEnvironment, findProject } from './lookup';
 import type { SecretsService } from './secrets';
@@ -68,6 +69,7 @@ export class ProjectsService {
   async deleteProject(args: OperationArgs<'deleteProject'>): Promise<OperationOutput<'deleteProject'>> {
     const out = await this.lifecycle.transact((state, leases, touched) => {
       const project = findProject(state, args.project);
+      refuseWhileDatabases(state, args.project);
       const envs = Object.values(project.environments);
       const secrets = envs.reduce((n, e) => n + Object.keys(e.secrets).length, 0);
       if (secrets > 0 && !args.force) {
@@ -137,6 +139,7 @@ export class ProjectsService {
   async deleteEnvironment(args: OperationArgs<'deleteEnvironment'>): Promise<OperationOutput<'deleteEnvironment'>> {
     const out = await this.lifecycle.transact((state, leases, touched) => {
       const env = findEnvironment(state, args.project, args.environment);
+      refuseWhileDatabases(state, args.project, args.environment);
       const secrets = Object.keys(env.secrets).length;
       if (secrets > 0 && !args.force) {
         throw new BellaError(

@@ -62,6 +62,16 @@ export class SecretsService {
     return open(this.dataKey(project, environment, env), sealed, secretAad(project, environment, key)).toString('utf8');
   }
 
+  /** Seals a value other than a secret (a database URL) with the environment's data key. */
+  sealOther(project: string, environment: string, env: StoredEnvironment, aad: string, value: string): string {
+    return seal(this.dataKey(project, environment, env), value, aad);
+  }
+
+  /** Opens what {@link sealOther} sealed. */
+  openOther(project: string, environment: string, env: StoredEnvironment, aad: string, sealed: string): string {
+    return open(this.dataKey(project, environment, env), sealed, aad).toString('utf8');
+  }
+
   private sealValue(project: string, environment: string, env: StoredEnvironment, key: string, value: string): string {
     return seal(this.dataKey(project, environment, env), value, secretAad(project, environment, key));
   }

@@ -1,5 +1,6 @@
 import type { DaemonStatus } from '../api';
 import type { ChannelsService } from './channels';
+import type { DbLogins } from './databases/logins';
 import type { LeaseLifecycle } from './lease-lifecycle';
 import type { DesktopNotificationsService } from './desktop-notifications';
 import type { ServiceContext } from './service-context';
@@ -18,6 +19,7 @@ export function daemonStatus(
   desktop: DesktopNotificationsService,
   channels: ChannelsService,
   info: DaemonInfo,
+  dbLogins?: DbLogins,
 ): DaemonStatus {
   const projects = Object.values(ctx.store.state.projects);
   const envs = projects.flatMap((p) => Object.values(p.environments));
@@ -36,6 +38,6 @@ export function daemonStatus(
       activeLeases,
     },
     notifications: desktop.health(),
-    problems: [...ctx.store.problems(), ...channels.problems()],
+    problems: [...ctx.store.problems(), ...channels.problems(), ...(dbLogins?.problems() ?? [])],
   };
 }

@@ -6,6 +6,7 @@ import type { LeaseLifecycle } from './lease-lifecycle';
 import { toHolderLease } from './lease-rules';
 import type { RefusalLog } from './refusals';
 import { scopeMatcher } from '../base/common/scope';
+import type { DbLogins } from './databases/logins';
 import type { SecretsService } from './secrets';
 import type { ServiceContext } from './service-context';
 import { TokenVerifier, TokenRefusal, type Authenticated } from './token-verifier';
@@ -30,6 +31,7 @@ export class TokenPlaneService {
     private readonly secrets: SecretsService,
     private readonly lifecycle: LeaseLifecycle,
     private readonly refusals: RefusalLog,
+    private readonly dbLogins: DbLogins,
   ) {
     this.verifier = new TokenVerifier(ctx.store.keys.tokenKey);
   }
@@ -48,7 +50,11 @@ export class TokenPlaneService {
     const { lease, env } = await this.authenticate(req, true);
     const where = { project: lease.project, environment: lease.environment, leaseId: lease.id };
     const inScope = scopeMatcher(lease.scope);
-    let keys = Object.keys(env.secrets).filter(inScope).sort();
+    // A lease with `--db` has a key of its own (its login role's URL), not a secret of the environment.
+    const dbKey = lease.database?.key;
+    let keys = Object.keys(env.secrets)
+      .filter((k) => k !== dbKey && inScope(k))
+      .sort();
     if (args.keys) {
       const outside = args.keys.filter((k) => !inScope(k));
       if (outside.length) {
@@ -59,7 +65,7 @@ export class TokenPlaneService {
           { ...where, keys: outside },
         );
       }
-      const missing = args.keys.filter((k) => !own(env.secrets, k));
+      const missing = args.keys.filter((k) => k !== dbKey && !own(env.secrets, k));
       if (missing.length) {
         const message = `no secret ${missing.join(', ')} in ${lease.project}/${lease.environment}`;
         return this.refusals.refuse(
@@ -69,8 +75,14 @@ export class TokenPlaneService {
         );
       }
       keys = [...new Set(args.keys)];
-    }
-    const secrets = this.secrets.reveal(lease.project, lease.environment, env, keys);
+    } else if (dbKey) keys.push(dbKey);
+    const secrets = this.secrets.reveal(
+      lease.project,
+      lease.environment,
+      env,
+      keys.filter((k) => k !== dbKey),
+    );
+    if (dbKey && keys.includes(dbKey)) secrets[dbKey] = this.dbLogins.url(lease, env);
     await this.ctx.store.record([
       { event: 'SecretsRead', outcome: 'Success', actor: 'token', source: req.source, ...where, keys },
     ]);

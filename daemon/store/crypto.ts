@@ -101,6 +101,14 @@ export function secretAad(project: string, environment: string, key: string): st
   return `secret:${project}/${environment}/${key}`;
 }
 
+/**
+ * Associated data of a database URL: a database's admin URL (`lease` absent) or one lease's login
+ * URL, bound to its environment, so a sealed URL copied elsewhere does not open.
+ */
+export function databaseUrlAad(project: string, environment: string, database: string, lease?: string): string {
+  return `dburl:${project}/${environment}/${database}${lease ? `/${lease}` : ''}`;
+}
+
 /** Associated data binding a wrapped data key to its environment and version. */
 export function dataKeyAad(project: string, environment: string, version: number): string {
   return `datakey:${project}/${environment}/v${version}`;

@@ -81,6 +81,7 @@ const LeaseRecord = z.strictObject({
     .string()
     .regex(/^mem_[A-Za-z0-9_-]{16}$/)
     .optional(),
+  database: z.strictObject({ name: Name, role: Name, user: Name, key: Name, sealedUrl: z.string().min(1) }).optional(),
 });
 const GrantRecord = z.strictObject({ project: Name, environment: Name, access: z.enum(GRANT_KINDS) });
 const MemberName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/);
@@ -107,6 +108,27 @@ const InviteRecord = z.strictObject({
   secretHash: z.string().regex(/^[0-9a-f]{64}$/),
   createdAt: Millis,
   expiresAt: Millis,
+});
+const DatabaseRecord = z.strictObject({
+  id: Name,
+  project: Name,
+  environment: Name,
+  sealedUrl: z.string().min(1),
+  target: z.string().max(1024),
+  adminUser: z.string().max(256),
+  roles: z.array(z.strictObject({ name: Name, memberOf: z.array(Name).min(1).max(20) })).max(1000),
+  createdAt: Millis,
+});
+const DbLoginRecord = z.strictObject({
+  id: z.string().regex(/^bella_[a-z0-9_]{1,57}$/),
+  database: Name,
+  role: Name,
+  leaseId: z.string().regex(/^[a-z0-9]{16}$/),
+  phase: z.enum(['creating', 'live', 'dropping']),
+  attempts: z.number().int().nonnegative(),
+  lastError: z.string().max(2000).nullable(),
+  nextAttemptAt: Millis.nullable(),
+  createdAt: Millis,
 });
 const ChannelRecord = z.strictObject({
   id: z.string().regex(/^ch_[A-Za-z0-9_-]{10,40}$/),
@@ -177,6 +199,7 @@ const SettingsRecord = z.strictObject({
         audience: z.string().min(1).max(2048),
         claims: z.array(z.strictObject({ claim: z.string().min(1).max(64), pattern: z.string().min(1).max(512) })),
         issuerCaPem: z.string().max(65_536).optional(),
+        db: z.string().max(100).optional(),
         createdAt: Millis,
       }),
     )
@@ -199,6 +222,8 @@ export const Change = z.discriminatedUnion('t', [
   z.strictObject({ t: z.literal('member'), id: Name, v: MemberRecord.nullable() }),
   z.strictObject({ t: z.literal('device'), id: Name, v: DeviceRecord.nullable() }),
   z.strictObject({ t: z.literal('invite'), id: Name, v: InviteRecord.nullable() }),
+  z.strictObject({ t: z.literal('database'), id: Name, v: DatabaseRecord.nullable() }),
+  z.strictObject({ t: z.literal('dblogin'), id: Name, v: DbLoginRecord.nullable() }),
   z.strictObject({ t: z.literal('settings'), v: SettingsRecord }),
 ]);
 /** One state record change. */

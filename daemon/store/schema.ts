@@ -102,6 +102,53 @@ export interface StoredLease {
   uses: number;
   /** The team member (id) whose device issued it; absent for the owner's and CI's leases. */
   by?: string;
+  /** `--db DB:ROLE`: its own login role; the URL sealed with the environment's data key. */
+  database?: LeaseDatabase;
+}
+
+/** A lease's database login role, as stored with the lease. */
+export interface LeaseDatabase {
+  name: string;
+  role: string;
+  /** The Postgres login role (`bella_…`). */
+  user: string;
+  /** The key the token reads it under, e.g. `PG_PROD_URL`. */
+  key: string;
+  /** The full connection URL, sealed with the environment's data key ({@link databaseUrlAad}). */
+  sealedUrl: string;
+}
+
+/** A database bella creates login roles in (issue 19); its admin URL sealed like a secret. */
+export interface StoredDatabase {
+  /** Its name (`pg-prod`). */
+  id: string;
+  project: string;
+  environment: string;
+  /** The admin URL, sealed with the environment's data key. */
+  sealedUrl: string;
+  /** `HOST:PORT/DBNAME`, for lists (no credential). */
+  target: string;
+  adminUser: string;
+  roles: Array<{ name: string; memberOf: string[] }>;
+  createdAt: number;
+}
+
+/**
+ * One login role bella made or is about to make: the durable "drop this role" job. Written in the
+ * same commit as its lease, before CREATE ROLE; removed once the role is dropped (or given up).
+ */
+export interface StoredDbLogin {
+  /** The Postgres role name (`bella_…`). */
+  id: string;
+  database: string;
+  role: string;
+  leaseId: string;
+  phase: 'creating' | 'live' | 'dropping';
+  attempts: number;
+  lastError: string | null;
+  /** When the next drop attempt is due (ms), while dropping. */
+  nextAttemptAt: number | null;
+  createdAt: number;
 }
 
 /** The opt-in TLS listener, as configured (its certificate and key are files of the data dir). */
@@ -231,6 +278,10 @@ export interface State {
   versions: Map<string, StoredVersion>;
   /** Deleted secrets, by `<project>/<environment>/<key>`. */
   trash: Map<string, StoredTrash>;
+  /** Databases by name. */
+  databases: Map<string, StoredDatabase>;
+  /** Login roles not dropped yet, by Postgres role name. */
+  dbLogins: Map<string, StoredDbLogin>;
   settings: Settings;
   /** Team members by id, in the order they joined. */
   members: Map<string, StoredMember>;
@@ -252,6 +303,8 @@ export const FLAT_RECORDS = {
   member: 'members',
   device: 'devices',
   invite: 'invites',
+  database: 'databases',
+  dblogin: 'dbLogins',
 } as const;
 /** A kind of flat record. */
 export type FlatKind = keyof typeof FLAT_RECORDS;
@@ -270,6 +323,8 @@ export function emptyState(): State {
     members: new Map(),
     devices: new Map(),
     invites: new Map(),
+    databases: new Map(),
+    dbLogins: new Map(),
     settings: { notifications: { desktop: true, environments: {} } },
   };
 }

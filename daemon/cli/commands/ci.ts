@@ -11,7 +11,7 @@ import type { CommandSpec } from '../framework/spec';
 import type { Action, CliSession } from '../session';
 import { renderTable } from '../table';
 import { connectTokenPlane } from '../token-plane';
-import { environmentOption, projectOption, remoteOptions, scopeOption, ttlOption } from './shared-options';
+import { dbOption, environmentOption, projectOption, remoteOptions, scopeOption, ttlOption } from './shared-options';
 
 type AddOpts = {
   project?: string;
@@ -24,6 +24,7 @@ type AddOpts = {
   github?: string;
   gitlab?: string;
   issuerCa?: string;
+  db?: string;
 };
 
 /** `OWNER/REPO[@REF]` of a preset: the claim rules it stands for. */
@@ -94,6 +95,7 @@ export const addTrust: Action = async (cli, { args, opts }) => {
     audience: o.audience,
     claims,
     issuerCaPem,
+    db: o.db,
   });
   const t = res.trust;
   cli.print(res, () =>
@@ -124,7 +126,7 @@ export const listTrusts: Action = async (cli) => {
           res.trusts.map((t) => [
             t.name,
             `${t.project}/${t.environment}`,
-            t.scope.join(','),
+            t.scope.join(',') + (t.db ? ` +db ${t.db}` : ''),
             formatDuration(t.ttlSeconds),
             t.issuer + (t.issuerCa ? ' (own CA)' : ''),
             t.audience,
@@ -303,6 +305,7 @@ export const ciCommand: CommandSpec = {
               description: "a self-hosted issuer's CA (PEM), instead of the system's",
               complete: 'files',
             },
+            dbOption("each job's lease also gets a database login role of its own (DATABASE:ROLE)"),
           ],
           action: addTrust,
         },

@@ -3,11 +3,18 @@ import { UsageError } from '../framework/errors';
 import type { CommandSpec } from '../framework/spec';
 import type { Action } from '../session';
 import { issueAndPrint } from './leases';
-import { environmentOption, projectOption, scopeOption } from './shared-options';
+import { dbOption, environmentOption, projectOption, scopeOption } from './shared-options';
 
 /** `bella issue`: a short-lived scoped token (default 15 minutes), printed alone on stdout. */
 export const issue: Action = async (cli, { opts }) => {
-  const o = opts as { scope: string[]; ttl?: number; reason?: string; project?: string; environment?: string };
+  const o = opts as {
+    scope?: string[];
+    ttl?: number;
+    reason?: string;
+    project?: string;
+    environment?: string;
+    db?: string;
+  };
   await issueAndPrint(cli, { ...o, ttl: o.ttl ?? 15 * 60, reason: o.reason ?? 'cli-issued-token' });
 };
 
@@ -27,7 +34,7 @@ export const issueCommand: CommandSpec = {
   summary: 'issue a short-lived token for the keys in --scope; prints only the token (use $(bella issue …))',
   details: 'Works on the .bella environment unless -p/-e say otherwise. The lease id and expiry go to stderr.',
   options: [
-    scopeOption('comma-separated keys or *-globs, e.g. STRIPE_KEY,PAYMENT_*', true),
+    scopeOption('comma-separated keys or *-globs, e.g. STRIPE_KEY,PAYMENT_* (required unless --db)'),
     {
       long: 'ttl',
       value: 'minutes',
@@ -38,6 +45,7 @@ export const issueCommand: CommandSpec = {
     { long: 'reason', value: 'text', description: 'why (kept in the audit trail; default cli-issued-token)' },
     projectOption(),
     environmentOption(),
+    dbOption('a database login role of its own (DATABASE:ROLE), read as <DATABASE>_URL'),
   ],
   examples: [
     'bella issue -p my-api -e production --scope DATABASE_URL --ttl 30 --reason "Refund agent"',

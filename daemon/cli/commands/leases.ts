@@ -12,6 +12,7 @@ import { renderTable } from '../table';
 import { checkTokenShape } from '../token-plane';
 import {
   allEnvironmentsOption,
+  dbOption,
   environmentOption,
   projectOption,
   scopeOption,
@@ -33,6 +34,8 @@ type Opts = {
   limit?: number;
   wide?: boolean;
   yes?: boolean;
+  db?: string;
+  force?: boolean;
 };
 
 /** The message for a ttl shortened by a lease policy. */
@@ -56,6 +59,10 @@ export function printIssued(cli: CliSession, issued: IssuedLease): void {
     `lease ${lease.id} for ${lease.project}/${lease.environment}, scope ${lease.scope.join(',')}`,
     `expires ${formatWhen(lease.expiresAt)}`,
   ];
+  if (lease.database)
+    lines.push(
+      `${lease.database.key}: login role ${lease.database.user} in ${lease.database.name} (${lease.database.role}), dropped when the lease ends`,
+    );
   const capped = cappedMessage(lease, issued.capped);
   if (capped) lines.push(capped);
   lines.push('this token is shown once: store it now, it cannot be shown again');
@@ -85,6 +92,14 @@ function describeLease(lease: Lease): string {
     ['expires', formatWhen(lease.expiresAt)],
     ['renewals', String(lease.renewals)],
     ['last used', lease.lastUsedAt ? formatWhen(lease.lastUsedAt) : 'never'],
+    ...(lease.database
+      ? ([
+          [
+            'database',
+            `${lease.database.key}: login role ${lease.database.user} in ${lease.database.name} (${lease.database.role})`,
+          ],
+        ] as Array<[string, string]>)
+      : []),
     ...(lease.endedAt
       ? ([['ended', `${formatWhen(lease.endedAt)}: ${lease.endReason ?? ''}`]] as Array<[string, string]>)
       : []),
@@ -100,20 +115,22 @@ function expiryCell(lease: Lease): string {
 const STATUS_COLOUR: Record<string, string> = { active: '32', expired: '33', revoked: '31' };
 
 /** Issues a lease on -p/-e (or .bella) and prints it: `leases issue` and `issue` alike. */
-export async function issueAndPrint(cli: CliSession, o: Opts & { scope: string[]; reason: string }): Promise<void> {
+export async function issueAndPrint(cli: CliSession, o: Opts & { reason: string }): Promise<void> {
+  if (!o.scope?.length && !o.db) throw new UsageError('--scope <keys> is required (or --db DB:ROLE)');
   const ref = cli.environmentRef(o);
   const issued = await cli.call('issueLease', {
     project: ref.project,
     environment: ref.environment,
-    scope: o.scope,
+    scope: o.scope ?? [],
     ttlSeconds: o.ttl,
     reason: o.reason,
+    db: o.db,
   });
   printIssued(cli, issued);
 }
 
 /** `bella leases issue`. */
-export const issue: Action = (cli, { opts }) => issueAndPrint(cli, opts as Opts & { scope: string[]; reason: string });
+export const issue: Action = (cli, { opts }) => issueAndPrint(cli, opts as Opts & { reason: string });
 
 /** The project/environment a listing is filtered by: -p/-e, else .bella unless --all-environments. */
 export function listFilter(cli: CliSession, o: Opts): { project?: string; environment?: string; from?: string } {
@@ -183,6 +200,7 @@ export const renew: Action = async (cli, { args, opts }) => {
     const lines = [`renewed lease ${res.lease.id}: expires ${formatWhen(res.lease.expiresAt)}`];
     const capped = cappedMessage(res.lease, res.capped);
     if (capped) lines.push(capped);
+    if (res.credentialWarning) lines.push(`warning: ${res.credentialWarning}`);
     return lines.join('\n');
   });
 };
@@ -201,12 +219,26 @@ export function endedMessage(lease: {
 
 /** `bella leases revoke ID|TOKEN`: revoking a lease that already ended is not an error. */
 export const revoke: Action = async (cli, { args, opts }) => {
-  const res = await cli.call('revokeLease', { id: leaseIdOf(args.ID as string), reason: (opts as Opts).reason });
-  cli.print(res, () =>
-    res.alreadyEnded
-      ? endedMessage(res.lease)
-      : `revoked lease ${res.lease.id} (${res.lease.project}/${res.lease.environment}): its token is refused from now on`,
-  );
+  const o = opts as Opts;
+  const res = await cli.call('revokeLease', { id: leaseIdOf(args.ID as string), reason: o.reason, force: o.force });
+  cli.print(res, () => {
+    const lines = [
+      res.alreadyEnded
+        ? endedMessage(res.lease)
+        : `revoked lease ${res.lease.id} (${res.lease.project}/${res.lease.environment}): its token is refused from now on`,
+    ];
+    const c = res.credential;
+    if (c?.dropped) lines.push(`login role ${c.user} dropped (its sessions ended)`);
+    else if (c?.abandoned)
+      lines.push(
+        `gave up dropping login role ${c.user} (--force, audited): drop it by hand; its VALID UNTIL still refuses logins`,
+      );
+    else if (c)
+      lines.push(
+        `login role ${c.user} not dropped yet${c.error ? ` (${c.error})` : ''}: bella keeps retrying (bella databases list); --force gives up`,
+      );
+    return lines.join('\n');
+  });
 };
 
 /** `bella leases expire-all`. */
@@ -238,8 +270,9 @@ export const leasesCommand: CommandSpec = {
       options: [
         projectOption(),
         environmentOption(),
-        scopeOption('comma-separated keys or *-globs, e.g. "DATABASE_URL,REDIS_URL"', true),
+        scopeOption('comma-separated keys or *-globs, e.g. "DATABASE_URL,REDIS_URL" (required unless --db)'),
         ttlOption('how long the token lives, e.g. 4h (default: the lease policy ttl, else 1h)'),
+        dbOption('a database login role of its own (DATABASE:ROLE), read as <DATABASE>_URL, dropped when it ends'),
         {
           long: 'reason',
           value: 'text',
@@ -290,7 +323,13 @@ export const leasesCommand: CommandSpec = {
       summary: 'revoke a lease at once: its token is refused from the next request',
       details: 'Revoking a lease that already ended is not an error: bella says so and exits 0.',
       args: [{ name: 'ID', description: 'the lease id, or the bax- token itself', field: 'id', complete: 'leases' }],
-      options: [{ long: 'reason', value: 'text', description: 'why (kept in the audit trail)' }],
+      options: [
+        { long: 'reason', value: 'text', description: 'why (kept in the audit trail)' },
+        {
+          long: 'force',
+          description: 'if its database login role cannot be dropped now, give up on it (audited)',
+        },
+      ],
       examples: ['bella leases revoke <lease-id>'],
       action: revoke,
     },

@@ -6,6 +6,7 @@ import { refuseLoaderVariables } from '../loader-variables';
 import { explicitRef, hasToken, readLeaseSecrets, requireToken, connectTokenPlane } from '../token-plane';
 import {
   allowEnvOption,
+  dbOption,
   environmentOption,
   projectOption,
   scopeOption,
@@ -24,6 +25,7 @@ type Opts = {
   command?: string;
   allowEnv?: string[];
   ci?: boolean;
+  db?: string;
 };
 
 /** The command to run: `--command` through the shell, else COMMAND ARGS… as given. */
@@ -136,8 +138,10 @@ export const run: Action = async (cli, { args, opts }) => {
   const command = commandOf((args.COMMAND as string[] | undefined) ?? [], o.command);
   if (o.ci) return runCi(cli, opts, command);
   if (hasToken(cli, opts)) {
-    if (o.scope || o.ttl !== undefined || o.reason !== undefined) {
-      throw new UsageError('--scope, --ttl and --reason are for owner runs: a token already has its scope and expiry');
+    if (o.scope || o.ttl !== undefined || o.reason !== undefined || o.db) {
+      throw new UsageError(
+        '--scope, --ttl, --reason and --db are for owner runs: a token already has its scope and expiry',
+      );
     }
     const token = await requireToken(cli, opts);
     const plane = await connectTokenPlane(cli, opts);
@@ -156,9 +160,11 @@ export const run: Action = async (cli, { args, opts }) => {
   }
   const where = { project: ref.project, environment: ref.environment };
   const issued = await issueRunLease(cli, where, {
-    scope: o.scope ?? ['*'],
+    // With --db and no --scope the run gets its database URL only.
+    scope: o.scope ?? (o.db ? [] : ['*']),
     ttlSeconds: o.ttl,
     reason: o.reason ?? runReason('run', command.label),
+    db: o.db,
   });
   const startedAt = Date.now();
   let result: ChildResult | undefined;
@@ -201,6 +207,7 @@ export const runCommand: CommandSpec = {
     scopeOption('owner runs: keys or *-globs the per-run lease covers (default: all keys)'),
     ttlOption('owner runs: lifetime of the per-run lease (default: the policy ttl, else 1h)'),
     { long: 'reason', value: 'text', description: 'owner runs: the lease reason (default: bella run: COMMAND)' },
+    dbOption('owner runs: a database login role for this run only (DATABASE:ROLE), dropped at exit'),
     { long: 'command', value: 'script', description: 'run this through the shell (sh -c) instead of COMMAND' },
     allowEnvOption,
     { long: 'ci', description: "CI jobs: trade the job's OIDC JWT for a lease (bella ci login), revoked at exit" },

@@ -85,6 +85,9 @@ export const scopeOption = (description: string, required = false): OptionSpec =
   complete: 'keys',
 });
 
+/** `--db DB:ROLE`: a database login role of the lease's own, under the key `<DB>_URL`. */
+export const dbOption = (description: string): OptionSpec => ({ long: 'db', value: 'db:role', description });
+
 export const acceptRollbackOption: OptionSpec = {
   long: 'accept-rollback',
   description: 'accept a state older than the audit trail records (a backup you restored on purpose), once',

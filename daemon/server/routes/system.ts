@@ -6,7 +6,14 @@ import type { Handlers } from '../handler-types';
 export function systemRoutes(services: Services, info: DaemonInfo & { stop: () => void }) {
   return {
     status: () =>
-      daemonStatus(services.ctx, services.lifecycle, services.desktopNotifications, services.channels, info),
+      daemonStatus(
+        services.ctx,
+        services.lifecycle,
+        services.desktopNotifications,
+        services.channels,
+        info,
+        services.dbLogins,
+      ),
     shutdown: () => {
       setImmediate(info.stop);
       return { stopping: true as const };

@@ -1,5 +1,6 @@
 import { BellaError, type OperationArgs, type OperationOutput } from '../../api';
 import { iso } from '../../base/common/time';
+import type { DbLogins, LoginPlan } from '../databases/logins';
 import type { LeaseLifecycle } from '../lease-lifecycle';
 import { findEnvironment } from '../lookup';
 import type { RefusalLog } from '../refusals';
@@ -29,6 +30,7 @@ export class CiLoginService {
     private readonly ctx: ServiceContext,
     private readonly lifecycle: LeaseLifecycle,
     private readonly refusals: RefusalLog,
+    private readonly dbLogins: DbLogins,
     options: IssuerKeysOptions = {},
   ) {
     this.keys = new IssuerKeys({ now: ctx.clock, ...options });
@@ -50,16 +52,20 @@ export class CiLoginService {
         const env = findEnvironment(state, trust.project, trust.environment);
         state.ciReplays.set(verified.replayKey, { id: verified.replayKey, until: verified.rememberUntil });
         touched.record('ciReplay', verified.replayKey);
+        const plan = trust.db ? this.dbLogins.plan(state, trust.db, trust.project, trust.environment) : undefined;
         const issued = changes.issue(env, {
           project: trust.project,
           environment: trust.environment,
-          scope: trust.scope,
+          scope: plan ? [...trust.scope, plan.key] : trust.scope,
           ttlSeconds: trust.ttlSeconds,
           reason,
           actor: `ci:${trust.name}`,
         });
-        return { result: { ...issued, trust: trust.name } };
+        // Durable first, as for any lease with --db: the lease and its drop job in this commit.
+        const login: LoginPlan | undefined = plan && this.dbLogins.attach(state, touched, issued.lease, env, plan);
+        return { result: { ...issued, trust: trust.name, login } };
       });
+      if (out.login) await this.dbLogins.create(out.lease, out.login);
       return {
         token: out.token,
         leaseId: out.lease.id,

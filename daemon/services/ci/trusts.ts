@@ -3,6 +3,7 @@ import { BellaError, formatDuration, type CiTrust, type OperationArgs, type Oper
 import { iso } from '../../base/common/time';
 import { unmatchedEntries } from '../../base/common/scope';
 import type { StoredCiTrust } from '../../store';
+import { resolveDbRef } from '../databases/logins';
 import { leaseTtl } from '../lease-rules';
 import { findEnvironment } from '../lookup';
 import type { ServiceContext } from '../service-context';
@@ -21,6 +22,7 @@ export function toCiTrust(t: StoredCiTrust): CiTrust {
     issuer: t.issuer,
     audience: t.audience,
     claims: t.claims,
+    ...(t.db ? { db: t.db } : {}),
     issuerCa: t.issuerCaPem !== undefined,
     createdAt: iso(t.createdAt),
   };
@@ -44,6 +46,8 @@ export class CiTrustsService {
           'conflict',
           `a CI trust named ${args.name} exists: remove it first (bella ci trust remove ${args.name})`,
         );
+      // `--db`: checked now (database of this environment, role known), its login made at each login.
+      if (args.db) resolveDbRef(state, args.db, args.project, args.environment);
       const keys = Object.keys(env.secrets).sort();
       const unmatched = unmatchedEntries(args.scope, keys);
       if (unmatched.length)
@@ -64,6 +68,7 @@ export class CiTrustsService {
         audience: args.audience,
         claims: args.claims,
         ...(args.issuerCaPem ? { issuerCaPem: args.issuerCaPem } : {}),
+        ...(args.db ? { db: args.db } : {}),
         createdAt: this.ctx.clock(),
       };
       state.settings.ciTrusts = [...trusts, trust].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
