@@ -44,7 +44,7 @@ export function GrantFields({
   const envs = environments[value.project] ?? [];
   return (
     <div className="grant-fields">
-      <div className="policy-grid">
+      <div className="grant-row">
         <Field label="Project" htmlFor={`${idPrefix}-project`}>
           <select
             id={`${idPrefix}-project`}
@@ -75,17 +75,17 @@ export function GrantFields({
             ))}
           </select>
         </Field>
+        <fieldset className="field">
+          <legend>Access</legend>
+          <Segmented<GrantKind>
+            label="Access"
+            value={value.access}
+            onChange={(access) => onChange({ ...value, access })}
+            options={GRANT_KINDS.map((k) => ({ value: k, label: GRANT_KIND_LABEL[k] }))}
+          />
+        </fieldset>
       </div>
-      <fieldset className="field">
-        <legend>Access</legend>
-        <Segmented<GrantKind>
-          label="Access"
-          value={value.access}
-          onChange={(access) => onChange({ ...value, access })}
-          options={GRANT_KINDS.map((k) => ({ value: k, label: GRANT_KIND_LABEL[k] }))}
-        />
-        <p className="field-hint">{GRANT_KIND_HINT[value.access]}</p>
-      </fieldset>
+      <p className="field-hint grant-hint">{GRANT_KIND_HINT[value.access]}</p>
     </div>
   );
 }

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { formatDuration, parseDuration } from '../../../../daemon/api/durations';
 import {
   formatGrant,
@@ -26,7 +26,16 @@ export const ROLE_HINT: Record<TeamRole, string> = {
 };
 
 /** Invites a person: her name, role, grants and how long the code works; then shows the code once. */
-export function InviteDialog({ onClose, onInvited }: { onClose: () => void; onInvited: () => void }) {
+export function InviteDialog({
+  onClose,
+  onInvited,
+  onListenerOff,
+}: {
+  onClose: () => void;
+  onInvited: () => void;
+  /** The daemon refused: its listener is not serving (it stopped after the screen read it). */
+  onListenerOff: () => void;
+}) {
   const [created, setCreated] = useState<TeamInviteCreated | null>(null);
   const [copied, setCopied] = useState(false);
   if (created) {
@@ -71,6 +80,7 @@ export function InviteDialog({ onClose, onInvited }: { onClose: () => void; onIn
   return (
     <InviteForm
       onClose={onClose}
+      onListenerOff={onListenerOff}
       onCreated={(r) => {
         setCreated(r);
         onInvited();
@@ -79,7 +89,15 @@ export function InviteDialog({ onClose, onInvited }: { onClose: () => void; onIn
   );
 }
 
-function InviteForm({ onClose, onCreated }: { onClose: () => void; onCreated: (r: TeamInviteCreated) => void }) {
+function InviteForm({
+  onClose,
+  onCreated,
+  onListenerOff,
+}: {
+  onClose: () => void;
+  onCreated: (r: TeamInviteCreated) => void;
+  onListenerOff: () => void;
+}) {
   const [name, setName] = useState('');
   const [role, setRole] = useState<TeamRole>('member');
   const [grants, setGrants] = useState<Grant[]>([]);
@@ -95,7 +113,12 @@ function InviteForm({ onClose, onCreated }: { onClose: () => void; onCreated: (r
       ? 'A duration such as 2h or 24h, at most 7d.'
       : null;
   const pending = draftGrant(draft);
-  const listenerOff = errorCode(action.error) === 'unavailable';
+  // The daemon's refusal when the listener stopped meanwhile (the same code as a daemon not answering).
+  const listenerOff =
+    errorCode(action.error) === 'unavailable' && action.error instanceof Error && /listener/.test(action.error.message);
+  useEffect(() => {
+    if (listenerOff) onListenerOff();
+  }, [listenerOff]);
 
   function addGrant() {
     if (!pending) return;
@@ -132,16 +155,28 @@ function InviteForm({ onClose, onCreated }: { onClose: () => void; onCreated: (r
           onChange={(e) => setName(e.target.value.toLowerCase())}
         />
       </Field>
-      <fieldset className="field">
-        <legend>Role</legend>
-        <Segmented<TeamRole>
-          label="Role"
-          value={role}
-          onChange={setRole}
-          options={TEAM_ROLES.map((r) => ({ value: r, label: r === 'admin' ? 'Admin' : 'Member' }))}
+      <div className="policy-grid">
+        <fieldset className="field invite-role">
+          <legend>Role</legend>
+          <Segmented<TeamRole>
+            label="Role"
+            value={role}
+            onChange={setRole}
+            options={TEAM_ROLES.map((r) => ({ value: r, label: r === 'admin' ? 'Admin' : 'Member' }))}
+          />
+          <p className="field-hint">{ROLE_HINT[role]}</p>
+        </fieldset>
+        <DurationField
+          id="invite-expires"
+          label="Code expires after"
+          hint={seconds ? `Unused, the code stops working after ${formatDuration(seconds)}.` : 'At most 7d.'}
+          presetsLabel="Usual expiries"
+          presets={['1h', '24h', '7d']}
+          value={expires}
+          error={expiresError}
+          onChange={setExpires}
         />
-        <p className="field-hint">{ROLE_HINT[role]}</p>
-      </fieldset>
+      </div>
       {role === 'member' && (
         <fieldset className="field grants-field">
           <legend>Grants</legend>
@@ -171,16 +206,6 @@ function InviteForm({ onClose, onCreated }: { onClose: () => void; onCreated: (r
           </button>
         </fieldset>
       )}
-      <DurationField
-        id="invite-expires"
-        label="Code expires after"
-        hint={seconds ? `Unused, the code stops working after ${formatDuration(seconds)}.` : 'At most 7d.'}
-        presetsLabel="Usual expiries"
-        presets={['1h', '24h', '7d']}
-        value={expires}
-        error={expiresError}
-        onChange={setExpires}
-      />
       {listenerOff ? <ListenerOffNote /> : <ErrorNote error={action.error} />}
     </Dialog>
   );

@@ -30,7 +30,7 @@ export function MemberRow({
     <tr data-member={m.name}>
       <td>
         <strong className="block mono">{m.name}</strong>
-        <span className="muted small">joined {formatDate(m.createdAt)}</span>
+        <span className="muted small nowrap">joined {formatDate(m.createdAt)}</span>
       </td>
       <td>
         <span className={`badge ${m.role === 'admin' ? 'good' : 'muted'}`}>
@@ -65,7 +65,7 @@ export function MemberRow({
         {m.devices.length === 0 && <span className="muted small">No device</span>}
         {m.devices.map((d) => (
           <div key={d.fingerprint} className="device" data-testid="device">
-            <span className="copy-list">
+            <div className="copy-list">
               <code className="fingerprint" title={d.fingerprint}>
                 {shortFingerprint(d.fingerprint)}
               </code>
@@ -74,7 +74,7 @@ export function MemberRow({
                 label={`Copy the device fingerprint of ${m.name}`}
                 className="icon-button small"
               />
-            </span>
+            </div>
             <span className="muted small block">
               {d.lastSeenAt ? `last seen ${formatRelative(d.lastSeenAt, now)}` : 'never seen'}
             </span>

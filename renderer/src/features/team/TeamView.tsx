@@ -36,7 +36,8 @@ export function TeamView() {
   const now = useNow();
   const [rev, setRev] = useState(0);
   const team = useLoad(() => bella().listTeam({}), [rev]);
-  const listener = useLoad(() => bella().getListener({}), []);
+  const [listenerRev, setListenerRev] = useState(0);
+  const listener = useLoad(() => bella().getListener({}), [listenerRev]);
   const [open, setOpen] = useState<Open>(null);
   const action = useAction();
   const refresh = () => setRev((n) => n + 1);
@@ -150,7 +151,13 @@ export function TeamView() {
         </SectionCard>
       )}
 
-      {open?.kind === 'invite' && <InviteDialog onClose={() => setOpen(null)} onInvited={refresh} />}
+      {open?.kind === 'invite' && (
+        <InviteDialog
+          onClose={() => setOpen(null)}
+          onInvited={refresh}
+          onListenerOff={() => setListenerRev((n) => n + 1)}
+        />
+      )}
       {open?.kind === 'grant' && (
         <GrantDialog
           member={open.member}
