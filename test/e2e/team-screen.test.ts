@@ -227,8 +227,11 @@ describe('the Team screen against a real daemon', { timeout: 90_000 }, () => {
   it('grants alice request access to staging, and takes it back', async () => {
     await aliceRow().getByRole('button', { name: 'Grant alice access' }).click();
     await dialog().getByRole('heading', { name: 'Grant alice access' }).waitFor();
-    await dialog().getByLabel('Environment').selectOption('staging');
+    // It starts on an environment she has no grant on yet.
+    expect(await dialog().getByLabel('Project').inputValue()).toBe(P);
+    expect(await dialog().getByLabel('Environment').inputValue()).toBe('staging');
     await dialog().getByRole('radio', { name: 'Request' }).click();
+    await screenshot(page, '36-team-grant');
     await dialog().getByRole('button', { name: 'Grant', exact: true }).click();
     await page.getByRole('status').getByText(`alice now has ${P}/${E}:issue, ${P}/staging:request.`).waitFor();
     expect(await dialog().count()).toBe(0);

@@ -17,11 +17,18 @@ export interface GrantDraft {
   access: GrantKind;
 }
 
-/** The first environment of the first project, to start a form on something that exists. */
-export function useFirstGrant(): GrantDraft {
-  const { projects, environments } = useAppData();
-  const project = projects[0]?.slug ?? '';
-  return { project, environment: environments[project]?.[0]?.slug ?? '', access: 'issue' };
+/** The first environment, in the sidebar's order, that `taken` has no grant on (else the very first). */
+function firstFree(
+  projects: { slug: string }[],
+  environments: Record<string, { slug: string }[]>,
+  taken: readonly Grant[],
+): GrantDraft {
+  const all = projects.flatMap((p) =>
+    (environments[p.slug] ?? []).map((e) => ({ project: p.slug, environment: e.slug })),
+  );
+  const free = all.find((c) => !taken.some((g) => g.project === c.project && g.environment === c.environment));
+  const pick = free ?? all[0] ?? { project: projects[0]?.slug ?? '', environment: '' };
+  return { ...pick, access: 'issue' };
 }
 
 /** A complete draft as a grant; null while a project or environment is missing. */
@@ -90,8 +97,8 @@ export function GrantFields({
   );
 }
 
-/** The grant form's starting point, kept while the dialog is open. */
-export function useGrantDraft(): [GrantDraft, (d: GrantDraft) => void] {
-  const first = useFirstGrant();
-  return useState<GrantDraft>(first);
+/** The grant form's starting point (an environment not in `taken`), kept while the dialog is open. */
+export function useGrantDraft(taken: readonly Grant[] = []): [GrantDraft, (d: GrantDraft) => void] {
+  const { projects, environments } = useAppData();
+  return useState<GrantDraft>(() => firstFree(projects, environments, taken));
 }

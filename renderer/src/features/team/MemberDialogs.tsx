@@ -19,7 +19,7 @@ export function GrantDialog({
   onClose: () => void;
   onGranted: (m: TeamMember) => void;
 }) {
-  const [draft, setDraft] = useGrantDraft();
+  const [draft, setDraft] = useGrantDraft(member.grants);
   const action = useAction();
   const grant = draftGrant(draft);
   const had = grant && member.grants.find((g) => g.project === grant.project && g.environment === grant.environment);
@@ -59,7 +59,7 @@ export function RemoveMemberDialog({
   return (
     <ConfirmDialog
       title={`Remove ${member.name} from the team?`}
-      description={`Her ${plural(member.devices.length, 'device')} ${member.devices.length === 1 ? 'is' : 'are'} refused from the next request. To bring her back, invite her again.`}
+      description={`${member.devices.length === 1 ? 'Her device is' : `Her ${plural(member.devices.length, 'device')} are`} refused at its next request. To bring her back, invite her again.`}
       confirmLabel="Remove"
       onClose={onClose}
       focusCancel
