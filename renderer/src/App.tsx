@@ -10,6 +10,7 @@ import { Welcome } from './features/welcome/Welcome';
 import { ListenerView } from './features/listener/ListenerView';
 import { NotificationsView } from './features/notifications/NotificationsView';
 import { AuditPage } from './features/audit/AuditPage';
+import { TeamView } from './features/team/TeamView';
 import { ErrorNote, Spinner } from './components/common';
 
 /** The bella window: sidebar of projects and environments, the selected place, and warnings on top. */
@@ -37,6 +38,8 @@ function Shell() {
         <Spinner />
       </div>
     );
+  } else if (route.view === 'team') {
+    content = <TeamView />;
   } else if (route.view === 'listener') {
     content = <ListenerView />;
   } else if (route.view === 'audit') {

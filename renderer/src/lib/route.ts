@@ -5,8 +5,8 @@ export type Tab = 'secrets' | 'leases' | 'policy' | 'audit';
 export const TABS: Tab[] = ['secrets', 'leases', 'policy', 'audit'];
 
 /** The daemon-wide screens, outside any project. */
-export type View = 'listener' | 'notifications' | 'audit';
-export const VIEWS: View[] = ['listener', 'notifications', 'audit'];
+export type View = 'team' | 'listener' | 'notifications' | 'audit';
+export const VIEWS: View[] = ['team', 'listener', 'notifications', 'audit'];
 
 /** Where the window is: nothing, a daemon-wide screen, a project, or one tab of an environment. */
 export interface Route {

@@ -7,12 +7,14 @@ import { listenerState } from '../features/listener/ListenerView';
 import { parseAllowText } from '../features/listener/ListenerForm';
 import { channelState, type ChannelRow } from '../features/notifications/channel-state';
 import { retryTargets } from '../features/notifications/DeliveriesSection';
+import { shortFingerprint } from '../features/team/MemberRow';
 
 describe('route', () => {
   it('has the daemon-wide screens', () => {
     expect(parseRoute('#/listener')).toEqual({ view: 'listener', tab: 'secrets' });
     expect(parseRoute(routeHash({ view: 'notifications', tab: 'secrets' })).view).toBe('notifications');
     expect(routeHash({ view: 'audit', tab: 'leases' })).toBe('#/audit');
+    expect(parseRoute('#/team')).toEqual({ view: 'team', tab: 'secrets' });
     expect(parseRoute('#/bogus').view).toBeUndefined();
   });
 });
@@ -86,5 +88,12 @@ describe('channels', () => {
     );
     expect([...byAttempt].map(([a, i]) => [a, i.id])).toEqual([['att_3', 'msg_a']]);
     expect(unlisted.map((i) => i.id)).toEqual(['msg_c']);
+  });
+});
+
+describe('team', () => {
+  it('shortens a device fingerprint to its first eight and last four hex digits', () => {
+    expect(shortFingerprint(`sha256:${'0123456789abcdef'.repeat(4)}`)).toBe('sha256:01234567…cdef');
+    expect(shortFingerprint('sha256:abc')).toBe('sha256:abc');
   });
 });
