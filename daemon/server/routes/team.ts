@@ -13,7 +13,7 @@ export function teamRoutes({ team }: Services, handover: () => Pick<IssuedLease,
       const { server, fingerprint } = handover();
       if (!server || !fingerprint) {
         throw new BellaError(
-          'unavailable',
+          'conflict',
           'teammates enrol over the TLS listener, which is not serving: enable it first (bella listener enable)',
         );
       }

@@ -113,9 +113,9 @@ function InviteForm({
       ? 'A duration such as 2h or 24h, at most 7d.'
       : null;
   const pending = draftGrant(draft);
-  // The daemon's refusal when the listener stopped meanwhile (the same code as a daemon not answering).
+  // The daemon's refusal when the listener stopped meanwhile.
   const listenerOff =
-    errorCode(action.error) === 'unavailable' && action.error instanceof Error && /listener/.test(action.error.message);
+    errorCode(action.error) === 'conflict' && action.error instanceof Error && /listener/.test(action.error.message);
   useEffect(() => {
     if (listenerOff) onListenerOff();
   }, [listenerOff]);
