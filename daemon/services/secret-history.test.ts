@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isBellaError } from '../api';
-import type { DesktopNotifier } from '../notify';
+import { fakeNotifier } from '../../test/helpers/notifier';
 import { Store } from '../store';
 import { EventBus } from './events';
 import { createServices } from './index';
@@ -19,24 +19,6 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-const notifier: DesktopNotifier = {
-  notify: async () => ({ sent: true, problem: null }),
-  health: () => ({ available: true, problem: null }),
-  stats: () => ({
-    requested: 0,
-    spawned: 0,
-    sent: 0,
-    failed: 0,
-    timedOut: 0,
-    dropped: 0,
-    coalesced: 0,
-    inFlight: 0,
-    maxInFlight: 0,
-    queued: 0,
-  }),
-  close: async () => undefined,
-};
-
 async function world() {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bella-history-'));
   dirs.push(home);
@@ -44,7 +26,7 @@ async function world() {
   const clock = () => now;
   const store = await Store.open(home, { time: { wall: clock, monotonic: clock } });
   stores.push(store);
-  const services = createServices({ store, events: new EventBus(), log: () => undefined }, notifier, {
+  const services = createServices({ store, events: new EventBus(), log: () => undefined }, fakeNotifier([]), {
     retentionMs: 30 * DAY,
     backupsKept: 7,
   });
