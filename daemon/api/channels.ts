@@ -16,7 +16,9 @@ export const CHANNEL_EVENTS = [
   'LeaseExpired',
   'LeasesExpiredAll',
   'TokenRefusals',
-] as const satisfies readonly (LeaseEventName | 'TokenRefusals')[];
+  'AccessRequested',
+  'BreakGlass',
+] as const satisfies readonly (LeaseEventName | 'TokenRefusals' | 'AccessRequested' | 'BreakGlass')[];
 /** One of {@link CHANNEL_EVENTS}. */
 export type ChannelEventType = (typeof CHANNEL_EVENTS)[number];
 
@@ -59,6 +61,9 @@ export interface ChannelEventData {
   /** TokenRefusals: how many refusals, within how many seconds. */
   refusals?: number;
   windowSeconds?: number;
+  /** AccessRequested, BreakGlass: the request and who made it (never a way to approve it). */
+  requestId?: string;
+  requester?: string;
 }
 
 /** Where one outbox item stands. */

@@ -8,3 +8,4 @@ export * from './channels';
 export * from './ci';
 export * from './history';
 export * from './team';
+export * from './requests';

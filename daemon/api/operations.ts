@@ -20,6 +20,7 @@ import { routes, type OperationName } from './routes';
 import { ciInputs } from './ci-inputs';
 import { historyInputs } from './history-inputs';
 import { teamInputs } from './team-inputs';
+import { requestInputs } from './requests-inputs';
 
 export * from './routes';
 
@@ -40,7 +41,12 @@ const inputs = {
   createEnvironment: EnvironmentCreate,
   deleteEnvironment: EnvironmentRef.merge(Force),
   getLeasePolicy: EnvironmentRef,
-  setLeasePolicy: EnvironmentRef.extend({ ttlSeconds: Seconds, warnBeforeSeconds: Seconds }).superRefine((p, ctx) => {
+  setLeasePolicy: EnvironmentRef.extend({
+    ttlSeconds: Seconds,
+    warnBeforeSeconds: Seconds,
+    /** Break-glass (issue 17): off unless set. */
+    breakGlassSeconds: Seconds.optional(),
+  }).superRefine((p, ctx) => {
     if (p.warnBeforeSeconds >= p.ttlSeconds) {
       ctx.addIssue({
         code: 'custom',
@@ -161,6 +167,7 @@ const inputs = {
   ...ciInputs,
   ...historyInputs,
   ...teamInputs,
+  ...requestInputs,
 } satisfies Record<OperationName, z.ZodType>;
 
 /** One operation: its route plus its input schema. */

@@ -4,6 +4,7 @@ import type { DotenvProblem } from './dotenv';
 import { ciRoutes } from './ci';
 import { historyRoutes } from './history';
 import { teamRoutes } from './team';
+import { requestRoutes } from './requests';
 
 /** How an operation is reached: the owner's admin plane, or the token plane (Bearer bax-…). */
 export type Plane = 'admin' | 'token';
@@ -415,6 +416,7 @@ export const routes = {
   ...ciRoutes,
   ...historyRoutes,
   ...teamRoutes,
+  ...requestRoutes,
 } as const;
 
 /** The name of an operation. */

@@ -64,6 +64,8 @@ const COLORS: Record<ChannelEventType, number> = {
   LeaseExpired: 0xc62828,
   LeasesExpiredAll: 0xc62828,
   TokenRefusals: 0xc62828,
+  AccessRequested: 0x1565c0,
+  BreakGlass: 0xc62828,
 };
 
 /** The body of one webhook delivery: `{ type, timestamp, data }`, metadata only. */
@@ -217,6 +219,21 @@ export function summarize(items: readonly OutboxItem[], options: RenderOptions):
         ],
       };
     }
+    // Never a way to approve: approval is on the approver's own machine (bella requests approve).
+    case 'AccessRequested':
+      return {
+        title: `${clean(data.requester ?? 'someone', 80)} asks for access to ${place}`,
+        lines: [...leaseLines(data, options), ...reasonLine, `Request ${clean(data.requestId ?? '', 40)}`],
+      };
+    case 'BreakGlass':
+      return {
+        title: `Break-glass: ${clean(data.requester ?? 'someone', 80)} took access to ${place} without approval`,
+        lines: [
+          ...leaseLines(data, options),
+          ...reasonLine,
+          `Request ${clean(data.requestId ?? '', 40)}: the owner reviews it`,
+        ],
+      };
   }
 }
 

@@ -16,6 +16,7 @@ import { pullCommand } from './commands/pull';
 import { runCommand } from './commands/run';
 import { secretsCommand } from './commands/secrets';
 import { teamCommand, whoamiCommand } from './commands/team';
+import { requestCommand, requestsCommand } from './commands/requests';
 import { tokenCommand } from './commands/token';
 
 /*
@@ -48,6 +49,8 @@ export const ROOT: CommandSpec = {
     ciCommand,
     teamCommand,
     whoamiCommand,
+    requestCommand,
+    requestsCommand,
     completionCommand,
     doctorCommand,
     completeCommand,

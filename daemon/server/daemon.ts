@@ -17,6 +17,7 @@ import { auditRoutes } from './routes/audit';
 import { channelRoutes } from './routes/channels';
 import { ciTrustRoutes } from './routes/ci';
 import { teamRoutes } from './routes/team';
+import { requestRoutes } from './routes/requests';
 import { listenerRoutes } from './routes/listener';
 import { tokenRoutes } from './routes/tokens';
 import { leaseRoutes } from './routes/leases';
@@ -152,6 +153,7 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
     ...channelRoutes(services),
     ...ciTrustRoutes(services, () => listener.handover().server),
     ...teamRoutes(services, () => listener.handover()),
+    ...requestRoutes(services, () => listener.handover()),
   };
   const { app, closeStreams } = createApp(services, handlers, log, { ...SOCKET_SURFACE, cliFile });
   if (process.platform !== 'win32') fs.rmSync(options.socket, { force: true });

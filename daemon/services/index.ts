@@ -17,6 +17,7 @@ import { SecretHistoryService } from './secret-history';
 import type { ServiceContext } from './service-context';
 import { TokenPlaneService } from './token-plane';
 import { TeamService } from './team/members';
+import { AccessRequestsService } from './team/requests';
 
 export * from './events';
 export * from './service-context';
@@ -49,6 +50,7 @@ export interface Services {
   ciLogin: CiLoginService;
   /** Teammates: invites, devices, grants (issue 17). */
   team: TeamService;
+  requests: AccessRequestsService;
 }
 
 /** Builds the services over a store; their clock is the store's, which never runs backwards. */
@@ -81,5 +83,6 @@ export function createServices(
     ciTrusts: new CiTrustsService(ctx),
     ciLogin: new CiLoginService(ctx, lifecycle, refusals, ciOptions),
     team: new TeamService(ctx, lifecycle),
+    requests: new AccessRequestsService(ctx, lifecycle, desktopNotifications, channels),
   };
 }

@@ -6,8 +6,7 @@ import { checkFilterExists } from './audit';
 import { effectiveStatus } from '../base/common/lease-status';
 import type { LeaseLifecycle } from './lease-lifecycle';
 import { toLease } from './lease-rules';
-import { findEnvironment } from './lookup';
-import { unmatchedEntries } from '../base/common/scope';
+import { findEnvironment, findScopedEnvironment } from './lookup';
 import type { SecretsService } from './secrets';
 import type { ServiceContext } from './service-context';
 
@@ -28,18 +27,7 @@ export class LeasesService {
     args: OperationArgs<'issueLease'>,
   ): Promise<Omit<OperationOutput<'issueLease'>, 'server' | 'fingerprint' | 'serverNote' | 'pinnedPublicKey'>> {
     const out = await this.lifecycle.transact((state, changes) => {
-      const env = findEnvironment(state, args.project, args.environment);
-      const keys = Object.keys(env.secrets).sort();
-      const unmatched = unmatchedEntries(args.scope, keys);
-      if (unmatched.length) {
-        throw new BellaError(
-          'invalid_argument',
-          keys.length
-            ? `scope ${unmatched.join(', ')} matches no key in ${args.project}/${args.environment}; its keys: ${keys.join(', ')}`
-            : `${args.project}/${args.environment} has no secrets yet: add the keys the lease should read first`,
-          { unmatched, keys },
-        );
-      }
+      const env = findScopedEnvironment(state, args.project, args.environment, args.scope);
       const who = caller();
       return {
         result: changes.issue(env, {

@@ -26,6 +26,7 @@ const OWNER_ONLY = new Set<OperationName>([
   'disableListener',
   'rotateListenerCertificate',
   'shutdown',
+  'reviewAccessRequest',
 ]);
 
 /** Operations a member may call at all (each further limited below). */
@@ -40,6 +41,10 @@ const MEMBER_OPERATIONS = new Set<OperationName>([
   'getLease',
   'renewLease',
   'revokeLease',
+  'createAccessRequest',
+  'listAccessRequests',
+  'getAccessRequest',
+  'fetchRequestToken',
 ]);
 
 type Filter<K extends OperationName> = (out: OperationOutput<K>) => OperationOutput<K>;
@@ -97,6 +102,10 @@ export function authorize<K extends OperationName>(
       }
       return null;
     }
+    case 'createAccessRequest':
+      // Either grant may ask (an `issue` grant may want an approval on record); break-glass too.
+      needGrant(member, String(a.project), String(a.environment));
+      return null;
     case 'getLease':
     case 'renewLease':
     case 'revokeLease': {
@@ -106,7 +115,8 @@ export function authorize<K extends OperationName>(
       return null;
     }
     default:
-      // whoami, listLeases (the service lists a member's own leases only).
+      // whoami, listLeases, listAccessRequests, getAccessRequest, fetchRequestToken: the services
+      // answer a member about her own leases and requests only.
       return null;
   }
 }
