@@ -114,6 +114,20 @@ describe('chat summaries', () => {
         windowSeconds: 300,
       }),
     ).toBe('12 token requests refused for my-api/production within 5 min');
+    const request = {
+      project: 'my-api',
+      environment: 'production',
+      leaseIds: [],
+      reason: 'INC-4521',
+      requestId: 'req_aaaaaaaaaaaaaaaa',
+      requester: 'alice',
+    };
+    expect(one('AccessRequested', request)).toBe('alice asks for access to my-api/production');
+    expect(one('BreakGlass', request)).toBe('Break-glass: alice took access to my-api/production without approval');
+    // An access request's message never carries a way to approve it.
+    const lines = summarize(eventItems('AccessRequested', NOW, [slack], request), render).lines.join('\n');
+    expect(lines).toContain('INC-4521');
+    expect(lines.toLowerCase()).not.toContain('approve');
   });
 });
 

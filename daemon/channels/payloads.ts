@@ -97,6 +97,11 @@ export function mergeEventData(items: readonly OutboxItem[]): ChannelEventData {
     ...(reasons.size === 1 && base.reason !== undefined ? { reason: base.reason } : {}),
     ...(all.some((d) => d.refusals !== undefined) ? { refusals } : {}),
     ...(base.windowSeconds !== undefined ? { windowSeconds: Math.max(...all.map((d) => d.windowSeconds ?? 0)) } : {}),
+    // Requests batched together keep a requester or request id only when they all share it.
+    ...(base.requester !== undefined && all.every((d) => d.requester === base.requester)
+      ? { requester: base.requester }
+      : {}),
+    ...(all.length === 1 && base.requestId !== undefined ? { requestId: base.requestId } : {}),
   };
 }
 
