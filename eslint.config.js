@@ -28,6 +28,7 @@ const SCHEMA_FREE = [
   'ci',
   'history',
   'team',
+  'requests',
 ].map((m) => `daemon/api/${m}`);
 const API_BASE = ['daemon/api', 'daemon/base'];
 /** What the renderer may load as values from outside it. */
