@@ -251,6 +251,11 @@ describe.skipIf(!netns.ok)(
       expect(Date.parse(lease.expiresAt) - Date.parse(lease.issuedAt)).toBe(15 * 60 * 1000);
       expect(ok(await t.ownerCli(['requests', 'list']))).toContain('break-glass (unreviewed)');
 
+      // A break-glass lease is not renewed past what the policy allowed it.
+      const renew = await t.as('alice', ['leases', 'renew', glass.leaseId!]);
+      expect(renew.code).toBe(1);
+      expect(renew.stderr).toContain('taken by break-glass and cannot be renewed');
+
       // Only the owner reviews it.
       expect((await t.as('bob', ['requests', 'review', glass.id])).code).toBe(1);
       ok(await t.ownerCli(['requests', 'review', glass.id, '--note', 'incident INC-4700 confirmed']));

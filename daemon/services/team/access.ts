@@ -112,6 +112,12 @@ export function authorize<K extends OperationName>(
       const lease = state.leases.get(String(a.id));
       if (lease && lease.by !== member.id)
         throw denied(`lease ${lease.id} is not yours: members manage their own leases only`);
+      // A break-glass lease lasts what the policy allowed it, no longer: renewing would outlive it.
+      if (lease && name === 'renewLease' && brokeGlass(state, lease.id)) {
+        throw denied(
+          `lease ${lease.id} was taken by break-glass and cannot be renewed: ask for access (bella request)`,
+        );
+      }
       return null;
     }
     default:
@@ -119,6 +125,12 @@ export function authorize<K extends OperationName>(
       // answer a member about her own leases and requests only.
       return null;
   }
+}
+
+/** Whether a break-glass request issued lease `id` (one scan of the requests; they are few). */
+function brokeGlass(state: State, id: string): boolean {
+  for (const r of state.accessRequests.values()) if (r.leaseId === id) return r.breakGlass;
+  return false;
 }
 
 function environmentOf(state: State, project: string, environment: string) {

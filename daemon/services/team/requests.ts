@@ -176,6 +176,10 @@ export class AccessRequestsService {
           `--ttl may only shorten the request (${formatDuration(request.ttlSeconds)} was asked for)`,
         );
       }
+      const requester = state.members.get(request.memberId);
+      if (!requester || requester.removedAt !== null) {
+        throw new BellaError('conflict', `${nameOf(request)} is no longer in the team: her request cannot be approved`);
+      }
       const env = findScopedEnvironment(state, request.project, request.environment, request.scope);
       const issued = changes.issue(env, {
         project: request.project,
