@@ -20,10 +20,14 @@ export interface TeamHosts {
   owner: DaemonClient;
   /** `https://A:PORT`. */
   server: string;
+  /** The listener certificate's fingerprint. */
+  fingerprint: string;
+  /** Each teammate's HOME on B, by name (made on her first command; a test may set one). */
+  homes: Record<string, string>;
   /** The owner's real CLI, on A, over the socket. */
   ownerCli(args: string[]): Promise<CliResult>;
   /** A teammate's real CLI on B: her own HOME, no BELLA_SERVER, no token, nothing of the owner's. */
-  as(who: string, args: string[]): Promise<CliResult>;
+  as(who: string, args: string[], extra?: Record<string, string>): Promise<CliResult>;
   /** Invites `name` with `flags` and joins from B as her. */
   enrol(name: string, ...flags: string[]): Promise<void>;
   stop(): Promise<void>;
@@ -62,7 +66,7 @@ export async function startTeamHosts(
       dotenv: `DATABASE_URL=postgres://${e}\nREDIS_URL=redis://${e}\nSTRIPE_KEY=sk_${e}\n`,
     });
   }
-  await owner.call('enableListener', { address: `${a.address}:${port}` });
+  const { listener } = await owner.call('enableListener', { address: `${a.address}:${port}` });
   const homes: Record<string, string> = {};
   const ownerCli = (args: string[]) =>
     a.run(process.execPath, [cliPath, ...args], {
@@ -82,6 +86,8 @@ export async function startTeamHosts(
     root,
     owner,
     server: `https://${a.address}:${port}`,
+    fingerprint: listener.fingerprint!,
+    homes,
     ownerCli,
     as,
     async enrol(name, ...flags) {
