@@ -1,18 +1,14 @@
 import {
   BellaError,
-  DEFAULT_REQUEST_WINDOW_SECONDS,
   formatDuration,
   type AccessRequest,
   type IssuedLease,
   type OperationArgs,
   type OperationOutput,
-  type RequestStatus,
 } from '../../api';
-import type { ChannelEvent } from '../../channels';
 import { iso } from '../../base/common/time';
 import {
   open,
-  randomId,
   seal,
   type AuditInput,
   type State,
@@ -27,6 +23,17 @@ import { toLease } from '../lease-rules';
 import { findScopedEnvironment } from '../lookup';
 import type { ServiceContext } from '../service-context';
 import { acting, caller } from './caller';
+import {
+  decisionEntry,
+  event,
+  nameOf,
+  newRequest,
+  notApproved,
+  statusOf,
+  store,
+  tokenAad,
+  view,
+} from './request-records';
 
 /** Issued, as the service answers it: the server adds where a holder reaches it. */
 type Issued = Omit<IssuedLease, 'server' | 'fingerprint' | 'serverNote' | 'pinnedPublicKey'>;
@@ -367,128 +374,4 @@ export class AccessRequestsService {
 function ownOnly(): string | null {
   const who = caller();
   return who.kind === 'member' && who.member.role === 'member' ? who.member.id : null;
-}
-
-function newRequest(args: OperationArgs<'createAccessRequest'>, memberId: string, now: number): StoredAccessRequest {
-  return {
-    id: `req_${randomId(16)}`,
-    memberId,
-    requester: acting(),
-    project: args.project,
-    environment: args.environment,
-    scope: [...new Set(args.scope)],
-    ttlSeconds: args.ttlSeconds ?? null,
-    reason: args.reason,
-    createdAt: now,
-    windowEndsAt: now + (args.windowSeconds ?? DEFAULT_REQUEST_WINDOW_SECONDS) * 1000,
-    status: 'pending',
-    decidedAt: null,
-    decidedBy: null,
-    decision: null,
-    leaseId: null,
-    sealedToken: null,
-    breakGlass: false,
-    reviewedAt: null,
-    reviewedBy: null,
-  };
-}
-
-function store(state: State, touched: Touched, request: StoredAccessRequest): void {
-  state.accessRequests.set(request.id, request);
-  touched.record('accessRequest', request.id);
-}
-
-function tokenAad(id: string): string {
-  return `bella/request-token/${id}`;
-}
-
-/** `alice` of `alice (device sha256:…)`. */
-function nameOf(request: StoredAccessRequest): string {
-  return request.requester.replace(/ \(device .*\)$/, '');
-}
-
-/** A pending request past its window reads as expired before it is recorded so. */
-function statusOf(request: StoredAccessRequest, now: number): RequestStatus {
-  return request.status === 'pending' && now >= request.windowEndsAt ? 'expired' : request.status;
-}
-
-function notApproved(request: StoredAccessRequest, status: RequestStatus): BellaError {
-  const what =
-    status === 'pending'
-      ? 'is still waiting for an approver'
-      : status === 'denied'
-        ? `was denied${request.decision ? `: ${request.decision}` : ''}`
-        : status === 'expired'
-          ? `expired unanswered at ${iso(request.windowEndsAt)}: ask again (bella request)`
-          : `was already approved`;
-  return new BellaError('conflict', `request ${request.id} ${what}`);
-}
-
-function decisionEntry(
-  kind: 'AccessApproved' | 'AccessDenied',
-  request: StoredAccessRequest,
-  reason: string | undefined,
-  what: string,
-) {
-  return {
-    event: kind,
-    outcome: 'Success' as const,
-    actor: acting(),
-    project: request.project,
-    environment: request.environment,
-    ...(request.leaseId ? { leaseId: request.leaseId } : {}),
-    keys: request.scope,
-    ...(reason ? { reason } : {}),
-    message: `${what}: request ${request.id} of ${nameOf(request)} (${request.reason})`,
-  };
-}
-
-function event(
-  type: 'AccessRequested' | 'BreakGlass',
-  request: StoredAccessRequest,
-  at: number,
-  expiresAt?: number,
-): ChannelEvent {
-  return {
-    type,
-    at,
-    data: {
-      project: request.project,
-      environment: request.environment,
-      leaseIds: request.leaseId ? [request.leaseId] : [],
-      ...(expiresAt
-        ? {
-            leases: [{ id: request.leaseId!, scope: request.scope, reason: request.reason, expiresAt: iso(expiresAt) }],
-          }
-        : {}),
-      reason: request.reason,
-      requestId: request.id,
-      requester: nameOf(request),
-    },
-  };
-}
-
-/** The request as listed: never its token. */
-function view(r: StoredAccessRequest, now: number): AccessRequest {
-  const at = (ms: number | null) => (ms === null ? null : iso(ms));
-  return {
-    id: r.id,
-    requester: nameOf(r),
-    project: r.project,
-    environment: r.environment,
-    scope: r.scope,
-    ttlSeconds: r.ttlSeconds,
-    reason: r.reason,
-    status: statusOf(r, now),
-    createdAt: iso(r.createdAt),
-    windowEndsAt: iso(r.windowEndsAt),
-    decidedAt: at(r.decidedAt),
-    decidedBy: r.decidedBy,
-    decision: r.decision,
-    leaseId: r.leaseId,
-    tokenWaiting: r.sealedToken !== null,
-    breakGlass: r.breakGlass,
-    reviewedAt: at(r.reviewedAt),
-    reviewedBy: r.reviewedBy,
-  };
 }
