@@ -105,6 +105,7 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
   }
   services.maintenance.start();
   services.channels.start();
+  services.requests.start();
 
   // The one-file CLI holders fetch (GET /v1/cli/bella.mjs), read once: a missing one is answered
   // `unavailable`, never fatal.
@@ -125,6 +126,7 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
       await listener.stop();
       await app.close();
       services.lifecycle.stop();
+      services.requests.stop();
       await services.refusals.close();
       await services.channels.stop();
       await services.maintenance.stop();

@@ -7,7 +7,7 @@ import {
 } from '../../api';
 import type { ChannelEvent } from '../../channels';
 import { iso } from '../../base/common/time';
-import { randomId, type State, type StoredAccessRequest, type Touched } from '../../store';
+import { randomId, type AuditInput, type State, type StoredAccessRequest, type Touched } from '../../store';
 import { acting } from './caller';
 
 // Access request records (issue 17): how one is made, read (its status at an instant, its view)
@@ -144,5 +144,18 @@ export function view(r: StoredAccessRequest, now: number): AccessRequest {
     breakGlass: r.breakGlass,
     reviewedAt: at(r.reviewedAt),
     reviewedBy: r.reviewedBy,
+  };
+}
+
+/** The audit entry of a request whose window passed unanswered (written by the daemon). */
+export function expiredEntry(request: StoredAccessRequest): AuditInput {
+  return {
+    event: 'AccessRequestExpired',
+    outcome: 'Success',
+    actor: 'daemon',
+    project: request.project,
+    environment: request.environment,
+    at: request.windowEndsAt,
+    message: `request ${request.id} of ${nameOf(request)} expired unanswered at ${iso(request.windowEndsAt)}`,
   };
 }

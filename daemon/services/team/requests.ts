@@ -21,11 +21,13 @@ import type { DesktopNotificationsService } from '../desktop-notifications';
 import type { LeaseLifecycle } from '../lease-lifecycle';
 import { toLease } from '../lease-rules';
 import { findScopedEnvironment } from '../lookup';
+import { DeadlineScheduler } from '../deadlines';
 import type { ServiceContext } from '../service-context';
 import { acting, caller } from './caller';
 import {
   decisionEntry,
   event,
+  expiredEntry,
   nameOf,
   newRequest,
   notApproved,
@@ -48,12 +50,57 @@ type Fetched = { error: true; request: StoredAccessRequest } | { error: false; t
  * where the environment's policy allows it, loudly, and waits for the owner's review.
  */
 export class AccessRequestsService {
+  /** One timer for the nearest window end of the pending requests. */
+  private readonly windows: DeadlineScheduler<null>;
+
   constructor(
     private readonly ctx: ServiceContext,
     private readonly lifecycle: LeaseLifecycle,
     private readonly desktop: DesktopNotificationsService,
     private readonly channels: ChannelsService,
-  ) {}
+  ) {
+    this.windows = new DeadlineScheduler<null>({
+      now: ctx.clock,
+      onDue: (items) => void this.expire(items.map((i) => i.id)),
+      onError: (err) => ctx.log(`request expiry error: ${String(err)}`),
+      maxDelayMs: 60_000,
+    });
+    ctx.store.onReload(() => this.start());
+  }
+
+  /** Schedules the end of every pending request's window (those already past expire at once). */
+  start(): void {
+    this.windows.clear();
+    for (const r of this.ctx.store.state.accessRequests.values()) {
+      if (r.status === 'pending') this.windows.schedule(r.id, r.windowEndsAt, null);
+    }
+  }
+
+  stop(): void {
+    this.windows.stop();
+  }
+
+  /** Records the requests whose window passed unanswered as expired, each audited (`daemon`). */
+  private async expire(ids: string[]): Promise<void> {
+    try {
+      await this.ctx.store.transact((state, touched) => {
+        const now = this.ctx.clock();
+        const audit: AuditInput[] = [];
+        for (const id of ids) {
+          const r = state.accessRequests.get(id);
+          if (!r || r.status !== 'pending' || now < r.windowEndsAt) continue;
+          r.status = 'expired';
+          touched.record('accessRequest', r.id);
+          audit.push(expiredEntry(r));
+        }
+        return { result: null, audit };
+      }, 'release');
+      this.changed();
+    } catch (err) {
+      this.ctx.log(`could not record expired requests (${(err as Error).message}); retrying in 1 s`);
+      for (const id of ids) this.windows.schedule(id, this.ctx.clock() + 1000, null);
+    }
+  }
 
   async create(args: OperationArgs<'createAccessRequest'>): Promise<{ request: AccessRequest; issued: Issued | null }> {
     const who = caller();
@@ -84,6 +131,7 @@ export class AccessRequestsService {
       };
     });
     this.channels.committed();
+    this.windows.schedule(request.id, request.windowEndsAt, null);
     this.desktop.send(
       `${who.member.name} asks for access to ${request.project}/${request.environment}`,
       `${request.scope.join(', ')}${request.ttlSeconds ? ` for ${formatDuration(request.ttlSeconds)}` : ''}: ${request.reason}\nbella requests approve ${request.id}`,
@@ -212,6 +260,7 @@ export class AccessRequestsService {
         audit: [decisionEntry('AccessApproved', request, args.reason, `lease ${issued.lease.id} issued`)],
       };
     });
+    this.windows.cancel(out.request.id);
     if (out.error) throw out.error;
     this.changed();
     const now = this.ctx.clock();
@@ -236,6 +285,7 @@ export class AccessRequestsService {
         audit: [decisionEntry('AccessDenied', request, args.reason, 'denied')],
       };
     });
+    this.windows.cancel(out.request.id);
     if (out.error) throw out.error;
     this.changed();
     return { request: view(out.request, this.ctx.clock()) };
@@ -350,16 +400,7 @@ export class AccessRequestsService {
       touched.record('accessRequest', request.id);
       return {
         result: { request, error: notApproved(request, status) },
-        audit: [
-          {
-            event: 'AccessRequestExpired' as const,
-            outcome: 'Success' as const,
-            actor: 'daemon' as const,
-            project: request.project,
-            environment: request.environment,
-            message: `request ${request.id} of ${nameOf(request)} expired unanswered at ${iso(request.windowEndsAt)}`,
-          },
-        ],
+        audit: [expiredEntry(request)],
       };
     }
     throw notApproved(request, status);
