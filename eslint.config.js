@@ -29,6 +29,7 @@ const SCHEMA_FREE = [
   'history',
   'team',
   'databases',
+  'requests',
 ].map((m) => `daemon/api/${m}`);
 const API_BASE = ['daemon/api', 'daemon/base'];
 /** What the renderer may load as values from outside it. */

@@ -17,7 +17,11 @@ export const CHANNEL_EVENTS = [
   'LeasesExpiredAll',
   'TokenRefusals',
   'CredentialRevokeFailed',
-] as const satisfies readonly (LeaseEventName | 'TokenRefusals' | 'CredentialRevokeFailed')[];
+  'AccessRequested',
+  'BreakGlass',
+] as const satisfies readonly (
+  LeaseEventName | 'TokenRefusals' | 'CredentialRevokeFailed' | 'AccessRequested' | 'BreakGlass'
+)[];
 /** One of {@link CHANNEL_EVENTS}. */
 export type ChannelEventType = (typeof CHANNEL_EVENTS)[number];
 
@@ -64,6 +68,9 @@ export interface ChannelEventData {
   database?: string;
   user?: string;
   error?: string;
+  /** AccessRequested, BreakGlass: the request and who made it (never a way to approve it). */
+  requestId?: string;
+  requester?: string;
 }
 
 /** Where one outbox item stands. */

@@ -24,7 +24,7 @@ export type DaemonEvent =
   | {
       type: 'DataChanged';
       at: string;
-      resource: 'projects' | 'environments' | 'secrets' | 'policy' | 'notifications';
+      resource: 'projects' | 'environments' | 'secrets' | 'policy' | 'notifications' | 'requests';
       project?: string;
       environment?: string;
     }

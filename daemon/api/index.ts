@@ -9,3 +9,4 @@ export * from './ci';
 export * from './history';
 export * from './team';
 export * from './databases';
+export * from './requests';

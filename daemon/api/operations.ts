@@ -21,6 +21,7 @@ import { ciInputs } from './ci-inputs';
 import { historyInputs } from './history-inputs';
 import { teamInputs } from './team-inputs';
 import { DatabaseRef, databaseInputs } from './database-inputs';
+import { requestInputs } from './requests-inputs';
 
 export * from './routes';
 
@@ -41,7 +42,12 @@ const inputs = {
   createEnvironment: EnvironmentCreate,
   deleteEnvironment: EnvironmentRef.merge(Force),
   getLeasePolicy: EnvironmentRef,
-  setLeasePolicy: EnvironmentRef.extend({ ttlSeconds: Seconds, warnBeforeSeconds: Seconds }).superRefine((p, ctx) => {
+  setLeasePolicy: EnvironmentRef.extend({
+    ttlSeconds: Seconds,
+    warnBeforeSeconds: Seconds,
+    /** Break-glass (issue 17): off unless set. */
+    breakGlassSeconds: Seconds.optional(),
+  }).superRefine((p, ctx) => {
     if (p.warnBeforeSeconds >= p.ttlSeconds) {
       ctx.addIssue({
         code: 'custom',
@@ -172,6 +178,7 @@ const inputs = {
   ...historyInputs,
   ...teamInputs,
   ...databaseInputs,
+  ...requestInputs,
 } satisfies Record<OperationName, z.ZodType>;
 
 /** One operation: its route plus its input schema. */

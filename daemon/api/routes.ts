@@ -5,6 +5,7 @@ import { ciRoutes } from './ci';
 import { historyRoutes } from './history';
 import { teamRoutes } from './team';
 import { databaseRoutes } from './databases';
+import { requestRoutes } from './requests';
 
 /** How an operation is reached: the owner's admin plane, or the token plane (Bearer bax-…). */
 export type Plane = 'admin' | 'token';
@@ -422,6 +423,7 @@ export const routes = {
   ...historyRoutes,
   ...teamRoutes,
   ...databaseRoutes,
+  ...requestRoutes,
 } as const;
 
 /** The name of an operation. */

@@ -58,6 +58,13 @@ export const AUDIT_EVENTS = [
   'CredentialRevoked',
   'CredentialRevokeFailed',
   'CredentialRevokeAbandoned',
+  'AccessRequested',
+  'AccessApproved',
+  'AccessDenied',
+  'AccessRequestExpired',
+  'AccessTokenFetched',
+  'PolicyBypassed',
+  'BreakGlassReviewed',
 ] as const;
 /** One of {@link AUDIT_EVENTS}. */
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
@@ -66,6 +73,8 @@ export type AuditEvent = (typeof AUDIT_EVENTS)[number];
 export interface LeasePolicy {
   ttlSeconds: number;
   warnBeforeSeconds: number;
+  /** Break-glass (issue 17): when set, a teammate with a grant may take a lease at once, at most this long. */
+  breakGlassSeconds?: number;
 }
 
 /** A project as listed. */

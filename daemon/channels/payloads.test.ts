@@ -127,6 +127,20 @@ describe('chat summaries', () => {
     );
     expect(failed.title).toBe('A database login of my-api/production could not be dropped yet');
     expect(failed.lines[0]).toBe('Database pg-prod, login role bella_l1: connect ECONNREFUSED 127.0.0.1:5432');
+    const request = {
+      project: 'my-api',
+      environment: 'production',
+      leaseIds: [],
+      reason: 'INC-4521',
+      requestId: 'req_aaaaaaaaaaaaaaaa',
+      requester: 'alice',
+    };
+    expect(one('AccessRequested', request)).toBe('alice asks for access to my-api/production');
+    expect(one('BreakGlass', request)).toBe('Break-glass: alice took access to my-api/production without approval');
+    // An access request's message never carries a way to approve it.
+    const lines = summarize(eventItems('AccessRequested', NOW, [slack], request), render).lines.join('\n');
+    expect(lines).toContain('INC-4521');
+    expect(lines.toLowerCase()).not.toContain('approve');
   });
 });
 

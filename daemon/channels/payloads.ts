@@ -65,6 +65,8 @@ const COLORS: Record<ChannelEventType, number> = {
   LeasesExpiredAll: 0xc62828,
   TokenRefusals: 0xc62828,
   CredentialRevokeFailed: 0xc62828,
+  AccessRequested: 0x1565c0,
+  BreakGlass: 0xc62828,
 };
 
 /** The body of one webhook delivery: `{ type, timestamp, data }`, metadata only. */
@@ -97,6 +99,11 @@ export function mergeEventData(items: readonly OutboxItem[]): ChannelEventData {
     ...(all.some((d) => d.refusals !== undefined) ? { refusals } : {}),
     ...(base.windowSeconds !== undefined ? { windowSeconds: Math.max(...all.map((d) => d.windowSeconds ?? 0)) } : {}),
     ...(base.database !== undefined ? { database: base.database, user: base.user, error: base.error } : {}),
+    // Requests batched together keep a requester or request id only when they all share it.
+    ...(base.requester !== undefined && all.every((d) => d.requester === base.requester)
+      ? { requester: base.requester }
+      : {}),
+    ...(all.length === 1 && base.requestId !== undefined ? { requestId: base.requestId } : {}),
   };
 }
 
@@ -225,6 +232,21 @@ export function summarize(items: readonly OutboxItem[], options: RenderOptions):
         lines: [
           `Database ${clean(data.database ?? '', 80)}, login role ${clean(data.user ?? '', 80)}: ${clean(data.error ?? '')}`,
           'bella keeps retrying; its VALID UNTIL refuses logins meanwhile. See: bella databases list',
+        ],
+      };
+    // Never a way to approve: approval is on the approver's own machine (bella requests approve).
+    case 'AccessRequested':
+      return {
+        title: `${clean(data.requester ?? 'someone', 80)} asks for access to ${place}`,
+        lines: [...leaseLines(data, options), ...reasonLine, `Request ${clean(data.requestId ?? '', 40)}`],
+      };
+    case 'BreakGlass':
+      return {
+        title: `Break-glass: ${clean(data.requester ?? 'someone', 80)} took access to ${place} without approval`,
+        lines: [
+          ...leaseLines(data, options),
+          ...reasonLine,
+          `Request ${clean(data.requestId ?? '', 40)}: the owner reviews it`,
         ],
       };
   }

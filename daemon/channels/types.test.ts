@@ -37,8 +37,10 @@ describe('validateChannelUrl', () => {
 describe('parseChannelEvents', () => {
   it('defaults to every event, keeps the named ones once, names unknown ones', () => {
     expect(parseChannelEvents(undefined)).toEqual([...DEFAULT_CHANNEL_EVENTS]);
-    expect(DEFAULT_CHANNEL_EVENTS).toHaveLength(8);
+    expect(DEFAULT_CHANNEL_EVENTS).toHaveLength(10);
     expect(DEFAULT_CHANNEL_EVENTS).toContain('TokenRefusals');
+    expect(DEFAULT_CHANNEL_EVENTS).toContain('AccessRequested');
+    expect(DEFAULT_CHANNEL_EVENTS).toContain('BreakGlass');
     expect(parseChannelEvents(' LeaseExpired,LeaseExpiringSoon,LeaseExpired ')).toEqual([
       'LeaseExpired',
       'LeaseExpiringSoon',
@@ -89,5 +91,21 @@ describe('fanOut', () => {
         event: 'LeaseExpired',
       });
     }
+  });
+
+  it('sends break-glass to every channel of its environment, whatever events it chose', () => {
+    const glass: ChannelEvent = {
+      type: 'BreakGlass',
+      at: 1_000,
+      data: { ...leaseData(1, 1_000), requestId: 'req_aaaaaaaaaaaaaaaa', requester: 'alice' },
+    };
+    const notSubscribed = makeChannel('webhook', 'http://f', { events: ['LeaseIssued'] });
+    const otherProject = makeChannel('slack', 'http://e', { project: 'web' });
+    const disabled = makeChannel('webhook', 'http://g', { disabled: { at: 0, reason: 'gone' } });
+    const items = fanOut(glass, [notSubscribed, otherProject, disabled]);
+    expect(items.map((i) => i.channelId)).toEqual([notSubscribed.id]);
+    expect(items[0]!.data).toMatchObject({ requestId: 'req_aaaaaaaaaaaaaaaa', requester: 'alice' });
+    const requested: ChannelEvent = { ...glass, type: 'AccessRequested' };
+    expect(fanOut(requested, [notSubscribed])).toEqual([]);
   });
 });

@@ -119,7 +119,8 @@ export function parseChannelEvents(list: string | undefined): ChannelEventType[]
 /** Whether a channel wants an event: enabled, subscribed, and the event is in its project/environment. */
 export function channelWants(channel: Channel, event: ChannelEvent): boolean {
   if (channel.disabled) return false;
-  if (!channel.events.includes(event.type)) return false;
+  // Break-glass reaches every channel, whatever events it chose (issue 17).
+  if (!channel.events.includes(event.type) && event.type !== 'BreakGlass') return false;
   if (channel.project !== undefined && channel.project !== event.data.project) return false;
   if (channel.environment !== undefined && channel.environment !== event.data.environment) return false;
   return true;
@@ -172,5 +173,7 @@ export function toEventData(data: ChannelEventData): ChannelEventData {
     ...optional('database', str(data.database)),
     ...optional('user', str(data.user)),
     ...optional('error', str(data.error)),
+    ...optional('requestId', str(data.requestId)),
+    ...optional('requester', str(data.requester)),
   };
 }

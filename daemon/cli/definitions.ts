@@ -17,6 +17,7 @@ import { pullCommand } from './commands/pull';
 import { runCommand } from './commands/run';
 import { secretsCommand } from './commands/secrets';
 import { teamCommand, whoamiCommand } from './commands/team';
+import { requestCommand, requestsCommand } from './commands/requests';
 import { tokenCommand } from './commands/token';
 
 /*
@@ -50,6 +51,8 @@ export const ROOT: CommandSpec = {
     teamCommand,
     whoamiCommand,
     databasesCommand,
+    requestCommand,
+    requestsCommand,
     completionCommand,
     doctorCommand,
     completeCommand,

@@ -18,6 +18,7 @@ import { channelRoutes } from './routes/channels';
 import { ciTrustRoutes } from './routes/ci';
 import { teamRoutes } from './routes/team';
 import { databaseRoutes } from './routes/databases';
+import { requestRoutes } from './routes/requests';
 import { listenerRoutes } from './routes/listener';
 import { tokenRoutes } from './routes/tokens';
 import { leaseRoutes } from './routes/leases';
@@ -109,6 +110,7 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
   services.channels.start();
   // Logins whose creation was never confirmed are revoked; drops due (leases ended while down) run.
   await services.dbLogins.start();
+  services.requests.start();
 
   // The one-file CLI holders fetch (GET /v1/cli/bella.mjs), read once: a missing one is answered
   // `unavailable`, never fatal.
@@ -131,6 +133,7 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
       services.lifecycle.stop();
       services.dbLogins.stop();
       await services.postgres.close();
+      services.requests.stop();
       await services.refusals.close();
       await services.channels.stop();
       await services.maintenance.stop();
@@ -160,6 +163,7 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
     ...ciTrustRoutes(services, () => listener.handover().server),
     ...teamRoutes(services, () => listener.handover()),
     ...databaseRoutes(services),
+    ...requestRoutes(services, () => listener.handover()),
   };
   const { app, closeStreams } = createApp(services, handlers, log, { ...SOCKET_SURFACE, cliFile });
   if (process.platform !== 'win32') fs.rmSync(options.socket, { force: true });

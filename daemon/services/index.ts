@@ -20,6 +20,7 @@ import { SecretHistoryService } from './secret-history';
 import type { ServiceContext } from './service-context';
 import { TokenPlaneService } from './token-plane';
 import { TeamService } from './team/members';
+import { AccessRequestsService } from './team/requests';
 
 export * from './events';
 export * from './service-context';
@@ -57,6 +58,7 @@ export interface Services {
   databases: DatabasesService;
   dbLogins: DbLogins;
   postgres: PostgresAdmin;
+  requests: AccessRequestsService;
 }
 
 /** Builds the services over a store; their clock is the store's, which never runs backwards. */
@@ -97,5 +99,6 @@ export function createServices(
     ciTrusts: new CiTrustsService(ctx),
     ciLogin: new CiLoginService(ctx, lifecycle, refusals, dbLogins, ciOptions),
     team: new TeamService(ctx, lifecycle),
+    requests: new AccessRequestsService(ctx, lifecycle, desktopNotifications, channels),
   };
 }

@@ -6,8 +6,7 @@ import { checkFilterExists } from './audit';
 import { effectiveStatus } from '../base/common/lease-status';
 import type { LeaseLifecycle } from './lease-lifecycle';
 import { toLease } from './lease-rules';
-import { findEnvironment } from './lookup';
-import { unmatchedEntries } from '../base/common/scope';
+import { findEnvironment, findScopedEnvironment } from './lookup';
 import type { DatabasesService } from './databases/databases';
 import type { DbLogins, LoginPlan } from './databases/logins';
 import type { SecretsService } from './secrets';
@@ -35,20 +34,9 @@ export class LeasesService {
     args: OperationArgs<'issueLease'>,
   ): Promise<Omit<OperationOutput<'issueLease'>, 'server' | 'fingerprint' | 'serverNote' | 'pinnedPublicKey'>> {
     const out = await this.lifecycle.transact((state, changes, touched) => {
-      const env = findEnvironment(state, args.project, args.environment);
-      const keys = Object.keys(env.secrets).sort();
       const plan = args.db ? this.dbLogins.plan(state, args.db, args.project, args.environment) : undefined;
       const scope = plan ? args.scope.filter((k) => k !== plan.key) : args.scope;
-      const unmatched = unmatchedEntries(scope, keys);
-      if (unmatched.length) {
-        throw new BellaError(
-          'invalid_argument',
-          keys.length
-            ? `scope ${unmatched.join(', ')} matches no key in ${args.project}/${args.environment}; its keys: ${keys.join(', ')}`
-            : `${args.project}/${args.environment} has no secrets yet: add the keys the lease should read first`,
-          { unmatched, keys },
-        );
-      }
+      const env = findScopedEnvironment(state, args.project, args.environment, scope);
       const who = caller();
       const issued = changes.issue(env, {
         ...args,

@@ -1,5 +1,6 @@
 import { BellaError } from '../api';
 import { own, type State, type StoredEnvironment, type StoredProject } from '../store';
+import { unmatchedEntries } from '../base/common/scope';
 
 /** The project `slug`, or a not_found error listing the projects that exist. */
 export function findProject(state: State, slug: string): StoredProject {
@@ -27,6 +28,28 @@ export function findEnvironment(state: State, projectSlug: string, slug: string)
       existing.length
         ? `no environment '${slug}' in project '${projectSlug}'; its environments: ${existing.join(', ')}`
         : `no environment '${slug}' in project '${projectSlug}'; it has no environments yet: create one first`,
+    );
+  }
+  return env;
+}
+
+/** The environment, with every scope entry matching one of its keys; else an error listing its keys. */
+export function findScopedEnvironment(
+  state: State,
+  project: string,
+  environment: string,
+  scope: readonly string[],
+): StoredEnvironment {
+  const env = findEnvironment(state, project, environment);
+  const keys = Object.keys(env.secrets).sort();
+  const unmatched = unmatchedEntries([...scope], keys);
+  if (unmatched.length) {
+    throw new BellaError(
+      'invalid_argument',
+      keys.length
+        ? `scope ${unmatched.join(', ')} matches no key in ${project}/${environment}; its keys: ${keys.join(', ')}`
+        : `${project}/${environment} has no secrets yet: add the keys the lease should read first`,
+      { unmatched, keys },
     );
   }
   return env;

@@ -175,7 +175,11 @@ export class ProjectsService {
   async setPolicy(args: OperationArgs<'setLeasePolicy'>): Promise<OperationOutput<'setLeasePolicy'>> {
     const out = await this.lifecycle.transact((state, leases, touched) => {
       const env = findEnvironment(state, args.project, args.environment);
-      const policy = { ttlSeconds: args.ttlSeconds, warnBeforeSeconds: args.warnBeforeSeconds };
+      const policy = {
+        ttlSeconds: args.ttlSeconds,
+        warnBeforeSeconds: args.warnBeforeSeconds,
+        ...(args.breakGlassSeconds ? { breakGlassSeconds: args.breakGlassSeconds } : {}),
+      };
       env.policy = policy;
       touched.environment(args.project, args.environment);
       const cap = leases.now + args.ttlSeconds * 1000;
@@ -193,7 +197,7 @@ export class ProjectsService {
             actor: acting(),
             project: args.project,
             environment: args.environment,
-            message: `ttl ${formatDuration(args.ttlSeconds)}, warn ${formatDuration(args.warnBeforeSeconds)} before; ${capped} active leases capped to ${iso(cap)}`,
+            message: `ttl ${formatDuration(args.ttlSeconds)}, warn ${formatDuration(args.warnBeforeSeconds)} before${args.breakGlassSeconds ? `, break-glass up to ${formatDuration(args.breakGlassSeconds)}` : ''}; ${capped} active leases capped to ${iso(cap)}`,
           },
         ],
       };

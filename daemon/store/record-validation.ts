@@ -4,12 +4,17 @@ import { CHANNEL_EVENTS, CHANNEL_KINDS } from '../api/channels';
 import { SECRET_CHANGES, SECRET_ENDS } from '../api/history';
 import { secretId, versionId } from './schema';
 import { GRANT_KINDS, INVITE_ID, TEAM_ROLES } from '../api/team';
+import { REQUEST_ID, REQUEST_STATUSES } from '../api/requests';
 
 // Validation of every record read back from disk: an unknown status or a malformed record refuses
 // to start instead of being trusted (an edited "revoked" must never read as anything else).
 const Name = z.string().min(1).max(256);
 const Millis = z.number().int().nonnegative();
-const Policy = z.object({ ttlSeconds: z.number().int().positive(), warnBeforeSeconds: z.number().int().positive() });
+const Policy = z.object({
+  ttlSeconds: z.number().int().positive(),
+  warnBeforeSeconds: z.number().int().positive(),
+  breakGlassSeconds: z.number().int().positive().optional(),
+});
 
 const ProjectMeta = z.strictObject({ slug: Name, name: z.string().max(200), createdAt: Millis });
 const EnvironmentMeta = z.strictObject({
@@ -130,6 +135,27 @@ const DbLoginRecord = z.strictObject({
   nextAttemptAt: Millis.nullable(),
   createdAt: Millis,
 });
+const AccessRequestRecord = z.strictObject({
+  id: z.string().regex(REQUEST_ID),
+  memberId: z.string().regex(/^mem_[A-Za-z0-9_-]{16}$/),
+  requester: z.string().min(1).max(400),
+  project: Name,
+  environment: Name,
+  scope: z.array(z.string().min(1)).min(1).max(200),
+  ttlSeconds: z.number().int().positive().nullable(),
+  reason: z.string().max(1000),
+  createdAt: Millis,
+  windowEndsAt: Millis,
+  status: z.enum(REQUEST_STATUSES),
+  decidedAt: Millis.nullable(),
+  decidedBy: z.string().max(400).nullable(),
+  decision: z.string().max(1000).nullable(),
+  leaseId: Name.nullable(),
+  sealedToken: z.string().min(1).nullable(),
+  breakGlass: z.boolean(),
+  reviewedAt: Millis.nullable(),
+  reviewedBy: z.string().max(400).nullable(),
+});
 const ChannelRecord = z.strictObject({
   id: z.string().regex(/^ch_[A-Za-z0-9_-]{10,40}$/),
   kind: z.enum(CHANNEL_KINDS),
@@ -224,6 +250,7 @@ export const Change = z.discriminatedUnion('t', [
   z.strictObject({ t: z.literal('invite'), id: Name, v: InviteRecord.nullable() }),
   z.strictObject({ t: z.literal('database'), id: Name, v: DatabaseRecord.nullable() }),
   z.strictObject({ t: z.literal('dblogin'), id: Name, v: DbLoginRecord.nullable() }),
+  z.strictObject({ t: z.literal('accessRequest'), id: Name, v: AccessRequestRecord.nullable() }),
   z.strictObject({ t: z.literal('settings'), v: SettingsRecord }),
 ]);
 /** One state record change. */

@@ -3,6 +3,7 @@ import type { ChannelEventType, ChannelKind, DeliveryAttempt, OutboxItem } from 
 import type { CiTrust } from '../api/ci';
 import type { SecretChange, SecretEnd } from '../api/history';
 import type { Grant, TeamRole } from '../api/team';
+import type { RequestStatus } from '../api/requests';
 
 /** The current state schema version. Bump it and teach `legacy.ts` the old shape when it changes. */
 export const SCHEMA_VERSION = 3;
@@ -261,6 +262,33 @@ export interface StoredInvite {
   expiresAt: number;
 }
 
+/** An access request (issue 17): a flat record of its own, kept after its decision for the history. */
+export interface StoredAccessRequest {
+  /** `req_` + 16 random characters. */
+  id: string;
+  /** The member who asked, and the audit actor she asked as. */
+  memberId: string;
+  requester: string;
+  project: string;
+  environment: string;
+  scope: string[];
+  ttlSeconds: number | null;
+  reason: string;
+  createdAt: number;
+  /** The end of its approval window. */
+  windowEndsAt: number;
+  status: RequestStatus;
+  decidedAt: number | null;
+  decidedBy: string | null;
+  decision: string | null;
+  leaseId: string | null;
+  /** The approved lease's token, sealed with the wrap key, until its requester fetches it (then dropped). */
+  sealedToken: string | null;
+  breakGlass: boolean;
+  reviewedAt: number | null;
+  reviewedBy: string | null;
+}
+
 /** Everything the daemon keeps as its state. */
 export interface State {
   projects: Record<string, StoredProject>;
@@ -289,6 +317,8 @@ export interface State {
   devices: Map<string, StoredDevice>;
   /** Open invites by id. */
   invites: Map<string, StoredInvite>;
+  /** Access requests by id, in the order they were made. */
+  accessRequests: Map<string, StoredAccessRequest>;
 }
 
 /** The records of a state kept as flat maps by id, with the record kind that journals each. */
@@ -305,6 +335,7 @@ export const FLAT_RECORDS = {
   invite: 'invites',
   database: 'databases',
   dblogin: 'dbLogins',
+  accessRequest: 'accessRequests',
 } as const;
 /** A kind of flat record. */
 export type FlatKind = keyof typeof FLAT_RECORDS;
@@ -325,6 +356,7 @@ export function emptyState(): State {
     invites: new Map(),
     databases: new Map(),
     dbLogins: new Map(),
+    accessRequests: new Map(),
     settings: { notifications: { desktop: true, environments: {} } },
   };
 }

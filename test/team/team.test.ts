@@ -1,14 +1,12 @@
-import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { operations, pathParams, type AuditEntry, type OperationName, type WhoAmI } from '../../daemon/api';
-import { DaemonClient } from '../../daemon/client';
+import type { DaemonClient } from '../../daemon/client';
 import { makeDeviceKey, writeDeviceKey, writeMembership } from '../../daemon/client/device';
-import { cliPath, ensureBuilt, waitFor, type CliResult } from '../helpers/cli';
-import { daemonScript, readLog } from '../helpers/daemon';
+import { waitFor, type CliResult } from '../helpers/cli';
 import { createNetnsPair, type Netns } from '../helpers/netns';
+import { ok, startTeamHosts, type TeamHosts } from './team-hosts';
 
 /**
  * A team on two hosts: network namespace A is the owner's box (the daemon, its socket, its
@@ -43,34 +41,16 @@ console.log(JSON.stringify(out));
 describe.skipIf(!netns.ok)(
   `a team working with one owner's bella${netns.ok ? '' : ` (skipped: ${netns.reason})`}`,
   () => {
-    const { a, b } = netns.ok ? netns.pair : ({} as { a: Netns; b: Netns });
+    const { b } = netns.ok ? netns.pair : ({} as { b: Netns });
+    let t: TeamHosts;
     let root: string;
-    let home: string;
-    let socket: string;
-    let daemon: ChildProcess;
     let owner: DaemonClient;
     let fingerprint: string;
-    const homes: Record<string, string> = {};
-    const server = () => `https://${a.address}:${PORT}`;
-
-    /** The owner's real CLI, on A, over the socket. */
-    const ownerCli = (args: string[]): Promise<CliResult> =>
-      a.run(process.execPath, [cliPath, ...args], {
-        env: { PATH: process.env.PATH, HOME: root, BELLA_HOME: home, BELLA_SOCKET: socket },
-        cwd: root,
-      });
-    /** A teammate's real CLI on B: her own HOME, no BELLA_SERVER, no token, nothing of the owner's. */
-    const as = (who: string, args: string[], extra: Record<string, string> = {}): Promise<CliResult> => {
-      homes[who] ??= fs.mkdtempSync(path.join(root, `${who}-`));
-      return b.run(process.execPath, [cliPath, ...args], {
-        env: { PATH: process.env.PATH, HOME: homes[who], ...extra },
-        cwd: homes[who],
-      });
-    };
-    const ok = (res: CliResult): string => {
-      expect(res.code, res.stderr).toBe(0);
-      return res.stdout;
-    };
+    let homes: Record<string, string>;
+    const server = () => t.server;
+    const ownerCli = (args: string[]): Promise<CliResult> => t.ownerCli(args);
+    const as = (who: string, args: string[], extra: Record<string, string> = {}): Promise<CliResult> =>
+      t.as(who, args, extra);
     const invite = async (name: string, ...flags: string[]) => {
       const res = await ownerCli(['team', 'invite', name, ...flags]);
       const code = ok(res).trim();
@@ -79,44 +59,19 @@ describe.skipIf(!netns.ok)(
       return code;
     };
     beforeAll(async () => {
-      ensureBuilt();
-      root = fs.mkdtempSync(path.join(os.tmpdir(), 'bella-team-'));
-      home = path.join(root, 'owner');
-      socket = path.join(root, 's.sock');
-      const log = path.join(root, 'daemon.log');
-      daemon = a.spawn(process.execPath, [daemonScript, '--home', home, '--socket', socket], {
-        stdio: ['ignore', fs.openSync(log, 'a'), fs.openSync(log, 'a')],
-        env: { ...process.env, BELLA_HOME: home },
-      });
-      owner = new DaemonClient({ socketPath: socket, timeoutMs: 30_000 });
-      await waitFor(() => owner.ping().catch(() => false), `the daemon in ${a.name}:\n${readLog(log)}`, 20_000);
-      await owner.call('createProject', { slug: 'my-api', name: 'My API' });
-      for (const env of ['production', 'staging']) {
-        await owner.call('createEnvironment', { project: 'my-api', slug: env, name: env });
-        await owner.call('importSecrets', {
-          project: 'my-api',
-          environment: env,
-          dotenv: `DATABASE_URL=postgres://${env}\nREDIS_URL=redis://${env}\nSTRIPE_KEY=sk_${env}\n`,
-        });
-      }
+      if (!netns.ok) return;
+      t = await startTeamHosts(netns.pair, {}, PORT);
+      ({ root, owner, fingerprint, homes } = t);
       await owner.call('setLeasePolicy', {
         project: 'my-api',
         environment: 'production',
         ttlSeconds: 3600,
         warnBeforeSeconds: 600,
       });
-      const { listener } = await owner.call('enableListener', { address: `${a.address}:${PORT}` });
-      fingerprint = listener.fingerprint!;
     }, 60_000);
 
     afterAll(async () => {
-      owner?.close();
-      if (daemon) {
-        daemon.kill('SIGTERM');
-        await new Promise((r) => daemon.once('exit', r));
-      }
-      if (netns.ok) netns.pair.cleanup();
-      if (root) fs.rmSync(root, { recursive: true, force: true });
+      await t?.stop();
     });
 
     it('enrols alice (member) and bob (admin) by invite codes; whoami says who each is', async () => {

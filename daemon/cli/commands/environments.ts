@@ -11,7 +11,8 @@ import type { CommandSpec } from '../framework/spec';
 /** `ttl 24h, warn 2h before expiry`, or `none`. */
 export function describePolicy(policy: LeasePolicy | null): string {
   if (!policy) return 'none';
-  return `ttl ${formatTtl(policy.ttlSeconds)}, warn ${formatTtl(policy.warnBeforeSeconds)} before expiry`;
+  const glass = policy.breakGlassSeconds ? `, break-glass up to ${formatTtl(policy.breakGlassSeconds)}` : '';
+  return `ttl ${formatTtl(policy.ttlSeconds)}, warn ${formatTtl(policy.warnBeforeSeconds)} before expiry${glass}`;
 }
 
 type Opts = {
@@ -84,7 +85,7 @@ export const remove: Action = async (cli, { args, opts }) => {
 
 /** `bella environments set-lease-policy`. */
 export const setPolicy: Action = async (cli, { opts }) => {
-  const o = opts as Opts & { ttl: number; warnBefore: number };
+  const o = opts as Opts & { ttl: number; warnBefore: number; breakGlassTtl?: number };
   // warn-before < ttl is the daemon's rule, checked there once; its error names --warn-before.
   const ref = cli.environmentRef(o);
   const res = await cli.call('setLeasePolicy', {
@@ -92,6 +93,7 @@ export const setPolicy: Action = async (cli, { opts }) => {
     environment: ref.environment,
     ttlSeconds: o.ttl,
     warnBeforeSeconds: o.warnBefore,
+    breakGlassSeconds: o.breakGlassTtl,
   });
   cli.print(res, () => {
     const lines = [`lease policy of ${ref.project}/${ref.environment}: ${describePolicy(res.policy)}`];
@@ -177,9 +179,18 @@ export const environmentsCommand: CommandSpec = {
           field: 'warnBeforeSeconds',
           required: true,
         },
+        {
+          long: 'break-glass-ttl',
+          value: 'duration',
+          description:
+            'let teammates with a grant take a lease at once, without approval, at most this long (off unless set)',
+          parse: durationOption('--break-glass-ttl'),
+          field: 'breakGlassSeconds',
+        },
       ],
       examples: [
         'bella environments set-lease-policy --project my-api --environment production --ttl 24h --warn-before 2h',
+        'bella environments set-lease-policy -p my-api -e production --ttl 8h --warn-before 1h --break-glass-ttl 1h',
       ],
       action: setPolicy,
     },

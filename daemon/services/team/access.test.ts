@@ -70,4 +70,24 @@ describe('what a teammate may do over the listener', () => {
     ).toEqual(['production', 'staging']);
     expect(code(() => authorize(state(), m, 'listEnvironments', { project: 'billing' }))).toBe('permission_denied');
   });
+
+  it('lets a member ask where she has either grant, fetch her own tokens, and never approve or review', () => {
+    const m = member('member');
+    const ask = (environment: string) =>
+      code(() =>
+        authorize(state(), m, 'createAccessRequest', { project: 'my-api', environment, scope: ['A'], reason: 'r' }),
+      );
+    expect(ask('staging')).toBeNull();
+    expect(ask('production')).toBeNull();
+    expect(ask('dev')).toBe('permission_denied');
+    for (const op of ['listAccessRequests', 'getAccessRequest', 'fetchRequestToken'] as const)
+      expect([op, code(() => authorize(state(), m, op, { id: 'req_aaaaaaaaaaaaaaaa' } as never))]).toEqual([op, null]);
+    for (const op of ['approveAccessRequest', 'denyAccessRequest', 'reviewAccessRequest'] as const)
+      expect([op, code(() => authorize(state(), m, op, {} as never))]).toEqual([op, 'permission_denied']);
+    // Admins approve and deny; the review of a break-glass grant is the owner's.
+    expect(code(() => authorize(state(), member('admin'), 'approveAccessRequest', {} as never))).toBeNull();
+    expect(code(() => authorize(state(), member('admin'), 'reviewAccessRequest', {} as never))).toBe(
+      'permission_denied',
+    );
+  });
 });

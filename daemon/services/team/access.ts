@@ -26,6 +26,7 @@ const OWNER_ONLY = new Set<OperationName>([
   'disableListener',
   'rotateListenerCertificate',
   'shutdown',
+  'reviewAccessRequest',
 ]);
 
 /** Operations a member may call at all (each further limited below). */
@@ -40,6 +41,10 @@ const MEMBER_OPERATIONS = new Set<OperationName>([
   'getLease',
   'renewLease',
   'revokeLease',
+  'createAccessRequest',
+  'listAccessRequests',
+  'getAccessRequest',
+  'fetchRequestToken',
 ]);
 
 type Filter<K extends OperationName> = (out: OperationOutput<K>) => OperationOutput<K>;
@@ -97,18 +102,35 @@ export function authorize<K extends OperationName>(
       }
       return null;
     }
+    case 'createAccessRequest':
+      // Either grant may ask (an `issue` grant may want an approval on record); break-glass too.
+      needGrant(member, String(a.project), String(a.environment));
+      return null;
     case 'getLease':
     case 'renewLease':
     case 'revokeLease': {
       const lease = state.leases.get(String(a.id));
       if (lease && lease.by !== member.id)
         throw denied(`lease ${lease.id} is not yours: members manage their own leases only`);
+      // A break-glass lease lasts what the policy allowed it, no longer: renewing would outlive it.
+      if (lease && name === 'renewLease' && brokeGlass(state, lease.id)) {
+        throw denied(
+          `lease ${lease.id} was taken by break-glass and cannot be renewed: ask for access (bella request)`,
+        );
+      }
       return null;
     }
     default:
-      // whoami, listLeases (the service lists a member's own leases only).
+      // whoami, listLeases, listAccessRequests, getAccessRequest, fetchRequestToken: the services
+      // answer a member about her own leases and requests only.
       return null;
   }
+}
+
+/** Whether a break-glass request issued lease `id` (one scan of the requests; they are few). */
+function brokeGlass(state: State, id: string): boolean {
+  for (const r of state.accessRequests.values()) if (r.leaseId === id) return r.breakGlass;
+  return false;
 }
 
 function environmentOf(state: State, project: string, environment: string) {
