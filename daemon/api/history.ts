@@ -61,6 +61,13 @@ export interface SecretHistory {
   versions: SecretVersion[];
 }
 
+/** A secret rotated on its database (`bella secrets rotate`, `expire-all --rotate`). */
+export interface RotatedSecret {
+  key: string;
+  database: string;
+  user: string;
+}
+
 function route<O>() {
   return <P extends 'admin' | 'token'>(spec: Omit<RouteSpec<O>, 'output' | 'plane'> & { plane: P }) =>
     spec as RouteSpec<O> & { plane: P };
@@ -81,6 +88,12 @@ export const historyRoutes = {
     path: `${KEY_PATH}/rollback`,
     plane: 'admin',
     summary: 'Make an older version the live value again, as a new version (refused for a database-rotated secret)',
+  }),
+  rotateSecret: route<RotatedSecret & { version: number }>()({
+    method: 'POST',
+    path: `${KEY_PATH}/rotate`,
+    plane: 'admin',
+    summary: "Set a new password on a database's login user and store its URL in the secret, in one step",
   }),
   listTrash: route<{ trash: TrashedSecret[] }>()({
     method: 'GET',

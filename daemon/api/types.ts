@@ -58,6 +58,7 @@ export const AUDIT_EVENTS = [
   'CredentialRevoked',
   'CredentialRevokeFailed',
   'CredentialRevokeAbandoned',
+  'SecretRotated',
 ] as const;
 /** One of {@link AUDIT_EVENTS}. */
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
