@@ -37,6 +37,8 @@ export interface SecretVersion {
   endedBy: SecretEnd | null;
   /** Set by a database rotation: rolling back to an older password is refused. */
   rotatedByDatabase?: string;
+  /** The current value of a rotation whose ALTER ROLE is not confirmed yet (retried at start). */
+  pending?: boolean;
   /** Only when values were asked for (the read is audited). */
   value?: string;
 }

@@ -52,6 +52,7 @@ export class SecretHistoryService {
         endedAt: null,
         endedBy: null,
         ...(live.rotatedByDatabase !== undefined ? { rotatedByDatabase: live.rotatedByDatabase } : {}),
+        ...(live.rotationPending ? { pending: true } : {}),
         sealed: live.sealed,
       });
     }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/cli';
 import { addDatabase, setUpDatabase, tearDown, type DbFixture } from './fixture';
 
 // Real rotation (issue 19, item 5) through the real CLI, a real daemon and a private PostgreSQL
@@ -122,7 +123,7 @@ describe('bella secrets rotate', () => {
 
     const admin = await rotate('pg-prod', 'bella_owner');
     expect(admin.code).toBe(1);
-    expect(admin.stderr).toMatch(/login role bella made for a lease|the admin bella connects/);
+    expect(admin.stderr).toContain('is the admin bella connects to pg-prod as');
 
     const group = await rotate('pg-prod', 'app_read');
     expect(group.code).toBe(1);
@@ -133,5 +134,42 @@ describe('bella secrets rotate', () => {
     expect(missing.stderr).toContain('--user');
     // Nothing was written by a refusal: the live value is still the last rotation's.
     expect(f.pg.psql(await value('DATABASE_URL'), 'SELECT 1').code).toBe(0);
+  });
+
+  it('an ALTER ROLE that fails leaves the new value pending; after kill -9 and restart bella sets it and confirms', async () => {
+    // A CREATEROLE admin may not change a superuser's password: the database refuses after the commit.
+    f.pg.sql(`CREATE ROLE boss LOGIN SUPERUSER PASSWORD 'boss-pw';`);
+    const oldUrl = f.pg.url('postgres', 'boss', 'boss-pw');
+    await f.bella.ok(['secrets', 'set', 'BOSS_URL', oldUrl, ...env]);
+    const res = await f.bella.run(['secrets', 'rotate', 'BOSS_URL', ...env, '--db', 'pg-prod', '--user', 'boss']);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('pg-prod did not take the new password of boss');
+    expect(res.stderr).toContain('BOSS_URL holds it as version 2, pending');
+    expect(res.stderr).toContain('the old password (version 1');
+    // Nothing lost: the old password still works and is the previous version.
+    expect(f.pg.psql(oldUrl, 'SELECT 1').code).toBe(0);
+    type History = { versions: Array<{ version: number; change: string; pending?: boolean; value?: string }> };
+    const history = () => f.bella.json<History>(['secrets', 'history', 'BOSS_URL', ...env, '--show-values', '--json']);
+    const pending = await history();
+    expect(pending.versions.map((v) => [v.version, v.change, v.pending ?? false])).toEqual([
+      [2, 'rotate', true],
+      [1, 'set', false],
+    ]);
+    expect(pending.versions[1]!.value).toBe(oldUrl);
+    expect(await f.bella.ok(['secrets', 'history', 'BOSS_URL', ...env])).toContain('rotate (pg-prod, pending)');
+
+    f.pg.sql('ALTER ROLE boss NOSUPERUSER;');
+    await f.bella.killDaemon();
+    // Any command starts the daemon again; at start it sets the pending password and confirms.
+    await waitFor(
+      async () => (await history().catch(() => undefined))?.versions[0]?.pending === undefined,
+      'the pending rotation to be confirmed',
+    );
+    const newUrl = await value('BOSS_URL');
+    expect(newUrl).toBe(pending.versions[0]!.value);
+    expect(f.pg.psql(newUrl, 'SELECT 1').code).toBe(0);
+    expect(f.pg.psql(oldUrl, 'SELECT 1').code).not.toBe(0);
+    const audit = await f.bella.ok(['audit', 'list', '--event', 'SecretRotated']);
+    expect(audit).toContain('finished at start');
   });
 });

@@ -251,7 +251,12 @@ export const expireAll: Action = async (cli, { opts }) => {
   await confirmOnTerminal(cli.io, o.yes, ref.environment, async () => {
     const { total } = await cli.call('listLeases', { project: ref.project, environment: ref.environment, limit: 1 });
     const leases = total === 0 ? 'no active leases (there are none)' : `the ${plural(total, 'active lease')}`;
-    return [`this revokes ${leases} of ${name}:`, ...EXPIRE_ALL_CHANGES, EXPIRE_ALL_UNCHANGED].join('\n  - ');
+    const rotate = o.rotate
+      ? ['With --rotate: every secret linked to a database gets a new password there (bella secrets rotate)']
+      : [];
+    return [`this revokes ${leases} of ${name}:`, ...EXPIRE_ALL_CHANGES, ...rotate, EXPIRE_ALL_UNCHANGED].join(
+      '\n  - ',
+    );
   });
   const res = await cli.call('expireAll', {
     project: ref.project,
@@ -356,7 +361,8 @@ export const leasesCommand: CommandSpec = {
       details:
         "bella's data key of the environment is replaced (its secrets re-encrypted at rest) and its token epoch " +
         'bumped (every token minted before is refused). The secret values themselves do not change: rotate ' +
-        'them at their source. On a terminal it says how many leases it ends and asks for the environment ' +
+        'them at their source, or with --rotate for database passwords linked by `bella secrets rotate`. ' +
+        'On a terminal it says how many leases it ends and asks for the environment ' +
         'slug unless --yes.',
       options: [
         projectOption(),

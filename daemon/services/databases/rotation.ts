@@ -103,15 +103,15 @@ export class Rotations {
         'invalid_argument',
         `database ${db.id} belongs to ${db.project}/${db.environment}: rotate a secret of that environment`,
       );
-    if (args.user.startsWith('bella_') || refersToLease(state, args.user))
-      throw new BellaError(
-        'invalid_argument',
-        `${args.user} is a login role bella made for a lease: it ends with its lease, it is not rotated (name the application's own login user)`,
-      );
     if (args.user === db.adminUser)
       throw new BellaError(
         'invalid_argument',
         `${args.user} is the admin bella connects to ${db.id} as: rotating it would lock bella out (name the application's own login user)`,
+      );
+    if (args.user.startsWith('bella_') || refersToLease(state, args.user))
+      throw new BellaError(
+        'invalid_argument',
+        `${args.user} is a login role bella made for a lease: it ends with its lease, it is not rotated (name the application's own login user)`,
       );
     const url = this.databases.adminUrl(state, db);
     let found;
