@@ -5,7 +5,7 @@ import { own, type State } from '../../store';
 import { findEnvironment } from '../lookup';
 import { replaceValue } from '../secret-versions';
 import type { SecretsService } from '../secrets';
-import type { ServiceContext } from '../service-context';
+import type { Actor, ServiceContext } from '../service-context';
 import { findDatabase, type DatabasesService } from './databases';
 import { pgError, type PostgresAdmin } from './postgres';
 
@@ -86,6 +86,7 @@ export class Rotations {
               version,
               { key, database: db.id, user: s.rotatedUser },
               'finished at start (bella stopped mid-way)',
+              'daemon',
             );
           } catch (err) {
             this.ctx.log(`rotation of ${ref.project}/${ref.environment}/${key} still pending: ${pgError(err)}`);
@@ -185,6 +186,7 @@ export class Rotations {
     version: number,
     link: RotatedSecret,
     message: string,
+    actor: Actor = acting(),
   ): Promise<void> {
     await this.ctx.store.transact((state, touched) => {
       const env = findEnvironment(state, ref.project, ref.environment);
@@ -199,7 +201,7 @@ export class Rotations {
           {
             event: 'SecretRotated',
             outcome: 'Success',
-            actor: acting(),
+            actor,
             project: ref.project,
             environment: ref.environment,
             keys: [ref.key],
