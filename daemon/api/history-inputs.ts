@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DatabaseName } from './database-inputs';
 import { EnvironmentRef, Flag, SecretKey } from './schemas';
 
 const KeyRef = EnvironmentRef.extend({ key: SecretKey });
@@ -12,6 +13,14 @@ const Version = z.coerce
 export const historyInputs = {
   secretHistory: KeyRef.extend({ reveal: Flag.optional() }),
   rollbackSecret: KeyRef.extend({ to: Version }),
+  rotateSecret: KeyRef.extend({
+    database: DatabaseName,
+    user: z
+      .string()
+      .min(1)
+      .max(63, 'Postgres role names are at most 63 bytes')
+      .refine((n) => !/[\p{Cc}]/u.test(n), 'user names may not hold control characters'),
+  }),
   listTrash: EnvironmentRef,
   restoreSecret: KeyRef,
   purgeSecret: KeyRef,

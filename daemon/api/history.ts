@@ -37,6 +37,8 @@ export interface SecretVersion {
   endedBy: SecretEnd | null;
   /** Set by a database rotation: rolling back to an older password is refused. */
   rotatedByDatabase?: string;
+  /** The current value of a rotation whose ALTER ROLE is not confirmed yet (retried at start). */
+  pending?: boolean;
   /** Only when values were asked for (the read is audited). */
   value?: string;
 }
@@ -61,6 +63,13 @@ export interface SecretHistory {
   versions: SecretVersion[];
 }
 
+/** A secret rotated on its database (`bella secrets rotate`, `expire-all --rotate`). */
+export interface RotatedSecret {
+  key: string;
+  database: string;
+  user: string;
+}
+
 function route<O>() {
   return <P extends 'admin' | 'token'>(spec: Omit<RouteSpec<O>, 'output' | 'plane'> & { plane: P }) =>
     spec as RouteSpec<O> & { plane: P };
@@ -81,6 +90,12 @@ export const historyRoutes = {
     path: `${KEY_PATH}/rollback`,
     plane: 'admin',
     summary: 'Make an older version the live value again, as a new version (refused for a database-rotated secret)',
+  }),
+  rotateSecret: route<RotatedSecret & { version: number }>()({
+    method: 'POST',
+    path: `${KEY_PATH}/rotate`,
+    plane: 'admin',
+    summary: "Set a new password on a database's login user and store its URL in the secret, in one step",
   }),
   listTrash: route<{ trash: TrashedSecret[] }>()({
     method: 'GET',

@@ -91,7 +91,11 @@ const inputs = {
     /** Give up dropping the lease's database login role (audited). */
     force: Flag.optional(),
   }),
-  expireAll: EnvironmentRef.extend({ reason: z.string().trim().max(1000).optional() }),
+  expireAll: EnvironmentRef.extend({
+    reason: z.string().trim().max(1000).optional(),
+    /** Also rotate every secret linked to a database (`bella secrets rotate`). */
+    rotate: Flag.optional(),
+  }),
   listAudit: z.object({
     project: Slug.optional(),
     environment: Slug.optional(),

@@ -2,7 +2,7 @@ import type { ChannelHealthView, ChannelView, DeliveryAttempt, OutboxItem } from
 import type { AuditEntry, Environment, Lease, LeasePolicy, Project, Secret } from './types';
 import type { DotenvProblem } from './dotenv';
 import { ciRoutes } from './ci';
-import { historyRoutes } from './history';
+import { historyRoutes, type RotatedSecret } from './history';
 import { teamRoutes } from './team';
 import { databaseRoutes } from './databases';
 import { requestRoutes } from './requests';
@@ -281,7 +281,14 @@ export const routes = {
     plane: 'admin',
     summary: 'Revoke a lease at once; a lease that already ended is left as it is',
   }),
-  expireAll: route<{ revoked: number; rotatedAt: string; reencryptedSecrets: number }>()({
+  expireAll: route<{
+    revoked: number;
+    rotatedAt: string;
+    reencryptedSecrets: number;
+    /** With `rotate`: the database-linked secrets rotated, and those that failed (with why). */
+    rotated?: RotatedSecret[];
+    rotationFailed?: Array<RotatedSecret & { error: string }>;
+  }>()({
     method: 'POST',
     path: '/v1/projects/:project/environments/:environment/expire-all',
     plane: 'admin',

@@ -65,6 +65,7 @@ export const AUDIT_EVENTS = [
   'AccessTokenFetched',
   'PolicyBypassed',
   'BreakGlassReviewed',
+  'SecretRotated',
 ] as const;
 /** One of {@link AUDIT_EVENTS}. */
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];

@@ -111,6 +111,8 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
   // Logins whose creation was never confirmed are revoked; drops due (leases ended while down) run.
   await services.dbLogins.start();
   services.requests.start();
+  // Rotations committed but not confirmed (bella stopped mid-way) set their password again, in the background.
+  void services.rotations.resume().catch((err) => log(`rotations: ${String(err)}`));
 
   // The one-file CLI holders fetch (GET /v1/cli/bella.mjs), read once: a missing one is answered
   // `unavailable`, never fatal.

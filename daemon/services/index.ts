@@ -5,6 +5,7 @@ import { CiLoginService } from './ci/login';
 import { CiTrustsService } from './ci/trusts';
 import { DatabasesService } from './databases/databases';
 import { DbLogins, type DbLoginOptions } from './databases/logins';
+import { Rotations } from './databases/rotation';
 import { PostgresAdmin } from './databases/postgres';
 import type { IssuerKeysOptions } from './ci/issuer-keys';
 import { ChannelsService, type ChannelOptions } from './channels';
@@ -56,6 +57,8 @@ export interface Services {
   team: TeamService;
   /** Databases (admin plane) and the login roles of leases with `--db`. */
   databases: DatabasesService;
+  /** Database-linked secrets: `secrets rotate`, `expire-all --rotate`. */
+  rotations: Rotations;
   dbLogins: DbLogins;
   postgres: PostgresAdmin;
   requests: AccessRequestsService;
@@ -80,14 +83,16 @@ export function createServices(
   const databases = new DatabasesService(ctx, secrets, postgres);
   const dbLogins = new DbLogins(ctx, secrets, databases, postgres, channels, desktopNotifications, dbOptions);
   dbLogins.attachLifecycle(lifecycle);
+  const rotations = new Rotations(ctx, secrets, databases, postgres);
   return {
     ctx,
     secrets,
     history: new SecretHistoryService(ctx, secrets),
     projects: new ProjectsService(ctx, secrets, lifecycle),
-    leases: new LeasesService(ctx, secrets, lifecycle, databases, dbLogins),
+    leases: new LeasesService(ctx, secrets, lifecycle, databases, dbLogins, rotations),
     tokenPlane: new TokenPlaneService(ctx, secrets, lifecycle, refusals, dbLogins),
     databases,
+    rotations,
     dbLogins,
     postgres,
     refusals,

@@ -9,6 +9,7 @@ import { toLease } from './lease-rules';
 import { findEnvironment, findScopedEnvironment } from './lookup';
 import type { DatabasesService } from './databases/databases';
 import type { DbLogins, LoginPlan } from './databases/logins';
+import type { Rotations } from './databases/rotation';
 import type { SecretsService } from './secrets';
 import type { ServiceContext } from './service-context';
 
@@ -23,6 +24,7 @@ export class LeasesService {
     private readonly lifecycle: LeaseLifecycle,
     private readonly databases: DatabasesService,
     private readonly dbLogins: DbLogins,
+    private readonly rotations: Rotations,
   ) {}
 
   private get now(): number {
@@ -163,7 +165,11 @@ export class LeasesService {
         ],
       };
     }, 'release');
-    return { revoked: out.revoked.length, rotatedAt: iso(out.at), reencryptedSecrets: out.reencrypted.secrets };
+    const done = { revoked: out.revoked.length, rotatedAt: iso(out.at), reencryptedSecrets: out.reencrypted.secrets };
+    // After the commit: the leases are ended whatever a database answers; each rotation is its own step.
+    return args.rotate
+      ? { ...done, ...(await this.rotations.rotateEnvironment(args.project, args.environment)) }
+      : done;
   }
 }
 

@@ -52,6 +52,7 @@ export class SecretHistoryService {
         endedAt: null,
         endedBy: null,
         ...(live.rotatedByDatabase !== undefined ? { rotatedByDatabase: live.rotatedByDatabase } : {}),
+        ...(live.rotationPending ? { pending: true } : {}),
         sealed: live.sealed,
       });
     }
@@ -95,7 +96,7 @@ export class SecretHistoryService {
       if (live.rotatedByDatabase !== undefined) {
         throw new BellaError(
           'conflict',
-          `${args.key} is rotated by database ${live.rotatedByDatabase}: its older values hold passwords the database no longer accepts, so rolling back is refused; rotate it again with bella secrets rotate ${args.key} --db ${live.rotatedByDatabase}`,
+          `${args.key} is rotated by database ${live.rotatedByDatabase}: its older values hold passwords the database no longer accepts, so rolling back is refused; rotate it again with bella secrets rotate ${args.key} --db ${live.rotatedByDatabase}${live.rotatedUser !== undefined ? ` --user ${live.rotatedUser}` : ''}`,
         );
       }
       const current = live.version ?? 1;
@@ -173,6 +174,7 @@ export class SecretHistoryService {
           change: 'restore',
           from: deleted.version,
           ...(deleted.rotatedByDatabase !== undefined ? { rotatedByDatabase: deleted.rotatedByDatabase } : {}),
+          ...(deleted.rotatedUser !== undefined ? { rotatedUser: deleted.rotatedUser } : {}),
         },
         now,
       );

@@ -31,6 +31,9 @@ export interface NewValue {
   change: SecretChange;
   from?: number;
   rotatedByDatabase?: string;
+  rotatedUser?: string;
+  /** A rotation committed before its ALTER ROLE (see databases/rotation.ts). */
+  rotationPending?: boolean;
 }
 
 /** The number of the newest version of a key: its live value's, or the deleted one's; 0 if neither. */
@@ -83,6 +86,7 @@ function keepLive(
     change: live.change ?? 'set',
     ...(live.from !== undefined ? { from: live.from } : {}),
     ...(live.rotatedByDatabase !== undefined ? { rotatedByDatabase: live.rotatedByDatabase } : {}),
+    ...(live.rotatedUser !== undefined ? { rotatedUser: live.rotatedUser } : {}),
     endedAt: now,
     endedBy,
   });
@@ -115,6 +119,8 @@ export function replaceValue(
     change: next.change,
     ...(next.from !== undefined ? { from: next.from } : {}),
     ...(next.rotatedByDatabase !== undefined ? { rotatedByDatabase: next.rotatedByDatabase } : {}),
+    ...(next.rotatedUser !== undefined ? { rotatedUser: next.rotatedUser } : {}),
+    ...(next.rotationPending ? { rotationPending: true } : {}),
   };
   touched.secret(ref.project, ref.environment, ref.key);
   pruneVersions(state, touched, env, ref, now);

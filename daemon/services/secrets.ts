@@ -72,7 +72,8 @@ export class SecretsService {
     return open(this.dataKey(project, environment, env), sealed, aad).toString('utf8');
   }
 
-  private sealValue(project: string, environment: string, env: StoredEnvironment, key: string, value: string): string {
+  /** Seals a secret's value of `key` with the environment's data key. */
+  sealValue(project: string, environment: string, env: StoredEnvironment, key: string, value: string): string {
     return seal(this.dataKey(project, environment, env), value, secretAad(project, environment, key));
   }
 

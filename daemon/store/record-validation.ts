@@ -35,6 +35,8 @@ const SecretRecord = z.strictObject({
   change: z.enum(SECRET_CHANGES).optional(),
   from: Version.optional(),
   rotatedByDatabase: Name.optional(),
+  rotatedUser: Name.optional(),
+  rotationPending: z.literal(true).optional(),
 });
 // A version or trash record names its secret twice (id and fields): both must agree.
 const VersionRecord = z
@@ -49,6 +51,7 @@ const VersionRecord = z
     change: z.enum(SECRET_CHANGES),
     from: Version.optional(),
     rotatedByDatabase: Name.optional(),
+    rotatedUser: Name.optional(),
     endedAt: Millis,
     endedBy: z.enum(SECRET_ENDS),
   })

@@ -20,6 +20,10 @@ export interface StoredSecret {
   from?: number;
   /** The database whose rotation set this value (`bella secrets rotate`): a rollback is refused. */
   rotatedByDatabase?: string;
+  /** The Postgres login user whose password it holds (with rotatedByDatabase). */
+  rotatedUser?: string;
+  /** Committed before ALTER ROLE, cleared once the database took the password: retried at start. */
+  rotationPending?: true;
 }
 
 /**
@@ -38,6 +42,7 @@ export interface StoredVersion {
   change: SecretChange;
   from?: number;
   rotatedByDatabase?: string;
+  rotatedUser?: string;
   /** When it stopped being the live value and by what. */
   endedAt: number;
   endedBy: SecretEnd;

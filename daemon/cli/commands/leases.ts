@@ -34,6 +34,7 @@ type Opts = {
   limit?: number;
   wide?: boolean;
   yes?: boolean;
+  rotate?: boolean;
   db?: string;
   force?: boolean;
 };
@@ -250,12 +251,33 @@ export const expireAll: Action = async (cli, { opts }) => {
   await confirmOnTerminal(cli.io, o.yes, ref.environment, async () => {
     const { total } = await cli.call('listLeases', { project: ref.project, environment: ref.environment, limit: 1 });
     const leases = total === 0 ? 'no active leases (there are none)' : `the ${plural(total, 'active lease')}`;
-    return [`this revokes ${leases} of ${name}:`, ...EXPIRE_ALL_CHANGES, EXPIRE_ALL_UNCHANGED].join('\n  - ');
+    const rotate = o.rotate
+      ? ['With --rotate: every secret linked to a database gets a new password there (bella secrets rotate)']
+      : [];
+    return [`this revokes ${leases} of ${name}:`, ...EXPIRE_ALL_CHANGES, ...rotate, EXPIRE_ALL_UNCHANGED].join(
+      '\n  - ',
+    );
   });
-  const res = await cli.call('expireAll', { project: ref.project, environment: ref.environment, reason: o.reason });
-  // --json says it too: what changed are bella's own credentials, never the secret values.
-  cli.print({ ...res, secretValuesChanged: false, note: EXPIRE_ALL_UNCHANGED }, () =>
-    expireAllDone(res, name, formatTime(res.rotatedAt)),
+  const res = await cli.call('expireAll', {
+    project: ref.project,
+    environment: ref.environment,
+    reason: o.reason,
+    rotate: o.rotate === true,
+  });
+  const rotated = res.rotated ?? [];
+  const failed = res.rotationFailed ?? [];
+  // --json says it too: what changed are bella's own credentials and, with --rotate, the database passwords.
+  cli.print({ ...res, secretValuesChanged: rotated.length > 0, note: EXPIRE_ALL_UNCHANGED }, () =>
+    [
+      expireAllDone(res, name, formatTime(res.rotatedAt)),
+      ...(o.rotate && rotated.length + failed.length === 0
+        ? [
+            '--rotate: no secret of this environment is linked to a database (bella secrets rotate KEY --db DB --user USER)',
+          ]
+        : []),
+      ...rotated.map((r) => `rotated ${r.key}: new password for ${r.user} in ${r.database}`),
+      ...failed.map((r) => `NOT rotated ${r.key} (${r.user} in ${r.database}): ${cli.safe(r.error)}`),
+    ].join('\n'),
   );
 };
 
@@ -339,12 +361,18 @@ export const leasesCommand: CommandSpec = {
       details:
         "bella's data key of the environment is replaced (its secrets re-encrypted at rest) and its token epoch " +
         'bumped (every token minted before is refused). The secret values themselves do not change: rotate ' +
-        'them at their source. On a terminal it says how many leases it ends and asks for the environment ' +
+        'them at their source, or with --rotate for database passwords linked by `bella secrets rotate`. ' +
+        'On a terminal it says how many leases it ends and asks for the environment ' +
         'slug unless --yes.',
       options: [
         projectOption(),
         environmentOption(),
         { long: 'reason', value: 'text', description: 'why (kept in the audit trail)' },
+        {
+          long: 'rotate',
+          description:
+            'also rotate every secret linked to a database (bella secrets rotate): a failure is reported, the rest goes on',
+        },
         { long: 'yes', description: 'do not ask for confirmation on a terminal' },
       ],
       examples: ['bella leases expire-all --project my-api --environment production'],

@@ -19,7 +19,7 @@ type Opts = {
 /** What set a version, as one word or two: `set`, `rollback of 2`, `restore of 4`. */
 function changeText(v: SecretVersion): string {
   const from = v.from !== undefined ? ` of ${v.from}` : '';
-  const db = v.rotatedByDatabase !== undefined ? ` (${v.rotatedByDatabase})` : '';
+  const db = v.rotatedByDatabase !== undefined ? ` (${v.rotatedByDatabase}${v.pending ? ', pending' : ''})` : '';
   return `${v.change}${from}${db}`;
 }
 

@@ -1,3 +1,4 @@
+import { rotateCommand } from './secret-rotate';
 import fs from 'node:fs';
 import path from 'node:path';
 import { dotenvProblemText, type DotenvProblem } from '../../api/dotenv';
@@ -248,5 +249,6 @@ export const secretsCommand: CommandSpec = {
       action: push,
     },
     ...historyCommands,
+    rotateCommand,
   ],
 };

@@ -2,7 +2,7 @@ import type { Services } from '../../services';
 import type { Handlers } from '../handler-types';
 
 /** Secrets on the admin plane, their history and the trash. */
-export function secretRoutes({ secrets, history }: Services) {
+export function secretRoutes({ secrets, history, rotations }: Services) {
   return {
     listSecrets: (args) => secrets.list(args),
     getSecret: (args) => secrets.get(args),
@@ -11,6 +11,7 @@ export function secretRoutes({ secrets, history }: Services) {
     importSecrets: (args) => secrets.import(args),
     secretHistory: (args) => history.history(args),
     rollbackSecret: (args) => history.rollback(args),
+    rotateSecret: (args) => rotations.rotate(args),
     listTrash: (args) => history.listTrash(args),
     restoreSecret: (args) => history.restore(args),
     purgeSecret: (args) => history.purge(args),

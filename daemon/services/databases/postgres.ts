@@ -119,6 +119,12 @@ export class PostgresAdmin {
     );
   }
 
+  /** Sets a login user's password (its SCRAM verifier): `bella secrets rotate`. Running it again is harmless. */
+  async setPassword(url: string, user: string, password: string): Promise<void> {
+    const verifier = await scramVerifier(password);
+    await this.pool(url).query(`ALTER ROLE ${ident(user)} WITH PASSWORD ${literal(verifier)}`);
+  }
+
   /** Moves a login role's VALID UNTIL (a renewal). */
   async setValidUntil(url: string, user: string, validUntil: number): Promise<void> {
     await this.pool(url).query(`ALTER ROLE ${ident(user)} VALID UNTIL ${literal(new Date(validUntil).toISOString())}`);
