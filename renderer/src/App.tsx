@@ -4,6 +4,7 @@ import { startEventStream } from './lib/events';
 import { useRoute } from './lib/route';
 import { Sidebar } from './features/sidebar/Sidebar';
 import { ExpiringBanner } from './features/leases/ExpiringBanner';
+import { ProblemsBanner } from './features/status/ProblemsBanner';
 import { EnvironmentView } from './features/environment/EnvironmentView';
 import { ProjectView } from './features/projects/ProjectView';
 import { Welcome } from './features/welcome/Welcome';
@@ -79,6 +80,7 @@ function Shell() {
             <ErrorNote error={data.error} />
           </div>
         ) : null}
+        <ProblemsBanner />
         <ExpiringBanner onOpen={(p, e) => navigate({ project: p, environment: e, tab: 'leases' })} />
         {content}
       </main>
