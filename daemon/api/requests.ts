@@ -24,6 +24,8 @@ export interface AccessRequest {
   project: string;
   environment: string;
   scope: string[];
+  /** `DB:ROLE` asked for: a login role of the lease's own, read as `<DB>_URL`; null when none. */
+  db: string | null;
   /** The lease's ttl asked for (the policy caps it at approval). */
   ttlSeconds: number | null;
   reason: string;

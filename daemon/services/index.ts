@@ -104,6 +104,6 @@ export function createServices(
     ciTrusts: new CiTrustsService(ctx),
     ciLogin: new CiLoginService(ctx, lifecycle, refusals, dbLogins, ciOptions),
     team: new TeamService(ctx, lifecycle),
-    requests: new AccessRequestsService(ctx, lifecycle, desktopNotifications, channels),
+    requests: new AccessRequestsService(ctx, lifecycle, desktopNotifications, channels, dbLogins),
   };
 }

@@ -6,9 +6,9 @@ import { checkFilterExists } from './audit';
 import { effectiveStatus } from '../base/common/lease-status';
 import type { LeaseLifecycle } from './lease-lifecycle';
 import { toLease } from './lease-rules';
-import { findEnvironment, findScopedEnvironment } from './lookup';
+import { findEnvironment } from './lookup';
 import type { DatabasesService } from './databases/databases';
-import type { DbLogins, LoginPlan } from './databases/logins';
+import type { DbLogins } from './databases/logins';
 import type { Rotations } from './databases/rotation';
 import type { SecretsService } from './secrets';
 import type { ServiceContext } from './service-context';
@@ -36,19 +36,14 @@ export class LeasesService {
     args: OperationArgs<'issueLease'>,
   ): Promise<Omit<OperationOutput<'issueLease'>, 'server' | 'fingerprint' | 'serverNote' | 'pinnedPublicKey'>> {
     const out = await this.lifecycle.transact((state, changes, touched) => {
-      const plan = args.db ? this.dbLogins.plan(state, args.db, args.project, args.environment) : undefined;
-      const scope = plan ? args.scope.filter((k) => k !== plan.key) : args.scope;
-      const env = findScopedEnvironment(state, args.project, args.environment, scope);
       const who = caller();
-      const issued = changes.issue(env, {
+      // Durable first: the lease and its "drop this role" job commit together, before CREATE ROLE.
+      const issued = this.dbLogins.issue(state, changes, touched, {
         ...args,
-        scope: plan ? [...scope, plan.key] : scope,
         actor: acting(),
         ...(who.kind === 'member' ? { by: who.member.id } : {}),
       });
-      // Durable first: the lease and its "drop this role" job commit together, before CREATE ROLE.
-      const login: LoginPlan | undefined = plan && this.dbLogins.attach(state, touched, issued.lease, env, plan);
-      return { result: { ...issued, login } };
+      return { result: issued };
     });
     if (out.login) await this.dbLogins.create(out.lease, out.login);
     return { lease: toLease(out.lease, this.now), token: out.token, capped: out.capped };

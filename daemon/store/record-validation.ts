@@ -5,6 +5,7 @@ import { SECRET_CHANGES, SECRET_ENDS } from '../api/history';
 import { secretId, versionId } from './schema';
 import { GRANT_KINDS, INVITE_ID, TEAM_ROLES } from '../api/team';
 import { REQUEST_ID, REQUEST_STATUSES } from '../api/requests';
+import { DatabaseRef } from '../api/database-inputs';
 
 // Validation of every record read back from disk: an unknown status or a malformed record refuses
 // to start instead of being trusted (an edited "revoked" must never read as anything else).
@@ -144,7 +145,8 @@ const AccessRequestRecord = z.strictObject({
   requester: z.string().min(1).max(400),
   project: Name,
   environment: Name,
-  scope: z.array(z.string().min(1)).min(1).max(200),
+  scope: z.array(z.string().min(1)).max(200),
+  db: DatabaseRef.optional(),
   ttlSeconds: z.number().int().positive().nullable(),
   reason: z.string().max(1000),
   createdAt: Millis,

@@ -277,6 +277,8 @@ export interface StoredAccessRequest {
   project: string;
   environment: string;
   scope: string[];
+  /** `DB:ROLE` asked for (issue 19): the approved lease gets a login role of its own. */
+  db?: string;
   ttlSeconds: number | null;
   reason: string;
   createdAt: number;

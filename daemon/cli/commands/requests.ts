@@ -2,12 +2,13 @@ import { BellaError } from '../../api/errors';
 import { REQUEST_STATUSES, type AccessRequest } from '../../api/requests';
 import { formatDuration } from '../../api/durations';
 import { formatWhen } from '../format';
+import { UsageError } from '../framework/errors';
 import { durationOption } from '../framework/options';
 import type { CommandSpec } from '../framework/spec';
 import type { Action, CliSession } from '../session';
 import { renderTable } from '../table';
 import { printIssued } from './leases';
-import { environmentOption, projectOption, scopeOption, ttlOption, wideOption } from './shared-options';
+import { dbOption, environmentOption, projectOption, scopeOption, ttlOption, wideOption } from './shared-options';
 
 /** How often a waiting `bella request` asks whether it was decided. */
 const POLL_MS = 1000;
@@ -15,7 +16,8 @@ const POLL_MS = 1000;
 type RequestOpts = {
   project?: string;
   environment?: string;
-  scope: string[];
+  scope?: string[];
+  db?: string;
   ttl?: number;
   reason: string;
   window?: number;
@@ -29,11 +31,13 @@ type RequestOpts = {
  */
 export const request: Action = async (cli, { opts }) => {
   const o = opts as RequestOpts;
+  if (!o.scope?.length && !o.db) throw new UsageError('--scope <keys> is required (or --db DB:ROLE)');
   const ref = cli.environmentRef(o);
   const res = await cli.call('createAccessRequest', {
     project: ref.project,
     environment: ref.environment,
-    scope: o.scope,
+    scope: o.scope ?? [],
+    db: o.db,
     ttlSeconds: o.ttl,
     reason: o.reason,
     windowSeconds: o.window,
@@ -112,7 +116,7 @@ export const list: Action = async (cli, { opts }) => {
         r.id,
         cli.safe(r.requester),
         `${r.project}/${r.environment}`,
-        r.scope.join(','),
+        [...r.scope, ...(r.db ? [`db ${r.db}`] : [])].join(','),
         r.ttlSeconds ? formatDuration(r.ttlSeconds) : 'policy',
         statusCell(r),
         cli.safe(r.reason),
@@ -167,7 +171,8 @@ export const requestCommand: CommandSpec = {
     'For a teammate whose grant is request (or issue). The lease’s clock starts at approval. ' +
     'Denied: the reason, exit 1. Unanswered within --window: exit 1. --break-glass grants at once where the policy allows it.',
   options: [
-    scopeOption('comma-separated keys or *-globs, e.g. STRIPE_KEY,PAYMENT_*', true),
+    scopeOption('comma-separated keys or *-globs, e.g. STRIPE_KEY,PAYMENT_* (required unless --db)'),
+    dbOption('a database login role of its own (DATABASE:ROLE), read as <DATABASE>_URL, dropped when it ends'),
     ttlOption('the lease’s lifetime, e.g. 1h (default: the policy’s)'),
     { long: 'reason', value: 'text', description: 'why (shown to approvers, kept in the audit trail)', required: true },
     {
@@ -188,6 +193,7 @@ export const requestCommand: CommandSpec = {
   examples: [
     'TOKEN=$(bella request -p my-api -e production --scope DATABASE_URL --ttl 1h --reason "INC-4521")',
     'bella request -p my-api -e production --scope DATABASE_URL --reason "INC-4521" --break-glass',
+    'bella request -p my-api -e production --db pg-prod:readonly --ttl 30m --reason "INC-4521"',
   ],
   action: request,
 };

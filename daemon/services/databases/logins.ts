@@ -11,7 +11,9 @@ import {
 } from '../../store';
 import type { ChannelsService } from '../channels';
 import type { DesktopNotificationsService } from '../desktop-notifications';
+import type { LeaseChanges } from '../lease-changes';
 import type { LeaseLifecycle } from '../lease-lifecycle';
+import { findScopedEnvironment } from '../lookup';
 import type { SecretsService } from '../secrets';
 import type { ServiceContext } from '../service-context';
 import { findDatabase, type DatabasesService } from './databases';
@@ -24,6 +26,12 @@ import { pgError, type PostgresAdmin } from './postgres';
  * do not cut a lease short.
  */
 export const VALID_UNTIL_GRACE_MS = 5000;
+
+/** What a lease is issued with: `LeaseChanges.issue`'s arguments. */
+type IssueArgs = Parameters<LeaseChanges['issue']>[1];
+
+/** How long a token's handover waits for its login role's CREATE ROLE (see {@link DbLogins.settled}). */
+const SETTLE_MS = 15_000;
 
 /** Options of the login engine. */
 export interface DbLoginOptions {
@@ -98,6 +106,25 @@ export class DbLogins {
       groups: [...role.memberOf],
       password: randomBytes(24).toString('base64url'),
     };
+  }
+
+  /**
+   * Inside an issue's transaction: the lease, with `db`'s login role when one is named (its key
+   * added to the scope, its URL and drop job in this same commit: durable first). The caller runs
+   * {@link create} with the plan once the transaction committed.
+   */
+  issue(
+    state: State,
+    changes: LeaseChanges,
+    touched: Touched,
+    args: IssueArgs & { db?: string | undefined },
+  ): ReturnType<LeaseChanges['issue']> & { login: LoginPlan | undefined } {
+    const { db, ...spec } = args;
+    const plan = db ? this.plan(state, db, spec.project, spec.environment) : undefined;
+    const scope = plan ? spec.scope.filter((k) => k !== plan.key) : spec.scope;
+    const env = findScopedEnvironment(state, spec.project, spec.environment, scope);
+    const issued = changes.issue(env, { ...spec, scope: plan ? [...scope, plan.key] : scope });
+    return { ...issued, login: plan && this.attach(state, touched, issued.lease, env, plan) };
   }
 
   /** Inside the issue's transaction: the lease's URL (sealed) and the drop job, in one commit. */
@@ -207,6 +234,18 @@ export class DbLogins {
       if (lease && lease.status === 'active') changes.end(lease, 'revoked', reason, 'daemon');
       return { result: null };
     }, 'release');
+  }
+
+  /**
+   * Waits (bounded) while the login role of `lease` is being created, so that a token handed over
+   * later than its issue (an approved request's) never carries a URL whose role does not exist yet.
+   */
+  async settled(lease: StoredLease | undefined): Promise<void> {
+    const user = lease?.database?.user;
+    for (let waited = 0; user && waited < SETTLE_MS; waited += 50) {
+      if (this.ctx.store.state.dbLogins.get(user)?.phase !== 'creating') return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   /** The lease's connection URL, for its token's read. */

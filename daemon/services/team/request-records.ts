@@ -1,6 +1,8 @@
 import {
   BellaError,
   DEFAULT_REQUEST_WINDOW_SECONDS,
+  databaseKey,
+  formatDuration,
   type AccessRequest,
   type OperationArgs,
   type RequestStatus,
@@ -26,6 +28,7 @@ export function newRequest(
     project: args.project,
     environment: args.environment,
     scope: [...new Set(args.scope)],
+    ...(args.db ? { db: args.db } : {}),
     ttlSeconds: args.ttlSeconds ?? null,
     reason: args.reason,
     createdAt: now,
@@ -131,6 +134,7 @@ export function view(r: StoredAccessRequest, now: number): AccessRequest {
     project: r.project,
     environment: r.environment,
     scope: r.scope,
+    db: r.db ?? null,
     ttlSeconds: r.ttlSeconds,
     reason: r.reason,
     status: statusOf(r, now),
@@ -157,5 +161,40 @@ export function expiredEntry(request: StoredAccessRequest): AuditInput {
     environment: request.environment,
     at: request.windowEndsAt,
     message: `request ${request.id} of ${nameOf(request)} expired unanswered at ${iso(request.windowEndsAt)}`,
+  };
+}
+
+/** What a request asks for, for people: its keys, and `PG_PROD_URL (pg-prod:readonly)` for `--db`. */
+export function what(request: StoredAccessRequest): string {
+  const db = request.db ? [`${databaseKey(request.db.split(':')[0]!)} (${request.db})`] : [];
+  return [...request.scope, ...db].join(', ');
+}
+
+/** The audit entry of a new request, naming its window's end. */
+export function requestedEntry(request: StoredAccessRequest): AuditInput {
+  return {
+    event: 'AccessRequested',
+    outcome: 'Success',
+    actor: acting(),
+    project: request.project,
+    environment: request.environment,
+    keys: request.scope,
+    reason: request.reason,
+    message: `request ${request.id}${request.db ? ` with a database login (${request.db})` : ''}${request.ttlSeconds ? ` for ${formatDuration(request.ttlSeconds)}` : ''}; approvers have until ${iso(request.windowEndsAt)}`,
+  };
+}
+
+/** The audit entry of a break-glass grant: `PolicyBypassed`, with the review it waits for. */
+export function bypassedEntry(request: StoredAccessRequest, limitSeconds: number): AuditInput {
+  return {
+    event: 'PolicyBypassed',
+    outcome: 'Success',
+    actor: acting(),
+    project: request.project,
+    environment: request.environment,
+    leaseId: request.leaseId!,
+    keys: request.scope,
+    reason: request.reason,
+    message: `break-glass: request ${request.id} granted without approval (at most ${formatDuration(limitSeconds)}); the owner reviews it (bella requests review ${request.id})`,
   };
 }

@@ -17,6 +17,7 @@ import {
   type Touched,
 } from '../../store';
 import type { ChannelsService } from '../channels';
+import { resolveDbRef, type DbLogins } from '../databases/logins';
 import type { DesktopNotificationsService } from '../desktop-notifications';
 import type { LeaseLifecycle } from '../lease-lifecycle';
 import { toLease } from '../lease-rules';
@@ -25,6 +26,7 @@ import { DeadlineScheduler } from '../deadlines';
 import type { ServiceContext } from '../service-context';
 import { acting, caller } from './caller';
 import {
+  bypassedEntry,
   decisionEntry,
   event,
   expiredEntry,
@@ -32,9 +34,11 @@ import {
   newRequest,
   notApproved,
   statusOf,
+  requestedEntry,
   store,
   tokenAad,
   view,
+  what,
 } from './request-records';
 
 /** Issued, as the service answers it: the server adds where a holder reaches it. */
@@ -58,6 +62,7 @@ export class AccessRequestsService {
     private readonly lifecycle: LeaseLifecycle,
     private readonly desktop: DesktopNotificationsService,
     private readonly channels: ChannelsService,
+    private readonly dbLogins: DbLogins,
   ) {
     this.windows = new DeadlineScheduler<null>({
       now: ctx.clock,
@@ -111,30 +116,18 @@ export class AccessRequestsService {
     const now = this.ctx.clock();
     const request = await this.ctx.store.transact((state, touched) => {
       findScopedEnvironment(state, args.project, args.environment, args.scope);
+      // Checked now, not at approval: a database or role that does not exist is the asker's to fix.
+      if (args.db) resolveDbRef(state, args.db, args.project, args.environment);
       const request = newRequest(args, who.member.id, now);
       store(state, touched, request);
       this.channels.fanOut(state, touched, [event('AccessRequested', request, now)]);
-      return {
-        result: request,
-        audit: [
-          {
-            event: 'AccessRequested',
-            outcome: 'Success',
-            actor: acting(),
-            project: request.project,
-            environment: request.environment,
-            keys: request.scope,
-            reason: request.reason,
-            message: `request ${request.id}${request.ttlSeconds ? ` for ${formatDuration(request.ttlSeconds)}` : ''}; approvers have until ${iso(request.windowEndsAt)}`,
-          },
-        ],
-      };
+      return { result: request, audit: [requestedEntry(request)] };
     });
     this.channels.committed();
     this.windows.schedule(request.id, request.windowEndsAt, null);
     this.desktop.send(
       `${who.member.name} asks for access to ${request.project}/${request.environment}`,
-      `${request.scope.join(', ')}${request.ttlSeconds ? ` for ${formatDuration(request.ttlSeconds)}` : ''}: ${request.reason}\nbella requests approve ${request.id}`,
+      `${what(request)}${request.ttlSeconds ? ` for ${formatDuration(request.ttlSeconds)}` : ''}: ${request.reason}\nbella requests approve ${request.id}`,
       { project: request.project, environment: request.environment },
     );
     this.changed();
@@ -147,7 +140,7 @@ export class AccessRequestsService {
     memberId: string,
   ): Promise<{ request: AccessRequest; issued: Issued }> {
     const out = await this.lifecycle.transact((state, changes, touched) => {
-      const env = findScopedEnvironment(state, args.project, args.environment, args.scope);
+      const env = findScopedEnvironment(state, args.project, args.environment, []);
       const limit = env.policy?.breakGlassSeconds;
       if (!limit) {
         throw new BellaError(
@@ -156,10 +149,11 @@ export class AccessRequestsService {
         );
       }
       const request = newRequest(args, memberId, changes.now);
-      const issued = changes.issue(env, {
+      const issued = this.dbLogins.issue(state, changes, touched, {
         project: request.project,
         environment: request.environment,
         scope: request.scope,
+        db: request.db,
         ttlSeconds: Math.min(args.ttlSeconds ?? limit, limit),
         reason: `break-glass: ${request.reason}`,
         actor: acting(),
@@ -177,29 +171,21 @@ export class AccessRequestsService {
       this.channels.fanOut(state, touched, [event('BreakGlass', request, changes.now, issued.lease.expiresAt)]);
       return {
         result: { request, issued },
-        audit: [
-          {
-            event: 'PolicyBypassed',
-            outcome: 'Success',
-            actor: acting(),
-            project: request.project,
-            environment: request.environment,
-            leaseId: issued.lease.id,
-            keys: request.scope,
-            reason: request.reason,
-            message: `break-glass: request ${request.id} granted without approval (at most ${formatDuration(limit)}); the owner reviews it (bella requests review ${request.id})`,
-          },
-        ],
+        audit: [bypassedEntry(request, limit)],
       };
     });
     const { request, issued } = out;
+    if (issued.login) await this.dbLogins.create(issued.lease, issued.login);
     this.desktop.send(
       `Break-glass: ${nameOf(request)} took access to ${request.project}/${request.environment}`,
-      `${request.scope.join(', ')} until ${iso(issued.lease.expiresAt)}: ${request.reason}\nbella requests review ${request.id}`,
+      `${what(request)} until ${iso(issued.lease.expiresAt)}: ${request.reason}\nbella requests review ${request.id}`,
     );
     this.changed();
     const now = this.ctx.clock();
-    return { request: view(request, now), issued: { ...issued, lease: toLease(issued.lease, now) } };
+    return {
+      request: view(request, now),
+      issued: { token: issued.token, capped: issued.capped, lease: toLease(issued.lease, now) },
+    };
   }
 
   list(args: OperationArgs<'listAccessRequests'>): OperationOutput<'listAccessRequests'> {
@@ -221,47 +207,54 @@ export class AccessRequestsService {
 
   /** Issues the request's lease now (its clock starts at approval); its token waits sealed for the requester. */
   async approve(args: OperationArgs<'approveAccessRequest'>): Promise<OperationOutput<'approveAccessRequest'>> {
-    const out = await this.lifecycle.transact<Decided>((state, changes, touched) => {
-      const request = this.find(state, args.id);
-      const refused = this.decidable(touched, request, changes.now);
-      if (refused) return refused;
-      if (args.ttlSeconds !== undefined && request.ttlSeconds !== null && args.ttlSeconds > request.ttlSeconds) {
-        throw new BellaError(
-          'invalid_argument',
-          `--ttl may only shorten the request (${formatDuration(request.ttlSeconds)} was asked for)`,
-        );
-      }
-      const requester = state.members.get(request.memberId);
-      if (!requester || requester.removedAt !== null) {
-        throw new BellaError('conflict', `${nameOf(request)} is no longer in the team: her request cannot be approved`);
-      }
-      const env = findScopedEnvironment(state, request.project, request.environment, request.scope);
-      const issued = changes.issue(env, {
-        project: request.project,
-        environment: request.environment,
-        scope: request.scope,
-        ...((args.ttlSeconds ?? request.ttlSeconds) ? { ttlSeconds: (args.ttlSeconds ?? request.ttlSeconds)! } : {}),
-        reason: request.reason,
-        actor: acting(),
-        by: request.memberId,
-      });
-      Object.assign(request, {
-        status: 'approved',
-        decidedAt: changes.now,
-        decidedBy: acting(),
-        decision: args.reason || null,
-        leaseId: issued.lease.id,
-        // Defends the token at rest: sealed with the wrap key until the requester fetches it.
-        sealedToken: seal(this.ctx.store.keys.wrapKey, issued.token, tokenAad(request.id)),
-      });
-      touched.record('accessRequest', request.id);
-      return {
-        result: { request, error: null },
-        audit: [decisionEntry('AccessApproved', request, args.reason, `lease ${issued.lease.id} issued`)],
-      };
-    });
+    const out = await this.lifecycle.transact<Decided & { issued?: ReturnType<DbLogins['issue']> }>(
+      (state, changes, touched) => {
+        const request = this.find(state, args.id);
+        const refused = this.decidable(touched, request, changes.now);
+        if (refused) return refused;
+        if (args.ttlSeconds !== undefined && request.ttlSeconds !== null && args.ttlSeconds > request.ttlSeconds) {
+          throw new BellaError(
+            'invalid_argument',
+            `--ttl may only shorten the request (${formatDuration(request.ttlSeconds)} was asked for)`,
+          );
+        }
+        const requester = state.members.get(request.memberId);
+        if (!requester || requester.removedAt !== null) {
+          throw new BellaError(
+            'conflict',
+            `${nameOf(request)} is no longer in the team: her request cannot be approved`,
+          );
+        }
+        const issued = this.dbLogins.issue(state, changes, touched, {
+          project: request.project,
+          environment: request.environment,
+          scope: request.scope,
+          db: request.db,
+          ...((args.ttlSeconds ?? request.ttlSeconds) ? { ttlSeconds: (args.ttlSeconds ?? request.ttlSeconds)! } : {}),
+          reason: request.reason,
+          actor: acting(),
+          by: request.memberId,
+        });
+        Object.assign(request, {
+          status: 'approved',
+          decidedAt: changes.now,
+          decidedBy: acting(),
+          decision: args.reason || null,
+          leaseId: issued.lease.id,
+          // Defends the token at rest: sealed with the wrap key until the requester fetches it.
+          sealedToken: seal(this.ctx.store.keys.wrapKey, issued.token, tokenAad(request.id)),
+        });
+        touched.record('accessRequest', request.id);
+        return {
+          result: { request, error: null, issued },
+          audit: [decisionEntry('AccessApproved', request, args.reason, `lease ${issued.lease.id} issued`)],
+        };
+      },
+    );
     this.windows.cancel(out.request.id);
     if (out.error) throw out.error;
+    // Its database login role, after the commit (the requester's token waits for it: settled()).
+    if (out.issued?.login) await this.dbLogins.create(out.issued.lease, out.issued.login);
     this.changed();
     const now = this.ctx.clock();
     const lease = this.ctx.store.state.leases.get(out.request.leaseId!)!;
@@ -294,6 +287,8 @@ export class AccessRequestsService {
   /** The approved request's token, once, for its requester; dropped from the store as it is handed over. */
   async token(args: OperationArgs<'fetchRequestToken'>): Promise<Issued> {
     const who = caller();
+    const leaseId = this.ctx.store.state.accessRequests.get(args.id)?.leaseId;
+    await this.dbLogins.settled(leaseId ? this.ctx.store.state.leases.get(leaseId) : undefined);
     const out = await this.ctx.store.transact<Fetched>((state, touched) => {
       const request = this.find(state, args.id);
       if (who.kind !== 'member' || who.member.id !== request.memberId) {
