@@ -12,6 +12,7 @@ import { ListenerView } from './features/listener/ListenerView';
 import { NotificationsView } from './features/notifications/NotificationsView';
 import { AuditPage } from './features/audit/AuditPage';
 import { TeamView } from './features/team/TeamView';
+import { RequestsView } from './features/requests/RequestsView';
 import { ErrorNote, Spinner } from './components/common';
 
 /** The bella window: sidebar of projects and environments, the selected place, and warnings on top. */
@@ -39,6 +40,8 @@ function Shell() {
         <Spinner />
       </div>
     );
+  } else if (route.view === 'requests') {
+    content = <RequestsView opened={route.request} />;
   } else if (route.view === 'team') {
     content = <TeamView />;
   } else if (route.view === 'listener') {

@@ -17,6 +17,13 @@ describe('route', () => {
     expect(parseRoute('#/team')).toEqual({ view: 'team', tab: 'secrets' });
     expect(parseRoute('#/bogus').view).toBeUndefined();
   });
+  it('opens one request: #/requests/ID (where a desktop notification leads)', () => {
+    const r = { view: 'requests' as const, request: 'req_0123456789abcdef', tab: 'secrets' as const };
+    expect(routeHash(r)).toBe('#/requests/req_0123456789abcdef');
+    expect(parseRoute(routeHash(r))).toEqual(r);
+    expect(parseRoute('#/requests')).toEqual({ view: 'requests', tab: 'secrets' });
+    expect(parseRoute('#/requests/not-an-id').view).toBeUndefined();
+  });
 });
 
 describe('mergeNewest', () => {

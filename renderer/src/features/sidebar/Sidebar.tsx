@@ -7,6 +7,7 @@ import { NewEnvironmentDialog, NewProjectDialog } from '../projects/CreateDialog
 import './sidebar.css';
 
 const DAEMON_VIEWS: { view: View; label: string; icon: IconName }[] = [
+  { view: 'requests', label: 'Requests', icon: 'lock' },
   { view: 'team', label: 'Team', icon: 'users' },
   { view: 'listener', label: 'Team access', icon: 'globe' },
   { view: 'notifications', label: 'Notifications', icon: 'bell' },
