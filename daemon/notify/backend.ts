@@ -4,10 +4,19 @@ export type ProblemKind = 'missing' | 'timeout' | 'failed' | 'unsupported';
 /** How one notification ended, as a backend reports it. `kind` makes it a problem worth logging. */
 export type Outcome = { sent: true } | { sent: false; problem: string; kind?: ProblemKind; timedOut?: boolean };
 
+/** A button on a notification (notify-send `--action`): `invoked` runs when the person clicks it. */
+export interface NotificationAction {
+  label: string;
+  invoked(): void;
+  /** How long the notification waits for the click before its process is ended. Default 1 h. */
+  lifetimeMs?: number;
+}
+
 /** One notification handed to a backend (notify-send, node-notifier) by the notifier's queue. */
 export interface Attempt {
   title: string;
   message: string;
+  action?: NotificationAction;
   /** Give up (and kill what can be killed) after this long. */
   timeoutMs: number;
   /** Counts a started notifier process. */
@@ -18,6 +27,11 @@ export interface Attempt {
   release(): void;
   /** Whether the notifier is closing (a killed process is then no problem). */
   closed(): boolean;
+  /**
+   * A shown notification with an action keeps its process waiting for the click after its slot
+   * is released: `kill` ends it when the notifier closes. Returns the function that forgets it.
+   */
+  linger(kill: () => void): () => void;
 }
 
 /** A running attempt: `kill` ends its process, if it has one. */

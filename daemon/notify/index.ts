@@ -1,3 +1,4 @@
 export * from './notifier';
 export * from './format';
 export * from './grouper';
+export * from './app-opener';

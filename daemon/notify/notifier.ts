@@ -1,4 +1,11 @@
-import { REAP_GRACE_MS, type Attempt, type Outcome, type ProblemKind, type Running } from './backend';
+import {
+  REAP_GRACE_MS,
+  type Attempt,
+  type NotificationAction,
+  type Outcome,
+  type ProblemKind,
+  type Running,
+} from './backend';
 import { runNodeNotifier } from './node-notifier';
 import { findOnPath, MISSING_NOTIFY_SEND, runNotifySend } from './notify-send';
 
@@ -6,6 +13,8 @@ import { findOnPath, MISSING_NOTIFY_SEND, runNotifySend } from './notify-send';
 export interface DesktopNotification {
   title: string;
   message: string;
+  /** A button (notify-send on Linux/BSD only): its click runs `invoked`. */
+  action?: NotificationAction;
 }
 
 /** Outcome of one {@link DesktopNotifier.notify} call. `problem` says why it was not shown. */
@@ -79,6 +88,7 @@ const MAX_MESSAGE = 2_000;
 interface Job {
   title: string;
   message: string;
+  action?: NotificationAction;
   resolve(result: NotifyResult): void;
   promise: Promise<NotifyResult>;
 }
@@ -132,6 +142,8 @@ class QueuedNotifier implements DesktopNotifier {
   private problem: { kind: ProblemKind; text: string } | null = null;
   private readonly logged = new Set<ProblemKind>();
   private readonly idleWaiters: Array<() => void> = [];
+  /** Shown notifications with an action, still waiting for a click. */
+  private readonly lingering = new Set<() => void>();
 
   constructor(private readonly options: DesktopNotifierOptions) {
     this.timeoutMs = Math.max(1, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
@@ -152,7 +164,7 @@ class QueuedNotifier implements DesktopNotifier {
         this.counts.failed++;
         return Promise.resolve({ sent: false, problem: MISSING_NOTIFY_SEND });
       }
-      const same = this.queue.find((j) => j.title === title && j.message === message);
+      const same = this.queue.find((j) => j.title === title && j.message === message && !j.action && !n?.action);
       if (same) {
         this.counts.coalesced++;
         this.log(`desktop notifications: merged a repeat of "${title}" into the one already waiting`);
@@ -160,7 +172,7 @@ class QueuedNotifier implements DesktopNotifier {
       }
       let resolve!: (r: NotifyResult) => void;
       const promise = new Promise<NotifyResult>((r) => (resolve = r));
-      this.queue.push({ title, message, resolve, promise });
+      this.queue.push({ title, message, ...(n?.action ? { action: n.action } : {}), resolve, promise });
       while (this.queue.length > this.maxQueue && (this.running !== null || this.queue.length > 1)) {
         const oldest = this.queue.shift();
         if (!oldest) break;
@@ -194,6 +206,7 @@ class QueuedNotifier implements DesktopNotifier {
     this.closed = true;
     for (const job of this.queue.splice(0)) job.resolve({ sent: false, problem: 'notifier closed' });
     this.counts.queued = 0;
+    for (const kill of [...this.lingering]) kill();
     if (this.running === null) return;
     const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     this.running.kill();
@@ -215,6 +228,7 @@ class QueuedNotifier implements DesktopNotifier {
     const attempt: Attempt = {
       title: job.title,
       message: job.message,
+      ...(job.action ? { action: job.action } : {}),
       timeoutMs: this.timeoutMs,
       started: () => {
         this.counts.spawned++;
@@ -233,6 +247,10 @@ class QueuedNotifier implements DesktopNotifier {
         queueMicrotask(() => this.pump());
       },
       closed: () => this.closed,
+      linger: (kill) => {
+        this.lingering.add(kill);
+        return () => this.lingering.delete(kill);
+      },
     };
     if (!this.useNotifySend) {
       slot.kill = runNodeNotifier(attempt, this.platform).kill;

@@ -1,9 +1,13 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
-import { REAP_GRACE_MS, type Attempt, type Running } from './backend';
+import { REAP_GRACE_MS, type Attempt, type NotificationAction, type Running } from './backend';
 
 const MAX_STDERR = 4_096;
+/** The name notify-send prints on stdout when the person clicks the notification's action. */
+const ACTION_NAME = 'open';
+/** How long a notification with an action waits for its click, by default. */
+const ACTION_LIFETIME_MS = 3_600_000;
 
 export const MISSING_NOTIFY_SEND =
   'notify-send was not found on PATH, so desktop notifications are off: install libnotify-bin ' +
@@ -33,9 +37,57 @@ export function escapeNotifySendBody(body: string): string {
   return body.replace(/\\/g, '\\\\');
 }
 
-/** argv for notify-send. `--` ends option parsing, so a title starting with `-` is not an option. */
-export function notifySendArgs(appName: string, title: string, message: string): string[] {
-  return [`--app-name=${appName}`, '--', title, escapeNotifySendBody(message)];
+/**
+ * argv for notify-send. `--` ends option parsing, so a title starting with `-` is not an option.
+ * With an action (libnotify ≥ 0.8): `--print-id` says the notification was shown, `--action`
+ * (which implies `--wait`) prints the action's name when it is clicked.
+ */
+export function notifySendArgs(appName: string, title: string, message: string, action?: NotificationAction): string[] {
+  const act = action ? ['--print-id', `--action=${ACTION_NAME}=${action.label}`] : [];
+  return [`--app-name=${appName}`, ...act, '--', title, escapeNotifySendBody(message)];
+}
+
+/**
+ * Reads notify-send's stdout for a notification with an action: its id line means shown (the
+ * attempt is settled and its slot released, the process waits on for the click, at most the
+ * action's lifetime); the action's name means clicked.
+ */
+function watchAction(
+  attempt: Attempt,
+  action: NotificationAction,
+  child: ReturnType<typeof spawn>,
+  shown: () => void,
+): void {
+  let out = '';
+  let forget = (): void => undefined;
+  let lifetime: NodeJS.Timeout | undefined;
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', (chunk: string) => {
+    out = (out + chunk).slice(-1024);
+    let nl: number;
+    while ((nl = out.indexOf('\n')) >= 0) {
+      const line = out.slice(0, nl).trim();
+      out = out.slice(nl + 1);
+      if (/^\d+$/.test(line) && !lifetime) {
+        shown();
+        forget = attempt.linger(() => child.kill('SIGKILL'));
+        lifetime = setTimeout(() => child.kill('SIGKILL'), action.lifetimeMs ?? ACTION_LIFETIME_MS);
+        lifetime.unref();
+        attempt.settle({ sent: true });
+        attempt.release();
+      } else if (line === ACTION_NAME) {
+        try {
+          action.invoked();
+        } catch {
+          // the opener reports its own problems
+        }
+      }
+    }
+  });
+  child.once('close', () => {
+    clearTimeout(lifetime);
+    forget();
+  });
 }
 
 /**
@@ -46,12 +98,17 @@ export function notifySendArgs(appName: string, title: string, message: string):
  */
 export function runNotifySend(attempt: Attempt, file: string, appName: string, env: NodeJS.ProcessEnv): Running {
   let child: ReturnType<typeof spawn>;
+  // notify-send block-buffers its stdout into a pipe: its id line (shown) would come only at exit.
+  // stdbuf (coreutils) makes it line-buffered; without stdbuf the notification has no button.
+  const stdbuf = attempt.action ? findOnPath('stdbuf', env.PATH) : null;
+  const action = stdbuf ? attempt.action : undefined;
+  const argv = notifySendArgs(appName, attempt.title, attempt.message, action);
   try {
     // No shell, argv array: user text (reasons, names) is data, never a command.
-    child = spawn(file, notifySendArgs(appName, attempt.title, attempt.message), {
+    child = spawn(stdbuf ?? file, stdbuf ? ['-oL', file, ...argv] : argv, {
       env,
       shell: false,
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', action ? 'pipe' : 'ignore', 'pipe'],
       windowsHide: true,
     });
   } catch (error) {
@@ -82,6 +139,8 @@ export function runNotifySend(attempt: Attempt, file: string, appName: string, e
     reapTimer = setTimeout(() => attempt.release(), REAP_GRACE_MS);
   }, attempt.timeoutMs);
   attempt.started();
+  // Shown: the time limit was for the notification server's answer, not for the person's click.
+  if (action) watchAction(attempt, action, child, () => clearTimeout(killTimer));
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (chunk: string) => {
     if (stderr.length < MAX_STDERR) stderr += chunk.slice(0, MAX_STDERR - stderr.length);

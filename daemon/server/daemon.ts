@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { BellaError, parseDuration, routes } from '../api';
-import { createDesktopNotifier } from '../notify';
+import { createAppOpener, createDesktopNotifier } from '../notify';
 import { createServices, EventBus, type MaintenanceOptions } from '../services';
 import { readCliFile } from '../services/listener/cli-file';
 import { ListenerService } from '../services/listener/service';
@@ -99,6 +99,8 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
     },
     // Test knob: drop retries at most this far apart instead of a minute.
     { retryMaxMs: numberFromEnv('BELLA_DB_RETRY_MAX_MS', 100) },
+    // A notification's Open button launches the app (BELLA_APP_COMMAND, set by the app, or bella-desktop).
+    createAppOpener(process.env, log),
   );
   const caughtUp = await services.lifecycle.start();
   if (caughtUp.expired || caughtUp.expiringSoon) {

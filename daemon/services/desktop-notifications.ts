@@ -1,6 +1,6 @@
 import { acting } from './team/caller';
 import { BellaError, type NotificationHealth, type OperationArgs, type OperationOutput } from '../api';
-import type { DesktopNotifier } from '../notify';
+import type { AppOpener, DesktopNotifier } from '../notify';
 import { iso } from '../base/common/time';
 import type { ServiceContext } from './service-context';
 import { findEnvironment } from './lookup';
@@ -10,6 +10,7 @@ export class DesktopNotificationsService {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly notifier: DesktopNotifier,
+    private readonly opener: AppOpener | null = null,
   ) {}
 
   health(): NotificationHealth {
@@ -22,13 +23,29 @@ export class DesktopNotificationsService {
     return settings.environments[`${project}/${environment}`] ?? settings.desktop;
   }
 
-  /** Sends a notification unless desktop notifications are off for the environment (or globally). */
-  send(title: string, message: string, where?: { project: string; environment: string }): void {
+  /**
+   * Sends a notification unless desktop notifications are off for the environment (or globally).
+   * `open` (a screen of the app, `requests/req_…`) adds an Open button that shows it, where the
+   * app can be launched from here.
+   */
+  send(title: string, message: string, where?: { project: string; environment: string }, open?: string): void {
     const on = where
       ? this.enabledFor(where.project, where.environment)
       : this.ctx.store.state.settings.notifications.desktop;
+    if (!on) return;
+    const opener = this.opener;
+    const action =
+      open && opener
+        ? {
+            label: 'Open in bella',
+            invoked: () => {
+              this.ctx.log(`desktop notification: opening the app on ${open}`);
+              opener.open(open);
+            },
+          }
+        : undefined;
     // Off the request path: nobody awaits delivery.
-    if (on) void this.notifier.notify({ title, message });
+    void this.notifier.notify({ title, message, ...(action ? { action } : {}) });
   }
 
   getSettings(): OperationOutput<'getNotificationSettings'> {

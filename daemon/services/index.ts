@@ -1,4 +1,4 @@
-import type { DesktopNotifier } from '../notify';
+import type { AppOpener, DesktopNotifier } from '../notify';
 import type { Store } from '../store';
 import { AuditService } from './audit';
 import { CiLoginService } from './ci/login';
@@ -72,10 +72,12 @@ export function createServices(
   channelOptions: ChannelOptions = {},
   ciOptions: IssuerKeysOptions = {},
   dbOptions: DbLoginOptions = {},
+  /** Opens the desktop app on a screen: a notification's action (null: notifications carry none). */
+  opener: AppOpener | null = null,
 ): Services {
   const ctx: ServiceContext = { ...base, clock: () => base.store.clock.now() };
   const secrets = new SecretsService(ctx);
-  const desktopNotifications = new DesktopNotificationsService(ctx, notifier);
+  const desktopNotifications = new DesktopNotificationsService(ctx, notifier, opener);
   const channels = new ChannelsService(ctx, desktopNotifications, channelOptions);
   const lifecycle = new LeaseLifecycle(ctx, desktopNotifications, channels);
   const refusals = new RefusalLog(ctx, channels);

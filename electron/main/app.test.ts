@@ -109,6 +109,30 @@ describe('single instance', () => {
     seam.emitApp('second-instance');
     expect(seam.windows).toHaveLength(2);
   });
+
+  it('a second launch with --open=requests/ID (a notification button) shows that request; other routes are ignored', async () => {
+    const { seam, win } = await start();
+    const id = 'req_0123456789abcdef';
+    seam.emitApp('second-instance', ['/opt/bella/bella', `--open=requests/${id}`]);
+    expect(seam.windows).toHaveLength(1);
+    expect(win.loaded).toEqual([RENDERER, `${RENDERER}#/requests/${id}`]);
+    expect(win.focused).toBe(1);
+    for (const bad of ['--open=listener', '--open=requests/../../etc', `--open=requests/${id}/x`, '--open=https://x']) {
+      seam.emitApp('second-instance', ['/opt/bella/bella', bad]);
+    }
+    expect(win.loaded).toHaveLength(2);
+    win.close();
+    // No window open: the new one starts on the request.
+    seam.emitApp('second-instance', ['/opt/bella/bella', `--open=requests/${id}`]);
+    expect(seam.windows[1]!.loaded).toEqual([`${RENDERER}#/requests/${id}`]);
+  });
+
+  it('started by a notification button (--open on its own command line), even hidden, it opens on the request', async () => {
+    const seam = new FakeSeam();
+    seam.argv = ['/opt/bella/bella', '--hidden', '--open=requests/req_0123456789abcdef'];
+    const { win } = await start(seam);
+    expect(win.loaded).toEqual([`${RENDERER}#/requests/req_0123456789abcdef`]);
+  });
 });
 
 describe('windows', () => {

@@ -31,10 +31,25 @@ export interface AppConfig {
   startAtLogin?: StartAtLogin;
 }
 
+/** A screen the app may be asked to open from its command line: one access request, nothing else. */
+const OPENABLE = /^requests\/req_[a-z0-9]{16}$/;
+
+/**
+ * The screen `--open=ROUTE` names (how the daemon's notification button launches the app, see
+ * daemon/notify/app-opener.ts), when it is one the app opens; anything else is ignored: any
+ * program may launch the app with any arguments.
+ */
+export function openRoute(argv: readonly string[] | undefined): string | undefined {
+  const arg = argv?.find((a) => a.startsWith('--open='));
+  const route = arg?.slice('--open='.length);
+  return route && OPENABLE.test(route) ? route : undefined;
+}
+
 /** The running app, for tests and for the entry point. */
 export interface RunningApp {
   relay: Relay;
-  openWindow(): WindowLike;
+  /** Shows the window (made if there is none); `route` (`requests/req_…`) opens that screen. */
+  openWindow(route?: string): WindowLike;
   windows(): WindowLike[];
   shutdown(): void;
 }
@@ -82,9 +97,19 @@ export async function startApp(seam: ElectronSeam, config: AppConfig): Promise<R
     console.error(`bella: the daemon is not available yet: ${err instanceof Error ? err.message : String(err)}`);
   });
 
-  function openWindow(): WindowLike {
+  function load(win: WindowLike, route: string | undefined): void {
+    const hash = route ? `/${route}` : undefined;
+    const loaded =
+      config.renderer.kind === 'file'
+        ? win.loadFile(config.renderer.file, hash ? { hash } : undefined)
+        : win.loadURL(hash ? `${config.renderer.url}#${hash}` : config.renderer.url);
+    loaded.catch((err: unknown) => console.error('bella: could not load the window:', err));
+  }
+
+  function openWindow(route?: string): WindowLike {
     const existing = [...open.values()].find((w) => !w.isDestroyed());
     if (existing) {
+      if (route) load(existing, route);
       if (existing.isMinimized()) existing.restore();
       existing.show();
       existing.focus();
@@ -99,9 +124,7 @@ export async function startApp(seam: ElectronSeam, config: AppConfig): Promise<R
       open.delete(id);
       ownContents.delete(id);
     });
-    const loaded =
-      config.renderer.kind === 'file' ? win.loadFile(config.renderer.file) : win.loadURL(config.renderer.url);
-    loaded.catch((err: unknown) => console.error('bella: could not load the window:', err));
+    load(win, route);
     return win;
   }
 
@@ -130,7 +153,8 @@ export async function startApp(seam: ElectronSeam, config: AppConfig): Promise<R
     console.error('bella: no tray icon on this desktop:', err);
   }
 
-  seam.onAppEvent('second-instance', () => void openWindow());
+  // A second launch (`bella-desktop --open=requests/req_…` from a notification's button) shows its screen here.
+  seam.onAppEvent('second-instance', (argv) => void openWindow(openRoute(argv)));
   seam.onAppEvent('activate', () => void openWindow());
   // Closing the window keeps bella in the tray; without a tray, closing it quits (the daemon keeps running either way).
   seam.onAppEvent('window-all-closed', () => {
@@ -138,7 +162,7 @@ export async function startApp(seam: ElectronSeam, config: AppConfig): Promise<R
   });
   seam.onAppEvent('before-quit', shutdown);
 
-  if (!seam.argv.includes(HIDDEN_FLAG) || !trayCreated) openWindow();
+  if (!seam.argv.includes(HIDDEN_FLAG) || !trayCreated || openRoute(seam.argv)) openWindow(openRoute(seam.argv));
 
   return { relay, openWindow, windows: () => [...open.values()], shutdown };
 }

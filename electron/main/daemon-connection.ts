@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { DaemonClient, DaemonLaunch } from '../../daemon/client';
+import { launchCommand } from './login';
 
 /** What the app knows about where it runs. */
 export interface LaunchContext {
@@ -23,14 +24,16 @@ export function packagedDaemonScript(resourcesPath: string): string {
  * (ELECTRON_RUN_AS_NODE=1) on the unpacked dist/daemon.js. Development: `node dist/daemon.js`.
  */
 export function daemonLaunch(ctx: LaunchContext): DaemonLaunch & { execPath: string; env: NodeJS.ProcessEnv } {
+  // How the daemon launches this app again: a notification's Open button (daemon/notify/app-opener.ts).
+  const app = { BELLA_APP_COMMAND: JSON.stringify(launchCommand(ctx)) };
   if (ctx.isPackaged) {
     return {
       daemonScript: packagedDaemonScript(ctx.resourcesPath),
       execPath: ctx.execPath,
-      env: { ...ctx.env, ELECTRON_RUN_AS_NODE: '1' },
+      env: { ...ctx.env, ...app, ELECTRON_RUN_AS_NODE: '1' },
     };
   }
-  const env = { ...ctx.env };
+  const env: NodeJS.ProcessEnv = { ...ctx.env, ...app };
   delete env.ELECTRON_RUN_AS_NODE;
   return { daemonScript: path.join(ctx.appPath, 'dist', 'daemon.js'), execPath: 'node', env };
 }

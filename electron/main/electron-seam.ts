@@ -15,7 +15,10 @@ export function createElectronSeam(): ElectronSeam {
     whenReady: () => app.whenReady(),
     quit: () => app.quit(),
     onAppEvent: (event, listener) => {
-      app.on(event as 'activate', listener);
+      // second-instance: (event, argv, workingDirectory); the others: (event) only.
+      app.on(event as 'second-instance', (_e: unknown, argv?: unknown) =>
+        listener(Array.isArray(argv) ? (argv as string[]) : undefined),
+      );
     },
     onWebContentsCreated: (listener) => {
       app.on('web-contents-created', (_e, contents) => listener(contentsOf(contents)));

@@ -44,7 +44,8 @@ export interface WebContentsLike {
 export interface WindowLike {
   readonly webContents: WebContentsLike;
   loadURL(url: string): Promise<void>;
-  loadFile(file: string): Promise<void>;
+  /** `hash` without its `#`: the screen the renderer opens on (`/requests/req_…`). */
+  loadFile(file: string, options?: { hash?: string }): Promise<void>;
   show(): void;
   focus(): void;
   isMinimized(): boolean;
@@ -134,7 +135,11 @@ export interface ElectronSeam {
   requestSingleInstanceLock(): boolean;
   whenReady(): Promise<void>;
   quit(): void;
-  onAppEvent(event: 'second-instance' | 'window-all-closed' | 'activate' | 'before-quit', listener: () => void): void;
+  /** `argv`: a second launch's command line (`second-instance` only). */
+  onAppEvent(
+    event: 'second-instance' | 'window-all-closed' | 'activate' | 'before-quit',
+    listener: (argv?: readonly string[]) => void,
+  ): void;
   /** Runs for every web contents created from now on (windows, webviews, devtools). */
   onWebContentsCreated(listener: (contents: WebContentsLike) => void): void;
   createWindow(options: WindowOptions): WindowLike;

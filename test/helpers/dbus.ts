@@ -191,7 +191,7 @@ function isNotify(header: string): boolean {
 
 type ServerKind = 'dbusmock' | 'hung' | 'none';
 
-async function startBus(kind: ServerKind): Promise<TestBus> {
+async function startBus(kind: ServerKind, capabilities?: string): Promise<TestBus> {
   const dir = mkdtempSync(path.join(tmpdir(), 'bella-dbus-'));
   const config = path.join(dir, 'bus.conf');
   writeFileSync(config, busConfig(dir));
@@ -243,10 +243,20 @@ async function startBus(kind: ServerKind): Promise<TestBus> {
 
     if (kind === 'dbusmock') {
       const server = track(
-        spawn(PYTHON, ['-m', 'dbusmock', '--template', 'notification_daemon'], {
-          stdio: ['ignore', 'ignore', 'pipe'],
-          env: childEnv,
-        }),
+        spawn(
+          PYTHON,
+          [
+            '-m',
+            'dbusmock',
+            '--template',
+            'notification_daemon',
+            ...(capabilities ? ['-p', JSON.stringify({ capabilities })] : []),
+          ],
+          {
+            stdio: ['ignore', 'ignore', 'pipe'],
+            env: childEnv,
+          },
+        ),
       );
       started.push(server);
       await waitForOwner(address, server, 20_000);
@@ -294,9 +304,14 @@ async function startBus(kind: ServerKind): Promise<TestBus> {
   }
 }
 
-/** A private session bus with python-dbusmock's notification daemon, observed with dbus-monitor. */
-export function startNotificationBus(): Promise<TestBus> {
-  return startBus('dbusmock');
+/**
+ * A private session bus with python-dbusmock's notification daemon, observed with dbus-monitor.
+ * `actions`: the server says it shows buttons (the `actions` capability, as GNOME's, KDE's and
+ * dunst do); notify-send shows an `--action` only then. A click is the mock's `EmitSignal` of
+ * `ActionInvoked` (see test/team/notify-open.dbus.test.ts).
+ */
+export function startNotificationBus(options: { actions?: boolean } = {}): Promise<TestBus> {
+  return startBus('dbusmock', options.actions ? 'body body-markup actions icon-static persistence' : undefined);
 }
 
 /** A private session bus with no notification server at all (Notify fails with ServiceUnknown). */

@@ -129,6 +129,7 @@ export class AccessRequestsService {
       `${who.member.name} asks for access to ${request.project}/${request.environment}`,
       `${what(request)}${request.ttlSeconds ? ` for ${formatDuration(request.ttlSeconds)}` : ''}: ${request.reason}\nbella requests approve ${request.id}`,
       { project: request.project, environment: request.environment },
+      `requests/${request.id}`,
     );
     this.changed();
     return { request: view(request, now), issued: null };
@@ -179,6 +180,8 @@ export class AccessRequestsService {
     this.desktop.send(
       `Break-glass: ${nameOf(request)} took access to ${request.project}/${request.environment}`,
       `${what(request)} until ${iso(issued.lease.expiresAt)}: ${request.reason}\nbella requests review ${request.id}`,
+      undefined,
+      `requests/${request.id}`,
     );
     this.changed();
     const now = this.ctx.clock();

@@ -78,8 +78,8 @@ export class FakeWindow implements WindowLike {
     this.loaded.push(url);
     this.webContents.url = url;
   }
-  async loadFile(file: string): Promise<void> {
-    this.loaded.push(file);
+  async loadFile(file: string, options?: { hash?: string }): Promise<void> {
+    this.loaded.push(options?.hash ? `${file}#${options.hash}` : file);
     this.webContents.url = new URL(`file://${file}`).toString();
   }
   show(): void {
@@ -152,7 +152,7 @@ export class FakeSeam implements ElectronSeam {
   lock = true;
   quits = 0;
   trayFails = false;
-  readonly appListeners = new Map<string, Array<() => void>>();
+  readonly appListeners = new Map<string, Array<(argv?: readonly string[]) => void>>();
   readonly contentsListeners: Array<(c: WebContentsLike) => void> = [];
   readonly windows: FakeWindow[] = [];
   readonly ipc = new Map<string, (event: IpcInvokeEventLike, ...args: unknown[]) => unknown>();
@@ -185,11 +185,11 @@ export class FakeSeam implements ElectronSeam {
   quit(): void {
     this.quits += 1;
   }
-  onAppEvent(event: string, listener: () => void): void {
+  onAppEvent(event: string, listener: (argv?: readonly string[]) => void): void {
     this.appListeners.set(event, [...(this.appListeners.get(event) ?? []), listener]);
   }
-  emitApp(event: string): void {
-    for (const l of this.appListeners.get(event) ?? []) l();
+  emitApp(event: string, argv?: readonly string[]): void {
+    for (const l of this.appListeners.get(event) ?? []) l(argv);
   }
   onWebContentsCreated(listener: (contents: WebContentsLike) => void): void {
     this.contentsListeners.push(listener);
