@@ -3,10 +3,11 @@ import { iso } from '../base/common/time';
 import type { LeaseLifecycle } from './lease-lifecycle';
 import { dropExpired } from './secret-versions';
 import type { ServiceContext } from './service-context';
+import { prunable } from './team/request-records';
 
 /** Maintenance settings; both come from the environment of the daemon (see README). */
 export interface MaintenanceOptions {
-  /** How long ended leases stay in the hot state. Default 30 days. */
+  /** How long ended leases, and decided or expired access requests, stay in the hot state. Default 30 days. */
   retentionMs: number;
   /** How many daily state snapshots to keep. Default 7. */
   backupsKept: number;
@@ -14,8 +15,8 @@ export interface MaintenanceOptions {
 
 /**
  * Scheduled housekeeping with node-cron: hourly, ended leases past retention move to the
- * archive, spent CI replay keys are dropped, and secrets in the trash past 30 days and earlier
- * versions past their keep time are dropped; daily, a snapshot of the state file goes to
+ * archive, spent CI replay keys are dropped, decided access requests past retention are dropped,
+ * and secrets in the trash past 30 days and earlier versions past their keep time are dropped; daily, a snapshot of the state file goes to
  * backups/. Jobs never overlap.
  */
 export class Maintenance {
@@ -31,6 +32,7 @@ export class Maintenance {
   async runStartupJobs(): Promise<void> {
     await this.job('archive ended leases', () => this.archiveEnded())();
     await this.job('drop spent CI replay keys', () => this.dropSpentReplays())();
+    await this.job('drop decided access requests', () => this.dropDecidedRequests())();
     await this.job('drop expired history', () => this.dropExpiredHistory())();
     await this.job('start-up backup', () => this.backupIfStale())();
   }
@@ -58,6 +60,7 @@ export class Maintenance {
         async () => {
           await this.job('archive ended leases', () => this.archiveEnded())();
           await this.job('drop spent CI replay keys', () => this.dropSpentReplays())();
+          await this.job('drop decided access requests', () => this.dropDecidedRequests())();
           await this.job('drop expired history', () => this.dropExpiredHistory())();
         },
         {
@@ -109,6 +112,29 @@ export class Maintenance {
       return { result: null, audit: [] };
     }, 'release');
     return `${spent.length} spent CI replay keys dropped`;
+  }
+
+  /**
+   * Drops access requests decided (or expired) longer ago than the retention, each its own record
+   * in one commit; the audit trail keeps who asked, who decided and why. Nothing to drop: no commit.
+   */
+  async dropDecidedRequests(): Promise<string> {
+    const now = this.ctx.clock();
+    const cutoff = now - this.options.retentionMs;
+    const state = this.ctx.store.state;
+    const old = [...state.accessRequests.values()].filter((r) => prunable(r, state, cutoff, now)).map((r) => r.id);
+    if (old.length === 0) return 'no decided access requests past retention';
+    await this.ctx.store.transact((s, touched) => {
+      for (const id of old) {
+        const r = s.accessRequests.get(id);
+        if (!r || !prunable(r, s, cutoff, this.ctx.clock())) continue;
+        s.accessRequests.delete(id);
+        touched.record('accessRequest', id);
+      }
+      return { result: null, audit: [] };
+    }, 'release');
+    this.ctx.events.emit({ type: 'DataChanged', at: iso(this.ctx.clock()), resource: 'requests' });
+    return `${old.length} decided access requests dropped`;
   }
 
   /** Drops secrets in the trash past 30 days (with their history) and earlier versions past their keep time. */

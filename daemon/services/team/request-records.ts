@@ -198,3 +198,18 @@ export function bypassedEntry(request: StoredAccessRequest, limitSeconds: number
     message: `break-glass: request ${request.id} granted without approval (at most ${formatDuration(limitSeconds)}); the owner reviews it (bella requests review ${request.id})`,
   };
 }
+
+/**
+ * Whether a request may leave the state once `cutoff` has passed (the hourly maintenance): decided
+ * or expired before it, not a break-glass grant still waiting for the owner's review, and not one
+ * whose lease is still active (its token may still wait for the requester). Its audit entries stay.
+ */
+export function prunable(request: StoredAccessRequest, state: State, cutoff: number, now: number): boolean {
+  // Still pending as stored (even past its window): its expiry is recorded, and audited, first.
+  if (request.status === 'pending') return false;
+  if (request.breakGlass && request.reviewedAt === null) return false;
+  const lease = request.leaseId ? state.leases.get(request.leaseId) : undefined;
+  if (lease && lease.status === 'active' && lease.expiresAt > now) return false;
+  const endedAt = Math.max(request.decidedAt ?? request.windowEndsAt, request.reviewedAt ?? 0);
+  return endedAt < cutoff;
+}
