@@ -176,7 +176,6 @@ export class AccessRequestsService {
       };
     });
     const { request, issued } = out;
-    if (issued.login) await this.dbLogins.create(issued.lease, issued.login);
     this.desktop.send(
       `Break-glass: ${nameOf(request)} took access to ${request.project}/${request.environment}`,
       `${what(request)} until ${iso(issued.lease.expiresAt)}: ${request.reason}\nbella requests review ${request.id}`,
@@ -184,6 +183,8 @@ export class AccessRequestsService {
       `requests/${request.id}`,
     );
     this.changed();
+    // The grant is announced whatever Postgres answers; a role that cannot be made revokes the lease.
+    if (issued.login) await this.dbLogins.create(issued.lease, issued.login);
     const now = this.ctx.clock();
     return {
       request: view(request, now),
@@ -257,8 +258,8 @@ export class AccessRequestsService {
     this.windows.cancel(out.request.id);
     if (out.error) throw out.error;
     // Its database login role, after the commit (the requester's token waits for it: settled()).
-    if (out.issued?.login) await this.dbLogins.create(out.issued.lease, out.issued.login);
     this.changed();
+    if (out.issued?.login) await this.dbLogins.create(out.issued.lease, out.issued.login);
     const now = this.ctx.clock();
     const lease = this.ctx.store.state.leases.get(out.request.leaseId!)!;
     return { request: view(out.request, now), lease: toLease(lease, now) };
