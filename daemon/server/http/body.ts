@@ -71,7 +71,8 @@ function mediaType(header: string | undefined): string {
 }
 
 function tooLarge(limit: number): BodyError {
-  const size = limit >= 1024 * 1024 ? `${limit / 1024 / 1024} MiB` : `${limit / 1024} KiB`;
+  const size =
+    limit >= 1024 * 1024 ? `${limit / 1024 / 1024} MiB` : limit >= 1024 ? `${limit / 1024} KiB` : `${limit} bytes`;
   return new BodyError(`the request body is larger than ${size}`);
 }
 
