@@ -1,15 +1,8 @@
-import Fastify, {
-  type FastifyError,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-  type FastifyServerFactory,
-} from 'fastify';
-import type { ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type https from 'node:https';
+import { parse as parseQuery } from 'node:querystring';
 import {
   BellaError,
-  HTTP_STATUS,
   invalidInput,
   isBellaError,
   isExpectedError,
@@ -17,14 +10,30 @@ import {
   type OperationName,
   type Plane,
 } from '../api';
+import { CLI_FILE_PATH } from '../api/handover';
 import { actingAs, authorize, type Caller, type Services } from '../services';
 import type { CliFile } from '../services/listener/cli-file';
-import { registerCliFileRoute } from './cli-file-route';
+import { cliFileRoute } from './cli-file-route';
 import { EventStreams } from './event-stream';
 import type { Handler, Handlers, RequestInfo } from './handler-types';
+import { BodyError, readBody } from './http/body';
+import { Router, type RouteEntry } from './http/router';
+import { errorAnswer, HttpApp, plainServer, sendJson, type Answer } from './http/serve';
 
 /** Largest request body the daemon reads on the owner's socket. */
 export const BODY_LIMIT = 1024 * 1024;
+
+/** Secret keys may be 256 characters long and travel in the path; a longer parameter matches no route (404). */
+export const MAX_PARAM_LENGTH = 300;
+
+/** A served route, as a surface's gate sees it. */
+export interface ServedRoute {
+  plane: Plane;
+}
+
+interface Route extends ServedRoute {
+  serve(request: IncomingMessage, response: ServerResponse, params: Record<string, string>, query: string): unknown;
+}
 
 /**
  * Where an app is served and what it exposes there: the owner's socket serves every operation
@@ -36,9 +45,9 @@ export interface Surface {
   events: boolean;
   bodyLimit: number;
   /** How a request's source is written in the audit trail. */
-  source(request: FastifyRequest): string;
-  /** Builds the server (the listener's hardened HTTPS server); default: fastify's plain HTTP one. */
-  serverFactory?: FastifyServerFactory;
+  source(request: IncomingMessage): string;
+  /** Builds the server (the listener's hardened HTTPS server); default: a plain HTTP one. */
+  server?: () => https.Server;
   /** The one-file CLI served at `GET /v1/cli/bella.mjs` with no token (token-plane surfaces only). */
   cliFile?: CliFile;
   /**
@@ -46,9 +55,16 @@ export interface Surface {
    * the enrolled device it stands for (admin-plane requests are only routed to one; see listener.ts).
    */
   identity?: {
-    device(request: FastifyRequest): string | null;
-    caller(request: FastifyRequest): Caller | undefined;
+    device(request: IncomingMessage): string | null;
+    caller(request: IncomingMessage): Caller | undefined;
   };
+  /**
+   * Runs first on every request, before its body is read (the route is null when nothing is
+   * served there): an answer returned is sent instead (the listener's `--allow` and admin gate).
+   */
+  gate?(request: IncomingMessage, route: ServedRoute | null): Answer | undefined | Promise<Answer | undefined>;
+  /** Sees every JSON answer before it is sent (the listener's failed-token limiter). */
+  beforeSend?(request: IncomingMessage, answer: Answer): Answer;
 }
 
 /** The owner's socket: everything. */
@@ -66,101 +82,85 @@ export function createApp(
   log: (msg: string) => void,
   surface: Surface = SOCKET_SURFACE,
 ): {
-  app: FastifyInstance;
+  app: HttpApp;
   closeStreams: () => void;
 } {
-  const app = Fastify({
-    bodyLimit: surface.bodyLimit,
-    ...(surface.serverFactory ? { serverFactory: surface.serverFactory } : {}),
-    // Secret keys may be 256 characters long and travel in the path.
-    maxParamLength: 300,
-    logger: false,
-    return503OnClosing: true,
-    forceCloseConnections: true,
-    // Errors raised before routing (a path that is not valid percent-encoding) get the wire form too.
-    frameworkErrors: (error, _request, reply: FastifyReply) => {
-      const err = new BellaError('invalid_argument', `the request is malformed: ${error.message}`);
-      void reply.status(HTTP_STATUS[err.code]).send(err.toWire());
-    },
-    // Bytes that are not HTTP at all: answer with a wire error and close that connection only.
-    clientErrorHandler: (error, socket) => {
-      // Defends against peers holding connection slots: a timeout (headers, request, TLS handshake),
-      // a TLS failure or a reset is closed at once. Never a half-close (`end`), which waits for a
-      // FIN from a peer that may never read nor close: that kept idle TLS connections open for good.
-      if (!socket.writable || !error.code?.startsWith('HPE_')) {
-        socket.destroy();
-        return;
-      }
-      const body = JSON.stringify(
-        new BellaError('invalid_argument', `the request is not valid HTTP (${error.code ?? 'parse error'})`).toWire(),
-      );
-      // A request whose body broke mid-stream already has a response object: answer through it, once.
-      const inFlight = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
-      if (inFlight) {
-        if (!inFlight.headersSent) {
-          inFlight.writeHead(400, { 'content-type': 'application/json', connection: 'close' });
-          inFlight.end(body);
-        }
-        socket.destroySoon();
-        return;
-      }
-      socket.write(
-        `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-      );
-      socket.destroySoon();
-    },
-  });
   const streams = new EventStreams(services.ctx.events);
+  const send = (request: IncomingMessage, response: ServerResponse, answer: Answer) =>
+    sendJson(response, surface.beforeSend ? surface.beforeSend(request, answer) : answer);
 
+  const routes: Array<RouteEntry<Route>> = [];
   for (const name of Object.keys(operations) as OperationName[]) {
     const spec = operations[name];
     // Defends the admin plane: what a surface does not expose is not routed there at all (404).
     if (!surface.planes.includes(spec.plane)) continue;
     const handler = handlers[name] as Handler<OperationName> | undefined;
     if (!handler) throw new Error(`no handler for ${name}, which this surface serves`);
-    app.route({
+    const run = async (request: IncomingMessage, params: Record<string, string>, query: string) => {
+      const body = await readBody(request, surface.bodyLimit);
+      // Defends against bodies that are arrays or scalars being spread into the input.
+      if (body !== undefined && body !== null && (typeof body !== 'object' || Array.isArray(body))) {
+        throw new BellaError('invalid_argument', 'the request body must be a JSON object');
+      }
+      const raw = { ...(query ? parseQuery(query) : {}), ...(body as object | undefined), ...params };
+      const parsed = spec.input.safeParse(raw);
+      if (!parsed.success) throw invalidInput(parsed.error.issues);
+      const info: RequestInfo = { source: surface.source(request) };
+      const auth = request.headers.authorization;
+      if (auth) info.token = auth.startsWith('Bearer ') ? auth.slice(7).trim() : auth;
+      if (surface.identity) info.device = surface.identity.device(request);
+      const caller = spec.plane === 'admin' ? surface.identity?.caller(request) : undefined;
+      // Defends the admin plane on the listener twice over: no enrolled device, no operation.
+      if (surface.identity && spec.plane === 'admin' && caller?.kind !== 'member') throw notFound(request);
+      if (caller?.kind !== 'member') return handler(parsed.data as never, info);
+      // A teammate's device: what her role and grants allow, audited under her name.
+      info.caller = caller;
+      const filter = authorize(services.ctx.store.state, caller.member, name, parsed.data as never);
+      const out = await actingAs(caller, () => handler(parsed.data as never, info));
+      return filter ? filter(out as never) : out;
+    };
+    routes.push({
       method: spec.method,
-      url: spec.path,
-      handler: async (request) => {
-        const body = request.body;
-        // Defends against bodies that are arrays or scalars being spread into the input.
-        if (body !== undefined && body !== null && (typeof body !== 'object' || Array.isArray(body))) {
-          throw new BellaError('invalid_argument', 'the request body must be a JSON object');
-        }
-        const raw = { ...(request.query as object), ...(body as object | undefined), ...(request.params as object) };
-        const parsed = spec.input.safeParse(raw);
-        if (!parsed.success) throw invalidInput(parsed.error.issues);
-        const info: RequestInfo = { source: surface.source(request) };
-        const auth = request.headers.authorization;
-        if (auth) info.token = auth.startsWith('Bearer ') ? auth.slice(7).trim() : auth;
-        if (surface.identity) info.device = surface.identity.device(request);
-        const caller = spec.plane === 'admin' ? surface.identity?.caller(request) : undefined;
-        // Defends the admin plane on the listener twice over: no enrolled device, no operation.
-        if (surface.identity && spec.plane === 'admin' && caller?.kind !== 'member') throw notFound(request);
-        if (caller?.kind !== 'member') return handler(parsed.data as never, info);
-        // A teammate's device: what her role and grants allow, audited under her name.
-        info.caller = caller;
-        const filter = authorize(services.ctx.store.state, caller.member, name, parsed.data as never);
-        const out = await actingAs(caller, () => handler(parsed.data as never, info));
-        return filter ? filter(out as never) : out;
+      path: spec.path,
+      value: {
+        plane: spec.plane,
+        serve: async (request, response, params, query) =>
+          send(request, response, { status: 200, body: await run(request, params, query) }),
       },
     });
   }
+  if (surface.cliFile && surface.planes.includes('token')) {
+    const serve = cliFileRoute(surface.cliFile);
+    routes.push({ method: 'GET', path: CLI_FILE_PATH, value: { plane: 'token', serve } });
+  }
+  if (surface.events) {
+    const serve = (request: IncomingMessage, response: ServerResponse) => streams.attach(request, response);
+    routes.push({ method: 'GET', path: '/v1/events', value: { plane: 'admin', serve } });
+  }
+  const router = new Router(routes, MAX_PARAM_LENGTH);
 
-  if (surface.cliFile && surface.planes.includes('token')) registerCliFileRoute(app, surface.cliFile);
-  if (surface.events) app.get('/v1/events', (request, reply) => streams.attach(request, reply));
+  const dispatch = async (request: IncomingMessage, response: ServerResponse) => {
+    const match = router.find(request.method ?? '', request.url ?? '/');
+    try {
+      const gated = surface.gate?.(request, match.kind === 'found' ? match.value : null);
+      const refusal = gated instanceof Promise ? await gated : gated;
+      if (refusal) return send(request, response, refusal);
+      if (match.kind === 'bad-url')
+        throw new BellaError('invalid_argument', `the request is malformed: ${match.message}`);
+      // A path served with other methods is not found with this one either (404, as under fastify).
+      if (match.kind !== 'found') throw notFound(request);
+      await match.value.serve(request, response, match.params, match.query);
+    } catch (error) {
+      const err = toBellaError(error);
+      if (!isExpectedError(err)) log(`internal error: ${(error as Error).stack ?? String(error)}`);
+      // A refused body may still be arriving: the connection is not reused.
+      send(request, response, errorAnswer(err, error instanceof BodyError ? { connection: 'close' } : undefined));
+    }
+  };
 
-  app.setNotFoundHandler((request, reply) => {
-    const err = notFound(request);
-    void reply.status(HTTP_STATUS[err.code]).send(err.toWire());
+  const app = new HttpApp(surface.server ? surface.server() : plainServer(), (request, response) => {
+    void dispatch(request, response);
   });
-
-  app.setErrorHandler((error: FastifyError | BellaError | Error, _request, reply) => {
-    const err = toBellaError(error);
-    if (!isExpectedError(err)) log(`internal error: ${error.stack ?? error.message}`);
-    void reply.status(HTTP_STATUS[err.code]).send(err.toWire());
-  });
-
   return {
     app,
     closeStreams: () => streams.closeAll(),
@@ -168,25 +168,11 @@ export function createApp(
 }
 
 /** The answer to a path that is not served (or, on the listener, an admin path without an enrolled device). */
-export function notFound(request: FastifyRequest): BellaError {
-  return new BellaError('not_found', `no such endpoint: ${request.method} ${request.url.split('?')[0]}`);
+export function notFound(request: IncomingMessage): BellaError {
+  return new BellaError('not_found', `no such endpoint: ${request.method} ${(request.url ?? '').split('?')[0]}`);
 }
 
-function toBellaError(error: FastifyError | BellaError | Error): BellaError {
+function toBellaError(error: unknown): BellaError {
   if (isBellaError(error)) return error;
-  const fe = error as FastifyError;
-  switch (fe.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new BellaError('invalid_argument', `the request body is larger than ${BODY_LIMIT / 1024 / 1024} MiB`);
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new BellaError('invalid_argument', 'send the request body as JSON (content-type: application/json)');
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new BellaError('invalid_argument', 'the JSON request body is empty: send an object, at least {}');
-  }
-  if (error instanceof SyntaxError || fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
-    return new BellaError('invalid_argument', `the request body is not valid JSON: ${error.message}`);
-  }
-  if (typeof fe.statusCode === 'number' && fe.statusCode < 500)
-    return new BellaError('invalid_argument', error.message);
   return new BellaError('internal', 'internal error in the bella daemon; details are in its log (daemon.log)');
 }

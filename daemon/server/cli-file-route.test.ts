@@ -2,18 +2,60 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Fastify from 'fastify';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCliFile } from '../services/listener/cli-file';
-import { registerCliFileRoute } from './cli-file-route';
+import { cliFileRoute } from './cli-file-route';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bella-cli-file-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+interface Answer {
+  statusCode: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  json(): { error: { code: string; message: string } };
+}
+
+/** The route's handler on a real HTTP server on loopback, asked with real requests. */
 function appFor(file: string) {
-  const app = Fastify();
-  registerCliFileRoute(app, readCliFile(file));
-  return app;
+  const server = http.createServer(cliFileRoute(readCliFile(file)));
+  const listening = new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    async inject(options: { method: string; url: string; headers?: Record<string, string> }): Promise<Answer> {
+      await listening;
+      const { port } = server.address() as AddressInfo;
+      return new Promise((resolve, reject) => {
+        const req = http.request(
+          {
+            host: '127.0.0.1',
+            port,
+            path: options.url,
+            method: options.method,
+            headers: options.headers,
+            agent: false,
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => {
+              const body = Buffer.concat(chunks).toString('utf8');
+              resolve({
+                statusCode: res.statusCode ?? 0,
+                headers: res.headers,
+                body,
+                json: () => JSON.parse(body) as never,
+              });
+            });
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 describe('GET /v1/cli/bella.mjs', () => {

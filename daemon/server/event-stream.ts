@@ -1,6 +1,5 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ServerResponse } from 'node:http';
-import { BellaError, HTTP_STATUS, type DaemonEvent } from '../api';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BellaError, type DaemonEvent } from '../api';
 import type { EventBus } from '../services';
 
 /** Limits of the event stream. */
@@ -38,18 +37,14 @@ export class EventStreams {
     return this.streams.size;
   }
 
-  /** Serves one subscriber. */
-  attach(request: FastifyRequest, reply: FastifyReply): void {
+  /** Serves one subscriber; throws `unavailable` (503) when the cap is reached. */
+  attach(request: IncomingMessage, res: ServerResponse): void {
     if (this.streams.size >= this.limits.maxSubscribers) {
-      const err = new BellaError(
+      throw new BellaError(
         'unavailable',
         `too many event subscribers (${this.limits.maxSubscribers}): close another bella window or client and retry`,
       );
-      void reply.status(HTTP_STATUS[err.code]).send(err.toWire());
-      return;
     }
-    reply.hijack();
-    const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     res.write(': connected\n\n');
     this.streams.add(res);
@@ -66,7 +61,7 @@ export class EventStreams {
     );
     const heartbeat = setInterval(() => send(': keep-alive\n\n'), 15_000);
     heartbeat.unref();
-    request.raw.on('close', () => {
+    request.on('close', () => {
       off();
       clearInterval(heartbeat);
     });

@@ -1,7 +1,7 @@
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { BellaError, HTTP_STATUS, routes, type OperationName } from '../api';
+import { BellaError, HTTP_STATUS } from '../api';
 import { deviceFingerprint, type Caller, type Services } from '../services';
 import { sourceName } from '../services/listener/admission';
 import type { CertificatePair } from '../services/listener/certificate';
@@ -10,21 +10,15 @@ import { splitAddress } from '../services/listener/holder-urls';
 import { formatBound, type Admit, type ListenerBinding } from '../services/listener/service';
 import { createApp, notFound } from './app';
 import type { Handlers } from './handler-types';
+import { errorAnswer, type HttpApp } from './http/serve';
 import { limitConnectionsPerSource } from './tls/connection-cap';
 import { createHardenedServer, LISTENER_LIMITS } from './tls/hardening';
-
-/** `METHOD path` of every admin-plane route, to tell them apart before anything runs. */
-const ADMIN_ROUTES = new Set(
-  (Object.keys(routes) as OperationName[])
-    .filter((n) => routes[n].plane === 'admin')
-    .map((n) => `${routes[n].method} ${routes[n].path}`),
-);
 
 /** The device fingerprint of each TLS connection, worked out once per connection. */
 const DEVICES = new WeakMap<object, string | null>();
 
 /** The fingerprint of the device key whose certificate the request's connection presented, or null. */
-function deviceOf(request: FastifyRequest): string | null {
+function deviceOf(request: IncomingMessage): string | null {
   const socket = request.socket as TLSSocket;
   let device = DEVICES.get(socket);
   if (device === undefined) {
@@ -45,7 +39,7 @@ function deviceOf(request: FastifyRequest): string | null {
  * service's (`daemon/services/listener/service.ts`).
  */
 export class TlsListener implements ListenerBinding {
-  private app: FastifyInstance | null = null;
+  private app: HttpApp | null = null;
 
   constructor(
     private readonly services: Services,
@@ -58,7 +52,7 @@ export class TlsListener implements ListenerBinding {
 
   /** The bound address, while serving. */
   bound(): AddressInfo | null {
-    return (this.app?.server.address() as AddressInfo | null | undefined) ?? null;
+    return this.app?.address() ?? null;
   }
 
   /** Serves on `address` with `pair`; the server serving now stops first (a failed bind leaves none). */
@@ -66,13 +60,22 @@ export class TlsListener implements ListenerBinding {
     const { host, port } = splitAddress(address);
     const team = this.services.team;
     // Who a request is: the device its client certificate names, if that device is enrolled.
-    const callers = new WeakMap<FastifyRequest, Caller | 'removed' | null>();
-    const callerOf = (request: FastifyRequest) => {
+    const callers = new WeakMap<IncomingMessage, Caller | 'removed' | null>();
+    const callerOf = (request: IncomingMessage) => {
       if (!callers.has(request)) {
         const device = deviceOf(request);
         callers.set(request, device ? team.identify(device) : null);
       }
       return callers.get(request)!;
+    };
+    const refuseRemoved = async (request: IncomingMessage) => {
+      await team.refuseRemoved(deviceOf(request)!, sourceName(request.socket.remoteAddress), request.method ?? '');
+      return errorAnswer(
+        new BellaError(
+          'permission_denied',
+          'this device was removed from the team: ask the owner for a new invite (bella team invite NAME)',
+        ),
+      );
     };
     const { app } = createApp(this.services, this.handlers(), this.log, {
       planes: ['token', 'admin'],
@@ -87,48 +90,36 @@ export class TlsListener implements ListenerBinding {
       bodyLimit: LISTENER_LIMITS.bodyLimitBytes,
       source: (request) => sourceName(request.socket.remoteAddress),
       ...(this.cliFile ? { cliFile: this.cliFile } : {}),
-      serverFactory: (handler) => {
-        const server = createHardenedServer(pair, handler);
+      server: () => {
+        const server = createHardenedServer(pair);
         const max = LISTENER_LIMITS.maxConnectionsPerSource;
         limitConnectionsPerSource(server, max, (peer) => admit(peer, { kind: 'connection-cap', max }));
         return server;
       },
-    });
-    // `--allow`: a request from outside the list is answered 403 before any route runs.
-    app.addHook('onRequest', (request, reply, done) => {
-      const refusal = admit(request.socket.remoteAddress, { kind: 'request' });
-      if (!refusal) return done();
-      void reply.status(HTTP_STATUS[refusal.error.code]).header('connection', 'close').send(refusal.error.toWire());
-    });
-    // The admin plane: without an enrolled device's certificate it does not exist (404, before
-    // input is even read); a removed device is told so, from its very next request.
-    app.addHook('onRequest', async (request, reply) => {
-      if (!ADMIN_ROUTES.has(`${request.method} ${request.routeOptions.url ?? ''}`)) return;
-      const caller = callerOf(request);
-      if (caller !== null && caller !== 'removed') return;
-      if (caller === 'removed') {
-        await team.refuseRemoved(deviceOf(request)!, sourceName(request.socket.remoteAddress), request.method);
-        const err = new BellaError(
-          'permission_denied',
-          'this device was removed from the team: ask the owner for a new invite (bella team invite NAME)',
-        );
-        return reply.status(HTTP_STATUS[err.code]).send(err.toWire());
-      }
-      return reply.status(HTTP_STATUS.not_found).send(notFound(request).toWire());
-    });
-    // The failed-token limiter: a refused token (401) past the allowance is answered 429.
-    app.addHook('onSend', (request, reply, payload, done) => {
-      if (reply.statusCode !== HTTP_STATUS.unauthenticated) return done(null, payload);
-      const refusal = admit(request.socket.remoteAddress, { kind: 'refused-token' });
-      if (!refusal) return done(null, payload);
-      void reply.status(HTTP_STATUS[refusal.error.code]).header('retry-after', String(refusal.retryAfterSeconds));
-      done(null, JSON.stringify(refusal.error.toWire()));
+      gate: (request, route) => {
+        // `--allow`: a request from outside the list is answered 403 before any route runs.
+        const refusal = admit(request.socket.remoteAddress, { kind: 'request' });
+        if (refusal) return errorAnswer(refusal.error, { connection: 'close' });
+        // The admin plane: without an enrolled device's certificate it does not exist (404, before
+        // input is even read); a removed device is told so, from its very next request.
+        if (route?.plane !== 'admin') return undefined;
+        const caller = callerOf(request);
+        if (caller === null) return errorAnswer(notFound(request));
+        return caller === 'removed' ? refuseRemoved(request) : undefined;
+      },
+      // The failed-token limiter: a refused token (401) past the allowance is answered 429.
+      beforeSend: (request, answer) => {
+        if (answer.status !== HTTP_STATUS.unauthenticated) return answer;
+        const refusal = admit(request.socket.remoteAddress, { kind: 'refused-token' });
+        if (!refusal) return answer;
+        return errorAnswer(refusal.error, { ...answer.headers, 'retry-after': String(refusal.retryAfterSeconds) });
+      },
     });
     await this.unbind();
     try {
       await app.listen({ host, port });
     } catch (err) {
-      await app.close().catch(() => undefined);
+      await app.close();
       throw bindError(err, address);
     }
     this.app = app;

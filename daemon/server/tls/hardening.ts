@@ -128,13 +128,12 @@ export function applyHardening(server: https.Server | tls.Server, limits: Listen
 }
 
 /**
- * An HTTPS server with every listener limit applied. With fastify, pass it as
- * `serverFactory: (handler) => createHardenedServer(pair, handler)` together with
- * `bodyLimit: LISTENER_LIMITS.bodyLimitBytes` (fastify then leaves the server's limits alone).
+ * An HTTPS server with every listener limit applied (the app adds its request handler, and reads
+ * bodies up to `LISTENER_LIMITS.bodyLimitBytes`).
  */
 export function createHardenedServer(
   pair: ServedPair,
-  handler: http.RequestListener,
+  handler?: http.RequestListener,
   limits: ListenerLimits = LISTENER_LIMITS,
 ): https.Server {
   const server = https.createServer(listenerServerOptions(pair, limits), handler);
