@@ -136,7 +136,7 @@ export async function startDurableBaseline(
   file: string,
   work: DurableWork,
   answer: BaselineAnswer,
-): Promise<{ stop: () => Promise<DurableStats> }> {
+): Promise<{ pid: number; stop: () => Promise<DurableStats> }> {
   if ('socket' in listen) fs.rmSync(listen.socket, { force: true });
   const proc = spawn(process.execPath, ['--input-type=module', '-e', DURABLE_SERVER], {
     env: { ...process.env, BASE_OPTIONS: JSON.stringify({ listen, file, work, answer }) },
@@ -144,6 +144,7 @@ export async function startDurableBaseline(
   });
   await childReady(proc, 'durable baseline server');
   return {
+    pid: proc.pid!,
     stop: async () => {
       await stopChild(proc);
       if ('socket' in listen) fs.rmSync(listen.socket, { force: true });
