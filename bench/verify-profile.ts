@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,9 +30,14 @@ async function main(): Promise<void> {
     .sort();
   // The head is the last entry written: verification must find it.
   const head = { seq: 0, check: '' };
+  // As the worker does (verify-worker.ts): the key as a KeyObject.
+  const key = createSecretKey(keys.logKey);
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const result = verifyTrail(files.audit, { check: 'hmac', key: keys.logKey }, head);
+  const result = verifyTrail(files.audit, { check: 'hmac', key }, head);
   const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
   console.log(
     JSON.stringify({
       entries: result.entries,
@@ -39,6 +45,7 @@ async function main(): Promise<void> {
       segments: trail.length,
       verify_ms: Math.round(ms),
       us_per_entry: Math.round(((ms * 1000) / result.entries) * 100) / 100,
+      cpu_us_per_entry: Math.round(((cpuMs * 1000) / result.entries) * 100) / 100,
     }),
   );
 }
