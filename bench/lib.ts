@@ -6,6 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DaemonClient } from '../daemon/client';
+import { childReady, stopChild } from './baselines';
 import { repoRoot, sleep, startIn, tempPlace, type DaemonHandle, type DaemonPlace } from '../test/helpers/daemon';
 
 /** Where profiles go when BENCH_PROFILE=1. */
@@ -151,22 +152,6 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Waits for a child to print its first line on stdout (its "ready"), or fails if it exits first. */
-function ready(proc: ChildProcess, what: string): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    proc.stdout!.once('data', () => resolve());
-    proc.once('exit', (code) => reject(new Error(`${what} exited (${code})`)));
-  });
-}
-
-/** Stops a child started here and waits for it to be gone. */
-async function stopChild(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  const gone = new Promise((r) => proc.once('exit', r));
-  proc.kill('SIGTERM');
-  await gone;
-}
-
 /**
  * Runs autocannon in a child process (the load does not share the bench's event loop or core with
  * anything it measures), with JSON-serialisable `options`; resolves with its result.
@@ -221,81 +206,8 @@ https.createServer(options, (req, res) => { req.resume(); req.on('end', () => { 
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  await ready(proc, 'baseline https server');
+  await childReady(proc, 'baseline https server');
   return { stop: () => stopChild(proc) };
-}
-
-/**
- * A bare Node HTTP server in its own process on a Unix socket that makes every request durable
- * the way a store with group commit does: it appends `bytesPerRequest` bytes per request to
- * `file` and fdatasyncs; requests arriving during one write+fdatasync wait for the next, which
- * takes all of them at once. Each is answered with `status`, `headers` and `body` once its bytes
- * are on disk.
- */
-export async function startBaselineDurableServer(
-  socket: string,
-  file: string,
-  bytesPerRequest: number,
-  answer: { status: number; headers: Record<string, string>; body: string },
-): Promise<{ stop: () => Promise<{ requests: number; commits: number; bytes: number }> }> {
-  const script = `
-import fs from 'node:fs';
-import http from 'node:http';
-const answer = JSON.parse(process.env.BASE_ANSWER);
-const body = Buffer.from(answer.body, 'utf8');
-const headers = { ...answer.headers, 'content-length': String(body.length) };
-const per = Number(process.env.BASE_BYTES);
-const fd = fs.openSync(process.env.BASE_FILE, 'a', 0o600);
-let waiting = [];
-let busy = false;
-const stats = { requests: 0, commits: 0, bytes: 0 };
-function commit() {
-  if (busy || waiting.length === 0) return;
-  busy = true;
-  const group = waiting;
-  waiting = [];
-  const bytes = Buffer.alloc(per * group.length, 0x61);
-  const done = (err) => {
-    if (err) throw err;
-    stats.requests += group.length; stats.commits++; stats.bytes += bytes.length;
-    for (const res of group) { res.writeHead(answer.status, headers); res.end(body); }
-    busy = false;
-    commit();
-  };
-  const write = (offset) => fs.write(fd, bytes, offset, bytes.length - offset, null, (err, n) => {
-    if (err) return done(err);
-    if (offset + n < bytes.length) return write(offset + n);
-    fs.fdatasync(fd, done);
-  });
-  write(0);
-}
-http.createServer((req, res) => { req.resume(); req.on('end', () => { waiting.push(res); commit(); }); })
-  .listen(process.env.BASE_SOCKET, () => process.stdout.write('ready\\n'));
-process.on('SIGTERM', () => { fs.writeFileSync(process.env.BASE_FILE + '.stats', JSON.stringify(stats)); process.exit(0); });
-`;
-  fs.rmSync(socket, { force: true });
-  const proc = spawn(process.execPath, ['--input-type=module', '-e', script], {
-    env: {
-      ...process.env,
-      BASE_ANSWER: JSON.stringify(answer),
-      BASE_BYTES: String(bytesPerRequest),
-      BASE_FILE: file,
-      BASE_SOCKET: socket,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await ready(proc, 'baseline durable server');
-  return {
-    stop: async () => {
-      await stopChild(proc);
-      fs.rmSync(socket, { force: true });
-      return JSON.parse(fs.readFileSync(`${file}.stats`, 'utf8')) as {
-        requests: number;
-        commits: number;
-        bytes: number;
-      };
-    },
-  };
 }
 
 /** The headers of an answer worth copying into a baseline (not those of the connection). */

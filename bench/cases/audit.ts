@@ -47,7 +47,7 @@ function dirBytes(dir: string): number {
  * then SecretsRead entries like the token plane writes them, appended with `store.record` in
  * batches (several in flight, so the commit pipeline group-commits them as it does under load).
  */
-async function generateTrail(home: string, total: number) {
+export async function generateTrail(home: string, total: number) {
   const store = await Store.open(home);
   const { projects, secrets, leases, lifecycle } = createServices(
     { store, events: new EventBus(), log: () => undefined },

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { dataFiles } from '../../daemon/store';
 import { rawRequest, seed } from '../../test/helpers/daemon';
-import { answerHeaders, benchDaemon, cannon, round, startBaselineDurableServer } from '../lib';
+import { startDurableBaseline, type DurableWork } from '../baselines';
+import { answerHeaders, benchDaemon, cannon, round } from '../lib';
 
 /** Figures of the issue case, as written to latest.json. */
 export interface IssueResult {
@@ -10,10 +11,19 @@ export interface IssueResult {
   p99_ms: number;
   active_leases: number;
   concurrency: number;
-  /** Leases/s over the req/s of a bare server that makes as many bytes durable per request. */
+  /**
+   * Leases/s over the req/s of a bare server that serialises and HMAC-chains a ~1 KB record per
+   * request and group-fdatasyncs it before answering.
+   */
   ratio_to_bare_durable: number;
   baseline_rps: number;
+  /** Information: the same over a bare server that only appends as many bytes as bella wrote per lease. */
+  ratio_to_bare_append: number;
+  baseline_append_rps: number;
 }
+
+/** The record the durable issue baseline serialises and chains per request. */
+export const ISSUE_RECORD_BYTES = 1024;
 
 /**
  * Bytes the daemon appends to its journal and audit trail, summed while it runs: sampled often,
@@ -52,7 +62,8 @@ function growthMeter(home: string, everyMs = 50) {
 
 /**
  * Durable lease issues at 64 concurrent clients over 10,000 active leases, then the same load on a
- * bare server that appends and fdatasyncs (group commit) the bytes the daemon wrote per lease.
+ * bare server that serialises, HMAC-chains, appends and fdatasyncs (group commit) a ~1 KB record per
+ * request, and on one that only appends the bytes the daemon wrote per lease.
  */
 export async function issueCase(
   durationS: number,
@@ -91,21 +102,27 @@ export async function issueCase(
     await daemon.stop();
     stopped = true;
 
+    const answer = { status: sample.status, headers: answerHeaders(sample.headers), body: sample.body };
     const baseSocket = path.join(place.root, 's', 'durable.sock');
-    const baseline = await startBaselineDurableServer(baseSocket, path.join(place.root, 'durable.log'), bytesPerLease, {
-      status: sample.status,
-      headers: answerHeaders(sample.headers),
-      body: sample.body,
-    });
-    let base;
-    try {
-      await cannon({ ...request, socketPath: baseSocket, duration: 1 });
-      base = await cannon({ ...request, socketPath: baseSocket, duration: durationS });
-    } finally {
-      await baseline.stop();
-    }
+    const measure = async (work: DurableWork) => {
+      const baseline = await startDurableBaseline(
+        { socket: baseSocket },
+        path.join(place.root, 'durable.log'),
+        work,
+        answer,
+      );
+      try {
+        await cannon({ ...request, socketPath: baseSocket, duration: 1 });
+        return await cannon({ ...request, socketPath: baseSocket, duration: durationS });
+      } finally {
+        await baseline.stop();
+      }
+    };
+    const chain = await measure({ kind: 'chain', bytes: ISSUE_RECORD_BYTES });
+    const append = await measure({ kind: 'append', bytes: bytesPerLease });
     const leasesPerS = run['2xx'] / run.duration;
-    const baseRps = base['2xx'] / base.duration;
+    const baseRps = chain['2xx'] / chain.duration;
+    const appendRps = append['2xx'] / append.duration;
     return {
       leases_per_s: round(leasesPerS, 0),
       p99_ms: run.latency.p99,
@@ -113,9 +130,11 @@ export async function issueCase(
       concurrency,
       ratio_to_bare_durable: round(leasesPerS / baseRps, 3),
       baseline_rps: round(baseRps, 0),
+      ratio_to_bare_append: round(leasesPerS / appendRps, 3),
+      baseline_append_rps: round(appendRps, 0),
       bytes_per_lease: bytesPerLease,
       journal_compactions: grown.compactions,
-      baseline_p99_ms: base.latency.p99,
+      baseline_p99_ms: chain.latency.p99,
     };
   } finally {
     if (!stopped) await daemon.stop();

@@ -1,13 +1,19 @@
 import https from 'node:https';
+import path from 'node:path';
 import { listenerFiles } from '../../daemon/services/listener/service';
 import { seed } from '../../test/helpers/daemon';
+import { startDurableBaseline } from '../baselines';
 import { answerHeaders, benchDaemon, cannonInChild, freePort, round, startBaselineHttpsServer } from '../lib';
+import { READ_RECORD_BYTES } from './reads';
 
 /** Figures of the remote_reads case, as written to latest.json. */
 export interface RemoteReadsResult {
   bella_rps: number;
   baseline_rps: number;
   ratio: number;
+  /** A bare HTTPS server that appends ~300 bytes per read and group-fdatasyncs before answering. */
+  baseline_durable_rps: number;
+  ratio_to_bare_durable: number;
   p99_ms: number;
 }
 
@@ -33,11 +39,14 @@ function get(port: number, path: string, headers: Record<string, string>) {
 /**
  * Audited token reads of 3 keys over the TLS listener, 64 keep-alive connections driven from
  * another process, against a bare Node HTTPS server (its own process, the same certificate and
- * key) answering the same bytes and headers.
+ * key) answering the same bytes and headers, and against the same doing the durable read
+ * baseline's work (an append of ~300 bytes, group-fdatasynced before answering).
  */
 export async function remoteReadsCase(
   durationS: number,
-): Promise<RemoteReadsResult & { p50_ms: number; baseline_p99_ms: number; connections: number }> {
+): Promise<
+  RemoteReadsResult & { p50_ms: number; baseline_p99_ms: number; baseline_durable_p99_ms: number; connections: number }
+> {
   const connections = 64;
   const { daemon, place } = await benchDaemon('remote_reads');
   try {
@@ -56,11 +65,8 @@ export async function remoteReadsCase(
     if (sample.status !== 200) throw new Error(`remote token read failed: ${sample.status} ${sample.body}`);
     const files = listenerFiles(daemon.home);
     const basePort = await freePort();
-    const baseline = await startBaselineHttpsServer(
-      basePort,
-      { certFile: files.cert, keyFile: files.key },
-      { status: sample.status, headers: answerHeaders(sample.headers), body: sample.body },
-    );
+    const answer = { status: sample.status, headers: answerHeaders(sample.headers), body: sample.body };
+    const baseline = await startBaselineHttpsServer(basePort, { certFile: files.cert, keyFile: files.key }, answer);
     // autocannon connects without verifying the certificate; `servername` only avoids SNI with an IP.
     const run = (p: number, duration: number) =>
       cannonInChild({
@@ -77,6 +83,20 @@ export async function remoteReadsCase(
     } finally {
       await baseline.stop();
     }
+    const durablePort = await freePort();
+    const durable = await startDurableBaseline(
+      { port: durablePort, certFile: files.cert, keyFile: files.key },
+      path.join(place.root, 'durable-remote.log'),
+      { kind: 'append', bytes: READ_RECORD_BYTES },
+      answer,
+    );
+    let baseDurable;
+    try {
+      await run(durablePort, 1);
+      baseDurable = await run(durablePort, durationS);
+    } finally {
+      await durable.stop();
+    }
     await run(port, 1);
     const bella = await run(port, durationS);
     if (bella.non2xx || bella.errors) {
@@ -84,13 +104,17 @@ export async function remoteReadsCase(
     }
     const bellaRps = bella['2xx'] / bella.duration;
     const baseRps = base['2xx'] / base.duration;
+    const durableRps = baseDurable['2xx'] / baseDurable.duration;
     return {
       bella_rps: round(bellaRps, 0),
       baseline_rps: round(baseRps, 0),
       ratio: round(bellaRps / baseRps, 3),
+      baseline_durable_rps: round(durableRps, 0),
+      ratio_to_bare_durable: round(bellaRps / durableRps, 3),
       p99_ms: bella.latency.p99,
       p50_ms: bella.latency.p50,
       baseline_p99_ms: base.latency.p99,
+      baseline_durable_p99_ms: baseDurable.latency.p99,
       connections,
     };
   } finally {

@@ -10,6 +10,7 @@ import {
 import fs from 'node:fs';
 import { BellaError } from '../api';
 import { writeFileDurable } from '../base/node/files';
+import { pooledRandomBytes } from './random-pool';
 
 const KEY_BYTES = 32;
 const NONCE_BYTES = 12;
@@ -129,7 +130,7 @@ export function hashesEqual(a: string, b: string): boolean {
 /** Random identifiers and token secrets. */
 export function randomId(length: number): string {
   const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
-  const bytes = randomBytes(length * 2);
+  const bytes = pooledRandomBytes(length * 2);
   let out = '';
   // Rejection sampling keeps every character uniformly likely.
   for (const b of bytes) {
@@ -141,5 +142,5 @@ export function randomId(length: number): string {
 
 /** 256 random bits, base64url, for the secret part of a token. */
 export function tokenSecret(): string {
-  return randomBytes(32).toString('base64url');
+  return pooledRandomBytes(32).toString('base64url');
 }

@@ -17,30 +17,54 @@ export const READ_RESERVE = CRITICAL_RESERVE / 2;
 const MIN_SNAPSHOT_ROOM = 256 * 1024;
 /** How long a free-space reading is trusted (minus what was written since). */
 const STATFS_TTL_MS = 100;
+/** A reading is also taken again once bella has written this much since the last one. */
+const STATFS_REFRESH_BYTES = 8 * 1024 * 1024;
+/**
+ * Growth and release commits are admitted on a reading of the last {@link STATFS_TTL_MS} only while
+ * it shows this much more than they need; closer to the reserve, each reads the disk afresh.
+ */
+export const CACHED_ADMISSION_HEADROOM = 64 * 1024 * 1024;
+
+/** Free bytes available to bella on the filesystem holding `dir`. */
+export type FreeSpaceReader = (dir: string) => number;
+
+const statfsFree: FreeSpaceReader = (dir) => {
+  const { bavail, bsize } = fs.statfsSync(dir);
+  return bavail * bsize;
+};
 
 /**
  * The free space of the disk holding the data directory, and the reserve each {@link CommitKind}
  * must leave (revocation is always possible: growth is refused first).
  */
 export class DiskReserve {
-  private cache = { at: -Infinity, bytes: 0 };
+  private cache = { at: -Infinity, bytes: 0, spent: 0 };
+  /** Readings taken so far. */
+  private reads = 0;
 
   /**
    * @param home the data directory
    * @param stateBytes the bytes of the snapshot and journal now (a new snapshot needs as much)
+   * @param readFree reads the free space (statfs; a stand-in in unit tests)
    */
   constructor(
     private readonly home: string,
     private readonly stateBytes: () => number,
+    private readonly readFree: FreeSpaceReader = statfsFree,
   ) {}
 
   /** Refuses a commit of `kind` when the disk is too full for it, before anything changes. */
   admit(kind: CommitKind): void {
     const needed = kind === 'growth' ? this.growthReserve() : kind === 'read' ? READ_RESERVE : 0;
-    // Reads (the hot path) may use a reading of the last few ms; anything else, and any refusal,
-    // reads the disk afresh, so a disk that filled or emptied a moment ago is seen as it is.
-    if (kind === 'read' && this.free() >= needed) return;
-    const free = this.free(true);
+    // Reads (the hot path) may use a reading of the last few ms; so may growth and release while
+    // that reading is far above what they need. Anything closer, and any refusal, reads the disk
+    // afresh, so a disk that filled or emptied a moment ago is seen as it is.
+    const headroom = kind === 'read' ? 0 : CACHED_ADMISSION_HEADROOM;
+    const reads = this.reads;
+    const seen = this.free();
+    if (seen >= needed + headroom) return;
+    // A reading taken just now is fresh already.
+    const free = this.reads !== reads ? seen : this.free(true);
     if (free >= needed) return;
     throw this.refusal(kind, free, needed);
   }
@@ -60,12 +84,15 @@ export class DiskReserve {
     return CRITICAL_RESERVE + Math.max(MIN_SNAPSHOT_ROOM, this.stateBytes());
   }
 
-  /** Free bytes: a reading of the last few ms, or a fresh one. */
+  /**
+   * Free bytes: a reading of the last {@link STATFS_TTL_MS} ms (minus what bella wrote since, and
+   * at most {@link STATFS_REFRESH_BYTES} of that), or a fresh one.
+   */
   free(fresh = false): number {
     const now = performance.now();
-    if (fresh || now - this.cache.at > STATFS_TTL_MS) {
-      const { bavail, bsize } = fs.statfsSync(this.home);
-      this.cache = { at: now, bytes: bavail * bsize };
+    if (fresh || now - this.cache.at > STATFS_TTL_MS || this.cache.spent > STATFS_REFRESH_BYTES) {
+      this.cache = { at: now, bytes: this.readFree(this.home), spent: 0 };
+      this.reads++;
     }
     return this.cache.bytes;
   }
@@ -73,5 +100,6 @@ export class DiskReserve {
   /** Counts bytes written against the cached free space, so admission stays conservative. */
   spent(bytes: number): void {
     this.cache.bytes -= bytes;
+    this.cache.spent += bytes;
   }
 }

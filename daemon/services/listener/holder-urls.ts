@@ -21,10 +21,23 @@ export interface HolderUrlInput {
   boundPort?: number | undefined;
   /** `--public-url`, a DNS name or port forward the owner gave. */
   publicUrl?: string | undefined;
-  /** `os.networkInterfaces()`; injected by tests. */
+  /** `os.networkInterfaces()` (read at most once a second); injected by tests. */
   interfaces?: NodeJS.Dict<os.NetworkInterfaceInfo[]>;
   /** `os.hostname()`; injected by tests. */
   hostname?: string;
+}
+
+/** How long the machine's addresses and name are reused: the hand-over asks for them at every issue. */
+const MACHINE_TTL_MS = 1000;
+let machine: { at: number; interfaces: NodeJS.Dict<os.NetworkInterfaceInfo[]>; hostname: string } | null = null;
+
+/** `os.networkInterfaces()` and `os.hostname()`, read again once a second old. */
+function machineNow(): { interfaces: NodeJS.Dict<os.NetworkInterfaceInfo[]>; hostname: string } {
+  const now = performance.now();
+  if (!machine || now - machine.at > MACHINE_TTL_MS) {
+    machine = { at: now, interfaces: os.networkInterfaces(), hostname: os.hostname() };
+  }
+  return machine;
 }
 
 /** `HOST:PORT` (IPv6 in brackets) into its parts. */
@@ -47,8 +60,8 @@ export function holderUrls(input: HolderUrlInput): HolderUrls {
   let hosts = [host];
   let note: string | null = null;
   if (wildcard) {
-    const routable = routableAddresses(input.interfaces ?? os.networkInterfaces(), host === '0.0.0.0');
-    const name = (input.hostname ?? os.hostname()).toLowerCase();
+    const routable = routableAddresses(input.interfaces ?? machineNow().interfaces, host === '0.0.0.0');
+    const name = (input.hostname ?? machineNow().hostname).toLowerCase();
     hosts = routable.length ? routable : [name];
     note = serverNote(url(hosts[0]!), routable.slice(1), routable.length > 0);
   }
