@@ -1,10 +1,12 @@
-import http from 'node:http';
-// Light imports only: the CLI bundles this client and must not load the schema library.
+import type { Socket } from 'node:net';
+// Light imports only: the CLI bundles this client and must not load the schema library, nor
+// node:http (calls go over socket-http.ts; only the event stream loads node:http).
 import { BellaError, isBellaError } from '../api/errors';
 import type { DaemonEvent } from '../api/events';
 import type { OperationInput } from '../api/operations';
 import { pathParams, routes, type OperationName, type OperationOutput } from '../api/routes';
 import { parseAnswer } from './response';
+import { socketRequest, type SocketAnswer } from './socket-http';
 
 /** Where and how to reach the daemon. */
 export interface ClientOptions {
@@ -53,7 +55,8 @@ export function buildRequest<K extends OperationName>(name: K, input: OperationI
 export class DaemonClient {
   readonly socketPath: string;
   private readonly timeoutMs: number;
-  private readonly agent = new http.Agent({ keepAlive: true });
+  /** Connections of calls under way, destroyed by {@link close}. */
+  private readonly open = new Set<Socket>();
 
   constructor(options: ClientOptions) {
     this.socketPath = options.socketPath;
@@ -89,7 +92,8 @@ export class DaemonClient {
    * Subscribes to the daemon's event stream. Resolves once connected; `onEvent` receives each
    * event, `onClose` runs when the stream ends for any reason. Call the returned function to stop.
    */
-  subscribe(onEvent: (event: DaemonEvent) => void, onClose?: (err?: Error) => void): Promise<() => void> {
+  async subscribe(onEvent: (event: DaemonEvent) => void, onClose?: (err?: Error) => void): Promise<() => void> {
+    const { default: http } = await import('node:http');
     return new Promise((resolve, reject) => {
       const req = http.request({
         socketPath: this.socketPath,
@@ -133,44 +137,23 @@ export class DaemonClient {
     });
   }
 
-  /** Closes idle keep-alive connections so the process can exit. */
+  /** Ends the calls under way (each call has its own connection), so the process can exit. */
   close(): void {
-    this.agent.destroy();
+    for (const socket of this.open) socket.destroy();
+    this.open.clear();
   }
 
-  private send(
-    req: BuiltRequest,
-    headers: Record<string, string>,
-  ): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
-    return new Promise((resolve, reject) => {
-      const r = http.request(
-        {
-          socketPath: this.socketPath,
-          path: req.path,
-          method: req.method,
-          headers,
-          agent: this.agent,
-          timeout: this.timeoutMs,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              headers: res.headers,
-              body: Buffer.concat(chunks).toString('utf8'),
-            }),
-          );
-          res.on('error', reject);
-        },
-      );
-      r.on('timeout', () =>
-        r.destroy(new BellaError('unavailable', `the daemon did not answer within ${this.timeoutMs} ms`)),
-      );
-      r.on('error', (err) => reject(connectionError(err, this.socketPath)));
-      r.end(req.body);
-    });
+  private async send(req: BuiltRequest, headers: Record<string, string>): Promise<SocketAnswer> {
+    const timeout = () => new BellaError('unavailable', `the daemon did not answer within ${this.timeoutMs} ms`);
+    const track = (socket: Socket) => {
+      this.open.add(socket);
+      return () => this.open.delete(socket);
+    };
+    try {
+      return await socketRequest(this.socketPath, { ...req, headers }, this.timeoutMs, timeout, track);
+    } catch (err) {
+      throw connectionError(err as Error, this.socketPath);
+    }
   }
 }
 

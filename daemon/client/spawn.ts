@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,7 +44,7 @@ export interface Started {
 export async function ensureDaemon(options: EnsureDaemonOptions): Promise<{ client: DaemonClient; started: boolean }> {
   const client = new DaemonClient({ socketPath: options.socket });
   if (await client.ping()) return { client, started: false };
-  const started = startDaemonProcess(options);
+  const started = await startDaemonProcess(options);
   const timeoutMs = options.startTimeoutMs ?? 10_000;
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -116,7 +115,9 @@ function openLog(home: string): { fd: number; log: string; offset: number } {
 }
 
 /** Spawns a detached daemon whose output goes to the data directory's log file. */
-export function startDaemonProcess(options: EnsureDaemonOptions): Started {
+export async function startDaemonProcess(options: EnsureDaemonOptions): Promise<Started> {
+  // Loaded here only: the CLI bundles this module and most commands never start a daemon.
+  const { spawn } = await import('node:child_process');
   const { fd, log, offset } = openLog(options.home);
   const child = spawn(
     options.execPath ?? process.execPath,

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import https from 'node:https';
 import path from 'node:path';
 import { GITHUB_ISSUER, GITLAB_ISSUER, type ClaimRule } from '../../api/ci';
 import { formatDuration } from '../../api/durations';
@@ -150,7 +149,9 @@ type LoginOpts = { idTokenFile?: string; idTokenEnv?: string; audience?: string;
 const MAX_ID_TOKEN_ANSWER = 64 * 1024;
 
 /** GitHub Actions: the job's OIDC token for `audience`, from the runner's token endpoint. */
-function githubIdToken(url: string, bearer: string, audience: string): Promise<string> {
+async function githubIdToken(url: string, bearer: string, audience: string): Promise<string> {
+  // Loaded here only: TLS costs every other command its start-up time (docs/decisions.md, "CLI start-up").
+  const https = await import('node:https');
   return new Promise((resolve, reject) => {
     const fail = (why: string) =>
       reject(new BellaError('unavailable', `could not get the job's OIDC token from GitHub Actions: ${why}`));

@@ -6,6 +6,7 @@ import { durationOption } from '../framework/options';
 import type { CommandSpec } from '../framework/spec';
 import type { Action, CliSession } from '../session';
 import { renderTable } from '../table';
+import { makeDeviceKey, readMembership, writeDeviceKey, writeMembership } from '../../client/device';
 
 /** `--grant PROJECT/ENV:issue|request`, repeatable. */
 function grantOption(flag: string): (text: string) => Grant[] {
@@ -46,7 +47,6 @@ export const invite: Action = async (cli, { args, opts }) => {
 export const join: Action = async (cli, { args }) => {
   const code = parseInviteCode(args.CODE as string);
   if (!code) throw new UsageError('that is not an invite code: copy the whole bella-invite-… line the owner sent');
-  const { makeDeviceKey, readMembership, writeDeviceKey, writeMembership } = await import('../../client/device');
   const dir = cli.connector.configDir;
   const existing = readMembership(dir);
   if (existing) {
