@@ -1,54 +1,24 @@
 import { LEASE_STATUSES, type LeaseStatus } from '../api';
 import type { LeaseDatabase, StoredLease } from './schema';
 
-// Active leases as columns (one JSON array per field) instead of one JSON object per lease: the
-// lease table's snapshot files hold these. Reading a column is one JSON.parse of an array of
-// numbers or strings; repeated strings (project, environment, status, scope, end reason) are
-// dictionary-encoded, and ids and token hashes are one string each, cut into equal slices.
+// Active leases as typed columns instead of one JSON object per lease: the lease table's files
+// hold these. Times and counters are float64 arrays and dictionary indexes int32 arrays (read by
+// copying bytes, nothing parsed); ids and token hashes are one latin1 string each, cut into equal
+// slices; repeated strings (project, environment, status, scope, end reason) are dictionaries;
+// only the reasons and the dictionaries are JSON.
 
-/** Strings of one width joined into one (`w` chars each), or the strings themselves when widths differ. */
-type Packed = { w: number; s: string } | string[];
-/** A dictionary: the distinct values, and per lease the index of its value (-1: null). */
-interface Dict<T> {
-  d: T[];
-  v: number[];
-}
-/** The fields a lease has only sometimes (`by`, `database`), by lease index. */
-type Extra = [number, { by?: string; database?: LeaseDatabase }];
+/** How a column's bytes are encoded. */
+export type ColumnKind = 'f64' | 'i32' | 'latin1' | 'json';
 
-/** The columns of one lease table file. */
-export interface LeaseColumns {
-  id: Packed;
-  tokenHash: Packed;
-  project: Dict<string>;
-  environment: Dict<string>;
-  status: Dict<string>;
-  scope: Dict<string[]>;
-  endReason: Dict<string>;
-  reason: string[];
-  issuedAt: number[];
-  expiresAt: number[];
-  ttlSeconds: number[];
-  renewals: number[];
-  renewedAt: Array<number | null>;
-  lastUsedAt: Array<number | null>;
-  endedAt: Array<number | null>;
-  epoch: number[];
-  warnedFor: Array<number | null>;
-  uses: number[];
-  extra: Extra[];
+/** One column, encoded. */
+export interface EncodedColumn {
+  name: string;
+  kind: ColumnKind;
+  bytes: Buffer;
 }
 
-/** The column names, in the order they are written. */
-export const COLUMN_NAMES: ReadonlyArray<keyof LeaseColumns> = [
-  'id',
-  'tokenHash',
-  'project',
-  'environment',
-  'status',
-  'scope',
-  'endReason',
-  'reason',
+/** Numeric columns: every one a non-negative integer, -1 standing for null. */
+const NUMBERS = [
   'issuedAt',
   'expiresAt',
   'ttlSeconds',
@@ -59,157 +29,193 @@ export const COLUMN_NAMES: ReadonlyArray<keyof LeaseColumns> = [
   'epoch',
   'warnedFor',
   'uses',
+] as const;
+type NumberField = (typeof NUMBERS)[number];
+const NULLABLE = new Set<NumberField>(['renewedAt', 'lastUsedAt', 'endedAt', 'warnedFor']);
+/** Dictionary-encoded columns. */
+const DICTS = ['project', 'environment', 'status', 'scope', 'endReason'] as const;
+type DictField = (typeof DICTS)[number];
+/** Fixed-width ASCII columns. */
+const PACKED = ['id', 'tokenHash'] as const;
+/** The fields a lease has only sometimes (`by`, `database`), by lease index. */
+type Extra = [number, { by?: string; database?: LeaseDatabase }];
+
+/** Every column a lease table file holds, in the order written. */
+export const COLUMN_NAMES: readonly string[] = [
+  ...PACKED,
+  ...DICTS.flatMap((d) => [`${d}.d`, `${d}.v`]),
+  'reason',
+  ...NUMBERS,
   'extra',
 ];
 
-function pack(values: string[]): Packed {
-  const w = values[0]?.length ?? 0;
-  return values.every((v) => v.length === w) ? { w, s: values.join('') } : values;
-}
+const json = (name: string, value: unknown): EncodedColumn => ({
+  name,
+  kind: 'json',
+  bytes: Buffer.from(JSON.stringify(value), 'utf8'),
+});
 
-function dict<T>(values: Array<T | null>, keyOf: (v: T) => string): Dict<T> {
-  const index = new Map<string, number>();
-  const d: T[] = [];
-  const v = values.map((value) => {
-    if (value === null) return -1;
-    const key = keyOf(value);
-    let i = index.get(key);
-    if (i === undefined) {
-      i = d.length;
-      index.set(key, i);
-      d.push(value);
-    }
-    return i;
-  });
-  return { d, v };
-}
+const ascii = (s: string) => /^[\x20-\x7e]*$/.test(s);
 
 /** The columns of `leases`, in their order. */
-export function toColumns(leases: StoredLease[]): LeaseColumns {
+export function toColumns(leases: StoredLease[]): EncodedColumn[] {
+  const out: EncodedColumn[] = [];
+  for (const field of PACKED) {
+    const values = leases.map((l) => l[field]);
+    const w = values[0]?.length ?? 0;
+    const fixed = w > 0 && values.every((v) => v.length === w && ascii(v));
+    out.push(fixed ? { name: field, kind: 'latin1', bytes: Buffer.from(values.join(''), 'latin1') } : json(field, values));
+  }
+  for (const field of DICTS) {
+    const index = new Map<string, number>();
+    const d: unknown[] = [];
+    const v = new Int32Array(leases.length);
+    leases.forEach((l, i) => {
+      const value = l[field];
+      if (value === null) return void (v[i] = -1);
+      const key = typeof value === 'string' ? value : JSON.stringify(value);
+      let at = index.get(key);
+      if (at === undefined) {
+        at = d.push(value) - 1;
+        index.set(key, at);
+      }
+      v[i] = at;
+    });
+    out.push(json(`${field}.d`, d), { name: `${field}.v`, kind: 'i32', bytes: Buffer.from(v.buffer) });
+  }
+  out.push(json('reason', leases.map((l) => l.reason)));
+  for (const field of NUMBERS) {
+    const v = Float64Array.from(leases, (l) => l[field] ?? -1);
+    out.push({ name: field, kind: 'f64', bytes: Buffer.from(v.buffer) });
+  }
   const extra: Extra[] = [];
   leases.forEach((l, i) => {
-    if (l.by !== undefined || l.database !== undefined) {
-      extra.push([i, { ...(l.by !== undefined ? { by: l.by } : {}), ...(l.database ? { database: l.database } : {}) }]);
-    }
+    if (l.by === undefined && l.database === undefined) return;
+    extra.push([i, { ...(l.by !== undefined ? { by: l.by } : {}), ...(l.database ? { database: l.database } : {}) }]);
   });
-  const text = (s: string) => s;
-  return {
-    id: pack(leases.map((l) => l.id)),
-    tokenHash: pack(leases.map((l) => l.tokenHash)),
-    project: dict(
-      leases.map((l) => l.project),
-      text,
-    ),
-    environment: dict(
-      leases.map((l) => l.environment),
-      text,
-    ),
-    status: dict(
-      leases.map((l) => l.status),
-      text,
-    ),
-    scope: dict(
-      leases.map((l) => l.scope),
-      (s) => JSON.stringify(s),
-    ),
-    endReason: dict(
-      leases.map((l) => l.endReason),
-      text,
-    ),
-    reason: leases.map((l) => l.reason),
-    issuedAt: leases.map((l) => l.issuedAt),
-    expiresAt: leases.map((l) => l.expiresAt),
-    ttlSeconds: leases.map((l) => l.ttlSeconds),
-    renewals: leases.map((l) => l.renewals),
-    renewedAt: leases.map((l) => l.renewedAt),
-    lastUsedAt: leases.map((l) => l.lastUsedAt),
-    endedAt: leases.map((l) => l.endedAt),
-    epoch: leases.map((l) => l.epoch),
-    warnedFor: leases.map((l) => l.warnedFor),
-    uses: leases.map((l) => l.uses),
-    extra,
-  };
+  out.push(json('extra', extra));
+  return out;
+}
+
+/** A column read back: decoded, or why it cannot be. */
+export function decodeColumn(kind: ColumnKind, bytes: Buffer): unknown {
+  switch (kind) {
+    case 'json':
+      return JSON.parse(bytes.toString('utf8')) as unknown;
+    case 'latin1':
+      return bytes.toString('latin1');
+    case 'f64':
+    case 'i32': {
+      const size = kind === 'f64' ? 8 : 4;
+      if (bytes.length % size) throw new Error('its length is not a whole number of values');
+      // Copied into an aligned array of its own: a view of the file's buffer may be misaligned.
+      const out = kind === 'f64' ? new Float64Array(bytes.length / size) : new Int32Array(bytes.length / size);
+      Buffer.from(out.buffer).set(bytes);
+      return out;
+    }
+  }
 }
 
 /**
- * Checks that columns read back have the shape {@link toColumns} writes for `count` leases; returns
- * the name of the first column that does not and why, or null. The file's keyed MAC was checked
- * before: this catches a bella bug, not an attacker, and costs one pass over each column.
+ * Checks that decoded columns have the shape {@link toColumns} writes for `count` leases; returns
+ * the first column that does not, or null. The file's keyed MAC was checked before: this catches a
+ * bella bug, not an attacker, and costs one pass over each column.
  */
-export function columnsProblem(c: Partial<Record<keyof LeaseColumns, unknown>>, count: number): string | null {
-  const isArray = (v: unknown, check: (x: unknown) => boolean): boolean =>
-    Array.isArray(v) && v.length === count && v.every(check);
-  const num = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x >= 0;
-  const nullableNum = (x: unknown) => x === null || num(x);
-  const packed = (v: unknown) => {
-    if (Array.isArray(v)) return isArray(v, (x) => typeof x === 'string' && x.length > 0);
-    const p = v as { w?: unknown; s?: unknown } | null;
-    return (
-      typeof p === 'object' &&
-      p !== null &&
-      typeof p.w === 'number' &&
-      p.w > 0 &&
-      typeof p.s === 'string' &&
-      p.s.length === p.w * count
-    );
-  };
-  const dictOf = (v: unknown, item: (x: unknown) => boolean, nullable: boolean) => {
-    const d = v as { d?: unknown; v?: unknown } | null;
-    if (typeof d !== 'object' || d === null || !Array.isArray(d.d) || !d.d.every(item)) return false;
-    const size = d.d.length;
-    return isArray(d.v, (i) => Number.isInteger(i) && (i as number) < size && (i as number) >= (nullable ? -1 : 0));
+export function columnsProblem(c: Map<string, unknown>, count: number): string | null {
+  const items = (name: string, ok: (x: unknown) => boolean) => {
+    const v = c.get(name);
+    return Array.isArray(v) && v.every(ok);
   };
   const str = (x: unknown) => typeof x === 'string';
-  const scope = (x: unknown) => Array.isArray(x) && x.length > 0 && x.every((k) => typeof k === 'string' && k);
-  const checks: Array<[keyof LeaseColumns, () => boolean]> = [
-    ['id', () => packed(c.id)],
-    ['tokenHash', () => packed(c.tokenHash)],
-    ['project', () => dictOf(c.project, str, false)],
-    ['environment', () => dictOf(c.environment, str, false)],
-    ['status', () => dictOf(c.status, (x) => (LEASE_STATUSES as readonly unknown[]).includes(x), false)],
-    ['scope', () => dictOf(c.scope, scope, false)],
-    ['endReason', () => dictOf(c.endReason, str, true)],
-    ['reason', () => isArray(c.reason, str)],
-    ['extra', () => Array.isArray(c.extra) && c.extra.every((e) => Array.isArray(e) && Number.isInteger(e[0]))],
-  ];
-  for (const name of ['issuedAt', 'expiresAt', 'ttlSeconds', 'renewals', 'epoch', 'uses'] as const) {
-    checks.push([name, () => isArray(c[name], num)]);
+  const checks: Array<[string, () => boolean]> = [];
+  for (const field of PACKED) {
+    checks.push([
+      field,
+      () => {
+        const v = c.get(field);
+        if (typeof v === 'string') return v.length > 0 && v.length % count === 0;
+        return Array.isArray(v) && v.length === count && v.every((x) => typeof x === 'string' && x.length > 0);
+      },
+    ]);
   }
-  for (const name of ['renewedAt', 'lastUsedAt', 'endedAt', 'warnedFor'] as const) {
-    checks.push([name, () => isArray(c[name], nullableNum)]);
+  const dictItem: Record<DictField, (x: unknown) => boolean> = {
+    project: str,
+    environment: str,
+    endReason: str,
+    status: (x) => (LEASE_STATUSES as readonly unknown[]).includes(x),
+    scope: (x) => Array.isArray(x) && x.length > 0 && x.every((k) => typeof k === 'string' && k.length > 0),
+  };
+  for (const field of DICTS) {
+    checks.push([`${field}.d`, () => items(`${field}.d`, dictItem[field])]);
+    checks.push([
+      `${field}.v`,
+      () => {
+        const v = c.get(`${field}.v`);
+        const size = (c.get(`${field}.d`) as unknown[]).length;
+        const min = field === 'endReason' ? -1 : 0;
+        return v instanceof Int32Array && v.length === count && v.every((i) => i >= min && i < size);
+      },
+    ]);
   }
-  for (const [name, ok] of checks) if (!ok()) return `its column ${name} is malformed`;
+  checks.push(['reason', () => items('reason', str) && (c.get('reason') as unknown[]).length === count]);
+  for (const field of NUMBERS) {
+    checks.push([
+      field,
+      () => {
+        const v = c.get(field);
+        const min = NULLABLE.has(field) ? -1 : 0;
+        return v instanceof Float64Array && v.length === count && v.every((x) => Number.isSafeInteger(x) && x >= min);
+      },
+    ]);
+  }
+  checks.push(['extra', () => items('extra', (e) => Array.isArray(e) && Number.isInteger(e[0]))]);
+  for (const [name, ok] of checks) if (!c.has(name) || !ok()) return name;
   return null;
 }
 
-function unpack(p: Packed, i: number): string {
-  return Array.isArray(p) ? p[i]! : p.s.slice(i * p.w, (i + 1) * p.w);
-}
-
 /** Calls `add` with each lease of checked columns, in order; leases of one dictionary value share it. */
-export function fromColumns(c: LeaseColumns, count: number, add: (lease: StoredLease) => void): void {
-  const extras = new Map(c.extra);
-  const endReason = (i: number) => (i < 0 ? null : c.endReason.d[i]!);
+export function fromColumns(c: Map<string, unknown>, count: number, add: (lease: StoredLease) => void): void {
+  const packed = (name: string) => {
+    const v = c.get(name) as string | string[];
+    if (Array.isArray(v)) return (i: number) => v[i]!;
+    const w = v.length / count;
+    return (i: number) => v.slice(i * w, (i + 1) * w);
+  };
+  const id = packed('id');
+  const tokenHash = packed('tokenHash');
+  const dict = <T>(name: DictField) => {
+    const d = c.get(`${name}.d`) as T[];
+    const v = c.get(`${name}.v`) as Int32Array;
+    return (i: number): T | null => (v[i]! < 0 ? null : d[v[i]!]!);
+  };
+  const [project, environment, status, endReason] = (['project', 'environment', 'status', 'endReason'] as const).map(
+    (f) => dict<string>(f),
+  ) as Array<(i: number) => string>;
+  const scope = dict<string[]>('scope') as (i: number) => string[];
+  const n = Object.fromEntries(NUMBERS.map((f) => [f, c.get(f) as Float64Array])) as Record<NumberField, Float64Array>;
+  const nullable = (v: number) => (v < 0 ? null : v);
+  const reason = c.get('reason') as string[];
+  const extras = new Map(c.get('extra') as Extra[]);
   for (let i = 0; i < count; i++) {
     const lease: StoredLease = {
-      id: unpack(c.id, i),
-      project: c.project.d[c.project.v[i]!]!,
-      environment: c.environment.d[c.environment.v[i]!]!,
-      scope: c.scope.d[c.scope.v[i]!]!,
-      reason: c.reason[i]!,
-      issuedAt: c.issuedAt[i]!,
-      expiresAt: c.expiresAt[i]!,
-      ttlSeconds: c.ttlSeconds[i]!,
-      status: c.status.d[c.status.v[i]!] as LeaseStatus,
-      renewals: c.renewals[i]!,
-      renewedAt: c.renewedAt[i]!,
-      lastUsedAt: c.lastUsedAt[i]!,
-      endedAt: c.endedAt[i]!,
-      endReason: endReason(c.endReason.v[i]!),
-      tokenHash: unpack(c.tokenHash, i),
-      epoch: c.epoch[i]!,
-      warnedFor: c.warnedFor[i]!,
-      uses: c.uses[i]!,
+      id: id(i),
+      project: project!(i),
+      environment: environment!(i),
+      scope: scope(i),
+      reason: reason[i]!,
+      issuedAt: n.issuedAt[i]!,
+      expiresAt: n.expiresAt[i]!,
+      ttlSeconds: n.ttlSeconds[i]!,
+      status: status!(i) as LeaseStatus,
+      renewals: n.renewals[i]!,
+      renewedAt: nullable(n.renewedAt[i]!),
+      lastUsedAt: nullable(n.lastUsedAt[i]!),
+      endedAt: nullable(n.endedAt[i]!),
+      endReason: endReason!(i),
+      tokenHash: tokenHash(i),
+      epoch: n.epoch[i]!,
+      warnedFor: nullable(n.warnedFor[i]!),
+      uses: n.uses[i]!,
     };
     const extra = extras.get(i);
     if (extra) Object.assign(lease, extra);

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dataFiles } from './data-files';
-import { frame } from './record-frame';
+import { crc32 } from 'node:zlib';
 import { leaseTableDir, LEASES_PER_SHARD } from './lease-table';
 import type { StoredLease } from './schema';
 import { Store } from './store';
@@ -169,20 +169,33 @@ describe('the lease table', () => {
     const table = leaseTableDir(dir);
     const [f0, f1] = tableFiles(dir).map((f) => path.join(table, f));
     const original = fs.readFileSync(f0!);
-    const lines = original.toString('utf8').split('\n');
-    const column = lines.findIndex((l) => l.includes('"c":"uses"'));
+    const eol = original.indexOf(0x0a);
+    const header = JSON.parse(original.toString('utf8', 9, eol)) as { columns: Array<[string, string, number, string]> };
+    let at = eol + 1;
+    for (const [name, , length] of header.columns) {
+      if (name === 'uses') break;
+      at += length;
+    }
+    const crc = (b: Buffer) => crc32(b).toString(16).padStart(8, '0');
 
-    // One byte of a column changed: its checksum fails.
-    fs.writeFileSync(f0!, Buffer.from(original.toString('utf8').replace('"c":"uses","v":[0,1', '"c":"uses","v":[9,1')));
-    await expectRefused(dir, [new RegExp(`${path.basename(f0!)} is damaged at byte \\d+`), /checksum/]);
+    // One byte of a column changed: its checksum fails, at that column.
+    const damaged = Buffer.from(original);
+    damaged[at + 3]! ^= 0x40;
+    fs.writeFileSync(f0!, damaged);
+    await expectRefused(dir, [new RegExp(`${path.basename(f0!)} is damaged at byte ${at}:`), /checksum/]);
 
-    // A column rewritten with a valid checksum: the keyed seal fails.
-    const edited = [...lines];
-    edited[column] = frame({ check: 'crc32' }, '', lines[column]!.slice(lines[column]!.indexOf('{')).replace('[0,1', '[9,1'))
-      .bytes.toString('utf8')
-      .replace(/\n$/, '');
-    fs.writeFileSync(f0!, edited.join('\n'));
+    // The same change with every checksum fixed up: the keyed seal fails.
+    const uses = header.columns.find((c) => c[0] === 'uses')!;
+    uses[3] = crc(damaged.subarray(at, at + uses[2]));
+    const text = JSON.stringify(header);
+    const edited = Buffer.concat([Buffer.from(`${crc(Buffer.from(text))} ${text}`), damaged.subarray(eol)]);
+    expect(edited.length).toBe(original.length);
+    fs.writeFileSync(f0!, edited);
     await expectRefused(dir, [/is damaged at byte \d+/, /seal/, /edited/]);
+
+    // Cut short.
+    fs.writeFileSync(f0!, original.subarray(0, at + 5));
+    await expectRefused(dir, [new RegExp(`is damaged at byte ${at + 5}:`), /cut/]);
 
     // Another whole, sealed table file in its place.
     fs.copyFileSync(f1!, f0!);

@@ -3,14 +3,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { writeFileDurable } from '../base/node/files';
-import { COLUMN_NAMES, columnsProblem, fromColumns, toColumns, type LeaseColumns } from './lease-columns';
-import { logDamage, scanLog } from './log-scan';
-import { frame, GENESIS_CHECK, headerPayload, type LogFormat } from './record-frame';
+import { crc32 } from 'node:zlib';
+import { COLUMN_NAMES, columnsProblem, decodeColumn, fromColumns, toColumns } from './lease-columns';
+import { logDamage } from './log-scan';
 import type { StoredLease } from './schema';
 
 // The lease table's snapshot: the active (and recently ended) leases of a compaction, in files of
-// their own beside the control snapshot (state.snapshot), each a CRC-framed file of columns sealed
-// by a keyed MAC. state.snapshot names each file with its MAC, so it is the one commit point:
+// their own beside the control snapshot (state.snapshot), each a file of typed columns (see
+// lease-columns.ts), every column CRC-checked and the file sealed by a keyed MAC. state.snapshot names each file with its MAC, so it is the one commit point:
 // files it does not name are leftovers of an earlier compaction or of a crash, removed after the
 // next one.
 
@@ -31,7 +31,6 @@ export const LeaseShardRefSchema = z.strictObject({
 
 /** Leases per file: a file is a contiguous run of the table, so the table's order is the files' order. */
 export const LEASES_PER_SHARD = 16_384;
-const FORMAT: LogFormat = { check: 'crc32' };
 
 /** The directory of the lease table in a data directory. */
 export function leaseTableDir(home: string): string {
@@ -75,21 +74,27 @@ export function writeLeaseShards(
   return { refs, bytes, durable };
 }
 
-/** The bytes of one file: a header, one record per column, and the keyed MAC of all before it. */
+/**
+ * The bytes of one file: a header line (its CRC-32, then JSON naming each column's encoding,
+ * length and CRC-32), the columns back to back, and a last line with the keyed MAC of every byte
+ * before it.
+ */
 export function shardBytes(leases: StoredLease[], key: Buffer): { bytes: Buffer; mac: string } {
-  const mac = createHmac('sha256', key);
-  const parts: Buffer[] = [];
-  const add = (payload: string) => {
-    const f = frame(FORMAT, GENESIS_CHECK, payload).bytes;
-    mac.update(f);
-    parts.push(f);
-  };
-  add(headerPayload('lease-table', { leases: leases.length }));
   const columns = toColumns(leases);
-  for (const name of COLUMN_NAMES) add(JSON.stringify({ c: name, v: columns[name] }));
-  const seal = mac.digest('hex');
-  parts.push(frame(FORMAT, GENESIS_CHECK, JSON.stringify({ t: 'end', mac: seal })).bytes);
-  return { bytes: Buffer.concat(parts), mac: seal };
+  const header = JSON.stringify({
+    log: 'lease-table',
+    v: 1,
+    leases: leases.length,
+    columns: columns.map((c) => [c.name, c.kind, c.bytes.length, crcHex(c.bytes)]),
+  });
+  const head = Buffer.from(`${crcHex(Buffer.from(header, 'utf8'))} ${header}\n`, 'utf8');
+  const body = Buffer.concat([head, ...columns.map((c) => c.bytes)]);
+  const mac = createHmac('sha256', key).update(body).digest('hex');
+  return { bytes: Buffer.concat([body, Buffer.from(`${mac}\n`, 'latin1')]), mac };
+}
+
+function crcHex(bytes: Buffer): string {
+  return crc32(bytes).toString(16).padStart(8, '0');
 }
 
 /**
@@ -109,64 +114,73 @@ export function readLeaseShards(
   return bytes;
 }
 
+const HeaderSchema = z.object({
+  log: z.literal('lease-table'),
+  v: z.literal(1),
+  leases: z.number().int().positive(),
+  columns: z.array(z.tuple([z.string(), z.enum(['f64', 'i32', 'latin1', 'json']), z.number().int().nonnegative(), z.string()])),
+});
+const SEAL_BYTES = 65;
+
 function readShard(file: string, ref: LeaseShardRef, key: Buffer, advice: string, into: Map<string, StoredLease>) {
-  if (!fs.existsSync(file)) {
-    throw logDamage(file, 0, 'it is missing, but state.snapshot names it as part of the lease table', advice);
+  const damage = (offset: number, why: string) => logDamage(file, offset, why, advice);
+  let data: Buffer;
+  try {
+    data = fs.readFileSync(file);
+  } catch {
+    throw damage(0, 'it is missing, but state.snapshot names it as part of the lease table');
   }
-  const mac = createHmac('sha256', key);
-  const columns: Partial<Record<keyof LeaseColumns, unknown>> = {};
+  const eol = data.indexOf(0x0a);
+  const line = eol < 0 ? '' : data.toString('utf8', 0, eol);
+  const space = line.indexOf(' ');
+  const headerText = line.slice(space + 1);
+  if (space !== 8 || line.slice(0, 8) !== crcHex(Buffer.from(headerText, 'utf8'))) {
+    throw damage(0, 'its header fails its checksum (the file is cut or damaged)');
+  }
+  let parsed: z.infer<typeof HeaderSchema>;
+  try {
+    parsed = HeaderSchema.parse(JSON.parse(headerText));
+  } catch {
+    throw damage(0, 'it is not a bella lease table file');
+  }
+  const sealAt = eol + 1 + parsed.columns.reduce((sum, c) => sum + c[2], 0);
+  if (data.length < sealAt + SEAL_BYTES) throw damage(Math.min(data.length, sealAt), 'it ends before its seal (it was cut)');
+  if (data.length > sealAt + SEAL_BYTES) throw damage(sealAt + SEAL_BYTES, 'bytes follow its seal');
+  const columns = new Map<string, unknown>();
   const offsets = new Map<string, number>();
-  let seal: { offset: number; mac: unknown } | null = null;
-  const scan = scanLog(file, FORMAT, {
-    advice,
-    keep: false,
-    visit: (record, raw) => {
-      if (seal) throw logDamage(file, record.offset, 'a record follows the end of the lease file', advice);
-      let json: { c?: unknown; v?: unknown; t?: unknown; mac?: unknown };
-      try {
-        json = JSON.parse(record.payload.toString('utf8')) as typeof json;
-      } catch {
-        throw logDamage(file, record.offset, 'a record is not valid JSON', advice);
-      }
-      if (record.offset > 0 && json.t === 'end') {
-        seal = { offset: record.offset, mac: json.mac };
-        return;
-      }
-      mac.update(raw);
-      if (record.offset === 0) return;
-      const name = json.c as keyof LeaseColumns;
-      if (!COLUMN_NAMES.includes(name) || name in columns) {
-        throw logDamage(file, record.offset, 'a record is not a lease table column', advice);
-      }
-      columns[name] = json.v;
-      offsets.set(name, record.offset);
-    },
-  });
-  if (scan.end === 0) throw logDamage(file, 0, 'it is empty or has no header', advice);
-  if (scan.end !== scan.size) throw logDamage(file, scan.end, 'it ends in the middle of a record', advice);
-  const header = scan.header as { log?: unknown; leases?: unknown };
-  if (header.log !== 'lease-table') throw logDamage(file, 0, 'it is not a bella lease table file', advice);
-  const end = seal as { offset: number; mac: unknown } | null;
-  if (!end) throw logDamage(file, scan.end, 'its last record (the seal) is missing', advice);
-  const expected = Buffer.from(mac.digest('hex'));
-  const sealed = typeof end.mac === 'string' ? Buffer.from(end.mac) : Buffer.alloc(0);
-  if (expected.length !== sealed.length || !timingSafeEqual(expected, sealed)) {
-    throw logDamage(file, end.offset, 'its seal does not match its records (the file was edited)', advice);
+  let at = eol + 1;
+  for (const [name, kind, length, crc] of parsed.columns) {
+    const bytes = data.subarray(at, at + length);
+    if (crcHex(bytes) !== crc) throw damage(at, `its column ${name} fails its checksum`);
+    if (!COLUMN_NAMES.includes(name) || columns.has(name)) throw damage(at, `${name} is not a lease table column`);
+    offsets.set(name, at);
+    columns.set(name, bytes);
+    at += length;
+  }
+  // The seal is the keyed MAC of every byte before it: an edit with fixed-up checksums fails here.
+  const expected = Buffer.from(createHmac('sha256', key).update(data.subarray(0, sealAt)).digest('hex'), 'latin1');
+  const sealed = data.subarray(sealAt, sealAt + 64);
+  if (!timingSafeEqual(expected, sealed) || data[sealAt + 64] !== 0x0a) {
+    throw damage(sealAt, 'its seal does not match its records (the file was edited)');
   }
   // A whole, sealed file of another compaction (copied over this one) is refused too.
-  if (end.mac !== ref.mac || header.leases !== ref.leases) {
-    throw logDamage(file, 0, 'it is not the lease table file state.snapshot names (it was replaced)', advice);
+  if (sealed.toString('latin1') !== ref.mac || parsed.leases !== ref.leases) {
+    throw damage(0, 'it is not the lease table file state.snapshot names (it was replaced)');
+  }
+  for (const [name, kind] of parsed.columns) {
+    try {
+      columns.set(name, decodeColumn(kind, columns.get(name) as Buffer));
+    } catch (err) {
+      throw damage(offsets.get(name)!, `its column ${name} cannot be read (${(err as Error).message})`);
+    }
   }
   const problem = columnsProblem(columns, ref.leases);
-  if (problem) {
-    const column = COLUMN_NAMES.find((n) => problem.includes(` ${n} `)) ?? 'id';
-    throw logDamage(file, offsets.get(column) ?? 0, problem, advice);
-  }
-  fromColumns(columns as LeaseColumns, ref.leases, (lease) => {
-    if (into.has(lease.id)) throw logDamage(file, 0, `lease ${lease.id} is held twice in the lease table`, advice);
+  if (problem) throw damage(offsets.get(problem) ?? 0, `its column ${problem} is missing or malformed`);
+  fromColumns(columns, ref.leases, (lease) => {
+    if (into.has(lease.id)) throw damage(0, `lease ${lease.id} is held twice in the lease table`);
     into.set(lease.id, lease);
   });
-  return scan.size;
+  return data.length;
 }
 
 /** Removes the files of the lease table that `refs` does not name (earlier compactions, crashes). */
