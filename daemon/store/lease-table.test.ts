@@ -149,18 +149,35 @@ describe('the lease table', () => {
     await small.close();
   }, 60_000);
 
-  it('a backup is one file with every lease; copied over state.snapshot it restores them into a new table', async () => {
+  it('a backup copies state.snapshot and its table files; copied back, it restores every lease into a new table', async () => {
     const dir = await tableDir();
+    const backups = dataFiles(dir).backups;
     let store = await Store.open(dir);
-    const backup = await store.backup();
+    const first = await store.backup();
+    expect(fs.readFileSync(first).equals(fs.readFileSync(dataFiles(dir).snapshot))).toBe(true);
+    expect(fs.readdirSync(path.join(backups, 'lease-table')).sort()).toEqual(tableFiles(dir));
+    // A later backup of a changed table; keeping one drops the files only the older one named.
+    await store.transact((state, touched) => {
+      state.leases.delete(leases[0]!.id);
+      touched.lease(leases[0]!.id);
+      return { result: null, audit: [] };
+    });
+    const second = await store.backup(1, new Date(Date.now() + 1000));
     await store.close();
-    const text = fs.readFileSync(backup, 'utf8');
-    expect(text.split('"t":"lease"').length - 1).toBe(count);
-    fs.copyFileSync(backup, dataFiles(dir).snapshot);
+    expect(fs.existsSync(first)).toBe(false);
+    expect(fs.readdirSync(path.join(backups, 'lease-table'))).toHaveLength(2);
+
+    // The restore a refusal advises: the backup copied over state.snapshot (the journal set aside).
+    fs.copyFileSync(second, dataFiles(dir).snapshot);
+    fs.rmSync(dataFiles(dir).journal);
     fs.rmSync(leaseTableDir(dir), { recursive: true });
-    store = await Store.open(dir);
-    expect([...store.state.leases.values()]).toEqual(leases);
+    store = await Store.open(dir, { acceptRollback: true });
+    expect([...store.state.leases.values()]).toEqual(leases.slice(1));
+    // Read from backups/lease-table/, then written again into the data dir's own table.
     expect(tableFiles(dir)).toHaveLength(2);
+    await store.close();
+    store = await Store.open(dir);
+    expect(store.state.leases.size).toBe(count - 1);
     await store.close();
   }, 60_000);
 

@@ -98,20 +98,25 @@ function crcHex(bytes: Buffer): string {
 }
 
 /**
- * Reads the files `refs` names into `into`, in order. Every file must be whole, hold the MAC
- * state.snapshot names for it and the number of leases it names; any damage refuses with the file
- * and byte offset.
+ * Reads the files `refs` names into `into`, in order, each from the first of `dirs` that holds it
+ * (the lease table, then the backups' copies). Every file must be whole, hold the MAC state.snapshot
+ * names for it and the number of leases it names; any damage refuses with the file and byte offset.
  */
 export function readLeaseShards(
-  dir: string,
+  dirs: [string, ...string[]],
   refs: LeaseShardRef[],
   key: Buffer,
   advice: string,
   into: Map<string, StoredLease>,
-): number {
+): { bytes: number; fromBackup: boolean } {
   let bytes = 0;
-  for (const ref of refs) bytes += readShard(path.join(dir, ref.file), ref, key, advice, into);
-  return bytes;
+  let fromBackup = false;
+  for (const ref of refs) {
+    const dir = dirs.find((d) => fs.existsSync(path.join(d, ref.file))) ?? dirs[0];
+    fromBackup ||= dir !== dirs[0];
+    bytes += readShard(path.join(dir, ref.file), ref, key, advice, into);
+  }
+  return { bytes, fromBackup };
 }
 
 const HeaderSchema = z.object({

@@ -46,7 +46,7 @@ export interface Recovered {
   journal: Journal;
   trail: AuditTrail;
   archive: LeaseArchive;
-  snapshot: { bytes: number; journalSeq: number; leaseTable: boolean };
+  snapshot: { bytes: number; journalSeq: number; leaseTable: boolean; tableFromBackup: boolean };
   /** The snapshot's files: state.snapshot (through lowdb) and the lease table. */
   stateFiles: StateFiles;
   /** The last commit: the snapshot's, or the journal's newest. */
@@ -144,7 +144,7 @@ export function readCommitted(home: string, logKey: Buffer, format: LogFormat): 
 /** What the start-up cross-check read and found. */
 interface StartupScan {
   state: State;
-  snapshot: { bytes: number; journalSeq: number; leaseTable: boolean };
+  snapshot: { bytes: number; journalSeq: number; leaseTable: boolean; tableFromBackup: boolean };
   journalScan: JournalScan;
   /** The last commit: the snapshot's, or the journal's newest. */
   last: { seq: number; head: AuditHead; clock: number };
@@ -239,7 +239,12 @@ async function crossCheck(
   }
   return {
     state,
-    snapshot: { bytes: snapshot.bytes, journalSeq: snapshot.meta.journalSeq, leaseTable: snapshot.leaseTable },
+    snapshot: {
+      bytes: snapshot.bytes,
+      journalSeq: snapshot.meta.journalSeq,
+      leaseTable: snapshot.leaseTable,
+      tableFromBackup: snapshot.tableFromBackup,
+    },
     journalScan,
     last: { seq: last.seq, head: last.head, clock: last.clock },
     trail,

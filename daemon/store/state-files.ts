@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { Low } from 'lowdb';
+import { backupTableDir } from './backups';
 import { SnapshotFile, namedShards, type ControlDocument } from './durable-file';
 import { leaseTableDir, readLeaseShards, removeUnnamedShards, writeLeaseShards } from './lease-table';
 import { emptyState, type State } from './schema';
@@ -16,6 +17,8 @@ export interface StateRead {
   bytes: number;
   /** Whether the leases were in the lease table (false: inline, as every snapshot before it held them). */
   leaseTable: boolean;
+  /** Whether some of its files were read from backups/lease-table/ (a backup was copied back). */
+  tableFromBackup: boolean;
 }
 
 /**
@@ -59,9 +62,20 @@ export class StateFiles {
   }
 
   private withLeases(doc: ControlDocument): StateRead {
-    const shards = namedShards(doc);
-    const tableBytes = readLeaseShards(this.tableDir, shards, this.key, this.advice, doc.state.leases);
-    return { state: doc.state, meta: doc.meta, bytes: doc.bytes + tableBytes, leaseTable: doc.leases !== 'inline' };
+    const dirs: [string, string] = [this.tableDir, backupTableDir(path.join(this.home, 'backups'))];
+    const table = readLeaseShards(dirs, namedShards(doc), this.key, this.advice, doc.state.leases);
+    return {
+      state: doc.state,
+      meta: doc.meta,
+      bytes: doc.bytes + table.bytes,
+      leaseTable: doc.leases !== 'inline',
+      tableFromBackup: table.fromBackup,
+    };
+  }
+
+  /** The lease table files the snapshot last read or written names. */
+  namedFiles(): string[] {
+    return namedShards(this.db.data).map((r) => r.file);
   }
 
   /**
@@ -83,7 +97,8 @@ export class StateFiles {
     const written = this.db.write();
     return written.then(() => {
       removeUnnamedShards(this.tableDir, shards?.refs ?? []);
-      return { state, meta, bytes: this.db.data.bytes + (shards?.bytes ?? 0), leaseTable: table };
+      const bytes = this.db.data.bytes + (shards?.bytes ?? 0);
+      return { state, meta, bytes, leaseTable: table, tableFromBackup: false };
     });
   }
 }

@@ -1,10 +1,12 @@
 import { BellaError, isBellaError, type AuditEntry } from '../api';
-import { copyFileDurable } from '../base/node/files';
+import fs from 'node:fs';
+import path from 'node:path';
+import { copyFileDurable, ensurePrivateDir } from '../base/node/files';
 import type { AuditTrail, PreparedEntries } from './audit/trail';
 import type { AuditInput } from './audit/entry';
 import type { IndexFilter } from './audit/segment-index';
 import { verifyInWorker, type VerifyResult } from './audit/verify';
-import { backupFile, DEFAULT_BACKUPS_KEPT, newestBackupTime, pruneBackups } from './backups';
+import { backupFile, backupTableDir, DEFAULT_BACKUPS_KEPT, newestBackupTime, pruneBackups } from './backups';
 import { SafeClock, systemTime } from './clock';
 import { CommitQueue } from './commit-queue';
 import type { KeyRing } from './crypto';
@@ -135,9 +137,10 @@ export class Store {
       options.journalCompactBytes ?? JOURNAL_MIN_COMPACT_BYTES,
     );
     await store.recordFindings(opened);
-    // A snapshot holding many leases itself (written before the lease table, or a backup copied
-    // back) is rewritten with them in the lease table, so the next start reads them as columns.
-    if (!opened.snapshot.leaseTable && opened.state.leases.size > opened.stateFiles.inlineLeasesMax) {
+    // A snapshot holding many leases itself (written before the lease table), or a backup copied
+    // back whose table files were read from backups/, is rewritten with them in the lease table.
+    const inline = !opened.snapshot.leaseTable && opened.state.leases.size > opened.stateFiles.inlineLeasesMax;
+    if (inline || opened.snapshot.tableFromBackup) {
       await store.queue.exclusive(() => store.compact(true));
       if (store.leaseTable) store.log(`state: ${opened.state.leases.size} leases moved to the lease table`);
     }
@@ -406,12 +409,21 @@ export class Store {
     const files = dataFiles(this.home);
     const target = backupFile(files.backups, now.getTime());
     await this.queue.exclusive(async () => {
-      // A backup is one file holding every record, leases included (copied over state.snapshot, it
-      // is all a restore needs). A snapshot that holds every commit and its own leases is copied by
-      // the kernel; otherwise the state is written. Neither keeps serving waiting twice.
-      if (!this.leaseTable && this.snapshotSeq !== this.lastCommit.seq) await this.compact(true);
-      if (!this.leaseTable && this.snapshotSeq === this.lastCommit.seq) await copyFileDurable(files.snapshot, target);
-      else await this.queue.quiescent(() => writeSnapshot(target, this.state, this.snapshotMeta(), this.keys.logKey));
+      // A backup is a copy of a snapshot that holds every commit (the journal is folded into it
+      // first if needed), made by the kernel: state.snapshot, and the lease table files it names
+      // into backups/lease-table/, where a start looks for them after the backup was copied back.
+      if (this.snapshotSeq !== this.lastCommit.seq) await this.compact(true);
+      if (this.snapshotSeq !== this.lastCommit.seq) {
+        await this.queue.quiescent(() => writeSnapshot(target, this.state, this.snapshotMeta(), this.keys.logKey));
+        return;
+      }
+      const tableBackup = backupTableDir(files.backups);
+      for (const name of this.stateFiles.namedFiles()) {
+        ensurePrivateDir(tableBackup);
+        const copy = path.join(tableBackup, name);
+        if (!fs.existsSync(copy)) await copyFileDurable(path.join(this.stateFiles.tableDir, name), copy);
+      }
+      await copyFileDurable(files.snapshot, target);
     });
     pruneBackups(files.backups, keep);
     return target;
