@@ -64,7 +64,9 @@ export function toColumns(leases: StoredLease[]): EncodedColumn[] {
     const values = leases.map((l) => l[field]);
     const w = values[0]?.length ?? 0;
     const fixed = w > 0 && values.every((v) => v.length === w && ascii(v));
-    out.push(fixed ? { name: field, kind: 'latin1', bytes: Buffer.from(values.join(''), 'latin1') } : json(field, values));
+    out.push(
+      fixed ? { name: field, kind: 'latin1', bytes: Buffer.from(values.join(''), 'latin1') } : json(field, values),
+    );
   }
   for (const field of DICTS) {
     const index = new Map<string, number>();
@@ -83,7 +85,12 @@ export function toColumns(leases: StoredLease[]): EncodedColumn[] {
     });
     out.push(json(`${field}.d`, d), { name: `${field}.v`, kind: 'i32', bytes: Buffer.from(v.buffer) });
   }
-  out.push(json('reason', leases.map((l) => l.reason)));
+  out.push(
+    json(
+      'reason',
+      leases.map((l) => l.reason),
+    ),
+  );
   for (const field of NUMBERS) {
     const v = Float64Array.from(leases, (l) => l[field] ?? -1);
     out.push({ name: field, kind: 'f64', bytes: Buffer.from(v.buffer) });

@@ -187,7 +187,9 @@ describe('the lease table', () => {
     const [f0, f1] = tableFiles(dir).map((f) => path.join(table, f));
     const original = fs.readFileSync(f0!);
     const eol = original.indexOf(0x0a);
-    const header = JSON.parse(original.toString('utf8', 9, eol)) as { columns: Array<[string, string, number, string]> };
+    const header = JSON.parse(original.toString('utf8', 9, eol)) as {
+      columns: Array<[string, string, number, string]>;
+    };
     let at = eol + 1;
     for (const [name, , length] of header.columns) {
       if (name === 'uses') break;

@@ -123,7 +123,9 @@ const HeaderSchema = z.object({
   log: z.literal('lease-table'),
   v: z.literal(1),
   leases: z.number().int().positive(),
-  columns: z.array(z.tuple([z.string(), z.enum(['f64', 'i32', 'latin1', 'json']), z.number().int().nonnegative(), z.string()])),
+  columns: z.array(
+    z.tuple([z.string(), z.enum(['f64', 'i32', 'latin1', 'json']), z.number().int().nonnegative(), z.string()]),
+  ),
 });
 const SEAL_BYTES = 65;
 
@@ -149,12 +151,13 @@ function readShard(file: string, ref: LeaseShardRef, key: Buffer, advice: string
     throw damage(0, 'it is not a bella lease table file');
   }
   const sealAt = eol + 1 + parsed.columns.reduce((sum, c) => sum + c[2], 0);
-  if (data.length < sealAt + SEAL_BYTES) throw damage(Math.min(data.length, sealAt), 'it ends before its seal (it was cut)');
+  if (data.length < sealAt + SEAL_BYTES)
+    throw damage(Math.min(data.length, sealAt), 'it ends before its seal (it was cut)');
   if (data.length > sealAt + SEAL_BYTES) throw damage(sealAt + SEAL_BYTES, 'bytes follow its seal');
   const columns = new Map<string, unknown>();
   const offsets = new Map<string, number>();
   let at = eol + 1;
-  for (const [name, kind, length, crc] of parsed.columns) {
+  for (const [name, , length, crc] of parsed.columns) {
     const bytes = data.subarray(at, at + length);
     if (crcHex(bytes) !== crc) throw damage(at, `its column ${name} fails its checksum`);
     if (!COLUMN_NAMES.includes(name) || columns.has(name)) throw damage(at, `${name} is not a lease table column`);

@@ -180,7 +180,10 @@ export function readSnapshot(
   }
   const meta = MetaSchema.safeParse(header);
   if (!meta.success) throw logDamage(file, 0, 'its header is not a valid snapshot header', advice);
-  const shards = z.array(LeaseShardRefSchema).optional().safeParse((header as { leaseShards?: unknown }).leaseShards);
+  const shards = z
+    .array(LeaseShardRefSchema)
+    .optional()
+    .safeParse((header as { leaseShards?: unknown }).leaseShards);
   if (!shards.success) throw logDamage(file, 0, 'its header names the lease table wrongly', advice);
   if (shards.data && state.leases.size > 0) {
     throw logDamage(file, 0, 'it holds leases of its own besides naming the lease table', advice);
