@@ -201,6 +201,9 @@ export function fromColumns(c: Map<string, unknown>, count: number, add: (lease:
   const scope = dict<string[]>('scope') as (i: number) => string[];
   const n = Object.fromEntries(NUMBERS.map((f) => [f, c.get(f) as Float64Array])) as Record<NumberField, Float64Array>;
   const nullable = (v: number) => (v < 0 ? null : v);
+  // A float64 read back is a heap number in the object; small counters made int32 are held inline
+  // (as JSON.parse holds them), saving ~60 bytes a lease.
+  const small = (v: number) => (v <= 0x3fffffff ? v | 0 : v);
   const reason = c.get('reason') as string[];
   const extras = new Map(c.get('extra') as Extra[]);
   for (let i = 0; i < count; i++) {
@@ -212,17 +215,17 @@ export function fromColumns(c: Map<string, unknown>, count: number, add: (lease:
       reason: reason[i]!,
       issuedAt: n.issuedAt[i]!,
       expiresAt: n.expiresAt[i]!,
-      ttlSeconds: n.ttlSeconds[i]!,
+      ttlSeconds: small(n.ttlSeconds[i]!),
       status: status!(i) as LeaseStatus,
-      renewals: n.renewals[i]!,
+      renewals: small(n.renewals[i]!),
       renewedAt: nullable(n.renewedAt[i]!),
       lastUsedAt: nullable(n.lastUsedAt[i]!),
       endedAt: nullable(n.endedAt[i]!),
       endReason: endReason!(i),
       tokenHash: tokenHash(i),
-      epoch: n.epoch[i]!,
+      epoch: small(n.epoch[i]!),
       warnedFor: nullable(n.warnedFor[i]!),
-      uses: n.uses[i]!,
+      uses: small(n.uses[i]!),
     };
     const extra = extras.get(i);
     if (extra) Object.assign(lease, extra);
