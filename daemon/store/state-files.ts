@@ -87,6 +87,7 @@ export class StateFiles {
   write(state: State, meta: SnapshotMeta): Promise<StateRead> {
     const table = state.leases.size > this.inlineLeasesMax;
     const shards = table ? writeLeaseShards(this.tableDir, state.leases.values(), meta.journalSeq, this.key) : null;
+    const previous = this.db.data;
     this.db.data = {
       state,
       meta,
@@ -94,7 +95,11 @@ export class StateFiles {
       bytes: 0,
       ...(shards ? { namedFilesDurable: shards.durable } : {}),
     };
-    const written = this.db.write();
+    const written = this.db.write().catch((err: unknown) => {
+      // Not written: the document on disk (and the files it names) is still the previous one.
+      this.db.data = previous;
+      throw err;
+    });
     return written.then(() => {
       removeUnnamedShards(this.tableDir, shards?.refs ?? []);
       const bytes = this.db.data.bytes + (shards?.bytes ?? 0);
