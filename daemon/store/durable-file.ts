@@ -1,35 +1,72 @@
 import fs from 'node:fs';
 import type { Adapter } from 'lowdb';
 import { writeFileDurable } from '../base/node/files';
+import type { LeaseShardRef } from './lease-table';
+import type { State } from './schema';
+import { readSnapshot, serialiseSnapshot, type SnapshotLeases, type SnapshotMeta } from './snapshot';
+
+/** The control document lowdb holds: the state (its leases aside when the lease table holds them) and where it stands. */
+export interface ControlDocument {
+  /** The state services read and change: lowdb's data IS the store's state object. */
+  state: State;
+  meta: SnapshotMeta;
+  /** Where the leases are: inline, or the lease table's files. */
+  leases: SnapshotLeases;
+  /** Bytes of state.snapshot as last read or written. */
+  bytes: number;
+  /** Files the snapshot names that are being written: it is renamed into place only once they are durable. */
+  namedFilesDurable?: Promise<unknown>;
+}
 
 /**
- * A lowdb adapter whose writes are durable (lowdb's stock writer renames but never fsyncs):
- * unique temp file, fsync, rename, fsync the directory. Group commit is the Store's job.
+ * The lowdb adapter of state.snapshot: the control document in bella's snapshot format (framed,
+ * CRC-checked records sealed by a keyed MAC, see snapshot.ts), written durably (unique temp file,
+ * fsync, rename, fsync the directory: lowdb's stock writer renames but never fsyncs). A damaged
+ * file refuses with the file and byte offset. Group commit and the journal are the Store's.
  */
-export class DurableJsonFile<T> implements Adapter<T> {
+export class SnapshotFile implements Adapter<ControlDocument> {
   constructor(
     readonly file: string,
-    private readonly parse: (text: string) => T,
-    private readonly serialize: (data: T) => string,
+    private readonly key: Buffer,
+    private readonly advice: string,
   ) {}
 
-  async read(): Promise<T | null> {
-    let text: string;
-    try {
-      text = await fs.promises.readFile(this.file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw err;
+  read(): Promise<ControlDocument | null> {
+    return Promise.resolve(this.readSync());
+  }
+
+  /** Reads the file now (after a failed commit, memory is put back synchronously). */
+  readSync(): ControlDocument | null {
+    if (!fs.existsSync(this.file)) return null;
+    const read = readSnapshot(this.file, this.key, this.advice);
+    const leases: SnapshotLeases = read.leaseShards ?? 'inline';
+    return { state: read.state, meta: read.meta, leases, bytes: read.bytes };
+  }
+
+  /**
+   * Serialises `doc` synchronously (the state of this instant), then waits for the files it names
+   * to be durable before writing it: the snapshot is the commit point of a compaction.
+   */
+  async write(doc: ControlDocument): Promise<void> {
+    const parts: Buffer[] = [];
+    const after = doc.namedFilesDurable;
+    const sink = after ? (part: Buffer) => parts.push(part) : null;
+    if (!sink) {
+      await writeFileDurable(this.file, (fd) => {
+        doc.bytes = serialiseSnapshot(doc.state, doc.meta, this.key, doc.leases, (part) => fs.writeSync(fd, part));
+      });
+      return;
     }
-    return this.parse(text);
+    doc.bytes = serialiseSnapshot(doc.state, doc.meta, this.key, doc.leases, sink);
+    delete doc.namedFilesDurable;
+    await after;
+    await writeFileDurable(this.file, (fd) => {
+      for (const part of parts) fs.writeSync(fd, part);
+    });
   }
+}
 
-  write(data: T): Promise<void> {
-    return this.writeText(this.serialize(data));
-  }
-
-  /** Writes an already serialised state. */
-  async writeText(text: string): Promise<void> {
-    await writeFileDurable(this.file, text);
-  }
+/** The lease table files a control document names (none when its leases are inline). */
+export function namedShards(doc: ControlDocument): LeaseShardRef[] {
+  return doc.leases === 'inline' ? [] : doc.leases;
 }

@@ -11,11 +11,13 @@ import { deriveKeys, loadMasterKey, type KeyRing } from './crypto';
 import { dataFiles, type DataFiles } from './data-files';
 import { Journal, type JournalRecord, type JournalScan } from './journal';
 import { LeaseArchive } from './lease-archive';
+import { leaseTableDir } from './lease-table';
 import { migrateLegacyLayout } from './legacy';
 import { logDamage } from './log-scan';
 import type { LogFormat } from './record-frame';
 import { emptyState, type State } from './schema';
-import { readSnapshot, writeSnapshot, type AuditHead, type SnapshotMeta } from './snapshot';
+import { writeSnapshot, type AuditHead, type SnapshotMeta } from './snapshot';
+import { StateFiles } from './state-files';
 import { applyChange } from './state-changes';
 
 // Reading a data directory back: at start, every file read and cross-checked before any is
@@ -29,6 +31,8 @@ export interface StoreOptions {
   segmentBytes?: number;
   /** Journal size from which it is folded into a snapshot (small in tests of compaction). */
   journalCompactBytes?: number;
+  /** Leases kept in state.snapshot itself up to this many; more go to the lease table (small in tests). */
+  inlineLeasesMax?: number;
   /** Accept a state older than the audit trail records (a backup restored on purpose). */
   acceptRollback?: boolean;
   log?: (message: string) => void;
@@ -42,7 +46,9 @@ export interface Recovered {
   journal: Journal;
   trail: AuditTrail;
   archive: LeaseArchive;
-  snapshot: { bytes: number; journalSeq: number };
+  snapshot: { bytes: number; journalSeq: number; leaseTable: boolean; tableFromBackup: boolean };
+  /** The snapshot's files: state.snapshot (through lowdb) and the lease table. */
+  stateFiles: StateFiles;
   /** The last commit: the snapshot's, or the journal's newest. */
   last: { seq: number; head: AuditHead; clock: number };
   /** Entries the state records as written but the trail does not hold: to be recorded as missing. */
@@ -65,7 +71,8 @@ export async function openDataDir(home: string, options: StoreOptions, time: Tim
   const files = dataFiles(home);
   ensurePrivateDir(files.backups);
   removeStaleTemps(files.snapshot);
-  const anyData = ['state.snapshot', 'state.journal', 'audit', 'state.json', 'audit.log'].some((name) =>
+  removeStaleTableTemps(leaseTableDir(home));
+  const anyData = ['state.snapshot', 'state.journal', 'audit', 'lease-table', 'state.json', 'audit.log'].some((name) =>
     fs.existsSync(path.join(home, name)),
   );
   const keys = deriveKeys(await loadMasterKey(files.masterKey, !anyData));
@@ -84,7 +91,8 @@ export async function openDataDir(home: string, options: StoreOptions, time: Tim
   }
 
   // Read everything first, changing nothing, and cross-check before any file is repaired.
-  const scan = await crossCheck(files, format, keys.logKey, advice, {
+  const stateFiles = new StateFiles(home, keys.logKey, advice, options.inlineLeasesMax);
+  const scan = await crossCheck(files, stateFiles, format, advice, {
     acceptRollback: options.acceptRollback,
     segmentBytes: options.segmentBytes,
     wall: () => time.wall(),
@@ -112,6 +120,7 @@ export async function openDataDir(home: string, options: StoreOptions, time: Tim
     trail,
     archive,
     snapshot: scan.snapshot,
+    stateFiles,
     last,
     gap,
     rollback: scan.rollback,
@@ -126,7 +135,7 @@ export async function openDataDir(home: string, options: StoreOptions, time: Tim
 export function readCommitted(home: string, logKey: Buffer, format: LogFormat): State {
   const files = dataFiles(home);
   const advice = restoreAdvice(files.backups);
-  const snapshot = readSnapshot(files.snapshot, logKey, advice);
+  const snapshot = new StateFiles(home, logKey, advice).readSync();
   const scan = Journal.read(files.journal, format, snapshot.meta.journalSeq, advice);
   for (const commit of scan.commits) for (const change of commit.changes) applyChange(snapshot.state, change);
   return snapshot.state;
@@ -135,7 +144,7 @@ export function readCommitted(home: string, logKey: Buffer, format: LogFormat): 
 /** What the start-up cross-check read and found. */
 interface StartupScan {
   state: State;
-  snapshot: { bytes: number; journalSeq: number };
+  snapshot: { bytes: number; journalSeq: number; leaseTable: boolean; tableFromBackup: boolean };
   journalScan: JournalScan;
   /** The last commit: the snapshot's, or the journal's newest. */
   last: { seq: number; head: AuditHead; clock: number };
@@ -161,12 +170,12 @@ interface StartupScan {
  */
 async function crossCheck(
   files: DataFiles,
+  stateFiles: StateFiles,
   format: LogFormat,
-  logKey: Buffer,
   advice: string,
   options: { acceptRollback?: boolean; segmentBytes?: number; wall: () => number },
 ): Promise<StartupScan> {
-  const snapshot = readSnapshot(files.snapshot, logKey, advice);
+  const snapshot = await stateFiles.read();
   const state = snapshot.state;
   let rollback: string | null = null;
   let journalScan: JournalScan;
@@ -230,7 +239,12 @@ async function crossCheck(
   }
   return {
     state,
-    snapshot: { bytes: snapshot.bytes, journalSeq: snapshot.meta.journalSeq },
+    snapshot: {
+      bytes: snapshot.bytes,
+      journalSeq: snapshot.meta.journalSeq,
+      leaseTable: snapshot.leaseTable,
+      tableFromBackup: snapshot.tableFromBackup,
+    },
     journalScan,
     last: { seq: last.seq, head: last.head, clock: last.clock },
     trail,
@@ -250,6 +264,14 @@ function* entriesAfter(trail: AuditTrail, scan: TrailScan, seq: number): Generat
     return;
   }
   for (const entry of active.entries) if (entry.seq > seq) yield entry;
+}
+
+/** Removes temp files of the lease table a crash left behind (never named by any snapshot). */
+function removeStaleTableTemps(dir: string): void {
+  if (!fs.existsSync(dir)) return;
+  for (const name of fs.readdirSync(dir)) {
+    if (name.startsWith('.') && name.endsWith('.tmp')) fs.rmSync(path.join(dir, name), { force: true });
+  }
 }
 
 function isOlderSnapshot(err: unknown): boolean {

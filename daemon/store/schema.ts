@@ -5,8 +5,12 @@ import type { SecretChange, SecretEnd } from '../api/history';
 import type { Grant, TeamRole } from '../api/team';
 import type { RequestStatus } from '../api/requests';
 
-/** The current state schema version. Bump it and teach `legacy.ts` the old shape when it changes. */
-export const SCHEMA_VERSION = 3;
+/**
+ * The current state schema version. Bump it and teach `legacy.ts` the old shape when it changes.
+ * 4: the same records as 3, with the leases in the lease table's own files (`lease-table.ts`);
+ * bumped so that an older bella refuses such a snapshot instead of starting without its leases.
+ */
+export const SCHEMA_VERSION = 4;
 
 /** A secret as stored: the value sealed with the environment's data key. */
 export interface StoredSecret {

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { z } from 'zod';
 import { BellaError } from '../api';
 import { writeFileDurable } from '../base/node/files';
+import { LeaseShardRefSchema, type LeaseShardRef } from './lease-table';
 import { logDamage, scanLog } from './log-scan';
 import { frame, GENESIS_CHECK, headerPayload, type LogFormat } from './record-frame';
 import type { Change } from './record-validation';
@@ -33,41 +34,72 @@ const MetaSchema = z.object({
   clock: z.number().nonnegative(),
 });
 const FLUSH_BYTES = 1 << 20;
+/** Snapshots of these state schemas are read: 3 (every record inline) and 4 (leases may be in the lease table). */
+const READABLE_SCHEMAS = [3, SCHEMA_VERSION];
 
 /**
- * Writes a snapshot: a record log whose header carries {@link SnapshotMeta}, one CRC-checked
- * record per project, environment, secret, lease and the settings, and a last record with the
- * keyed MAC of everything before it (so the file cannot be edited without the key). Written
- * through the one atomic-write function: a crash leaves the old snapshot or the new one.
+ * Where a snapshot's leases are: `inline` (one record per lease, as every snapshot before the lease
+ * table held them; backups still do), or the files of the lease table, named in its header.
  */
-export async function writeSnapshot(file: string, state: State, meta: SnapshotMeta, key: Buffer): Promise<number> {
+export type SnapshotLeases = 'inline' | LeaseShardRef[];
+
+/**
+ * Serialises a snapshot synchronously (exactly this state, at this instant) into `sink`, in parts
+ * of about 1 MiB: a record log whose header carries {@link SnapshotMeta} (and the lease table's
+ * files, when the leases are there), one CRC-checked record per project, environment, secret,
+ * flat record and the settings, and a last record with the keyed MAC of everything before it (so
+ * the file cannot be edited without the key). Returns the bytes written.
+ */
+export function serialiseSnapshot(
+  state: State,
+  meta: SnapshotMeta,
+  key: Buffer,
+  leases: SnapshotLeases,
+  sink: (part: Buffer) => void,
+): number {
+  let bytes = 0;
+  const mac = createHmac('sha256', key);
+  let pending: Buffer[] = [];
+  let size = 0;
+  const flush = () => {
+    if (pending.length) sink(Buffer.concat(pending));
+    pending = [];
+    size = 0;
+  };
+  const add = (payload: string, sealed = true) => {
+    const f = frame(FORMAT, GENESIS_CHECK, payload);
+    if (sealed) mac.update(f.bytes);
+    pending.push(f.bytes);
+    size += f.bytes.length;
+    bytes += f.bytes.length;
+    if (size >= FLUSH_BYTES) flush();
+  };
+  const shards = leases === 'inline' ? {} : { leaseShards: leases };
+  add(headerPayload('snapshot', { schema: SCHEMA_VERSION, ...meta, ...shards, createdAt: Date.now() }));
+  let records = 0;
+  for (const change of recordsOf(state, leases === 'inline')) {
+    add(JSON.stringify(change));
+    records++;
+  }
+  add(JSON.stringify({ t: 'end', records, mac: mac.digest('hex') }), false);
+  flush();
+  return bytes;
+}
+
+/**
+ * Writes a snapshot ({@link serialiseSnapshot}) through the one atomic-write function: a crash
+ * leaves the old snapshot or the new one. Serialised and written in one synchronous pass.
+ */
+export async function writeSnapshot(
+  file: string,
+  state: State,
+  meta: SnapshotMeta,
+  key: Buffer,
+  leases: SnapshotLeases = 'inline',
+): Promise<number> {
   let bytes = 0;
   await writeFileDurable(file, (fd) => {
-    // Serialised and written in one synchronous pass: exactly this state, in bounded memory.
-    const mac = createHmac('sha256', key);
-    let pending: Buffer[] = [];
-    let size = 0;
-    const flush = () => {
-      if (pending.length) fs.writeSync(fd, Buffer.concat(pending));
-      pending = [];
-      size = 0;
-    };
-    const add = (payload: string, sealed = true) => {
-      const f = frame(FORMAT, GENESIS_CHECK, payload);
-      if (sealed) mac.update(f.bytes);
-      pending.push(f.bytes);
-      size += f.bytes.length;
-      bytes += f.bytes.length;
-      if (size >= FLUSH_BYTES) flush();
-    };
-    add(headerPayload('snapshot', { schema: SCHEMA_VERSION, ...meta, createdAt: Date.now() }));
-    let records = 0;
-    for (const change of recordsOf(state)) {
-      add(JSON.stringify(change));
-      records++;
-    }
-    add(JSON.stringify({ t: 'end', records, mac: mac.digest('hex') }), false);
-    flush();
+    bytes = serialiseSnapshot(state, meta, key, leases, (part) => fs.writeSync(fd, part));
   });
   return bytes;
 }
@@ -80,7 +112,7 @@ export function readSnapshot(
   file: string,
   key: Buffer,
   advice: string,
-): { state: State; meta: SnapshotMeta; bytes: number } {
+): { state: State; meta: SnapshotMeta; bytes: number; leaseShards: LeaseShardRef[] | null } {
   const state = emptyState();
   const mac = createHmac('sha256', key);
   let trailer: { records: number; mac: string } | null = null;
@@ -130,7 +162,7 @@ export function readSnapshot(
       `${file} was written by a newer bella (state schema ${header.schema}; this one knows ${SCHEMA_VERSION}): upgrade bella; nothing was changed`,
     );
   }
-  if (header.schema !== SCHEMA_VERSION) {
+  if (!READABLE_SCHEMAS.includes(header.schema as number)) {
     throw logDamage(
       file,
       0,
@@ -148,5 +180,13 @@ export function readSnapshot(
   }
   const meta = MetaSchema.safeParse(header);
   if (!meta.success) throw logDamage(file, 0, 'its header is not a valid snapshot header', advice);
-  return { state, meta: meta.data, bytes: scan.size };
+  const shards = z
+    .array(LeaseShardRefSchema)
+    .optional()
+    .safeParse((header as { leaseShards?: unknown }).leaseShards);
+  if (!shards.success) throw logDamage(file, 0, 'its header names the lease table wrongly', advice);
+  if (shards.data && state.leases.size > 0) {
+    throw logDamage(file, 0, 'it holds leases of its own besides naming the lease table', advice);
+  }
+  return { state, meta: meta.data, bytes: scan.size, leaseShards: shards.data ?? null };
 }

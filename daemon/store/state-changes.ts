@@ -128,8 +128,8 @@ export function changesOf(state: State, touched: Touched): Change[] {
   return out;
 }
 
-/** Every record of a state, for a snapshot. */
-export function* recordsOf(state: State): Generator<Change> {
+/** Every record of a state, for a snapshot (leases only when `leases`: the lease table holds them otherwise). */
+export function* recordsOf(state: State, leases = true): Generator<Change> {
   yield { t: 'settings', v: state.settings };
   for (const project of Object.values(state.projects)) {
     yield { t: 'project', p: project.slug, v: projectMeta(project) };
@@ -141,6 +141,7 @@ export function* recordsOf(state: State): Generator<Change> {
     }
   }
   for (const kind of Object.keys(FLAT_RECORDS) as FlatKind[]) {
+    if (kind === 'lease' && !leases) continue;
     for (const [id, v] of state[FLAT_RECORDS[kind]] as Map<string, unknown>) yield { t: kind, id, v } as Change;
   }
 }

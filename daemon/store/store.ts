@@ -1,10 +1,12 @@
 import { BellaError, isBellaError, type AuditEntry } from '../api';
-import { copyFileDurable } from '../base/node/files';
+import fs from 'node:fs';
+import path from 'node:path';
+import { copyFileDurable, ensurePrivateDir } from '../base/node/files';
 import type { AuditTrail, PreparedEntries } from './audit/trail';
 import type { AuditInput } from './audit/entry';
 import type { IndexFilter } from './audit/segment-index';
 import { verifyInWorker, type VerifyResult } from './audit/verify';
-import { backupFile, DEFAULT_BACKUPS_KEPT, newestBackupTime, pruneBackups } from './backups';
+import { backupFile, backupTableDir, DEFAULT_BACKUPS_KEPT, newestBackupTime, pruneBackups } from './backups';
 import { SafeClock, systemTime } from './clock';
 import { CommitQueue } from './commit-queue';
 import type { KeyRing } from './crypto';
@@ -17,6 +19,7 @@ import { FLAT_RECORDS, type State } from './schema';
 import { changesOf, Touched } from './state-changes';
 import { openDataDir, readCommitted, type Recovered, type StoreOptions } from './recovery';
 import { writeSnapshot, type AuditHead, type SnapshotMeta } from './snapshot';
+import type { StateFiles } from './state-files';
 
 /** What a transaction returns: its result and the audit entries written in the same commit. */
 export interface TxResult<R> {
@@ -59,6 +62,8 @@ export class Store {
   private snapshotBytes: number;
   /** The last commit state.snapshot holds. */
   private snapshotSeq: number;
+  /** Whether the leases of the snapshot on disk are in the lease table (not in state.snapshot itself). */
+  private leaseTable: boolean;
   private readonly disk: DiskReserve;
   private readonly used = new Set<string>();
   /**
@@ -85,12 +90,14 @@ export class Store {
     readonly archive: LeaseArchive,
     private readonly format: LogFormat,
     private readonly log: (message: string) => void,
-    last: { seq: number; head: AuditHead; snapshotBytes: number; snapshotSeq: number },
+    private readonly stateFiles: StateFiles,
+    last: { seq: number; head: AuditHead; snapshotBytes: number; snapshotSeq: number; leaseTable: boolean },
     private readonly journalCompactBytes: number,
   ) {
     this.lastCommit = { seq: last.seq, head: last.head };
     this.snapshotBytes = last.snapshotBytes;
     this.snapshotSeq = last.snapshotSeq;
+    this.leaseTable = last.leaseTable;
     this.disk = new DiskReserve(home, () => this.snapshotBytes + this.journal.bytes);
     this.queue = new CommitQueue<Item>(
       (group) => this.commit(group),
@@ -119,10 +126,24 @@ export class Store {
       opened.archive,
       opened.format,
       options.log ?? (() => undefined),
-      { seq: last.seq, head: last.head, snapshotBytes: opened.snapshot.bytes, snapshotSeq: opened.snapshot.journalSeq },
+      opened.stateFiles,
+      {
+        seq: last.seq,
+        head: last.head,
+        snapshotBytes: opened.snapshot.bytes,
+        snapshotSeq: opened.snapshot.journalSeq,
+        leaseTable: opened.snapshot.leaseTable,
+      },
       options.journalCompactBytes ?? JOURNAL_MIN_COMPACT_BYTES,
     );
     await store.recordFindings(opened);
+    // A snapshot holding many leases itself (written before the lease table), or a backup copied
+    // back whose table files were read from backups/, is rewritten with them in the lease table.
+    const inline = !opened.snapshot.leaseTable && opened.state.leases.size > opened.stateFiles.inlineLeasesMax;
+    if (inline || opened.snapshot.tableFromBackup) {
+      await store.queue.exclusive(() => store.compact(true));
+      if (store.leaseTable) store.log(`state: ${opened.state.leases.size} leases moved to the lease table`);
+    }
     return store;
   }
 
@@ -304,8 +325,10 @@ export class Store {
     try {
       const meta = await this.queue.quiescent(async () => {
         const meta = this.snapshotMeta();
-        this.snapshotBytes = await writeSnapshot(files.snapshot, this.state, meta, this.keys.logKey);
+        const written = await this.stateFiles.write(this.state, meta);
+        this.snapshotBytes = written.bytes;
         this.snapshotSeq = meta.journalSeq;
+        this.leaseTable = written.leaseTable;
         return meta;
       });
       const old = this.journal;
@@ -386,11 +409,21 @@ export class Store {
     const files = dataFiles(this.home);
     const target = backupFile(files.backups, now.getTime());
     await this.queue.exclusive(async () => {
-      // A snapshot that holds every commit (after a clean start or a compaction) is copied by the
-      // kernel; otherwise the journal is folded into it first. Neither keeps serving waiting twice.
+      // A backup is a copy of a snapshot that holds every commit (the journal is folded into it
+      // first if needed), made by the kernel: state.snapshot, and the lease table files it names
+      // into backups/lease-table/, where a start looks for them after the backup was copied back.
       if (this.snapshotSeq !== this.lastCommit.seq) await this.compact(true);
-      if (this.snapshotSeq === this.lastCommit.seq) await copyFileDurable(files.snapshot, target);
-      else await this.queue.quiescent(() => writeSnapshot(target, this.state, this.snapshotMeta(), this.keys.logKey));
+      if (this.snapshotSeq !== this.lastCommit.seq) {
+        await this.queue.quiescent(() => writeSnapshot(target, this.state, this.snapshotMeta(), this.keys.logKey));
+        return;
+      }
+      const tableBackup = backupTableDir(files.backups);
+      for (const name of this.stateFiles.namedFiles()) {
+        ensurePrivateDir(tableBackup);
+        const copy = path.join(tableBackup, name);
+        if (!fs.existsSync(copy)) await copyFileDurable(path.join(this.stateFiles.tableDir, name), copy);
+      }
+      await copyFileDurable(files.snapshot, target);
     });
     pruneBackups(files.backups, keep);
     return target;

@@ -80,6 +80,8 @@ export interface StartOptions {
   timeoutMs?: number;
   /** Client request timeout. */
   clientTimeoutMs?: number;
+  /** Another build's daemon entry (an earlier release's, for migration tests); default this build's. */
+  script?: string;
 }
 
 function spawnDaemon(options: StartOptions): { proc: ChildProcess; exited: Promise<Exit> } {
@@ -89,7 +91,7 @@ function spawnDaemon(options: StartOptions): { proc: ChildProcess; exited: Promi
     process.execPath,
     [
       ...(options.nodeArgs ?? []),
-      daemonScript,
+      options.script ?? daemonScript,
       '--home',
       options.home,
       '--socket',

@@ -1,0 +1,204 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { writeFileDurable } from '../base/node/files';
+import { crc32 } from 'node:zlib';
+import { COLUMN_NAMES, columnsProblem, decodeColumn, fromColumns, toColumns } from './lease-columns';
+import { logDamage } from './log-scan';
+import type { StoredLease } from './schema';
+
+// The lease table's snapshot: the active (and recently ended) leases of a compaction, in files of
+// their own beside the control snapshot (state.snapshot), each a file of typed columns (see
+// lease-columns.ts), every column CRC-checked and the file sealed by a keyed MAC. state.snapshot names each file with its MAC, so it is the one commit point:
+// files it does not name are leftovers of an earlier compaction or of a crash, removed after the
+// next one.
+
+/** One file of the lease table, as state.snapshot names it. */
+export interface LeaseShardRef {
+  /** Its name inside the lease table directory. */
+  file: string;
+  leases: number;
+  /** The keyed MAC its last record holds. */
+  mac: string;
+}
+
+export const LeaseShardRefSchema = z.strictObject({
+  file: z.string().regex(/^[0-9]+-[0-9a-f]{12}-[0-9]+\.leases$/),
+  leases: z.number().int().nonnegative(),
+  mac: z.string().regex(/^[0-9a-f]{64}$/),
+});
+
+/** Leases per file: a file is a contiguous run of the table, so the table's order is the files' order. */
+export const LEASES_PER_SHARD = 16_384;
+
+/** The directory of the lease table in a data directory. */
+export function leaseTableDir(home: string): string {
+  return path.join(home, 'lease-table');
+}
+
+/**
+ * Writes `leases` (in order) as new files of the lease table and returns what state.snapshot must
+ * name. Each file's bytes are serialised and written to its temp file synchronously (the table of
+ * this instant, one file's bytes in memory at a time); `durable` resolves once every file is
+ * fsynced and renamed into place. The files state.snapshot names now are left alone:
+ * {@link removeUnnamedShards} removes them once the new state.snapshot is written.
+ */
+export function writeLeaseShards(
+  dir: string,
+  leases: Iterable<StoredLease>,
+  journalSeq: number,
+  key: Buffer,
+): { refs: LeaseShardRef[]; bytes: number; durable: Promise<unknown> } {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const generation = `${journalSeq}-${randomBytes(6).toString('hex')}`;
+  const refs: LeaseShardRef[] = [];
+  const writes: Array<Promise<void>> = [];
+  let bytes = 0;
+  let run: StoredLease[] = [];
+  const flush = () => {
+    const file = `${generation}-${refs.length}.leases`;
+    const shard = shardBytes(run, key);
+    writes.push(writeFileDurable(path.join(dir, file), shard.bytes));
+    refs.push({ file, leases: run.length, mac: shard.mac });
+    bytes += shard.bytes.length;
+    run = [];
+  };
+  for (const lease of leases) {
+    run.push(lease);
+    if (run.length === LEASES_PER_SHARD) flush();
+  }
+  if (run.length) flush();
+  const durable = Promise.all(writes);
+  durable.catch(() => undefined);
+  return { refs, bytes, durable };
+}
+
+/**
+ * The bytes of one file: a header line (its CRC-32, then JSON naming each column's encoding,
+ * length and CRC-32), the columns back to back, and a last line with the keyed MAC of every byte
+ * before it.
+ */
+export function shardBytes(leases: StoredLease[], key: Buffer): { bytes: Buffer; mac: string } {
+  const columns = toColumns(leases);
+  const header = JSON.stringify({
+    log: 'lease-table',
+    v: 1,
+    leases: leases.length,
+    columns: columns.map((c) => [c.name, c.kind, c.bytes.length, crcHex(c.bytes)]),
+  });
+  const head = Buffer.from(`${crcHex(Buffer.from(header, 'utf8'))} ${header}\n`, 'utf8');
+  const body = Buffer.concat([head, ...columns.map((c) => c.bytes)]);
+  const mac = createHmac('sha256', key).update(body).digest('hex');
+  return { bytes: Buffer.concat([body, Buffer.from(`${mac}\n`, 'latin1')]), mac };
+}
+
+function crcHex(bytes: Buffer): string {
+  return crc32(bytes).toString(16).padStart(8, '0');
+}
+
+/**
+ * Reads the files `refs` names into `into`, in order, each from the first of `dirs` that holds it
+ * (the lease table, then the backups' copies). Every file must be whole, hold the MAC state.snapshot
+ * names for it and the number of leases it names; any damage refuses with the file and byte offset.
+ */
+export function readLeaseShards(
+  dirs: [string, ...string[]],
+  refs: LeaseShardRef[],
+  key: Buffer,
+  advice: string,
+  into: Map<string, StoredLease>,
+): { bytes: number; fromBackup: boolean } {
+  let bytes = 0;
+  let fromBackup = false;
+  for (const ref of refs) {
+    const dir = dirs.find((d) => fs.existsSync(path.join(d, ref.file))) ?? dirs[0];
+    fromBackup ||= dir !== dirs[0];
+    bytes += readShard(path.join(dir, ref.file), ref, key, advice, into);
+  }
+  return { bytes, fromBackup };
+}
+
+const HeaderSchema = z.object({
+  log: z.literal('lease-table'),
+  v: z.literal(1),
+  leases: z.number().int().positive(),
+  columns: z.array(
+    z.tuple([z.string(), z.enum(['f64', 'i32', 'latin1', 'json']), z.number().int().nonnegative(), z.string()]),
+  ),
+});
+const SEAL_BYTES = 65;
+
+function readShard(file: string, ref: LeaseShardRef, key: Buffer, advice: string, into: Map<string, StoredLease>) {
+  const damage = (offset: number, why: string) => logDamage(file, offset, why, advice);
+  let data: Buffer;
+  try {
+    data = fs.readFileSync(file);
+  } catch {
+    throw damage(0, 'it is missing, but state.snapshot names it as part of the lease table');
+  }
+  const eol = data.indexOf(0x0a);
+  const line = eol < 0 ? '' : data.toString('utf8', 0, eol);
+  const space = line.indexOf(' ');
+  const headerText = line.slice(space + 1);
+  if (space !== 8 || line.slice(0, 8) !== crcHex(Buffer.from(headerText, 'utf8'))) {
+    throw damage(0, 'its header fails its checksum (the file is cut or damaged)');
+  }
+  let parsed: z.infer<typeof HeaderSchema>;
+  try {
+    parsed = HeaderSchema.parse(JSON.parse(headerText));
+  } catch {
+    throw damage(0, 'it is not a bella lease table file');
+  }
+  const sealAt = eol + 1 + parsed.columns.reduce((sum, c) => sum + c[2], 0);
+  if (data.length < sealAt + SEAL_BYTES)
+    throw damage(Math.min(data.length, sealAt), 'it ends before its seal (it was cut)');
+  if (data.length > sealAt + SEAL_BYTES) throw damage(sealAt + SEAL_BYTES, 'bytes follow its seal');
+  const columns = new Map<string, unknown>();
+  const offsets = new Map<string, number>();
+  let at = eol + 1;
+  for (const [name, , length, crc] of parsed.columns) {
+    const bytes = data.subarray(at, at + length);
+    if (crcHex(bytes) !== crc) throw damage(at, `its column ${name} fails its checksum`);
+    if (!COLUMN_NAMES.includes(name) || columns.has(name)) throw damage(at, `${name} is not a lease table column`);
+    offsets.set(name, at);
+    columns.set(name, bytes);
+    at += length;
+  }
+  // The seal is the keyed MAC of every byte before it: an edit with fixed-up checksums fails here.
+  const expected = Buffer.from(createHmac('sha256', key).update(data.subarray(0, sealAt)).digest('hex'), 'latin1');
+  const sealed = data.subarray(sealAt, sealAt + 64);
+  if (!timingSafeEqual(expected, sealed) || data[sealAt + 64] !== 0x0a) {
+    throw damage(sealAt, 'its seal does not match its records (the file was edited)');
+  }
+  // A whole, sealed file of another compaction (copied over this one) is refused too.
+  if (sealed.toString('latin1') !== ref.mac || parsed.leases !== ref.leases) {
+    throw damage(0, 'it is not the lease table file state.snapshot names (it was replaced)');
+  }
+  for (const [name, kind] of parsed.columns) {
+    try {
+      columns.set(name, decodeColumn(kind, columns.get(name) as Buffer));
+    } catch (err) {
+      throw damage(offsets.get(name)!, `its column ${name} cannot be read (${(err as Error).message})`);
+    }
+  }
+  const problem = columnsProblem(columns, ref.leases);
+  if (problem) throw damage(offsets.get(problem) ?? 0, `its column ${problem} is missing or malformed`);
+  fromColumns(columns, ref.leases, (lease) => {
+    if (into.has(lease.id)) throw damage(0, `lease ${lease.id} is held twice in the lease table`);
+    into.set(lease.id, lease);
+  });
+  return data.length;
+}
+
+/** Removes the files of the lease table that `refs` does not name (earlier compactions, crashes). */
+export function removeUnnamedShards(dir: string, refs: LeaseShardRef[]): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  const keep = new Set(refs.map((r) => r.file));
+  for (const name of names) if (!keep.has(name)) fs.rmSync(path.join(dir, name), { force: true });
+}
