@@ -1,62 +1,73 @@
-import { execSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../../daemon/store';
 import { deriveKeys, loadMasterKey } from '../../daemon/store/crypto';
 import { leaseTableDir } from '../../daemon/store/lease-table';
 import { readSnapshot } from '../../daemon/store/snapshot';
-import { repoRoot, seed, startIn, tempPlace, tokenRead, type DaemonPlace } from '../helpers/daemon';
+import { repoRoot, startIn, tempPlace, tokenRead, type DaemonPlace, type StartOptions } from '../helpers/daemon';
 
-/** The last commit whose store kept every lease in state.snapshot (one snapshot file, state schema 3). */
-const BEFORE_LEASE_TABLE = '920d23e';
+/**
+ * A data dir written by the build before the lease table (920d23e: every lease in state.snapshot,
+ * state schema 3), kept as a fixture: 1,200 leases issued by that daemon (5 revoked), stopped
+ * cleanly. `made.json` holds the tokens and when it was made.
+ */
+const FIXTURE = path.join(repoRoot, 'test', 'fixtures', 'data-dir-schema3');
 const LEASES = 1_200;
+const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
+
+/** Copies the fixture into a fresh place with the modes bella gives its files (git keeps none). */
+function copyFixture(place: DaemonPlace): void {
+  fs.cpSync(path.join(FIXTURE, 'home'), place.home, { recursive: true });
+  const walk = (dir: string): void => {
+    fs.chmodSync(dir, 0o700);
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else fs.chmodSync(p, 0o600);
+    }
+  };
+  walk(place.home);
+}
+
+/**
+ * The fixture's leases had a 1-hour ttl when it was made: this build's daemon runs under
+ * libfaketime with its wall clock set back to a minute after that moment, so they are live.
+ */
+function atFixtureTime(madeAt: string): Partial<StartOptions> {
+  if (!fs.existsSync(LIBFAKETIME)) {
+    throw new Error(`${LIBFAKETIME} is missing: install Debian's faketime package (.ci/run does)`);
+  }
+  const offset = Math.floor((Date.parse(madeAt) + 60_000 - Date.now()) / 1000);
+  return {
+    env: {
+      LD_PRELOAD: LIBFAKETIME,
+      FAKETIME: `${offset < 0 ? offset : `+${offset}`}`,
+      FAKETIME_DONT_FAKE_MONOTONIC: '1',
+    },
+  };
+}
 
 /**
  * A data dir written by the build before the lease table, migrated by this one: nothing lost,
  * rewritten with the leases in the lease table, and read back from it at the next start.
  */
 describe('migration: a data dir of the build before the lease table', () => {
-  let root: string;
-  let oldDaemon: string;
   let place: DaemonPlace;
 
   beforeAll(() => {
-    // That build, from the repository's own history, built as `npm run build:daemon` builds this one.
-    root = fs.mkdtempSync(path.join(os.tmpdir(), 'bella-old-build-'));
-    const src = path.join(root, 'src');
-    fs.mkdirSync(src);
-    execSync(`git archive ${BEFORE_LEASE_TABLE} | tar -x -C ${JSON.stringify(src)}`, { cwd: repoRoot, stdio: 'pipe' });
-    fs.symlinkSync(path.join(repoRoot, 'node_modules'), path.join(src, 'node_modules'));
-    execSync('npm run --silent build:daemon', { cwd: src, stdio: 'pipe' });
-    oldDaemon = path.join(src, 'dist', 'daemon.js');
     place = tempPlace('bella-migrate');
-  }, 120_000);
-  afterAll(() => {
-    place?.cleanup();
-    if (root) fs.rmSync(root, { recursive: true, force: true });
+    copyFixture(place);
   });
+  afterAll(() => place?.cleanup());
 
   it('opens it, loses nothing, moves its leases to the lease table and reads them from there next time', async () => {
-    // Written by the old daemon: secrets, many leases (some revoked), stopped cleanly.
-    const old = await startIn(place, { script: oldDaemon });
-    const tokens: string[] = [];
-    try {
-      const { project, environment } = await seed(old.client);
-      for (let done = 0; done < LEASES; done += 200) {
-        const batch = await Promise.all(
-          Array.from({ length: 200 }, (_, i) =>
-            old.client.call('issueLease', { project, environment, scope: ['API_KEY'], reason: `old ${done + i}` }),
-          ),
-        );
-        tokens.push(...batch.map((b) => b.token));
-      }
-      const ids = tokens.map((t) => t.split('-')[1]!);
-      for (const id of ids.slice(0, 5)) await old.client.call('revokeLease', { id });
-    } finally {
-      await old.stop();
-    }
+    const made = JSON.parse(fs.readFileSync(path.join(FIXTURE, 'made.json'), 'utf8')) as {
+      madeAt: string;
+      tokens: string[];
+    };
+    const tokens = made.tokens;
+    const clock = atFixtureTime(made.madeAt);
     const snapshotFile = path.join(place.home, 'state.snapshot');
     const written = fs.readFileSync(snapshotFile, 'utf8');
     expect(written).toContain('"schema":3');
@@ -66,7 +77,7 @@ describe('migration: a data dir of the build before the lease table', () => {
     const before = readSnapshot(snapshotFile, keys.logKey, '').state;
 
     // This build: starts on it, serves the old tokens and secrets, and rewrote the layout.
-    let daemon = await startIn(place);
+    let daemon = await startIn(place, clock);
     try {
       const read = await tokenRead(place.socket, tokens.at(-1)!);
       expect(read.status).toBe(200);
@@ -91,7 +102,7 @@ describe('migration: a data dir of the build before the lease table', () => {
     } finally {
       await store.close();
     }
-    daemon = await startIn(place);
+    daemon = await startIn(place, clock);
     try {
       expect((await tokenRead(place.socket, tokens.at(-1)!)).status).toBe(200);
     } finally {
