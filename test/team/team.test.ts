@@ -281,11 +281,12 @@ describe.skipIf(!netns.ok)(
       expect(again.code).toBe(1);
       expect(again.stderr).toMatch(/invite code was refused \(unknown or already used\)/);
 
-      const short = await invite('erin', '--role', 'member', '--expires', '1s');
-      const team = JSON.parse(ok(await ownerCli(['team', 'list', '--json']))) as {
-        invites: Array<{ name: string; expiresAt: string }>;
-      };
-      const expiresAt = Date.parse(team.invites.find((i) => i.name === 'erin')!.expiresAt);
+      // Its expiry from the invite's own answer: a loaded machine may pass it before a `team list`.
+      const created = JSON.parse(
+        ok(await ownerCli(['team', 'invite', 'erin', '--role', 'member', '--expires', '1s', '--json'])),
+      ) as { code: string; invite: { expiresAt: string } };
+      const short = created.code;
+      const expiresAt = Date.parse(created.invite.expiresAt);
       await waitFor(async () => Date.now() > expiresAt + 200, 'the invite to expire');
       const late = await as('erin', ['team', 'join', short]);
       expect(late.code).toBe(1);
