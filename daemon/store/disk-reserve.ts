@@ -39,8 +39,6 @@ const statfsFree: FreeSpaceReader = (dir) => {
  */
 export class DiskReserve {
   private cache = { at: -Infinity, bytes: 0, spent: 0 };
-  /** Readings taken so far. */
-  private reads = 0;
 
   /**
    * @param home the data directory
@@ -60,11 +58,11 @@ export class DiskReserve {
     // that reading is far above what they need. Anything closer, and any refusal, reads the disk
     // afresh, so a disk that filled or emptied a moment ago is seen as it is.
     const headroom = kind === 'read' ? 0 : CACHED_ADMISSION_HEADROOM;
-    const reads = this.reads;
+    const takenAt = this.cache.at;
     const seen = this.free();
     if (seen >= needed + headroom) return;
     // A reading taken just now is fresh already.
-    const free = this.reads !== reads ? seen : this.free(true);
+    const free = this.cache.at !== takenAt ? seen : this.free(true);
     if (free >= needed) return;
     throw this.refusal(kind, free, needed);
   }
@@ -92,7 +90,6 @@ export class DiskReserve {
     const now = performance.now();
     if (fresh || now - this.cache.at > STATFS_TTL_MS || this.cache.spent > STATFS_REFRESH_BYTES) {
       this.cache = { at: now, bytes: this.readFree(this.home), spent: 0 };
-      this.reads++;
     }
     return this.cache.bytes;
   }

@@ -49,17 +49,10 @@ export class SnapshotFile implements Adapter<ControlDocument> {
    */
   async write(doc: ControlDocument): Promise<void> {
     const parts: Buffer[] = [];
-    const after = doc.namedFilesDurable;
-    const sink = after ? (part: Buffer) => parts.push(part) : null;
-    if (!sink) {
-      await writeFileDurable(this.file, (fd) => {
-        doc.bytes = serialiseSnapshot(doc.state, doc.meta, this.key, doc.leases, (part) => fs.writeSync(fd, part));
-      });
-      return;
-    }
-    doc.bytes = serialiseSnapshot(doc.state, doc.meta, this.key, doc.leases, sink);
+    doc.bytes = serialiseSnapshot(doc.state, doc.meta, this.key, doc.leases, (part) => parts.push(part));
+    const named = doc.namedFilesDurable;
     delete doc.namedFilesDurable;
-    await after;
+    await named;
     await writeFileDurable(this.file, (fd) => {
       for (const part of parts) fs.writeSync(fd, part);
     });
