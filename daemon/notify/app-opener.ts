@@ -17,22 +17,29 @@ export function openFlag(route: string): string {
 /**
  * How the app is launched: `BELLA_APP_COMMAND` (a JSON array of argv, set by the desktop app when
  * it starts the daemon: its own launch command), else `bella-desktop` on PATH (an installed app);
- * null when neither is there (a headless box: notifications then carry no action).
+ * null when neither is there (a headless box: notifications then carry no action). A malformed
+ * `BELLA_APP_COMMAND` is logged and then ignored, as if unset.
  */
-export function appCommand(env: NodeJS.ProcessEnv): string[] | null {
+export function appCommand(env: NodeJS.ProcessEnv, log: (msg: string) => void): string[] | null {
   const raw = env.BELLA_APP_COMMAND;
   if (raw) {
-    try {
-      const argv: unknown = JSON.parse(raw);
-      if (Array.isArray(argv) && argv.length > 0 && argv.every((a) => typeof a === 'string' && a.length > 0)) {
-        return argv as string[];
-      }
-    } catch {
-      // not JSON: ignored, as if unset
-    }
+    const argv = parseArgv(raw);
+    if (argv) return argv;
+    log('BELLA_APP_COMMAND is ignored: set it to a JSON array of non-empty strings, e.g. ["/opt/bella/bella-desktop"]');
   }
   const installed = findOnPath(APP_EXECUTABLE, env.PATH);
   return installed ? [installed] : null;
+}
+
+function parseArgv(raw: string): string[] | null {
+  let argv: unknown;
+  try {
+    argv = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  const valid = Array.isArray(argv) && argv.length > 0 && argv.every((a) => typeof a === 'string' && a.length > 0);
+  return valid ? (argv as string[]) : null;
 }
 
 /**
@@ -40,7 +47,7 @@ export function appCommand(env: NodeJS.ProcessEnv): string[] | null {
  * (single instance), which shows that screen; with none running, it starts on it. Argv, no shell.
  */
 export function createAppOpener(env: NodeJS.ProcessEnv, log: (msg: string) => void): AppOpener | null {
-  const command = appCommand(env);
+  const command = appCommand(env, log);
   if (!command) return null;
   const [file, ...args] = command as [string, ...string[]];
   return {
