@@ -56,6 +56,8 @@ export async function benchDaemon(
     process.env.BENCH_PROFILE === '1'
       ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`]
       : [];
+  // E.g. BENCH_NODE_ARGS=--perf-basic-prof, for `perf record -e cpu-clock` (CPU time, not wall time).
+  nodeArgs.push(...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []));
   if (nodeArgs.length) fs.mkdirSync(profileDir, { recursive: true });
   // Large data dirs (the scale and audit cases) may take a while to open.
   const daemon = await startIn(place, { nodeArgs, clientTimeoutMs: 120_000, timeoutMs: 180_000 });

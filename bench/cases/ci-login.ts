@@ -26,7 +26,12 @@ const JOB_CONTEXT = tls.createSecureContext({});
  * (the jobs share the daemon's 2 cores: Node's HTTP client machinery would be measured as the
  * daemon's). A resumed session would not be a job's, so it fails the run.
  */
-function login(base: URL, path: string, idToken: string): Promise<{ status: number; body: string }> {
+function login(
+  base: URL,
+  path: string,
+  idToken: string,
+): Promise<{ status: number; body: string; handshakeMs: number }> {
+  const started = performance.now();
   return new Promise((resolve, reject) => {
     const body = JSON.stringify({ idToken });
     const socket = tls.connect({
@@ -37,7 +42,9 @@ function login(base: URL, path: string, idToken: string): Promise<{ status: numb
     });
     const chunks: Buffer[] = [];
     socket.setTimeout(30_000, () => socket.destroy(new Error('timeout')));
+    let handshakeMs = 0;
     socket.once('secureConnect', () => {
+      handshakeMs = performance.now() - started;
       if (socket.isSessionReused()) socket.destroy(new Error('ci_login: a TLS session was resumed'));
       // Not end(): a job does not half-close, and the server would take that for a dropped request.
       else
@@ -52,7 +59,7 @@ function login(base: URL, path: string, idToken: string): Promise<{ status: numb
       const answer = Buffer.concat(chunks).toString('utf8');
       const status = /^HTTP\/1\.1 (\d{3}) /.exec(answer);
       if (!status) reject(new Error(`ci_login: not an HTTP answer: ${answer.slice(0, 200)}`));
-      else resolve({ status: Number(status[1]), body: answer.slice(answer.indexOf('\r\n\r\n') + 4) });
+      else resolve({ status: Number(status[1]), body: answer.slice(answer.indexOf('\r\n\r\n') + 4), handshakeMs });
     });
   });
 }
@@ -65,6 +72,8 @@ function login(base: URL, path: string, idToken: string): Promise<{ status: numb
 export async function ciLoginCase(logins: number): Promise<
   CiLoginResult & {
     p50_ms: number;
+    handshake_p50_ms: number;
+    handshake_p99_ms: number;
     logins: number;
     concurrency: number;
     daemon_cpu_us_per_login: number;
@@ -118,11 +127,13 @@ export async function ciLoginCase(logins: number): Promise<
       sign,
     );
     const floor = process.env.CI_LOGIN_FLOOR === '1';
+    const handshakes: number[] = [];
     const once = async (jwt: string) => {
       const started = performance.now();
       const res = await login(new URL(audience), floor ? '/v1/none' : '/v1/ci/login', jwt);
       if (res.status !== (floor ? 404 : 200))
         throw new Error(`ci_login: a login was answered ${res.status}: ${res.body}`);
+      handshakes.push(res.handshakeMs);
       return performance.now() - started;
     };
     // Warm-up: the first login fetches the issuer's keys.
@@ -130,6 +141,7 @@ export async function ciLoginCase(logins: number): Promise<
     const started = performance.now();
     const daemonCpu = cpuUs(daemon.pid);
     const jobsCpu = process.cpuUsage();
+    handshakes.length = 0;
     const latencies = await pool(jwts.slice(concurrency), concurrency, once);
     const seconds = (performance.now() - started) / 1000;
     const jobs = process.cpuUsage(jobsCpu);
@@ -138,6 +150,9 @@ export async function ciLoginCase(logins: number): Promise<
       logins_per_s: round(logins / seconds, 0),
       p99_ms: round(percentile(latencies, 99), 1),
       p50_ms: round(percentile(latencies, 50), 1),
+      // Of a login's time, the TLS handshake's (from connect to secureConnect: CPU queueing).
+      handshake_p50_ms: round(percentile(handshakes, 50), 1),
+      handshake_p99_ms: round(percentile(handshakes, 99), 1),
       logins,
       concurrency,
       // CPU time of each side per login: the daemon, and the 16 jobs (this process, issuer idle).
