@@ -1,10 +1,9 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { rawRequest, seed } from '../test/helpers/daemon';
 import { startDurableBaseline, type DurableWork } from './baselines';
 import { ISSUE_RECORD_BYTES } from './cases/issue';
 import { READ_RECORD_BYTES } from './cases/reads';
-import { answerHeaders, benchDaemon, cannon, median, round } from './lib';
+import { answerHeaders, benchDaemon, cannon, cpuUs, median, round } from './lib';
 
 /**
  * CPU time per request of the daemon and of the durable baseline doing the same work, for a fixed
@@ -12,14 +11,6 @@ import { answerHeaders, benchDaemon, cannon, median, round } from './lib';
  * moves far less than throughput (no hardware counters in this VM for instruction counts).
  * Usage: npx tsx bench/cpu-cost.ts issue|reads [requests] [repeats]
  */
-const TICK_US = 1e6 / 100; // /proc/PID/stat counts in clock ticks of 10 ms
-
-/** User+system CPU time of a process so far, in µs. */
-function cpuUs(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * TICK_US;
-}
 
 type Request = { method: 'GET' | 'POST'; path: string; headers: Record<string, string>; body?: string };
 

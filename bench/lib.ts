@@ -35,6 +35,15 @@ export function percentile(values: number[], p: number): number {
 /** Median. */
 export const median = (values: number[]) => percentile(values, 50);
 
+const TICK_US = 1e6 / 100; // /proc/PID/stat counts in clock ticks of 10 ms
+
+/** User+system CPU time of a process so far, in µs (whole ticks of 10 ms). */
+export function cpuUs(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * TICK_US;
+}
+
 /** Rounds to `digits` decimals. */
 export const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
 
@@ -47,6 +56,8 @@ export async function benchDaemon(
     process.env.BENCH_PROFILE === '1'
       ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`]
       : [];
+  // E.g. BENCH_NODE_ARGS=--perf-basic-prof, for `perf record -e cpu-clock` (CPU time, not wall time).
+  nodeArgs.push(...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []));
   if (nodeArgs.length) fs.mkdirSync(profileDir, { recursive: true });
   // Large data dirs (the scale and audit cases) may take a while to open.
   const daemon = await startIn(place, { nodeArgs, clientTimeoutMs: 120_000, timeoutMs: 180_000 });

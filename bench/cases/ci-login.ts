@@ -1,10 +1,11 @@
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import tls from 'node:tls';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { createTestCa, issueLeaf } from '../../test/helpers/ca';
 import { seed } from '../../test/helpers/daemon';
-import { benchDaemon, freePort, percentile, pool, round } from '../lib';
+import { benchDaemon, cpuUs, freePort, percentile, pool, round } from '../lib';
 
 /** Figures of the ci_login case, as written to latest.json. */
 export interface CiLoginResult {
@@ -12,27 +13,54 @@ export interface CiLoginResult {
   p99_ms: number;
 }
 
-/** One POST /v1/ci/login over a new TLS connection, as a job makes it (no pinning: the server is measured). */
-function login(base: string, idToken: string): Promise<{ status: number; body: string }> {
+/**
+ * The jobs' TLS settings, made once: a job is one process making one secure context, so making a
+ * context per login would charge the jobs' shared cores with 16 processes' start-up, not logins.
+ * It holds no sessions (Node's contexts keep none unless given one), so every login is a full handshake.
+ */
+const JOB_CONTEXT = tls.createSecureContext({});
+
+/**
+ * One POST over a new TLS connection with a full handshake, as a job makes it (no pinning: the
+ * server is measured), as one HTTP/1.1 request with `connection: close` written on the socket
+ * (the jobs share the daemon's 2 cores: Node's HTTP client machinery would be measured as the
+ * daemon's). A resumed session would not be a job's, so it fails the run.
+ */
+function login(
+  base: URL,
+  path: string,
+  idToken: string,
+): Promise<{ status: number; body: string; handshakeMs: number }> {
+  const started = performance.now();
   return new Promise((resolve, reject) => {
-    const req = https.request(
-      `${base}/v1/ci/login`,
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        rejectUnauthorized: false,
-        agent: false,
-        timeout: 30_000,
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8').on('data', (d: string) => (body += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end(JSON.stringify({ idToken }));
+    const body = JSON.stringify({ idToken });
+    const socket = tls.connect({
+      host: base.hostname,
+      port: Number(base.port),
+      secureContext: JOB_CONTEXT,
+      rejectUnauthorized: false,
+    });
+    const chunks: Buffer[] = [];
+    socket.setTimeout(30_000, () => socket.destroy(new Error('timeout')));
+    let handshakeMs = 0;
+    socket.once('secureConnect', () => {
+      handshakeMs = performance.now() - started;
+      if (socket.isSessionReused()) socket.destroy(new Error('ci_login: a TLS session was resumed'));
+      // Not end(): a job does not half-close, and the server would take that for a dropped request.
+      else
+        socket.write(
+          `POST ${path} HTTP/1.1\r\nhost: ${base.host}\r\ncontent-type: application/json\r\n` +
+            `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+        );
+    });
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const answer = Buffer.concat(chunks).toString('utf8');
+      const status = /^HTTP\/1\.1 (\d{3}) /.exec(answer);
+      if (!status) reject(new Error(`ci_login: not an HTTP answer: ${answer.slice(0, 200)}`));
+      else resolve({ status: Number(status[1]), body: answer.slice(answer.indexOf('\r\n\r\n') + 4), handshakeMs });
+    });
   });
 }
 
@@ -41,9 +69,17 @@ function login(base: string, idToken: string): Promise<{ status: number; body: s
  * own (HTTPS on loopback, a test CA, discovery and JWKS), verified with jose, then a lease issued
  * and its replay key written in the same commit. The JWTs are signed beforehand (the job's cost).
  */
-export async function ciLoginCase(
-  logins: number,
-): Promise<CiLoginResult & { p50_ms: number; logins: number; concurrency: number }> {
+export async function ciLoginCase(logins: number): Promise<
+  CiLoginResult & {
+    p50_ms: number;
+    handshake_p50_ms: number;
+    handshake_p99_ms: number;
+    logins: number;
+    concurrency: number;
+    daemon_cpu_us_per_login: number;
+    jobs_cpu_us_per_login: number;
+  }
+> {
   const concurrency = 16;
   const ca = await createTestCa('bella bench issuer CA');
   const leaf = await issueLeaf(ca, { ip: ['127.0.0.1'] });
@@ -90,23 +126,38 @@ export async function ciLoginCase(
       64,
       sign,
     );
+    const floor = process.env.CI_LOGIN_FLOOR === '1';
+    const handshakes: number[] = [];
     const once = async (jwt: string) => {
       const started = performance.now();
-      const res = await login(audience, jwt);
-      if (res.status !== 200) throw new Error(`ci_login: a login was answered ${res.status}: ${res.body}`);
+      const res = await login(new URL(audience), floor ? '/v1/none' : '/v1/ci/login', jwt);
+      if (res.status !== (floor ? 404 : 200))
+        throw new Error(`ci_login: a login was answered ${res.status}: ${res.body}`);
+      handshakes.push(res.handshakeMs);
       return performance.now() - started;
     };
     // Warm-up: the first login fetches the issuer's keys.
     await pool(jwts.slice(0, concurrency), concurrency, once);
     const started = performance.now();
+    const daemonCpu = cpuUs(daemon.pid);
+    const jobsCpu = process.cpuUsage();
+    handshakes.length = 0;
     const latencies = await pool(jwts.slice(concurrency), concurrency, once);
     const seconds = (performance.now() - started) / 1000;
+    const jobs = process.cpuUsage(jobsCpu);
+    const daemonUs = cpuUs(daemon.pid) - daemonCpu;
     return {
       logins_per_s: round(logins / seconds, 0),
       p99_ms: round(percentile(latencies, 99), 1),
       p50_ms: round(percentile(latencies, 50), 1),
+      // Of a login's time, the TLS handshake's (from connect to secureConnect: CPU queueing).
+      handshake_p50_ms: round(percentile(handshakes, 50), 1),
+      handshake_p99_ms: round(percentile(handshakes, 99), 1),
       logins,
       concurrency,
+      // CPU time of each side per login: the daemon, and the 16 jobs (this process, issuer idle).
+      daemon_cpu_us_per_login: round(daemonUs / logins, 0),
+      jobs_cpu_us_per_login: round((jobs.user + jobs.system) / logins, 0),
     };
   } finally {
     await daemon.stop();

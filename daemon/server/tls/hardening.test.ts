@@ -97,6 +97,17 @@ describe('TLS settings', () => {
     });
   });
 
+  it('agrees X25519 with a client that offers it, as Node and curl do (the cheapest ECDHE for every handshake)', async () => {
+    const { port } = await serve();
+    const socket = await connect(port);
+    expect(socket.getEphemeralKeyInfo()).toMatchObject({ type: 'ECDH', name: 'X25519' });
+    socket.destroy();
+    // A client without X25519 still gets P-256.
+    const p256 = await connect(port, { ecdhCurve: 'P-256' });
+    expect(p256.getEphemeralKeyInfo()).toMatchObject({ type: 'ECDH', name: 'prime256v1' });
+    p256.destroy();
+  });
+
   it('refuses a renegotiation', async () => {
     const { port } = await serve();
     const socket = await connect(port, { maxVersion: 'TLSv1.2' });
