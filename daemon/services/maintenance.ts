@@ -1,6 +1,6 @@
+import cron, { type ScheduledTask } from 'node-cron';
 import { iso } from '../base/common/time';
 import type { LeaseLifecycle } from './lease-lifecycle';
-import { nextDaily, nextHourly, schedule, type Scheduled } from './schedule';
 import { dropExpired } from './secret-versions';
 import type { ServiceContext } from './service-context';
 import { prunable } from './team/request-records';
@@ -14,13 +14,13 @@ export interface MaintenanceOptions {
 }
 
 /**
- * Scheduled housekeeping on wall-clock timers ({@link schedule}): hourly at :07, ended leases past retention move to the
+ * Scheduled housekeeping with node-cron: hourly, ended leases past retention move to the
  * archive, spent CI replay keys are dropped, decided access requests past retention are dropped,
  * and secrets in the trash past 30 days and earlier versions past their keep time are dropped; daily, a snapshot of the state file goes to
- * backups/ at 03:23. Jobs never overlap.
+ * backups/. Jobs never overlap.
  */
 export class Maintenance {
-  private tasks: Scheduled[] = [];
+  private tasks: ScheduledTask[] = [];
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -48,19 +48,37 @@ export class Maintenance {
   }
 
   start(): void {
+    const logger = {
+      info: () => undefined,
+      debug: () => undefined,
+      warn: (m: string) => this.ctx.log(`maintenance: ${m}`),
+      error: (m: string | Error) => this.ctx.log(`maintenance: ${String(m)}`),
+    };
     this.tasks = [
-      schedule(
-        (from) => nextHourly(from, 7),
+      cron.schedule(
+        '7 * * * *',
         async () => {
           await this.job('archive ended leases', () => this.archiveEnded())();
           await this.job('drop spent CI replay keys', () => this.dropSpentReplays())();
           await this.job('drop decided access requests', () => this.dropDecidedRequests())();
           await this.job('drop expired history', () => this.dropExpiredHistory())();
         },
+        {
+          name: 'archive',
+          noOverlap: true,
+          unref: true,
+          logger,
+        },
       ),
-      schedule(
-        (from) => nextDaily(from, 3, 23),
+      cron.schedule(
+        '23 3 * * *',
         this.job('daily backup', () => this.backup()),
+        {
+          name: 'backup',
+          noOverlap: true,
+          unref: true,
+          logger,
+        },
       ),
     ];
   }
