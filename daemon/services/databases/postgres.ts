@@ -12,7 +12,13 @@ const pbkdf2Async = promisify(pbkdf2);
 /** pg, loaded at the first database call: a daemon without databases never holds it (issue 21). */
 let loaded: Promise<typeof pg> | undefined;
 function loadPg(): Promise<typeof pg> {
-  loaded ??= import('pg').then((mod) => ((mod as { default?: typeof pg }).default ?? mod) as typeof pg);
+  loaded ??= import('pg').then(
+    (mod) => ((mod as { default?: typeof pg }).default ?? mod) as typeof pg,
+    (err: unknown) => {
+      loaded = undefined;
+      throw err;
+    },
+  );
   return loaded;
 }
 
