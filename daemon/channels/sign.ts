@@ -1,7 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { Webhook } from 'standardwebhooks';
+import { createRequire } from 'node:module';
 import { BellaError } from '../api/errors';
 import type { Channel } from './types';
+
+type Webhook = import('standardwebhooks').Webhook;
+let loaded: typeof import('standardwebhooks').Webhook | null = null;
+
+/** A `standardwebhooks` Webhook, the library loaded on first use: a daemon without webhooks never holds it (issue 21). */
+function webhook(secret: string): Webhook {
+  loaded ??= (createRequire(import.meta.url)('standardwebhooks') as typeof import('standardwebhooks')).Webhook;
+  return new loaded(secret);
+}
 
 const SECRET_PREFIX = 'whsec_';
 /** 256 bits of key: as strong as HMAC-SHA256 gets, so a signature cannot be forged by guessing the key. */
@@ -31,7 +40,7 @@ export function validateWebhookSecret(secret: string): void {
     throw new BellaError('invalid_argument', 'a webhook secret starts with whsec_ followed by base64');
   }
   try {
-    new Webhook(secret);
+    webhook(secret);
   } catch {
     throw new BellaError('invalid_argument', 'the webhook secret is not valid base64 after whsec_');
   }
@@ -48,7 +57,7 @@ export function signWebhook(secrets: readonly string[], id: string, atMs: number
   if (secrets.length === 0) throw new BellaError('internal', 'a webhook channel has no signing secret');
   const seconds = Math.floor(atMs / 1000);
   const at = new Date(seconds * 1000);
-  const signatures = secrets.map((secret) => new Webhook(secret).sign(id, at, body));
+  const signatures = secrets.map((secret) => webhook(secret).sign(id, at, body));
   return { 'webhook-id': id, 'webhook-timestamp': String(seconds), 'webhook-signature': signatures.join(' ') };
 }
 

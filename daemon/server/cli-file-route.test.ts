@@ -59,11 +59,10 @@ function appFor(file: string) {
 }
 
 describe('GET /v1/cli/bella.mjs', () => {
-  it('serves the bundle read at start with its type, length, SHA-256 and ETag, and 304 for a current copy', async () => {
+  it('serves the bundle hashed at start with its type, length, SHA-256 and ETag, and 304 for a current copy', async () => {
     const file = path.join(dir, 'bella.mjs');
     fs.writeFileSync(file, 'console.log("bella");\n');
     const app = appFor(file);
-    fs.writeFileSync(file, 'changed on disk after start\n');
     const res = await app.inject({ method: 'GET', url: '/v1/cli/bella.mjs' });
     expect(res.statusCode).toBe(200);
     expect(res.body).toBe('console.log("bella");\n');
@@ -77,6 +76,29 @@ describe('GET /v1/cli/bella.mjs', () => {
       headers: { 'if-none-match': res.headers.etag as string },
     });
     expect([again.statusCode, again.body]).toEqual([304, '']);
+    await app.close();
+  });
+
+  it('never serves other bytes than those of start: a file changed or gone since is unavailable, saying to restart', async () => {
+    const file = path.join(dir, 'rebuilt.mjs');
+    fs.writeFileSync(file, 'console.log("bella");\n');
+    const app = appFor(file);
+    fs.writeFileSync(file, 'changed on disk after start\n');
+    const changed = await app.inject({ method: 'GET', url: '/v1/cli/bella.mjs' });
+    expect(changed.statusCode).toBe(503);
+    expect(changed.body).not.toContain('changed on disk');
+    expect(changed.json().error).toMatchObject({
+      code: 'unavailable',
+      message: expect.stringContaining('restarts the daemon'),
+    });
+    fs.rmSync(file);
+    const gone = await app.inject({ method: 'GET', url: '/v1/cli/bella.mjs' });
+    expect(gone.statusCode).toBe(503);
+    expect(gone.json().error.message).toContain('ENOENT');
+    // Put back as it was at start, it is served again.
+    fs.writeFileSync(file, 'console.log("bella");\n');
+    const back = await app.inject({ method: 'GET', url: '/v1/cli/bella.mjs' });
+    expect([back.statusCode, back.body]).toEqual([200, 'console.log("bella");\n']);
     await app.close();
   });
 

@@ -11,10 +11,11 @@ import { errorAnswer, sendJson } from './http/serve';
  * gate (`--allow`, the connection cap) as the token plane there. Returns the route's handler.
  */
 export function cliFileRoute(file: CliFile): (request: IncomingMessage, response: ServerResponse) => void {
-  // Security: the same public bytes for everyone, read once at start; no token is looked at and
-  // nothing is read from the store, so this route reveals nothing a holder could not already get
-  // from the package. Its integrity on the wire rests on TLS with the pinned key (curl
-  // --pinnedpubkey); the SHA-256 header lets a holder compare it with what the owner has.
+  // Security: the same public bytes for everyone, hashed at start and re-read per download (the
+  // bytes of start or none); no token is looked at and nothing is read from the store, so this
+  // route reveals nothing a holder could not already get from the package. Its integrity on the
+  // wire rests on TLS with the pinned key (curl --pinnedpubkey); the SHA-256 header lets a holder
+  // compare it with what the owner has.
   if (!file.ok) {
     const err = new BellaError('unavailable', file.problem);
     return (_request, response) => sendJson(response, errorAnswer(err));
@@ -32,11 +33,21 @@ export function cliFileRoute(file: CliFile): (request: IncomingMessage, response
       response.writeHead(304, headers).end();
       return;
     }
-    response.writeHead(200, {
-      ...headers,
-      'content-type': 'text/javascript; charset=utf-8',
-      'content-length': file.bytes.length,
-    });
-    response.end(file.bytes);
+    file.bytes().then(
+      (bytes) => {
+        response.writeHead(200, {
+          ...headers,
+          'content-type': 'text/javascript; charset=utf-8',
+          'content-length': bytes.length,
+        });
+        response.end(bytes);
+      },
+      (err: unknown) => {
+        // A file gone (ENOENT) or changed since start: the message says which, and what to do.
+        const why = (err as NodeJS.ErrnoException).code ?? '';
+        const text = `this daemon cannot serve its CLI file: ${why ? `${why}, ` : ''}${(err as Error).message}`;
+        sendJson(response, errorAnswer(new BellaError('unavailable', text)));
+      },
+    );
   };
 }

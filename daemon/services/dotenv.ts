@@ -1,7 +1,15 @@
-import dotenv from 'dotenv';
+import { createRequire } from 'node:module';
 import { dotenvProblemText, type DotenvProblem } from '../api/dotenv';
 import { BellaError } from '../api/errors';
 import { SecretKey, SecretValue } from '../api/schemas';
+
+let dotenv: typeof import('dotenv') | null = null;
+
+/** dotenv's parser, loaded at the first import of a `.env` text: an idle daemon never holds it (issue 21). */
+function parse(text: string): Record<string, string> {
+  dotenv ??= createRequire(import.meta.url)('dotenv') as typeof import('dotenv');
+  return dotenv.parse(text);
+}
 
 /** What a `.env` text holds: the secrets it sets, and why it cannot be imported as it is. */
 export interface ParsedDotenv {
@@ -14,7 +22,7 @@ export interface ParsedDotenv {
  * `secrets push` and the desktop import alike) and checks every key and value by the contract.
  */
 export function parseDotenv(text: string): ParsedDotenv {
-  const secrets = dotenv.parse(text);
+  const secrets = parse(text);
   const problems: DotenvProblem[] = [];
   const lines = text.split(/\r\n|\r|\n/);
   const keys = Object.keys(secrets);

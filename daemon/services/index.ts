@@ -1,7 +1,7 @@
 import type { AppOpener, DesktopNotifier } from '../notify';
 import type { Store } from '../store';
 import { AuditService } from './audit';
-import { CiLoginService } from './ci/login';
+import type { CiLoginService } from './ci/login';
 import { CiTrustsService } from './ci/trusts';
 import { DatabasesService } from './databases/databases';
 import { DbLogins, type DbLoginOptions } from './databases/logins';
@@ -52,7 +52,7 @@ export interface Services {
   maintenance: Maintenance;
   /** CI trusts (admin plane) and the exchange of a CI job's JWT for a lease (token plane). */
   ciTrusts: CiTrustsService;
-  ciLogin: CiLoginService;
+  ciLogin: Pick<CiLoginService, 'login'>;
   /** Teammates: invites, devices, grants (issue 17). */
   team: TeamService;
   /** Databases (admin plane) and the login roles of leases with `--db`. */
@@ -104,8 +104,31 @@ export function createServices(
     lifecycle,
     maintenance: new Maintenance(ctx, lifecycle, maintenance),
     ciTrusts: new CiTrustsService(ctx),
-    ciLogin: new CiLoginService(ctx, lifecycle, refusals, dbLogins, ciOptions),
+    ciLogin: lazyCiLogin(() => import('./ci/login'), ctx, lifecycle, refusals, dbLogins, ciOptions),
     team: new TeamService(ctx, lifecycle),
     requests: new AccessRequestsService(ctx, lifecycle, desktopNotifications, channels, dbLogins),
+  };
+}
+
+/**
+ * The CI login service, built at the first CI login: jose and the issuer key cache stay out of a
+ * daemon that never sees one (issue 21). Same arguments as {@link CiLoginService}'s constructor.
+ */
+function lazyCiLogin(
+  load: () => Promise<typeof import('./ci/login')>,
+  ...args: ConstructorParameters<typeof CiLoginService>
+): Pick<CiLoginService, 'login'> {
+  let service: Promise<CiLoginService> | undefined;
+  return {
+    async login(req, input) {
+      service ??= load().then(
+        ({ CiLoginService: Service }) => new Service(...args),
+        (err: unknown) => {
+          service = undefined;
+          throw err;
+        },
+      );
+      return (await service).login(req, input);
+    },
   };
 }

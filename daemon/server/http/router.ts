@@ -50,7 +50,8 @@ export class Router<T> {
       this.bySegments.set(segments.length, list);
     }
     // Static segments before parameters, position by position (find-my-way's precedence).
-    for (const list of this.bySegments.values()) list.sort((a, b) => specificity(a).localeCompare(specificity(b)));
+    // A plain code-unit comparison of '0'/'1' strings: localeCompare would page in ICU's collation data (issue 21).
+    for (const list of this.bySegments.values()) list.sort((a, b) => byCodeUnits(specificity(a), specificity(b)));
   }
 
   /** The route a request target (`req.url`: path and query string) leads to with `method`. */
@@ -103,6 +104,10 @@ function paramsOf<T>(route: Compiled<T>, segments: string[]): Record<string, str
 
 function samePattern(a: Array<string | null>, b: Array<string | null>): boolean {
   return a.length === b.length && a.every((p, i) => p === b[i]);
+}
+
+function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function specificity<T>(route: Compiled<T>): string {

@@ -1,16 +1,35 @@
 import { createHash, createHmac, pbkdf2, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import pg from 'pg';
+import type pg from 'pg';
 
 // The SQL bella runs on a database (as openbao's postgresql plugin does): CREATE ROLE … LOGIN
 // VALID UNTIL … IN ROLE groups; ALTER ROLE … VALID UNTIL on renewal; on the end NOLOGIN, end its
 // sessions, REASSIGN OWNED/DROP OWNED, DROP ROLE IF EXISTS. Never free-form SQL: every name and
 // literal goes through pg's own escapeIdentifier/escapeLiteral.
 
-const { Client, Pool } = pg;
 const pbkdf2Async = promisify(pbkdf2);
-const ident = (name: string): string => Client.prototype.escapeIdentifier(name);
-const literal = (text: string): string => Client.prototype.escapeLiteral(text);
+
+/** pg, loaded at the first database call: a daemon without databases never holds it (issue 21). */
+let loaded: Promise<typeof pg> | undefined;
+function loadPg(): Promise<typeof pg> {
+  loaded ??= import('pg').then(
+    (mod) => ((mod as { default?: typeof pg }).default ?? mod) as typeof pg,
+    (err: unknown) => {
+      loaded = undefined;
+      throw err;
+    },
+  );
+  return loaded;
+}
+
+/** pg's own escaping of identifiers and literals. */
+async function escapes(): Promise<{ ident: (name: string) => string; literal: (text: string) => string }> {
+  const { Client } = await loadPg();
+  return {
+    ident: (name) => Client.prototype.escapeIdentifier(name),
+    literal: (text) => Client.prototype.escapeLiteral(text),
+  };
+}
 
 /** How long a connection may take, and a statement: a frozen server must not hang bella. */
 const CONNECT_TIMEOUT_MS = 5000;
@@ -52,7 +71,8 @@ export class PostgresAdmin {
 
   constructor(private readonly log: (message: string) => void) {}
 
-  private pool(url: string): pg.Pool {
+  private async pool(url: string): Promise<pg.Pool> {
+    const { Pool } = await loadPg();
     let pool = this.pools.get(url);
     if (!pool) {
       pool = new Pool({
@@ -83,6 +103,7 @@ export class PostgresAdmin {
 
   /** Connects once with a fresh client (not pooled) and says who bella is there. */
   async checkAdmin(url: string): Promise<AdminCheck> {
+    const { Client } = await loadPg();
     const client = new Client({
       connectionString: url,
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
@@ -102,7 +123,9 @@ export class PostgresAdmin {
 
   /** Of the named roles, which exist and whether each may log in. */
   async groups(url: string, names: string[]): Promise<Map<string, { canLogin: boolean }>> {
-    const res = await this.pool(url).query<{ rolname: string; rolcanlogin: boolean }>(
+    const res = await (
+      await this.pool(url)
+    ).query<{ rolname: string; rolcanlogin: boolean }>(
       'SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname = ANY($1::text[])',
       [names],
     );
@@ -112,7 +135,10 @@ export class PostgresAdmin {
   /** CREATE ROLE user LOGIN with the password's verifier, VALID UNTIL, in the groups. */
   async createLogin(url: string, login: { user: string; password: string; validUntil: number; groups: string[] }) {
     const verifier = await scramVerifier(login.password);
-    await this.pool(url).query(
+    const { ident, literal } = await escapes();
+    await (
+      await this.pool(url)
+    ).query(
       `CREATE ROLE ${ident(login.user)} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION INHERIT` +
         ` PASSWORD ${literal(verifier)} VALID UNTIL ${literal(new Date(login.validUntil).toISOString())}` +
         ` IN ROLE ${login.groups.map(ident).join(', ')}`,
@@ -122,12 +148,16 @@ export class PostgresAdmin {
   /** Sets a login user's password (its SCRAM verifier): `bella secrets rotate`. Running it again is harmless. */
   async setPassword(url: string, user: string, password: string): Promise<void> {
     const verifier = await scramVerifier(password);
-    await this.pool(url).query(`ALTER ROLE ${ident(user)} WITH PASSWORD ${literal(verifier)}`);
+    const { ident, literal } = await escapes();
+    await (await this.pool(url)).query(`ALTER ROLE ${ident(user)} WITH PASSWORD ${literal(verifier)}`);
   }
 
   /** Moves a login role's VALID UNTIL (a renewal). */
   async setValidUntil(url: string, user: string, validUntil: number): Promise<void> {
-    await this.pool(url).query(`ALTER ROLE ${ident(user)} VALID UNTIL ${literal(new Date(validUntil).toISOString())}`);
+    const { ident, literal } = await escapes();
+    await (
+      await this.pool(url)
+    ).query(`ALTER ROLE ${ident(user)} VALID UNTIL ${literal(new Date(validUntil).toISOString())}`);
   }
 
   /**
@@ -136,7 +166,8 @@ export class PostgresAdmin {
    * again at any point: a role already gone is done. Returns whether the role was still there.
    */
   async dropLogin(url: string, user: string): Promise<boolean> {
-    const client = await this.pool(url).connect();
+    const { ident, literal } = await escapes();
+    const client = await (await this.pool(url)).connect();
     let failed: Error | undefined;
     try {
       const found = await client.query<{ rolsuper: boolean }>(
