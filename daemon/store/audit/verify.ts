@@ -143,6 +143,13 @@ function checkThoroughly(file: string, format: LogFormat, head: AuditHead, p: Pr
   return problem;
 }
 
+/**
+ * The verify worker's heap. Streaming keeps almost nothing alive, but V8 lets the old generation
+ * grow towards its limit before collecting it: a small limit keeps the daemon's RSS down while a
+ * large trail is read.
+ */
+export const VERIFY_WORKER_LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 24 };
+
 /** The worker that runs {@link verifyTrail} off the daemon's event loop (built next to dist/daemon.js). */
 const WORKER = new URL('./audit-verify.js', import.meta.url);
 
@@ -156,9 +163,7 @@ export function verifyInWorker(dir: string, key: Buffer, head: AuditHead): Promi
   return new Promise((resolve, reject) => {
     const worker = new Worker(script, {
       workerData: { dir, key: key.toString('base64'), head },
-      // Streaming keeps almost nothing alive, but V8 lets the old generation grow towards its limit
-      // before collecting it: a small limit keeps the daemon's RSS down while a large trail is read.
-      resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 24 },
+      resourceLimits: VERIFY_WORKER_LIMITS,
     });
     worker.once('message', (result: VerifyResult) => resolve(result));
     worker.once('error', reject);
