@@ -104,9 +104,10 @@ export async function generateTrail(home: string, total: number) {
 /**
  * A trail of 10,000,000 entries: the newest page, one lease's entries, a full verification (its
  * time, the daemon's peak RSS, token reads served meanwhile), then how much 20,000 unauthenticated
- * requests grow the trail.
+ * requests grow the trail. `BENCH_AUDIT_ENTRIES` sets another size, for iterating on the case
+ * (`BENCH_ONLY=audit BENCH_AUDIT_ENTRIES=2000000 npx tsx bench/run.ts`).
  */
-export async function auditCase(total = 10_000_000): Promise<
+export async function auditCase(size = 10_000_000): Promise<
   AuditResult & {
     generate_ms: number;
     trail_mb: number;
@@ -121,6 +122,7 @@ export async function auditCase(total = 10_000_000): Promise<
     unauthenticated_statuses: Record<string, number>;
   }
 > {
+  const total = Number(process.env.BENCH_AUDIT_ENTRIES) || size;
   const place = tempPlace('bella-bench-audit');
   try {
     // About 280 bytes per entry and 32 per index row; leave room for the rest of the machine.

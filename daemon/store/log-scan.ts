@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { BellaError } from '../api';
+import { BellaError } from '../api/errors';
 import {
   checksEqual,
   computeCheck,
@@ -55,15 +55,16 @@ const CHUNK = 1 << 20;
  * Reads a file forward through one buffer, reused: scanning a file of any size allocates nothing
  * per chunk. Offsets asked for never go backwards; a slice is valid until the next call.
  */
-class ChunkReader {
-  private buf = Buffer.allocUnsafe(CHUNK);
+export class ChunkReader {
   /** The file offset of `buf[0]`, and how many bytes of `buf` hold the file from there. */
   private bufStart = 0;
   private bufLength = 0;
 
+  /** `buf`, when given, is read into (a caller reading many files passes one buffer to all). */
   constructor(
     private readonly fd: number,
     readonly size: number,
+    private buf = Buffer.allocUnsafe(CHUNK),
   ) {}
 
   /** Bytes `[offset, offset + length)` (fewer if the file ends first). */

@@ -1,4 +1,4 @@
-import { AUDIT_EVENTS, OUTCOMES, type AuditEntry } from '../../api';
+import { AUDIT_EVENTS, OUTCOMES, type AuditEntry } from '../../api/types';
 
 /** What a service hands to the audit trail; sequence, time and chain are added when it is written. */
 export type AuditInput = Omit<AuditEntry, 'seq' | 'ts' | 'hash'> & {
@@ -28,16 +28,20 @@ export function toAuditEntry(stored: StoredEntry, check: string): AuditEntry {
   return { ...fields, hash: check };
 }
 
-/** The sequence number at the start of a stored payload (`{"seq":N,…`), without parsing it all. */
-export function seqOf(payload: Buffer): number {
+/**
+ * The sequence number at the start of a stored payload (`{"seq":N,…`), without parsing it all;
+ * the payload is `buf[start, end)` (all of `buf` by default).
+ */
+export function seqOf(buf: Buffer, start = 0, end = buf.length): number {
   let n = 0;
-  let i = 7; // after `{"seq":`
-  for (; i < payload.length; i++) {
-    const c = payload[i]!;
+  const digits = start + 7; // after `{"seq":`
+  let i = digits;
+  for (; i < end; i++) {
+    const c = buf[i]!;
     if (c < 0x30 || c > 0x39) break;
     n = n * 10 + (c - 0x30);
   }
-  return i > 7 && payload[i] === 0x2c ? n : -1;
+  return i > digits && i < end && buf[i] === 0x2c ? n : -1;
 }
 
 /** 32-bit FNV-1a of a string; never 0, which the index uses for "no value". */

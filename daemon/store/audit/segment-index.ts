@@ -1,18 +1,28 @@
 import fs from 'node:fs';
 import { writeFileDurable } from '../../base/node/files';
+import { Bloom, LegacyBloom } from './bloom';
 import { eventCode, hash32, outcomeCode, type StoredEntry } from './entry';
 
 /**
  * The index of one audit segment, so `audit list` filtered by lease, project, environment, event,
  * outcome or time is served newest first without reading every entry: a 32-byte row per entry
- * (where its frame is, its time, hashes of its lease/project/environment, its event and outcome)
- * and a summary (time range, masks, Bloom filters) that lets whole segments be skipped. It is
- * derived from the segment and rebuilt from it whenever it is missing or does not match.
+ * (where its frame is, its time, hashes of its lease/project/environment, its event and outcome),
+ * a summary (time range, masks, Bloom filters sized by the segment's distinct values) that lets
+ * whole segments be skipped, and the lease postings (lease hash, row) sorted, so one lease's rows
+ * are found by a binary search instead of a pass over every row. It is derived from the segment
+ * and rebuilt from it whenever it is missing or does not match.
+ *
+ * File: `BIDX0002`, the summary's length (u32), the summary (JSON), the lease, project and
+ * environment filters, the rows, the postings. Format 1 (`BIDX0001`, written before: fixed
+ * two-probe filters of 65,536 and 4,096 bits, no postings) is still read.
  */
 export const ROW_BYTES = 32;
-const MAGIC = 'BIDX0001';
-const LEASE_BLOOM_BITS = 1 << 16;
-const SCOPE_BLOOM_BITS = 1 << 12;
+/** A lease posting: the lease hash (u32) and the row of an entry naming it (u32). */
+const POSTING_BYTES = 8;
+const MAGIC = 'BIDX0002';
+const MAGIC_V1 = 'BIDX0001';
+/** Format 1's filter sizes (lease, project, environment). */
+const V1_BLOOM_BITS = [1 << 16, 1 << 12, 1 << 12] as const;
 
 /** What a query asks for; hashes are computed once per query. */
 export interface IndexFilter {
@@ -65,19 +75,6 @@ export function entryMatches(entry: StoredEntry, filter: IndexFilter): boolean {
   return true;
 }
 
-function bloomAdd(bits: Uint32Array, size: number, h: number): void {
-  const a = h & (size - 1);
-  const b = Math.imul(h, 0x9e3779b1) >>> (32 - Math.log2(size));
-  bits[a >>> 5]! |= 1 << (a & 31);
-  bits[b >>> 5]! |= 1 << (b & 31);
-}
-
-function bloomHas(bits: Uint32Array, size: number, h: number): boolean {
-  const a = h & (size - 1);
-  const b = Math.imul(h, 0x9e3779b1) >>> (32 - Math.log2(size));
-  return (bits[a >>> 5]! & (1 << (a & 31))) !== 0 && (bits[b >>> 5]! & (1 << (b & 31))) !== 0;
-}
-
 interface Summary {
   firstSeq: number;
   count: number;
@@ -87,18 +84,40 @@ interface Summary {
   outcomes: number;
   /** Bytes of the segment the index covers. */
   segmentBytes: number;
+  /** Format 2: bits of the lease, project and environment filters (format 1: fixed sizes). */
+  blooms?: [number, number, number];
+  /** Format 2: how many lease postings follow the rows. */
+  postings?: number;
 }
+
+/** True when the row at `at` of `block` passes the filter's hashes, codes and time window. */
+function rowMatches(block: Buffer, at: number, f: CompiledFilter): boolean {
+  if (f.lease && block.readUInt32LE(at + 16) !== f.lease) return false;
+  if (f.project && block.readUInt32LE(at + 20) !== f.project) return false;
+  if (f.env && block.readUInt32LE(at + 24) !== f.env) return false;
+  if (f.event && block[at + 28] !== f.event) return false;
+  if (f.outcome && block[at + 29] !== f.outcome) return false;
+  const ts = block.readDoubleLE(at + 8);
+  if (f.filter.since !== undefined && ts < f.filter.since) return false;
+  if (f.filter.until !== undefined && ts >= f.filter.until) return false;
+  return true;
+}
+
+type Row = { seq: number; offset: number; length: number };
 
 /** The index of one segment: rows in memory (the active segment) or in its `.idx` file (sealed). */
 export class SegmentIndex {
   private rows: Buffer;
-  private readonly leaseBloom = new Uint32Array(LEASE_BLOOM_BITS / 32);
-  private readonly projectBloom = new Uint32Array(SCOPE_BLOOM_BITS / 32);
-  private readonly envBloom = new Uint32Array(SCOPE_BLOOM_BITS / 32);
+  /** The active segment's distinct lease, project and environment hashes (exact; null once sealed). */
+  private keys: [Set<number>, Set<number>, Set<number>] | null = [new Set(), new Set(), new Set()];
+  /** A sealed segment's filters of the same (null while active). */
+  private blooms: [Bloom, Bloom, Bloom] | null = null;
   private summary: Summary;
   /** Set for a sealed segment whose rows are read from its file. */
   private file: string | null = null;
   private rowsOffset = 0;
+  /** Where the lease postings start in the file; 0 for format 1, which has none. */
+  private postingsOffset = 0;
 
   constructor(firstSeq: number) {
     this.rows = Buffer.alloc(64 * ROW_BYTES);
@@ -124,7 +143,7 @@ export class SegmentIndex {
   /** Adds the row of the next entry, whose frame starts at `offset` and is `length` bytes long. */
   add(entry: StoredEntry, offset: number, length: number): void {
     const s = this.summary;
-    if (this.file) throw new Error('a sealed segment index cannot grow');
+    if (this.file || !this.keys) throw new Error('a sealed segment index cannot grow');
     if ((s.count + 1) * ROW_BYTES > this.rows.length) {
       const grown = Buffer.alloc(this.rows.length * 2);
       this.rows.copy(grown);
@@ -145,15 +164,20 @@ export class SegmentIndex {
     this.rows.writeUInt32LE(env, at + 24);
     this.rows[at + 28] = event;
     this.rows[at + 29] = outcome;
-    if (lease) bloomAdd(this.leaseBloom, LEASE_BLOOM_BITS, lease);
-    if (project) bloomAdd(this.projectBloom, SCOPE_BLOOM_BITS, project);
-    if (env) bloomAdd(this.envBloom, SCOPE_BLOOM_BITS, env);
+    if (lease) this.keys[0].add(lease);
+    if (project) this.keys[1].add(project);
+    if (env) this.keys[2].add(env);
     s.events |= 1 << event;
     s.outcomes |= 1 << outcome;
     s.tsMin = Math.min(s.tsMin, ts);
     s.tsMax = Math.max(s.tsMax, ts);
     s.count++;
     s.segmentBytes = offset + length;
+  }
+
+  /** Whether the segment may hold hash `h` of kind `which` (0 lease, 1 project, 2 environment). */
+  private mayHold(which: 0 | 1 | 2, h: number): boolean {
+    return this.keys ? this.keys[which].has(h) : this.blooms![which].has(h);
   }
 
   /** False when no entry of the segment can match (a segment skipped whole). */
@@ -164,17 +188,22 @@ export class SegmentIndex {
     if (f.filter.until !== undefined && s.tsMin >= f.filter.until) return false;
     if (f.event && (s.events & (1 << f.event)) === 0) return false;
     if (f.outcome && (s.outcomes & (1 << f.outcome)) === 0) return false;
-    if (f.lease && !bloomHas(this.leaseBloom, LEASE_BLOOM_BITS, f.lease)) return false;
-    if (f.project && !bloomHas(this.projectBloom, SCOPE_BLOOM_BITS, f.project)) return false;
-    if (f.env && !bloomHas(this.envBloom, SCOPE_BLOOM_BITS, f.env)) return false;
+    if (f.lease && !this.mayHold(0, f.lease)) return false;
+    if (f.project && !this.mayHold(1, f.project)) return false;
+    if (f.env && !this.mayHold(2, f.env)) return false;
     return true;
   }
 
   /**
    * The rows that may match, newest first, below `beforeSeq`: `{ seq, offset, length }`. Rows of a
-   * sealed segment are read from its file in blocks, so memory stays bounded.
+   * sealed segment are read from its file in blocks, so memory stays bounded; a lease filter on a
+   * sealed segment with postings reads only that lease's rows.
    */
-  *candidates(f: CompiledFilter, beforeSeq = Infinity): Generator<{ seq: number; offset: number; length: number }> {
+  *candidates(f: CompiledFilter, beforeSeq = Infinity): Generator<Row> {
+    if (f.lease && this.file && this.postingsOffset) {
+      yield* this.leaseCandidates(f, beforeSeq);
+      return;
+    }
     const s = this.summary;
     const last = Math.min(s.count, beforeSeq - s.firstSeq);
     const BLOCK = 4096;
@@ -183,17 +212,55 @@ export class SegmentIndex {
       const block = this.readRows(start, end - start);
       for (let i = end - start - 1; i >= 0; i--) {
         const at = i * ROW_BYTES;
-        if (f.lease && block.readUInt32LE(at + 16) !== f.lease) continue;
-        if (f.project && block.readUInt32LE(at + 20) !== f.project) continue;
-        if (f.env && block.readUInt32LE(at + 24) !== f.env) continue;
-        if (f.event && block[at + 28] !== f.event) continue;
-        if (f.outcome && block[at + 29] !== f.outcome) continue;
-        const ts = block.readDoubleLE(at + 8);
-        if (f.filter.since !== undefined && ts < f.filter.since) continue;
-        if (f.filter.until !== undefined && ts >= f.filter.until) continue;
+        if (!rowMatches(block, at, f)) continue;
         yield { seq: s.firstSeq + start + i, offset: block.readUInt32LE(at), length: block.readUInt32LE(at + 4) };
       }
     }
+  }
+
+  private *leaseCandidates(f: CompiledFilter, beforeSeq: number): Generator<Row> {
+    const s = this.summary;
+    const fd = fs.openSync(this.file!, 'r');
+    try {
+      const rows = this.leaseRows(fd, f.lease);
+      const row = Buffer.alloc(ROW_BYTES);
+      for (let k = rows.length - 1; k >= 0; k--) {
+        const i = rows[k]!;
+        if (s.firstSeq + i >= beforeSeq) continue;
+        fs.readSync(fd, row, 0, ROW_BYTES, this.rowsOffset + i * ROW_BYTES);
+        if (!rowMatches(row, 0, f)) continue;
+        yield { seq: s.firstSeq + i, offset: row.readUInt32LE(0), length: row.readUInt32LE(4) };
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  /** The rows (ascending) whose lease hash is `h`: a binary search of the postings, then a read forward. */
+  private leaseRows(fd: number, h: number): number[] {
+    const total = this.summary.postings ?? 0;
+    const at = (i: number) => this.postingsOffset + i * POSTING_BYTES;
+    const one = Buffer.alloc(4);
+    let lo = 0;
+    let hi = total;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      fs.readSync(fd, one, 0, 4, at(mid));
+      if (one.readUInt32LE(0) < h) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: number[] = [];
+    const BLOCK = 512;
+    const block = Buffer.alloc(BLOCK * POSTING_BYTES);
+    for (let from = lo; from < total; from += BLOCK) {
+      const n = Math.min(BLOCK, total - from);
+      fs.readSync(fd, block, 0, n * POSTING_BYTES, at(from));
+      for (let j = 0; j < n; j++) {
+        if (block.readUInt32LE(j * POSTING_BYTES) !== h) return out;
+        out.push(block.readUInt32LE(j * POSTING_BYTES + 4));
+      }
+    }
+    return out;
   }
 
   /** Where the frame of entry `seq` is. */
@@ -216,32 +283,59 @@ export class SegmentIndex {
     return out;
   }
 
+  /** The lease postings of the rows: (hash, row) sorted by hash, then row. */
+  private postings(): Buffer {
+    const count = this.summary.count;
+    const hashes = new Uint32Array(count);
+    const order = new Uint32Array(count);
+    let n = 0;
+    for (let i = 0; i < count; i++) {
+      hashes[i] = this.rows.readUInt32LE(i * ROW_BYTES + 16);
+      if (hashes[i]) order[n++] = i;
+    }
+    const sorted = order.subarray(0, n).sort((a, b) => hashes[a]! - hashes[b]! || a - b);
+    const out = Buffer.alloc(n * POSTING_BYTES);
+    sorted.forEach((row, j) => {
+      out.writeUInt32LE(hashes[row]!, j * POSTING_BYTES);
+      out.writeUInt32LE(row, j * POSTING_BYTES + 4);
+    });
+    return out;
+  }
+
   /** Writes the index of a now sealed segment to `file` and serves its rows from there. */
   async seal(file: string): Promise<void> {
-    const header = Buffer.from(JSON.stringify(this.summary));
+    if (!this.keys) throw new Error('this segment index is sealed already');
+    const blooms = this.keys.map((set) => {
+      const bloom = Bloom.forKeys(set.size);
+      for (const h of set) bloom.add(h);
+      return bloom;
+    }) as [Bloom, Bloom, Bloom];
+    const postings = this.postings();
+    const summary: Summary = {
+      ...this.summary,
+      blooms: [blooms[0].bits, blooms[1].bits, blooms[2].bits],
+      postings: postings.length / POSTING_BYTES,
+    };
+    const header = Buffer.from(JSON.stringify(summary));
     const head = Buffer.alloc(12);
     head.write(MAGIC, 0, 'latin1');
     head.writeUInt32LE(header.length, 8);
     const rows = this.rows.subarray(0, this.summary.count * ROW_BYTES);
-    await writeFileDurable(
-      file,
-      Buffer.concat([
-        head,
-        header,
-        Buffer.from(this.leaseBloom.buffer),
-        Buffer.from(this.projectBloom.buffer),
-        Buffer.from(this.envBloom.buffer),
-        rows,
-      ]),
-    );
+    const filters = blooms.map((b) => b.bytes());
+    await writeFileDurable(file, Buffer.concat([head, header, ...filters, rows, postings]));
+    this.summary = summary;
     this.file = file;
-    this.rowsOffset = 12 + header.length + (LEASE_BLOOM_BITS + 2 * SCOPE_BLOOM_BITS) / 8;
+    this.rowsOffset = 12 + header.length + filters.reduce((n, b) => n + b.length, 0);
+    this.postingsOffset = this.rowsOffset + rows.length;
+    this.blooms = blooms;
+    this.keys = null;
     this.rows = Buffer.alloc(0);
   }
 
   /**
-   * Loads a sealed segment's index (its summary and filters; rows stay on disk), or null when the
-   * file is missing or does not describe a segment of `segmentBytes` bytes from `firstSeq` on.
+   * Loads a sealed segment's index (its summary and filters; rows and postings stay on disk), or
+   * null when the file is missing, of an unknown format, or does not describe a segment of
+   * `segmentBytes` bytes from `firstSeq` on.
    */
   static load(file: string, firstSeq: number, segmentBytes: number): SegmentIndex | null {
     let fd: number;
@@ -252,25 +346,39 @@ export class SegmentIndex {
     }
     try {
       const head = Buffer.alloc(12);
-      if (fs.readSync(fd, head, 0, 12, 0) !== 12 || head.toString('latin1', 0, 8) !== MAGIC) return null;
+      if (fs.readSync(fd, head, 0, 12, 0) !== 12) return null;
+      const magic = head.toString('latin1', 0, 8);
+      if (magic !== MAGIC && magic !== MAGIC_V1) return null;
       const headerLength = head.readUInt32LE(8);
       if (headerLength > 4096) return null;
       const header = Buffer.alloc(headerLength);
       fs.readSync(fd, header, 0, headerLength, 12);
       const summary = JSON.parse(header.toString('utf8')) as Summary;
       if (summary.firstSeq !== firstSeq || summary.segmentBytes !== segmentBytes) return null;
+      const v1 = magic === MAGIC_V1;
+      const bits = v1 ? V1_BLOOM_BITS : summary.blooms;
+      const postings = v1 ? 0 : summary.postings;
+      if (!Array.isArray(bits) || bits.length !== 3 || !bits.every(isFilterSize)) return null;
+      if (!Number.isInteger(postings) || postings! < 0 || postings! > summary.count) return null;
+      const filters = Buffer.alloc(bits.reduce((n, b) => n + b / 8, 0));
+      fs.readSync(fd, filters, 0, filters.length, 12 + headerLength);
+      let from = 0;
+      const blooms = bits.map((b) => {
+        const words = new Uint32Array(b / 32);
+        words.set(new Uint32Array(filters.buffer, filters.byteOffset + from, b / 32));
+        from += b / 8;
+        return v1 ? new LegacyBloom(b, words) : new Bloom(b, 7, words);
+      }) as [Bloom, Bloom, Bloom];
+      const rowsOffset = 12 + headerLength + filters.length;
+      const postingsOffset = rowsOffset + summary.count * ROW_BYTES;
+      if (fs.fstatSync(fd).size !== postingsOffset + postings! * POSTING_BYTES) return null;
       const index = new SegmentIndex(firstSeq);
-      const blooms = Buffer.alloc((LEASE_BLOOM_BITS + 2 * SCOPE_BLOOM_BITS) / 8);
-      fs.readSync(fd, blooms, 0, blooms.length, 12 + headerLength);
-      const words = new Uint32Array(blooms.buffer, blooms.byteOffset, blooms.length / 4);
-      index.leaseBloom.set(words.subarray(0, LEASE_BLOOM_BITS / 32));
-      index.projectBloom.set(words.subarray(LEASE_BLOOM_BITS / 32, (LEASE_BLOOM_BITS + SCOPE_BLOOM_BITS) / 32));
-      index.envBloom.set(words.subarray((LEASE_BLOOM_BITS + SCOPE_BLOOM_BITS) / 32));
-      const rowsOffset = 12 + headerLength + blooms.length;
-      if (fs.fstatSync(fd).size !== rowsOffset + summary.count * ROW_BYTES) return null;
       index.summary = summary;
       index.file = file;
       index.rowsOffset = rowsOffset;
+      index.postingsOffset = v1 ? 0 : postingsOffset;
+      index.blooms = blooms;
+      index.keys = null;
       index.rows = Buffer.alloc(0);
       return index;
     } catch {
@@ -279,4 +387,11 @@ export class SegmentIndex {
       fs.closeSync(fd);
     }
   }
+}
+
+/** A filter size read from a file: a power of two from 1,024 to 2^26 bits. */
+function isFilterSize(bits: unknown): bits is number {
+  return (
+    typeof bits === 'number' && Number.isInteger(bits) && bits >= 1024 && bits <= 2 ** 26 && (bits & (bits - 1)) === 0
+  );
 }

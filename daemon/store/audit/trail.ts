@@ -239,6 +239,13 @@ export class AuditTrail {
     return { entries: out, nextCursor: null };
   }
 
+  /** Segments in the trail, and how many a query with `filter` would read rows of (the rest are skipped whole). */
+  filterStats(filter: IndexFilter): { segments: number; segments_read: number } {
+    const compiled = compileFilter(filter);
+    const read = this.segments.filter((s) => s.index.mayMatch(compiled)).length;
+    return { segments: this.segments.length, segments_read: read };
+  }
+
   /** The stored entry `seq` and its check, or null when the trail does not hold it. */
   entryAt(seq: number): { entry: StoredEntry; check: string } | null {
     const segment = this.segments.findLast((s) => s.index.firstSeq <= seq);
