@@ -76,7 +76,7 @@ export class TokenPlaneService {
       }
       keys = [...new Set(args.keys)];
     } else if (dbKey) keys.push(dbKey);
-    const secrets = this.secrets.reveal(
+    const secrets = this.secrets.revealScope(
       lease.project,
       lease.environment,
       env,
