@@ -36,7 +36,8 @@ export class TokenPlaneService {
     this.verifier = new TokenVerifier(ctx.store.keys.tokenKey);
   }
 
-  private async authenticate(req: TokenRequest, usable: boolean): Promise<Authenticated> {
+  /** The token's lease and environment; a refusal is the promise of its (audited) rejection. */
+  private authenticate(req: TokenRequest, usable: boolean): Authenticated | Promise<never> {
     try {
       return this.verifier.check(this.ctx.store.state, req.token, this.ctx.clock(), usable);
     } catch (err) {
@@ -47,7 +48,9 @@ export class TokenPlaneService {
 
   /** The lease's scoped secrets (all, or the named `keys`), audited before they are answered. */
   async read(req: TokenRequest, args: OperationArgs<'readSecrets'>): Promise<OperationOutput<'readSecrets'>> {
-    const { lease, env } = await this.authenticate(req, true);
+    const found = this.authenticate(req, true);
+    // A token that passed answers without waiting a turn; only a refusal is awaited.
+    const { lease, env } = found instanceof Promise ? await found : found;
     const where = { project: lease.project, environment: lease.environment, leaseId: lease.id };
     const inScope = scopeMatcher(lease.scope);
     // A lease with `--db` has a key of its own (its login role's URL), not a secret of the environment.
