@@ -18,6 +18,9 @@ export interface TokenRequest {
   source: string;
 }
 
+/** Compiled scopes kept at most; past that the cache starts again (it only saves compiling). */
+const MAX_MATCHERS = 1000;
+
 /**
  * The token plane: what a `bax-` token's holder may do — read the lease's scoped secrets, look up
  * and end its own lease. Every read is audited before it is answered; refusals through the
@@ -25,6 +28,8 @@ export interface TokenRequest {
  */
 export class TokenPlaneService {
   private readonly verifier: TokenVerifier;
+  /** A lease's scope compiled once (a set and, for globs, regular expressions), by its entries. */
+  private readonly matchers = new Map<string, (key: string) => boolean>();
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -52,7 +57,7 @@ export class TokenPlaneService {
     // A token that passed answers without waiting a turn; only a refusal is awaited.
     const { lease, env } = found instanceof Promise ? await found : found;
     const where = { project: lease.project, environment: lease.environment, leaseId: lease.id };
-    const inScope = scopeMatcher(lease.scope);
+    const inScope = this.matcher(lease.scope);
     // A lease with `--db` has a key of its own (its login role's URL), not a secret of the environment.
     const dbKey = lease.database?.key;
     let keys = Object.keys(env.secrets)
@@ -83,7 +88,7 @@ export class TokenPlaneService {
       lease.project,
       lease.environment,
       env,
-      keys.filter((k) => k !== dbKey),
+      dbKey ? keys.filter((k) => k !== dbKey) : keys,
     );
     if (dbKey && keys.includes(dbKey)) secrets[dbKey] = this.dbLogins.url(lease, env);
     await this.ctx.store.record([
@@ -94,6 +99,17 @@ export class TokenPlaneService {
     lease.uses += 1;
     this.ctx.store.markUsed(lease.id);
     return { ...where, leaseId: lease.id, expiresAt: iso(lease.expiresAt), secrets };
+  }
+
+  private matcher(scope: string[]): (key: string) => boolean {
+    const name = JSON.stringify(scope);
+    let matcher = this.matchers.get(name);
+    if (!matcher) {
+      if (this.matchers.size >= MAX_MATCHERS) this.matchers.clear();
+      matcher = scopeMatcher(scope);
+      this.matchers.set(name, matcher);
+    }
+    return matcher;
   }
 
   /** The holder's own lease, ended or not. */
