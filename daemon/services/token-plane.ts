@@ -18,6 +18,9 @@ export interface TokenRequest {
   source: string;
 }
 
+/** Compiled scopes kept at most; past that the cache starts again (it only saves compiling). */
+const MAX_MATCHERS = 1000;
+
 /**
  * The token plane: what a `bax-` token's holder may do — read the lease's scoped secrets, look up
  * and end its own lease. Every read is audited before it is answered; refusals through the
@@ -25,6 +28,8 @@ export interface TokenRequest {
  */
 export class TokenPlaneService {
   private readonly verifier: TokenVerifier;
+  /** A lease's scope compiled once (a set and, for globs, regular expressions), by its entries. */
+  private readonly matchers = new Map<string, (key: string) => boolean>();
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -36,7 +41,8 @@ export class TokenPlaneService {
     this.verifier = new TokenVerifier(ctx.store.keys.tokenKey);
   }
 
-  private async authenticate(req: TokenRequest, usable: boolean): Promise<Authenticated> {
+  /** The token's lease and environment; a refusal is the promise of its (audited) rejection. */
+  private authenticate(req: TokenRequest, usable: boolean): Authenticated | Promise<never> {
     try {
       return this.verifier.check(this.ctx.store.state, req.token, this.ctx.clock(), usable);
     } catch (err) {
@@ -47,9 +53,11 @@ export class TokenPlaneService {
 
   /** The lease's scoped secrets (all, or the named `keys`), audited before they are answered. */
   async read(req: TokenRequest, args: OperationArgs<'readSecrets'>): Promise<OperationOutput<'readSecrets'>> {
-    const { lease, env } = await this.authenticate(req, true);
+    const found = this.authenticate(req, true);
+    // A token that passed answers without waiting a turn; only a refusal is awaited.
+    const { lease, env } = found instanceof Promise ? await found : found;
     const where = { project: lease.project, environment: lease.environment, leaseId: lease.id };
-    const inScope = scopeMatcher(lease.scope);
+    const inScope = this.matcher(lease.scope);
     // A lease with `--db` has a key of its own (its login role's URL), not a secret of the environment.
     const dbKey = lease.database?.key;
     let keys = Object.keys(env.secrets)
@@ -76,11 +84,11 @@ export class TokenPlaneService {
       }
       keys = [...new Set(args.keys)];
     } else if (dbKey) keys.push(dbKey);
-    const secrets = this.secrets.reveal(
+    const secrets = this.secrets.revealScope(
       lease.project,
       lease.environment,
       env,
-      keys.filter((k) => k !== dbKey),
+      dbKey ? keys.filter((k) => k !== dbKey) : keys,
     );
     if (dbKey && keys.includes(dbKey)) secrets[dbKey] = this.dbLogins.url(lease, env);
     await this.ctx.store.record([
@@ -91,6 +99,17 @@ export class TokenPlaneService {
     lease.uses += 1;
     this.ctx.store.markUsed(lease.id);
     return { ...where, leaseId: lease.id, expiresAt: iso(lease.expiresAt), secrets };
+  }
+
+  private matcher(scope: string[]): (key: string) => boolean {
+    const name = JSON.stringify(scope);
+    let matcher = this.matchers.get(name);
+    if (!matcher) {
+      if (this.matchers.size >= MAX_MATCHERS) this.matchers.clear();
+      matcher = scopeMatcher(scope);
+      this.matchers.set(name, matcher);
+    }
+    return matcher;
   }
 
   /** The holder's own lease, ended or not. */

@@ -17,10 +17,8 @@ export class Touched {
   readonly projects = new Set<string>();
   readonly environments = new Map<string, [string, string]>();
   readonly secrets = new Map<string, [string, string, string]>();
-  /** Flat records by kind (see FLAT_RECORDS). */
-  readonly flat = Object.fromEntries(Object.keys(FLAT_RECORDS).map((kind) => [kind, new Set<string>()])) as {
-    [K in FlatKind]: Set<string>;
-  };
+  /** Flat records by kind (see FLAT_RECORDS); a kind's set is made when its first record is touched. */
+  readonly flat: { [K in FlatKind]?: Set<string> } = {};
   settings = false;
 
   /** A project's own fields (name…) were set, or the project was created or deleted. */
@@ -48,7 +46,7 @@ export class Touched {
 
   /** A flat record (channel, outbox item, delivery, secret version, trash entry, CI replay key…) was added, changed or removed. */
   record(kind: FlatKind, id: string): this {
-    this.flat[kind].add(id);
+    (this.flat[kind] ??= new Set<string>()).add(id);
     return this;
   }
 
@@ -63,7 +61,7 @@ export class Touched {
     for (const p of other.projects) this.projects.add(p);
     for (const [k, v] of other.environments) this.environments.set(k, v);
     for (const [k, v] of other.secrets) this.secrets.set(k, v);
-    for (const kind of Object.keys(this.flat) as FlatKind[]) for (const id of other.flat[kind]) this.flat[kind].add(id);
+    for (const kind of Object.keys(other.flat) as FlatKind[]) for (const id of other.flat[kind]!) this.record(kind, id);
     this.settings ||= other.settings;
   }
 
@@ -122,7 +120,7 @@ export function changesOf(state: State, touched: Touched): Change[] {
   }
   for (const kind of Object.keys(FLAT_RECORDS) as FlatKind[]) {
     const records = state[FLAT_RECORDS[kind]] as Map<string, unknown>;
-    for (const id of touched.flat[kind]) out.push({ t: kind, id, v: records.get(id) ?? null } as Change);
+    for (const id of touched.flat[kind] ?? []) out.push({ t: kind, id, v: records.get(id) ?? null } as Change);
   }
   if (touched.settings) out.push({ t: 'settings', v: state.settings });
   return out;
