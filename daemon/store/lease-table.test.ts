@@ -122,7 +122,7 @@ describe('the lease table', () => {
     const store = await Store.open(dir);
     await store.transact((state, touched) => {
       const l = state.leases.get(leases[5]!.id)!;
-      l.status = 'revoked';
+      state.leases.set(l.id, { ...l, status: 'revoked' });
       touched.lease(l.id);
       return { result: null, audit: [] };
     });

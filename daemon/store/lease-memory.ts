@@ -1,0 +1,712 @@
+import type { LeaseStatus } from '../api';
+import type { LeaseDatabase, StoredLease } from './schema';
+
+// The active leases in memory: one row per lease in typed arrays instead of one object per lease.
+// Times and counters are float64 columns; project, environment, status, scope, end reason and
+// issuer are indexes into dictionaries (a few distinct values shared by every lease); ids are 16
+// bytes and token hashes their 32 raw bytes; reasons loaded from the lease table's files stay
+// bytes until one is read. `get` builds a lease object on demand: an object handed out is a copy,
+// so every change goes back through `set` (or `recordUse`). Rows keep insertion order, as a Map's
+// entries do; a deleted row is skipped until `pack` drops it.
+
+/** Float64 columns; -1 stands for null in the nullable ones. */
+export const NUMBER_FIELDS = [
+  'issuedAt',
+  'expiresAt',
+  'ttlSeconds',
+  'renewals',
+  'renewedAt',
+  'lastUsedAt',
+  'endedAt',
+  'epoch',
+  'warnedFor',
+  'uses',
+] as const;
+export type NumberField = (typeof NUMBER_FIELDS)[number];
+export const NULLABLE_NUMBERS: ReadonlySet<NumberField> = new Set(['renewedAt', 'lastUsedAt', 'endedAt', 'warnedFor']);
+/** Dictionary-encoded columns; -1 stands for null (endReason) or absent (by). */
+export const DICT_FIELDS = ['project', 'environment', 'status', 'scope', 'endReason', 'by'] as const;
+export type DictField = (typeof DICT_FIELDS)[number];
+
+const ID_BYTES = 16;
+const HASH_BYTES = 32;
+const ALIVE = 1;
+/** The id is not 16 printable ASCII characters: held in `oddIds`. */
+const ODD_ID = 2;
+/** The token hash is 43 base64url characters (hashToken's form), held as its 32 bytes. */
+const TOKEN_B64 = 4;
+/** The token hash is 64 lowercase hex digits, held as its 32 bytes. */
+const TOKEN_HEX = 8;
+/** The reason's bytes (in a loaded chunk) hold JSON escapes. */
+const REASON_ESCAPED = 16;
+
+/** A dictionary: each distinct value once, by index. */
+class Dict<T> {
+  values: T[] = [];
+  private index = new Map<string, number>();
+  constructor(private readonly keyOf: (v: T) => string) {}
+
+  intern(v: T): number {
+    const key = this.keyOf(v);
+    let at = this.index.get(key);
+    if (at === undefined) {
+      at = this.values.push(v) - 1;
+      this.index.set(key, at);
+    }
+    return at;
+  }
+}
+
+type DictValue<F extends DictField> = F extends 'scope' ? readonly string[] : string;
+type Dicts = { [F in DictField]: Dict<DictValue<F>> };
+
+function newDicts(): Dicts {
+  const text = (v: string) => v;
+  return {
+    project: new Dict<string>(text),
+    environment: new Dict<string>(text),
+    status: new Dict<string>(text),
+    // Scopes are shared by every lease that has the same keys; frozen, so no holder changes them for all.
+    scope: new Dict<readonly string[]>((v) => JSON.stringify(v)),
+    endReason: new Dict<string>(text),
+    by: new Dict<string>(text),
+  };
+}
+
+/** FNV-1a over a string's char codes (ids are ASCII, so the same as over their bytes). */
+function hashText(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+function hashBytes(b: Uint8Array, at: number): number {
+  let h = 0x811c9dc5;
+  for (let i = at; i < at + ID_BYTES; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+const B64_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 64; i++) B64_VALUE[B64.charCodeAt(i)] = i;
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
+
+/**
+ * Decodes a 43-character base64url hash (char codes from `at(i)`) into `out[o..o+32)`; false when
+ * it is not exactly the encoding of 32 bytes (then it is kept as text).
+ */
+function decodeB64(at: (i: number) => number, out: Uint8Array, o: number): boolean {
+  let acc = 0;
+  let bits = 0;
+  let w = o;
+  for (let i = 0; i < 43; i++) {
+    const c = at(i);
+    const v = c < 128 ? B64_VALUE[c]! : -1;
+    if (v < 0) return false;
+    acc = ((acc << 6) | v) & 0xffffff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[w++] = (acc >> bits) & 0xff;
+    }
+  }
+  // 43 characters carry 258 bits: the last 2 must be zero, or the text is not canonical.
+  return (acc & ((1 << bits) - 1)) === 0;
+}
+
+function decodeHex(at: (i: number) => number, out: Uint8Array, o: number): boolean {
+  for (let i = 0; i < HASH_BYTES; i++) {
+    const c1 = at(2 * i);
+    const c2 = at(2 * i + 1);
+    const hi = c1 < 128 ? HEX_VALUE[c1]! : -1;
+    const lo = c2 < 128 ? HEX_VALUE[c2]! : -1;
+    if (hi < 0 || lo < 0) return false;
+    out[o + i] = (hi << 4) | lo;
+  }
+  return true;
+}
+
+const isHexDigit = (c: number) => (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+const printable = (c: number) => c > 0x20 && c < 0x7f;
+
+/** Why a file's columns could not be loaded: the column at fault, or a lease held twice. */
+export type LoadProblem = { column: string; why?: string } | { duplicate: string };
+
+/** The columns of one lease table file, as {@link LeaseTable.loadColumns} takes them: raw bytes, CRC- and MAC-checked. */
+export interface RawColumns {
+  get(name: string): { kind: string; bytes: Buffer } | undefined;
+}
+
+/** The fields of a lease that scans over many leases read, without building the lease. */
+export type LeaseFields = Pick<
+  StoredLease,
+  'id' | 'project' | 'environment' | 'status' | 'issuedAt' | 'expiresAt' | 'renewedAt' | 'endedAt' | 'warnedFor' | 'by'
+>;
+
+/**
+ * A cursor over the table's rows ({@link LeaseTable.rows}): one object moved from row to row, so it
+ * is valid only until the scan moves on; `lease()` builds the lease it stands on.
+ */
+export class LeaseRow implements LeaseFields {
+  /** @internal */
+  r = -1;
+  constructor(private readonly t: LeaseTable) {}
+  get id(): string {
+    return this.t.field(this.r, 'id') as string;
+  }
+  get project(): string {
+    return this.t.field(this.r, 'project') as string;
+  }
+  get environment(): string {
+    return this.t.field(this.r, 'environment') as string;
+  }
+  get status(): LeaseStatus {
+    return this.t.field(this.r, 'status') as LeaseStatus;
+  }
+  get issuedAt(): number {
+    return this.t.field(this.r, 'issuedAt') as number;
+  }
+  get expiresAt(): number {
+    return this.t.field(this.r, 'expiresAt') as number;
+  }
+  get renewedAt(): number | null {
+    return this.t.field(this.r, 'renewedAt') as number | null;
+  }
+  get endedAt(): number | null {
+    return this.t.field(this.r, 'endedAt') as number | null;
+  }
+  get warnedFor(): number | null {
+    return this.t.field(this.r, 'warnedFor') as number | null;
+  }
+  get by(): string | undefined {
+    return this.t.field(this.r, 'by') as string | undefined;
+  }
+  /** The lease this row holds, as {@link LeaseTable.get} builds it. */
+  lease(): StoredLease {
+    return this.t.field(this.r, 'lease') as StoredLease;
+  }
+}
+
+/** Active leases as typed columns, with the Map-like surface the services use. */
+export class LeaseTable {
+  private cap = 0;
+  /** Rows used, deleted ones included. */
+  private used = 0;
+  private live = 0;
+  private flags = new Uint8Array(0);
+  private ids: Buffer = Buffer.alloc(0);
+  private hashes: Buffer = Buffer.alloc(0);
+  private num = Object.fromEntries(NUMBER_FIELDS.map((f) => [f, new Float64Array(0)])) as Record<
+    NumberField,
+    Float64Array
+  >;
+  private dictOf = Object.fromEntries(DICT_FIELDS.map((f) => [f, new Int32Array(0)])) as Record<DictField, Int32Array>;
+  private dicts = newDicts();
+  /** Per row: the loaded chunk holding its reason (-1: in `reasonText`), and where in it. */
+  private reasonChunk = new Int32Array(0);
+  private reasonAt = new Uint32Array(0);
+  private reasonLen = new Uint32Array(0);
+  private chunks: Buffer[] = [];
+  private reasonText = new Map<number, string>();
+  private oddIds = new Map<number, string>();
+  private oddHashes = new Map<number, string>();
+  private databases = new Map<number, LeaseDatabase>();
+  /** Open addressing over the ids: row + 1, 0 for an empty slot. */
+  private slots = new Int32Array(16);
+
+  /** Live leases. */
+  get size(): number {
+    return this.live;
+  }
+
+  has(id: string): boolean {
+    return this.find(id) >= 0;
+  }
+
+  /** A copy of the lease: change it, then hand it back to {@link set}. */
+  get(id: string): StoredLease | undefined {
+    const r = this.find(id);
+    return r < 0 ? undefined : this.lease(r);
+  }
+
+  /** Adds or replaces a lease (a replaced one keeps its place in the order, as in a Map). */
+  set(id: string, lease: StoredLease): this {
+    if (lease.id !== id) throw new Error(`lease ${lease.id} set under the id ${id}`);
+    let r = this.find(id);
+    if (r < 0) {
+      this.reserve(this.used + 1);
+      r = this.used++;
+      this.live++;
+      this.writeId(r, id);
+      this.flags[r] = ALIVE | (this.flags[r]! & ODD_ID);
+      this.reasonChunk[r] = -1;
+      this.index(r, hashText(id));
+    }
+    this.writeRow(r, lease);
+    return this;
+  }
+
+  delete(id: string): boolean {
+    const r = this.find(id);
+    if (r < 0) return false;
+    this.flags[r] = this.flags[r]! & ~ALIVE;
+    this.live--;
+    this.reasonText.delete(r);
+    this.oddHashes.delete(r);
+    this.databases.delete(r);
+    return true;
+  }
+
+  /** Notes one successful token read: uses + 1 and the time, on the lease as it is now. */
+  recordUse(id: string, at: number): boolean {
+    const r = this.find(id);
+    if (r < 0) return false;
+    this.num.lastUsedAt[r] = at;
+    this.num.uses[r]! += 1;
+    return true;
+  }
+
+  clear(): void {
+    this.adopt(new LeaseTable());
+  }
+
+  *keys(): Generator<string> {
+    for (let r = 0; r < this.used; r++) if (this.flags[r]! & ALIVE) yield this.idOf(r);
+  }
+
+  *values(): Generator<StoredLease> {
+    for (let r = 0; r < this.used; r++) if (this.flags[r]! & ALIVE) yield this.lease(r);
+  }
+
+  *entries(): Generator<[string, StoredLease]> {
+    for (let r = 0; r < this.used; r++) if (this.flags[r]! & ALIVE) yield [this.idOf(r), this.lease(r)];
+  }
+
+  /**
+   * Every live lease, in order (newest first with `reverse`), through one cursor that reads its
+   * fields from the columns: a scan over many leases builds only the leases it keeps.
+   */
+  *rows(reverse = false): Generator<LeaseRow> {
+    const cursor = new LeaseRow(this);
+    if (reverse) {
+      for (let r = this.used - 1; r >= 0; r--) {
+        if (r >= this.used || !(this.flags[r]! & ALIVE)) continue;
+        cursor.r = r;
+        yield cursor;
+      }
+    } else {
+      for (let r = 0; r < this.used; r++) {
+        if (!(this.flags[r]! & ALIVE)) continue;
+        cursor.r = r;
+        yield cursor;
+      }
+    }
+  }
+
+  /** @internal One field of row `r`, for {@link LeaseRow}. */
+  field(r: number, name: keyof LeaseFields | 'lease'): unknown {
+    switch (name) {
+      case 'id':
+        return this.idOf(r);
+      case 'lease':
+        return this.lease(r);
+      case 'project':
+      case 'environment':
+      case 'status':
+        return this.dicts[name].values[this.dictOf[name][r]!];
+      case 'by': {
+        const v = this.dictOf.by[r]!;
+        return v < 0 ? undefined : this.dicts.by.values[v];
+      }
+      default: {
+        const v = this.num[name][r]!;
+        return v < 0 && NULLABLE_NUMBERS.has(name) ? null : v;
+      }
+    }
+  }
+
+  [Symbol.iterator](): Generator<[string, StoredLease]> {
+    return this.entries();
+  }
+
+  /** Takes over another table's rows (this object stays the one the services hold). */
+  adopt(other: LeaseTable): void {
+    Object.assign(this, other);
+  }
+
+  /**
+   * Drops deleted rows, unused dictionary values and the loaded reason bytes no row needs any
+   * more. Never called while the table is iterated (compaction runs between transactions).
+   */
+  pack(): void {
+    const dead = this.used - this.live;
+    if (dead === 0) return;
+    const to = new LeaseTable();
+    to.reserve(this.live);
+    const remap = Object.fromEntries(
+      DICT_FIELDS.map((f) => [f, new Int32Array(this.dicts[f].values.length).fill(-1)]),
+    ) as Record<DictField, Int32Array>;
+    const chunkMap = new Map<number, number>();
+    for (let r = 0; r < this.used; r++) {
+      if (!(this.flags[r]! & ALIVE)) continue;
+      const t = to.used++;
+      to.live++;
+      to.flags[t] = this.flags[r]!;
+      this.ids.copy(to.ids, t * ID_BYTES, r * ID_BYTES, (r + 1) * ID_BYTES);
+      this.hashes.copy(to.hashes, t * HASH_BYTES, r * HASH_BYTES, (r + 1) * HASH_BYTES);
+      for (const f of NUMBER_FIELDS) to.num[f][t] = this.num[f][r]!;
+      for (const f of DICT_FIELDS) {
+        const v = this.dictOf[f][r]!;
+        if (v < 0) to.dictOf[f][t] = -1;
+        else {
+          if (remap[f][v]! < 0) remap[f][v] = (to.dicts[f] as Dict<unknown>).intern(this.dicts[f].values[v]);
+          to.dictOf[f][t] = remap[f][v]!;
+        }
+      }
+      const chunk = this.reasonChunk[r]!;
+      if (chunk < 0) to.reasonText.set(t, this.reasonText.get(r)!);
+      else {
+        let c = chunkMap.get(chunk);
+        if (c === undefined) chunkMap.set(chunk, (c = to.chunks.push(this.chunks[chunk]!) - 1));
+        to.reasonChunk[t] = c;
+        to.reasonAt[t] = this.reasonAt[r]!;
+        to.reasonLen[t] = this.reasonLen[r]!;
+      }
+      for (const m of ['oddIds', 'oddHashes', 'databases'] as const) {
+        const v = this[m].get(r);
+        if (v !== undefined) (to[m] as Map<number, unknown>).set(t, v);
+      }
+      to.index(t, to.flags[t]! & ODD_ID ? hashText(to.oddIds.get(t)!) : hashBytes(to.ids, t * ID_BYTES));
+    }
+    this.adopt(to);
+  }
+
+  /** Makes room for `rows` rows in all (and an index at most half full). */
+  reserve(rows: number): void {
+    if (rows > this.cap) {
+      const cap = Math.max(rows, 16, Math.ceil(this.cap * 1.5));
+      const grow = <A extends Float64Array | Int32Array | Uint32Array | Uint8Array>(a: A, make: (n: number) => A) => {
+        const b = make(cap);
+        b.set(a);
+        return b;
+      };
+      this.flags = grow(this.flags, (n) => new Uint8Array(n));
+      this.ids = grow(this.ids, (n) => Buffer.alloc(n * ID_BYTES)) as Buffer;
+      this.hashes = grow(this.hashes, (n) => Buffer.alloc(n * HASH_BYTES)) as Buffer;
+      for (const f of NUMBER_FIELDS) this.num[f] = grow(this.num[f], (n) => new Float64Array(n));
+      for (const f of DICT_FIELDS) this.dictOf[f] = grow(this.dictOf[f], (n) => new Int32Array(n));
+      this.reasonChunk = grow(this.reasonChunk, (n) => new Int32Array(n));
+      this.reasonAt = grow(this.reasonAt, (n) => new Uint32Array(n));
+      this.reasonLen = grow(this.reasonLen, (n) => new Uint32Array(n));
+      this.cap = cap;
+    }
+    if (rows * 2 > this.slots.length) {
+      let n = this.slots.length;
+      while (rows * 2 > n) n *= 2;
+      this.slots = new Int32Array(n);
+      for (let r = 0; r < this.used; r++) {
+        if (this.flags[r]! & ALIVE) this.index(r, this.flags[r]! & ODD_ID ? hashText(this.oddIds.get(r)!) : hashBytes(this.ids, r * ID_BYTES));
+      }
+    }
+  }
+
+  /**
+   * Appends the leases of one lease table file, straight from its column bytes (no object per
+   * lease). Returns what is wrong when the columns are not what bella writes; the table is then
+   * left part-loaded, and the caller refuses to start.
+   */
+  loadColumns(c: RawColumns, count: number): LoadProblem | null {
+    const base = this.used;
+    this.reserve(base + count);
+    const end = base + count;
+    // Ids: `count` slices of 16 printable ASCII bytes, copied as they are.
+    const id = c.get('id');
+    if (!id || id.kind !== 'latin1' || id.bytes.length !== count * ID_BYTES) return { column: 'id' };
+    for (let i = 0; i < id.bytes.length; i++) if (!printable(id.bytes[i]!)) return { column: 'id' };
+    id.bytes.copy(this.ids, base * ID_BYTES);
+    this.flags.fill(ALIVE, base, end);
+    const token = this.loadHashes(c.get('tokenHash'), base, count);
+    if (token) return token;
+    for (const f of DICT_FIELDS) {
+      if (f === 'by') continue;
+      const problem = this.loadDict(c, f, base, count);
+      if (problem) return problem;
+    }
+    this.dictOf.by.fill(-1, base, end);
+    const reason = this.loadReasons(c.get('reason'), base, count);
+    if (reason) return reason;
+    for (const f of NUMBER_FIELDS) {
+      const col = c.get(f);
+      if (!col || col.kind !== 'f64' || col.bytes.length !== count * 8) return { column: f };
+      const target = this.num[f];
+      Buffer.from(target.buffer, target.byteOffset + base * 8, count * 8).set(col.bytes);
+      const min = NULLABLE_NUMBERS.has(f) ? -1 : 0;
+      for (let r = base; r < end; r++) {
+        const v = target[r]!;
+        if (!Number.isSafeInteger(v) || v < min) return { column: f };
+      }
+    }
+    const extra = this.loadExtra(c.get('extra'), base, count);
+    if (extra) return extra;
+    for (let r = base; r < end; r++) {
+      const h = hashBytes(this.ids, r * ID_BYTES);
+      if (this.findBytes(r, h) >= 0) return { duplicate: this.idOf(r) };
+      this.index(r, h);
+      this.used++;
+      this.live++;
+    }
+    return null;
+  }
+
+  private loadHashes(col: { kind: string; bytes: Buffer } | undefined, base: number, count: number) {
+    if (!col || col.kind !== 'latin1' || col.bytes.length === 0 || col.bytes.length % count) {
+      return { column: 'tokenHash' };
+    }
+    const w = col.bytes.length / count;
+    const b = col.bytes;
+    for (let i = 0; i < count; i++) {
+      const r = base + i;
+      const at = (k: number) => b[i * w + k]!;
+      const o = r * HASH_BYTES;
+      if (w === 43 && decodeB64(at, this.hashes, o)) this.flags[r] = this.flags[r]! | TOKEN_B64;
+      else if (w === 64 && decodeHex(at, this.hashes, o)) this.flags[r] = this.flags[r]! | TOKEN_HEX;
+      else this.oddHashes.set(r, b.toString('latin1', i * w, (i + 1) * w));
+    }
+    return null;
+  }
+
+  private loadDict(c: RawColumns, f: Exclude<DictField, 'by'>, base: number, count: number): LoadProblem | null {
+    const d = c.get(`${f}.d`);
+    const valid: Record<typeof f, (x: unknown) => boolean> = {
+      project: (x) => typeof x === 'string',
+      environment: (x) => typeof x === 'string',
+      endReason: (x) => typeof x === 'string',
+      status: (x) => x === 'active' || x === 'expired' || x === 'revoked',
+      scope: (x) => Array.isArray(x) && x.length > 0 && x.every((k) => typeof k === 'string' && k.length > 0),
+    };
+    let values: unknown;
+    try {
+      values = d?.kind === 'json' ? JSON.parse(d.bytes.toString('utf8')) : null;
+    } catch {
+      values = null;
+    }
+    if (!Array.isArray(values) || !values.every(valid[f])) return { column: `${f}.d` };
+    const dict = this.dicts[f] as Dict<unknown>;
+    const remap = Int32Array.from(values, (v: unknown) => dict.intern(f === 'scope' ? Object.freeze(v) : v));
+    const v = c.get(`${f}.v`);
+    if (!v || v.kind !== 'i32' || v.bytes.length !== count * 4) return { column: `${f}.v` };
+    const target = this.dictOf[f];
+    Buffer.from(target.buffer, target.byteOffset + base * 4, count * 4).set(v.bytes);
+    const min = f === 'endReason' ? -1 : 0;
+    for (let r = base; r < base + count; r++) {
+      const x = target[r]!;
+      if (x < min || x >= remap.length) return { column: `${f}.v` };
+      target[r] = x < 0 ? -1 : remap[x]!;
+    }
+    return null;
+  }
+
+  /**
+   * The reasons: a JSON array of strings, kept as bytes with each string's place (validated here,
+   * so reading one later cannot fail).
+   */
+  private loadReasons(col: { kind: string; bytes: Buffer } | undefined, base: number, count: number) {
+    const bad = { column: 'reason' };
+    if (!col || col.kind !== 'json') return bad;
+    const b = Buffer.from(col.bytes); // a copy: the file's buffer is not kept alive by it
+    const chunk = this.chunks.push(b) - 1;
+    let p = 0;
+    if (b[p++] !== 0x5b) return bad;
+    for (let i = 0; i < count; i++) {
+      if (b[p++] !== 0x22) return bad;
+      const start = p;
+      let escaped = false;
+      for (;;) {
+        if (p >= b.length) return bad;
+        const ch = b[p]!;
+        if (ch === 0x22) break;
+        if (ch < 0x20) return bad;
+        if (ch !== 0x5c) {
+          p++;
+          continue;
+        }
+        escaped = true;
+        const e = b[p + 1];
+        if (e === 0x75) {
+          for (let k = 2; k < 6; k++) {
+            if (!isHexDigit(b[p + k] ?? 0)) return bad;
+          }
+          p += 6;
+        } else if (e !== undefined && '"\\/bfnrt'.includes(String.fromCharCode(e))) p += 2;
+        else return bad;
+      }
+      const r = base + i;
+      this.reasonChunk[r] = chunk;
+      this.reasonAt[r] = start;
+      this.reasonLen[r] = p - start;
+      if (escaped) this.flags[r] = this.flags[r]! | REASON_ESCAPED;
+      p++;
+      if (b[p++] !== (i === count - 1 ? 0x5d : 0x2c)) return bad;
+    }
+    return p === b.length ? null : bad;
+  }
+
+  private loadExtra(col: { kind: string; bytes: Buffer } | undefined, base: number, count: number) {
+    let extra: unknown;
+    try {
+      extra = col?.kind === 'json' ? JSON.parse(col.bytes.toString('utf8')) : null;
+    } catch {
+      extra = null;
+    }
+    if (!Array.isArray(extra)) return { column: 'extra' };
+    for (const e of extra as unknown[]) {
+      if (!Array.isArray(e) || !Number.isInteger(e[0]) || e[0] < 0 || e[0] >= count) return { column: 'extra' };
+      const fields = e[1] as { by?: unknown; database?: LeaseDatabase } | null;
+      if (typeof fields !== 'object' || fields === null) return { column: 'extra' };
+      const r = base + (e[0] as number);
+      if (fields.by !== undefined) {
+        if (typeof fields.by !== 'string') return { column: 'extra' };
+        this.dictOf.by[r] = this.dicts.by.intern(fields.by);
+      }
+      if (fields.database !== undefined) this.databases.set(r, fields.database);
+    }
+    return null;
+  }
+
+  private find(id: string): number {
+    if (this.live === 0) return -1;
+    const mask = this.slots.length - 1;
+    for (let s = hashText(id) & mask; ; s = (s + 1) & mask) {
+      const r = this.slots[s]! - 1;
+      if (r < 0) return -1;
+      if (this.flags[r]! & ALIVE && this.idIs(r, id)) return r;
+    }
+  }
+
+  /** A live row other than `row` with row `row`'s id bytes, or -1. */
+  private findBytes(row: number, h: number): number {
+    const mask = this.slots.length - 1;
+    for (let s = h & mask; ; s = (s + 1) & mask) {
+      const r = this.slots[s]! - 1;
+      if (r < 0) return -1;
+      if (this.flags[r]! & ALIVE && !(this.flags[r]! & ODD_ID)) {
+        if (this.ids.compare(this.ids, row * ID_BYTES, (row + 1) * ID_BYTES, r * ID_BYTES, (r + 1) * ID_BYTES) === 0)
+          return r;
+      }
+    }
+  }
+
+  private index(r: number, h: number): void {
+    const mask = this.slots.length - 1;
+    let s = h & mask;
+    while (this.slots[s] !== 0) s = (s + 1) & mask;
+    this.slots[s] = r + 1;
+  }
+
+  private idIs(r: number, id: string): boolean {
+    if (this.flags[r]! & ODD_ID) return this.oddIds.get(r) === id;
+    if (id.length !== ID_BYTES) return false;
+    const at = r * ID_BYTES;
+    for (let i = 0; i < ID_BYTES; i++) if (this.ids[at + i] !== id.charCodeAt(i)) return false;
+    return true;
+  }
+
+  private idOf(r: number): string {
+    if (this.flags[r]! & ODD_ID) return this.oddIds.get(r)!;
+    return this.ids.toString('latin1', r * ID_BYTES, (r + 1) * ID_BYTES);
+  }
+
+  private writeId(r: number, id: string): void {
+    let plain = id.length === ID_BYTES;
+    for (let i = 0; plain && i < ID_BYTES; i++) plain = printable(id.charCodeAt(i));
+    if (plain) {
+      this.ids.write(id, r * ID_BYTES, 'latin1');
+      this.flags[r] = 0;
+      this.oddIds.delete(r);
+    } else {
+      this.ids.fill(0, r * ID_BYTES, (r + 1) * ID_BYTES);
+      this.flags[r] = ODD_ID;
+      this.oddIds.set(r, id);
+    }
+  }
+
+  private writeRow(r: number, lease: StoredLease): void {
+    let flags = this.flags[r]! & (ALIVE | ODD_ID);
+    const hash = lease.tokenHash;
+    const o = r * HASH_BYTES;
+    this.oddHashes.delete(r);
+    if (hash.length === 43 && decodeB64((i) => hash.charCodeAt(i), this.hashes, o)) flags |= TOKEN_B64;
+    else if (hash.length === 64 && decodeHex((i) => hash.charCodeAt(i), this.hashes, o)) flags |= TOKEN_HEX;
+    else this.oddHashes.set(r, hash);
+    // A reason read from a file and unchanged stays as its bytes.
+    const keep = this.reasonChunk[r]! >= 0 && this.reasonOf(r) === lease.reason;
+    if (keep) flags |= this.flags[r]! & REASON_ESCAPED;
+    else {
+      this.reasonChunk[r] = -1;
+      this.reasonText.set(r, lease.reason);
+    }
+    this.flags[r] = flags;
+    for (const f of NUMBER_FIELDS) this.num[f][r] = lease[f] ?? -1;
+    const d = this.dicts;
+    this.dictOf.project[r] = d.project.intern(lease.project);
+    this.dictOf.environment[r] = d.environment.intern(lease.environment);
+    this.dictOf.status[r] = d.status.intern(lease.status);
+    this.dictOf.scope[r] = d.scope.intern(Object.freeze([...lease.scope]));
+    this.dictOf.endReason[r] = lease.endReason === null ? -1 : d.endReason.intern(lease.endReason);
+    this.dictOf.by[r] = lease.by === undefined ? -1 : d.by.intern(lease.by);
+    if (lease.database) this.databases.set(r, { ...lease.database });
+    else this.databases.delete(r);
+  }
+
+  private reasonOf(r: number): string {
+    const chunk = this.reasonChunk[r]!;
+    if (chunk < 0) return this.reasonText.get(r)!;
+    const b = this.chunks[chunk]!;
+    const at = this.reasonAt[r]!;
+    const end = at + this.reasonLen[r]!;
+    // Validated at load: the quoted bytes are a JSON string.
+    if (this.flags[r]! & REASON_ESCAPED) return JSON.parse(b.toString('utf8', at - 1, end + 1)) as string;
+    return b.toString('utf8', at, end);
+  }
+
+  private hashOf(r: number): string {
+    const flags = this.flags[r]!;
+    const o = r * HASH_BYTES;
+    if (flags & TOKEN_B64) return this.hashes.toString('base64url', o, o + HASH_BYTES);
+    if (flags & TOKEN_HEX) return this.hashes.toString('hex', o, o + HASH_BYTES);
+    return this.oddHashes.get(r)!;
+  }
+
+  private lease(r: number): StoredLease {
+    const n = this.num;
+    const nullable = (v: number) => (v < 0 ? null : v);
+    const d = this.dicts;
+    const endReason = this.dictOf.endReason[r]!;
+    const lease: StoredLease = {
+      id: this.idOf(r),
+      project: d.project.values[this.dictOf.project[r]!]!,
+      environment: d.environment.values[this.dictOf.environment[r]!]!,
+      scope: d.scope.values[this.dictOf.scope[r]!] as string[],
+      reason: this.reasonOf(r),
+      issuedAt: n.issuedAt[r]!,
+      expiresAt: n.expiresAt[r]!,
+      ttlSeconds: n.ttlSeconds[r]!,
+      status: d.status.values[this.dictOf.status[r]!] as LeaseStatus,
+      renewals: n.renewals[r]!,
+      renewedAt: nullable(n.renewedAt[r]!),
+      lastUsedAt: nullable(n.lastUsedAt[r]!),
+      endedAt: nullable(n.endedAt[r]!),
+      endReason: endReason < 0 ? null : d.endReason.values[endReason]!,
+      tokenHash: this.hashOf(r),
+      epoch: n.epoch[r]!,
+      warnedFor: nullable(n.warnedFor[r]!),
+      uses: n.uses[r]!,
+    };
+    const by = this.dictOf.by[r]!;
+    if (by >= 0) lease.by = d.by.values[by]!;
+    const database = this.databases.get(r);
+    if (database) lease.database = { ...database };
+    return lease;
+  }
+}
