@@ -46,6 +46,14 @@ export class LeaseChanges {
     this.outcomes.set(lease.id, { lease, outcome });
   }
 
+  /**
+   * Puts every lease this transaction changed back into the state as it is now, so a field set on
+   * it after its change (an issued lease's database login) is kept too. Run at the transaction's end.
+   */
+  settle(): void {
+    for (const [id, { lease }] of this.outcomes) if (this.state.leases.has(id)) this.state.leases.set(id, lease);
+  }
+
   /** Issues a lease in `env` and returns it with its token (shown once, stored only as a keyed hash). */
   issue(
     env: StoredEnvironment,

@@ -94,6 +94,7 @@ export class LeaseLifecycle {
     const out = await this.ctx.store.transact((state, touched) => {
       const changes = new LeaseChanges(state, touched, this.ctx.clock(), this.ctx.store.keys.tokenKey);
       const { result, audit } = change(state, changes, touched);
+      changes.settle();
       const events = leaseEvents(changes);
       this.channels.fanOut(state, touched, events.map(toChannelEvent));
       return { result: { result, changes, events }, audit: [...changes.audit, ...(audit ?? [])] };

@@ -179,11 +179,14 @@ function readShard(file: string, ref: LeaseShardRef, key: Buffer, advice: string
   }
   // Straight into the table's columns; a file whose ids are not all bella's 16 characters through objects.
   const id = columns.get('id');
-  const fast = id?.kind === 'latin1' && id.bytes.length === ref.leases * 16 && columns.get('tokenHash')?.kind === 'latin1';
+  const fast = id?.kind === 'latin1' && id.bytes.length === ref.leases * 16;
   const problem = fast ? into.loadColumns(columns, ref.leases) : slowLoad(columns, ref.leases, into);
   if (problem && 'duplicate' in problem) throw damage(0, `lease ${problem.duplicate} is held twice in the lease table`);
   if (problem) {
-    throw damage(offsets.get(problem.column) ?? 0, problem.why ?? `its column ${problem.column} is missing or malformed`);
+    throw damage(
+      offsets.get(problem.column) ?? 0,
+      problem.why ?? `its column ${problem.column} is missing or malformed`,
+    );
   }
   return data.length;
 }

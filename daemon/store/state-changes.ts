@@ -1,12 +1,5 @@
 import type { Change, EnvironmentFields, ProjectFields } from './record-validation';
-import {
-  FLAT_RECORDS,
-  own,
-  type FlatKind,
-  type State,
-  type StoredEnvironment,
-  type StoredProject,
-} from './schema';
+import { FLAT_RECORDS, own, type FlatKind, type State, type StoredEnvironment, type StoredProject } from './schema';
 
 // A transaction's changes as journal records, and records applied back to a state.
 
@@ -197,4 +190,3 @@ export function applyChange(state: State, change: Change): string | null {
     }
   }
 }
-

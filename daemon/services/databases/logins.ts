@@ -154,7 +154,6 @@ export class DbLogins {
         full.url,
       ),
     };
-    state.leases.set(lease.id, lease); // the state holds a copy: the login goes back with it
     const login: StoredDbLogin = {
       id: user,
       database: db.id,
