@@ -93,15 +93,15 @@ const HEX_VALUE = new Int8Array(128).fill(-1);
 for (let i = 0; i < 16; i++) HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
 
 /**
- * Decodes a 43-character base64url hash (char codes from `at(i)`) into `out[o..o+32)`; false when
- * it is not exactly the encoding of 32 bytes (then it is kept as text).
+ * Decodes a 43-character base64url hash (`src[s..s+43)`) into `out[o..o+32)`; false when it is not
+ * exactly the encoding of 32 bytes (then it is kept as text).
  */
-function decodeB64(at: (i: number) => number, out: Uint8Array, o: number): boolean {
+function decodeB64(src: Uint8Array, s: number, out: Uint8Array, o: number): boolean {
   let acc = 0;
   let bits = 0;
   let w = o;
-  for (let i = 0; i < 43; i++) {
-    const c = at(i);
+  for (let i = s; i < s + 43; i++) {
+    const c = src[i]!;
     const v = c < 128 ? B64_VALUE[c]! : -1;
     if (v < 0) return false;
     acc = ((acc << 6) | v) & 0xffffff;
@@ -115,14 +115,25 @@ function decodeB64(at: (i: number) => number, out: Uint8Array, o: number): boole
   return (acc & ((1 << bits) - 1)) === 0;
 }
 
-function decodeHex(at: (i: number) => number, out: Uint8Array, o: number): boolean {
+function decodeHex(src: Uint8Array, s: number, out: Uint8Array, o: number): boolean {
   for (let i = 0; i < HASH_BYTES; i++) {
-    const c1 = at(2 * i);
-    const c2 = at(2 * i + 1);
+    const c1 = src[s + 2 * i]!;
+    const c2 = src[s + 2 * i + 1]!;
     const hi = c1 < 128 ? HEX_VALUE[c1]! : -1;
     const lo = c2 < 128 ? HEX_VALUE[c2]! : -1;
     if (hi < 0 || lo < 0) return false;
     out[o + i] = (hi << 4) | lo;
+  }
+  return true;
+}
+
+/** A hash's characters, when all ASCII, for the decoders. */
+const scratch = new Uint8Array(64);
+function asciiInto(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 127) return false;
+    scratch[i] = c;
   }
   return true;
 }
@@ -149,44 +160,47 @@ export type LeaseFields = Pick<
  * is valid only until the scan moves on; `lease()` builds the lease it stands on.
  */
 export class LeaseRow implements LeaseFields {
-  /** @internal */
+  /** @internal The row it stands on. */
   r = -1;
   constructor(private readonly t: LeaseTable) {}
   get id(): string {
     return this.t.field(this.r, 'id') as string;
   }
   get project(): string {
-    return this.t.field(this.r, 'project') as string;
+    return this.t.dicts.project.values[this.t.dictOf.project[this.r]!]!;
   }
   get environment(): string {
-    return this.t.field(this.r, 'environment') as string;
+    return this.t.dicts.environment.values[this.t.dictOf.environment[this.r]!]!;
   }
   get status(): LeaseStatus {
-    return this.t.field(this.r, 'status') as LeaseStatus;
+    return this.t.dicts.status.values[this.t.dictOf.status[this.r]!] as LeaseStatus;
   }
   get issuedAt(): number {
-    return this.t.field(this.r, 'issuedAt') as number;
+    return this.t.num.issuedAt[this.r]!;
   }
   get expiresAt(): number {
-    return this.t.field(this.r, 'expiresAt') as number;
+    return this.t.num.expiresAt[this.r]!;
   }
   get renewedAt(): number | null {
-    return this.t.field(this.r, 'renewedAt') as number | null;
+    return nullable(this.t.num.renewedAt[this.r]!);
   }
   get endedAt(): number | null {
-    return this.t.field(this.r, 'endedAt') as number | null;
+    return nullable(this.t.num.endedAt[this.r]!);
   }
   get warnedFor(): number | null {
-    return this.t.field(this.r, 'warnedFor') as number | null;
+    return nullable(this.t.num.warnedFor[this.r]!);
   }
   get by(): string | undefined {
-    return this.t.field(this.r, 'by') as string | undefined;
+    const v = this.t.dictOf.by[this.r]!;
+    return v < 0 ? undefined : this.t.dicts.by.values[v];
   }
   /** The lease this row holds, as {@link LeaseTable.get} builds it. */
   lease(): StoredLease {
     return this.t.field(this.r, 'lease') as StoredLease;
   }
 }
+
+const nullable = (v: number) => (v < 0 ? null : v);
 
 /** Active leases as typed columns, with the Map-like surface the services use. */
 export class LeaseTable {
@@ -197,12 +211,12 @@ export class LeaseTable {
   private flags = new Uint8Array(0);
   private ids: Buffer = Buffer.alloc(0);
   private hashes: Buffer = Buffer.alloc(0);
-  private num = Object.fromEntries(NUMBER_FIELDS.map((f) => [f, new Float64Array(0)])) as Record<
-    NumberField,
-    Float64Array
-  >;
-  private dictOf = Object.fromEntries(DICT_FIELDS.map((f) => [f, new Int32Array(0)])) as Record<DictField, Int32Array>;
-  private dicts = newDicts();
+  /** @internal Read by {@link LeaseRow}, as are `dictOf` and `dicts`. */
+  num = Object.fromEntries(NUMBER_FIELDS.map((f) => [f, new Float64Array(0)])) as Record<NumberField, Float64Array>;
+  /** @internal */
+  dictOf = Object.fromEntries(DICT_FIELDS.map((f) => [f, new Int32Array(0)])) as Record<DictField, Int32Array>;
+  /** @internal */
+  dicts = newDicts();
   /** Per row: the loaded chunk holding its reason (-1: in `reasonText`), and where in it. */
   private reasonChunk = new Int32Array(0);
   private reasonAt = new Uint32Array(0);
@@ -304,26 +318,9 @@ export class LeaseTable {
     }
   }
 
-  /** @internal One field of row `r`, for {@link LeaseRow}. */
-  field(r: number, name: keyof LeaseFields | 'lease'): unknown {
-    switch (name) {
-      case 'id':
-        return this.idOf(r);
-      case 'lease':
-        return this.lease(r);
-      case 'project':
-      case 'environment':
-      case 'status':
-        return this.dicts[name].values[this.dictOf[name][r]!];
-      case 'by': {
-        const v = this.dictOf.by[r]!;
-        return v < 0 ? undefined : this.dicts.by.values[v];
-      }
-      default: {
-        const v = this.num[name][r]!;
-        return v < 0 && NULLABLE_NUMBERS.has(name) ? null : v;
-      }
-    }
+  /** @internal Row `r`'s id or whole lease, for {@link LeaseRow}. */
+  field(r: number, what: 'id' | 'lease'): string | StoredLease {
+    return what === 'id' ? this.idOf(r) : this.lease(r);
   }
 
   [Symbol.iterator](): Generator<[string, StoredLease]> {
@@ -485,10 +482,9 @@ export class LeaseTable {
     const b = col.bytes;
     for (let i = 0; i < count; i++) {
       const r = base + i;
-      const at = (k: number) => b[i * w + k]!;
       const o = r * HASH_BYTES;
-      if (w === 43 && decodeB64(at, this.hashes, o)) this.flags[r] = this.flags[r]! | TOKEN_B64;
-      else if (w === 64 && decodeHex(at, this.hashes, o)) this.flags[r] = this.flags[r]! | TOKEN_HEX;
+      if (w === 43 && decodeB64(b, i * w, this.hashes, o)) this.flags[r] = this.flags[r]! | TOKEN_B64;
+      else if (w === 64 && decodeHex(b, i * w, this.hashes, o)) this.flags[r] = this.flags[r]! | TOKEN_HEX;
       else this.oddHashes.set(r, b.toString('latin1', i * w, (i + 1) * w));
     }
     return null;
@@ -608,11 +604,14 @@ export class LeaseTable {
     for (let s = h & mask; ; s = (s + 1) & mask) {
       const r = this.slots[s]! - 1;
       if (r < 0) return -1;
-      if (this.flags[r]! & ALIVE && !(this.flags[r]! & ODD_ID)) {
-        if (this.ids.compare(this.ids, row * ID_BYTES, (row + 1) * ID_BYTES, r * ID_BYTES, (r + 1) * ID_BYTES) === 0)
-          return r;
-      }
+      if (this.flags[r]! & ALIVE && !(this.flags[r]! & ODD_ID) && this.sameId(row, r)) return r;
     }
+  }
+
+  private sameId(a: number, b: number): boolean {
+    const ids = this.ids;
+    for (let i = 0; i < ID_BYTES; i++) if (ids[a * ID_BYTES + i] !== ids[b * ID_BYTES + i]) return false;
+    return true;
   }
 
   private index(r: number, h: number): void {
@@ -681,8 +680,9 @@ export class LeaseTable {
       this.oddHashes.set(r, hash);
       return 0;
     }
-    if (hash.length === 43 && decodeB64((i) => hash.charCodeAt(i), this.hashes, o)) return TOKEN_B64;
-    if (hash.length === 64 && decodeHex((i) => hash.charCodeAt(i), this.hashes, o)) return TOKEN_HEX;
+    const ascii = (hash.length === 43 || hash.length === 64) && asciiInto(hash);
+    if (ascii && hash.length === 43 && decodeB64(scratch, 0, this.hashes, o)) return TOKEN_B64;
+    if (ascii && hash.length === 64 && decodeHex(scratch, 0, this.hashes, o)) return TOKEN_HEX;
     this.oddHashes.set(r, hash);
     return 0;
   }
@@ -708,7 +708,6 @@ export class LeaseTable {
 
   private lease(r: number): StoredLease {
     const n = this.num;
-    const nullable = (v: number) => (v < 0 ? null : v);
     const d = this.dicts;
     const endReason = this.dictOf.endReason[r]!;
     const lease: StoredLease = {

@@ -113,10 +113,12 @@ export function readLeaseShards(
   let bytes = 0;
   let fromBackup = false;
   into.reserve(into.size + refs.reduce((sum, r) => sum + r.leases, 0));
+  // One buffer for every file in turn: nothing of a file is kept once its leases are in the table.
+  const buffer = { bytes: Buffer.alloc(0) };
   for (const ref of refs) {
     const dir = dirs.find((d) => fs.existsSync(path.join(d, ref.file))) ?? dirs[0];
     fromBackup ||= dir !== dirs[0];
-    bytes += readShard(path.join(dir, ref.file), ref, key, advice, into);
+    bytes += readShard(path.join(dir, ref.file), ref, key, advice, into, buffer);
   }
   return { bytes, fromBackup };
 }
@@ -131,11 +133,18 @@ const HeaderSchema = z.object({
 });
 const SEAL_BYTES = 65;
 
-function readShard(file: string, ref: LeaseShardRef, key: Buffer, advice: string, into: LeaseTable) {
+function readShard(
+  file: string,
+  ref: LeaseShardRef,
+  key: Buffer,
+  advice: string,
+  into: LeaseTable,
+  buffer: { bytes: Buffer },
+) {
   const damage = (offset: number, why: string) => logDamage(file, offset, why, advice);
   let data: Buffer;
   try {
-    data = fs.readFileSync(file);
+    data = readInto(file, buffer);
   } catch {
     throw damage(0, 'it is missing, but state.snapshot names it as part of the lease table');
   }
@@ -189,6 +198,24 @@ function readShard(file: string, ref: LeaseShardRef, key: Buffer, advice: string
     );
   }
   return data.length;
+}
+
+/** A whole file's bytes, in `buffer` (grown when the file is larger). */
+function readInto(file: string, buffer: { bytes: Buffer }): Buffer {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (buffer.bytes.length < size) buffer.bytes = Buffer.allocUnsafeSlow(size);
+    let read = 0;
+    while (read < size) {
+      const n = fs.readSync(fd, buffer.bytes, read, size - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    return buffer.bytes.subarray(0, read);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** Reads a file's columns into lease objects, then into the table. */
