@@ -1,5 +1,25 @@
 import type { LeaseStatus } from '../api';
 import type { LeaseDatabase, StoredLease } from './schema';
+import {
+  asciiInto,
+  decodeB64,
+  decodeHex,
+  DICT_FIELDS,
+  hashBytes,
+  HASH_BYTES,
+  hashText,
+  ID_BYTES,
+  newDicts,
+  NULLABLE_NUMBERS,
+  NUMBER_FIELDS,
+  printable,
+  scanJsonStrings,
+  scratch,
+  type Dict,
+  type DictField,
+  type NumberField,
+} from './lease-codec';
+import { LeaseRow, nullable } from './lease-row';
 
 // The active leases in memory: one row per lease in typed arrays instead of one object per lease.
 // Times and counters are float64 columns; project, environment, status, scope, end reason and
@@ -9,27 +29,6 @@ import type { LeaseDatabase, StoredLease } from './schema';
 // so every change goes back through `set` (or `recordUse`). Rows keep insertion order, as a Map's
 // entries do; a deleted row is skipped until `pack` drops it.
 
-/** Float64 columns; -1 stands for null in the nullable ones. */
-export const NUMBER_FIELDS = [
-  'issuedAt',
-  'expiresAt',
-  'ttlSeconds',
-  'renewals',
-  'renewedAt',
-  'lastUsedAt',
-  'endedAt',
-  'epoch',
-  'warnedFor',
-  'uses',
-] as const;
-export type NumberField = (typeof NUMBER_FIELDS)[number];
-export const NULLABLE_NUMBERS: ReadonlySet<NumberField> = new Set(['renewedAt', 'lastUsedAt', 'endedAt', 'warnedFor']);
-/** Dictionary-encoded columns; -1 stands for null (endReason) or absent (by). */
-export const DICT_FIELDS = ['project', 'environment', 'status', 'scope', 'endReason', 'by'] as const;
-export type DictField = (typeof DICT_FIELDS)[number];
-
-const ID_BYTES = 16;
-const HASH_BYTES = 32;
 const ALIVE = 1;
 /** The id is not 16 printable ASCII characters: held in `oddIds`. */
 const ODD_ID = 2;
@@ -40,107 +39,6 @@ const TOKEN_HEX = 8;
 /** The reason's bytes (in a loaded chunk) hold JSON escapes. */
 const REASON_ESCAPED = 16;
 
-/** A dictionary: each distinct value once, by index. */
-class Dict<T> {
-  values: T[] = [];
-  private index = new Map<string, number>();
-  constructor(private readonly keyOf: (v: T) => string) {}
-
-  intern(v: T): number {
-    const key = this.keyOf(v);
-    let at = this.index.get(key);
-    if (at === undefined) {
-      at = this.values.push(v) - 1;
-      this.index.set(key, at);
-    }
-    return at;
-  }
-}
-
-type DictValue<F extends DictField> = F extends 'scope' ? readonly string[] : string;
-type Dicts = { [F in DictField]: Dict<DictValue<F>> };
-
-function newDicts(): Dicts {
-  const text = (v: string) => v;
-  return {
-    project: new Dict<string>(text),
-    environment: new Dict<string>(text),
-    status: new Dict<string>(text),
-    // Scopes are shared by every lease that has the same keys; frozen, so no holder changes them for all.
-    scope: new Dict<readonly string[]>((v) => String(JSON.stringify(v))),
-    endReason: new Dict<string>(text),
-    by: new Dict<string>(text),
-  };
-}
-
-/** FNV-1a over a string's char codes (ids are ASCII, so the same as over their bytes). */
-function hashText(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
-
-function hashBytes(b: Uint8Array, at: number): number {
-  let h = 0x811c9dc5;
-  for (let i = at; i < at + ID_BYTES; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
-  return h >>> 0;
-}
-
-const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-const B64_VALUE = new Int8Array(128).fill(-1);
-for (let i = 0; i < 64; i++) B64_VALUE[B64.charCodeAt(i)] = i;
-const HEX_VALUE = new Int8Array(128).fill(-1);
-for (let i = 0; i < 16; i++) HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
-
-/**
- * Decodes a 43-character base64url hash (`src[s..s+43)`) into `out[o..o+32)`; false when it is not
- * exactly the encoding of 32 bytes (then it is kept as text).
- */
-function decodeB64(src: Uint8Array, s: number, out: Uint8Array, o: number): boolean {
-  let acc = 0;
-  let bits = 0;
-  let w = o;
-  for (let i = s; i < s + 43; i++) {
-    const c = src[i]!;
-    const v = c < 128 ? B64_VALUE[c]! : -1;
-    if (v < 0) return false;
-    acc = ((acc << 6) | v) & 0xffffff;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[w++] = (acc >> bits) & 0xff;
-    }
-  }
-  // 43 characters carry 258 bits: the last 2 must be zero, or the text is not canonical.
-  return (acc & ((1 << bits) - 1)) === 0;
-}
-
-function decodeHex(src: Uint8Array, s: number, out: Uint8Array, o: number): boolean {
-  for (let i = 0; i < HASH_BYTES; i++) {
-    const c1 = src[s + 2 * i]!;
-    const c2 = src[s + 2 * i + 1]!;
-    const hi = c1 < 128 ? HEX_VALUE[c1]! : -1;
-    const lo = c2 < 128 ? HEX_VALUE[c2]! : -1;
-    if (hi < 0 || lo < 0) return false;
-    out[o + i] = (hi << 4) | lo;
-  }
-  return true;
-}
-
-/** A hash's characters, when all ASCII, for the decoders. */
-const scratch = new Uint8Array(64);
-function asciiInto(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c > 127) return false;
-    scratch[i] = c;
-  }
-  return true;
-}
-
-const isHexDigit = (c: number) => (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
-const printable = (c: number) => c > 0x20 && c < 0x7f;
-
 /** Why a file's columns could not be loaded: the column at fault, or a lease held twice. */
 export type LoadProblem = { column: string; why?: string } | { duplicate: string };
 
@@ -148,59 +46,6 @@ export type LoadProblem = { column: string; why?: string } | { duplicate: string
 export interface RawColumns {
   get(name: string): { kind: string; bytes: Buffer } | undefined;
 }
-
-/** The fields of a lease that scans over many leases read, without building the lease. */
-export type LeaseFields = Pick<
-  StoredLease,
-  'id' | 'project' | 'environment' | 'status' | 'issuedAt' | 'expiresAt' | 'renewedAt' | 'endedAt' | 'warnedFor' | 'by'
->;
-
-/**
- * A cursor over the table's rows ({@link LeaseTable.rows}): one object moved from row to row, so it
- * is valid only until the scan moves on; `lease()` builds the lease it stands on.
- */
-export class LeaseRow implements LeaseFields {
-  /** @internal The row it stands on. */
-  r = -1;
-  constructor(private readonly t: LeaseTable) {}
-  get id(): string {
-    return this.t.field(this.r, 'id') as string;
-  }
-  get project(): string {
-    return this.t.dicts.project.values[this.t.dictOf.project[this.r]!]!;
-  }
-  get environment(): string {
-    return this.t.dicts.environment.values[this.t.dictOf.environment[this.r]!]!;
-  }
-  get status(): LeaseStatus {
-    return this.t.dicts.status.values[this.t.dictOf.status[this.r]!] as LeaseStatus;
-  }
-  get issuedAt(): number {
-    return this.t.num.issuedAt[this.r]!;
-  }
-  get expiresAt(): number {
-    return this.t.num.expiresAt[this.r]!;
-  }
-  get renewedAt(): number | null {
-    return nullable(this.t.num.renewedAt[this.r]!);
-  }
-  get endedAt(): number | null {
-    return nullable(this.t.num.endedAt[this.r]!);
-  }
-  get warnedFor(): number | null {
-    return nullable(this.t.num.warnedFor[this.r]!);
-  }
-  get by(): string | undefined {
-    const v = this.t.dictOf.by[this.r]!;
-    return v < 0 ? undefined : this.t.dicts.by.values[v];
-  }
-  /** The lease this row holds, as {@link LeaseTable.get} builds it. */
-  lease(): StoredLease {
-    return this.t.field(this.r, 'lease') as StoredLease;
-  }
-}
-
-const nullable = (v: number) => (v < 0 ? null : v);
 
 /** Active leases as typed columns, with the Map-like surface the services use. */
 export class LeaseTable {
@@ -530,40 +375,14 @@ export class LeaseTable {
     if (!col || col.kind !== 'json') return bad;
     const b = Buffer.from(col.bytes); // a copy: the file's buffer is not kept alive by it
     const chunk = this.chunks.push(b) - 1;
-    let p = 0;
-    if (b[p++] !== 0x5b) return bad;
-    for (let i = 0; i < count; i++) {
-      if (b[p++] !== 0x22) return bad;
-      const start = p;
-      let escaped = false;
-      for (;;) {
-        if (p >= b.length) return bad;
-        const ch = b[p]!;
-        if (ch === 0x22) break;
-        if (ch < 0x20) return bad;
-        if (ch !== 0x5c) {
-          p++;
-          continue;
-        }
-        escaped = true;
-        const e = b[p + 1];
-        if (e === 0x75) {
-          for (let k = 2; k < 6; k++) {
-            if (!isHexDigit(b[p + k] ?? 0)) return bad;
-          }
-          p += 6;
-        } else if (e !== undefined && '"\\/bfnrt'.includes(String.fromCharCode(e))) p += 2;
-        else return bad;
-      }
+    const ok = scanJsonStrings(b, count, (i, start, length, escaped) => {
       const r = base + i;
       this.reasonChunk[r] = chunk;
       this.reasonAt[r] = start;
-      this.reasonLen[r] = p - start;
+      this.reasonLen[r] = length;
       if (escaped) this.flags[r] = this.flags[r]! | REASON_ESCAPED;
-      p++;
-      if (b[p++] !== (i === count - 1 ? 0x5d : 0x2c)) return bad;
-    }
-    return p === b.length ? null : bad;
+    });
+    return ok ? null : bad;
   }
 
   private loadExtra(col: { kind: string; bytes: Buffer } | undefined, base: number, count: number) {
