@@ -117,6 +117,16 @@ describe('LeaseTable', () => {
     expect(Object.isFrozen(a.scope)).toBe(true);
   });
 
+  it('packing drops dictionary values no lease uses any more', () => {
+    const table = new LeaseTable();
+    const l = lease(7);
+    for (let i = 0; i < 10; i++) table.set(l.id, { ...l, endReason: `revoked: reason ${i}` });
+    expect(table.dicts.endReason.values).toHaveLength(10);
+    table.pack();
+    expect(table.dicts.endReason.values).toEqual(['revoked: reason 9']);
+    expect(table.get(l.id)).toEqual({ ...l, endReason: 'revoked: reason 9' });
+  });
+
   it('keeps ids and token hashes of any form exactly', () => {
     const table = new LeaseTable();
     const odd = [

@@ -182,8 +182,9 @@ export class LeaseTable {
    * more. Never called while the table is iterated (compaction runs between transactions).
    */
   pack(): void {
-    const dead = this.used - this.live;
-    if (dead === 0) return;
+    // Worth it once rows are gone, or a dictionary holds more values than there are leases.
+    const bloated = DICT_FIELDS.some((f) => this.dicts[f].values.length > this.live);
+    if (this.used === this.live && !bloated) return;
     const to = new LeaseTable();
     to.reserve(this.live);
     const remap = Object.fromEntries(
