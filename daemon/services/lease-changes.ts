@@ -40,8 +40,18 @@ export class LeaseChanges {
   ) {}
 
   private note(lease: StoredLease, outcome: LeaseOutcome): void {
+    // The state hands out copies of its leases: the changed copy goes back (never re-adding one gone).
+    if (outcome !== 'issued' && this.state.leases.has(lease.id)) this.state.leases.set(lease.id, lease);
     this.touched.lease(lease.id);
     this.outcomes.set(lease.id, { lease, outcome });
+  }
+
+  /**
+   * Puts every lease this transaction changed back into the state as it is now, so a field set on
+   * it after its change (an issued lease's database login) is kept too. Run at the transaction's end.
+   */
+  settle(): void {
+    for (const [id, { lease }] of this.outcomes) if (this.state.leases.has(id)) this.state.leases.set(id, lease);
   }
 
   /** Issues a lease in `env` and returns it with its token (shown once, stored only as a keyed hash). */
@@ -154,9 +164,10 @@ export class LeaseChanges {
    */
   endAllOf(project: string, environment: string | undefined, reason: string, actor: Actor): string[] {
     const revoked: string[] = [];
-    for (const lease of this.state.leases.values()) {
-      if (lease.project !== project || (environment && lease.environment !== environment)) continue;
-      if (lease.status !== 'active') continue;
+    for (const row of this.state.leases.rows()) {
+      if (row.project !== project || (environment && row.environment !== environment)) continue;
+      if (row.status !== 'active') continue;
+      const lease = row.lease();
       if (this.now >= lease.expiresAt) this.end(lease, 'expired', 'expired', 'daemon', true);
       else {
         this.end(lease, 'revoked', reason, actor, true);
@@ -168,10 +179,10 @@ export class LeaseChanges {
 
   /** Moves a lease's expiry earlier (a new policy's ttl); returns whether it changed. */
   cap(lease: StoredLease, cap: number): boolean {
+    const capped = lease.expiresAt > cap;
+    if (capped) lease.expiresAt = cap;
     this.note(lease, 'quiet');
-    if (lease.expiresAt <= cap) return false;
-    lease.expiresAt = cap;
-    return true;
+    return capped;
   }
 
   /** Records that a lease was warned about for its current expiry. */

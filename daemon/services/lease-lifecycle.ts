@@ -1,6 +1,6 @@
 import { effectiveStatus } from '../base/common/lease-status';
 import { formatCatchUpSummary, WarningGrouper } from '../notify';
-import type { AuditInput, CommitKind, State, StoredLease, Touched } from '../store';
+import type { AuditInput, CommitKind, LeaseFields, State, StoredLease, Touched } from '../store';
 import { DeadlineScheduler, type Deadline } from './deadlines';
 import type { ChannelsService } from './channels';
 import type { DesktopNotificationsService } from './desktop-notifications';
@@ -94,6 +94,7 @@ export class LeaseLifecycle {
     const out = await this.ctx.store.transact((state, touched) => {
       const changes = new LeaseChanges(state, touched, this.ctx.clock(), this.ctx.store.keys.tokenKey);
       const { result, audit } = change(state, changes, touched);
+      changes.settle();
       const events = leaseEvents(changes);
       this.channels.fanOut(state, touched, events.map(toChannelEvent));
       return { result: { result, changes, events }, audit: [...changes.audit, ...(audit ?? [])] };
@@ -109,7 +110,7 @@ export class LeaseLifecycle {
   }
 
   /** Schedules a lease's next point, or forgets it once it ended. */
-  private schedule(lease: StoredLease): void {
+  private schedule(lease: LeaseFields): void {
     if (lease.status !== 'active' || !this.ctx.store.state.leases.has(lease.id)) {
       this.grouper.remove(lease.id);
       this.scheduler.cancel(lease.id);
@@ -126,7 +127,7 @@ export class LeaseLifecycle {
     const now = this.ctx.clock();
     // By project, then environment: no key is built per lease (a million leases are counted often).
     const byProject = new Map<string, Map<string, number>>();
-    for (const lease of this.ctx.store.state.leases.values()) {
+    for (const lease of this.ctx.store.state.leases.rows()) {
       if (effectiveStatus(lease, now) !== 'active') continue;
       let envs = byProject.get(lease.project);
       if (!envs) byProject.set(lease.project, (envs = new Map()));
@@ -140,9 +141,13 @@ export class LeaseLifecycle {
   /** Active leases of one environment. */
   activeLeasesOf(project: string, environment: string): StoredLease[] {
     const now = this.ctx.clock();
-    return [...this.ctx.store.state.leases.values()].filter(
-      (l) => l.project === project && l.environment === environment && effectiveStatus(l, now) === 'active',
-    );
+    const out: StoredLease[] = [];
+    for (const l of this.ctx.store.state.leases.rows()) {
+      if (l.project === project && l.environment === environment && effectiveStatus(l, now) === 'active') {
+        out.push(l.lease());
+      }
+    }
+    return out;
   }
 
   /**
@@ -155,20 +160,24 @@ export class LeaseLifecycle {
     const state = this.ctx.store.state;
     const expired: StoredLease[] = [];
     const expiringSoon: StoredLease[] = [];
-    for (const lease of state.leases.values()) {
+    // Through the table's cursor: only the leases kept here are built.
+    for (const lease of state.leases.rows()) {
       if (lease.status !== 'active') continue;
-      if (now >= lease.expiresAt) expired.push(lease);
+      if (now >= lease.expiresAt) expired.push(lease.lease());
       else {
         const warn = warnAt(state, lease);
-        if (warn !== null && warn <= now) expiringSoon.push(lease);
+        if (warn !== null && warn <= now) expiringSoon.push(lease.lease());
         this.schedule(lease);
       }
     }
     // Only a catch-up is worth a commit; a clean start writes nothing before serving.
     if (expired.length || expiringSoon.length) {
-      const { changes } = await this.commit((_state, changes) => {
-        for (const lease of expired) changes.end(lease, 'expired', 'expired', 'daemon');
-        for (const lease of expiringSoon) changes.warn(lease);
+      const { changes } = await this.commit((state, changes) => {
+        // Each lease as it is now (the state hands out copies), if it is still active.
+        const active = (leases: StoredLease[]) =>
+          leases.map((l) => state.leases.get(l.id)).filter((l) => l?.status === 'active') as StoredLease[];
+        for (const lease of active(expired)) changes.end(lease, 'expired', 'expired', 'daemon');
+        for (const lease of active(expiringSoon)) changes.warn(lease);
         return { result: null };
       }, 'release');
       // One summary instead of a burst of warnings and events (channels were told in the commit).
@@ -182,7 +191,7 @@ export class LeaseLifecycle {
 
   private rebuild(): void {
     this.scheduler.clear();
-    for (const lease of this.ctx.store.state.leases.values()) if (lease.status === 'active') this.schedule(lease);
+    for (const lease of this.ctx.store.state.leases.rows()) if (lease.status === 'active') this.schedule(lease);
   }
 
   private async fire(items: Array<Deadline<Point>>): Promise<void> {

@@ -1,7 +1,7 @@
 import { type HolderLease, type IssuedLease, type Lease, type LeasePolicy } from '../api';
 import { effectiveStatus } from '../base/common/lease-status';
 import { iso } from '../base/common/time';
-import { own, type ArchivedLease, type State, type StoredLease } from '../store';
+import { own, type ArchivedLease, type LeaseFields, type State, type StoredLease } from '../store';
 
 // The lease rules that need no clock of their own and change nothing: how a lease is shown, how
 // long it lives under a policy, and when it is warned about. Pure functions, `now` passed in.
@@ -68,7 +68,7 @@ export function leaseTtl(
 }
 
 /** When a lease should be warned about, or null (no policy, ttl too short, already warned). */
-export function warnAt(state: State, lease: StoredLease): number | null {
+export function warnAt(state: State, lease: LeaseFields): number | null {
   const project = own(state.projects, lease.project);
   const policy = project && own(project.environments, lease.environment)?.policy;
   if (!policy || lease.warnedFor === lease.expiresAt) return null;

@@ -1,7 +1,7 @@
 import { acting, caller } from './team/caller';
 import { BellaError, type Lease, type OperationArgs, type OperationOutput } from '../api';
 import { iso } from '../base/common/time';
-import type { State, StoredLease } from '../store';
+import type { ArchivedLease, LeaseFields, State, StoredLease } from '../store';
 import { checkFilterExists } from './audit';
 import { effectiveStatus } from '../base/common/lease-status';
 import type { LeaseLifecycle } from './lease-lifecycle';
@@ -54,7 +54,6 @@ export class LeasesService {
     const now = this.now;
     const limit = args.limit ?? 500;
     const offset = args.cursor ?? 0;
-    const hot = [...this.ctx.store.state.leases.values()];
     const wantsEnded = args.all || (args.status !== undefined && args.status !== 'active');
     const archived = wantsEnded
       ? this.ctx.store.archive.readAll().filter((l) => !this.ctx.store.state.leases.has(l.id))
@@ -64,18 +63,18 @@ export class LeasesService {
     // A member sees her own leases only (issue 17); admins and the owner see all.
     const who = caller();
     const mine = who.kind === 'member' && who.member.role === 'member' ? who.member.id : null;
-    for (const source of [hot, archived]) {
-      for (let i = source.length - 1; i >= 0; i--) {
-        const lease = source[i]!;
-        if (args.project && lease.project !== args.project) continue;
-        if (args.environment && lease.environment !== args.environment) continue;
-        if (mine !== null && (lease as { by?: string }).by !== mine) continue;
-        const status = effectiveStatus(lease, now);
-        if (args.status ? status !== args.status : !args.all && status !== 'active') continue;
-        if (total >= offset && page.length < limit) page.push(toLease(lease, now));
-        total++;
-      }
-    }
+    const visit = (lease: LeaseFields, build: () => ArchivedLease) => {
+      if (args.project && lease.project !== args.project) return;
+      if (args.environment && lease.environment !== args.environment) return;
+      if (mine !== null && lease.by !== mine) return;
+      const status = effectiveStatus(lease, now);
+      if (args.status ? status !== args.status : !args.all && status !== 'active') return;
+      if (total >= offset && page.length < limit) page.push(toLease(build(), now));
+      total++;
+    };
+    // Newest first; the hot leases through the table's cursor, so only the page's leases are built.
+    for (const row of this.ctx.store.state.leases.rows(true)) visit(row, () => row.lease());
+    for (let i = archived.length - 1; i >= 0; i--) visit(archived[i]!, () => archived[i]!);
     // A typo in a filter is a mistake, not an empty list; a deleted project's ended leases still show.
     if (total === 0) checkFilterExists(this.ctx, args);
     return { leases: page, total, nextCursor: offset + page.length < total ? offset + page.length : null };

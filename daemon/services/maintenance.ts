@@ -1,5 +1,6 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import { iso } from '../base/common/time';
+import type { StoredLease } from '../store';
 import type { LeaseLifecycle } from './lease-lifecycle';
 import { dropExpired } from './secret-versions';
 import type { ServiceContext } from './service-context';
@@ -86,9 +87,10 @@ export class Maintenance {
   /** Moves ended leases older than the retention period out of the state. */
   async archiveEnded(): Promise<string> {
     const cutoff = this.ctx.clock() - this.options.retentionMs;
-    const old = [...this.ctx.store.state.leases.values()].filter(
-      (l) => l.status !== 'active' && l.endedAt !== null && l.endedAt < cutoff,
-    );
+    const old: StoredLease[] = [];
+    for (const l of this.ctx.store.state.leases.rows()) {
+      if (l.status !== 'active' && l.endedAt !== null && l.endedAt < cutoff) old.push(l.lease());
+    }
     if (old.length === 0) return 'nothing to archive';
     // Archive first: a crash in between leaves a lease in both places, never in neither.
     await this.ctx.store.archive.append(old);

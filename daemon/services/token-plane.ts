@@ -95,8 +95,7 @@ export class TokenPlaneService {
       { event: 'SecretsRead', outcome: 'Success', actor: 'token', source: req.source, ...where, keys },
     ]);
     // Last use is informational: kept in memory and persisted by the next commit or anchor.
-    lease.lastUsedAt = this.ctx.clock();
-    lease.uses += 1;
+    this.ctx.store.state.leases.recordUse(lease.id, this.ctx.clock());
     this.ctx.store.markUsed(lease.id);
     return { ...where, leaseId: lease.id, expiresAt: iso(lease.expiresAt), secrets };
   }

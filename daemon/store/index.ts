@@ -13,3 +13,5 @@ export type { StoreOptions } from './recovery';
 export type { CommitKind } from './disk-reserve';
 export { DEFAULT_BACKUPS_KEPT } from './backups';
 export * from './lease-archive';
+export type { LeaseTable } from './lease-memory';
+export type { LeaseFields, LeaseRow } from './lease-row';

@@ -122,7 +122,7 @@ describe('the lease table', () => {
     const store = await Store.open(dir);
     await store.transact((state, touched) => {
       const l = state.leases.get(leases[5]!.id)!;
-      l.status = 'revoked';
+      state.leases.set(l.id, { ...l, status: 'revoked' });
       touched.lease(l.id);
       return { result: null, audit: [] };
     });
@@ -179,6 +179,29 @@ describe('the lease table', () => {
     store = await Store.open(dir);
     expect(store.state.leases.size).toBe(count - 1);
     await store.close();
+  }, 60_000);
+
+  it('puts the table back to what is on disk when a commit cannot be written, in the same object', async () => {
+    const dir = await tableDir();
+    const store = await Store.open(dir);
+    const table = store.state.leases;
+    const journal = dataFiles(dir).journal;
+    fs.renameSync(journal, `${journal}.old`);
+    fs.copyFileSync(`${journal}.old`, journal);
+    const extra = lease(count + 1);
+    const failed = store.transact((state, touched) => {
+      state.leases.set(leases[2]!.id, { ...state.leases.get(leases[2]!.id)!, status: 'revoked' });
+      state.leases.delete(leases[3]!.id);
+      state.leases.set(extra.id, extra);
+      for (const id of [leases[2]!.id, leases[3]!.id, extra.id]) touched.lease(id);
+      return { result: null, audit: [] };
+    });
+    await expect(failed).rejects.toThrow(/replaced/);
+    expect(store.state.leases).toBe(table);
+    expect(table.size).toBe(count);
+    expect(table.has(extra.id)).toBe(false);
+    expect(table.get(leases[2]!.id)).toEqual(leases[2]);
+    expect([...table.keys()]).toEqual(leases.map((l) => l.id));
   }, 60_000);
 
   it('refuses a damaged, edited, replaced or missing table file, naming it, and changes nothing', async () => {

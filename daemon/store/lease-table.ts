@@ -4,7 +4,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { writeFileDurable } from '../base/node/files';
 import { crc32 } from 'node:zlib';
-import { COLUMN_NAMES, columnsProblem, decodeColumn, fromColumns, toColumns } from './lease-columns';
+import { COLUMN_NAMES, columnsProblem, decodeColumn, fromColumns, toColumns, type ColumnKind } from './lease-columns';
+import type { LeaseTable, LoadProblem } from './lease-memory';
 import { logDamage } from './log-scan';
 import type { StoredLease } from './schema';
 
@@ -107,14 +108,17 @@ export function readLeaseShards(
   refs: LeaseShardRef[],
   key: Buffer,
   advice: string,
-  into: Map<string, StoredLease>,
+  into: LeaseTable,
 ): { bytes: number; fromBackup: boolean } {
   let bytes = 0;
   let fromBackup = false;
+  into.reserve(into.size + refs.reduce((sum, r) => sum + r.leases, 0));
+  // One buffer for every file in turn: nothing of a file is kept once its leases are in the table.
+  const buffer = { bytes: Buffer.alloc(0) };
   for (const ref of refs) {
     const dir = dirs.find((d) => fs.existsSync(path.join(d, ref.file))) ?? dirs[0];
     fromBackup ||= dir !== dirs[0];
-    bytes += readShard(path.join(dir, ref.file), ref, key, advice, into);
+    bytes += readShard(path.join(dir, ref.file), ref, key, advice, into, buffer);
   }
   return { bytes, fromBackup };
 }
@@ -129,11 +133,18 @@ const HeaderSchema = z.object({
 });
 const SEAL_BYTES = 65;
 
-function readShard(file: string, ref: LeaseShardRef, key: Buffer, advice: string, into: Map<string, StoredLease>) {
+function readShard(
+  file: string,
+  ref: LeaseShardRef,
+  key: Buffer,
+  advice: string,
+  into: LeaseTable,
+  buffer: { bytes: Buffer },
+) {
   const damage = (offset: number, why: string) => logDamage(file, offset, why, advice);
   let data: Buffer;
   try {
-    data = fs.readFileSync(file);
+    data = readInto(file, buffer);
   } catch {
     throw damage(0, 'it is missing, but state.snapshot names it as part of the lease table');
   }
@@ -154,15 +165,15 @@ function readShard(file: string, ref: LeaseShardRef, key: Buffer, advice: string
   if (data.length < sealAt + SEAL_BYTES)
     throw damage(Math.min(data.length, sealAt), 'it ends before its seal (it was cut)');
   if (data.length > sealAt + SEAL_BYTES) throw damage(sealAt + SEAL_BYTES, 'bytes follow its seal');
-  const columns = new Map<string, unknown>();
+  const columns = new Map<string, { kind: ColumnKind; bytes: Buffer }>();
   const offsets = new Map<string, number>();
   let at = eol + 1;
-  for (const [name, , length, crc] of parsed.columns) {
+  for (const [name, kind, length, crc] of parsed.columns) {
     const bytes = data.subarray(at, at + length);
     if (crcHex(bytes) !== crc) throw damage(at, `its column ${name} fails its checksum`);
     if (!COLUMN_NAMES.includes(name) || columns.has(name)) throw damage(at, `${name} is not a lease table column`);
     offsets.set(name, at);
-    columns.set(name, bytes);
+    columns.set(name, { kind, bytes });
     at += length;
   }
   // The seal is the keyed MAC of every byte before it: an edit with fixed-up checksums fails here.
@@ -175,20 +186,60 @@ function readShard(file: string, ref: LeaseShardRef, key: Buffer, advice: string
   if (sealed.toString('latin1') !== ref.mac || parsed.leases !== ref.leases) {
     throw damage(0, 'it is not the lease table file state.snapshot names (it was replaced)');
   }
-  for (const [name, kind] of parsed.columns) {
+  // Straight into the table's columns; a file whose ids are not all bella's 16 characters through objects.
+  const id = columns.get('id');
+  const fast = id?.kind === 'latin1' && id.bytes.length === ref.leases * 16;
+  const problem = fast ? into.loadColumns(columns, ref.leases) : slowLoad(columns, ref.leases, into);
+  if (problem && 'duplicate' in problem) throw damage(0, `lease ${problem.duplicate} is held twice in the lease table`);
+  if (problem) {
+    throw damage(
+      offsets.get(problem.column) ?? 0,
+      problem.why ?? `its column ${problem.column} is missing or malformed`,
+    );
+  }
+  return data.length;
+}
+
+/** A whole file's bytes, in `buffer` (grown when the file is larger). */
+function readInto(file: string, buffer: { bytes: Buffer }): Buffer {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (buffer.bytes.length < size) buffer.bytes = Buffer.allocUnsafeSlow(size);
+    let read = 0;
+    while (read < size) {
+      const n = fs.readSync(fd, buffer.bytes, read, size - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    return buffer.bytes.subarray(0, read);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Reads a file's columns into lease objects, then into the table. */
+function slowLoad(
+  raw: Map<string, { kind: ColumnKind; bytes: Buffer }>,
+  count: number,
+  into: LeaseTable,
+): LoadProblem | null {
+  const columns = new Map<string, unknown>();
+  for (const [name, { kind, bytes }] of raw) {
     try {
-      columns.set(name, decodeColumn(kind, columns.get(name) as Buffer));
+      columns.set(name, decodeColumn(kind, bytes));
     } catch (err) {
-      throw damage(offsets.get(name)!, `its column ${name} cannot be read (${(err as Error).message})`);
+      return { column: name, why: `its column ${name} cannot be read (${(err as Error).message})` };
     }
   }
-  const problem = columnsProblem(columns, ref.leases);
-  if (problem) throw damage(offsets.get(problem) ?? 0, `its column ${problem} is missing or malformed`);
-  fromColumns(columns, ref.leases, (lease) => {
-    if (into.has(lease.id)) throw damage(0, `lease ${lease.id} is held twice in the lease table`);
-    into.set(lease.id, lease);
+  const problem = columnsProblem(columns, count);
+  if (problem) return { column: problem };
+  let duplicate: string | null = null;
+  fromColumns(columns, count, (lease) => {
+    if (into.has(lease.id)) duplicate ??= lease.id;
+    else into.set(lease.id, lease);
   });
-  return data.length;
+  return duplicate === null ? null : { duplicate };
 }
 
 /** Removes the files of the lease table that `refs` does not name (earlier compactions, crashes). */

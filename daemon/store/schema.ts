@@ -4,6 +4,7 @@ import type { CiTrust } from '../api/ci';
 import type { SecretChange, SecretEnd } from '../api/history';
 import type { Grant, TeamRole } from '../api/team';
 import type { RequestStatus } from '../api/requests';
+import { LeaseTable } from './lease-memory';
 
 /**
  * The current state schema version. Bump it and teach `legacy.ts` the old shape when it changes.
@@ -303,8 +304,11 @@ export interface StoredAccessRequest {
 /** Everything the daemon keeps as its state. */
 export interface State {
   projects: Record<string, StoredProject>;
-  /** Leases by id, in issue order (a Map: plain objects get slow to iterate at 100,000 keys). */
-  leases: Map<string, StoredLease>;
+  /**
+   * Leases by id, in issue order: a compact table (lease-memory.ts) with a Map's surface. `get`
+   * hands out a copy: a changed lease goes back through `set`.
+   */
+  leases: LeaseTable;
   /** Notification channels, in the order they were added. */
   channels: Map<string, StoredChannel>;
   /** Outbox items, in commit order (per channel, the order its events are delivered in). */
@@ -355,7 +359,7 @@ export type FlatKind = keyof typeof FLAT_RECORDS;
 export function emptyState(): State {
   return {
     projects: {},
-    leases: new Map(),
+    leases: new LeaseTable(),
     channels: new Map(),
     outbox: new Map(),
     deliveries: new Map(),

@@ -1,14 +1,5 @@
-import type { LeaseStatus } from '../api';
 import type { Change, EnvironmentFields, ProjectFields } from './record-validation';
-import {
-  FLAT_RECORDS,
-  own,
-  type FlatKind,
-  type State,
-  type StoredEnvironment,
-  type StoredLease,
-  type StoredProject,
-} from './schema';
+import { FLAT_RECORDS, own, type FlatKind, type State, type StoredEnvironment, type StoredProject } from './schema';
 
 // A transaction's changes as journal records, and records applied back to a state.
 
@@ -192,36 +183,8 @@ export function applyChange(state: State, change: Change): string | null {
       const records = state[FLAT_RECORDS[change.t]] as Map<string, unknown>;
       if (change.v === null) records.delete(change.id);
       else if (change.v.id !== change.id) return `${change.t} record ${change.id} holds ${change.v.id}`;
-      else records.set(change.id, change.t === 'lease' ? sharingStrings(change.v) : change.v);
+      else records.set(change.id, change.v);
       return null;
     }
   }
-}
-
-const sharedStrings = new Map<string, string>();
-const sharedScopes = new Map<string, string[]>();
-/** Distinct scopes shared at most; leases past it keep their own (a scope per lease gains nothing). */
-const MAX_SHARED_SCOPES = 10_000;
-
-function shared(text: string): string {
-  const known = sharedStrings.get(text);
-  if (known !== undefined) return known;
-  sharedStrings.set(text, text);
-  return text;
-}
-
-/**
- * A lease read from disk, holding one copy of each project, environment, status and scope shared
- * by all leases alike (a million leases of one environment otherwise hold a million copies of
- * each). Scopes are never changed in place, so leases with equal scopes share one array.
- */
-function sharingStrings(lease: StoredLease): StoredLease {
-  lease.project = shared(lease.project);
-  lease.environment = shared(lease.environment);
-  lease.status = shared(lease.status) as LeaseStatus;
-  const scopeKey = lease.scope.join('\n');
-  const scope = sharedScopes.get(scopeKey);
-  if (scope) lease.scope = scope;
-  else if (sharedScopes.size < MAX_SHARED_SCOPES) sharedScopes.set(scopeKey, lease.scope);
-  return lease;
 }

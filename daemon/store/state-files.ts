@@ -85,6 +85,8 @@ export class StateFiles {
    * crash at any point leaves the old snapshot (whose files are still there) or the new one.
    */
   write(state: State, meta: SnapshotMeta): Promise<StateRead> {
+    // Rows of leases gone since the last compaction leave memory here (between transactions).
+    state.leases.pack();
     const table = state.leases.size > this.inlineLeasesMax;
     const shards = table ? writeLeaseShards(this.tableDir, state.leases.values(), meta.journalSeq, this.key) : null;
     const previous = this.db.data;

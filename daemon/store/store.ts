@@ -371,7 +371,10 @@ export class Store {
     // The same objects, refilled: services hold references to the state and its maps.
     this.state.projects = onDisk.projects;
     this.state.settings = onDisk.settings;
+    // The lease table takes over the rows read back (no lease is built to copy it).
+    this.state.leases.adopt(onDisk.leases);
     for (const name of Object.values(FLAT_RECORDS)) {
+      if (name === 'leases') continue;
       const into = this.state[name] as Map<string, unknown>;
       into.clear();
       for (const [id, record] of onDisk[name] as Map<string, unknown>) into.set(id, record);

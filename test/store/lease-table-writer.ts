@@ -15,7 +15,7 @@ for (;;) {
   await store.transact((state, touched) => {
     ids.forEach((id, i) => {
       if (i % 10 !== r % 10) return;
-      state.leases.get(id)!.uses = r;
+      state.leases.set(id, { ...state.leases.get(id)!, uses: r });
       touched.lease(id);
     });
     return { result: null, audit: [] };

@@ -215,9 +215,9 @@ export class TeamService {
       }
       let revokedLeases = 0;
       if (args.revokeLeases) {
-        for (const lease of state.leases.values()) {
+        for (const lease of state.leases.rows()) {
           if (lease.by !== member.id || effectiveStatus(lease, now) !== 'active') continue;
-          changes.end(lease, 'revoked', `${member.name} removed from the team`, acting());
+          changes.end(lease.lease(), 'revoked', `${member.name} removed from the team`, acting());
           revokedLeases++;
         }
       }

@@ -1,0 +1,166 @@
+// The byte-level pieces of the lease table in memory (lease-memory.ts): its columns, dictionaries,
+// the hash of an id, token hashes decoded to their bytes, and the check of a JSON array of strings.
+
+/** Float64 columns; -1 stands for null in the nullable ones. */
+export const NUMBER_FIELDS = [
+  'issuedAt',
+  'expiresAt',
+  'ttlSeconds',
+  'renewals',
+  'renewedAt',
+  'lastUsedAt',
+  'endedAt',
+  'epoch',
+  'warnedFor',
+  'uses',
+] as const;
+export type NumberField = (typeof NUMBER_FIELDS)[number];
+export const NULLABLE_NUMBERS: ReadonlySet<NumberField> = new Set(['renewedAt', 'lastUsedAt', 'endedAt', 'warnedFor']);
+/** Dictionary-encoded columns; -1 stands for null (endReason) or absent (by). */
+export const DICT_FIELDS = ['project', 'environment', 'status', 'scope', 'endReason', 'by'] as const;
+export type DictField = (typeof DICT_FIELDS)[number];
+
+export const ID_BYTES = 16;
+export const HASH_BYTES = 32;
+
+/** A dictionary: each distinct value once, by index. */
+export class Dict<T> {
+  values: T[] = [];
+  private index = new Map<string, number>();
+  constructor(private readonly keyOf: (v: T) => string) {}
+
+  intern(v: T): number {
+    const key = this.keyOf(v);
+    let at = this.index.get(key);
+    if (at === undefined) {
+      at = this.values.push(v) - 1;
+      this.index.set(key, at);
+    }
+    return at;
+  }
+}
+
+export type DictValue<F extends DictField> = F extends 'scope' ? readonly string[] : string;
+export type Dicts = { [F in DictField]: Dict<DictValue<F>> };
+
+export function newDicts(): Dicts {
+  const text = (v: string) => v;
+  return {
+    project: new Dict<string>(text),
+    environment: new Dict<string>(text),
+    status: new Dict<string>(text),
+    // Scopes are shared by every lease that has the same keys; frozen, so no holder changes them for all.
+    scope: new Dict<readonly string[]>((v) => String(JSON.stringify(v))),
+    endReason: new Dict<string>(text),
+    by: new Dict<string>(text),
+  };
+}
+
+/** FNV-1a over a string's char codes (ids are ASCII, so the same as over their bytes). */
+export function hashText(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+export function hashBytes(b: Uint8Array, at: number): number {
+  let h = 0x811c9dc5;
+  for (let i = at; i < at + ID_BYTES; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+const B64_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 64; i++) B64_VALUE[B64.charCodeAt(i)] = i;
+export const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
+
+/**
+ * Decodes a 43-character base64url hash (`src[s..s+43)`) into `out[o..o+32)`; false when it is not
+ * exactly the encoding of 32 bytes (then it is kept as text).
+ */
+export function decodeB64(src: Uint8Array, s: number, out: Uint8Array, o: number): boolean {
+  let acc = 0;
+  let bits = 0;
+  let w = o;
+  for (let i = s; i < s + 43; i++) {
+    const c = src[i]!;
+    const v = c < 128 ? B64_VALUE[c]! : -1;
+    if (v < 0) return false;
+    acc = ((acc << 6) | v) & 0xffffff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[w++] = (acc >> bits) & 0xff;
+    }
+  }
+  // 43 characters carry 258 bits: the last 2 must be zero, or the text is not canonical.
+  return (acc & ((1 << bits) - 1)) === 0;
+}
+
+export function decodeHex(src: Uint8Array, s: number, out: Uint8Array, o: number): boolean {
+  for (let i = 0; i < HASH_BYTES; i++) {
+    const c1 = src[s + 2 * i]!;
+    const c2 = src[s + 2 * i + 1]!;
+    const hi = c1 < 128 ? HEX_VALUE[c1]! : -1;
+    const lo = c2 < 128 ? HEX_VALUE[c2]! : -1;
+    if (hi < 0 || lo < 0) return false;
+    out[o + i] = (hi << 4) | lo;
+  }
+  return true;
+}
+
+/** A hash's characters, when all ASCII, for the decoders. */
+export const scratch = new Uint8Array(64);
+export function asciiInto(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 127) return false;
+    scratch[i] = c;
+  }
+  return true;
+}
+
+export const isHexDigit = (c: number) =>
+  (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+export const printable = (c: number) => c > 0x20 && c < 0x7f;
+
+/**
+ * Checks that `b` is a JSON array of exactly `count` strings, as JSON.stringify writes it (no
+ * whitespace), and calls `each` with the bounds of each string's contents (between its quotes) and
+ * whether it holds escapes. Every escape is checked, so JSON.parse of a string found here cannot fail.
+ */
+export function scanJsonStrings(
+  b: Uint8Array,
+  count: number,
+  each: (i: number, start: number, length: number, escaped: boolean) => void,
+): boolean {
+  let p = 0;
+  if (b[p++] !== 0x5b) return false;
+  for (let i = 0; i < count; i++) {
+    if (b[p++] !== 0x22) return false;
+    const start = p;
+    let escaped = false;
+    for (;;) {
+      if (p >= b.length) return false;
+      const ch = b[p]!;
+      if (ch === 0x22) break;
+      if (ch < 0x20) return false;
+      if (ch !== 0x5c) {
+        p++;
+        continue;
+      }
+      escaped = true;
+      const e = b[p + 1];
+      if (e === 0x75) {
+        for (let k = 2; k < 6; k++) if (!isHexDigit(b[p + k] ?? 0)) return false;
+        p += 6;
+      } else if (e !== undefined && '"\\/bfnrt'.includes(String.fromCharCode(e))) p += 2;
+      else return false;
+    }
+    each(i, start, p - start, escaped);
+    p++;
+    if (b[p++] !== (i === count - 1 ? 0x5d : 0x2c)) return false;
+  }
+  return p === b.length;
+}

@@ -1,0 +1,234 @@
+import { describe, expect, it } from 'vitest';
+import { toColumns } from './lease-columns';
+import { LeaseTable, type RawColumns } from './lease-memory';
+import type { StoredLease } from './schema';
+
+/** A lease with every kind of field varied by `i` (as lease-table.test.ts makes them). */
+function lease(i: number, over: Partial<StoredLease> = {}): StoredLease {
+  const id = i.toString(36).padStart(16, '0');
+  const ended = i % 7 === 0;
+  return {
+    id,
+    project: i % 3 ? 'app' : 'web',
+    environment: i % 2 ? 'prod' : 'staging',
+    scope: i % 5 ? ['API_KEY', 'DB_*'] : ['ONLY'],
+    reason: REASONS[i % REASONS.length]!,
+    issuedAt: 1_700_000_000_000 + i,
+    expiresAt: 1_700_000_600_000 + i,
+    ttlSeconds: 600,
+    status: ended ? 'revoked' : 'active',
+    renewals: i % 4,
+    renewedAt: i % 4 ? 1_700_000_100_000 + i : null,
+    lastUsedAt: i % 3 ? null : 1_700_000_200_000 + i,
+    endedAt: ended ? 1_700_000_300_000 + i : null,
+    endReason: ended ? (i % 2 ? 'revoked by owner' : 'expire-all') : null,
+    // hashToken's form (43 base64url characters), hex, and anything else.
+    tokenHash: [Buffer.alloc(32, i).toString('base64url'), (i * 7919).toString(16).padStart(64, 'a'), `odd-${i}`][
+      i % 3
+    ]!,
+    epoch: 1 + (i % 2),
+    warnedFor: i % 9 ? null : 1_700_000_600_000 + i,
+    uses: i % 13,
+    ...(i % 17 === 0 ? { by: `mem_${id}` } : {}),
+    ...(i % 19 === 0
+      ? { database: { name: 'pg', role: 'ro', user: `bella_${id}`, key: 'PG_URL', sealedUrl: `sealed-${i}` } }
+      : {}),
+    ...over,
+  };
+}
+
+const REASONS = [
+  'deploy #812',
+  '',
+  'quote " backslash \\ slash / tab \t newline \n',
+  'lease — «ünïcode» 🚀',
+  '\u0000\u001f control \u2028 separators \u2029',
+  'plain',
+];
+
+/** A small deterministic generator, so a failure is repeatable. */
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+/** The columns of `leases` as a lease table file holds them (bytes as they are read back). */
+function columnsOf(leases: StoredLease[]): RawColumns {
+  return new Map(toColumns(leases).map((c) => [c.name, { kind: c.kind, bytes: Buffer.from(c.bytes) }]));
+}
+
+describe('LeaseTable', () => {
+  it('behaves as a Map through any sequence of set, delete, clear and pack, growing as it goes', () => {
+    const rand = random(21);
+    const table = new LeaseTable();
+    const model = new Map<string, StoredLease>();
+    for (let step = 0; step < 6000; step++) {
+      const i = Math.floor(rand() * 1500);
+      const op = rand();
+      if (op < 0.55) {
+        const l = lease(i, { uses: step, reason: REASONS[step % REASONS.length]! });
+        table.set(l.id, l);
+        model.set(l.id, l);
+      } else if (op < 0.9) {
+        const id = lease(i).id;
+        expect(table.delete(id)).toBe(model.delete(id));
+      } else if (op < 0.999) {
+        table.pack();
+      } else {
+        table.clear();
+        model.clear();
+      }
+      if (step % 500 === 0 || step === 5999) {
+        expect(table.size).toBe(model.size);
+        expect([...table.keys()]).toEqual([...model.keys()]);
+        expect([...table.values()]).toEqual([...model.values()]);
+        expect([...table]).toEqual([...model]);
+      }
+      const probe = lease(Math.floor(rand() * 1500)).id;
+      expect(table.has(probe)).toBe(model.has(probe));
+      expect(table.get(probe)).toEqual(model.get(probe));
+    }
+    expect(model.size).toBeGreaterThan(100);
+  });
+
+  it('hands out copies: a change counts only once it is set back', () => {
+    const table = new LeaseTable();
+    const l = lease(38);
+    table.set(l.id, l);
+    const copy = table.get(l.id)!;
+    copy.status = 'revoked';
+    copy.uses = 99;
+    copy.database!.user = 'someone_else';
+    l.reason = 'changed by the caller afterwards';
+    expect(table.get(l.id)).toEqual(lease(38));
+    table.set(l.id, copy);
+    expect(table.get(l.id)).toMatchObject({ status: 'revoked', uses: 99, database: { user: 'someone_else' } });
+    expect(() => table.set('another-id-00000', l)).toThrow(/set under the id/);
+  });
+
+  it('shares and freezes each distinct scope, so no holder changes it for every lease', () => {
+    const table = new LeaseTable();
+    for (const i of [1, 2, 3]) table.set(lease(i).id, lease(i));
+    const [a, b] = [table.get(lease(1).id)!, table.get(lease(3).id)!];
+    expect(a.scope).toBe(b.scope);
+    expect(Object.isFrozen(a.scope)).toBe(true);
+  });
+
+  it('packing drops dictionary values no lease uses any more', () => {
+    const table = new LeaseTable();
+    const l = lease(7);
+    for (let i = 0; i < 10; i++) table.set(l.id, { ...l, endReason: `revoked: reason ${i}` });
+    expect(table.dicts.endReason.values).toHaveLength(10);
+    table.pack();
+    expect(table.dicts.endReason.values).toEqual(['revoked: reason 9']);
+    expect(table.get(l.id)).toEqual({ ...l, endReason: 'revoked: reason 9' });
+  });
+
+  it('keeps ids and token hashes of any form exactly', () => {
+    const table = new LeaseTable();
+    const odd = [
+      lease(1, { id: 'short' }),
+      lease(2, { id: 'é'.repeat(16) }),
+      lease(3, { id: 'a'.repeat(17) }),
+      // Base64url text that does not decode to exactly these characters stays text.
+      lease(4, { tokenHash: `${'A'.repeat(42)}B` }),
+      lease(5, { tokenHash: 'F'.repeat(64) }),
+      lease(6, { tokenHash: Buffer.alloc(32, 255).toString('base64url') }),
+    ];
+    for (const l of odd) table.set(l.id, l);
+    for (const l of odd) expect(table.get(l.id)).toEqual(l);
+    expect([...table.keys()]).toEqual(odd.map((l) => l.id));
+    table.pack();
+    table.delete('short');
+    table.pack();
+    expect([...table.values()]).toEqual(odd.slice(1));
+  });
+
+  it('records a use on the lease as it is now', () => {
+    const table = new LeaseTable();
+    const l = lease(1);
+    table.set(l.id, l);
+    expect(table.recordUse(l.id, 1_800_000_000_000)).toBe(true);
+    expect(table.recordUse('nothing-00000000', 1)).toBe(false);
+    expect(table.get(l.id)).toMatchObject({ uses: l.uses + 1, lastUsedAt: 1_800_000_000_000 });
+  });
+
+  it('scans through a cursor that reads the same fields as the leases, in order and newest first', () => {
+    const table = new LeaseTable();
+    const leases = Array.from({ length: 50 }, (_, i) => lease(i));
+    for (const l of leases) table.set(l.id, l);
+    table.delete(leases[10]!.id);
+    const live = leases.filter((_, i) => i !== 10);
+    const fields = ['id', 'project', 'environment', 'status', 'issuedAt', 'expiresAt', 'renewedAt'] as const;
+    const more = ['endedAt', 'warnedFor', 'by'] as const;
+    const seen = [...table.rows()].length;
+    expect(seen).toBe(live.length);
+    let i = 0;
+    for (const row of table.rows()) {
+      const l = live[i++]!;
+      for (const f of [...fields, ...more]) expect(row[f]).toEqual(l[f]);
+      expect(row.lease()).toEqual(l);
+    }
+    expect(Array.from(table.rows(true), (r) => r.id)).toEqual([...live].reverse().map((l) => l.id));
+  });
+
+  it('loads lease table columns straight into its rows, after those it holds, in order', () => {
+    const table = new LeaseTable();
+    const first = Array.from({ length: 300 }, (_, i) => lease(i, { tokenHash: lease(i * 3).tokenHash }));
+    const second = Array.from({ length: 200 }, (_, i) => lease(1000 + i));
+    table.set(lease(5000).id, lease(5000));
+    table.reserve(501);
+    expect(table.loadColumns(columnsOf(first), first.length)).toBeNull();
+    expect(table.loadColumns(columnsOf(second), second.length)).toBeNull();
+    const all = [lease(5000), ...first, ...second];
+    expect(table.size).toBe(all.length);
+    expect([...table.values()]).toEqual(all);
+    for (const l of all) expect(table.get(l.id)).toEqual(l);
+    // Loaded rows change, leave and come back like any other.
+    table.set(first[3]!.id, { ...first[3]!, status: 'expired' });
+    table.delete(first[4]!.id);
+    table.set(first[4]!.id, first[4]!);
+    table.pack();
+    const expected = all.map((l) => (l.id === first[3]!.id ? { ...l, status: 'expired' } : l));
+    const moved = expected.splice(expected.indexOf(first[4]!), 1);
+    expect([...table.values()]).toEqual([...expected, ...moved]);
+  });
+
+  it('names the column at fault, or the lease held twice, when columns are not what bella writes', () => {
+    const leases = Array.from({ length: 20 }, (_, i) => lease(i));
+    const broken = (name: string, bytes: Buffer | ((b: Buffer) => Buffer), kind?: string) => {
+      const c = columnsOf(leases) as Map<string, { kind: string; bytes: Buffer }>;
+      const col = c.get(name)!;
+      c.set(name, { kind: kind ?? col.kind, bytes: typeof bytes === 'function' ? bytes(col.bytes) : bytes });
+      return new LeaseTable().loadColumns(c, leases.length);
+    };
+    const f64 = (values: number[]) => Buffer.from(Float64Array.from(values).buffer);
+    const i32 = (values: number[]) => Buffer.from(Int32Array.from(values).buffer);
+    expect(broken('reason', Buffer.from(JSON.stringify(leases.map((l) => l.reason)).replace('"]', '\\q"]')))).toEqual({
+      column: 'reason',
+    });
+    expect(broken('reason', Buffer.from(JSON.stringify(leases.slice(1).map((l) => l.reason))))).toEqual({
+      column: 'reason',
+    });
+    expect(broken('reason', (b) => Buffer.concat([b, Buffer.from(' ')]))).toEqual({ column: 'reason' });
+    expect(broken('issuedAt', f64(leases.map(() => 1.5)))).toEqual({ column: 'issuedAt' });
+    expect(broken('renewedAt', f64(leases.map(() => -2)))).toEqual({ column: 'renewedAt' });
+    expect(broken('uses', (b) => b.subarray(8))).toEqual({ column: 'uses' });
+    expect(broken('status.d', Buffer.from('["active","gone"]'))).toEqual({ column: 'status.d' });
+    expect(broken('scope.v', i32(leases.map(() => 7)))).toEqual({ column: 'scope.v' });
+    expect(broken('project.d', Buffer.from('not json'))).toEqual({ column: 'project.d' });
+    expect(broken('extra', Buffer.from('[[99,{}]]'))).toEqual({ column: 'extra' });
+    expect(
+      broken('id', (b) => Buffer.concat([b.subarray(0, 16), Buffer.from('\n'.repeat(16)), b.subarray(32)])),
+    ).toEqual({ column: 'id' });
+    expect(broken('tokenHash', Buffer.from('x'), 'latin1')).toEqual({ column: 'tokenHash' });
+    const twice = [...leases, leases[3]!];
+    expect(new LeaseTable().loadColumns(columnsOf(twice), twice.length)).toEqual({ duplicate: leases[3]!.id });
+    const held = new LeaseTable();
+    held.set(leases[7]!.id, leases[7]!);
+    expect(held.loadColumns(columnsOf(leases), leases.length)).toEqual({ duplicate: leases[7]!.id });
+  });
+});
