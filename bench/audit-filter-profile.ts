@@ -1,10 +1,7 @@
 import { createSecretKey } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { dataFiles, deriveKeys, loadMasterKey } from '../daemon/store';
 import { AuditTrail } from '../daemon/store/audit/trail';
-import { generateTrail } from './cases/audit';
+import { keptTrail } from './cases/audit';
 
 /**
  * Times `audit list --lease T` (the audit case's target lease) in this thread, on a trail of
@@ -14,14 +11,8 @@ import { generateTrail } from './cases/audit';
  */
 async function main(): Promise<void> {
   const entries = Number(process.argv[2] ?? 1_000_000);
-  const home = path.join(os.tmpdir(), `bella-verify-profile-${entries}`);
+  const home = await keptTrail(entries);
   const files = dataFiles(home);
-  if (!fs.existsSync(path.join(home, '.complete'))) {
-    fs.rmSync(home, { recursive: true, force: true });
-    fs.mkdirSync(home, { recursive: true, mode: 0o700 });
-    const { head } = await generateTrail(home, entries);
-    fs.writeFileSync(path.join(home, '.complete'), String(head));
-  }
   const keys = deriveKeys(await loadMasterKey(files.masterKey, false));
   const format = { check: 'hmac' as const, key: createSecretKey(keys.logKey) };
   const advice = 'bench';

@@ -7,7 +7,7 @@ import { build } from 'esbuild';
 import { dataFiles, deriveKeys, loadMasterKey } from '../daemon/store';
 import type { VerifyResult } from '../daemon/store/audit/verify';
 import { VERIFY_WORKER_LIMITS } from '../daemon/store/audit/verify';
-import { generateTrail } from './cases/audit';
+import { keptTrail } from './cases/audit';
 
 /**
  * The RSS a verification adds to its process, and its CPU per entry: verifyTrail bundled as the
@@ -17,14 +17,8 @@ import { generateTrail } from './cases/audit';
  */
 async function main(): Promise<void> {
   const entries = Number(process.argv[2] ?? 1_000_000);
-  const home = path.join(os.tmpdir(), `bella-verify-profile-${entries}`);
+  const home = await keptTrail(entries);
   const files = dataFiles(home);
-  if (!fs.existsSync(path.join(home, '.complete'))) {
-    fs.rmSync(home, { recursive: true, force: true });
-    fs.mkdirSync(home, { recursive: true, mode: 0o700 });
-    const { head } = await generateTrail(home, entries);
-    fs.writeFileSync(path.join(home, '.complete'), String(head));
-  }
   const keys = deriveKeys(await loadMasterKey(files.masterKey, false));
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'bella-verify-rss-'));
   try {

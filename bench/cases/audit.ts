@@ -42,6 +42,22 @@ function dirBytes(dir: string): number {
 }
 
 /**
+ * A trail of `entries` written by {@link generateTrail}, kept in a temp dir between runs of the
+ * profiling tools (bench/verify-profile.ts, verify-rss.ts, audit-filter-profile.ts); returns its
+ * data dir.
+ */
+export async function keptTrail(entries: number): Promise<string> {
+  const home = path.join(os.tmpdir(), `bella-verify-profile-${entries}`);
+  if (!fs.existsSync(path.join(home, '.complete'))) {
+    fs.rmSync(home, { recursive: true, force: true });
+    fs.mkdirSync(home, { recursive: true, mode: 0o700 });
+    const { head } = await generateTrail(home, entries);
+    fs.writeFileSync(path.join(home, '.complete'), String(head));
+  }
+  return home;
+}
+
+/**
  * Writes a data dir whose audit trail holds `total` entries, through the real Store and services:
  * a project with secrets, 5,000 real leases (B for the reads of the case, T the filter target),
  * then SecretsRead entries like the token plane writes them, appended with `store.record` in

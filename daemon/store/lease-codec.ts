@@ -1,7 +1,7 @@
 // The byte-level pieces of the lease table in memory (lease-memory.ts): its columns, dictionaries,
 // the hash of an id, token hashes decoded to their bytes, and the check of a JSON array of strings.
 
-/** Float64 columns; -1 stands for null in the nullable ones. */
+/** Float64 columns (in memory and in the table's files): non-negative integers, -1 standing for null in the nullable ones. */
 export const NUMBER_FIELDS = [
   'issuedAt',
   'expiresAt',

@@ -1,4 +1,5 @@
 import { LEASE_STATUSES, type LeaseStatus } from '../api';
+import { NULLABLE_NUMBERS, NUMBER_FIELDS, type NumberField } from './lease-codec';
 import type { LeaseDatabase, StoredLease } from './schema';
 
 // Active leases as typed columns instead of one JSON object per lease: the lease table's files
@@ -17,21 +18,6 @@ export interface EncodedColumn {
   bytes: Buffer;
 }
 
-/** Numeric columns: every one a non-negative integer, -1 standing for null. */
-const NUMBERS = [
-  'issuedAt',
-  'expiresAt',
-  'ttlSeconds',
-  'renewals',
-  'renewedAt',
-  'lastUsedAt',
-  'endedAt',
-  'epoch',
-  'warnedFor',
-  'uses',
-] as const;
-type NumberField = (typeof NUMBERS)[number];
-const NULLABLE = new Set<NumberField>(['renewedAt', 'lastUsedAt', 'endedAt', 'warnedFor']);
 /** Dictionary-encoded columns. */
 const DICTS = ['project', 'environment', 'status', 'scope', 'endReason'] as const;
 type DictField = (typeof DICTS)[number];
@@ -45,7 +31,7 @@ export const COLUMN_NAMES: readonly string[] = [
   ...PACKED,
   ...DICTS.flatMap((d) => [`${d}.d`, `${d}.v`]),
   'reason',
-  ...NUMBERS,
+  ...NUMBER_FIELDS,
   'extra',
 ];
 
@@ -91,7 +77,7 @@ export function toColumns(leases: StoredLease[]): EncodedColumn[] {
       leases.map((l) => l.reason),
     ),
   );
-  for (const field of NUMBERS) {
+  for (const field of NUMBER_FIELDS) {
     const v = Float64Array.from(leases, (l) => l[field] ?? -1);
     out.push({ name: field, kind: 'f64', bytes: Buffer.from(v.buffer) });
   }
@@ -165,12 +151,12 @@ export function columnsProblem(c: Map<string, unknown>, count: number): string |
     ]);
   }
   checks.push(['reason', () => items('reason', str) && (c.get('reason') as unknown[]).length === count]);
-  for (const field of NUMBERS) {
+  for (const field of NUMBER_FIELDS) {
     checks.push([
       field,
       () => {
         const v = c.get(field);
-        const min = NULLABLE.has(field) ? -1 : 0;
+        const min = NULLABLE_NUMBERS.has(field) ? -1 : 0;
         return v instanceof Float64Array && v.length === count && v.every((x) => Number.isSafeInteger(x) && x >= min);
       },
     ]);
@@ -199,7 +185,10 @@ export function fromColumns(c: Map<string, unknown>, count: number, add: (lease:
     (f) => dict<string>(f),
   ) as Array<(i: number) => string>;
   const scope = dict<string[]>('scope') as (i: number) => string[];
-  const n = Object.fromEntries(NUMBERS.map((f) => [f, c.get(f) as Float64Array])) as Record<NumberField, Float64Array>;
+  const n = Object.fromEntries(NUMBER_FIELDS.map((f) => [f, c.get(f) as Float64Array])) as Record<
+    NumberField,
+    Float64Array
+  >;
   const nullable = (v: number) => (v < 0 ? null : v);
   // A float64 read back is a heap number in the object; small counters made int32 are held inline
   // (as JSON.parse holds them), saving ~60 bytes a lease.
