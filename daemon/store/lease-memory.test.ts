@@ -1,50 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { REASONS, variedLease } from '../../test/helpers/leases';
 import { toColumns } from './lease-columns';
 import { LeaseTable, type RawColumns } from './lease-memory';
 import type { StoredLease } from './schema';
-
-/** A lease with every kind of field varied by `i` (as lease-table.test.ts makes them). */
-function lease(i: number, over: Partial<StoredLease> = {}): StoredLease {
-  const id = i.toString(36).padStart(16, '0');
-  const ended = i % 7 === 0;
-  return {
-    id,
-    project: i % 3 ? 'app' : 'web',
-    environment: i % 2 ? 'prod' : 'staging',
-    scope: i % 5 ? ['API_KEY', 'DB_*'] : ['ONLY'],
-    reason: REASONS[i % REASONS.length]!,
-    issuedAt: 1_700_000_000_000 + i,
-    expiresAt: 1_700_000_600_000 + i,
-    ttlSeconds: 600,
-    status: ended ? 'revoked' : 'active',
-    renewals: i % 4,
-    renewedAt: i % 4 ? 1_700_000_100_000 + i : null,
-    lastUsedAt: i % 3 ? null : 1_700_000_200_000 + i,
-    endedAt: ended ? 1_700_000_300_000 + i : null,
-    endReason: ended ? (i % 2 ? 'revoked by owner' : 'expire-all') : null,
-    // hashToken's form (43 base64url characters), hex, and anything else.
-    tokenHash: [Buffer.alloc(32, i).toString('base64url'), (i * 7919).toString(16).padStart(64, 'a'), `odd-${i}`][
-      i % 3
-    ]!,
-    epoch: 1 + (i % 2),
-    warnedFor: i % 9 ? null : 1_700_000_600_000 + i,
-    uses: i % 13,
-    ...(i % 17 === 0 ? { by: `mem_${id}` } : {}),
-    ...(i % 19 === 0
-      ? { database: { name: 'pg', role: 'ro', user: `bella_${id}`, key: 'PG_URL', sealedUrl: `sealed-${i}` } }
-      : {}),
-    ...over,
-  };
-}
-
-const REASONS = [
-  'deploy #812',
-  '',
-  'quote " backslash \\ slash / tab \t newline \n',
-  'lease — «ünïcode» 🚀',
-  '\u0000\u001f control \u2028 separators \u2029',
-  'plain',
-];
 
 /** A small deterministic generator, so a failure is repeatable. */
 function random(seed: number): () => number {
@@ -69,11 +27,11 @@ describe('LeaseTable', () => {
       const i = Math.floor(rand() * 1500);
       const op = rand();
       if (op < 0.55) {
-        const l = lease(i, { uses: step, reason: REASONS[step % REASONS.length]! });
+        const l = variedLease(i, { uses: step, reason: REASONS[step % REASONS.length]! });
         table.set(l.id, l);
         model.set(l.id, l);
       } else if (op < 0.9) {
-        const id = lease(i).id;
+        const id = variedLease(i).id;
         expect(table.delete(id)).toBe(model.delete(id));
       } else if (op < 0.999) {
         table.pack();
@@ -87,7 +45,7 @@ describe('LeaseTable', () => {
         expect([...table.values()]).toEqual([...model.values()]);
         expect([...table]).toEqual([...model]);
       }
-      const probe = lease(Math.floor(rand() * 1500)).id;
+      const probe = variedLease(Math.floor(rand() * 1500)).id;
       expect(table.has(probe)).toBe(model.has(probe));
       expect(table.get(probe)).toEqual(model.get(probe));
     }
@@ -96,14 +54,14 @@ describe('LeaseTable', () => {
 
   it('hands out copies: a change counts only once it is set back', () => {
     const table = new LeaseTable();
-    const l = lease(38);
+    const l = variedLease(38);
     table.set(l.id, l);
     const copy = table.get(l.id)!;
     copy.status = 'revoked';
     copy.uses = 99;
     copy.database!.user = 'someone_else';
     l.reason = 'changed by the caller afterwards';
-    expect(table.get(l.id)).toEqual(lease(38));
+    expect(table.get(l.id)).toEqual(variedLease(38));
     table.set(l.id, copy);
     expect(table.get(l.id)).toMatchObject({ status: 'revoked', uses: 99, database: { user: 'someone_else' } });
     expect(() => table.set('another-id-00000', l)).toThrow(/set under the id/);
@@ -111,15 +69,15 @@ describe('LeaseTable', () => {
 
   it('shares and freezes each distinct scope, so no holder changes it for every lease', () => {
     const table = new LeaseTable();
-    for (const i of [1, 2, 3]) table.set(lease(i).id, lease(i));
-    const [a, b] = [table.get(lease(1).id)!, table.get(lease(3).id)!];
+    for (const i of [1, 2, 3]) table.set(variedLease(i).id, variedLease(i));
+    const [a, b] = [table.get(variedLease(1).id)!, table.get(variedLease(3).id)!];
     expect(a.scope).toBe(b.scope);
     expect(Object.isFrozen(a.scope)).toBe(true);
   });
 
   it('packing drops dictionary values no lease uses any more', () => {
     const table = new LeaseTable();
-    const l = lease(7);
+    const l = variedLease(7);
     for (let i = 0; i < 10; i++) table.set(l.id, { ...l, endReason: `revoked: reason ${i}` });
     expect(table.dicts.endReason.values).toHaveLength(10);
     table.pack();
@@ -130,13 +88,13 @@ describe('LeaseTable', () => {
   it('keeps ids and token hashes of any form exactly', () => {
     const table = new LeaseTable();
     const odd = [
-      lease(1, { id: 'short' }),
-      lease(2, { id: 'é'.repeat(16) }),
-      lease(3, { id: 'a'.repeat(17) }),
+      variedLease(1, { id: 'short' }),
+      variedLease(2, { id: 'é'.repeat(16) }),
+      variedLease(3, { id: 'a'.repeat(17) }),
       // Base64url text that does not decode to exactly these characters stays text.
-      lease(4, { tokenHash: `${'A'.repeat(42)}B` }),
-      lease(5, { tokenHash: 'F'.repeat(64) }),
-      lease(6, { tokenHash: Buffer.alloc(32, 255).toString('base64url') }),
+      variedLease(4, { tokenHash: `${'A'.repeat(42)}B` }),
+      variedLease(5, { tokenHash: 'F'.repeat(64) }),
+      variedLease(6, { tokenHash: Buffer.alloc(32, 255).toString('base64url') }),
     ];
     for (const l of odd) table.set(l.id, l);
     for (const l of odd) expect(table.get(l.id)).toEqual(l);
@@ -149,7 +107,7 @@ describe('LeaseTable', () => {
 
   it('records a use on the lease as it is now', () => {
     const table = new LeaseTable();
-    const l = lease(1);
+    const l = variedLease(1);
     table.set(l.id, l);
     expect(table.recordUse(l.id, 1_800_000_000_000)).toBe(true);
     expect(table.recordUse('nothing-00000000', 1)).toBe(false);
@@ -158,7 +116,7 @@ describe('LeaseTable', () => {
 
   it('scans through a cursor that reads the same fields as the leases, in order and newest first', () => {
     const table = new LeaseTable();
-    const leases = Array.from({ length: 50 }, (_, i) => lease(i));
+    const leases = Array.from({ length: 50 }, (_, i) => variedLease(i));
     for (const l of leases) table.set(l.id, l);
     table.delete(leases[10]!.id);
     const live = leases.filter((_, i) => i !== 10);
@@ -177,13 +135,13 @@ describe('LeaseTable', () => {
 
   it('loads lease table columns straight into its rows, after those it holds, in order', () => {
     const table = new LeaseTable();
-    const first = Array.from({ length: 300 }, (_, i) => lease(i, { tokenHash: lease(i * 3).tokenHash }));
-    const second = Array.from({ length: 200 }, (_, i) => lease(1000 + i));
-    table.set(lease(5000).id, lease(5000));
+    const first = Array.from({ length: 300 }, (_, i) => variedLease(i, { tokenHash: variedLease(i * 3).tokenHash }));
+    const second = Array.from({ length: 200 }, (_, i) => variedLease(1000 + i));
+    table.set(variedLease(5000).id, variedLease(5000));
     table.reserve(501);
     expect(table.loadColumns(columnsOf(first), first.length)).toBeNull();
     expect(table.loadColumns(columnsOf(second), second.length)).toBeNull();
-    const all = [lease(5000), ...first, ...second];
+    const all = [variedLease(5000), ...first, ...second];
     expect(table.size).toBe(all.length);
     expect([...table.values()]).toEqual(all);
     for (const l of all) expect(table.get(l.id)).toEqual(l);
@@ -198,7 +156,7 @@ describe('LeaseTable', () => {
   });
 
   it('names the column at fault, or the lease held twice, when columns are not what bella writes', () => {
-    const leases = Array.from({ length: 20 }, (_, i) => lease(i));
+    const leases = Array.from({ length: 20 }, (_, i) => variedLease(i));
     const broken = (name: string, bytes: Buffer | ((b: Buffer) => Buffer), kind?: string) => {
       const c = columnsOf(leases) as Map<string, { kind: string; bytes: Buffer }>;
       const col = c.get(name)!;

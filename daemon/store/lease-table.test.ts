@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { variedLease } from '../../test/helpers/leases';
 import { dataFiles } from './data-files';
 import { crc32 } from 'node:zlib';
 import { leaseTableDir, LEASES_PER_SHARD } from './lease-table';
@@ -17,36 +18,6 @@ function home(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bella-table-'));
   dirs.push(dir);
   return dir;
-}
-
-/** A lease with every kind of field varied by `i`: ended ones, renewed ones, a member's, a database login. */
-function lease(i: number): StoredLease {
-  const id = i.toString(36).padStart(16, '0');
-  const ended = i % 7 === 0;
-  return {
-    id,
-    project: i % 3 ? 'app' : 'web',
-    environment: i % 2 ? 'prod' : 'staging',
-    scope: i % 5 ? ['API_KEY', 'DB_*'] : ['ONLY'],
-    reason: i % 11 ? `lease ${i} — «ünïcode»` : '',
-    issuedAt: 1_700_000_000_000 + i,
-    expiresAt: 1_700_000_600_000 + i,
-    ttlSeconds: 600,
-    status: ended ? 'revoked' : 'active',
-    renewals: i % 4,
-    renewedAt: i % 4 ? 1_700_000_100_000 + i : null,
-    lastUsedAt: i % 3 ? null : 1_700_000_200_000 + i,
-    endedAt: ended ? 1_700_000_300_000 + i : null,
-    endReason: ended ? (i % 2 ? 'revoked by owner' : 'expire-all') : null,
-    tokenHash: (i * 7919).toString(16).padStart(64, 'a'),
-    epoch: 1 + (i % 2),
-    warnedFor: i % 9 ? null : 1_700_000_600_000 + i,
-    uses: i % 13,
-    ...(i % 17 === 0 ? { by: `mem_${id}` } : {}),
-    ...(i % 19 === 0
-      ? { database: { name: 'pg', role: 'ro', user: `bella_${id}`, key: 'PG_URL', sealedUrl: `sealed-${i}` } }
-      : {}),
-  };
 }
 
 async function issue(store: Store, leases: StoredLease[]): Promise<void> {
@@ -85,7 +56,7 @@ async function expectRefused(dir: string, says: RegExp[]): Promise<void> {
 
 describe('the lease table', () => {
   const count = LEASES_PER_SHARD + 3_000;
-  const leases = Array.from({ length: count }, (_, i) => lease(i));
+  const leases = Array.from({ length: count }, (_, i) => variedLease(i));
 
   /** A data dir whose snapshot holds `count` leases in the lease table (two files). */
   async function tableDir(): Promise<string> {
@@ -109,7 +80,7 @@ describe('the lease table', () => {
     expect([...store.state.leases.keys()]).toEqual(leases.map((l) => l.id));
     expect([...store.state.leases.values()]).toEqual(leases);
     // Leases of one environment share its name, as leases read from a journal do.
-    const [a, b] = [store.state.leases.get(lease(1).id)!, store.state.leases.get(lease(3).id)!];
+    const [a, b] = [store.state.leases.get(variedLease(1).id)!, store.state.leases.get(variedLease(3).id)!];
     expect(a.scope).toBe(b.scope);
     await store.close();
   }, 60_000);
@@ -188,7 +159,7 @@ describe('the lease table', () => {
     const journal = dataFiles(dir).journal;
     fs.renameSync(journal, `${journal}.old`);
     fs.copyFileSync(`${journal}.old`, journal);
-    const extra = lease(count + 1);
+    const extra = variedLease(count + 1);
     const failed = store.transact((state, touched) => {
       state.leases.set(leases[2]!.id, { ...state.leases.get(leases[2]!.id)!, status: 'revoked' });
       state.leases.delete(leases[3]!.id);
