@@ -22,13 +22,11 @@ function loadPg(): Promise<typeof pg> {
   return loaded;
 }
 
-/** pg's own escaping of identifiers and literals. */
-async function escapes(): Promise<{ ident: (name: string) => string; literal: (text: string) => string }> {
-  const { Client } = await loadPg();
-  return {
-    ident: (name) => Client.prototype.escapeIdentifier(name),
-    literal: (text) => Client.prototype.escapeLiteral(text),
-  };
+/** A database's pool, with pg's own escaping of identifiers and literals. */
+interface Sql {
+  pool: pg.Pool;
+  ident: (name: string) => string;
+  literal: (text: string) => string;
 }
 
 /** How long a connection may take, and a statement: a frozen server must not hang bella. */
@@ -71,8 +69,8 @@ export class PostgresAdmin {
 
   constructor(private readonly log: (message: string) => void) {}
 
-  private async pool(url: string): Promise<pg.Pool> {
-    const { Pool } = await loadPg();
+  private async sql(url: string): Promise<Sql> {
+    const { Client, Pool } = await loadPg();
     let pool = this.pools.get(url);
     if (!pool) {
       pool = new Pool({
@@ -87,7 +85,11 @@ export class PostgresAdmin {
       pool.on('error', (err) => this.log(`database connection lost: ${pgError(err)}`));
       this.pools.set(url, pool);
     }
-    return pool;
+    return {
+      pool,
+      ident: (name) => Client.prototype.escapeIdentifier(name),
+      literal: (text) => Client.prototype.escapeLiteral(text),
+    };
   }
 
   /** Forgets the pool of a URL (a database removed, its URL re-sealed). */
@@ -123,9 +125,8 @@ export class PostgresAdmin {
 
   /** Of the named roles, which exist and whether each may log in. */
   async groups(url: string, names: string[]): Promise<Map<string, { canLogin: boolean }>> {
-    const res = await (
-      await this.pool(url)
-    ).query<{ rolname: string; rolcanlogin: boolean }>(
+    const { pool } = await this.sql(url);
+    const res = await pool.query<{ rolname: string; rolcanlogin: boolean }>(
       'SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname = ANY($1::text[])',
       [names],
     );
@@ -135,10 +136,8 @@ export class PostgresAdmin {
   /** CREATE ROLE user LOGIN with the password's verifier, VALID UNTIL, in the groups. */
   async createLogin(url: string, login: { user: string; password: string; validUntil: number; groups: string[] }) {
     const verifier = await scramVerifier(login.password);
-    const { ident, literal } = await escapes();
-    await (
-      await this.pool(url)
-    ).query(
+    const { pool, ident, literal } = await this.sql(url);
+    await pool.query(
       `CREATE ROLE ${ident(login.user)} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION INHERIT` +
         ` PASSWORD ${literal(verifier)} VALID UNTIL ${literal(new Date(login.validUntil).toISOString())}` +
         ` IN ROLE ${login.groups.map(ident).join(', ')}`,
@@ -148,16 +147,14 @@ export class PostgresAdmin {
   /** Sets a login user's password (its SCRAM verifier): `bella secrets rotate`. Running it again is harmless. */
   async setPassword(url: string, user: string, password: string): Promise<void> {
     const verifier = await scramVerifier(password);
-    const { ident, literal } = await escapes();
-    await (await this.pool(url)).query(`ALTER ROLE ${ident(user)} WITH PASSWORD ${literal(verifier)}`);
+    const { pool, ident, literal } = await this.sql(url);
+    await pool.query(`ALTER ROLE ${ident(user)} WITH PASSWORD ${literal(verifier)}`);
   }
 
   /** Moves a login role's VALID UNTIL (a renewal). */
   async setValidUntil(url: string, user: string, validUntil: number): Promise<void> {
-    const { ident, literal } = await escapes();
-    await (
-      await this.pool(url)
-    ).query(`ALTER ROLE ${ident(user)} VALID UNTIL ${literal(new Date(validUntil).toISOString())}`);
+    const { pool, ident, literal } = await this.sql(url);
+    await pool.query(`ALTER ROLE ${ident(user)} VALID UNTIL ${literal(new Date(validUntil).toISOString())}`);
   }
 
   /**
@@ -166,8 +163,8 @@ export class PostgresAdmin {
    * again at any point: a role already gone is done. Returns whether the role was still there.
    */
   async dropLogin(url: string, user: string): Promise<boolean> {
-    const { ident, literal } = await escapes();
-    const client = await (await this.pool(url)).connect();
+    const { pool, ident, literal } = await this.sql(url);
+    const client = await pool.connect();
     let failed: Error | undefined;
     try {
       const found = await client.query<{ rolsuper: boolean }>(
