@@ -44,7 +44,7 @@ describe('LeaseLifecycle', () => {
       scope: ['DATABASE_URL'],
       reason: 'r',
     });
-    const next = services.lifecycle.scheduler.next();
+    const next = services.lifecycle.nextPoint();
     expect(next).toMatchObject({ id: lease.id, value: 'warn', at: Date.parse(lease.expiresAt) - 2 * 3600_000 });
     services.lifecycle.stop();
   });
@@ -64,7 +64,38 @@ describe('LeaseLifecycle', () => {
       ttlSeconds: 600,
       reason: 'short',
     });
-    expect(services.lifecycle.scheduler.next()).toMatchObject({ id: lease.id, value: 'expire' });
+    expect(services.lifecycle.nextPoint()).toMatchObject({ id: lease.id, value: 'expire' });
+    services.lifecycle.stop();
+  });
+
+  it('follows the leases when a compaction renumbers the table rows', async () => {
+    const { services, store, advance } = await world();
+    const issue = (ttlSeconds: number) =>
+      services.leases.issue({
+        project: 'my-api',
+        environment: 'production',
+        scope: ['DATABASE_URL'],
+        ttlSeconds,
+        reason: 'r',
+      });
+    const { lease: gone } = await issue(3600);
+    const { lease: first } = await issue(200 * 86400);
+    const { lease: second } = await issue(300 * 86400);
+    await services.leases.revoke({ id: gone.id });
+    advance(31 * 86400_000);
+    // The revoked lease leaves the table; the backup's compaction packs the rows (all move up one).
+    expect(await services.maintenance.archiveEnded()).toBe('1 ended leases archived');
+    const rowBefore = store.state.leases.rowOf(first.id);
+    await store.backup(7);
+    expect(store.state.leases.rowOf(first.id)).toBe(rowBefore - 1);
+    expect(services.lifecycle.nextPoint()).toEqual({
+      id: first.id,
+      at: Date.parse(first.expiresAt),
+      value: 'expire',
+    });
+    expect(services.lifecycle.scheduler.size).toBe(2);
+    await services.leases.revoke({ id: first.id });
+    expect(services.lifecycle.nextPoint()).toMatchObject({ id: second.id, at: Date.parse(second.expiresAt) });
     services.lifecycle.stop();
   });
 
@@ -93,7 +124,7 @@ describe('LeaseLifecycle', () => {
         uses: 0,
       };
       base.set(lease.id, lease);
-      services.lifecycle.scheduler.schedule(lease.id, lease.expiresAt, 'expire');
+      services.lifecycle.scheduler.schedule(base.rowOf(lease.id), lease.expiresAt, 'expire');
     }
     expect(services.lifecycle.scheduler.size).toBe(100_000);
     expect(services.lifecycle.scheduler.pendingTimers()).toBe(1);

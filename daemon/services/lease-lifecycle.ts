@@ -1,7 +1,7 @@
 import { effectiveStatus } from '../base/common/lease-status';
 import { formatCatchUpSummary, WarningGrouper } from '../notify';
-import type { AuditInput, CommitKind, LeaseFields, State, StoredLease, Touched } from '../store';
-import { DeadlineScheduler, type Deadline } from './deadlines';
+import type { AuditInput, CommitKind, LeaseFields, LeaseRow, State, StoredLease, Touched } from '../store';
+import { DeadlineScheduler, SlotQueue, type Deadline } from './deadlines';
 import type { ChannelsService } from './channels';
 import type { DesktopNotificationsService } from './desktop-notifications';
 import { LeaseChanges } from './lease-changes';
@@ -28,6 +28,7 @@ import type { ServiceContext } from './service-context';
 //                                     LeaseChanges marks a lease touched (lint: eslint.config.js)
 
 type Point = 'warn' | 'expire';
+const POINTS: readonly Point[] = ['warn', 'expire'];
 
 /**
  * The one owner of lease transitions (openbao's ExpirationManager): every change to a lease goes
@@ -37,7 +38,9 @@ type Point = 'warn' | 'expire';
  * applies what passed while the daemon was down.
  */
 export class LeaseLifecycle {
-  readonly scheduler: DeadlineScheduler<Point>;
+  /** The next point of every active lease, keyed by its row in the lease table (no string per lease). */
+  readonly scheduler: DeadlineScheduler<Point, number>;
+  private readonly queue = new SlotQueue<Point>(POINTS);
   private readonly grouper: WarningGrouper;
   private readonly retryMs = 1000;
   private readonly loginsEnded: Array<() => void> = [];
@@ -47,9 +50,11 @@ export class LeaseLifecycle {
     private readonly desktop: DesktopNotificationsService,
     private readonly channels: ChannelsService,
   ) {
-    this.scheduler = new DeadlineScheduler<Point>({
+    this.scheduler = new DeadlineScheduler<Point, number>({
+      queue: this.queue,
       now: ctx.clock,
-      onDue: (items) => void this.fire(items),
+      // Rows become ids at once: the table may be packed (rows renumbered) before the commit runs.
+      onDue: (items) => void this.fire(items.map((i) => ({ id: this.leases.idAt(i.id), value: i.value }))),
       onError: (err) => ctx.log(`expiry engine error: ${String(err)}`),
       // Re-check at least every minute, so expiries are applied soon after a suspend/resume.
       maxDelayMs: 60_000,
@@ -64,6 +69,21 @@ export class LeaseLifecycle {
       onError: (err) => ctx.log(`expiry warning failed: ${String(err)}`),
     });
     ctx.store.onReload(() => this.rebuild());
+    // Rows renumbered by a compaction: the queue follows; rows replaced (a reload): it is rebuilt.
+    this.leases.onRenumber((map) => {
+      if (map) this.queue.remap(map);
+      else this.scheduler.clear();
+    });
+  }
+
+  private get leases() {
+    return this.ctx.store.state.leases;
+  }
+
+  /** The nearest warn or expiry point, by lease id. */
+  nextPoint(): { id: string; at: number; value: Point } | undefined {
+    const next = this.scheduler.next();
+    return next && { id: this.leases.idAt(next.id), at: next.at, value: next.value };
   }
 
   /**
@@ -111,15 +131,38 @@ export class LeaseLifecycle {
 
   /** Schedules a lease's next point, or forgets it once it ended. */
   private schedule(lease: LeaseFields): void {
-    if (lease.status !== 'active' || !this.ctx.store.state.leases.has(lease.id)) {
+    const row = this.leases.rowOf(lease.id);
+    if (lease.status !== 'active' || row < 0) {
       this.grouper.remove(lease.id);
-      this.scheduler.cancel(lease.id);
+      if (row >= 0) this.scheduler.cancel(row);
       return;
     }
     if (lease.warnedFor !== lease.expiresAt) this.grouper.remove(lease.id);
+    const [at, point] = this.pointOf(lease, this.ctx.clock());
+    this.scheduler.schedule(row, at, point);
+  }
+
+  /** An active lease's next point: its warning if still ahead, else its expiry. */
+  private pointOf(lease: LeaseFields, now: number): [number, Point] {
     const warn = warnAt(this.ctx.store.state, lease);
-    if (warn !== null && warn > this.ctx.clock()) this.scheduler.schedule(lease.id, warn, 'warn');
-    else this.scheduler.schedule(lease.id, lease.expiresAt, 'expire');
+    return warn !== null && warn > now ? [warn, 'warn'] : [lease.expiresAt, 'expire'];
+  }
+
+  /**
+   * Schedules every active lease in one O(n) build (no sift, string or Map entry per lease), those
+   * expired at `now` too unless `pastToo` is false; `each` sees each lease scheduled first.
+   */
+  private scheduleAll(now: number, pastToo: boolean, each: (lease: LeaseRow) => void = () => undefined): void {
+    const leases = this.leases;
+    this.queue.build(leases.rowCount, (add) => {
+      for (const lease of leases.rows()) {
+        if (lease.status !== 'active' || (!pastToo && now >= lease.expiresAt)) continue;
+        each(lease);
+        const [at, point] = this.pointOf(lease, now);
+        add(lease.row, at, point);
+      }
+    });
+    this.scheduler.rearm();
   }
 
   /** Active leases, by environment (`project/environment`): the one place they are counted. */
@@ -162,14 +205,13 @@ export class LeaseLifecycle {
     const expiringSoon: StoredLease[] = [];
     // Through the table's cursor: only the leases kept here are built.
     for (const lease of state.leases.rows()) {
-      if (lease.status !== 'active') continue;
-      if (now >= lease.expiresAt) expired.push(lease.lease());
-      else {
-        const warn = warnAt(state, lease);
-        if (warn !== null && warn <= now) expiringSoon.push(lease.lease());
-        this.schedule(lease);
-      }
+      if (lease.status === 'active' && now >= lease.expiresAt) expired.push(lease.lease());
     }
+    // Those already expired are ended by the catch-up commit below, not by the timer.
+    this.scheduleAll(now, false, (lease) => {
+      const warn = warnAt(state, lease);
+      if (warn !== null && warn <= now) expiringSoon.push(lease.lease());
+    });
     // Only a catch-up is worth a commit; a clean start writes nothing before serving.
     if (expired.length || expiringSoon.length) {
       const { changes } = await this.commit((state, changes) => {
@@ -190,11 +232,10 @@ export class LeaseLifecycle {
   }
 
   private rebuild(): void {
-    this.scheduler.clear();
-    for (const lease of this.ctx.store.state.leases.rows()) if (lease.status === 'active') this.schedule(lease);
+    this.scheduleAll(this.ctx.clock(), true);
   }
 
-  private async fire(items: Array<Deadline<Point>>): Promise<void> {
+  private async fire(items: Array<Omit<Deadline<Point>, 'at'>>): Promise<void> {
     try {
       await this.transact((state, changes) => {
         for (const item of items) {
@@ -209,7 +250,10 @@ export class LeaseLifecycle {
     } catch (err) {
       const now = this.ctx.clock();
       this.ctx.log(`could not record expiries (${(err as Error).message}); retrying in ${this.retryMs} ms`);
-      for (const item of items) this.scheduler.schedule(item.id, now + this.retryMs, item.value);
+      for (const item of items) {
+        const row = this.leases.rowOf(item.id);
+        if (row >= 0) this.scheduler.schedule(row, now + this.retryMs, item.value);
+      }
     }
   }
 

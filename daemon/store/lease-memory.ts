@@ -73,14 +73,42 @@ export class LeaseTable {
   private databases = new Map<number, LeaseDatabase>();
   /** Open addressing over the ids: row + 1, 0 for an empty slot. */
   private slots = new Int32Array(16);
+  /** Told when rows are renumbered (kept across {@link adopt}). */
+  private renumbered: Array<(map: Int32Array | null) => void> = [];
 
   /** Live leases. */
   get size(): number {
     return this.live;
   }
 
+  /** Rows in use, those of deleted leases not yet packed included: every row is below it. */
+  get rowCount(): number {
+    return this.used;
+  }
+
   has(id: string): boolean {
     return this.find(id) >= 0;
+  }
+
+  /**
+   * The row holding lease `id`, or -1: stable while the lease is in the table, until the table is
+   * packed or replaced ({@link onRenumber} says when).
+   */
+  rowOf(id: string): number {
+    return this.find(id);
+  }
+
+  /** The id of the lease in row `r` (a row {@link rowOf} or {@link rows} gave). */
+  idAt(r: number): string {
+    return this.idOf(r);
+  }
+
+  /**
+   * Runs `listener` whenever rows are renumbered: with the map from old row to new (-1: gone)
+   * after {@link pack}, or with null when the table's rows were replaced ({@link adopt}, {@link clear}).
+   */
+  onRenumber(listener: (map: Int32Array | null) => void): void {
+    this.renumbered.push(listener);
   }
 
   /** A copy of the lease: change it, then hand it back to {@link set}. */
@@ -174,7 +202,14 @@ export class LeaseTable {
 
   /** Takes over another table's rows (this object stays the one the services hold). */
   adopt(other: LeaseTable): void {
+    this.takeOver(other);
+    for (const listener of this.renumbered) listener(null);
+  }
+
+  private takeOver(other: LeaseTable): void {
+    const listeners = this.renumbered;
     Object.assign(this, other);
+    this.renumbered = listeners;
   }
 
   /**
@@ -191,9 +226,11 @@ export class LeaseTable {
       DICT_FIELDS.map((f) => [f, new Int32Array(this.dicts[f].values.length).fill(-1)]),
     ) as Record<DictField, Int32Array>;
     const chunkMap = new Map<number, number>();
+    const map = new Int32Array(this.used).fill(-1);
     for (let r = 0; r < this.used; r++) {
       if (!(this.flags[r]! & ALIVE)) continue;
       const t = to.used++;
+      map[r] = t;
       to.live++;
       to.flags[t] = this.flags[r]!;
       this.ids.copy(to.ids, t * ID_BYTES, r * ID_BYTES, (r + 1) * ID_BYTES);
@@ -224,7 +261,8 @@ export class LeaseTable {
       }
       to.index(t, to.flags[t]! & ODD_ID ? hashText(to.oddIds.get(t)!) : hashBytes(to.ids, t * ID_BYTES));
     }
-    this.adopt(to);
+    this.takeOver(to);
+    for (const listener of this.renumbered) listener(map);
   }
 
   /** Makes room for `rows` rows in all (and an index at most half full). */

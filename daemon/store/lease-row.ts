@@ -16,6 +16,10 @@ export class LeaseRow implements LeaseFields {
   /** @internal The row it stands on. */
   r = -1;
   constructor(private readonly t: LeaseTable) {}
+  /** The row it stands on ({@link LeaseTable.rowOf}). */
+  get row(): number {
+    return this.r;
+  }
   get id(): string {
     return this.t.field(this.r, 'id') as string;
   }

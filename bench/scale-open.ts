@@ -1,0 +1,102 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createDesktopNotifier } from '../daemon/notify';
+import { createServices, EventBus } from '../daemon/services';
+import { Store } from '../daemon/store';
+import { ensureDaemonBuilt, rssMb, tempPlace } from '../test/helpers/daemon';
+import { benchDaemon } from './lib';
+import { generate } from './cases/scale';
+
+/**
+ * The cold start and RSS of a daemon on a kept data dir of N active leases (none expiring), for
+ * breakdowns (docs/benchmarks.md, "Cold start and RSS at 100k and 1M (scale2)").
+ *   npx tsx bench/scale-open.ts make DIR [N]      writes DIR once (default N = 100,000)
+ *   npx tsx bench/scale-open.ts daemon DIR [runs] a real daemon on a copy of DIR: cold start, RSS at
+ *                                                 ready and after 5 list pages (BENCH_PROFILE=1 for
+ *                                                 a CPU profile, BENCH_NODE_ARGS for V8 flags)
+ *   npx tsx bench/scale-open.ts inproc DIR        Store.open and the lifecycle's start in this
+ *                                                 process, step by step: CPU ms and heap
+ */
+const [mode, dir, arg] = process.argv.slice(2);
+if (!mode || !dir) throw new Error('usage: scale-open.ts make|daemon|inproc DIR [N|runs]');
+
+const mb = (bytes: number) => Math.round(bytes / 1048576);
+
+function copyOf(src: string) {
+  const place = tempPlace('bella-scale-open');
+  execFileSync('cp', ['-a', src, place.home]);
+  return place;
+}
+
+async function make(): Promise<void> {
+  const total = Number(arg ?? 100_000);
+  fs.mkdirSync(path.dirname(dir!), { recursive: true });
+  await generate(dir!, total, 0, 0);
+  process.stdout.write(`${total} leases written to ${dir}\n`);
+}
+
+async function daemon(): Promise<void> {
+  ensureDaemonBuilt();
+  for (let run = 0; run < Number(arg ?? 1); run++) {
+    const place = copyOf(dir!);
+    try {
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      const { daemon } = await benchDaemon('scale-open', place);
+      const coldStart = performance.now() - t0;
+      const atReady = daemon.rssMb();
+      for (let i = 0; i < 5; i++) await daemon.client.call('listLeases', {});
+      const afterList = daemon.rssMb();
+      const hwm = /VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${daemon.pid}/status`, 'utf8'))?.[1];
+      const stat = fs.readFileSync(`/proc/${daemon.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      const ticks = Number(stat[11]) + Number(stat[12]);
+      await daemon.stop();
+      void cpu0;
+      process.stdout.write(
+        `cold start ${Math.round(coldStart)} ms; daemon CPU ${ticks * 10} ms; RSS at ready ${atReady} MB, after list ${afterList} MB, peak ${Math.round(Number(hwm) / 1024)} MB\n`,
+      );
+    } finally {
+      place.cleanup();
+    }
+  }
+}
+
+async function inproc(): Promise<void> {
+  const place = copyOf(dir!);
+  try {
+    const steps: Array<[string, number, number, number]> = [];
+    let cpu = process.cpuUsage();
+    const step = <T>(name: string, value: T): T => {
+      const used = process.cpuUsage(cpu);
+      cpu = process.cpuUsage();
+      const m = process.memoryUsage();
+      steps.push([name, Math.round((used.user + used.system) / 1000), mb(m.heapUsed), mb(m.rss)]);
+      return value;
+    };
+    step('before', null);
+    const store = step('Store.open', await Store.open(place.home, {}));
+    const services = step(
+      'createServices',
+      createServices(
+        { store, events: new EventBus(), log: () => undefined },
+        createDesktopNotifier({ log: () => undefined, env: { PATH: '' } }),
+        { retentionMs: 30 * 86_400_000, backupsKept: 1 },
+      ),
+    );
+    step('lifecycle.start', await services.lifecycle.start());
+    globalThis.gc?.();
+    step('after gc', null);
+    for (const [name, ms, heap, rss] of steps) {
+      process.stdout.write(`${name.padEnd(16)} cpu ${String(ms).padStart(5)} ms  heap ${heap} MB  rss ${rss} MB\n`);
+    }
+    process.stdout.write(`pid rss ${rssMb(process.pid)} MB; leases ${store.state.leases.size}\n`);
+    services.lifecycle.stop();
+    await store.close();
+  } finally {
+    place.cleanup();
+  }
+}
+
+const modes: Record<string, () => Promise<void>> = { make, daemon, inproc };
+await modes[mode]!();
