@@ -53,6 +53,9 @@ async function daemon(): Promise<void> {
       const ticks = Number(stat[11]) + Number(stat[12]);
       await daemon.stop();
       void cpu0;
+      // Lines a temporary start-up trace wrote to the daemon's stderr, if any.
+      const trace = fs.readFileSync(place.logFile, 'utf8').split('\n').filter((l) => l.startsWith('TRACE '));
+      if (trace.length) process.stdout.write(`${trace.join('\n')}\n`);
       process.stdout.write(
         `cold start ${Math.round(coldStart)} ms; daemon CPU ${ticks * 10} ms; RSS at ready ${atReady} MB, after list ${afterList} MB, peak ${Math.round(Number(hwm) / 1024)} MB\n`,
       );

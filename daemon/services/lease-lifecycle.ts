@@ -142,23 +142,23 @@ export class LeaseLifecycle {
     this.scheduler.schedule(row, at, point);
   }
 
-  /** An active lease's next point: its warning if still ahead, else its expiry. */
-  private pointOf(lease: LeaseFields, now: number): [number, Point] {
-    const warn = warnAt(this.ctx.store.state, lease);
+  /** An active lease's next point: its warning (`warn`, from warnAt) if still ahead, else its expiry. */
+  private pointOf(lease: LeaseFields, now: number, warn = warnAt(this.ctx.store.state, lease)): [number, Point] {
     return warn !== null && warn > now ? [warn, 'warn'] : [lease.expiresAt, 'expire'];
   }
 
   /**
-   * Schedules every active lease in one O(n) build (no sift, string or Map entry per lease), those
-   * expired at `now` too unless `pastToo` is false; `each` sees each lease scheduled first.
+   * Schedules every active lease `keep` accepts (all without it) in one pass and one O(n) build:
+   * no sift, string or Map entry per lease. `keep` gets each lease with its warning point.
    */
-  private scheduleAll(now: number, pastToo: boolean, each: (lease: LeaseRow) => void = () => undefined): void {
-    const leases = this.leases;
-    this.queue.build(leases.rowCount, (add) => {
-      for (const lease of leases.rows()) {
-        if (lease.status !== 'active' || (!pastToo && now >= lease.expiresAt)) continue;
-        each(lease);
-        const [at, point] = this.pointOf(lease, now);
+  private scheduleAll(now: number, keep?: (lease: LeaseRow, warn: number | null) => boolean): void {
+    const state = this.ctx.store.state;
+    this.queue.build(state.leases.rowCount, (add) => {
+      for (const lease of state.leases.rows()) {
+        if (lease.status !== 'active') continue;
+        const warn = warnAt(state, lease);
+        if (keep && !keep(lease, warn)) continue;
+        const [at, point] = this.pointOf(lease, now, warn);
         add(lease.row, at, point);
       }
     });
@@ -200,17 +200,17 @@ export class LeaseLifecycle {
    */
   async start(): Promise<{ expired: number; expiringSoon: number }> {
     const now = this.ctx.clock();
-    const state = this.ctx.store.state;
     const expired: StoredLease[] = [];
     const expiringSoon: StoredLease[] = [];
-    // Through the table's cursor: only the leases kept here are built.
-    for (const lease of state.leases.rows()) {
-      if (lease.status === 'active' && now >= lease.expiresAt) expired.push(lease.lease());
-    }
-    // Those already expired are ended by the catch-up commit below, not by the timer.
-    this.scheduleAll(now, false, (lease) => {
-      const warn = warnAt(state, lease);
+    // One pass through the table's cursor: only the leases kept here are built. Those already
+    // expired are ended by the catch-up commit below, not by the timer.
+    this.scheduleAll(now, (lease, warn) => {
+      if (now >= lease.expiresAt) {
+        expired.push(lease.lease());
+        return false;
+      }
       if (warn !== null && warn <= now) expiringSoon.push(lease.lease());
+      return true;
     });
     // Only a catch-up is worth a commit; a clean start writes nothing before serving.
     if (expired.length || expiringSoon.length) {
@@ -232,7 +232,7 @@ export class LeaseLifecycle {
   }
 
   private rebuild(): void {
-    this.scheduleAll(this.ctx.clock(), true);
+    this.scheduleAll(this.ctx.clock());
   }
 
   private async fire(items: Array<Omit<Deadline<Point>, 'at'>>): Promise<void> {

@@ -121,6 +121,16 @@ export function asciiInto(text: string): boolean {
   return true;
 }
 
+/** Whether `a[from..to)` are all integers from `min` up to 2^53 - 1 (a column's values as bella writes them). */
+export function wholeNumbers(a: Float64Array, from: number, to: number, min: number): boolean {
+  for (let i = from; i < to; i++) {
+    const v = a[i]!;
+    // NaN fails every comparison; ±Infinity fails the bounds.
+    if (!(v >= min && v <= Number.MAX_SAFE_INTEGER && Math.floor(v) === v)) return false;
+  }
+  return true;
+}
+
 export const isHexDigit = (c: number) =>
   (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
 export const printable = (c: number) => c > 0x20 && c < 0x7f;

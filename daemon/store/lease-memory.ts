@@ -18,6 +18,7 @@ import {
   type Dict,
   type DictField,
   type NumberField,
+  wholeNumbers,
 } from './lease-codec';
 import { LeaseRow, nullable } from './lease-row';
 
@@ -325,18 +326,12 @@ export class LeaseTable {
       if (!col || col.kind !== 'f64' || col.bytes.length !== count * 8) return { column: f };
       const target = this.num[f];
       Buffer.from(target.buffer, target.byteOffset + base * 8, count * 8).set(col.bytes);
-      const min = NULLABLE_NUMBERS.has(f) ? -1 : 0;
-      for (let r = base; r < end; r++) {
-        const v = target[r]!;
-        if (!Number.isSafeInteger(v) || v < min) return { column: f };
-      }
+      if (!wholeNumbers(target, base, end, NULLABLE_NUMBERS.has(f) ? -1 : 0)) return { column: f };
     }
     const extra = this.loadExtra(c.get('extra'), base, count);
     if (extra) return extra;
     for (let r = base; r < end; r++) {
-      const h = hashBytes(this.ids, r * ID_BYTES);
-      if (this.findBytes(r, h) >= 0) return { duplicate: this.idOf(r) };
-      this.index(r, h);
+      if (!this.indexNew(r, hashBytes(this.ids, r * ID_BYTES))) return { duplicate: this.idOf(r) };
       this.used++;
       this.live++;
     }
@@ -456,14 +451,19 @@ export class LeaseTable {
     }
   }
 
-  /** A live row other than `row` with row `row`'s id bytes, or -1. */
-  private findBytes(row: number, h: number): number {
+  /**
+   * Indexes row `row` (id bytes hashed to `h`) unless a live row already holds its id: then false.
+   * One probe both checks and inserts.
+   */
+  private indexNew(row: number, h: number): boolean {
     const mask = this.slots.length - 1;
-    for (let s = h & mask; ; s = (s + 1) & mask) {
+    let s = h & mask;
+    for (; this.slots[s] !== 0; s = (s + 1) & mask) {
       const r = this.slots[s]! - 1;
-      if (r < 0) return -1;
-      if (this.flags[r]! & ALIVE && !(this.flags[r]! & ODD_ID) && this.sameId(row, r)) return r;
+      if (this.flags[r]! & ALIVE && !(this.flags[r]! & ODD_ID) && this.sameId(row, r)) return false;
     }
+    this.slots[s] = row + 1;
+    return true;
   }
 
   private sameId(a: number, b: number): boolean {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { BellaError } from '../api/errors';
 import {
-  checksEqual,
+  checkBytesEqual,
   computeCheck,
   frameHeaderBytes,
   GENESIS_CHECK,
@@ -28,8 +28,10 @@ export interface LogRecord {
 export interface ScanResult {
   /** The header record's payload, parsed. */
   header: Record<string, unknown>;
-  /** Records after the header, in order. */
+  /** Records after the header, in order (none when not kept). */
   records: LogRecord[];
+  /** How many records follow the header, kept or not. */
+  count: number;
   /** The check of the last whole record (the header's when there is none). */
   lastCheck: string;
   /** Where the whole records end; anything after is a torn tail. */
@@ -156,6 +158,7 @@ export function scanLog(
     const headerLen = frameHeaderBytes(format.check);
     const damage = (offset: number, why: string) => logDamage(file, offset, why, options.advice);
     const records: LogRecord[] = [];
+    let count = 0;
     let header: Record<string, unknown> | null = null;
     let prev = GENESIS_CHECK;
     let offset = 0;
@@ -167,7 +170,6 @@ export function scanLog(
         throw damage(offset, 'not a bella record frame');
       }
       const length = parseInt(head.toString('latin1', 0, LEN_DIGITS), 16);
-      const check = head.toString('latin1', LEN_DIGITS + 1, headerLen - 1);
       if (offset + headerLen + length > size) {
         // The last frame written, cut short by a crash: it was never acknowledged.
         if (isTornTail(reader, offset, format.check)) break;
@@ -186,7 +188,9 @@ export function scanLog(
         }
         if (typeof header.base === 'string' && /^[0-9a-f]{64}$/.test(header.base)) prev = header.base;
       }
-      if (!checksEqual(format.check, check, computeCheck(format, prev, payload))) {
+      // The check as written, compared to the one computed (which is then the chain's next link).
+      const check = computeCheck(format, prev, payload);
+      if (!checkBytesEqual(format.check, frame.subarray(LEN_DIGITS + 1, headerLen - 1), check)) {
         throw damage(
           offset,
           format.check === 'hmac'
@@ -201,13 +205,14 @@ export function scanLog(
       const record: LogRecord = { offset, frameBytes, payload, check };
       options.visit?.(record, frame.subarray(0, frameBytes));
       if (offset > 0 && options.keep !== false) records.push(record);
+      if (offset > 0) count++;
       prev = check;
       offset += frameBytes;
     }
     if (header === null) {
-      return { header: {}, records: [], lastCheck: GENESIS_CHECK, end: 0, size, missingNewline: false };
+      return { header: {}, records: [], count: 0, lastCheck: GENESIS_CHECK, end: 0, size, missingNewline: false };
     }
-    return { header, records, lastCheck: prev, end: offset, size, missingNewline };
+    return { header, records, count, lastCheck: prev, end: offset, size, missingNewline };
   } finally {
     fs.closeSync(fd);
   }

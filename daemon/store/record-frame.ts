@@ -41,10 +41,15 @@ export function computeCheck(format: LogFormat, prev: string, payload: Buffer): 
   return createHmac('sha256', format.key).update(prev).update(payload).digest('hex');
 }
 
-/** Whether a frame's check is right; keyed hashes are compared in constant time, checksums need not be. */
-export function checksEqual(kind: CheckKind, a: string, b: string): boolean {
-  if (kind === 'crc32') return a === b;
-  return a.length === b.length && timingSafeEqual(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1'));
+/**
+ * Whether the check bytes of a frame as read (`written`, still in the file's buffer) are `expected`:
+ * keyed hashes are compared in constant time, checksums need not be.
+ */
+export function checkBytesEqual(kind: CheckKind, written: Buffer, expected: string): boolean {
+  if (written.length !== expected.length) return false;
+  if (kind === 'crc32') return written.toString('latin1') === expected;
+  // Keyed hashes in constant time (a forger must not learn how much of a guess was right).
+  return timingSafeEqual(written, Buffer.from(expected, 'latin1'));
 }
 
 /**

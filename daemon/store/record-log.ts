@@ -46,7 +46,7 @@ export class RecordLog {
         size += 1;
       }
       if (scan.size !== scan.end || scan.missingNewline) fs.fdatasyncSync(fd);
-      return new RecordLog(file, format, fd, size, scan.lastCheck, scan.records.length);
+      return new RecordLog(file, format, fd, size, scan.lastCheck, scan.count);
     } catch (err) {
       fs.closeSync(fd);
       throw err;

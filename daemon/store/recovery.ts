@@ -201,7 +201,8 @@ async function crossCheck(
     }
     last = { seq: commit.seq, head: commit.audit.head, clock: Math.max(last.clock, commit.clock), record: commit };
   }
-  const trailScan = AuditTrail.read(files.audit, format, advice);
+  // Only the entries since the last commit are kept as objects (the rest are indexed as read).
+  const trailScan = AuditTrail.read(files.audit, format, advice, last.head.seq);
   const trailHead = trailScan.head;
   let redo: StoredEntry[] = [];
   let gap: string | null = null;

@@ -30,8 +30,18 @@ interface Segment {
 export interface TrailScan {
   dir: string;
   sealed: Array<{ file: string; index: SegmentIndex | null; firstSeq: number }>;
-  /** The newest segment, scanned whole; null when there is none yet. */
-  active: { file: string; scan: ScanResult; entries: StoredEntry[]; firstSeq: number; base: string } | null;
+  /**
+   * The newest segment, scanned whole and indexed; its entries after the `keepAfter` given to
+   * {@link AuditTrail.read} (those since the last commit); null when there is none yet.
+   */
+  active: {
+    file: string;
+    scan: ScanResult;
+    index: SegmentIndex;
+    entries: StoredEntry[];
+    firstSeq: number;
+    base: string;
+  } | null;
   head: AuditHead;
 }
 
@@ -63,7 +73,7 @@ export class AuditTrail {
    * the newest segment in full (its entries, its torn tail if a crash left one). Damage in the
    * newest segment, or a chain that does not continue from one segment to the next, throws.
    */
-  static read(dir: string, format: LogFormat, advice: string): TrailScan {
+  static read(dir: string, format: LogFormat, advice: string, keepAfter = 0): TrailScan {
     const names = fs.existsSync(dir)
       ? fs
           .readdirSync(dir)
@@ -81,26 +91,34 @@ export class AuditTrail {
     if (!last) return { dir, sealed, active: null, head: { seq: 0, check: GENESIS_CHECK } };
     const file = path.join(dir, last);
     const firstSeq = Number(NAME.exec(last)![1]);
-    const scan = scanLog(file, format, { advice });
-    const header = scan.header as { log?: unknown; baseSeq?: unknown; base?: unknown };
-    if (scan.end === 0) throw logDamage(file, 0, 'it has no header (the file was cut)', advice);
-    if (header.log !== 'audit' || header.baseSeq !== firstSeq - 1) {
-      throw logDamage(file, 0, 'it is not the audit segment its name says', advice);
-    }
+    // Indexed as it is scanned: no copy of a record's bytes, and only the entries after
+    // `keepAfter` kept as objects.
+    const index = new SegmentIndex(firstSeq);
     const entries: StoredEntry[] = [];
     let expected = firstSeq;
-    for (const record of scan.records) {
-      const entry = parseEntry(record, file, advice);
-      if (entry.seq !== expected) {
-        throw logDamage(file, record.offset, `entry ${entry.seq} where ${expected} was expected`, advice);
-      }
-      expected++;
-      entries.push(entry);
-    }
+    const scan = scanLog(file, format, {
+      advice,
+      keep: false,
+      visit: (record) => {
+        if (record.offset === 0) {
+          if (!isSegmentHeader(record, firstSeq))
+            throw logDamage(file, 0, 'it is not the audit segment its name says', advice);
+          return;
+        }
+        const entry = parseEntry(record, file, advice);
+        if (entry.seq !== expected) {
+          throw logDamage(file, record.offset, `entry ${entry.seq} where ${expected} was expected`, advice);
+        }
+        expected++;
+        index.add(entry, record.offset, record.frameBytes);
+        if (entry.seq > keepAfter) entries.push(entry);
+      },
+    });
+    const header = scan.header as { base?: unknown };
+    if (scan.end === 0) throw logDamage(file, 0, 'it has no header (the file was cut)', advice);
     const base = typeof header.base === 'string' ? header.base : GENESIS_CHECK;
-    const lastRecord = scan.records.at(-1);
-    const head = lastRecord ? { seq: expected - 1, check: lastRecord.check } : { seq: firstSeq - 1, check: base };
-    return { dir, sealed, active: { file, scan, entries, firstSeq, base }, head };
+    const head = scan.count ? { seq: expected - 1, check: scan.lastCheck } : { seq: firstSeq - 1, check: base };
+    return { dir, sealed, active: { file, scan, index, entries, firstSeq, base }, head };
   }
 
   /**
@@ -132,11 +150,7 @@ export class AuditTrail {
       file = read.active.file;
       base = read.active.base;
       active = RecordLog.open(file, format, read.active.scan);
-      index = new SegmentIndex(read.active.firstSeq);
-      read.active.entries.forEach((entry, i) => {
-        const record = read.active!.scan.records[i]!;
-        index.add(entry, record.offset, record.frameBytes);
-      });
+      index = read.active.index;
     } else {
       file = path.join(read.dir, `${segmentName(1)}.log`);
       active = await RecordLog.create(file, format, headerPayload('audit', { baseSeq: 0 }));
@@ -274,6 +288,16 @@ export class AuditTrail {
 
   close(): void {
     this.active.close();
+  }
+}
+
+/** Whether a segment's header record names it as the audit segment after entry `firstSeq - 1`. */
+function isSegmentHeader(record: LogRecord, firstSeq: number): boolean {
+  try {
+    const header = JSON.parse(record.payload.toString('utf8')) as { log?: unknown; baseSeq?: unknown };
+    return header.log === 'audit' && header.baseSeq === firstSeq - 1;
+  } catch {
+    return false;
   }
 }
 
