@@ -4,19 +4,23 @@ import path from 'node:path';
 import { createDesktopNotifier } from '../daemon/notify';
 import { createServices, EventBus } from '../daemon/services';
 import { Store } from '../daemon/store';
-import { ensureDaemonBuilt, rssMb, tempPlace } from '../test/helpers/daemon';
+import { ensureDaemonBuilt, rssMb, sleep, tempPlace } from '../test/helpers/daemon';
 import { benchDaemon } from './lib';
 import { generate } from './cases/scale';
 
 /**
  * The cold start and RSS of a daemon on a kept data dir of N active leases (none expiring), for
  * breakdowns (docs/benchmarks.md, "Cold start and RSS at 100k and 1M (scale2)").
- *   npx tsx bench/scale-open.ts make DIR [N]      writes DIR once (default N = 100,000)
+ *   npx tsx bench/scale-open.ts make DIR [N]      writes DIR once (default N = 100,000); with
+ *                                                 EXPIRING=k the last k expire at one instant
+ *                                                 (written to DIR.json), for `expiry`
  *   npx tsx bench/scale-open.ts daemon DIR [runs] a real daemon on a copy of DIR: cold start, RSS at
  *                                                 ready and after 5 list pages (BENCH_PROFILE=1 for
  *                                                 a CPU profile, BENCH_NODE_ARGS for V8 flags)
  *   npx tsx bench/scale-open.ts inproc DIR        Store.open and the lifecycle's start in this
  *                                                 process, step by step: CPU ms and heap
+ *   npx tsx bench/scale-open.ts expiry DIR        the same, then the k leases expiring at one
+ *                                                 instant (a clock shifted to 3 s before it)
  */
 const [mode, dir, arg] = process.argv.slice(2);
 if (!mode || !dir) throw new Error('usage: scale-open.ts make|daemon|inproc DIR [N|runs]');
@@ -32,7 +36,9 @@ function copyOf(src: string) {
 async function make(): Promise<void> {
   const total = Number(arg ?? 100_000);
   fs.mkdirSync(path.dirname(dir!), { recursive: true });
-  await generate(dir!, total, 0, 0);
+  const expiring = Number(process.env.EXPIRING ?? 0);
+  const { expireAt } = await generate(dir!, total, expiring, 0);
+  if (expiring) fs.writeFileSync(`${dir}.json`, JSON.stringify({ expireAt, expiring }));
   process.stdout.write(`${total} leases written to ${dir}\n`);
 }
 
@@ -54,7 +60,10 @@ async function daemon(): Promise<void> {
       await daemon.stop();
       void cpu0;
       // Lines a temporary start-up trace wrote to the daemon's stderr, if any.
-      const trace = fs.readFileSync(place.logFile, 'utf8').split('\n').filter((l) => l.startsWith('TRACE '));
+      const trace = fs
+        .readFileSync(place.logFile, 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('TRACE '));
       if (trace.length) process.stdout.write(`${trace.join('\n')}\n`);
       process.stdout.write(
         `cold start ${Math.round(coldStart)} ms; daemon CPU ${ticks * 10} ms; RSS at ready ${atReady} MB, after list ${afterList} MB, peak ${Math.round(Number(hwm) / 1024)} MB\n`,
@@ -65,20 +74,26 @@ async function daemon(): Promise<void> {
   }
 }
 
-async function inproc(): Promise<void> {
+async function inproc(expiry = false): Promise<void> {
   const place = copyOf(dir!);
+  const meta = expiry
+    ? (JSON.parse(fs.readFileSync(`${dir}.json`, 'utf8')) as { expireAt: number; expiring: number })
+    : null;
+  // The data dir's clock: 3 s before its leases expire together (the store's clock never runs back).
+  const shift = meta ? meta.expireAt - 3000 - Date.now() : 0;
+  const clock = () => Date.now() + shift;
   try {
-    const steps: Array<[string, number, number, number]> = [];
+    const steps: Array<[string, number, number, number, number]> = [];
     let cpu = process.cpuUsage();
     const step = <T>(name: string, value: T): T => {
       const used = process.cpuUsage(cpu);
       cpu = process.cpuUsage();
       const m = process.memoryUsage();
-      steps.push([name, Math.round((used.user + used.system) / 1000), mb(m.heapUsed), mb(m.rss)]);
+      steps.push([name, Math.round((used.user + used.system) / 1000), mb(m.heapUsed), mb(m.rss), mb(m.heapTotal)]);
       return value;
     };
     step('before', null);
-    const store = step('Store.open', await Store.open(place.home, {}));
+    const store = step('Store.open', await Store.open(place.home, { time: { wall: clock, monotonic: clock } }));
     const services = step(
       'createServices',
       createServices(
@@ -90,8 +105,19 @@ async function inproc(): Promise<void> {
     step('lifecycle.start', await services.lifecycle.start());
     globalThis.gc?.();
     step('after gc', null);
-    for (const [name, ms, heap, rss] of steps) {
-      process.stdout.write(`${name.padEnd(16)} cpu ${String(ms).padStart(5)} ms  heap ${heap} MB  rss ${rss} MB\n`);
+    if (meta) {
+      const active = () => services.lifecycle.activeLeasesOf('scale', 'prod').length;
+      const before = active();
+      while (clock() < meta.expireAt + 500 || services.lifecycle.scheduler.next()!.at <= clock()) await sleep(50);
+      while (active() > before - meta.expiring) await sleep(50);
+      step('10k expired', null);
+      globalThis.gc?.();
+      step('after gc', null);
+    }
+    for (const [name, ms, heap, rss, total] of steps) {
+      process.stdout.write(
+        `${name.padEnd(16)} cpu ${String(ms).padStart(5)} ms  heap used ${heap} of ${total} MB  rss ${rss} MB\n`,
+      );
     }
     process.stdout.write(`pid rss ${rssMb(process.pid)} MB; leases ${store.state.leases.size}\n`);
     services.lifecycle.stop();
@@ -101,5 +127,5 @@ async function inproc(): Promise<void> {
   }
 }
 
-const modes: Record<string, () => Promise<void>> = { make, daemon, inproc };
+const modes: Record<string, () => Promise<void>> = { make, daemon, inproc, expiry: () => inproc(true) };
 await modes[mode]!();

@@ -63,6 +63,18 @@ export function hashText(s: string): number {
   return h >>> 0;
 }
 
+/** {@link hashBytes} of the id at `at`, or -1 when one of its bytes is not printable ASCII (one pass for both). */
+export function printableIdHash(b: Uint8Array, at: number): number {
+  let h = 0x811c9dc5;
+  let bad = 0;
+  for (let i = at; i < at + ID_BYTES; i++) {
+    const c = b[i]!;
+    bad |= (c - 0x21) | (0x7e - c); // negative when c is outside 0x21..0x7e
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  return bad < 0 ? -1 : h >>> 0;
+}
+
 export function hashBytes(b: Uint8Array, at: number): number {
   let h = 0x811c9dc5;
   for (let i = at; i < at + ID_BYTES; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
@@ -70,32 +82,38 @@ export function hashBytes(b: Uint8Array, at: number): number {
 }
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-const B64_VALUE = new Int8Array(128).fill(-1);
+/** Each byte's base64url value, -1 for a byte that is not one. */
+const B64_VALUE = new Int8Array(256).fill(-1);
 for (let i = 0; i < 64; i++) B64_VALUE[B64.charCodeAt(i)] = i;
 export const HEX_VALUE = new Int8Array(128).fill(-1);
 for (let i = 0; i < 16; i++) HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
 
 /**
  * Decodes a 43-character base64url hash (`src[s..s+43)`) into `out[o..o+32)`; false when it is not
- * exactly the encoding of 32 bytes (then it is kept as text).
+ * exactly the encoding of 32 bytes (then it is kept as text). Four characters (three bytes) at a time.
  */
 export function decodeB64(src: Uint8Array, s: number, out: Uint8Array, o: number): boolean {
-  let acc = 0;
-  let bits = 0;
-  let w = o;
-  for (let i = s; i < s + 43; i++) {
-    const c = src[i]!;
-    const v = c < 128 ? B64_VALUE[c]! : -1;
-    if (v < 0) return false;
-    acc = ((acc << 6) | v) & 0xffffff;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[w++] = (acc >> bits) & 0xff;
-    }
+  let bad = 0;
+  for (let g = 0; g < 10; g++, s += 4, o += 3) {
+    const a = B64_VALUE[src[s]!]!;
+    const b = B64_VALUE[src[s + 1]!]!;
+    const c = B64_VALUE[src[s + 2]!]!;
+    const d = B64_VALUE[src[s + 3]!]!;
+    bad |= a | b | c | d;
+    const v = (a << 18) | (b << 12) | (c << 6) | d;
+    out[o] = v >> 16;
+    out[o + 1] = v >> 8;
+    out[o + 2] = v;
   }
-  // 43 characters carry 258 bits: the last 2 must be zero, or the text is not canonical.
-  return (acc & ((1 << bits) - 1)) === 0;
+  // The last 3 characters carry 18 bits: 2 bytes, and 2 bits that must be zero (or the text is not canonical).
+  const a = B64_VALUE[src[s]!]!;
+  const b = B64_VALUE[src[s + 1]!]!;
+  const c = B64_VALUE[src[s + 2]!]!;
+  bad |= a | b | c;
+  const v = (a << 12) | (b << 6) | c;
+  out[o] = v >> 10;
+  out[o + 1] = v >> 2;
+  return bad >= 0 && (v & 3) === 0;
 }
 
 export function decodeHex(src: Uint8Array, s: number, out: Uint8Array, o: number): boolean {

@@ -13,6 +13,7 @@ import {
   NULLABLE_NUMBERS,
   NUMBER_FIELDS,
   printable,
+  printableIdHash,
   scanJsonStrings,
   scratch,
   type Dict,
@@ -308,7 +309,7 @@ export class LeaseTable {
     // Ids: `count` slices of 16 printable ASCII bytes, copied as they are.
     const id = c.get('id');
     if (!id || id.kind !== 'latin1' || id.bytes.length !== count * ID_BYTES) return { column: 'id' };
-    for (let i = 0; i < id.bytes.length; i++) if (!printable(id.bytes[i]!)) return { column: 'id' };
+    // Each id's bytes are checked printable as they are hashed into the index, below.
     id.bytes.copy(this.ids, base * ID_BYTES);
     this.flags.fill(ALIVE, base, end);
     const token = this.loadHashes(c.get('tokenHash'), base, count);
@@ -331,7 +332,9 @@ export class LeaseTable {
     const extra = this.loadExtra(c.get('extra'), base, count);
     if (extra) return extra;
     for (let r = base; r < end; r++) {
-      if (!this.indexNew(r, hashBytes(this.ids, r * ID_BYTES))) return { duplicate: this.idOf(r) };
+      const h = printableIdHash(this.ids, r * ID_BYTES);
+      if (h < 0) return { column: 'id' };
+      if (!this.indexNew(r, h)) return { duplicate: this.idOf(r) };
       this.used++;
       this.live++;
     }
