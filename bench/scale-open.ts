@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import v8 from 'node:v8';
 import { createDesktopNotifier } from '../daemon/notify';
 import { createServices, EventBus } from '../daemon/services';
 import { Store } from '../daemon/store';
@@ -113,6 +114,8 @@ async function inproc(expiry = false): Promise<void> {
       step('10k expired', null);
       globalThis.gc?.();
       step('after gc', null);
+      if (process.env.HEAP_SNAPSHOT)
+        process.stdout.write(`heap snapshot ${v8.writeHeapSnapshot(process.env.HEAP_SNAPSHOT)}\n`);
     }
     for (const [name, ms, heap, rss, total] of steps) {
       process.stdout.write(
