@@ -56,29 +56,60 @@ export function newDicts(): Dicts {
   };
 }
 
-/** FNV-1a over a string's char codes (ids are ASCII, so the same as over their bytes). */
-export function hashText(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 0;
+// Ids are hashed four bytes (one little-endian word) at a time, then mixed (murmur3's finaliser),
+// so the low bits the index uses depend on every byte. A 16-character id hashes the same as text
+// (`hashText`) and as bytes (`hashBytes`); other text only has to agree with itself.
+
+function mix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** {@link hashBytes} of the id at `at`, or -1 when one of its bytes is not printable ASCII (one pass for both). */
+/** The hash of an id's text (16 characters: as {@link hashBytes} of its bytes). */
+export function hashText(s: string): number {
+  let h = 0x811c9dc5;
+  if (s.length === ID_BYTES) {
+    for (let i = 0; i < ID_BYTES; i += 4) {
+      const w =
+        s.charCodeAt(i) | (s.charCodeAt(i + 1) << 8) | (s.charCodeAt(i + 2) << 16) | (s.charCodeAt(i + 3) << 24);
+      h = Math.imul(h ^ w, 0x01000193);
+    }
+    return mix(h);
+  }
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return mix(h ^ s.length);
+}
+
+/** The hash of the 16 id bytes at `at`. */
+export function hashBytes(b: Uint8Array, at: number): number {
+  let h = 0x811c9dc5;
+  for (let i = at; i < at + ID_BYTES; i += 4) {
+    const w = b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24);
+    h = Math.imul(h ^ w, 0x01000193);
+  }
+  return mix(h);
+}
+
+const HIGH = 0x80808080 | 0;
+
+/**
+ * {@link hashBytes} of the id at `at`, or -1 when one of its bytes is not printable ASCII
+ * (0x21–0x7e), checked a word at a time in the same pass.
+ */
 export function printableIdHash(b: Uint8Array, at: number): number {
   let h = 0x811c9dc5;
   let bad = 0;
-  for (let i = at; i < at + ID_BYTES; i++) {
-    const c = b[i]!;
-    bad |= (c - 0x21) | (0x7e - c); // negative when c is outside 0x21..0x7e
-    h = Math.imul(h ^ c, 0x01000193);
+  for (let i = at; i < at + ID_BYTES; i += 4) {
+    const w = b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24);
+    // With every byte below 0x80 (first term), adding 0x5f sets a byte's top bit exactly when it is
+    // at least 0x21, and adding 0x01 exactly when it is 0x7f; no carry crosses a byte.
+    bad |= (w & HIGH) | (~(w + 0x5f5f5f5f) & HIGH) | ((w + 0x01010101) & HIGH);
+    h = Math.imul(h ^ w, 0x01000193);
   }
-  return bad < 0 ? -1 : h >>> 0;
-}
-
-export function hashBytes(b: Uint8Array, at: number): number {
-  let h = 0x811c9dc5;
-  for (let i = at; i < at + ID_BYTES; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
-  return h >>> 0;
+  return bad !== 0 ? -1 : mix(h);
 }
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
