@@ -41,6 +41,8 @@ describe('verifyJwt before any key', () => {
       `${b64(header)}.${b64(good)}`,
       `${jwt(header, good)}.x.y`,
       `${b64(header)}.${b64(good)}+.c2ln`,
+      `${b64(header)}.${b64(good)}=.c2ln`,
+      `${b64(header)}.${b64(good)} .c2ln`,
       `${b64(header)}..c2ln`,
       `${b64('not json')}.${b64(good)}.c2ln`,
       jwt(header, 'not json'),
