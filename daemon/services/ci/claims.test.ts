@@ -12,6 +12,17 @@ describe('globMatches', () => {
     expect(globMatches('*', '')).toBe(true);
     expect(globMatches('Org/App', 'org/app')).toBe(false);
   });
+  it('gives the same answers from its compiled globs on every call, regex characters literal', () => {
+    for (let i = 0; i < 3; i++) {
+      expect(globMatches('org/*.v[1]', 'org/app.v[1]')).toBe(true);
+      expect(globMatches('org/*.v[1]', 'org/app.v1')).toBe(false);
+      expect(globMatches('org/*.v[1]', 'org/appXv[1]')).toBe(false);
+      expect(globMatches('*-(a|b)', 'x-(a|b)')).toBe(true);
+      expect(globMatches('*-(a|b)', 'x-a')).toBe(false);
+      expect(globMatches('refs/*', 'refs/heads/main')).toBe(true);
+      expect(globMatches('refs/*', 'ref/heads/main')).toBe(false);
+    }
+  });
 });
 
 describe('failedRule', () => {

@@ -5,14 +5,26 @@ import type { ClaimRule } from '../../api/ci';
 /** The claims of a verified JWT, as jose returns them. */
 export type Claims = Record<string, unknown>;
 
+/** Globs compiled once, by pattern: a login's claim rules are not recompiled at every login. */
+const globs = new Map<string, RegExp>();
+const MAX_COMPILED_GLOBS = 1024;
+
 /**
  * Whether `value` matches `pattern`, where `*` stands for any run of characters (`/` included:
  * `org/*` matches every repository of `org`) and everything else is literal. Case-sensitive.
  */
 export function globMatches(pattern: string, value: string): boolean {
-  const parts = pattern.split('*');
-  const literal = parts.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  return new RegExp(`^${literal.join('.*')}$`, 's').test(value);
+  if (!pattern.includes('*')) return pattern === value;
+  let compiled = globs.get(pattern);
+  if (!compiled) {
+    // Trusts hold at most 32 rules each; a map past this size is rebuilt rather than grown.
+    if (globs.size >= MAX_COMPILED_GLOBS) globs.clear();
+    const literal = pattern.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    // No `g` or `y` flag: test() keeps no state between calls, so one RegExp serves every login.
+    compiled = new RegExp(`^${literal.join('.*')}$`, 's');
+    globs.set(pattern, compiled);
+  }
+  return compiled.test(value);
 }
 
 /**
