@@ -253,8 +253,9 @@ export class Store {
       if (items.length === 0) return;
     }
     try {
-      // Entries that reached the journal but not the trail go first: the chain stays in order.
-      if (this.pendingAudit.length) {
+      // Entries that reached the journal but not the trail go first: the chain stays in order. A
+      // full segment is replaced first too: what is prepared next chains from the new one's header.
+      if (this.pendingAudit.length || this.trail.rotationDue) {
         await this.settleTrail();
         await this.writePending();
       }

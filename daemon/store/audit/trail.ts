@@ -203,6 +203,14 @@ export class AuditTrail {
     });
   }
 
+  /**
+   * Whether the active segment is full: it is replaced once its entries are durable (at the next
+   * {@link sync}), and entries prepared before that would chain from the wrong segment.
+   */
+  get rotationDue(): boolean {
+    return this.active.size >= this.segmentBytes;
+  }
+
   /** Whether entries were added that are not durable yet. */
   get pending(): boolean {
     return this.unsynced !== null;
@@ -225,7 +233,7 @@ export class AuditTrail {
         this.unsynced = null;
       }
     }
-    if (this.active.size >= this.segmentBytes) await this.rotate();
+    if (this.rotationDue) await this.rotate();
   }
 
   private async rotate(): Promise<void> {
