@@ -9,7 +9,7 @@ import { restoreAdvice, stamp } from './backups';
 import type { TimeSource } from './clock';
 import { deriveKeys, loadMasterKey, type KeyRing } from './crypto';
 import { dataFiles, type DataFiles } from './data-files';
-import { Journal, type JournalRecord, type JournalScan } from './journal';
+import { Journal, type JournalScan } from './journal';
 import { LeaseArchive } from './lease-archive';
 import { leaseTableDir } from './lease-table';
 import { migrateLegacyLayout } from './legacy';
@@ -188,18 +188,17 @@ async function crossCheck(
     rollback = `the journal did not follow the restored snapshot; it was kept as ${aside}`;
     journalScan = Journal.read(files.journal, format, snapshot.meta.journalSeq, advice);
   }
-  let last: { seq: number; head: AuditHead; clock: number; record: JournalRecord | null } = {
+  let last: { seq: number; head: AuditHead; clock: number } = {
     seq: snapshot.meta.journalSeq,
     head: snapshot.meta.audit,
     clock: snapshot.meta.clock,
-    record: null,
   };
   for (const commit of journalScan.commits) {
     for (const change of commit.changes) {
       const refused = applyChange(state, change);
       if (refused) throw logDamage(files.journal, 0, `commit ${commit.seq}: ${refused}`, advice);
     }
-    last = { seq: commit.seq, head: commit.audit.head, clock: Math.max(last.clock, commit.clock), record: commit };
+    last = { seq: commit.seq, head: commit.audit.head, clock: Math.max(last.clock, commit.clock) };
   }
   const trailScan = AuditTrail.read(files.audit, format, advice);
   const trailHead = trailScan.head;
