@@ -18,6 +18,8 @@ export class RecordLog {
   private writing = false;
   /** Where the log stood before the first batch written but not yet made durable, or null. */
   private unsynced: { size: number; lastCheck: string; records: number } | null = null;
+  /** Once closed, its descriptor number may name another file: nothing is done through it. */
+  private closed = false;
 
   private constructor(
     readonly file: string,
@@ -131,8 +133,9 @@ export class RecordLog {
     try {
       try {
         await new Promise<void>((resolve, reject) => fs.fdatasync(this.fd, (e) => (e ? reject(e) : resolve())));
+        if (this.closed) throw new Error(`${this.file} was closed before its last batches were durable`);
       } catch (err) {
-        this.truncate(mark.size);
+        if (!this.closed) this.truncate(mark.size);
         this.restore(mark);
         throw err;
       }
@@ -200,7 +203,9 @@ export class RecordLog {
     if (problem) throw problem;
   }
 
+  /** Closes the file. An fdatasync still in flight then fails without touching the descriptor. */
   close(): void {
+    this.closed = true;
     fs.closeSync(this.fd);
   }
 }
