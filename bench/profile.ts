@@ -18,7 +18,7 @@ interface CpuProfile {
 }
 
 /** Whether `url` is the daemon's own bundle: daemon.js and the chunks it shares with the CLI. */
-const bundle = (url: string) => url.endsWith('daemon.js') || /\/dist\/(chunks\/)?chunk-[^/]+\.js$/.test(url);
+const bundle = (url: string) => url.endsWith('daemon.js') || /\/dist[^/]*\/(chunks\/)?chunk-[^/]+\.js$/.test(url);
 
 /** A function of the daemon's own bundle named by `name`. */
 const ours = (url: string, fn: string, name: RegExp) => bundle(url) && name.test(fn);
