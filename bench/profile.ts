@@ -17,8 +17,11 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
+/** Whether `url` is the daemon's own bundle: daemon.js and the chunks it shares with the CLI. */
+const bundle = (url: string) => url.endsWith('daemon.js') || /\/dist[^/]*\/(chunks\/)?chunk-[^/]+\.js$/.test(url);
+
 /** A function of the daemon's own bundle named by `name`. */
-const ours = (url: string, fn: string, name: RegExp) => url.endsWith('daemon.js') && name.test(fn);
+const ours = (url: string, fn: string, name: RegExp) => bundle(url) && name.test(fn);
 
 /**
  * The steps of a request, by the functions that do them. A sample counts for the step of the
@@ -33,7 +36,7 @@ const STEPS: Array<[string, (fn: string, url: string) => boolean]> = [
     'listener hand-over (status, network interfaces)',
     (fn, url) => ours(url, fn, /^(handover|holderUrls)$/) || fn === 'networkInterfaces',
   ],
-  ['free-space check (statfs)', (fn, url) => fn === 'statfsSync' || (fn === 'admit' && url.endsWith('daemon.js'))],
+  ['free-space check (statfs)', (fn, url) => fn === 'statfsSync' || (fn === 'admit' && bundle(url))],
   [
     'random lease id and token secret',
     (fn, url) =>
@@ -47,7 +50,12 @@ const STEPS: Array<[string, (fn: string, url: string) => boolean]> = [
   ],
   [
     'compaction (snapshot written on the event loop)',
-    (fn, url) => ours(url, fn, /^(writeSnapshot|compact|writeFileDurable)$/),
+    (fn, url) =>
+      ours(
+        url,
+        fn,
+        /^(writeSnapshot|compact|writeFileDurable|writeLeaseShards|shardBytes|toColumns|serialiseSnapshot|pack)$/,
+      ),
   ],
   ['fdatasync (the call; the wait is idle)', (fn) => fn === 'fdatasync'],
   [
@@ -55,10 +63,16 @@ const STEPS: Array<[string, (fn: string, url: string) => boolean]> = [
     (fn, url) => ours(url, fn, /^(frame|frameAll|computeCheck|prepare)$/),
   ],
   ['journal record: changed records serialised', (fn, url) => ours(url, fn, /^(changesOf|recordsOf)$/)],
+  [
+    'lease table rows (encoded on set, decoded on get)',
+    (fn, url) => ours(url, fn, /^(writeRow|writeHash|writeId|settle|lease|intern|reserve|grow)$/),
+  ],
+  ['audit entries built (fields, ISO times)', (fn, url) => ours(url, fn, /^(storedEntry|iso|formatDuration)$/)],
+  ['file checks before and after each append (fstat, stat)', (fn, url) => ours(url, fn, /^(assertSameFile|problem)$/)],
   ['appending to journal and trail', (fn, url) => ours(url, fn, /^(append|writeAll|write|step)$/)],
   ['channel and SSE events', (fn, url) => ours(url, fn, /^(toChannelEvent|publish|emit)$/)],
-  ['the service and store (lease record, audit entry, commit queue)', (fn, url) => url.endsWith('daemon.js')],
-  ['zod validation', (_fn, url) => url.includes('/zod/')],
+  ['zod validation', (fn, url) => url.includes('/zod/') || (bundle(url) && /_zod\b|^safeParse$/.test(fn))],
+  ['the service and store (lease record, audit entry, commit queue)', (_fn, url) => bundle(url)],
   [
     'Fastify (routing, hooks, reply)',
     (_fn, url) => /node_modules\/(fastify|find-my-way|avvio|light-my-request|fast-json-stringify|@fastify)/.test(url),

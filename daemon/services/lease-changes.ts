@@ -31,6 +31,8 @@ export class LeaseChanges {
   readonly expiredAll: Array<{ project: string; environment: string; leaseIds: string[] }> = [];
   /** Database login roles whose lease ended here: their drop is due once this commits. */
   readonly endedLogins: string[] = [];
+  /** Leases issued here: they enter the state at {@link settle}. */
+  private readonly issued = new Set<string>();
 
   constructor(
     private readonly state: State,
@@ -48,10 +50,13 @@ export class LeaseChanges {
 
   /**
    * Puts every lease this transaction changed back into the state as it is now, so a field set on
-   * it after its change (an issued lease's database login) is kept too. Run at the transaction's end.
+   * it after its change (an issued lease's database login) is kept too; an issued lease enters the
+   * state here, encoded into the lease table once. Run at the transaction's end.
    */
   settle(): void {
-    for (const [id, { lease }] of this.outcomes) if (this.state.leases.has(id)) this.state.leases.set(id, lease);
+    for (const [id, { lease }] of this.outcomes) {
+      if (this.issued.has(id) || this.state.leases.has(id)) this.state.leases.set(id, lease);
+    }
   }
 
   /** Issues a lease in `env` and returns it with its token (shown once, stored only as a keyed hash). */
@@ -93,7 +98,8 @@ export class LeaseChanges {
       uses: 0,
       ...(args.by ? { by: args.by } : {}),
     };
-    this.state.leases.set(id, lease);
+    // Into the state at settle(), once its last field is set: the lease table encodes it once.
+    this.issued.add(id);
     this.note(lease, 'issued');
     this.audit.push({
       event: 'LeaseIssued',
@@ -219,6 +225,7 @@ export class LeaseChanges {
   /** Removes ended leases from the hot state (they were archived). */
   remove(ids: string[]): void {
     for (const id of ids) {
+      this.issued.delete(id);
       this.state.leases.delete(id);
       this.touched.lease(id);
     }

@@ -22,6 +22,7 @@ import {
   wholeNumbers,
 } from './lease-codec';
 import { LeaseRow, nullable } from './lease-row';
+import type { ShardRun } from './lease-table';
 
 // The active leases in memory: one row per lease in typed arrays instead of one object per lease.
 // Times and counters are float64 columns; project, environment, status, scope, end reason and
@@ -40,6 +41,8 @@ const TOKEN_B64 = 4;
 const TOKEN_HEX = 8;
 /** The reason's bytes (in a loaded chunk) hold JSON escapes. */
 const REASON_ESCAPED = 16;
+/** Set, used or deleted since the lease table's files last held the row (see {@link LeaseTable.persisted}). */
+const CHANGED = 32;
 
 /** Why a file's columns could not be loaded: the column at fault, or a lease held twice. */
 export type LoadProblem = { column: string; why?: string } | { duplicate: string };
@@ -77,6 +80,12 @@ export class LeaseTable {
   private slots = new Int32Array(16);
   /** Told when rows are renumbered (kept across {@link adopt}). */
   private renumbered: Array<(map: Int32Array | null) => void> = [];
+  /**
+   * Which lease table file holds each run of rows as it was last written or read (rows of a run
+   * not {@link changedIn} since are in that file as they are now); empty when unknown. Packing
+   * renumbers the rows, so a packed table starts with none.
+   */
+  persisted: ShardRun[] = [];
 
   /** Live leases. */
   get size(): number {
@@ -139,7 +148,7 @@ export class LeaseTable {
   delete(id: string): boolean {
     const r = this.find(id);
     if (r < 0) return false;
-    this.flags[r] = this.flags[r]! & ~ALIVE;
+    this.flags[r] = (this.flags[r]! & ~ALIVE) | CHANGED;
     this.live--;
     this.reasonText.delete(r);
     this.oddHashes.delete(r);
@@ -153,6 +162,7 @@ export class LeaseTable {
     if (r < 0) return false;
     this.num.lastUsedAt[r] = at;
     this.num.uses[r]! += 1;
+    this.flags[r] = this.flags[r]! | CHANGED;
     return true;
   }
 
@@ -202,6 +212,22 @@ export class LeaseTable {
     return this.entries();
   }
 
+  /** Whether a row in [start, end) was set, used or deleted since it was last {@link takeRows taken}. */
+  changedIn(start: number, end: number): boolean {
+    for (let r = start; r < end; r++) if (this.flags[r]! & CHANGED) return true;
+    return false;
+  }
+
+  /** The live leases of rows [start, end) in order, for a lease table file; the rows count as saved. */
+  takeRows(start: number, end: number): StoredLease[] {
+    const out: StoredLease[] = [];
+    for (let r = start; r < end; r++) {
+      if (this.flags[r]! & ALIVE) out.push(this.lease(r));
+      this.flags[r] = this.flags[r]! & ~CHANGED;
+    }
+    return out;
+  }
+
   /** Takes over another table's rows (this object stays the one the services hold). */
   adopt(other: LeaseTable): void {
     this.takeOver(other);
@@ -216,12 +242,14 @@ export class LeaseTable {
 
   /**
    * Drops deleted rows, unused dictionary values and the loaded reason bytes no row needs any
-   * more. Never called while the table is iterated (compaction runs between transactions).
+   * more, once deleted rows are more than `deadShare` of the rows. Never called while the table is
+   * iterated (compaction runs between transactions).
    */
-  pack(): void {
+  pack(deadShare = 0): void {
     // Worth it once rows are gone, or a dictionary holds more values than there are leases.
     const bloated = DICT_FIELDS.some((f) => this.dicts[f].values.length > this.live);
-    if (this.used === this.live && !bloated) return;
+    const dead = this.used - this.live;
+    if ((dead === 0 || dead < this.used * deadShare) && !bloated) return;
     const to = new LeaseTable();
     to.reserve(this.live);
     const remap = Object.fromEntries(
@@ -510,7 +538,7 @@ export class LeaseTable {
   }
 
   private writeRow(r: number, lease: StoredLease): void {
-    let flags = this.flags[r]! & (ALIVE | ODD_ID);
+    let flags = (this.flags[r]! & (ALIVE | ODD_ID)) | CHANGED;
     flags |= this.writeHash(r, lease.tokenHash);
     // A reason read from a file and unchanged stays as its bytes.
     const keep = this.reasonChunk[r]! >= 0 && this.reasonOf(r) === lease.reason;

@@ -85,7 +85,7 @@ describe('the lease table', () => {
     await store.close();
   }, 60_000);
 
-  it('compaction writes a new table and removes the old files once state.snapshot names the new ones', async () => {
+  it('compaction writes again only the files whose leases changed, and removes the old ones once state.snapshot names the new ones', async () => {
     const dir = await tableDir();
     const first = tableFiles(dir);
     // A leftover of a crash before state.snapshot was renamed: never named, so never read.
@@ -100,7 +100,9 @@ describe('the lease table', () => {
     await store.close();
     const second = tableFiles(dir);
     expect(second).toHaveLength(2);
-    for (const f of second) expect(first).not.toContain(f);
+    // The first file held the revoked lease: written again; the second is named as it was.
+    expect(second).not.toContain(first[0]);
+    expect(second).toContain(first[1]);
     const reopened = await Store.open(dir);
     expect(reopened.state.leases.get(leases[5]!.id)!.status).toBe('revoked');
     expect(reopened.state.leases.size).toBe(count);
@@ -118,6 +120,72 @@ describe('the lease table', () => {
     const small = await Store.open(dir);
     expect(small.state.leases.size).toBe(10);
     await small.close();
+  }, 60_000);
+
+  it('new leases join the last file; files of unchanged leases are kept byte for byte; read back equal', async () => {
+    const dir = await tableDir();
+    const first = tableFiles(dir);
+    const kept = fs.readFileSync(path.join(leaseTableDir(dir), first[0]!));
+    const more = Array.from({ length: 2_000 }, (_, i) => variedLease(count + 10 + i));
+    let store = await Store.open(dir);
+    await issue(store, more.slice(0, 1_000));
+    await store.close();
+    const second = tableFiles(dir);
+    expect(second).toHaveLength(2);
+    expect(second).toContain(first[0]);
+    expect(second).not.toContain(first[1]);
+    expect(fs.readFileSync(path.join(leaseTableDir(dir), first[0]!)).equals(kept)).toBe(true);
+
+    // A use and a deletion in the first file, more leases after: both files are written again.
+    store = await Store.open(dir);
+    store.state.leases.recordUse(leases[7]!.id, 1_234_567);
+    await store.transact((state, touched) => {
+      state.leases.delete(leases[8]!.id);
+      touched.lease(leases[8]!.id);
+      touched.lease(leases[7]!.id);
+      return { result: null, audit: [] };
+    });
+    await issue(store, more.slice(1_000));
+    await store.close();
+    const third = tableFiles(dir);
+    for (const f of second) expect(third).not.toContain(f);
+    store = await Store.open(dir);
+    const expected = [...leases.filter((l) => l.id !== leases[8]!.id), ...more];
+    expect([...store.state.leases.keys()]).toEqual(expected.map((l) => l.id));
+    expect(store.state.leases.get(leases[7]!.id)).toEqual({
+      ...leases[7],
+      lastUsedAt: 1_234_567,
+      uses: leases[7]!.uses + 1,
+    });
+    expect(store.state.leases.get(more[1_999]!.id)).toEqual(more[1_999]);
+    // Nothing changed: the next compaction writes no table file at all.
+    await store.transact((state, touched) => {
+      touched.setting();
+      return { result: null, audit: [] };
+    });
+    await store.close();
+    expect(tableFiles(dir)).toEqual(third);
+  }, 60_000);
+
+  it('once deleted rows are a quarter of the table, packs it and writes every file again', async () => {
+    const dir = await tableDir();
+    const first = tableFiles(dir);
+    let store = await Store.open(dir);
+    const gone = leases.slice(100, 100 + Math.ceil(count / 4));
+    await store.transact((state, touched) => {
+      for (const l of gone) {
+        state.leases.delete(l.id);
+        touched.lease(l.id);
+      }
+      return { result: null, audit: [] };
+    });
+    await store.close();
+    const second = tableFiles(dir);
+    for (const f of second) expect(first).not.toContain(f);
+    store = await Store.open(dir);
+    const ids = new Set(gone.map((l) => l.id));
+    expect([...store.state.leases.values()]).toEqual(leases.filter((l) => !ids.has(l.id)));
+    await store.close();
   }, 60_000);
 
   it('a backup copies state.snapshot and its table files; copied back, it restores every lease into a new table', async () => {

@@ -13,7 +13,8 @@ import type { StoredLease } from './schema';
 // their own beside the control snapshot (state.snapshot), each a file of typed columns (see
 // lease-columns.ts), every column CRC-checked and the file sealed by a keyed MAC. state.snapshot names each file with its MAC, so it is the one commit point:
 // files it does not name are leftovers of an earlier compaction or of a crash, removed after the
-// next one.
+// next one. Each file holds a run of the table's rows; a compaction writes again only the files of
+// runs whose rows changed (and the last one, which new leases join), and names the others as they are.
 
 /** One file of the lease table, as state.snapshot names it. */
 export interface LeaseShardRef {
@@ -33,46 +34,77 @@ export const LeaseShardRefSchema = z.strictObject({
 /** Leases per file: a file is a contiguous run of the table, so the table's order is the files' order. */
 export const LEASES_PER_SHARD = 16_384;
 
+/** A run of the lease table's rows (up to row `end`, from where the one before ends) and the file holding it. */
+export interface ShardRun {
+  end: number;
+  /** null: no live lease in the run, so no file. */
+  ref: LeaseShardRef | null;
+  bytes: number;
+}
+
 /** The directory of the lease table in a data directory. */
 export function leaseTableDir(home: string): string {
   return path.join(home, 'lease-table');
 }
 
 /**
- * Writes `leases` (in order) as new files of the lease table and returns what state.snapshot must
- * name. Each file's bytes are serialised and written to its temp file synchronously (the table of
- * this instant, one file's bytes in memory at a time); `durable` resolves once every file is
- * fsynced and renamed into place. The files state.snapshot names now are left alone:
- * {@link removeUnnamedShards} removes them once the new state.snapshot is written.
+ * Writes the lease table's files for `table` as it is now and returns what state.snapshot must
+ * name. A run of rows unchanged since its file was written or read keeps that file; the others
+ * (the last run, grown by new leases up to {@link LEASES_PER_SHARD} rows, and runs of new rows
+ * after it) are serialised and written to temp files synchronously (the table of this instant,
+ * one file's bytes in memory at a time), and `table.persisted` names the new runs. `durable`
+ * resolves once every new file is fsynced and renamed into place. The files state.snapshot names
+ * now are left alone: {@link removeUnnamedShards} removes those no longer named once the new
+ * state.snapshot is written (if it is not, the caller forgets `table.persisted`).
  */
 export function writeLeaseShards(
   dir: string,
-  leases: Iterable<StoredLease>,
+  table: LeaseTable,
   journalSeq: number,
   key: Buffer,
-): { refs: LeaseShardRef[]; bytes: number; durable: Promise<unknown> } {
+): { refs: LeaseShardRef[]; bytes: number; written: number; durable: Promise<unknown> } {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const generation = `${journalSeq}-${randomBytes(6).toString('hex')}`;
-  const refs: LeaseShardRef[] = [];
-  const writes: Array<Promise<void>> = [];
-  let bytes = 0;
-  let run: StoredLease[] = [];
-  const flush = () => {
-    const file = `${generation}-${refs.length}.leases`;
-    const shard = shardBytes(run, key);
-    writes.push(writeFileDurable(path.join(dir, file), shard.bytes));
-    refs.push({ file, leases: run.length, mac: shard.mac });
-    bytes += shard.bytes.length;
-    run = [];
-  };
-  for (const lease of leases) {
-    run.push(lease);
-    if (run.length === LEASES_PER_SHARD) flush();
+  const rows = table.rowCount;
+  // The runs as they stand, then the rows after them: the last run takes new rows up to a full file.
+  const plan: Array<{ start: number; end: number; kept: ShardRun | null }> = [];
+  let start = 0;
+  for (const run of table.persisted) {
+    if (run.end > rows || run.end < start) break; // not this table's runs: every row is written
+    plan.push({ start, end: run.end, kept: run });
+    start = run.end;
   }
-  if (run.length) flush();
+  const last = plan.at(-1);
+  if (last && start < rows && last.end - last.start < LEASES_PER_SHARD) {
+    last.end = Math.min(last.start + LEASES_PER_SHARD, rows);
+    last.kept = null;
+    start = last.end;
+  }
+  for (; start < rows; start += LEASES_PER_SHARD) {
+    plan.push({ start, end: Math.min(start + LEASES_PER_SHARD, rows), kept: null });
+  }
+  const runs: ShardRun[] = [];
+  const writes: Array<Promise<void>> = [];
+  for (const { start, end, kept } of plan) {
+    if (kept && !table.changedIn(start, end)) {
+      runs.push(kept);
+      continue;
+    }
+    const leases = table.takeRows(start, end);
+    if (leases.length === 0) {
+      runs.push({ end, ref: null, bytes: 0 });
+      continue;
+    }
+    const file = `${generation}-${writes.length}.leases`;
+    const shard = shardBytes(leases, key);
+    writes.push(writeFileDurable(path.join(dir, file), shard.bytes));
+    runs.push({ end, ref: { file, leases: leases.length, mac: shard.mac }, bytes: shard.bytes.length });
+  }
+  table.persisted = runs;
   const durable = Promise.all(writes);
   durable.catch(() => undefined);
-  return { refs, bytes, durable };
+  const refs = runs.flatMap((r) => (r.ref ? [r.ref] : []));
+  return { refs, bytes: runs.reduce((sum, r) => sum + r.bytes, 0), written: writes.length, durable };
 }
 
 /**
@@ -112,14 +144,20 @@ export function readLeaseShards(
 ): { bytes: number; fromBackup: boolean } {
   let bytes = 0;
   let fromBackup = false;
+  const fresh = into.rowCount === 0;
   into.reserve(into.size + refs.reduce((sum, r) => sum + r.leases, 0));
   // One buffer for every file in turn: nothing of a file is kept once its leases are in the table.
   const buffer = { bytes: Buffer.alloc(0) };
+  const runs: ShardRun[] = [];
   for (const ref of refs) {
     const dir = dirs.find((d) => fs.existsSync(path.join(d, ref.file))) ?? dirs[0];
     fromBackup ||= dir !== dirs[0];
-    bytes += readShard(path.join(dir, ref.file), ref, key, advice, into, buffer);
+    const read = readShard(path.join(dir, ref.file), ref, key, advice, into, buffer);
+    bytes += read;
+    runs.push({ end: into.rowCount, ref, bytes: read });
   }
+  // Files read from backups/ are written again into the table's own directory at the next compaction.
+  if (fresh && !fromBackup) into.persisted = runs;
   return { bytes, fromBackup };
 }
 

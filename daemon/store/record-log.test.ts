@@ -135,6 +135,28 @@ describe('RecordLog and scanLog', () => {
     expect(Buffer.concat(raws).equals(bytes)).toBe(true);
   });
 
+  it('writes batches now and makes them durable later; a sync refused (file replaced) puts the tail back', async () => {
+    const file = await logWith(['{"a":1}']);
+    const log = RecordLog.open(file, hmac, scanLog(file, hmac, { advice }));
+    const start = { size: log.size, check: log.lastCheck, records: log.records };
+    log.write(log.prepare(['{"b":2}']));
+    // Written, not yet durable: readers see it, the next batch chains from it.
+    expect(log.pending).toBe(true);
+    log.write(log.prepare(['{"c":3}']));
+    expect(payloads(scanLog(file, hmac, { advice }))).toEqual(['{"a":1}', '{"b":2}', '{"c":3}']);
+    await log.sync();
+    expect(log.pending).toBe(false);
+    expect(log.records).toBe(start.records + 2);
+    const synced = { size: log.size, check: log.lastCheck, records: log.records };
+    log.write(log.prepare(['{"d":4}']));
+    fs.renameSync(file, `${file}.moved`);
+    fs.writeFileSync(file, fs.readFileSync(`${file}.moved`));
+    await expect(log.sync()).rejects.toThrow(/replaced/);
+    expect({ size: log.size, check: log.lastCheck, records: log.records }).toEqual(synced);
+    expect(log.pending).toBe(false);
+    log.close();
+  });
+
   it('refuses to append to a file replaced under it, and leaves the old one as it was', async () => {
     const file = await logWith(['{"a":1}']);
     const scan = scanLog(file, hmac, { advice });

@@ -6,14 +6,20 @@ import { frame, frameAll, GENESIS_CHECK, type FramedBatch, type LogFormat } from
 
 /**
  * An append-only log file: framed, checked records after a header record. Appends are batches
- * written with one write and one fdatasync; a batch that fails is cut back off the file so it
+ * written with one write and one fdatasync ({@link append}), or written now and made durable
+ * later ({@link write}, then {@link sync}); batches that fail are cut back off the file so it
  * stays a clean sequence of whole records. Only one batch is written at a time (the store's
  * commit pipeline is its only writer). Before and after each batch the path is checked to still
  * name the open file, with the size this log wrote ({@link problem}), so a log swapped or edited
  * under the running daemon is refused rather than appended to unseen.
  */
 export class RecordLog {
+  /** An fdatasync is in flight. */
   private writing = false;
+  /** Where the log stood before the first batch written but not yet made durable, or null. */
+  private unsynced: { size: number; lastCheck: string; records: number } | null = null;
+  /** Once closed, its descriptor number may name another file: nothing is done through it. */
+  private closed = false;
 
   private constructor(
     readonly file: string,
@@ -83,30 +89,80 @@ export class RecordLog {
    * write is cut back off the file and rethrown; a file swapped or edited meanwhile is refused.
    */
   async append(batch: FramedBatch): Promise<void> {
+    this.write(batch);
+    await this.sync();
+  }
+
+  /**
+   * Writes a batch framed by {@link prepare} from the current tail into the page cache, where
+   * readers see it and the next batch chains from it; {@link sync} makes it durable. A failed
+   * write is cut back off the file and rethrown; a file swapped or edited meanwhile is refused.
+   */
+  write(batch: FramedBatch): void {
     if (batch.checks.length === 0) return;
+    if (this.writing) throw new Error(`${this.file}: only one batch may be written at a time`);
+    this.assertSameFile();
+    try {
+      writeAll(this.fd, batch.bytes);
+    } catch (err) {
+      this.truncate(this._size);
+      throw err;
+    }
+    this.unsynced ??= { size: this._size, lastCheck: this._lastCheck, records: this._records };
+    this._size += batch.bytes.length;
+    this._lastCheck = batch.checks.at(-1)!;
+    this._records += batch.checks.length;
+  }
+
+  /** Whether batches were written that are not durable yet. */
+  get pending(): boolean {
+    return this.unsynced !== null;
+  }
+
+  /**
+   * Makes every batch written so far durable (one fdatasync). If that fails, or the file was
+   * swapped meanwhile, the log's tail goes back to where it was before them (they were never
+   * durable, so never acknowledged): cut back off the file after a failed fdatasync, left in a
+   * swapped file (the bytes after ours, if any, are not ours to cut); the error is rethrown.
+   */
+  async sync(): Promise<void> {
+    const mark = this.unsynced;
+    if (!mark) return;
     if (this.writing) throw new Error(`${this.file}: only one batch may be written at a time`);
     this.writing = true;
     try {
-      this.assertSameFile();
       try {
-        writeAll(this.fd, batch.bytes);
         await new Promise<void>((resolve, reject) => fs.fdatasync(this.fd, (e) => (e ? reject(e) : resolve())));
+        if (this.closed) throw new Error(`${this.file} was closed before its last batches were durable`);
       } catch (err) {
-        try {
-          fs.ftruncateSync(this.fd, this._size);
-        } catch {
-          /* the next batch fails the same way and is refused too */
-        }
+        if (!this.closed) this.truncate(mark.size);
+        this.restore(mark);
         throw err;
       }
-      // Swapped while the batch was written: it went to a file no reader sees, so it is refused
-      // (and left where it is: the bytes after ours, if any, are not ours to cut).
-      this.assertSameFile(this._size + batch.bytes.length);
-      this._size += batch.bytes.length;
-      this._lastCheck = batch.checks.at(-1)!;
-      this._records += batch.checks.length;
+      // Swapped while the batch was written: it went to a file no reader sees, so it is refused.
+      const swapped = this.problem(this._size);
+      if (swapped) {
+        this.restore(mark);
+        throw swapped;
+      }
+      this.unsynced = null;
     } finally {
       this.writing = false;
+    }
+  }
+
+  private restore(mark: { size: number; lastCheck: string; records: number }): void {
+    this._size = mark.size;
+    this._lastCheck = mark.lastCheck;
+    this._records = mark.records;
+    this.unsynced = null;
+  }
+
+  private truncate(size: number): void {
+    try {
+      fs.ftruncateSync(this.fd, size);
+    } catch {
+      /* the next batch fails the same way and is refused too */
     }
   }
 
@@ -147,7 +203,9 @@ export class RecordLog {
     if (problem) throw problem;
   }
 
+  /** Closes the file. An fdatasync still in flight then fails without touching the descriptor. */
   close(): void {
+    this.closed = true;
     fs.closeSync(this.fd);
   }
 }

@@ -9,7 +9,7 @@ import { restoreAdvice, stamp } from './backups';
 import type { TimeSource } from './clock';
 import { deriveKeys, loadMasterKey, type KeyRing } from './crypto';
 import { dataFiles, type DataFiles } from './data-files';
-import { Journal, type JournalRecord, type JournalScan } from './journal';
+import { Journal, type JournalScan } from './journal';
 import { LeaseArchive } from './lease-archive';
 import { leaseTableDir } from './lease-table';
 import { migrateLegacyLayout } from './legacy';
@@ -108,7 +108,7 @@ export async function openDataDir(home: string, options: StoreOptions, time: Tim
     } else {
       await trail.write(prepared);
       log(
-        `audit: completed ${redo.length} entries of commit ${last.seq} from the journal (a crash came between the two writes)`,
+        `audit: completed ${redo.length} entries of the commits up to ${last.seq} from the journal (a crash came between the writes)`,
       );
     }
   }
@@ -152,7 +152,7 @@ interface StartupScan {
   trail: AuditTrail;
   /** Where the trail ended when read. */
   trailHeadSeq: number;
-  /** Entries of the last commit the trail lacks (a crash came between the two writes): written again. */
+  /** Entries of the last commits the trail lacks (a crash came between the writes): written again. */
   redo: StoredEntry[];
   /** Entries the state records as written but the trail does not hold: recorded as missing. */
   gap: string | null;
@@ -188,18 +188,17 @@ async function crossCheck(
     rollback = `the journal did not follow the restored snapshot; it was kept as ${aside}`;
     journalScan = Journal.read(files.journal, format, snapshot.meta.journalSeq, advice);
   }
-  let last: { seq: number; head: AuditHead; clock: number; record: JournalRecord | null } = {
+  let last: { seq: number; head: AuditHead; clock: number } = {
     seq: snapshot.meta.journalSeq,
     head: snapshot.meta.audit,
     clock: snapshot.meta.clock,
-    record: null,
   };
   for (const commit of journalScan.commits) {
     for (const change of commit.changes) {
       const refused = applyChange(state, change);
       if (refused) throw logDamage(files.journal, 0, `commit ${commit.seq}: ${refused}`, advice);
     }
-    last = { seq: commit.seq, head: commit.audit.head, clock: Math.max(last.clock, commit.clock), record: commit };
+    last = { seq: commit.seq, head: commit.audit.head, clock: Math.max(last.clock, commit.clock) };
   }
   // Only the entries since the last commit are kept as objects (the rest are indexed as read).
   const trailScan = AuditTrail.read(files.audit, format, advice, last.head.seq);
@@ -207,10 +206,19 @@ async function crossCheck(
   let redo: StoredEntry[] = [];
   let gap: string | null = null;
   if (trailHead.seq < last.head.seq) {
-    const entries = (last.record?.audit.entries ?? []) as StoredEntry[];
+    // A commit's entries go to the trail once its journal record is durable, and their fdatasync
+    // runs alongside the next commit's journal write: a crash keeps at most the last two commits'
+    // entries from the trail, and their journal records hold them.
+    const entries = journalScan.commits.slice(-2).flatMap((c) => c.audit.entries as StoredEntry[]);
     const firstMissing = trailHead.seq + 1;
-    if (entries.length && entries[0]!.seq <= firstMissing) {
-      redo = entries.filter((e) => e.seq >= firstMissing);
+    const from = entries.findIndex((e) => e.seq === firstMissing);
+    const missing = from < 0 ? [] : entries.slice(from);
+    if (
+      missing.length &&
+      missing.every((e, i) => e.seq === firstMissing + i) &&
+      missing.at(-1)!.seq === last.head.seq
+    ) {
+      redo = missing;
     } else {
       gap = `entries ${firstMissing}–${last.head.seq} are missing from the audit trail (it ends at entry ${trailHead.seq}; the state records entry ${last.head.seq} as written): newest entries were deleted or a file was replaced`;
     }

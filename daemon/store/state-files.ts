@@ -8,6 +8,8 @@ import type { SnapshotMeta } from './snapshot';
 
 /** Up to this many leases stay in state.snapshot itself (one file, one fsync); more go to the lease table. */
 export const INLINE_LEASES_MAX = 1000;
+/** Deleted rows are dropped from memory once they are this share of the lease table's rows. */
+const PACK_DEAD_SHARE = 0.25;
 
 /** The state as read back from its files. */
 export interface StateRead {
@@ -85,10 +87,12 @@ export class StateFiles {
    * crash at any point leaves the old snapshot (whose files are still there) or the new one.
    */
   write(state: State, meta: SnapshotMeta): Promise<StateRead> {
-    // Rows of leases gone since the last compaction leave memory here (between transactions).
-    state.leases.pack();
+    // Rows of leases gone since the last compaction leave memory here (between transactions), once
+    // they are a good share of the rows: packing renumbers the rows, so every table file is written again.
+    state.leases.pack(PACK_DEAD_SHARE);
     const table = state.leases.size > this.inlineLeasesMax;
-    const shards = table ? writeLeaseShards(this.tableDir, state.leases.values(), meta.journalSeq, this.key) : null;
+    const shards = table ? writeLeaseShards(this.tableDir, state.leases, meta.journalSeq, this.key) : null;
+    if (!shards) state.leases.persisted = [];
     const previous = this.db.data;
     this.db.data = {
       state,
@@ -98,8 +102,10 @@ export class StateFiles {
       ...(shards ? { namedFilesDurable: shards.durable } : {}),
     };
     const written = this.db.write().catch((err: unknown) => {
-      // Not written: the document on disk (and the files it names) is still the previous one.
+      // Not written: the document on disk (and the files it names) is still the previous one, so
+      // which rows the table's files hold is not known: the next compaction writes them all.
       this.db.data = previous;
+      state.leases.persisted = [];
       throw err;
     });
     return written.then(() => {

@@ -110,19 +110,36 @@ describe('Store', () => {
     await store.close();
   });
 
-  it('records entries found missing from the trail at open, and verify names them', async () => {
+  it('completes, at open, the entries of the last two commits (a crash while the trail of one was synced with the journal of the next)', async () => {
     const dir = home();
     let store = await Store.open(dir);
     for (const slug of ['a', 'b', 'c']) await addProject(store, slug);
+    const head = store.auditHead;
     await killWithout(store);
     const segment = path.join(dataFiles(dir).audit, '000000000001.log');
     const lines = fs.readFileSync(segment, 'utf8').split('\n');
     fs.writeFileSync(segment, lines.slice(0, -3).join('\n') + '\n');
     store = await Store.open(dir);
-    expect(store.problems().join(' ')).toMatch(/entries 2–3 are missing/);
+    expect(store.auditHead).toEqual(head);
+    expect((await store.verifyAudit()).ok).toBe(true);
+    expect(store.problems()).toEqual([]);
+    await store.close();
+  });
+
+  it('records entries found missing from the trail at open, and verify names them', async () => {
+    const dir = home();
+    let store = await Store.open(dir);
+    for (const slug of ['a', 'b', 'c', 'd']) await addProject(store, slug);
+    await killWithout(store);
+    const segment = path.join(dataFiles(dir).audit, '000000000001.log');
+    const lines = fs.readFileSync(segment, 'utf8').split('\n');
+    // Three commits' entries: more than a crash can keep from the trail.
+    fs.writeFileSync(segment, lines.slice(0, -4).join('\n') + '\n');
+    store = await Store.open(dir);
+    expect(store.problems().join(' ')).toMatch(/entries 2–4 are missing/);
     const verify = await store.verifyAudit();
     expect(verify.ok).toBe(false);
-    expect(verify.firstBroken?.reason).toMatch(/entries 2–3 are missing/);
+    expect(verify.firstBroken?.reason).toMatch(/entries 2–4 are missing/);
     await store.close();
   });
 

@@ -55,8 +55,13 @@ const ANCHOR_DELAY_MS = 1000;
 export class Store {
   private readonly queue: CommitQueue<Item>;
   private readonly reloadListeners: Array<() => void> = [];
-  /** Entries written to the journal whose audit write failed: written first by the next commit. */
-  private pendingAudit: PreparedEntries | null = null;
+  /** Entries written to the journal whose audit write failed, in order: written first by the next commit. */
+  private pendingAudit: PreparedEntries[] = [];
+  /**
+   * The entries of the last state commit, in the trail but not yet durable there: their fdatasync
+   * runs alongside the next commit's journal write (they are durable in their own journal record).
+   */
+  private unsynced: { prepared: PreparedEntries; sync: Promise<void> } | null = null;
   private lastCommit: { seq: number; head: AuditHead };
 
   private snapshotBytes: number;
@@ -248,10 +253,11 @@ export class Store {
       if (items.length === 0) return;
     }
     try {
-      // Entries that reached the journal but not the trail go first: the chain stays in order.
-      if (this.pendingAudit) {
-        await this.trail.write(this.pendingAudit);
-        this.pendingAudit = null;
+      // Entries that reached the journal but not the trail go first: the chain stays in order. A
+      // full segment is replaced first too: what is prepared next chains from the new one's header.
+      if (this.pendingAudit.length || this.trail.rotationDue) {
+        await this.settleTrail();
+        await this.writePending();
       }
       this.journal.assertSameFile();
       this.trail.assertSameFile();
@@ -281,8 +287,13 @@ export class Store {
         changes: changesOf(this.state, touched),
       };
       let written: number;
+      // The journal's fdatasync runs alongside the trail's of the commit before: that commit's
+      // entries are durable in its own journal record, so a crash loses none (see recovery.ts).
+      const appended = this.journal.append(record);
+      appended.catch(() => undefined);
+      await this.settleTrail();
       try {
-        written = await this.journal.append(record);
+        written = await appended;
       } catch (err) {
         this.reload();
         const failure = asStorageError(err, this.journal.file);
@@ -292,9 +303,18 @@ export class Store {
       this.used.clear();
       this.lastCommit = { seq, head: prepared.head };
       this.disk.spent(written);
-    }
+    } else await this.settleTrail();
     try {
-      await this.trail.write(prepared);
+      // Entries taken back off the trail by a failed fdatasync are written again before these.
+      await this.writePending();
+      if (changesState && !this.queue.gate) {
+        // Durable in the journal record already: the trail's fdatasync need not hold the answer up.
+        // (A snapshot being taken waits for it: compaction folds the journal that holds them.)
+        this.trail.add(prepared);
+        const sync = this.trail.sync();
+        sync.catch(() => undefined);
+        this.unsynced = { prepared, sync };
+      } else await this.trail.write(prepared);
       this.disk.spent(prepared.batch.bytes.length);
       this.writeProblem = null;
     } catch (err) {
@@ -303,11 +323,39 @@ export class Store {
       if (!changesState) return fail(failure);
       // The entries are durable in the journal record: the change is logged. The trail gets them
       // before anything else is written to it, at the next commit or at start-up.
-      this.pendingAudit = prepared;
+      this.pendingAudit.push(prepared);
       this.log(`audit: could not write the trail (${(err as Error).message}); its entries are kept in the journal`);
     }
     for (const item of items) item.resolve();
     if (!changesState && prepared.entries.length) this.scheduleAnchor();
+  }
+
+  /**
+   * Waits until the entries of the last state commit are durable in the trail. If they cannot be
+   * made durable they were taken back off it, and are written again before anything else (they
+   * are durable in their journal record, so the change stays logged, as after a failed write).
+   */
+  private async settleTrail(): Promise<void> {
+    const unsynced = this.unsynced;
+    if (!unsynced) return;
+    this.unsynced = null;
+    try {
+      await unsynced.sync;
+    } catch (err) {
+      if (this.trail.head.seq < unsynced.prepared.head.seq) this.pendingAudit.unshift(unsynced.prepared);
+      this.writeProblem = asStorageError(err, this.trail.dir).message;
+      this.log(
+        `audit: could not make the trail durable (${(err as Error).message}); its entries are kept in the journal`,
+      );
+    }
+  }
+
+  /** Writes the entries a failed trail write left to the journal alone, oldest first. */
+  private async writePending(): Promise<void> {
+    while (this.pendingAudit.length) {
+      await this.trail.write(this.pendingAudit[0]!);
+      this.pendingAudit.shift();
+    }
   }
 
   private snapshotMeta(): SnapshotMeta {
@@ -320,7 +368,9 @@ export class Store {
    * of the old journal, whose records are then skipped).
    */
   private async compact(force = false): Promise<void> {
-    if (!force && (this.pendingAudit || this.disk.free() < this.disk.growthReserve())) return;
+    // The snapshot replaces the journal records that hold the last entries: they must be in the trail first.
+    await this.settleTrail();
+    if (!force && (this.pendingAudit.length || this.disk.free() < this.disk.growthReserve())) return;
     const files = dataFiles(this.home);
     try {
       const meta = await this.queue.quiescent(async () => {
@@ -448,6 +498,7 @@ export class Store {
     if (this.journal.commits > 0) await this.queue.exclusive(() => this.compact()).catch(() => undefined);
     this.closed = true;
     await this.queue.idle();
+    await this.settleTrail();
     this.journal.close();
     this.trail.close();
     this.archive.close();

@@ -175,6 +175,17 @@ export class SegmentIndex {
     s.segmentBytes = offset + length;
   }
 
+  /**
+   * Forgets the rows after the first `count` (entries written but never made durable, taken back
+   * off the segment), which ended at byte `segmentBytes`. The filters may still name their keys:
+   * they only ever say "may hold".
+   */
+  truncate(count: number, segmentBytes: number): void {
+    if (this.file || !this.keys) throw new Error('a sealed segment index cannot change');
+    this.summary.count = Math.min(this.summary.count, count);
+    this.summary.segmentBytes = segmentBytes;
+  }
+
   /** Whether the segment may hold hash `h` of kind `which` (0 lease, 1 project, 2 environment). */
   private mayHold(which: 0 | 1 | 2, h: number): boolean {
     return this.keys ? this.keys[which].has(h) : this.blooms![which].has(h);

@@ -58,6 +58,8 @@ function segmentName(firstSeq: number): string {
  */
 export class AuditTrail {
   private readonly segments: Segment[] = [];
+  /** Where the active segment's index stood before entries added but not yet durable, or null. */
+  private unsynced: { count: number; bytes: number } | null = null;
 
   private constructor(
     readonly dir: string,
@@ -192,17 +194,60 @@ export class AuditTrail {
 
   /** Writes prepared entries durably, indexes them, and starts a new segment when this one is full. */
   async write(prepared: PreparedEntries): Promise<void> {
+    this.add(prepared);
+    await this.sync();
+  }
+
+  /**
+   * Writes prepared entries into the active segment and indexes them, not yet durably: readers
+   * see them and the head moves past them; {@link sync} makes them durable. A failed write
+   * leaves the segment and the head as they were and throws.
+   */
+  add(prepared: PreparedEntries): void {
     if (prepared.entries.length === 0) return;
     const start = this.active.size;
-    await this.active.append(prepared.batch);
+    this.active.write(prepared.batch);
     const index = this.activeSegment.index;
+    this.unsynced ??= { count: index.count, bytes: index.segmentBytes };
     let offset = start;
     prepared.entries.forEach((entry, i) => {
       const length = prepared.batch.lengths[i]!;
       index.add(entry, offset, length);
       offset += length;
     });
-    if (this.active.size >= this.segmentBytes) await this.rotate();
+  }
+
+  /**
+   * Whether the active segment is full: it is replaced once its entries are durable (at the next
+   * {@link sync}), and entries prepared before that would chain from the wrong segment.
+   */
+  get rotationDue(): boolean {
+    return this.active.size >= this.segmentBytes;
+  }
+
+  /** Whether entries were added that are not durable yet. */
+  get pending(): boolean {
+    return this.unsynced !== null;
+  }
+
+  /**
+   * Makes the entries added so far durable (one fdatasync), then starts a new segment when this
+   * one is full. If they cannot be made durable they are taken back: off the segment and its
+   * index, the head where it was before them; the error is rethrown.
+   */
+  async sync(): Promise<void> {
+    const mark = this.unsynced;
+    if (mark) {
+      try {
+        await this.active.sync();
+      } catch (err) {
+        this.activeSegment.index.truncate(mark.count, mark.bytes);
+        throw err;
+      } finally {
+        this.unsynced = null;
+      }
+    }
+    if (this.rotationDue) await this.rotate();
   }
 
   private async rotate(): Promise<void> {
