@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DatabaseRef } from './database-inputs';
 import { EnvironmentRef, ScopeEntry, Seconds } from './schemas';
 

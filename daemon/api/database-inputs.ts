@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { EnvironmentRef } from './schemas';
 
 /** A database's name: also its key's stem (`pg-prod` -> `PG_PROD_URL`). */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DatabaseName } from './database-inputs';
 import { EnvironmentRef, Flag, SecretKey } from './schemas';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { EnvironmentRef, Flag, Reason, ScopeEntry, Seconds } from './schemas';
 import { DatabaseRef } from './database-inputs';
 import { REQUEST_ID, REQUEST_STATUSES } from './requests';

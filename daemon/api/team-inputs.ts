@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Flag, Seconds, Slug } from './schemas';
 import { GRANT_KINDS, INVITE_ID, INVITE_SECRET, TEAM_ROLES } from './team';
 
