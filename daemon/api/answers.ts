@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { OperationOutput } from './routes';
 import { LeaseRef, LeaseStatusSchema, ScopeEntry, SecretKey, SecretValue, Slug } from './schemas';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AUDIT_EVENTS, LEASE_STATUSES, OUTCOMES, SCOPE_ENTRY_PATTERN, SECRET_KEY_PATTERN } from './types';
 
 // The value lists and their types are declared once, in types.ts (free of zod); the schemas are built from them.

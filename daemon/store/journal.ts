@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { BellaError } from '../api';
 import { logDamage, scanLog, type ScanResult } from './log-scan';
 import { headerPayload, type LogFormat } from './record-frame';

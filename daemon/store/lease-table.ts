@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { writeFileDurable } from '../base/node/files';
 import { crc32 } from 'node:zlib';
 import { COLUMN_NAMES, columnsProblem, decodeColumn, fromColumns, toColumns, type ColumnKind } from './lease-columns';

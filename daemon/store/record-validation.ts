@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { LEASE_STATUSES } from '../api';
 import { CHANNEL_EVENTS, CHANNEL_KINDS } from '../api/channels';
 import { SECRET_CHANGES, SECRET_ENDS } from '../api/history';

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { BellaError } from '../api';
 import { writeFileDurable } from '../base/node/files';
 import { LeaseShardRefSchema, type LeaseShardRef } from './lease-table';

@@ -4,11 +4,11 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BellaError } from '../../daemon/api';
 import { ensureBuilt, distDir } from '../helpers/build';
-import { seed, startIn, tempPlace, type DaemonHandle } from '../helpers/daemon';
+import { rawRequest, seed, startIn, tempPlace, type DaemonHandle } from '../helpers/daemon';
 
 // Issue 21: an empty daemon loads only what it uses. What it does not (databases, CI logins,
 // webhooks, .env imports) is loaded at first use, from chunks and packages outside the daemon's
-// static import graph.
+// static import graph; an operation's input schema is built at its first request.
 
 /** Packages an idle daemon must not load, and the module (chunk or package) that loads each. */
 const LAZY = ['pg', 'jose', 'standardwebhooks', 'dotenv', 'node-notifier', '@peculiar/x509', 'reflect-metadata'];
@@ -61,7 +61,7 @@ describe('an empty daemon', () => {
   const holds = (text: string, name: string) =>
     text.includes(`/node_modules/${name}/`) || text.split('\n').includes(`cjs:${name}`);
 
-  it('loads dotenv, standardwebhooks, the CI login and jose only once they are used, and then works', async () => {
+  it('checks an operation’s first request as strictly as any; loads dotenv, standardwebhooks, the CI login and jose only once used', async () => {
     ensureBuilt();
     // Records every module the daemon resolves (ESM hooks) and every require (createRequire).
     const hooks = `import fs from 'node:fs';
@@ -92,6 +92,26 @@ Module._load = function (request, ...rest) {
     expect(idle).toMatch(/\/chunk-[A-Z0-9]+\.js\n/);
     for (const name of LAZY) expect(holds(idle, name), name).toBe(false);
     expect(idle).not.toMatch(/\/login-[A-Z0-9]+\.js\n/);
+
+    // An operation's input schema is built at its first request: that request is checked as
+    // strictly as any later one (sent raw, so only the daemon checks it), and nothing is made.
+    const post = async (body: object) => {
+      const headers = { 'content-type': 'application/json' };
+      const answer = await rawRequest(daemon!.socket, {
+        method: 'POST',
+        path: '/v1/projects',
+        headers,
+        body: JSON.stringify(body),
+      });
+      return { status: answer.status, body: JSON.parse(answer.body) as unknown };
+    };
+    for (let i = 0; i < 2; i++) {
+      const bad = await post({ slug: 'Not A Slug', name: 'web' });
+      expect(bad).toMatchObject({ status: 400, body: { error: { code: 'invalid_argument' } } });
+      expect(JSON.stringify(bad.body)).toContain('slug');
+    }
+    expect(await post({ slug: 'web', name: 'web' })).toMatchObject({ status: 200, body: { project: { slug: 'web' } } });
+    expect((await daemon.client.call('listProjects', {})).projects.map((p) => p.slug)).toEqual(['web']);
 
     // A .env import: dotenv parses it.
     const { project, environment } = await seed(daemon.client);

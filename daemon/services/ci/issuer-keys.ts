@@ -1,6 +1,6 @@
 import https from 'node:https';
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
-import { z } from 'zod';
+import * as z from 'zod';
 
 // An OIDC issuer's signing keys: discovery (`/.well-known/openid-configuration`), then its
 // `jwks_uri`, fetched with Node's https under our own limits and TLS options (jose's
