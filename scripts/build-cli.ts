@@ -7,6 +7,8 @@
 //   CommonJS on its own.
 // - dist/bella.mjs: the one-file CLI the listener serves (`GET /v1/cli/bella.mjs`): every package
 //   inlined, no chunks, an ES module for Node 20+.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,30 +31,39 @@ const common: BuildOptions = {
 const URL_BANNER = "const __bella_url = require('node:url').pathToFileURL(__filename).href;";
 
 /**
- * One memoised wrapper per built-in module. esbuild's CommonJS output wraps every default import
- * of a built-in (`import fs from 'node:fs'`, once per source module: 29 times in the CLI) in
- * `__toESM(require(…))`, which copies all of the module's properties each time.
+ * One memoised namespace per built-in module, as `import` gives it (its exports and `default`).
+ * esbuild's CommonJS output wraps every default import of a built-in (`import fs from 'node:fs'`,
+ * once per source module: 29 times in the CLI) in `__toESM(require(…))`, which copies all of the
+ * module's properties each time; and `import('node:net')` would start Node's ES module loader.
  */
-const BUILTIN_BANNER =
-  'var __bella_builtins = {}, __bella_builtin = (m) => __bella_builtins[m] ??= __toESM(require(m));';
+const BUILTIN_BANNER = `var __bella_builtins = {}, __bella_builtin = (m) => __bella_builtins[m] ??= ((mod) => {
+  const ns = { default: mod };
+  for (const k of Object.getOwnPropertyNames(mod)) if (k !== "default") Object.defineProperty(ns, k, { get: () => mod[k], enumerable: true });
+  return ns;
+})(require(m));`;
 
 /** An ES module output file of the split build, as a CommonJS file. */
 async function toCommonJs(text: string): Promise<string> {
-  // A chunk loaded on demand is read with require, as the entry reads its static chunks, not
+  // What is loaded on demand is read with require, as the entry reads its static chunks, not
   // through Node's ES module loader; `import(url)` of dist/daemon.js (`bella daemon run`) stays.
-  const source = text.replace(
-    /\bimport\("(\.\.?\/[^"]+\.cjs)"\)/g,
-    (_, file: string) => `Promise.resolve().then(() => require(${JSON.stringify(file)}))`,
-  );
+  const source = text
+    .replace(
+      /\bimport\("(\.\.?\/[^"]+\.cjs)"\)/g,
+      (_, file: string) => `Promise.resolve().then(() => require(${JSON.stringify(file)}))`,
+    )
+    .replace(
+      /\bimport\(("node:[a-z_/]+")\)/g,
+      (_, name: string) => `Promise.resolve().then(() => __bella_builtin(${name}))`,
+    );
   const { code } = await transform(source, { format: 'cjs', platform: 'node', target: 'node20', logLevel: 'warning' });
-  const builtins = code.replace(/__toESM\(require\(("node:[a-z_/]+")\)\)/g, '__bella_builtin($1)');
+  const cjs = code.replace(/__toESM\(require\(("node:[a-z_/]+")\)\)/g, '__bella_builtin($1)');
   // Strict, as the ES modules it was built from were.
   const banners = [
     '"use strict";',
     source.includes('__bella_url') ? URL_BANNER : '',
-    builtins !== code ? BUILTIN_BANNER : '',
+    cjs.includes('__bella_builtin(') ? BUILTIN_BANNER : '',
   ];
-  return `${banners.filter(Boolean).join('\n')}\n${builtins}`;
+  return `${banners.filter(Boolean).join('\n')}\n${cjs}`;
 }
 
 async function buildCli(): Promise<void> {
@@ -68,17 +79,62 @@ async function buildCli(): Promise<void> {
     write: false,
   });
   const written = new Set<string>();
+  let bundle = '';
   for (const file of result.outputFiles) {
-    fs.mkdirSync(path.dirname(file.path), { recursive: true });
-    fs.writeFileSync(file.path, await toCommonJs(file.text));
-    written.add(file.path);
+    let target = file.path;
+    const text = await toCommonJs(file.text);
+    if (target === path.join(dist, 'cli.cjs')) {
+      // The bundle is named by its content, and so is its code cache: the entry names the pair.
+      bundle = `cli-${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
+      target = path.join(dist, `${bundle}.cjs`);
+    }
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, text);
+    written.add(target);
   }
-  // Chunks of earlier builds (their names carry a content hash) would otherwise pile up in dist/.
-  const chunks = path.join(dist, 'chunks');
-  for (const name of fs.readdirSync(chunks)) {
-    const file = path.join(chunks, name);
-    if (name.endsWith('.cjs') && !written.has(file)) fs.rmSync(file);
+  writeCodeCache(path.join(dist, `${bundle}.cjs`), path.join(dist, `${bundle}.cache`));
+  written.add(path.join(dist, `${bundle}.cache`));
+  // Last, so a build that fails half-way leaves the entry naming a complete earlier pair.
+  await build({
+    ...common,
+    entryPoints: ['daemon/cli/start.ts'],
+    format: 'cjs',
+    outfile: path.join(dist, 'cli.cjs'),
+    define: { BELLA_CLI_BUNDLE: JSON.stringify(bundle) },
+  });
+  // Files of earlier builds (their names carry a content hash; dist/cli.js and dist/chunks/*.js
+  // are the ES module CLI of builds before this one) would otherwise pile up in dist/.
+  const earlier = (dir: string, name: string) =>
+    dir === dist ? /^cli(-[0-9a-f]{16}\.(cjs|cache)|\.js)$/.test(name) : /\.c?js$/.test(name);
+  for (const dir of [dist, path.join(dist, 'chunks')]) {
+    for (const name of fs.readdirSync(dir)) {
+      const file = path.join(dir, name);
+      if (earlier(dir, name) && !written.has(file)) fs.rmSync(file);
+    }
   }
+}
+
+/**
+ * V8's code cache for the bundle, made by the Node that builds it (the one that runs it, most
+ * often): the bundle compiled as daemon/cli/start.ts compiles it, then run as `bella --version`
+ * so the functions every run calls at start-up are compiled too, and the cache taken at exit.
+ */
+function writeCodeCache(bundle: string, cache: string): void {
+  const make = `
+    const fs = require('node:fs'), vm = require('node:vm'), Module = require('node:module');
+    const [file, out] = process.argv.slice(1);
+    const script = new vm.Script(Module.wrap(fs.readFileSync(file, 'utf8')), {
+      filename: file,
+      importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+    });
+    process.argv = [process.argv[0], file, '--version'];
+    process.on('exit', () => fs.writeFileSync(out, script.createCachedData()));
+    const main = { exports: {} };
+    script.runInThisContext()(main.exports, Module.createRequire(file), main, file, require('node:path').dirname(file));
+  `;
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  execFileSync(process.execPath, ['-e', make, bundle, cache], { env, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 async function buildOneFile(): Promise<void> {
