@@ -12,7 +12,8 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, transform, type BuildOptions } from 'esbuild';
+import { build, transform, type BuildOptions, type Plugin } from 'esbuild';
+import { wrapBundle } from '../daemon/cli/bundle-wrap';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
@@ -45,7 +46,7 @@ const BUILTIN_BANNER = `var __bella_builtins = {}, __bella_builtin = (m) => __be
 /** An ES module output file of the split build, as a CommonJS file. */
 async function toCommonJs(text: string): Promise<string> {
   // What is loaded on demand is read with require, as the entry reads its static chunks, not
-  // through Node's ES module loader; `import(url)` of dist/daemon.js (`bella daemon run`) stays.
+  // through Node's ES module loader (daemon-import.ts's import() of dist/daemon.js: importFromEntry).
   const source = text
     .replace(
       /\bimport\("(\.\.?\/[^"]+\.cjs)"\)/g,
@@ -66,6 +67,17 @@ async function toCommonJs(text: string): Promise<string> {
   return `${banners.filter(Boolean).join('\n')}\n${cjs}`;
 }
 
+/** daemon/cli/daemon-import.ts's import() is dist/cli.cjs's own (see there). */
+const importFromEntry: Plugin = {
+  name: 'bella-import-from-entry',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]daemon[\\/]cli[\\/]daemon-import\.ts$/ }, () => ({
+      contents: 'export function importDaemon(url) { return __bella_import(url); }',
+      loader: 'js',
+    }));
+  },
+};
+
 async function buildCli(): Promise<void> {
   const result = await build({
     ...common,
@@ -76,6 +88,7 @@ async function buildCli(): Promise<void> {
     chunkNames: 'chunks/[name]-[hash]',
     outExtension: { '.js': '.cjs' },
     define: { 'import.meta.url': '__bella_url' },
+    plugins: [importFromEntry],
     write: false,
   });
   const written = new Set<string>();
@@ -122,19 +135,22 @@ async function buildCli(): Promise<void> {
 function writeCodeCache(bundle: string, cache: string): void {
   const make = `
     const fs = require('node:fs'), vm = require('node:vm'), Module = require('node:module');
-    const [file, out] = process.argv.slice(1);
-    const script = new vm.Script(Module.wrap(fs.readFileSync(file, 'utf8')), {
-      filename: file,
-      importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-    });
+    const [file, out, before, after] = process.argv.slice(1);
+    const script = new vm.Script(before + fs.readFileSync(file, 'utf8') + after, { filename: file });
     process.argv = [process.argv[0], file, '--version'];
     process.on('exit', () => fs.writeFileSync(out, script.createCachedData()));
     const main = { exports: {} };
-    script.runInThisContext()(main.exports, Module.createRequire(file), main, file, require('node:path').dirname(file));
+    const dir = require('node:path').dirname(file);
+    script.runInThisContext()(main.exports, Module.createRequire(file), main, file, dir, (url) => import(url));
   `;
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
-  execFileSync(process.execPath, ['-e', make, bundle, cache], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  // The wrapper's text around the bundle, as daemon/cli/start.ts wraps it.
+  const [before, after] = wrapBundle('\0').split('\0');
+  execFileSync(process.execPath, ['-e', make, bundle, cache, before!, after!], {
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 }
 
 async function buildOneFile(): Promise<void> {

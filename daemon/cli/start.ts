@@ -6,9 +6,10 @@
 // flags (Electron's Node, another Node), and the bundle is then compiled as without one.
 // Named imports: esbuild's CommonJS output copies a whole module for a default import.
 import { readFileSync } from 'node:fs';
-import { createRequire, wrap } from 'node:module';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { Script, constants } from 'node:vm';
+import { Script } from 'node:vm';
+import { wrapBundle } from './bundle-wrap';
 
 // As in main.ts, before anything else: no inspector on SIGUSR1 in a process that holds a token.
 process.on('SIGUSR1', () => {});
@@ -23,11 +24,17 @@ try {
 } catch {
   // No cache (a build that could not make one): compiled from source.
 }
-const script = new Script(wrap(readFileSync(file, 'utf8')), {
+const script = new Script(wrapBundle(readFileSync(file, 'utf8')), {
   filename: file,
   cachedData,
-  // `bella daemon run` imports dist/daemon.js, an ES module, through Node's own loader.
-  importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
 });
 const main = { exports: {} };
-(script.runInThisContext() as (...args: unknown[]) => void)(main.exports, createRequire(file), main, file, __dirname);
+(script.runInThisContext() as (...args: unknown[]) => void)(
+  main.exports,
+  createRequire(file),
+  main,
+  file,
+  __dirname,
+  // \`bella daemon run\` imports dist/daemon.js, an ES module, through this file's own import().
+  (url: string) => import(url),
+);

@@ -2,6 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { wrapBundle } from '../../daemon/cli/bundle-wrap';
 import { BellaSandbox, cliPath, collect, repoRoot } from '../helpers/cli';
 
 // The installed `bella` (bin/bella.cjs) starts the CommonJS build with V8's code cache
@@ -75,19 +76,20 @@ describe('the installed bella and its start-up', { timeout: 120_000 }, () => {
 
   it("the build's code cache is the bundle's, and this Node accepts it", () => {
     const name = bundleName();
+    // The cache is checked against the bundle wrapped exactly as dist/cli.cjs wraps it.
+    const [before, after] = wrapBundle('\0').split('\0');
     const check = `
-      const fs = require('node:fs'), vm = require('node:vm'), { wrap } = require('node:module');
-      const [file, cache] = process.argv.slice(1);
-      const script = new vm.Script(wrap(fs.readFileSync(file, 'utf8')), {
+      const fs = require('node:fs'), vm = require('node:vm');
+      const [file, cache, before, after] = process.argv.slice(1);
+      const script = new vm.Script(before + fs.readFileSync(file, 'utf8') + after, {
         filename: file,
         cachedData: fs.readFileSync(cache),
-        importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
       });
       process.stdout.write(String(script.cachedDataRejected));
     `;
     const out = execFileSync(
       process.execPath,
-      ['-e', check, path.join(dist, `${name}.cjs`), path.join(dist, `${name}.cache`)],
+      ['-e', check, path.join(dist, `${name}.cjs`), path.join(dist, `${name}.cache`), before!, after!],
       { encoding: 'utf8' },
     );
     expect(out).toBe('false');
