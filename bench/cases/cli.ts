@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { repoRoot, seed } from '../../test/helpers/daemon';
 import { benchDaemon, issueMany, median, round } from '../lib';
@@ -16,6 +17,14 @@ function time(args: string[], env: NodeJS.ProcessEnv): number {
   return performance.now() - t;
 }
 
+/** What a user runs as `bella`: the file package.json's "bin" names (bin/bella.cjs). */
+function bellaBin(): string {
+  const { bin } = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
+    bin: { bella: string };
+  };
+  return path.join(repoRoot, bin.bella);
+}
+
 /** `bella leases list --json` against `node -e 0`, median of `runs`, interleaved. */
 export async function cliCase(runs = 10): Promise<CliResult> {
   const { daemon, place } = await benchDaemon('cli');
@@ -29,7 +38,7 @@ export async function cliCase(runs = 10): Promise<CliResult> {
       reason: `cli bench ${i}`,
     }));
     const env = { ...process.env, BELLA_HOME: daemon.home, BELLA_SOCKET: daemon.socket };
-    const bella = [path.join(repoRoot, 'bin', 'bella.mjs'), 'leases', 'list', '--json'];
+    const bella = [bellaBin(), 'leases', 'list', '--json'];
     const out = execFileSync(process.execPath, bella, { env, encoding: 'utf8' });
     const listed = JSON.parse(out) as { leases?: unknown[] } | unknown[];
     const n = Array.isArray(listed) ? listed.length : (listed.leases?.length ?? 0);

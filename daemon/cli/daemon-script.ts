@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /**
- * The built daemon entry: `dist/daemon.js` beside `dist/cli.js`. This code may land in the
+ * The built daemon entry: `dist/daemon.js` beside `dist/cli.cjs`. This code may land in the
  * entry file or in a chunk under dist/chunks/ (or run from the sources), hence three places.
  */
 export function daemonScriptPath(): string {

@@ -28,8 +28,9 @@ describe('the package a spare box installs (README: npm pack, npm install -g)', 
     const paths = files.map((f) => f.path);
     expect(paths).toEqual(
       expect.arrayContaining([
+        'bin/bella.cjs',
         'bin/bella.mjs',
-        'dist/cli.js',
+        'dist/cli.cjs',
         'dist/daemon.js',
         'dist/audit-verify.js',
         // The one-file CLI an installed daemon serves to holders.

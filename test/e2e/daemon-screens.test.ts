@@ -122,7 +122,7 @@ function holderCli(
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [path.join(ROOT, 'dist/cli.js'), ...args],
+      [path.join(ROOT, 'dist/cli.cjs'), ...args],
       {
         env: {
           PATH: process.env.PATH,

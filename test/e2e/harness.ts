@@ -148,7 +148,7 @@ export async function startDaemon(options: { env?: NodeJS.ProcessEnv } = {}): Pr
       return new Promise((resolve) => {
         execFile(
           process.execPath,
-          [path.join(ROOT, 'dist/cli.js'), ...args, '--home', home, '--socket', socket],
+          [path.join(ROOT, 'dist/cli.cjs'), ...args, '--home', home, '--socket', socket],
           { env: { ...process.env, BELLA_HOME: home, BELLA_SOCKET: socket, NO_COLOR: '1', ...env }, timeout: 20_000 },
           (err, stdout, stderr) => {
             const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;

@@ -60,7 +60,7 @@ function alice(args: string[]): Promise<{ code: number; stdout: string; stderr: 
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [path.join(ROOT, 'dist/cli.js'), ...args],
+      [path.join(ROOT, 'dist/cli.cjs'), ...args],
       {
         env: {
           PATH: process.env.PATH,

@@ -12,7 +12,7 @@ export const distDir = process.env.BELLA_TEST_DIST
 /** The built daemon entry. */
 export const daemonScript = path.join(distDir, 'daemon.js');
 /** The built `bella` CLI entry. */
-export const cliScript = path.join(distDir, 'cli.js');
+export const cliScript = path.join(distDir, 'cli.cjs');
 /** The one-file CLI the listener serves to holders (`GET /v1/cli/bella.mjs`). */
 export const cliBundle = path.join(distDir, 'bella.mjs');
 
@@ -27,7 +27,7 @@ function newestSource(dir: string): number {
 }
 
 /**
- * Builds dist/cli.js, dist/daemon.js and dist/bella.mjs when missing or older than daemon/ sources, serialised
+ * Builds dist/cli.cjs, dist/daemon.js and dist/bella.mjs when missing or older than daemon/ sources, serialised
  * across test workers by a lock so no test is handed a half-written file.
  */
 export function ensureBuilt(): void {

@@ -1,6 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import { BellaError, isBellaError } from '../../api/errors';
 import type { DaemonStatus, NotificationHealth } from '../../api/routes';
+import { importDaemon } from '../daemon-import';
 import { daemonScriptPath } from '../daemon-script';
 import { formatPairs, formatWhen } from '../format';
 import type { ApiClient } from '../../client/connector';
@@ -96,7 +97,7 @@ export const runForeground: Action = async (cli, { opts }) => {
   const url = pathToFileURL(daemonScriptPath()).href;
   let mod: DaemonModule;
   try {
-    mod = (await import(url)) as DaemonModule;
+    mod = (await importDaemon(url)) as DaemonModule;
   } catch (err) {
     throw new BellaError(
       'unavailable',
