@@ -66,10 +66,10 @@ describe('electron-builder.yml', () => {
     const sh = fs.readFileSync(path.join(root, 'build/bin/bella'), 'utf8');
     expect(sh).toContain(`$app/${config.linux.executableName}`);
     expect(sh).toContain('ELECTRON_RUN_AS_NODE=1 exec');
-    expect(sh).toContain('app.asar.unpacked/bin/bella.mjs');
+    expect(sh).toContain('app.asar.unpacked/bin/bella.cjs');
     expect(fs.statSync(path.join(root, 'build/bin/bella')).mode & 0o111).not.toBe(0);
     const cmd = fs.readFileSync(path.join(root, 'build/bin/bella.cmd'), 'utf8');
-    expect(cmd).toContain('app.asar.unpacked\\bin\\bella.mjs');
-    expect(fs.existsSync(path.join(root, 'bin/bella.mjs'))).toBe(true);
+    expect(cmd).toContain('app.asar.unpacked\\bin\\bella.cjs');
+    expect(fs.existsSync(path.join(root, 'bin/bella.cjs'))).toBe(true);
   });
 });
