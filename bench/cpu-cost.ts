@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { rawRequest, seed } from '../test/helpers/daemon';
 import { startDurableBaseline, type DurableWork } from './baselines';
-import { ISSUE_RECORD_BYTES } from './cases/issue';
+import { ISSUE_RECORD_BYTES, issueBody } from './cases/issue';
 import { READ_RECORD_BYTES } from './cases/reads';
 import { answerHeaders, benchDaemon, cannon, cpuUs, median, round } from './lib';
 
@@ -41,13 +41,7 @@ async function main(): Promise<void> {
     let request: Request;
     let work: DurableWork;
     if (which === 'issue') {
-      const body = JSON.stringify({
-        project,
-        environment,
-        scope: ['API_KEY'],
-        ttlSeconds: 86_400,
-        reason: 'bench issue',
-      });
+      const body = issueBody(project, environment);
       request = { method: 'POST', path: '/v1/leases', headers: { 'content-type': 'application/json' }, body };
       work = { kind: 'chain', bytes: ISSUE_RECORD_BYTES };
     } else {

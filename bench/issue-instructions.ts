@@ -5,6 +5,7 @@ import { DaemonClient } from '../daemon/client';
 import { daemonScript } from '../test/helpers/build';
 import { seed, sleep, tempPlace } from '../test/helpers/daemon';
 import { cannon } from './lib';
+import { issueBody } from './cases/issue';
 
 /**
  * Instructions per issued lease, counted by callgrind around a real daemon: machine load does not
@@ -43,13 +44,7 @@ async function main(): Promise<void> {
     }
     const client = new DaemonClient({ socketPath: place.socket, timeoutMs: 600_000 });
     const { project, environment } = await seed(client);
-    const body = JSON.stringify({
-      project,
-      environment,
-      scope: ['API_KEY'],
-      ttlSeconds: 86_400,
-      reason: 'bench issue',
-    });
+    const body = issueBody(project, environment);
     const issue = (amount: number) =>
       cannon({
         url: 'http://localhost/v1/leases',

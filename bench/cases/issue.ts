@@ -60,6 +60,11 @@ function growthMeter(home: string, everyMs = 50) {
   };
 }
 
+/** The body of every issue the bench sends (the issue case, its CPU and instruction counts). */
+export function issueBody(project: string, environment: string): string {
+  return JSON.stringify({ project, environment, scope: ['API_KEY'], ttlSeconds: 86_400, reason: 'bench issue' });
+}
+
 /**
  * Durable lease issues at 64 concurrent clients over 10,000 active leases, then the same load on a
  * bare server that serialises, HMAC-chains, appends and fdatasyncs (group commit) a ~1 KB record per
@@ -74,13 +79,7 @@ export async function issueCase(
   let stopped = false;
   try {
     const { project, environment } = await seed(daemon.client);
-    const body = JSON.stringify({
-      project,
-      environment,
-      scope: ['API_KEY'],
-      ttlSeconds: 86_400,
-      reason: 'bench issue',
-    });
+    const body = issueBody(project, environment);
     const headers = { 'content-type': 'application/json' };
     const sample = await rawRequest(daemon.socket, { method: 'POST', path: '/v1/leases', headers, body });
     if (sample.status !== 200 && sample.status !== 201) throw new Error(`issue: ${sample.status} ${sample.body}`);
