@@ -6,11 +6,10 @@ import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccessRequest } from '../../daemon/api/requests';
-import { ensureBuilt } from '../helpers/build';
+import { cliScript, ensureBuilt } from '../helpers/build';
 import {
   buildRenderer,
   launchApp,
-  ROOT,
   screenshot,
   serveDir,
   startDaemon,
@@ -52,7 +51,7 @@ function alice(args: string[]): Promise<{ code: number; stdout: string; stderr: 
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [path.join(ROOT, 'dist/cli.js'), ...args],
+      [cliScript, ...args],
       {
         env: {
           PATH: process.env.PATH,
