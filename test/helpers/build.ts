@@ -39,7 +39,9 @@ export function ensureBuilt(): void {
     built = 0;
   }
   if (built >= newestSource(path.join(repoRoot, 'daemon'))) return;
-  execFileSync('flock', ['/tmp/bella-test-build.lock', 'sh', '-c', 'npm run --silent build:daemon'], {
+  // The lock sits in dist/ (ignored by git), not in the system's temp dir, where it would outlive the run.
+  fs.mkdirSync(distDir, { recursive: true });
+  execFileSync('flock', [path.join(distDir, '.test-build.lock'), 'sh', '-c', 'npm run --silent build:daemon'], {
     cwd: repoRoot,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
