@@ -7,15 +7,7 @@ import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccessRequest } from '../../daemon/api/requests';
 import { cliScript, ensureBuilt } from '../helpers/build';
-import {
-  buildRenderer,
-  launchApp,
-  screenshot,
-  serveDir,
-  startDaemon,
-  type TestApp,
-  type TestDaemon,
-} from './harness';
+import { buildRenderer, launchApp, screenshot, serveDir, startDaemon, type TestApp, type TestDaemon } from './harness';
 
 // The Requests inbox in Debian's Chromium against a real daemon: alice (a member with a request
 // grant) joins over the loopback listener with the real CLI on "her machine" and asks; the owner
