@@ -41,11 +41,16 @@ export function policyPreview(ttlSeconds: number, warnBeforeSeconds: number): st
   return `Tokens last ${plainDuration(ttlSeconds)}; you are warned ${plainDuration(warnBeforeSeconds)} before they expire.`;
 }
 
+/** Seconds past the app's clock still read as `just now`. */
+const FUTURE_SLACK = 60;
+
 /** `just now`, `5 min ago`, `3 h ago`, `yesterday`, or a short date. */
 export function formatRelative(iso: string, now: number): string {
   const t = Date.parse(iso);
   const diff = Math.round((now - t) / 1000);
-  if (diff < 0) return formatDateTime(iso);
+  // `now` is the app's clock (lib/now.ts), a tick that may lag the daemon by a second or more:
+  // a time just past it is what the daemon just did.
+  if (diff < -FUTURE_SLACK) return formatDateTime(iso);
   if (diff < 45) return 'just now';
   if (diff < HOUR) return `${Math.max(1, Math.round(diff / MINUTE))} min ago`;
   if (diff < DAY) return `${Math.round(diff / HOUR)} h ago`;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { auditToCsv } from './export';
-import { formatCountdown, plainDuration, policyPreview } from './format';
+import { formatCountdown, formatRelative, plainDuration, policyPreview } from './format';
 import { parseRoute, routeHash } from './route';
 import { parseScopeText } from './scope';
 import type { AuditEntry } from '../../../daemon/api/types';
@@ -20,6 +20,15 @@ describe('format', () => {
     expect(plainDuration(5400)).toBe('1 h 30 min');
     expect(plainDuration(900)).toBe('15 min');
     expect(plainDuration(30)).toBe('30 s');
+  });
+
+  it('says just now for a time past the app clock, which ticks once a second (and later under load)', () => {
+    const now = Date.parse('2026-12-03T11:14:13.000Z');
+    expect(formatRelative('2026-12-03T11:14:14.400Z', now)).toBe('just now');
+    expect(formatRelative('2026-12-03T11:14:00.000Z', now)).toBe('just now');
+    expect(formatRelative('2026-12-03T11:09:13.000Z', now)).toBe('5 min ago');
+    // Far ahead (a clock set wrong somewhere): the time itself, not a made-up "ago".
+    expect(formatRelative('2026-12-03T12:14:13.000Z', now)).not.toMatch(/just now|ago/);
   });
 });
 
