@@ -8,7 +8,7 @@ import type { KeyRing } from './crypto';
 import { Journal } from './journal';
 import { LeaseArchive } from './lease-archive';
 import type { LogFormat } from './record-frame';
-import { Change } from './record-validation';
+import { parseChange } from './record-validation';
 import { emptyState, type State, type StoredLease } from './schema';
 import { applyChange } from './state-changes';
 import { writeSnapshot } from './snapshot';
@@ -138,9 +138,9 @@ function legacyState(text: string, journal: string, file: string): State {
   }
   const state = emptyState();
   const apply = (record: unknown) => {
-    const parsed = Change.safeParse(record);
-    if (!parsed.success) throw refuse(`holds an invalid record (${parsed.error.issues[0]?.message ?? 'invalid'})`);
-    const refused = applyChange(state, parsed.data);
+    const parsed = parseChange(record);
+    if ('error' in parsed) throw refuse(`holds an invalid record (${parsed.error})`);
+    const refused = applyChange(state, parsed.change);
     if (refused) throw refuse(`holds an inconsistent record (${refused})`);
   };
   apply({ t: 'settings', v: settings });
