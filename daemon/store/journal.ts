@@ -29,15 +29,18 @@ export interface JournalScan {
   commits: JournalRecord[];
 }
 
-const RecordShape = z.strictObject({
-  seq: z.number().int().positive(),
-  clock: z.number().nonnegative(),
-  audit: z.strictObject({
-    head: z.strictObject({ seq: z.number().int().nonnegative(), check: z.string().regex(/^[0-9a-f]{64}$/) }),
-    entries: z.array(z.record(z.string(), z.unknown())),
-  }),
-  changes: z.array(z.unknown()),
-});
+/** A commit's shape, built at the first commit read back (a new data dir reads none). */
+const recordShape = () =>
+  z.strictObject({
+    seq: z.number().int().positive(),
+    clock: z.number().nonnegative(),
+    audit: z.strictObject({
+      head: z.strictObject({ seq: z.number().int().nonnegative(), check: z.string().regex(/^[0-9a-f]{64}$/) }),
+      entries: z.array(z.record(z.string(), z.unknown())),
+    }),
+    changes: z.array(z.unknown()),
+  });
+let RecordShape: ReturnType<typeof recordShape> | undefined;
 
 /**
  * The state journal: the commits since the last snapshot, as HMAC-chained records after a header
@@ -103,7 +106,7 @@ export class Journal {
       } catch {
         throw damage('a commit is not valid JSON');
       }
-      const shape = RecordShape.safeParse(json);
+      const shape = (RecordShape ??= recordShape()).safeParse(json);
       if (!shape.success) throw damage(`a commit is malformed (${shape.error.issues[0]?.message ?? 'invalid'})`);
       if (shape.data.seq !== expected) throw damage(`commit ${shape.data.seq} where ${expected} was expected`);
       expected++;

@@ -9,8 +9,13 @@ import { DatabaseRef } from '../api/database-inputs';
 
 // Validation of every record read back from disk: an unknown status or a malformed record refuses
 // to start instead of being trusted (an edited "revoked" must never read as anything else).
-const Name = z.string().min(1).max(256);
-const Millis = z.number().int().nonnegative();
+/** Builds a schema shared by several kinds once, at the first kind's. */
+function once<T>(build: () => T): () => T {
+  let built: T | undefined;
+  return () => (built ??= build());
+}
+const Name = once(() => z.string().min(1).max(256));
+const Millis = once(() => z.number().int().nonnegative());
 const Policy = () =>
   z.object({
     ttlSeconds: z.number().int().positive(),
@@ -18,28 +23,28 @@ const Policy = () =>
     breakGlassSeconds: z.number().int().positive().optional(),
   });
 
-const ProjectMeta = () => z.strictObject({ slug: Name, name: z.string().max(200), createdAt: Millis });
+const ProjectMeta = () => z.strictObject({ slug: Name(), name: z.string().max(200), createdAt: Millis() });
 const EnvironmentMeta = () =>
   z.strictObject({
-    slug: Name,
+    slug: Name(),
     name: z.string().max(200),
-    createdAt: Millis,
+    createdAt: Millis(),
     policy: Policy().nullable(),
     dataKey: z.string().min(1),
     keyVersion: z.number().int().positive(),
     tokenEpoch: z.number().int().positive(),
-    rotatedAt: Millis.nullable(),
+    rotatedAt: Millis().nullable(),
   });
-const Version = z.number().int().positive();
+const Version = once(() => z.number().int().positive());
 const SecretRecord = () =>
   z.strictObject({
     sealed: z.string().min(1),
-    updatedAt: Millis,
-    version: Version.optional(),
+    updatedAt: Millis(),
+    version: Version().optional(),
     change: z.enum(SECRET_CHANGES).optional(),
-    from: Version.optional(),
-    rotatedByDatabase: Name.optional(),
-    rotatedUser: Name.optional(),
+    from: Version().optional(),
+    rotatedByDatabase: Name().optional(),
+    rotatedUser: Name().optional(),
     rotationPending: z.literal(true).optional(),
   });
 // A version or trash record names its secret twice (id and fields): both must agree.
@@ -47,17 +52,17 @@ const VersionRecord = () =>
   z
     .strictObject({
       id: z.string().min(1).max(400),
-      project: Name,
-      environment: Name,
-      key: Name,
-      version: Version,
+      project: Name(),
+      environment: Name(),
+      key: Name(),
+      version: Version(),
       sealed: z.string().min(1),
-      at: Millis,
+      at: Millis(),
       change: z.enum(SECRET_CHANGES),
-      from: Version.optional(),
-      rotatedByDatabase: Name.optional(),
-      rotatedUser: Name.optional(),
-      endedAt: Millis,
+      from: Version().optional(),
+      rotatedByDatabase: Name().optional(),
+      rotatedUser: Name().optional(),
+      endedAt: Millis(),
       endedBy: z.enum(SECRET_ENDS),
     })
     .refine((v) => v.id === versionId(v.project, v.environment, v.key, v.version), 'id does not match the version');
@@ -65,42 +70,42 @@ const TrashRecord = () =>
   z
     .strictObject({
       id: z.string().min(1).max(400),
-      project: Name,
-      environment: Name,
-      key: Name,
-      version: Version,
-      deletedAt: Millis,
+      project: Name(),
+      environment: Name(),
+      key: Name(),
+      version: Version(),
+      deletedAt: Millis(),
     })
     .refine((v) => v.id === secretId(v.project, v.environment, v.key), 'id does not match the secret');
 const LeaseRecord = () =>
   z.strictObject({
     id: z.string().regex(/^[a-z0-9]{16}$/),
-    project: Name,
-    environment: Name,
+    project: Name(),
+    environment: Name(),
     scope: z.array(z.string().min(1)).min(1),
     reason: z.string(),
-    issuedAt: Millis,
-    expiresAt: Millis,
+    issuedAt: Millis(),
+    expiresAt: Millis(),
     status: z.enum(LEASE_STATUSES),
     renewals: z.number().int().nonnegative(),
-    renewedAt: Millis.nullable(),
-    lastUsedAt: Millis.nullable(),
-    endedAt: Millis.nullable(),
+    renewedAt: Millis().nullable(),
+    lastUsedAt: Millis().nullable(),
+    endedAt: Millis().nullable(),
     endReason: z.string().nullable(),
     ttlSeconds: z.number().int().positive(),
     tokenHash: z.string().min(1),
     epoch: z.number().int().positive(),
-    warnedFor: Millis.nullable(),
+    warnedFor: Millis().nullable(),
     uses: z.number().int().nonnegative(),
     by: z
       .string()
       .regex(/^mem_[A-Za-z0-9_-]{16}$/)
       .optional(),
     database: z
-      .strictObject({ name: Name, role: Name, user: Name, key: Name, sealedUrl: z.string().min(1) })
+      .strictObject({ name: Name(), role: Name(), user: Name(), key: Name(), sealedUrl: z.string().min(1) })
       .optional(),
   });
-const GrantRecord = () => z.strictObject({ project: Name, environment: Name, access: z.enum(GRANT_KINDS) });
+const GrantRecord = () => z.strictObject({ project: Name(), environment: Name(), access: z.enum(GRANT_KINDS) });
 const MemberName = () => z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/);
 const MemberRecord = () =>
   z.strictObject({
@@ -108,16 +113,16 @@ const MemberRecord = () =>
     name: MemberName(),
     role: z.enum(TEAM_ROLES),
     grants: z.array(GrantRecord()).max(1000),
-    createdAt: Millis,
-    removedAt: Millis.nullable(),
+    createdAt: Millis(),
+    removedAt: Millis().nullable(),
   });
 const DeviceRecord = () =>
   z.strictObject({
     id: z.string().regex(/^sha256:[0-9a-f]{64}$/),
     memberId: z.string().regex(/^mem_[A-Za-z0-9_-]{16}$/),
-    enrolledAt: Millis,
-    lastSeenAt: Millis.nullable(),
-    removedAt: Millis.nullable(),
+    enrolledAt: Millis(),
+    lastSeenAt: Millis().nullable(),
+    removedAt: Millis().nullable(),
   });
 const InviteRecord = () =>
   z.strictObject({
@@ -126,53 +131,53 @@ const InviteRecord = () =>
     role: z.enum(TEAM_ROLES),
     grants: z.array(GrantRecord()).max(1000),
     secretHash: z.string().regex(/^[0-9a-f]{64}$/),
-    createdAt: Millis,
-    expiresAt: Millis,
+    createdAt: Millis(),
+    expiresAt: Millis(),
   });
 const DatabaseRecord = () =>
   z.strictObject({
-    id: Name,
-    project: Name,
-    environment: Name,
+    id: Name(),
+    project: Name(),
+    environment: Name(),
     sealedUrl: z.string().min(1),
     target: z.string().max(1024),
     adminUser: z.string().max(256),
-    roles: z.array(z.strictObject({ name: Name, memberOf: z.array(Name).min(1).max(20) })).max(1000),
-    createdAt: Millis,
+    roles: z.array(z.strictObject({ name: Name(), memberOf: z.array(Name()).min(1).max(20) })).max(1000),
+    createdAt: Millis(),
   });
 const DbLoginRecord = () =>
   z.strictObject({
     id: z.string().regex(/^bella_[a-z0-9_]{1,57}$/),
-    database: Name,
-    role: Name,
+    database: Name(),
+    role: Name(),
     leaseId: z.string().regex(/^[a-z0-9]{16}$/),
     phase: z.enum(['creating', 'live', 'dropping']),
     attempts: z.number().int().nonnegative(),
     lastError: z.string().max(2000).nullable(),
-    nextAttemptAt: Millis.nullable(),
-    createdAt: Millis,
+    nextAttemptAt: Millis().nullable(),
+    createdAt: Millis(),
   });
 const AccessRequestRecord = () =>
   z.strictObject({
     id: z.string().regex(REQUEST_ID),
     memberId: z.string().regex(/^mem_[A-Za-z0-9_-]{16}$/),
     requester: z.string().min(1).max(400),
-    project: Name,
-    environment: Name,
+    project: Name(),
+    environment: Name(),
     scope: z.array(z.string().min(1)).max(200),
     db: DatabaseRef.optional(),
     ttlSeconds: z.number().int().positive().nullable(),
     reason: z.string().max(1000),
-    createdAt: Millis,
-    windowEndsAt: Millis,
+    createdAt: Millis(),
+    windowEndsAt: Millis(),
     status: z.enum(REQUEST_STATUSES),
-    decidedAt: Millis.nullable(),
+    decidedAt: Millis().nullable(),
     decidedBy: z.string().max(400).nullable(),
     decision: z.string().max(1000).nullable(),
-    leaseId: Name.nullable(),
+    leaseId: Name().nullable(),
     sealedToken: z.string().min(1).nullable(),
     breakGlass: z.boolean(),
-    reviewedAt: Millis.nullable(),
+    reviewedAt: Millis().nullable(),
     reviewedBy: z.string().max(400).nullable(),
   });
 const ChannelRecord = () =>
@@ -181,14 +186,14 @@ const ChannelRecord = () =>
     kind: z.enum(CHANNEL_KINDS),
     name: z.string().max(200),
     sealedUrl: z.string().min(1),
-    project: Name.optional(),
-    environment: Name.optional(),
+    project: Name().optional(),
+    environment: Name().optional(),
     events: z.array(z.enum(CHANNEL_EVENTS)).max(32),
     sealedSecret: z.string().min(1).optional(),
-    previousSecret: z.strictObject({ sealed: z.string().min(1), until: Millis }).optional(),
-    createdAt: Millis,
+    previousSecret: z.strictObject({ sealed: z.string().min(1), until: Millis() }).optional(),
+    createdAt: Millis(),
     disabled: z
-      .strictObject({ at: Millis, reason: z.string().max(500) })
+      .strictObject({ at: Millis(), reason: z.string().max(500) })
       .nullable()
       .optional(),
     allowPrivate: z.boolean().optional(),
@@ -200,10 +205,10 @@ const OutboxRecord = () =>
     id: z.string().regex(/^msg_[A-Za-z0-9_-]{10,40}$/),
     channelId: z.string().min(1),
     event: z.enum(CHANNEL_EVENTS),
-    timestamp: Millis,
+    timestamp: Millis(),
     data: z.looseObject({ project: z.string(), environment: z.string(), leaseIds: z.array(z.string()) }),
     attempts: z.number().int().nonnegative(),
-    nextAttemptAt: Millis,
+    nextAttemptAt: Millis(),
     status: z.enum(['pending', 'delivered', 'failed']),
     lastError: z.string().nullable(),
     lastStatus: z.number().int().nullable(),
@@ -215,14 +220,14 @@ const DeliveryRecord = () =>
     itemIds: z.array(z.string()).max(100),
     event: z.enum(CHANNEL_EVENTS),
     attempt: z.number().int().nonnegative(),
-    at: Millis,
+    at: Millis(),
     durationMs: z.number().nonnegative(),
     outcome: z.enum(['delivered', 'retry', 'failed', 'disabled', 'dropped']),
     status: z.number().int().nullable(),
     error: z.string().nullable(),
-    nextAttemptAt: Millis.nullable(),
+    nextAttemptAt: Millis().nullable(),
   });
-const CiReplayRecord = () => z.strictObject({ id: z.string().regex(/^[0-9a-f]{64}$/), until: Millis });
+const CiReplayRecord = () => z.strictObject({ id: z.string().regex(/^[0-9a-f]{64}$/), until: Millis() });
 const SettingsRecord = () =>
   z.strictObject({
     notifications: z.strictObject({ desktop: z.boolean(), environments: z.record(z.string(), z.boolean()) }),
@@ -239,9 +244,9 @@ const SettingsRecord = () =>
     ciTrusts: z
       .array(
         z.strictObject({
-          name: Name,
-          project: Name,
-          environment: Name,
+          name: Name(),
+          project: Name(),
+          environment: Name(),
           scope: z.array(z.string().min(1)).min(1),
           ttlSeconds: z.number().int().positive(),
           issuer: z.string().startsWith('https://').max(2048),
@@ -249,7 +254,7 @@ const SettingsRecord = () =>
           claims: z.array(z.strictObject({ claim: z.string().min(1).max(64), pattern: z.string().min(1).max(512) })),
           issuerCaPem: z.string().max(65_536).optional(),
           db: z.string().max(100).optional(),
-          createdAt: Millis,
+          createdAt: Millis(),
         }),
       )
       .max(1000)
@@ -262,23 +267,25 @@ const SettingsRecord = () =>
  * record of that kind read back, so a daemon holds the schemas of what it has read, not all of them.
  */
 const kinds = {
-  project: () => z.strictObject({ t: z.literal('project'), p: Name, v: ProjectMeta().nullable() }),
-  env: () => z.strictObject({ t: z.literal('env'), p: Name, e: Name, v: EnvironmentMeta().nullable() }),
-  secret: () => z.strictObject({ t: z.literal('secret'), p: Name, e: Name, k: Name, v: SecretRecord().nullable() }),
-  lease: () => z.strictObject({ t: z.literal('lease'), id: Name, v: LeaseRecord().nullable() }),
-  channel: () => z.strictObject({ t: z.literal('channel'), id: Name, v: ChannelRecord().nullable() }),
-  outbox: () => z.strictObject({ t: z.literal('outbox'), id: Name, v: OutboxRecord().nullable() }),
-  delivery: () => z.strictObject({ t: z.literal('delivery'), id: Name, v: DeliveryRecord().nullable() }),
-  ciReplay: () => z.strictObject({ t: z.literal('ciReplay'), id: Name, v: CiReplayRecord().nullable() }),
+  project: () => z.strictObject({ t: z.literal('project'), p: Name(), v: ProjectMeta().nullable() }),
+  env: () => z.strictObject({ t: z.literal('env'), p: Name(), e: Name(), v: EnvironmentMeta().nullable() }),
+  secret: () =>
+    z.strictObject({ t: z.literal('secret'), p: Name(), e: Name(), k: Name(), v: SecretRecord().nullable() }),
+  lease: () => z.strictObject({ t: z.literal('lease'), id: Name(), v: LeaseRecord().nullable() }),
+  channel: () => z.strictObject({ t: z.literal('channel'), id: Name(), v: ChannelRecord().nullable() }),
+  outbox: () => z.strictObject({ t: z.literal('outbox'), id: Name(), v: OutboxRecord().nullable() }),
+  delivery: () => z.strictObject({ t: z.literal('delivery'), id: Name(), v: DeliveryRecord().nullable() }),
+  ciReplay: () => z.strictObject({ t: z.literal('ciReplay'), id: Name(), v: CiReplayRecord().nullable() }),
   version: () =>
     z.strictObject({ t: z.literal('version'), id: z.string().min(1).max(400), v: VersionRecord().nullable() }),
   trash: () => z.strictObject({ t: z.literal('trash'), id: z.string().min(1).max(400), v: TrashRecord().nullable() }),
-  member: () => z.strictObject({ t: z.literal('member'), id: Name, v: MemberRecord().nullable() }),
-  device: () => z.strictObject({ t: z.literal('device'), id: Name, v: DeviceRecord().nullable() }),
-  invite: () => z.strictObject({ t: z.literal('invite'), id: Name, v: InviteRecord().nullable() }),
-  database: () => z.strictObject({ t: z.literal('database'), id: Name, v: DatabaseRecord().nullable() }),
-  dblogin: () => z.strictObject({ t: z.literal('dblogin'), id: Name, v: DbLoginRecord().nullable() }),
-  accessRequest: () => z.strictObject({ t: z.literal('accessRequest'), id: Name, v: AccessRequestRecord().nullable() }),
+  member: () => z.strictObject({ t: z.literal('member'), id: Name(), v: MemberRecord().nullable() }),
+  device: () => z.strictObject({ t: z.literal('device'), id: Name(), v: DeviceRecord().nullable() }),
+  invite: () => z.strictObject({ t: z.literal('invite'), id: Name(), v: InviteRecord().nullable() }),
+  database: () => z.strictObject({ t: z.literal('database'), id: Name(), v: DatabaseRecord().nullable() }),
+  dblogin: () => z.strictObject({ t: z.literal('dblogin'), id: Name(), v: DbLoginRecord().nullable() }),
+  accessRequest: () =>
+    z.strictObject({ t: z.literal('accessRequest'), id: Name(), v: AccessRequestRecord().nullable() }),
   settings: () => z.strictObject({ t: z.literal('settings'), v: SettingsRecord() }),
 };
 type Kind = keyof typeof kinds;

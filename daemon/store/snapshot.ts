@@ -28,11 +28,13 @@ export interface SnapshotMeta {
 
 const FORMAT: LogFormat = { check: 'crc32' };
 
-const MetaSchema = z.object({
-  journalSeq: z.number().int().nonnegative(),
-  audit: z.object({ seq: z.number().int().nonnegative(), check: z.string().regex(/^[0-9a-f]{64}$/) }),
-  clock: z.number().nonnegative(),
-});
+/** A snapshot header's fields, built when a snapshot is read (not at import). */
+const metaSchema = () =>
+  z.object({
+    journalSeq: z.number().int().nonnegative(),
+    audit: z.object({ seq: z.number().int().nonnegative(), check: z.string().regex(/^[0-9a-f]{64}$/) }),
+    clock: z.number().nonnegative(),
+  });
 const FLUSH_BYTES = 1 << 20;
 /** Snapshots of these state schemas are read: 3 (every record inline) and 4 (leases may be in the lease table). */
 const READABLE_SCHEMAS = [3, SCHEMA_VERSION];
@@ -178,7 +180,7 @@ export function readSnapshot(
   if (end.records !== records || expected.length !== sealed.length || !timingSafeEqual(expected, sealed)) {
     throw logDamage(file, sealOffset, 'its seal does not match its records (the file was edited)', advice);
   }
-  const meta = MetaSchema.safeParse(header);
+  const meta = metaSchema().safeParse(header);
   if (!meta.success) throw logDamage(file, 0, 'its header is not a valid snapshot header', advice);
   const shards = z
     .array(LeaseShardRefSchema)
