@@ -14,13 +14,13 @@ const Time = z.string().refine((t) => !Number.isNaN(Date.parse(t)), 'not an ISO 
 
 /** The holder's own lease (`lookupToken`, `revokeToken`). */
 export const HolderLeaseSchema = z.object({
-  id: LeaseRef.shape.id,
-  project: Slug,
-  environment: Slug,
-  scope: z.array(ScopeEntry).min(1),
+  id: LeaseRef().shape.id,
+  project: Slug(),
+  environment: Slug(),
+  scope: z.array(ScopeEntry()).min(1),
   issuedAt: Time,
   expiresAt: Time,
-  status: LeaseStatusSchema,
+  status: LeaseStatusSchema(),
   uses: z.number().int().nonnegative(),
   lastUsedAt: Time.nullable(),
 });
@@ -30,19 +30,19 @@ export const tokenAnswers = {
   lookupToken: z.object({ lease: HolderLeaseSchema }),
   revokeToken: z.object({ lease: HolderLeaseSchema, alreadyEnded: z.boolean() }),
   readSecrets: z.object({
-    project: Slug,
-    environment: Slug,
-    leaseId: LeaseRef.shape.id,
+    project: Slug(),
+    environment: Slug(),
+    leaseId: LeaseRef().shape.id,
     expiresAt: Time,
-    secrets: z.record(SecretKey, SecretValue),
+    secrets: z.record(SecretKey(), SecretValue()),
   }),
   ciLogin: z.object({
     // The shape of base/common/token-format.ts's TOKEN_PATTERN (the contract imports nothing of ours).
     token: z.string().regex(/^bax-[a-z0-9]{16}-[A-Za-z0-9_-]{43}$/, 'not a bax- token'),
-    leaseId: LeaseRef.shape.id,
-    project: Slug,
-    environment: Slug,
-    scope: z.array(ScopeEntry).min(1),
+    leaseId: LeaseRef().shape.id,
+    project: Slug(),
+    environment: Slug(),
+    scope: z.array(ScopeEntry()).min(1),
     expiresAt: Time,
     trust: z.string().max(63),
   }),

@@ -1,11 +1,16 @@
 import * as z from 'zod';
 import { DatabaseRef } from './database-inputs';
-import { EnvironmentRef, ScopeEntry, Seconds } from './schemas';
+import { EnvironmentRef, once, ScopeEntry, Seconds } from './schemas';
 
 /** A trust's name: what `ci trust remove` and the lease's actor (`ci:<name>`) use. */
-export const TrustName = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'trust names are 1–63 lowercase letters, digits, dots, dashes or underscores');
+export const TrustName = once(() =>
+  z
+    .string()
+    .regex(
+      /^[a-z0-9][a-z0-9._-]{0,62}$/,
+      'trust names are 1–63 lowercase letters, digits, dots, dashes or underscores',
+    ),
+);
 
 /** A claim rule: a claim name and a `*`-glob its (string) value must match. */
 const ClaimRuleInput = () =>
@@ -29,10 +34,10 @@ const HttpsUrl = () =>
 export const ciInputs = {
   listCiTrusts: () => z.object({}),
   addCiTrust: () =>
-    EnvironmentRef.extend({
-      name: TrustName,
-      scope: z.array(ScopeEntry).min(1, 'name at least one key or glob').max(200),
-      ttlSeconds: Seconds.optional(),
+    EnvironmentRef().extend({
+      name: TrustName(),
+      scope: z.array(ScopeEntry()).min(1, 'name at least one key or glob').max(200),
+      ttlSeconds: Seconds().optional(),
       issuer: HttpsUrl(),
       audience: z.string().trim().min(1).max(2048).optional(),
       claims: z.array(ClaimRuleInput()).min(1, 'give at least one --claim KEY=GLOB (or --github/--gitlab)').max(32),
@@ -40,9 +45,9 @@ export const ciInputs = {
         .string()
         .max(64 * 1024)
         .optional(),
-      db: DatabaseRef.optional(),
+      db: DatabaseRef().optional(),
     }),
-  removeCiTrust: () => z.object({ name: TrustName }),
+  removeCiTrust: () => z.object({ name: TrustName() }),
   // Defends the daemon: a JWT is a few KiB at most; a larger body is refused before parsing it.
   ciLogin: () =>
     z.object({
@@ -51,6 +56,6 @@ export const ciInputs = {
         .min(1, 'send the job’s OIDC JWT as idToken')
         .max(16 * 1024),
       /** Only this trust (`ci login --trust`); otherwise the first by name whose rules hold. */
-      trust: TrustName.optional(),
+      trust: TrustName().optional(),
     }),
 };

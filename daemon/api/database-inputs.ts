@@ -1,18 +1,20 @@
 import * as z from 'zod';
-import { EnvironmentRef } from './schemas';
+import { EnvironmentRef, once } from './schemas';
 
 /** A database's name: also its key's stem (`pg-prod` -> `PG_PROD_URL`). */
-export const DatabaseName = z
-  .string()
-  .regex(
-    /^[a-z][a-z0-9-]{0,39}$/,
-    'database names are 1–40 lowercase letters, digits or dashes, starting with a letter',
-  );
+export const DatabaseName = once(() =>
+  z
+    .string()
+    .regex(
+      /^[a-z][a-z0-9-]{0,39}$/,
+      'database names are 1–40 lowercase letters, digits or dashes, starting with a letter',
+    ),
+);
 
 /** A role's name within a database (bella's name for a set of groups, not a Postgres role). */
-export const DatabaseRoleName = z
-  .string()
-  .regex(/^[a-z][a-z0-9_-]{0,39}$/, 'role names are 1–40 lowercase letters, digits, dashes or underscores');
+export const DatabaseRoleName = once(() =>
+  z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/, 'role names are 1–40 lowercase letters, digits, dashes or underscores'),
+);
 
 /** A Postgres group role's name, as it is in pg_roles (escaped by bella when used). */
 const GroupName = () =>
@@ -24,9 +26,11 @@ const GroupName = () =>
     .refine((n) => !/[\p{Cc}]/u.test(n), 'group names may not hold control characters');
 
 /** `DB:ROLE` of `--db`. */
-export const DatabaseRef = z
-  .string()
-  .regex(/^[a-z][a-z0-9-]{0,39}:[a-z][a-z0-9_-]{0,39}$/, 'give --db as DATABASE:ROLE, e.g. --db pg-prod:readonly');
+export const DatabaseRef = once(() =>
+  z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,39}:[a-z][a-z0-9_-]{0,39}$/, 'give --db as DATABASE:ROLE, e.g. --db pg-prod:readonly'),
+);
 
 /** A postgres:// URL with a user and a password (the admin URL bella connects with). */
 const PostgresUrl = () =>
@@ -47,13 +51,13 @@ const PostgresUrl = () =>
 /** The input schemas of the database operations (operations.ts), each built at its first use. */
 export const databaseInputs = {
   listDatabases: () => z.object({}),
-  addDatabase: () => EnvironmentRef.extend({ name: DatabaseName, url: PostgresUrl() }),
-  removeDatabase: () => z.object({ name: DatabaseName }),
+  addDatabase: () => EnvironmentRef().extend({ name: DatabaseName(), url: PostgresUrl() }),
+  removeDatabase: () => z.object({ name: DatabaseName() }),
   addDatabaseRole: () =>
     z.object({
-      database: DatabaseName,
-      role: DatabaseRoleName,
+      database: DatabaseName(),
+      role: DatabaseRoleName(),
       memberOf: z.array(GroupName()).min(1, 'name at least one group role: --member-of GROUP').max(20),
     }),
-  removeDatabaseRole: () => z.object({ database: DatabaseName, role: DatabaseRoleName }),
+  removeDatabaseRole: () => z.object({ database: DatabaseName(), role: DatabaseRoleName() }),
 };

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { DatabaseName } from './database-inputs';
 import { EnvironmentRef, Flag, SecretKey } from './schemas';
 
-const KeyRef = () => EnvironmentRef.extend({ key: SecretKey });
+const KeyRef = () => EnvironmentRef().extend({ key: SecretKey() });
 /** A version number as `--to N` gives it. */
 const Version = () =>
   z.coerce
@@ -12,18 +12,18 @@ const Version = () =>
 
 /** The input schemas of the history and trash operations (operations.ts), each built at its first use. */
 export const historyInputs = {
-  secretHistory: () => KeyRef().extend({ reveal: Flag.optional() }),
+  secretHistory: () => KeyRef().extend({ reveal: Flag().optional() }),
   rollbackSecret: () => KeyRef().extend({ to: Version() }),
   rotateSecret: () =>
     KeyRef().extend({
-      database: DatabaseName,
+      database: DatabaseName(),
       user: z
         .string()
         .min(1)
         .max(63, 'Postgres role names are at most 63 bytes')
         .refine((n) => !/[\p{Cc}]/u.test(n), 'user names may not hold control characters'),
     }),
-  listTrash: () => EnvironmentRef,
+  listTrash: () => EnvironmentRef(),
   restoreSecret: () => KeyRef(),
   purgeSecret: () => KeyRef(),
 };

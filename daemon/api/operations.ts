@@ -28,7 +28,7 @@ export * from './routes';
 // Each schema below is built by a function, called at the operation's first use (see `operations`).
 const Empty = () => z.object({});
 const Name = () => z.string().trim().min(1).max(200);
-const Force = () => z.object({ force: Flag.optional() });
+const Force = () => z.object({ force: Flag().optional() });
 const ChannelRef = () => z.object({ id: z.string().regex(/^ch_[A-Za-z0-9_-]{10,40}$/, 'channel ids look like ch_…') });
 
 /**
@@ -40,81 +40,85 @@ const inputs = {
   status: Empty,
   shutdown: Empty,
   listProjects: Empty,
-  createProject: () => z.object({ slug: Slug, name: Name() }),
-  deleteProject: () => ProjectRef.merge(Force()),
-  listEnvironments: () => ProjectRef,
-  createEnvironment: () => ProjectRef.extend({ slug: Slug, name: Name() }),
-  deleteEnvironment: () => EnvironmentRef.merge(Force()),
-  getLeasePolicy: () => EnvironmentRef,
+  createProject: () => z.object({ slug: Slug(), name: Name() }),
+  deleteProject: () => ProjectRef().merge(Force()),
+  listEnvironments: () => ProjectRef(),
+  createEnvironment: () => ProjectRef().extend({ slug: Slug(), name: Name() }),
+  deleteEnvironment: () => EnvironmentRef().merge(Force()),
+  getLeasePolicy: () => EnvironmentRef(),
   setLeasePolicy: () =>
-    EnvironmentRef.extend({
-      ttlSeconds: Seconds,
-      warnBeforeSeconds: Seconds,
-      /** Break-glass (issue 17): off unless set. */
-      breakGlassSeconds: Seconds.optional(),
-    }).superRefine((p, ctx) => {
-      if (p.warnBeforeSeconds >= p.ttlSeconds) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `warn-before (${formatDuration(p.warnBeforeSeconds)}) must be shorter than the ttl (${formatDuration(p.ttlSeconds)})`,
-        });
-      }
-    }),
-  clearLeasePolicy: () => EnvironmentRef,
-  listSecrets: () => EnvironmentRef.extend({ reveal: Flag.optional() }),
-  getSecret: () => EnvironmentRef.extend({ key: SecretKey }),
-  setSecret: () => EnvironmentRef.extend({ key: SecretKey, value: SecretValue }),
-  deleteSecret: () => EnvironmentRef.extend({ key: SecretKey }),
+    EnvironmentRef()
+      .extend({
+        ttlSeconds: Seconds(),
+        warnBeforeSeconds: Seconds(),
+        /** Break-glass (issue 17): off unless set. */
+        breakGlassSeconds: Seconds().optional(),
+      })
+      .superRefine((p, ctx) => {
+        if (p.warnBeforeSeconds >= p.ttlSeconds) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `warn-before (${formatDuration(p.warnBeforeSeconds)}) must be shorter than the ttl (${formatDuration(p.ttlSeconds)})`,
+          });
+        }
+      }),
+  clearLeasePolicy: () => EnvironmentRef(),
+  listSecrets: () => EnvironmentRef().extend({ reveal: Flag().optional() }),
+  getSecret: () => EnvironmentRef().extend({ key: SecretKey() }),
+  setSecret: () => EnvironmentRef().extend({ key: SecretKey(), value: SecretValue() }),
+  deleteSecret: () => EnvironmentRef().extend({ key: SecretKey() }),
   importSecrets: () =>
-    EnvironmentRef.extend({
+    EnvironmentRef().extend({
       dotenv: z.string().max(1_000_000, 'a .env text is limited to 1 MB'),
-      dryRun: Flag.optional(),
+      dryRun: Flag().optional(),
       /** Import the valid lines and list the rest as skipped, instead of refusing the whole text. */
-      skipInvalid: Flag.optional(),
+      skipInvalid: Flag().optional(),
     }),
   listLeases: () =>
     z.object({
-      project: Slug.optional(),
-      environment: Slug.optional(),
-      status: LeaseStatusSchema.optional(),
-      all: Flag.optional(),
+      project: Slug().optional(),
+      environment: Slug().optional(),
+      status: LeaseStatusSchema().optional(),
+      all: Flag().optional(),
       limit: z.coerce.number().int().min(1).max(10_000).optional(),
       cursor: z.coerce.number().int().min(0).optional(),
     }),
   issueLease: () =>
-    EnvironmentRef.extend({
-      scope: z.array(ScopeEntry).max(200),
-      ttlSeconds: Seconds.optional(),
-      reason: Reason,
-      /** `DB:ROLE`: a login role of its own for this lease, under the key `<DB>_URL`. */
-      db: DatabaseRef.optional(),
-    }).superRefine((a, ctx) => {
-      if (a.scope.length === 0 && a.db === undefined)
-        ctx.addIssue({ code: 'custom', path: ['scope'], message: 'name at least one key or glob (or --db DB:ROLE)' });
-    }),
-  getLease: () => LeaseRef,
-  renewLease: () => LeaseRef.extend({ ttlSeconds: Seconds.optional() }),
+    EnvironmentRef()
+      .extend({
+        scope: z.array(ScopeEntry()).max(200),
+        ttlSeconds: Seconds().optional(),
+        reason: Reason(),
+        /** `DB:ROLE`: a login role of its own for this lease, under the key `<DB>_URL`. */
+        db: DatabaseRef().optional(),
+      })
+      .superRefine((a, ctx) => {
+        if (a.scope.length === 0 && a.db === undefined)
+          ctx.addIssue({ code: 'custom', path: ['scope'], message: 'name at least one key or glob (or --db DB:ROLE)' });
+      }),
+  getLease: () => LeaseRef(),
+  renewLease: () => LeaseRef().extend({ ttlSeconds: Seconds().optional() }),
   revokeLease: () =>
-    LeaseRef.extend({
+    LeaseRef().extend({
       reason: z.string().trim().max(1000).optional(),
       /** Give up dropping the lease's database login role (audited). */
-      force: Flag.optional(),
+      force: Flag().optional(),
     }),
   expireAll: () =>
-    EnvironmentRef.extend({
+    EnvironmentRef().extend({
       reason: z.string().trim().max(1000).optional(),
       /** Also rotate every secret linked to a database (`bella secrets rotate`). */
-      rotate: Flag.optional(),
+      rotate: Flag().optional(),
     }),
   listAudit: () =>
     z.object({
-      project: Slug.optional(),
-      environment: Slug.optional(),
+      project: Slug().optional(),
+      environment: Slug().optional(),
       since: z.string().datetime({ offset: true, message: 'since must be an ISO 8601 time' }).optional(),
       until: z.string().datetime({ offset: true, message: 'until must be an ISO 8601 time' }).optional(),
-      event: AuditEventSchema.optional(),
-      outcome: OutcomeSchema.optional(),
-      lease: LeaseRef.shape.id.optional(),
+      event: AuditEventSchema().optional(),
+      outcome: OutcomeSchema().optional(),
+      lease: LeaseRef().shape.id.optional(),
       /** `owner`, a person's name (any of her devices), `token`, `daemon`, `ci:NAME`. */
       actor: z.string().trim().min(1).max(200).optional(),
       limit: z.coerce.number().int().min(1).max(1000).optional(),
@@ -124,9 +128,9 @@ const inputs = {
   getNotificationSettings: Empty,
   setNotificationSettings: () =>
     z.object({
-      desktop: Flag,
-      project: Slug.optional(),
-      environment: Slug.optional(),
+      desktop: Flag(),
+      project: Slug().optional(),
+      environment: Slug().optional(),
     }),
   testNotification: Empty,
   getListener: Empty,
@@ -157,13 +161,13 @@ const inputs = {
       kind: z.enum(CHANNEL_KINDS),
       url: z.string().min(1).max(2048),
       name: z.string().trim().min(1).max(200).optional(),
-      project: Slug.optional(),
-      environment: Slug.optional(),
+      project: Slug().optional(),
+      environment: Slug().optional(),
       events: z.array(z.enum(CHANNEL_EVENTS)).min(1).max(CHANNEL_EVENTS.length).optional(),
       secret: z.string().max(200).optional(),
-      allowPrivate: Flag.optional(),
-      insecureHttp: Flag.optional(),
-      anyHost: Flag.optional(),
+      allowPrivate: Flag().optional(),
+      insecureHttp: Flag().optional(),
+      anyHost: Flag().optional(),
     }),
   removeChannel: ChannelRef,
   testChannel: ChannelRef,
@@ -173,7 +177,7 @@ const inputs = {
   listDeliveries: () =>
     z.object({
       channel: ChannelRef().shape.id.optional(),
-      failed: Flag.optional(),
+      failed: Flag().optional(),
       limit: z.coerce.number().int().min(1).max(1000).optional(),
     }),
   retryDelivery: () => z.object({ id: z.string().regex(/^msg_[A-Za-z0-9_-]{10,40}$/, 'delivery ids look like msg_…') }),
@@ -192,7 +196,7 @@ const inputs = {
                 .filter(Boolean)
             : undefined,
         )
-        .pipe(z.array(SecretKey).optional()),
+        .pipe(z.array(SecretKey()).optional()),
     }),
   ...ciInputs,
   ...historyInputs,

@@ -6,7 +6,7 @@ import { BellaError } from '../api/errors';
  */
 export async function keyProblem(key: string): Promise<string | undefined> {
   const { SecretKey } = await import('../api/schemas');
-  const result = SecretKey.safeParse(key);
+  const result = SecretKey().safeParse(key);
   return result.success ? undefined : (result.error.issues[0]?.message ?? 'not a valid key');
 }
 

@@ -30,7 +30,7 @@ export function parseDotenv(text: string): ParsedDotenv {
   problems.push(...skippedLines(lines, secrets));
   for (const key of keys) {
     const value = secrets[key] as string;
-    const keyCheck = SecretKey.safeParse(key);
+    const keyCheck = SecretKey().safeParse(key);
     if (!keyCheck.success) {
       problems.push({ kind: 'key', line: lineOf(lines, key), key, message: firstMessage(keyCheck.error) });
       continue;
@@ -44,7 +44,7 @@ export function parseDotenv(text: string): ParsedDotenv {
       });
       continue;
     }
-    const valueCheck = SecretValue.safeParse(value);
+    const valueCheck = SecretValue().safeParse(value);
     if (!valueCheck.success) {
       problems.push({
         kind: 'value',

@@ -6,14 +6,10 @@ import { secretId, versionId } from './schema';
 import { GRANT_KINDS, INVITE_ID, TEAM_ROLES } from '../api/team';
 import { REQUEST_ID, REQUEST_STATUSES } from '../api/requests';
 import { DatabaseRef } from '../api/database-inputs';
+import { once } from '../api/schemas';
 
 // Validation of every record read back from disk: an unknown status or a malformed record refuses
 // to start instead of being trusted (an edited "revoked" must never read as anything else).
-/** Builds a schema shared by several kinds once, at the first kind's. */
-function once<T>(build: () => T): () => T {
-  let built: T | undefined;
-  return () => (built ??= build());
-}
 const Name = once(() => z.string().min(1).max(256));
 const Millis = once(() => z.number().int().nonnegative());
 const Policy = () =>
@@ -165,7 +161,7 @@ const AccessRequestRecord = () =>
     project: Name(),
     environment: Name(),
     scope: z.array(z.string().min(1)).max(200),
-    db: DatabaseRef.optional(),
+    db: DatabaseRef().optional(),
     ttlSeconds: z.number().int().positive().nullable(),
     reason: z.string().max(1000),
     createdAt: Millis(),
