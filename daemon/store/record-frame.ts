@@ -57,30 +57,43 @@ export function checkBytesEqual(kind: CheckKind, written: Buffer, expected: stri
  * JSON text), so a newline after a frame that looks cut short proves it was not the last one.
  */
 export function frame(format: LogFormat, prev: string, payload: string | Buffer): { bytes: Buffer; check: string } {
-  const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
-  if (body.length > 0xffffffff) throw new Error('a log record is limited to 4 GiB');
-  if (body.includes(0x0a)) throw new Error('a log record payload cannot contain a newline');
-  const check = computeCheck(format, prev, body);
-  const headBytes = LEN_DIGITS + check.length + 2;
-  const bytes = Buffer.allocUnsafe(headBytes + body.length + 1);
-  bytes.write(`${body.length.toString(16).padStart(LEN_DIGITS, '0')} ${check} `, 0, 'latin1');
-  body.copy(bytes, headBytes);
-  bytes[bytes.length - 1] = 0x0a;
-  return { bytes, check };
+  const batch = frameAll(format, prev, [payload]);
+  return { bytes: batch.bytes, check: batch.checks[0]! };
 }
 
-/** Frames a batch of payloads chained from `prev`; returns the bytes and each record's check. */
+/**
+ * Frames a batch of payloads chained from `prev`; returns the bytes and each record's check. Each
+ * payload is encoded once, straight into the batch's buffer, and its check computed over it there.
+ */
 export function frameAll(format: LogFormat, prev: string, payloads: Array<string | Buffer>): FramedBatch {
-  const parts: Buffer[] = [];
-  const checks: string[] = [];
-  let last = prev;
-  for (const payload of payloads) {
-    const f = frame(format, last, payload);
-    parts.push(f.bytes);
-    checks.push(f.check);
-    last = f.check;
+  const headBytes = frameHeaderBytes(format.check);
+  const sizes = payloads.map((p) => (typeof p === 'string' ? Buffer.byteLength(p, 'utf8') : p.length));
+  let total = 0;
+  for (const size of sizes) {
+    if (size > 0xffffffff) throw new Error('a log record is limited to 4 GiB');
+    total += headBytes + size + 1;
   }
-  return { bytes: Buffer.concat(parts), checks, lengths: parts.map((p) => p.length) };
+  const bytes = Buffer.allocUnsafe(total);
+  const checks: string[] = [];
+  const lengths: number[] = [];
+  let last = prev;
+  let offset = 0;
+  payloads.forEach((payload, i) => {
+    const size = sizes[i]!;
+    const start = offset + headBytes;
+    if (typeof payload === 'string') bytes.write(payload, start, size, 'utf8');
+    else payload.copy(bytes, start);
+    const body = bytes.subarray(start, start + size);
+    if (body.includes(0x0a)) throw new Error('a log record payload cannot contain a newline');
+    const check = computeCheck(format, last, body);
+    bytes.write(`${size.toString(16).padStart(LEN_DIGITS, '0')} ${check} `, offset, 'latin1');
+    bytes[start + size] = 0x0a;
+    checks.push(check);
+    lengths.push(headBytes + size + 1);
+    offset += headBytes + size + 1;
+    last = check;
+  });
+  return { bytes, checks, lengths };
 }
 
 /** Records framed for one append: their bytes, and each record's check and frame length. */

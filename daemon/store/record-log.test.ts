@@ -1,11 +1,11 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BellaError } from '../api';
 import { scanLog } from './log-scan';
-import { headerPayload, type LogFormat } from './record-frame';
+import { frame, frameAll, GENESIS_CHECK, headerPayload, type LogFormat } from './record-frame';
 import { RecordLog } from './record-log';
 
 const dirs: string[] = [];
@@ -168,6 +168,40 @@ describe('RecordLog and scanLog', () => {
     fs.writeFileSync(file, fs.readFileSync(`${file}.moved`));
     await expect(log.append(log.prepare(['{"b":2}']))).rejects.toThrow(/replaced/);
     expect(fs.statSync(`${file}.moved`).size).toBe(size);
+    log.close();
+  });
+
+  it('frames a batch as one buffer chained as record by record: multi-byte text and bytes alike, no newline inside', async () => {
+    const texts = ['{"name":"Zoë – 東京 🚀"}', Buffer.from('{"raw":true}'), '{"a":1}'];
+    const batch = frameAll(hmac, GENESIS_CHECK, texts);
+    // The frame format written out by hand: `<length, 8 hex> <HMAC(prev ‖ payload)> <payload>\n`.
+    let prev = GENESIS_CHECK;
+    const one = texts.map((t) => {
+      const body = Buffer.isBuffer(t) ? t : Buffer.from(t, 'utf8');
+      const check = createHmac('sha256', hmac.key!).update(prev).update(body).digest('hex');
+      prev = check;
+      const head = `${body.length.toString(16).padStart(8, '0')} ${check} `;
+      return { bytes: Buffer.concat([Buffer.from(head, 'latin1'), body, Buffer.from('\n')]), check };
+    });
+    expect(batch.bytes).toEqual(Buffer.concat(one.map((f) => f.bytes)));
+    expect(batch.checks).toEqual(one.map((f) => f.check));
+    expect(batch.lengths).toEqual(one.map((f) => f.bytes.length));
+    expect(frame(hmac, GENESIS_CHECK, texts[0]!)).toEqual(one[0]);
+    expect(() => frameAll(hmac, GENESIS_CHECK, ['{"a":1}', '{"b":\n2}'])).toThrow(/newline/);
+    const file = await logWith(texts.map((t) => t.toString()));
+    expect(payloads(scanLog(file, hmac, { advice }))).toEqual(texts.map((t) => t.toString()));
+  });
+
+  it('refuses to write to a file removed under it, or one another program wrote to', async () => {
+    const file = await logWith(['{"a":1}']);
+    const log = RecordLog.open(file, hmac, scanLog(file, hmac, { advice }));
+    fs.appendFileSync(file, 'x');
+    expect(() => log.write(log.prepare(['{"b":2}']))).toThrow(/changed by another program/);
+    fs.truncateSync(file, log.size);
+    log.write(log.prepare(['{"b":2}']));
+    await log.sync();
+    fs.rmSync(file);
+    expect(() => log.write(log.prepare(['{"c":3}']))).toThrow(/was removed/);
     log.close();
   });
 });

@@ -21,6 +21,9 @@ export class RecordLog {
   /** Once closed, its descriptor number may name another file: nothing is done through it. */
   private closed = false;
 
+  /** The open file's device and inode, which never change while it is open: the path must name them. */
+  private readonly identity: { dev: bigint; ino: bigint };
+
   private constructor(
     readonly file: string,
     private readonly format: LogFormat,
@@ -28,7 +31,10 @@ export class RecordLog {
     private _size: number,
     private _lastCheck: string,
     private _records: number,
-  ) {}
+  ) {
+    const open = fs.fstatSync(fd, { bigint: true });
+    this.identity = { dev: open.dev, ino: open.ino };
+  }
 
   /** Creates the file atomically with its header record (replacing any file there). */
   static async create(file: string, format: LogFormat, header: string): Promise<RecordLog> {
@@ -172,22 +178,23 @@ export class RecordLog {
    * than the open one), or written by someone else (its size is not the `size` this log wrote).
    * Appending then would hide entries from every reader, or chain them to bytes bella never wrote.
    * While a batch is being written its size is not known from outside, so only the file is compared.
+   * One `stat` of the path: when it names the open file (same device and inode), its size is the
+   * open file's.
    */
   problem(size: number | null = this.writing ? null : this._size): BellaError | null {
-    const open = fs.fstatSync(this.fd, { bigint: true });
-    let named: fs.BigIntStats | null;
+    let named: fs.BigIntStats | undefined;
     try {
-      named = fs.statSync(this.file, { bigint: true });
+      named = fs.statSync(this.file, { bigint: true, throwIfNoEntry: false });
     } catch {
-      named = null;
+      named = undefined;
     }
     const what =
-      named === null
+      named === undefined
         ? 'removed'
-        : named.dev !== open.dev || named.ino !== open.ino
+        : named.dev !== this.identity.dev || named.ino !== this.identity.ino
           ? 'replaced by another file (copied and renamed over it, as logrotate or sed -i do)'
-          : size !== null && open.size !== BigInt(size)
-            ? `changed by another program (${open.size} bytes where bella wrote ${size})`
+          : size !== null && named.size !== BigInt(size)
+            ? `changed by another program (${named.size} bytes where bella wrote ${size})`
             : null;
     if (what === null) return null;
     return new BellaError(

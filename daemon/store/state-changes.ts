@@ -3,30 +3,47 @@ import { FLAT_RECORDS, own, type FlatKind, type State, type StoredEnvironment, t
 
 // A transaction's changes as journal records, and records applied back to a state.
 
+const NONE: ReadonlySet<string> = new Set();
+const NONE_MAP: ReadonlyMap<string, never> = new Map<string, never>();
+
 /** Which records a transaction changed, so its commit writes exactly those. */
 export class Touched {
-  readonly projects = new Set<string>();
-  readonly environments = new Map<string, [string, string]>();
-  readonly secrets = new Map<string, [string, string, string]>();
+  // Each collection is made when its first record is touched: most transactions (an issue, a
+  // read's audit entry) touch only flat records, and one Touched is made per transaction.
+  private _projects: Set<string> | null = null;
+  private _environments: Map<string, [string, string]> | null = null;
+  private _secrets: Map<string, [string, string, string]> | null = null;
   /** Flat records by kind (see FLAT_RECORDS); a kind's set is made when its first record is touched. */
   readonly flat: { [K in FlatKind]?: Set<string> } = {};
   settings = false;
 
+  get projects(): ReadonlySet<string> {
+    return this._projects ?? NONE;
+  }
+
+  get environments(): ReadonlyMap<string, [string, string]> {
+    return this._environments ?? NONE_MAP;
+  }
+
+  get secrets(): ReadonlyMap<string, [string, string, string]> {
+    return this._secrets ?? NONE_MAP;
+  }
+
   /** A project's own fields (name…) were set, or the project was created or deleted. */
   project(p: string): this {
-    this.projects.add(p);
+    (this._projects ??= new Set()).add(p);
     return this;
   }
 
   /** An environment's own fields were set (policy, keys…), or it was created or deleted. */
   environment(p: string, e: string): this {
-    this.environments.set(`${p}\0${e}`, [p, e]);
+    (this._environments ??= new Map()).set(`${p}\0${e}`, [p, e]);
     return this;
   }
 
   /** A secret was set, replaced or deleted. */
   secret(p: string, e: string, k: string): this {
-    this.secrets.set(`${p}\0${e}\0${k}`, [p, e, k]);
+    (this._secrets ??= new Map()).set(`${p}\0${e}\0${k}`, [p, e, k]);
     return this;
   }
 
@@ -49,9 +66,9 @@ export class Touched {
 
   /** Everything `other` touched. */
   merge(other: Touched): void {
-    for (const p of other.projects) this.projects.add(p);
-    for (const [k, v] of other.environments) this.environments.set(k, v);
-    for (const [k, v] of other.secrets) this.secrets.set(k, v);
+    for (const p of other.projects) this.project(p);
+    for (const [p, e] of other.environments.values()) this.environment(p, e);
+    for (const [p, e, k] of other.secrets.values()) this.secret(p, e, k);
     for (const kind of Object.keys(other.flat) as FlatKind[]) for (const id of other.flat[kind]!) this.record(kind, id);
     this.settings ||= other.settings;
   }

@@ -259,7 +259,8 @@ export class Store {
         await this.settleTrail();
         await this.writePending();
       }
-      this.journal.assertSameFile();
+      // A group that writes the journal has it checked as it is written (RecordLog.write), at once.
+      if (!items.some((i) => i.anchor || (i.touched && !i.touched.empty))) this.journal.assertSameFile();
       this.trail.assertSameFile();
     } catch (err) {
       if (items.some((i) => i.touched)) this.reload();

@@ -15,15 +15,19 @@ export function errorAnswer(err: BellaError, headers?: Record<string, string>): 
   return { status: HTTP_STATUS[err.code], body: err.toWire(), ...(headers ? { headers } : {}) };
 }
 
+const JSON_TYPE = 'application/json; charset=utf-8';
+
 /** Writes a JSON answer (nothing if the connection is gone or an answer was already started). */
 export function sendJson(res: ServerResponse, answer: Answer): void {
   if (res.headersSent || res.destroyed) return;
   const text = JSON.stringify(answer.body) ?? 'null';
-  res.writeHead(answer.status, {
-    ...answer.headers,
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-  });
+  const length = Buffer.byteLength(text);
+  res.writeHead(
+    answer.status,
+    answer.headers
+      ? { ...answer.headers, 'content-type': JSON_TYPE, 'content-length': length }
+      : { 'content-type': JSON_TYPE, 'content-length': length },
+  );
   res.end(text);
 }
 

@@ -12,6 +12,8 @@ export const MAX_ANSWER_BYTES = 64 * 1024;
 export const FETCH_DEADLINE_MS = 5000;
 /** How long fetched keys are used before they are fetched again. */
 const CACHE_MS = 3600_000;
+/** Key resolvers kept per issuer, and issuers kept (each bound: a map past it is emptied and refilled). */
+const MAX_RESOLVERS = 256;
 
 /** An issuer's answer that could not be used: the message says what, the caller refuses the login. */
 export class IssuerUnavailable extends Error {}
@@ -55,6 +57,8 @@ export class IssuerKeys {
   private readonly cache = new Map<string, Cached>();
   private readonly lastFetch = new Map<string, number>();
   private readonly inFlight = new Map<string, Promise<Cached>>();
+  /** Key resolvers by issuer, then by its CA ('' for none). */
+  private readonly resolvers = new Map<string, Map<string, JWTVerifyGetKey>>();
   private readonly minRefetchMs: number;
   private readonly now: () => number;
 
@@ -63,8 +67,30 @@ export class IssuerKeys {
     this.now = options.now ?? Date.now;
   }
 
-  /** A key resolver for jose's jwtVerify over `issuer`'s keys, refetching once on an unknown kid. */
+  /**
+   * A key resolver for jose's jwtVerify over `issuer`'s keys, refetching once on an unknown kid.
+   * Made once per issuer and CA, not per login: its id holds the whole CA, a string that would
+   * otherwise be built and hashed again at every login.
+   */
   resolver(issuer: string, caPem: string | undefined): JWTVerifyGetKey {
+    let byCa = this.resolvers.get(issuer);
+    if (!byCa) {
+      // Bounded: past that many issuers (trusts come and go) the map is emptied and refilled.
+      if (this.resolvers.size >= MAX_RESOLVERS) this.resolvers.clear();
+      byCa = new Map();
+      this.resolvers.set(issuer, byCa);
+    }
+    const ca = caPem ?? '';
+    let made = byCa.get(ca);
+    if (!made) {
+      if (byCa.size >= MAX_RESOLVERS) byCa.clear();
+      made = this.makeResolver(issuer, caPem);
+      byCa.set(ca, made);
+    }
+    return made;
+  }
+
+  private makeResolver(issuer: string, caPem: string | undefined): JWTVerifyGetKey {
     const id = `${issuer}\0${caPem ?? ''}`;
     return async (header, token) => {
       const cached = await this.current(id, issuer, caPem);
