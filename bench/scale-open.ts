@@ -84,13 +84,25 @@ async function inproc(expiry = false): Promise<void> {
   const shift = meta ? meta.expireAt - 3000 - Date.now() : 0;
   const clock = () => Date.now() + shift;
   try {
-    const steps: Array<[string, number, number, number, number]> = [];
+    const steps: Array<[string, number, number, number, number, number]> = [];
+    // Peak RSS since the last step (VmHWM, reset at each step through /proc/self/clear_refs).
+    const peak = () =>
+      Math.round(Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1]) / 1024);
+    const resetPeak = () => fs.writeFileSync('/proc/self/clear_refs', '5');
     let cpu = process.cpuUsage();
     const step = <T>(name: string, value: T): T => {
       const used = process.cpuUsage(cpu);
       cpu = process.cpuUsage();
       const m = process.memoryUsage();
-      steps.push([name, Math.round((used.user + used.system) / 1000), mb(m.heapUsed), mb(m.rss), mb(m.heapTotal)]);
+      steps.push([
+        name,
+        Math.round((used.user + used.system) / 1000),
+        mb(m.heapUsed),
+        mb(m.rss),
+        mb(m.heapTotal),
+        peak(),
+      ]);
+      resetPeak();
       return value;
     };
     step('before', null);
@@ -117,9 +129,9 @@ async function inproc(expiry = false): Promise<void> {
       if (process.env.HEAP_SNAPSHOT)
         process.stdout.write(`heap snapshot ${v8.writeHeapSnapshot(process.env.HEAP_SNAPSHOT)}\n`);
     }
-    for (const [name, ms, heap, rss, total] of steps) {
+    for (const [name, ms, heap, rss, total, hwm] of steps) {
       process.stdout.write(
-        `${name.padEnd(16)} cpu ${String(ms).padStart(5)} ms  heap used ${heap} of ${total} MB  rss ${rss} MB\n`,
+        `${name.padEnd(16)} cpu ${String(ms).padStart(5)} ms  heap used ${heap} of ${total} MB  rss ${rss} MB (peak ${hwm})\n`,
       );
     }
     process.stdout.write(`pid rss ${rssMb(process.pid)} MB; leases ${store.state.leases.size}\n`);

@@ -116,7 +116,8 @@ export class LeaseLifecycle {
       const { result, audit } = change(state, changes, touched);
       changes.settle();
       const events = leaseEvents(changes);
-      this.channels.fanOut(state, touched, events.map(toChannelEvent));
+      // Channel events list each lease's metadata: built only when a channel may want them.
+      if (state.channels.size) this.channels.fanOut(state, touched, events.map(toChannelEvent));
       return { result: { result, changes, events }, audit: [...changes.audit, ...(audit ?? [])] };
     }, kind);
     this.channels.committed();

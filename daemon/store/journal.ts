@@ -20,6 +20,28 @@ export interface JournalRecord {
   changes: Change[];
 }
 
+/** A commit as {@link Journal.append} takes it: its changes produced as they are written (twice). */
+export type AppendedRecord = Omit<JournalRecord, 'changes'> & { changes: () => Iterable<Change> };
+
+/** A commit's JSON text in pieces: one per audit entry and one per change. */
+function* recordPieces({ seq, clock, audit, changes }: AppendedRecord): Generator<string> {
+  yield `{"seq":${JSON.stringify(seq)},"clock":${JSON.stringify(clock)},"audit":{"head":${JSON.stringify(audit.head)},"entries":[`;
+  let first = true;
+  for (const entry of audit.entries) {
+    if (!first) yield ',';
+    yield JSON.stringify(entry);
+    first = false;
+  }
+  yield ']},"changes":[';
+  first = true;
+  for (const change of changes()) {
+    if (!first) yield ',';
+    yield JSON.stringify(change);
+    first = false;
+  }
+  yield ']}';
+}
+
 /** What {@link Journal.read} found. */
 export interface JournalScan {
   file: string;
@@ -125,11 +147,16 @@ export class Journal {
     return new Journal(RecordLog.open(read.file, format, read.scan), read.after);
   }
 
-  /** Appends one commit and makes it durable; returns the bytes written. */
-  async append(record: JournalRecord): Promise<number> {
-    const batch = this.log.prepare([JSON.stringify(record)]);
+  /**
+   * Appends one commit and makes it durable; returns the bytes written. The record is written as
+   * the same JSON as `JSON.stringify(record)`, piece by piece into the frame (its changes read
+   * twice, now: see `changesOf`): no string of the whole record, no object of each change kept.
+   */
+  async append(record: AppendedRecord): Promise<number> {
+    const batch = this.log.prepare([() => recordPieces(record)]);
+    const bytes = batch.bytes.length;
     await this.log.append(batch);
-    return batch.bytes.length;
+    return bytes;
   }
 
   /** Throws when the journal file was replaced, edited or removed under the running daemon. */

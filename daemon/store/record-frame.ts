@@ -56,31 +56,65 @@ export function checkBytesEqual(kind: CheckKind, written: Buffer, expected: stri
  * One frame: `<length, 8 hex> <check> <payload>\n`. Payloads never contain a newline (they are
  * JSON text), so a newline after a frame that looks cut short proves it was not the last one.
  */
-export function frame(format: LogFormat, prev: string, payload: string | Buffer): { bytes: Buffer; check: string } {
-  const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
-  if (body.length > 0xffffffff) throw new Error('a log record is limited to 4 GiB');
-  if (body.includes(0x0a)) throw new Error('a log record payload cannot contain a newline');
-  const check = computeCheck(format, prev, body);
-  const headBytes = LEN_DIGITS + check.length + 2;
-  const bytes = Buffer.allocUnsafe(headBytes + body.length + 1);
-  bytes.write(`${body.length.toString(16).padStart(LEN_DIGITS, '0')} ${check} `, 0, 'latin1');
-  body.copy(bytes, headBytes);
-  bytes[bytes.length - 1] = 0x0a;
-  return { bytes, check };
+export function frame(format: LogFormat, prev: string, payload: Payload): { bytes: Buffer; check: string } {
+  const { bytes, checks } = frameAll(format, prev, [payload]);
+  return { bytes, check: checks[0]! };
 }
 
-/** Frames a batch of payloads chained from `prev`; returns the bytes and each record's check. */
-export function frameAll(format: LogFormat, prev: string, payloads: Array<string | Buffer>): FramedBatch {
-  const parts: Buffer[] = [];
+/**
+ * A record's payload: text, bytes, or a source of its text in pieces (a generator function), read
+ * twice, once to size the record and once to write each piece into place: no string of the whole
+ * payload is built and no piece is kept, so a large record costs its bytes once.
+ */
+export type Payload = string | Buffer | (() => Iterable<string>);
+
+function payloadBytes(payload: Payload): number {
+  if (typeof payload === 'string') return Buffer.byteLength(payload, 'utf8');
+  if (Buffer.isBuffer(payload)) return payload.length;
+  let n = 0;
+  for (const piece of payload()) n += Buffer.byteLength(piece, 'utf8');
+  return n;
+}
+
+function writePayload(into: Buffer, payload: Payload): void {
+  if (typeof payload === 'string') into.write(payload, 0, 'utf8');
+  else if (Buffer.isBuffer(payload)) payload.copy(into);
+  else {
+    let at = 0;
+    for (const piece of payload()) at += into.write(piece, at, 'utf8');
+    if (at !== into.length) throw new Error('a record payload read twice gave different lengths');
+  }
+}
+
+/**
+ * Frames a batch of payloads chained from `prev`; returns the bytes and each record's check. The
+ * batch is one buffer, each payload written (or copied) straight into its place: no buffer of its
+ * own per payload, no string of a payload given in pieces, and no copy of the whole batch.
+ */
+export function frameAll(format: LogFormat, prev: string, payloads: readonly Payload[]): FramedBatch {
+  const head = frameHeaderBytes(format.check);
+  const lengths = payloads.map((p) => head + payloadBytes(p) + 1);
+  let total = 0;
+  for (const length of lengths) {
+    if (length - head - 1 > 0xffffffff) throw new Error('a log record is limited to 4 GiB');
+    total += length;
+  }
+  const bytes = Buffer.allocUnsafe(total);
   const checks: string[] = [];
   let last = prev;
-  for (const payload of payloads) {
-    const f = frame(format, last, payload);
-    parts.push(f.bytes);
-    checks.push(f.check);
-    last = f.check;
-  }
-  return { bytes: Buffer.concat(parts), checks, lengths: parts.map((p) => p.length) };
+  let at = 0;
+  payloads.forEach((payload, i) => {
+    const end = at + lengths[i]! - 1;
+    const body = bytes.subarray(at + head, end);
+    writePayload(body, payload);
+    if (body.includes(0x0a)) throw new Error('a log record payload cannot contain a newline');
+    last = computeCheck(format, last, body);
+    bytes.write(`${body.length.toString(16).padStart(LEN_DIGITS, '0')} ${last} `, at, 'latin1');
+    bytes[end] = 0x0a;
+    checks.push(last);
+    at = end + 1;
+  });
+  return { bytes, checks, lengths };
 }
 
 /** Records framed for one append: their bytes, and each record's check and frame length. */

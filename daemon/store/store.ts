@@ -12,7 +12,7 @@ import { CommitQueue } from './commit-queue';
 import type { KeyRing } from './crypto';
 import { dataFiles } from './data-files';
 import { DiskReserve, READ_RESERVE, type CommitKind } from './disk-reserve';
-import { Journal, type JournalRecord } from './journal';
+import { Journal, type AppendedRecord } from './journal';
 import type { LeaseArchive } from './lease-archive';
 import type { LogFormat } from './record-frame';
 import { FLAT_RECORDS, type State } from './schema';
@@ -280,11 +280,11 @@ export class Store {
     const seq = this.lastCommit.seq + 1;
     const prepared = this.trail.prepare(audit, now, changesState ? seq : undefined);
     if (changesState) {
-      const record: JournalRecord = {
+      const record: AppendedRecord = {
         seq,
         clock: now,
         audit: { head: prepared.head, entries: prepared.entries },
-        changes: changesOf(this.state, touched),
+        changes: () => changesOf(this.state, touched),
       };
       let written: number;
       // The journal's fdatasync runs alongside the trail's of the commit before: that commit's
