@@ -62,27 +62,87 @@ export function frame(format: LogFormat, prev: string, payload: Payload): { byte
 }
 
 /**
- * A record's payload: text, bytes, or a source of its text in pieces (a generator function), read
- * twice, once to size the record and once to write each piece into place: no string of the whole
- * payload is built and no piece is kept, so a large record costs its bytes once.
+ * A record's payload: text, bytes, bytes in pieces (see {@link PayloadChunks}) written one after
+ * the other, or a function giving its text, called twice (to size the batch, then to write it),
+ * so that a batch of many records keeps no string of each while it is framed.
  */
-export type Payload = string | Buffer | (() => Iterable<string>);
+export type Payload = string | Buffer | readonly Buffer[] | (() => string);
 
 function payloadBytes(payload: Payload): number {
+  if (typeof payload === 'function') return Buffer.byteLength(payload(), 'utf8');
   if (typeof payload === 'string') return Buffer.byteLength(payload, 'utf8');
   if (Buffer.isBuffer(payload)) return payload.length;
   let n = 0;
-  for (const piece of payload()) n += Buffer.byteLength(piece, 'utf8');
+  for (const piece of payload as readonly Buffer[]) n += piece.length;
   return n;
 }
 
 function writePayload(into: Buffer, payload: Payload): void {
-  if (typeof payload === 'string') into.write(payload, 0, 'utf8');
+  if (typeof payload === 'function') {
+    if (into.write(payload(), 0, 'utf8') !== into.length) throw new Error('a record payload changed while framed');
+  } else if (typeof payload === 'string') into.write(payload, 0, 'utf8');
   else if (Buffer.isBuffer(payload)) payload.copy(into);
   else {
     let at = 0;
-    for (const piece of payload()) at += into.write(piece, at, 'utf8');
-    if (at !== into.length) throw new Error('a record payload read twice gave different lengths');
+    for (const piece of payload as readonly Buffer[]) at += piece.copy(into, at);
+  }
+}
+
+/**
+ * A large record's text built piece by piece into fixed-size chunks outside the JS heap: each
+ * piece (one change's JSON…) is garbage as soon as it is added, so a commit of 10,000 changes
+ * keeps neither a string of the whole record nor one string per change.
+ */
+export class PayloadChunks {
+  private readonly chunks: Buffer[] = [];
+  private chunk: Buffer | null = null;
+  private at = 0;
+
+  constructor(private readonly chunkBytes = 256 * 1024) {}
+
+  add(piece: string | Buffer): void {
+    if (typeof piece !== 'string') {
+      this.copy(piece);
+      return;
+    }
+    // Most pieces are short: written in place when they surely fit (at most 3 bytes a UTF-16 unit).
+    if (this.chunk && piece.length * 3 <= this.chunk.length - this.at) {
+      this.at += this.chunk.write(piece, this.at, 'utf8');
+      return;
+    }
+    this.copy(Buffer.from(piece, 'utf8'));
+  }
+
+  private copy(bytes: Buffer): void {
+    let from = 0;
+    while (from < bytes.length) {
+      if (!this.chunk || this.at === this.chunk.length) this.next();
+      const n = bytes.copy(this.chunk!, this.at, from);
+      this.at += n;
+      from += n;
+    }
+  }
+
+  private next(): void {
+    if (this.chunk) this.chunks.push(this.chunk.subarray(0, this.at));
+    this.chunk = Buffer.allocUnsafeSlow(this.chunkBytes);
+    this.at = 0;
+  }
+
+  /** The pieces written, as one payload. */
+  payload(): Buffer[] {
+    return this.chunk ? [...this.chunks, this.chunk.subarray(0, this.at)] : [...this.chunks];
+  }
+}
+
+/** The payload of each record of a framed batch, in order (views into its bytes). */
+export function* payloadsOf(batch: FramedBatch): Generator<Buffer> {
+  let at = 0;
+  for (let i = 0; i < batch.lengths.length; i++) {
+    const length = batch.lengths[i]!;
+    const head = LEN_DIGITS + 1 + batch.checks[i]!.length + 1;
+    yield batch.bytes.subarray(at + head, at + length - 1);
+    at += length;
   }
 }
 

@@ -14,7 +14,7 @@ import { dataFiles } from './data-files';
 import { DiskReserve, READ_RESERVE, type CommitKind } from './disk-reserve';
 import { Journal, type AppendedRecord } from './journal';
 import type { LeaseArchive } from './lease-archive';
-import type { LogFormat } from './record-frame';
+import { payloadsOf, type LogFormat } from './record-frame';
 import { FLAT_RECORDS, type State } from './schema';
 import { changesOf, Touched } from './state-changes';
 import { openDataDir, readCommitted, type Recovered, type StoreOptions } from './recovery';
@@ -283,8 +283,9 @@ export class Store {
       const record: AppendedRecord = {
         seq,
         clock: now,
-        audit: { head: prepared.head, entries: prepared.entries },
-        changes: () => changesOf(this.state, touched),
+        // The entries' JSON as framed for the trail (not serialised again); the changes as written.
+        audit: { head: prepared.head, entries: prepared.entries, encoded: payloadsOf(prepared.batch) },
+        changes: changesOf(this.state, touched),
       };
       let written: number;
       // The journal's fdatasync runs alongside the trail's of the commit before: that commit's
@@ -312,8 +313,13 @@ export class Store {
         // (A snapshot being taken waits for it: compaction folds the journal that holds them.)
         this.trail.add(prepared);
         const sync = this.trail.sync();
-        sync.catch(() => undefined);
-        this.unsynced = { prepared, sync };
+        const unsynced = { prepared, sync };
+        this.unsynced = unsynced;
+        // Once durable its entries are not held until the next commit (10,000 of them after an expiry).
+        sync.then(
+          () => this.unsynced === unsynced && (this.unsynced = null),
+          () => undefined,
+        );
       } else await this.trail.write(prepared);
       this.disk.spent(prepared.batch.bytes.length);
       this.writeProblem = null;
