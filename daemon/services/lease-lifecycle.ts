@@ -171,12 +171,12 @@ export class LeaseLifecycle {
     const now = this.ctx.clock();
     // By project, then environment: no key is built per lease (a million leases are counted often).
     const byProject = new Map<string, Map<string, number>>();
-    for (const lease of this.ctx.store.state.leases.rows()) {
-      if (effectiveStatus(lease, now) !== 'active') continue;
+    this.ctx.store.state.leases.scan((lease) => {
+      if (effectiveStatus(lease, now) !== 'active') return;
       let envs = byProject.get(lease.project);
       if (!envs) byProject.set(lease.project, (envs = new Map()));
       envs.set(lease.environment, (envs.get(lease.environment) ?? 0) + 1);
-    }
+    });
     const counts = new Map<string, number>();
     for (const [project, envs] of byProject) for (const [env, n] of envs) counts.set(`${project}/${env}`, n);
     return counts;
@@ -186,11 +186,11 @@ export class LeaseLifecycle {
   activeLeasesOf(project: string, environment: string): StoredLease[] {
     const now = this.ctx.clock();
     const out: StoredLease[] = [];
-    for (const l of this.ctx.store.state.leases.rows()) {
+    this.ctx.store.state.leases.scan((l) => {
       if (l.project === project && l.environment === environment && effectiveStatus(l, now) === 'active') {
         out.push(l.lease());
       }
-    }
+    });
     return out;
   }
 

@@ -222,6 +222,21 @@ export class LeaseTable {
     }
   }
 
+  /**
+   * Calls `visit` with a cursor on every live lease, in order (newest first with `reverse`), as
+   * {@link rows} does but with nothing allocated per row (no iterator result): for scans that run
+   * over every lease on each request (a list page, counts).
+   */
+  scan(visit: (row: LeaseRow) => void, reverse = false): void {
+    const cursor = new LeaseRow(this);
+    const step = reverse ? -1 : 1;
+    for (let r = reverse ? this.used - 1 : 0; r >= 0 && r < this.used; r += step) {
+      if (!(this.flags[r]! & ALIVE)) continue;
+      cursor.r = r;
+      visit(cursor);
+    }
+  }
+
   /** @internal Row `r`'s id, reason, database login or whole lease, for {@link LeaseRow}. */
   field(r: number, what: 'id' | 'reason'): string;
   field(r: number, what: 'database'): LeaseDatabase | undefined;
