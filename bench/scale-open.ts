@@ -6,7 +6,8 @@ import { createDesktopNotifier } from '../daemon/notify';
 import { createServices, EventBus } from '../daemon/services';
 import { Store } from '../daemon/store';
 import { ensureDaemonBuilt, rssMb, sleep, tempPlace } from '../test/helpers/daemon';
-import { benchDaemon } from './lib';
+import type { DaemonEvent } from '../daemon/api';
+import { benchDaemon, waitFor } from './lib';
 import { generate } from './cases/scale';
 
 /**
@@ -22,9 +23,13 @@ import { generate } from './cases/scale';
  *                                                 process, step by step: CPU ms and heap
  *   npx tsx bench/scale-open.ts expiry DIR        the same, then the k leases expiring at one
  *                                                 instant (a clock shifted to 3 s before it)
+ *   npx tsx bench/scale-open.ts points - [runs]   the scale case's three RSS points of a real
+ *                                                 daemon (at ready, after 5 list pages, after
+ *                                                 10,000 leases expire at once) and the peak of
+ *                                                 each; a fresh data dir each run (the generator)
  */
 const [mode, dir, arg] = process.argv.slice(2);
-if (!mode || !dir) throw new Error('usage: scale-open.ts make|daemon|inproc DIR [N|runs]');
+if (!mode || !dir) throw new Error('usage: scale-open.ts make|daemon|inproc|expiry|points DIR [N|runs]');
 
 const mb = (bytes: number) => Math.round(bytes / 1048576);
 
@@ -142,5 +147,38 @@ async function inproc(expiry = false): Promise<void> {
   }
 }
 
-const modes: Record<string, () => Promise<void>> = { make, daemon, inproc, expiry: () => inproc(true) };
+async function points(): Promise<void> {
+  ensureDaemonBuilt();
+  for (let run = 0; run < Number(arg ?? 1); run++) {
+    const place = tempPlace('bella-scale-points');
+    try {
+      const { expireAt, ids } = await generate(place.home, 100_000, 10_000, 20_000);
+      const { daemon } = await benchDaemon('scale-points', place);
+      // Peak RSS since the last point: VmHWM, reset through /proc/<pid>/clear_refs.
+      const peak = () => {
+        const kb = /VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${daemon.pid}/status`, 'utf8'))?.[1];
+        fs.writeFileSync(`/proc/${daemon.pid}/clear_refs`, '5');
+        return Math.round(Number(kb) / 1024);
+      };
+      const expired = new Set<string>();
+      const stop = await daemon.client.subscribe((event: DaemonEvent) => {
+        if (event.type === 'LeaseExpired') for (const id of event.leaseIds) if (ids.has(id)) expired.add(id);
+      });
+      await daemon.client.call('status', {});
+      const out = [`ready ${daemon.rssMb()} (peak ${peak()})`];
+      for (let i = 0; i < 5; i++) await daemon.client.call('listLeases', {});
+      out.push(`after 5 pages ${daemon.rssMb()} (peak ${peak()})`);
+      await sleep(Math.max(0, expireAt - Date.now()));
+      await waitFor(() => expired.size === ids.size, 15_000);
+      out.push(`after ${expired.size} expired ${daemon.rssMb()} (peak ${peak()})`);
+      stop();
+      await daemon.stop();
+      process.stdout.write(`RSS MB: ${out.join('; ')}\n`);
+    } finally {
+      place.cleanup();
+    }
+  }
+}
+
+const modes: Record<string, () => Promise<void>> = { make, daemon, inproc, expiry: () => inproc(true), points };
 await modes[mode]!();
