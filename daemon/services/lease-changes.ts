@@ -50,8 +50,8 @@ export class LeaseChanges {
   readonly endedLogins: string[] = [];
   /** Leases issued here: they enter the state at {@link settle}. */
   private readonly issued = new Set<string>();
-  /** Leases ended in their rows ({@link endRow}): the table holds them as they are, no copy to put back. */
-  private readonly endedInRow = new Set<string>();
+  /** The lease copies changed here, put back at {@link settle} (a lease ended in its row has none). */
+  private readonly held = new Map<string, StoredLease>();
 
   constructor(
     private readonly state: State,
@@ -65,6 +65,7 @@ export class LeaseChanges {
     if (outcome !== 'issued' && this.state.leases.has(lease.id)) this.state.leases.set(lease.id, lease);
     this.touched.lease(lease.id);
     this.outcomes.set(lease.id, { lease, outcome });
+    this.held.set(lease.id, lease);
   }
 
   /**
@@ -73,9 +74,8 @@ export class LeaseChanges {
    * state here, encoded into the lease table once. Run at the transaction's end.
    */
   settle(): void {
-    for (const [id, { lease }] of this.outcomes) {
-      if (this.endedInRow.has(id)) continue;
-      if (this.issued.has(id) || this.state.leases.has(id)) this.state.leases.set(id, lease as StoredLease);
+    for (const [id, lease] of this.held) {
+      if (this.issued.has(id) || this.state.leases.has(id)) this.state.leases.set(id, lease);
     }
   }
 
@@ -185,7 +185,7 @@ export class LeaseChanges {
       endReason: reason,
     };
     this.state.leases.end(row.row, status, at, reason);
-    this.endedInRow.add(lease.id);
+    this.held.delete(lease.id);
     this.touched.lease(lease.id);
     this.outcomes.set(lease.id, { lease, outcome: quiet ? 'quiet' : status });
     this.ended(lease, row.database, status, at, reason, actor);
