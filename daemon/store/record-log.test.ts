@@ -196,7 +196,7 @@ describe('RecordLog and scanLog', () => {
     const entries = [{ seq: 1, ts: '2026-12-03T00:00:00.000Z', event: 'LeaseExpired', reason: 'é ✓' }];
     const changes = Array.from({ length: 3000 }, (_, i) => ({
       t: 'settings' as const,
-      v: { n: i, s: 'ü'.repeat(i % 50) },
+      v: { notifications: { desktop: i % 2 === 0, environments: { [`prøject-${'ü'.repeat(i % 50)}/e`]: true } } },
     }));
     let reads = 0;
     const record = {
