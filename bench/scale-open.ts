@@ -6,7 +6,8 @@ import { createDesktopNotifier } from '../daemon/notify';
 import { createServices, EventBus } from '../daemon/services';
 import { Store } from '../daemon/store';
 import { ensureDaemonBuilt, rssMb, sleep, tempPlace } from '../test/helpers/daemon';
-import { benchDaemon } from './lib';
+import type { DaemonEvent } from '../daemon/api';
+import { benchDaemon, waitFor } from './lib';
 import { generate } from './cases/scale';
 
 /**
@@ -22,9 +23,13 @@ import { generate } from './cases/scale';
  *                                                 process, step by step: CPU ms and heap
  *   npx tsx bench/scale-open.ts expiry DIR        the same, then the k leases expiring at one
  *                                                 instant (a clock shifted to 3 s before it)
+ *   npx tsx bench/scale-open.ts points - [runs]   the scale case's three RSS points of a real
+ *                                                 daemon (at ready, after 5 list pages, after
+ *                                                 10,000 leases expire at once) and the peak of
+ *                                                 each; a fresh data dir each run (the generator)
  */
 const [mode, dir, arg] = process.argv.slice(2);
-if (!mode || !dir) throw new Error('usage: scale-open.ts make|daemon|inproc DIR [N|runs]');
+if (!mode || !dir) throw new Error('usage: scale-open.ts make|daemon|inproc|expiry|points DIR [N|runs]');
 
 const mb = (bytes: number) => Math.round(bytes / 1048576);
 
@@ -84,13 +89,25 @@ async function inproc(expiry = false): Promise<void> {
   const shift = meta ? meta.expireAt - 3000 - Date.now() : 0;
   const clock = () => Date.now() + shift;
   try {
-    const steps: Array<[string, number, number, number, number]> = [];
+    const steps: Array<[string, number, number, number, number, number]> = [];
+    // Peak RSS since the last step (VmHWM, reset at each step through /proc/self/clear_refs).
+    const peak = () =>
+      Math.round(Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1]) / 1024);
+    const resetPeak = () => fs.writeFileSync('/proc/self/clear_refs', '5');
     let cpu = process.cpuUsage();
     const step = <T>(name: string, value: T): T => {
       const used = process.cpuUsage(cpu);
       cpu = process.cpuUsage();
       const m = process.memoryUsage();
-      steps.push([name, Math.round((used.user + used.system) / 1000), mb(m.heapUsed), mb(m.rss), mb(m.heapTotal)]);
+      steps.push([
+        name,
+        Math.round((used.user + used.system) / 1000),
+        mb(m.heapUsed),
+        mb(m.rss),
+        mb(m.heapTotal),
+        peak(),
+      ]);
+      resetPeak();
       return value;
     };
     step('before', null);
@@ -107,7 +124,8 @@ async function inproc(expiry = false): Promise<void> {
     globalThis.gc?.();
     step('after gc', null);
     if (meta) {
-      const active = () => services.lifecycle.activeLeasesOf('scale', 'prod').length;
+      // Counted through the table's scan: building the leases would itself fill the young generation.
+      const active = () => services.lifecycle.activeCounts().get('scale/prod') ?? 0;
       const before = active();
       while (clock() < meta.expireAt + 500 || services.lifecycle.scheduler.next()!.at <= clock()) await sleep(50);
       while (active() > before - meta.expiring) await sleep(50);
@@ -117,9 +135,9 @@ async function inproc(expiry = false): Promise<void> {
       if (process.env.HEAP_SNAPSHOT)
         process.stdout.write(`heap snapshot ${v8.writeHeapSnapshot(process.env.HEAP_SNAPSHOT)}\n`);
     }
-    for (const [name, ms, heap, rss, total] of steps) {
+    for (const [name, ms, heap, rss, total, hwm] of steps) {
       process.stdout.write(
-        `${name.padEnd(16)} cpu ${String(ms).padStart(5)} ms  heap used ${heap} of ${total} MB  rss ${rss} MB\n`,
+        `${name.padEnd(16)} cpu ${String(ms).padStart(5)} ms  heap used ${heap} of ${total} MB  rss ${rss} MB (peak ${hwm})\n`,
       );
     }
     process.stdout.write(`pid rss ${rssMb(process.pid)} MB; leases ${store.state.leases.size}\n`);
@@ -130,5 +148,38 @@ async function inproc(expiry = false): Promise<void> {
   }
 }
 
-const modes: Record<string, () => Promise<void>> = { make, daemon, inproc, expiry: () => inproc(true) };
+async function points(): Promise<void> {
+  ensureDaemonBuilt();
+  for (let run = 0; run < Number(arg ?? 1); run++) {
+    const place = tempPlace('bella-scale-points');
+    try {
+      const { expireAt, ids } = await generate(place.home, 100_000, 10_000, 20_000);
+      const { daemon } = await benchDaemon('scale-points', place);
+      // Peak RSS since the last point: VmHWM, reset through /proc/<pid>/clear_refs.
+      const peak = () => {
+        const kb = /VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${daemon.pid}/status`, 'utf8'))?.[1];
+        fs.writeFileSync(`/proc/${daemon.pid}/clear_refs`, '5');
+        return Math.round(Number(kb) / 1024);
+      };
+      const expired = new Set<string>();
+      const stop = await daemon.client.subscribe((event: DaemonEvent) => {
+        if (event.type === 'LeaseExpired') for (const id of event.leaseIds) if (ids.has(id)) expired.add(id);
+      });
+      await daemon.client.call('status', {});
+      const out = [`ready ${daemon.rssMb()} (peak ${peak()})`];
+      for (let i = 0; i < 5; i++) await daemon.client.call('listLeases', {});
+      out.push(`after 5 pages ${daemon.rssMb()} (peak ${peak()})`);
+      await sleep(Math.max(0, expireAt - Date.now()));
+      await waitFor(() => expired.size === ids.size, 15_000);
+      out.push(`after ${expired.size} expired ${daemon.rssMb()} (peak ${peak()})`);
+      stop();
+      await daemon.stop();
+      process.stdout.write(`RSS MB: ${out.join('; ')}\n`);
+    } finally {
+      place.cleanup();
+    }
+  }
+}
+
+const modes: Record<string, () => Promise<void>> = { make, daemon, inproc, expiry: () => inproc(true), points };
 await modes[mode]!();

@@ -6,6 +6,8 @@ import {
   randomId,
   tokenSecret,
   type AuditInput,
+  type LeaseDatabase,
+  type LeaseRow,
   type State,
   type StoredEnvironment,
   type StoredLease,
@@ -18,6 +20,21 @@ import type { Actor } from './service-context';
 export type LeaseOutcome = 'issued' | 'renewed' | 'revoked' | 'expired' | 'warned' | 'quiet';
 
 /**
+ * A lease ended in its row of the lease table ({@link LeaseChanges.endRow}): what the commit's
+ * events and the lifecycle read of it, without the whole lease.
+ */
+export interface EndedLease {
+  id: string;
+  project: string;
+  environment: string;
+  scope: string[];
+  reason: string;
+  status: 'expired' | 'revoked';
+  expiresAt: number;
+  endReason: string;
+}
+
+/**
  * The lease transitions of one transaction. Each changes the lease in memory, marks it for the
  * commit and writes its audit entry; what must happen once it is durable (timers, events,
  * notifications) is collected here and turned into events by `lease-events.ts`, and run by
@@ -26,13 +43,15 @@ export type LeaseOutcome = 'issued' | 'renewed' | 'revoked' | 'expired' | 'warne
 export class LeaseChanges {
   readonly audit: AuditInput[] = [];
   /** Leases whose deadlines changed, with what to announce about each. */
-  readonly outcomes = new Map<string, { lease: StoredLease; outcome: LeaseOutcome }>();
+  readonly outcomes = new Map<string, { lease: StoredLease | EndedLease; outcome: LeaseOutcome }>();
   /** Environments whose leases were all ended by `expire-all`, with the ids of those revoked. */
   readonly expiredAll: Array<{ project: string; environment: string; leaseIds: string[] }> = [];
   /** Database login roles whose lease ended here: their drop is due once this commits. */
   readonly endedLogins: string[] = [];
   /** Leases issued here: they enter the state at {@link settle}. */
   private readonly issued = new Set<string>();
+  /** The lease copies changed here, put back at {@link settle} (a lease ended in its row has none). */
+  private readonly held = new Map<string, StoredLease>();
 
   constructor(
     private readonly state: State,
@@ -46,6 +65,7 @@ export class LeaseChanges {
     if (outcome !== 'issued' && this.state.leases.has(lease.id)) this.state.leases.set(lease.id, lease);
     this.touched.lease(lease.id);
     this.outcomes.set(lease.id, { lease, outcome });
+    this.held.set(lease.id, lease);
   }
 
   /**
@@ -54,7 +74,7 @@ export class LeaseChanges {
    * state here, encoded into the lease table once. Run at the transaction's end.
    */
   settle(): void {
-    for (const [id, { lease }] of this.outcomes) {
+    for (const [id, lease] of this.held) {
       if (this.issued.has(id) || this.state.leases.has(id)) this.state.leases.set(id, lease);
     }
   }
@@ -144,8 +164,44 @@ export class LeaseChanges {
     lease.endedAt = at;
     lease.endReason = reason;
     this.note(lease, quiet ? 'quiet' : status);
+    this.ended(lease, lease.database, status, at, reason, actor);
+  }
+
+  /**
+   * Ends the active lease a row cursor stands on, as {@link end} does, in its row of the lease
+   * table: no copy of the lease is built, and its outcome holds only what the events read (an
+   * expiry of 10,000 leases holds what its commit needs and no more).
+   */
+  endRow(row: LeaseRow, status: 'revoked' | 'expired', reason: string, actor: Actor, quiet = false): void {
+    const at = status === 'expired' ? row.expiresAt : this.now;
+    const lease: EndedLease = {
+      id: row.id,
+      project: row.project,
+      environment: row.environment,
+      scope: row.scope as string[],
+      reason: row.reason,
+      status,
+      expiresAt: row.expiresAt,
+      endReason: reason,
+    };
+    this.state.leases.end(row.row, status, at, reason);
+    this.held.delete(lease.id);
+    this.touched.lease(lease.id);
+    this.outcomes.set(lease.id, { lease, outcome: quiet ? 'quiet' : status });
+    this.ended(lease, row.database, status, at, reason, actor);
+  }
+
+  /** An ended lease's database login (to be dropped once this commits) and its audit entry. */
+  private ended(
+    lease: Pick<StoredLease, 'id' | 'project' | 'environment'>,
+    database: LeaseDatabase | undefined,
+    status: 'revoked' | 'expired',
+    at: number,
+    reason: string,
+    actor: Actor,
+  ): void {
     // Its database login role (if any) is to be dropped: the job is due in this same commit.
-    const login = lease.database && this.state.dbLogins.get(lease.database.user);
+    const login = database && this.state.dbLogins.get(database.user);
     if (login && login.phase !== 'dropping') {
       login.phase = 'dropping';
       login.nextAttemptAt = this.now;
@@ -173,11 +229,10 @@ export class LeaseChanges {
     for (const row of this.state.leases.rows()) {
       if (row.project !== project || (environment && row.environment !== environment)) continue;
       if (row.status !== 'active') continue;
-      const lease = row.lease();
-      if (this.now >= lease.expiresAt) this.end(lease, 'expired', 'expired', 'daemon', true);
+      if (this.now >= row.expiresAt) this.endRow(row, 'expired', 'expired', 'daemon', true);
       else {
-        this.end(lease, 'revoked', reason, actor, true);
-        revoked.push(lease.id);
+        this.endRow(row, 'revoked', reason, actor, true);
+        revoked.push(row.id);
       }
     }
     return revoked;

@@ -3,7 +3,7 @@ import { iso } from '../base/common/time';
 import type { ChannelEvent } from '../channels';
 import type { WarningGroup } from '../notify';
 import type { StoredLease } from '../store';
-import type { LeaseChanges } from './lease-changes';
+import type { EndedLease, LeaseChanges } from './lease-changes';
 
 // The one place a commit's lease changes become events, grouped per environment. SSE
 // (`toDaemonEvent`), the channel outbox (`toChannelEvent`) and the desktop's warning grouper
@@ -16,8 +16,11 @@ export interface LeaseEvent {
   at: number;
   project: string;
   environment: string;
-  /** The leases concerned (issue, renew, revoke: one; warnings and expiries: those of the environment). */
-  leases: StoredLease[];
+  /**
+   * The leases concerned (issue, renew, revoke: one; warnings and expiries: those of the
+   * environment); a lease ended in its row is its outline ({@link EndedLease}).
+   */
+  leases: Array<StoredLease | EndedLease>;
   /** `LeasesExpiredAll` only: the leases it revoked (its leases are not listed one by one). */
   leaseIds?: string[];
 }

@@ -4,7 +4,7 @@ import type { AuditInput, CommitKind, LeaseFields, LeaseRow, State, StoredLease,
 import { DeadlineScheduler, SlotQueue, type Deadline } from './deadlines';
 import type { ChannelsService } from './channels';
 import type { DesktopNotificationsService } from './desktop-notifications';
-import { LeaseChanges } from './lease-changes';
+import { LeaseChanges, type EndedLease } from './lease-changes';
 import { leaseEvents, toChannelEvent, toDaemonEvent, toWarningGroup, type LeaseEvent } from './lease-events';
 import { warnAt } from './lease-rules';
 import type { ServiceContext } from './service-context';
@@ -116,7 +116,7 @@ export class LeaseLifecycle {
       const { result, audit } = change(state, changes, touched);
       changes.settle();
       const events = leaseEvents(changes);
-      // Channel events are built only when a channel may want them (most issues have none to feed).
+      // Channel events list each lease's metadata: built only when a channel may want them.
       if (state.channels.size) this.channels.fanOut(state, touched, events.map(toChannelEvent));
       return { result: { result, changes, events }, audit: [...changes.audit, ...(audit ?? [])] };
     }, kind);
@@ -131,7 +131,7 @@ export class LeaseLifecycle {
   }
 
   /** Schedules a lease's next point, or forgets it once it ended. */
-  private schedule(lease: LeaseFields): void {
+  private schedule(lease: LeaseFields | EndedLease): void {
     const row = this.leases.rowOf(lease.id);
     if (lease.status !== 'active' || row < 0) {
       this.grouper.remove(lease.id);
@@ -171,12 +171,12 @@ export class LeaseLifecycle {
     const now = this.ctx.clock();
     // By project, then environment: no key is built per lease (a million leases are counted often).
     const byProject = new Map<string, Map<string, number>>();
-    for (const lease of this.ctx.store.state.leases.rows()) {
-      if (effectiveStatus(lease, now) !== 'active') continue;
+    this.ctx.store.state.leases.scan((lease) => {
+      if (effectiveStatus(lease, now) !== 'active') return;
       let envs = byProject.get(lease.project);
       if (!envs) byProject.set(lease.project, (envs = new Map()));
       envs.set(lease.environment, (envs.get(lease.environment) ?? 0) + 1);
-    }
+    });
     const counts = new Map<string, number>();
     for (const [project, envs] of byProject) for (const [env, n] of envs) counts.set(`${project}/${env}`, n);
     return counts;
@@ -186,11 +186,11 @@ export class LeaseLifecycle {
   activeLeasesOf(project: string, environment: string): StoredLease[] {
     const now = this.ctx.clock();
     const out: StoredLease[] = [];
-    for (const l of this.ctx.store.state.leases.rows()) {
+    this.ctx.store.state.leases.scan((l) => {
       if (l.project === project && l.environment === environment && effectiveStatus(l, now) === 'active') {
         out.push(l.lease());
       }
-    }
+    });
     return out;
   }
 
@@ -201,13 +201,13 @@ export class LeaseLifecycle {
    */
   async start(): Promise<{ expired: number; expiringSoon: number }> {
     const now = this.ctx.clock();
-    const expired: StoredLease[] = [];
+    const expired: Array<Pick<StoredLease, 'id' | 'project' | 'environment'>> = [];
     const expiringSoon: StoredLease[] = [];
-    // One pass through the table's cursor: only the leases kept here are built. Those already
-    // expired are ended by the catch-up commit below, not by the timer.
+    // One pass through the table's cursor: only the leases warned about are built. Those already
+    // expired are ended by the catch-up commit below (in their rows), not by the timer.
     this.scheduleAll(now, (lease, warn) => {
       if (now >= lease.expiresAt) {
-        expired.push(lease.lease());
+        expired.push({ id: lease.id, project: lease.project, environment: lease.environment });
         return false;
       }
       if (warn !== null && warn <= now) expiringSoon.push(lease.lease());
@@ -217,10 +217,15 @@ export class LeaseLifecycle {
     if (expired.length || expiringSoon.length) {
       const { changes } = await this.commit((state, changes) => {
         // Each lease as it is now (the state hands out copies), if it is still active.
-        const active = (leases: StoredLease[]) =>
-          leases.map((l) => state.leases.get(l.id)).filter((l) => l?.status === 'active') as StoredLease[];
-        for (const lease of active(expired)) changes.end(lease, 'expired', 'expired', 'daemon');
-        for (const lease of active(expiringSoon)) changes.warn(lease);
+        for (const { id } of expired) {
+          const r = state.leases.rowOf(id);
+          const row = r < 0 ? null : state.leases.at(r);
+          if (row?.status === 'active') changes.endRow(row, 'expired', 'expired', 'daemon');
+        }
+        for (const { id } of expiringSoon) {
+          const lease = state.leases.get(id);
+          if (lease?.status === 'active') changes.warn(lease);
+        }
         return { result: null };
       }, 'release');
       // One summary instead of a burst of warnings and events (channels were told in the commit).
@@ -240,10 +245,17 @@ export class LeaseLifecycle {
     try {
       await this.transact((state, changes) => {
         for (const item of items) {
-          const lease = state.leases.get(item.id);
-          if (!lease || lease.status !== 'active') continue;
-          if (changes.now >= lease.expiresAt) changes.end(lease, 'expired', 'expired', 'daemon');
-          else if (item.value === 'warn' && warnAt(state, lease) !== null) changes.warn(lease);
+          const r = state.leases.rowOf(item.id);
+          if (r < 0) continue;
+          // Read from its row: an expiring lease is ended there, never built whole.
+          const row = state.leases.at(r);
+          if (row.status !== 'active') continue;
+          if (changes.now >= row.expiresAt) {
+            changes.endRow(row, 'expired', 'expired', 'daemon');
+            continue;
+          }
+          const lease = row.lease();
+          if (item.value === 'warn' && warnAt(state, lease) !== null) changes.warn(lease);
           else changes.reschedule(lease);
         }
         return { result: null };

@@ -1,7 +1,7 @@
 import { acting, caller } from './team/caller';
 import { BellaError, type Lease, type OperationArgs, type OperationOutput } from '../api';
 import { iso } from '../base/common/time';
-import type { ArchivedLease, LeaseFields, State, StoredLease } from '../store';
+import type { LeaseFields, State, StoredLease } from '../store';
 import { checkFilterExists } from './audit';
 import { effectiveStatus } from '../base/common/lease-status';
 import type { LeaseLifecycle } from './lease-lifecycle';
@@ -63,18 +63,26 @@ export class LeasesService {
     // A member sees her own leases only (issue 17); admins and the owner see all.
     const who = caller();
     const mine = who.kind === 'member' && who.member.role === 'member' ? who.member.id : null;
-    const visit = (lease: LeaseFields, build: () => ArchivedLease) => {
-      if (args.project && lease.project !== args.project) return;
-      if (args.environment && lease.environment !== args.environment) return;
-      if (mine !== null && lease.by !== mine) return;
+    const wanted = (lease: LeaseFields): boolean => {
+      if (args.project && lease.project !== args.project) return false;
+      if (args.environment && lease.environment !== args.environment) return false;
+      if (mine !== null && lease.by !== mine) return false;
       const status = effectiveStatus(lease, now);
-      if (args.status ? status !== args.status : !args.all && status !== 'active') return;
-      if (total >= offset && page.length < limit) page.push(toLease(build(), now));
-      total++;
+      return args.status ? status === args.status : args.all || status === 'active';
     };
-    // Newest first; the hot leases through the table's cursor, so only the page's leases are built.
-    for (const row of this.ctx.store.state.leases.rows(true)) visit(row, () => row.lease());
-    for (let i = archived.length - 1; i >= 0; i--) visit(archived[i]!, () => archived[i]!);
+    // Newest first; the hot leases through the table's cursor (nothing allocated per row: a page
+    // scans every lease), so only the page's leases are built.
+    this.ctx.store.state.leases.scan((row) => {
+      if (!wanted(row)) return;
+      if (total >= offset && page.length < limit) page.push(toLease(row.lease(), now));
+      total++;
+    }, true);
+    for (let i = archived.length - 1; i >= 0; i--) {
+      const lease = archived[i]!;
+      if (!wanted(lease)) continue;
+      if (total >= offset && page.length < limit) page.push(toLease(lease, now));
+      total++;
+    }
     // A typo in a filter is a mistake, not an empty list; a deleted project's ended leases still show.
     if (total === 0) checkFilterExists(this.ctx, args);
     return { leases: page, total, nextCursor: offset + page.length < total ? offset + page.length : null };

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import * as z from 'zod';
 import { BellaError } from '../api';
 import { logDamage, scanLog, type ScanResult } from './log-scan';
-import { headerPayload, type LogFormat } from './record-frame';
+import { headerPayload, PayloadChunks, type LogFormat } from './record-frame';
 import { RecordLog } from './record-log';
 import { parseChange, type Change } from './record-validation';
 import type { AuditHead } from './snapshot';
@@ -18,6 +18,38 @@ export interface JournalRecord {
   clock: number;
   audit: { head: AuditHead; entries: Array<Record<string, unknown>> };
   changes: Change[];
+}
+
+/**
+ * A commit as {@link Journal.append} takes it: its changes produced as they are written, its audit
+ * entries' JSON given as the bytes framed for the trail when there are any (`encoded`).
+ */
+export type AppendedRecord = Omit<JournalRecord, 'changes' | 'audit'> & {
+  audit: JournalRecord['audit'] & { encoded?: Iterable<Buffer> };
+  changes: Iterable<Change>;
+};
+
+/** A commit's JSON text, as `JSON.stringify(record)` gives it, built piece by piece outside the JS heap. */
+function recordPayload({ seq, clock, audit, changes }: AppendedRecord): Buffer[] {
+  const out = new PayloadChunks();
+  out.add(
+    `{"seq":${JSON.stringify(seq)},"clock":${JSON.stringify(clock)},"audit":{"head":${JSON.stringify(audit.head)},"entries":[`,
+  );
+  let first = true;
+  for (const entry of audit.encoded ?? audit.entries.map((e) => JSON.stringify(e))) {
+    if (!first) out.add(',');
+    out.add(entry);
+    first = false;
+  }
+  out.add(']},"changes":[');
+  first = true;
+  for (const change of changes) {
+    if (!first) out.add(',');
+    out.add(JSON.stringify(change));
+    first = false;
+  }
+  out.add(']}');
+  return out.payload();
 }
 
 /** What {@link Journal.read} found. */
@@ -128,11 +160,16 @@ export class Journal {
     return new Journal(RecordLog.open(read.file, format, read.scan), read.after);
   }
 
-  /** Appends one commit and makes it durable; returns the bytes written. */
-  async append(record: JournalRecord): Promise<number> {
-    const batch = this.log.prepare([JSON.stringify(record)]);
+  /**
+   * Appends one commit and makes it durable; returns the bytes written. The record is written as
+   * the same JSON as `JSON.stringify(record)`, piece by piece (its changes read once, now: see
+   * `changesOf`): no string of the whole record, no object of each change kept.
+   */
+  async append(record: AppendedRecord): Promise<number> {
+    const batch = this.log.prepare([recordPayload(record)]);
+    const bytes = batch.bytes.length;
     await this.log.append(batch);
-    return batch.bytes.length;
+    return bytes;
   }
 
   /** Throws when the journal file was replaced, edited or removed under the running daemon. */

@@ -133,6 +133,32 @@ describe('LeaseTable', () => {
     expect(Array.from(table.rows(true), (r) => r.id)).toEqual([...live].reverse().map((l) => l.id));
   });
 
+  it('scan visits the same rows as rows(), in both orders, and end() ends a lease in its row as set() of its copy would', () => {
+    const table = new LeaseTable();
+    const leases = Array.from({ length: 40 }, (_, i) => variedLease(i));
+    for (const l of leases) table.set(l.id, l);
+    table.delete(leases[3]!.id);
+    for (const reverse of [false, true]) {
+      const seen: string[] = [];
+      table.scan((row) => seen.push(row.id), reverse);
+      expect(seen).toEqual(Array.from(table.rows(reverse), (r) => r.id));
+    }
+    const target = leases[7]!;
+    const row = table.at(table.rowOf(target.id));
+    expect([row.id, row.reason, row.scope, row.database]).toEqual([
+      target.id,
+      target.reason,
+      target.scope,
+      target.database,
+    ]);
+    const copy = new LeaseTable();
+    copy.set(target.id, target);
+    copy.set(target.id, { ...target, status: 'expired', endedAt: target.expiresAt, endReason: 'expired' });
+    table.end(row.row, 'expired', target.expiresAt, 'expired');
+    expect(table.get(target.id)).toEqual(copy.get(target.id));
+    expect(() => table.end(table.rowCount + 1, 'revoked', 1, 'x')).toThrow(/no lease/);
+  });
+
   it('loads lease table columns straight into its rows, after those it holds, in order', () => {
     const table = new LeaseTable();
     const first = Array.from({ length: 300 }, (_, i) => variedLease(i, { tokenHash: variedLease(i * 3).tokenHash }));

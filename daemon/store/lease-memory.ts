@@ -145,6 +145,25 @@ export class LeaseTable {
     return this;
   }
 
+  /**
+   * Ends the lease in row `r` in place (status, end time and reason), as `set` of its copy so
+   * changed would: a transaction ending many leases builds no copy of each.
+   */
+  end(r: number, status: 'expired' | 'revoked', at: number, reason: string): void {
+    if (r < 0 || r >= this.used || !(this.flags[r]! & ALIVE)) throw new Error(`no lease in row ${r}`);
+    this.dictOf.status[r] = this.dicts.status.intern(status);
+    this.num.endedAt[r] = at;
+    this.dictOf.endReason[r] = this.dicts.endReason.intern(reason);
+    this.flags[r] = this.flags[r]! | CHANGED;
+  }
+
+  /** A cursor standing on row `r` (see {@link rows}): its fields are read from the columns. */
+  at(r: number): LeaseRow {
+    const cursor = new LeaseRow(this);
+    cursor.r = r;
+    return cursor;
+  }
+
   delete(id: string): boolean {
     const r = this.find(id);
     if (r < 0) return false;
@@ -203,9 +222,30 @@ export class LeaseTable {
     }
   }
 
-  /** @internal Row `r`'s id or whole lease, for {@link LeaseRow}. */
-  field(r: number, what: 'id' | 'lease'): string | StoredLease {
-    return what === 'id' ? this.idOf(r) : this.lease(r);
+  /**
+   * Calls `visit` with a cursor on every live lease, in order (newest first with `reverse`), as
+   * {@link rows} does but with nothing allocated per row (no iterator result): for scans that run
+   * over every lease on each request (a list page, counts).
+   */
+  scan(visit: (row: LeaseRow) => void, reverse = false): void {
+    const cursor = new LeaseRow(this);
+    const step = reverse ? -1 : 1;
+    for (let r = reverse ? this.used - 1 : 0; r >= 0 && r < this.used; r += step) {
+      if (!(this.flags[r]! & ALIVE)) continue;
+      cursor.r = r;
+      visit(cursor);
+    }
+  }
+
+  /** @internal Row `r`'s id, reason, database login or whole lease, for {@link LeaseRow}. */
+  field(r: number, what: 'id' | 'reason'): string;
+  field(r: number, what: 'database'): LeaseDatabase | undefined;
+  field(r: number, what: 'lease'): StoredLease;
+  field(r: number, what: 'id' | 'reason' | 'database' | 'lease'): string | LeaseDatabase | undefined | StoredLease {
+    if (what === 'id') return this.idOf(r);
+    if (what === 'reason') return this.reasonOf(r);
+    if (what === 'database') return this.databases.get(r);
+    return this.lease(r);
   }
 
   [Symbol.iterator](): Generator<[string, StoredLease]> {

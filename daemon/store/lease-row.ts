@@ -1,6 +1,6 @@
 import type { LeaseStatus } from '../api';
 import type { LeaseTable } from './lease-memory';
-import type { StoredLease } from './schema';
+import type { LeaseDatabase, StoredLease } from './schema';
 
 /** The fields of a lease that scans over many leases read, without building the lease. */
 export type LeaseFields = Pick<
@@ -21,7 +21,7 @@ export class LeaseRow implements LeaseFields {
     return this.r;
   }
   get id(): string {
-    return this.t.field(this.r, 'id') as string;
+    return this.t.field(this.r, 'id');
   }
   get project(): string {
     return this.t.dicts.project.values[this.t.dictOf.project[this.r]!]!;
@@ -51,9 +51,19 @@ export class LeaseRow implements LeaseFields {
     const v = this.t.dictOf.by[this.r]!;
     return v < 0 ? undefined : this.t.dicts.by.values[v];
   }
+  get scope(): readonly string[] {
+    return this.t.dicts.scope.values[this.t.dictOf.scope[this.r]!]!;
+  }
+  get reason(): string {
+    return this.t.field(this.r, 'reason');
+  }
+  /** The database login role the lease holds, if any. */
+  get database(): LeaseDatabase | undefined {
+    return this.t.field(this.r, 'database');
+  }
   /** The lease this row holds, as {@link LeaseTable.get} builds it. */
   lease(): StoredLease {
-    return this.t.field(this.r, 'lease') as StoredLease;
+    return this.t.field(this.r, 'lease');
   }
 }
 

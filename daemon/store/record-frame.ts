@@ -56,42 +56,123 @@ export function checkBytesEqual(kind: CheckKind, written: Buffer, expected: stri
  * One frame: `<length, 8 hex> <check> <payload>\n`. Payloads never contain a newline (they are
  * JSON text), so a newline after a frame that looks cut short proves it was not the last one.
  */
-export function frame(format: LogFormat, prev: string, payload: string | Buffer): { bytes: Buffer; check: string } {
-  const batch = frameAll(format, prev, [payload]);
-  return { bytes: batch.bytes, check: batch.checks[0]! };
+export function frame(format: LogFormat, prev: string, payload: Payload): { bytes: Buffer; check: string } {
+  const { bytes, checks } = frameAll(format, prev, [payload]);
+  return { bytes, check: checks[0]! };
 }
 
 /**
- * Frames a batch of payloads chained from `prev`; returns the bytes and each record's check. Each
- * payload is encoded once, straight into the batch's buffer, and its check computed over it there.
+ * A record's payload: text, bytes, bytes in pieces (see {@link PayloadChunks}) written one after
+ * the other, or a function giving its text, called twice (to size the batch, then to write it),
+ * so that a batch of many records keeps no string of each while it is framed.
  */
-export function frameAll(format: LogFormat, prev: string, payloads: Array<string | Buffer>): FramedBatch {
-  const headBytes = frameHeaderBytes(format.check);
-  const sizes = payloads.map((p) => (typeof p === 'string' ? Buffer.byteLength(p, 'utf8') : p.length));
+export type Payload = string | Buffer | readonly Buffer[] | (() => string);
+
+function payloadBytes(payload: Payload): number {
+  if (typeof payload === 'function') return Buffer.byteLength(payload(), 'utf8');
+  if (typeof payload === 'string') return Buffer.byteLength(payload, 'utf8');
+  if (Buffer.isBuffer(payload)) return payload.length;
+  let n = 0;
+  for (const piece of payload as readonly Buffer[]) n += piece.length;
+  return n;
+}
+
+function writePayload(into: Buffer, payload: Payload): void {
+  if (typeof payload === 'function') {
+    if (into.write(payload(), 0, 'utf8') !== into.length) throw new Error('a record payload changed while framed');
+  } else if (typeof payload === 'string') into.write(payload, 0, 'utf8');
+  else if (Buffer.isBuffer(payload)) payload.copy(into);
+  else {
+    let at = 0;
+    for (const piece of payload as readonly Buffer[]) at += piece.copy(into, at);
+  }
+}
+
+/**
+ * A large record's text built piece by piece into fixed-size chunks outside the JS heap: each
+ * piece (one change's JSON…) is garbage as soon as it is added, so a commit of 10,000 changes
+ * keeps neither a string of the whole record nor one string per change.
+ */
+export class PayloadChunks {
+  private readonly chunks: Buffer[] = [];
+  private chunk: Buffer | null = null;
+  private at = 0;
+
+  constructor(private readonly chunkBytes = 256 * 1024) {}
+
+  add(piece: string | Buffer): void {
+    if (typeof piece !== 'string') {
+      this.copy(piece);
+      return;
+    }
+    // Most pieces are short: written in place when they surely fit (at most 3 bytes a UTF-16 unit).
+    if (this.chunk && piece.length * 3 <= this.chunk.length - this.at) {
+      this.at += this.chunk.write(piece, this.at, 'utf8');
+      return;
+    }
+    this.copy(Buffer.from(piece, 'utf8'));
+  }
+
+  private copy(bytes: Buffer): void {
+    let from = 0;
+    while (from < bytes.length) {
+      if (!this.chunk || this.at === this.chunk.length) this.next();
+      const n = bytes.copy(this.chunk!, this.at, from);
+      this.at += n;
+      from += n;
+    }
+  }
+
+  private next(): void {
+    if (this.chunk) this.chunks.push(this.chunk.subarray(0, this.at));
+    this.chunk = Buffer.allocUnsafeSlow(this.chunkBytes);
+    this.at = 0;
+  }
+
+  /** The pieces written, as one payload. */
+  payload(): Buffer[] {
+    return this.chunk ? [...this.chunks, this.chunk.subarray(0, this.at)] : [...this.chunks];
+  }
+}
+
+/** The payload of each record of a framed batch, in order (views into its bytes). */
+export function* payloadsOf(batch: FramedBatch): Generator<Buffer> {
+  let at = 0;
+  for (let i = 0; i < batch.lengths.length; i++) {
+    const length = batch.lengths[i]!;
+    const head = LEN_DIGITS + 1 + batch.checks[i]!.length + 1;
+    yield batch.bytes.subarray(at + head, at + length - 1);
+    at += length;
+  }
+}
+
+/**
+ * Frames a batch of payloads chained from `prev`; returns the bytes and each record's check. The
+ * batch is one buffer, each payload written (or copied) straight into its place: no buffer of its
+ * own per payload, no string of a payload given in pieces, and no copy of the whole batch.
+ */
+export function frameAll(format: LogFormat, prev: string, payloads: readonly Payload[]): FramedBatch {
+  const head = frameHeaderBytes(format.check);
+  const lengths = payloads.map((p) => head + payloadBytes(p) + 1);
   let total = 0;
-  for (const size of sizes) {
-    if (size > 0xffffffff) throw new Error('a log record is limited to 4 GiB');
-    total += headBytes + size + 1;
+  for (const length of lengths) {
+    if (length - head - 1 > 0xffffffff) throw new Error('a log record is limited to 4 GiB');
+    total += length;
   }
   const bytes = Buffer.allocUnsafe(total);
   const checks: string[] = [];
-  const lengths: number[] = [];
   let last = prev;
-  let offset = 0;
+  let at = 0;
   payloads.forEach((payload, i) => {
-    const size = sizes[i]!;
-    const start = offset + headBytes;
-    if (typeof payload === 'string') bytes.write(payload, start, size, 'utf8');
-    else payload.copy(bytes, start);
-    const body = bytes.subarray(start, start + size);
+    const end = at + lengths[i]! - 1;
+    const body = bytes.subarray(at + head, end);
+    writePayload(body, payload);
     if (body.includes(0x0a)) throw new Error('a log record payload cannot contain a newline');
-    const check = computeCheck(format, last, body);
-    bytes.write(`${size.toString(16).padStart(LEN_DIGITS, '0')} ${check} `, offset, 'latin1');
-    bytes[start + size] = 0x0a;
-    checks.push(check);
-    lengths.push(headBytes + size + 1);
-    offset += headBytes + size + 1;
-    last = check;
+    last = computeCheck(format, last, body);
+    bytes.write(`${body.length.toString(16).padStart(LEN_DIGITS, '0')} ${last} `, at, 'latin1');
+    bytes[end] = 0x0a;
+    checks.push(last);
+    at = end + 1;
   });
   return { bytes, checks, lengths };
 }

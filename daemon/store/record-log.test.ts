@@ -5,7 +5,16 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BellaError } from '../api';
 import { scanLog } from './log-scan';
-import { frame, frameAll, GENESIS_CHECK, headerPayload, type LogFormat } from './record-frame';
+import { Journal } from './journal';
+import {
+  frame,
+  frameAll,
+  GENESIS_CHECK,
+  headerPayload,
+  PayloadChunks,
+  payloadsOf,
+  type LogFormat,
+} from './record-frame';
 import { RecordLog } from './record-log';
 
 const dirs: string[] = [];
@@ -203,5 +212,60 @@ describe('RecordLog and scanLog', () => {
     fs.rmSync(file);
     expect(() => log.write(log.prepare(['{"c":3}']))).toThrow(/was removed/);
     log.close();
+  });
+
+  it('frames text, bytes, pieces and text given by a function to the same bytes, each read back whole', async () => {
+    const texts = ['{"a":1}', '{"é":"ü ✓"}', JSON.stringify({ long: 'x'.repeat(300_000) })];
+    const chunks = (text: string) => {
+      const out = new PayloadChunks(64);
+      for (let i = 0; i < text.length; i += 7) out.add(text.slice(i, i + 7));
+      return out.payload();
+    };
+    const forms = [texts, texts.map((t) => Buffer.from(t)), texts.map(chunks), texts.map((t) => () => t)];
+    const batches = forms.map((f) => frameAll(hmac, '0'.repeat(64), f));
+    for (const b of batches) expect(b.bytes.equals(batches[0]!.bytes)).toBe(true);
+    expect(Array.from(payloadsOf(batches[0]!), (p) => p.toString('utf8'))).toEqual(texts);
+    const file = await logWith(texts);
+    expect(payloads(scanLog(file, hmac, { advice }))).toEqual(texts);
+    expect(() => frameAll(hmac, '0'.repeat(64), ['{"a":\n1}'])).toThrow(/newline/);
+  });
+
+  it('writes a journal record as the JSON of the whole record, its changes read once and its entries as framed', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bella-log-'));
+    dirs.push(dir);
+    const file = path.join(dir, 'journal.log');
+    const journal = await Journal.create(file, hmac, 0);
+    const entries = [{ seq: 1, ts: '2026-12-03T00:00:00.000Z', event: 'LeaseExpired', reason: 'é ✓' }];
+    const changes = Array.from({ length: 3000 }, (_, i) => ({
+      t: 'settings' as const,
+      v: { notifications: { desktop: i % 2 === 0, environments: { [`prøject-${'ü'.repeat(i % 50)}/e`]: true } } },
+    }));
+    let reads = 0;
+    const record = {
+      seq: 1,
+      clock: 1234.5,
+      audit: { head: { seq: 1, check: 'a'.repeat(64) }, entries },
+      changes,
+    };
+    await journal.append({
+      ...record,
+      audit: {
+        ...record.audit,
+        encoded: payloadsOf(
+          frameAll(
+            hmac,
+            '0'.repeat(64),
+            entries.map((e) => JSON.stringify(e)),
+          ),
+        ),
+      },
+      changes: (function* () {
+        reads++;
+        yield* changes;
+      })(),
+    });
+    journal.close();
+    expect(reads).toBe(1);
+    expect(payloads(scanLog(file, hmac, { advice }))).toEqual([JSON.stringify(record)]);
   });
 });

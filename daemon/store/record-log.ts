@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { BellaError } from '../api';
 import { writeFileDurable } from '../base/node/files';
 import type { ScanResult } from './log-scan';
-import { frame, frameAll, GENESIS_CHECK, type FramedBatch, type LogFormat } from './record-frame';
+import { frame, frameAll, GENESIS_CHECK, type FramedBatch, type LogFormat, type Payload } from './record-frame';
 
 /**
  * An append-only log file: framed, checked records after a header record. Appends are batches
@@ -86,7 +86,7 @@ export class RecordLog {
   }
 
   /** Frames `payloads` as the next records without writing them (their checks, in order). */
-  prepare(payloads: Array<string | Buffer>): FramedBatch {
+  prepare(payloads: readonly Payload[]): FramedBatch {
     return frameAll(this.format, this._lastCheck, payloads);
   }
 

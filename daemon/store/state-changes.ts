@@ -110,28 +110,30 @@ function environmentMeta(e: StoredEnvironment): EnvironmentFields {
   return meta;
 }
 
-/** The current value of every touched record, parents before children. */
-export function changesOf(state: State, touched: Touched): Change[] {
-  const out: Change[] = [];
+/**
+ * The current value of every touched record, parents before children, built one at a time as the
+ * journal serialises them (a commit ending 10,000 leases holds no copy of each lease): read them
+ * at once, in the same synchronous step as the commit (the state may change after it).
+ */
+export function* changesOf(state: State, touched: Touched): Generator<Change> {
   for (const p of touched.projects) {
     const project = own(state.projects, p);
-    out.push({ t: 'project', p, v: project ? projectMeta(project) : null });
+    yield { t: 'project', p, v: project ? projectMeta(project) : null };
   }
   for (const [p, e] of touched.environments.values()) {
     const env = environment(state, p, e);
-    out.push({ t: 'env', p, e, v: env ? environmentMeta(env) : null });
+    yield { t: 'env', p, e, v: env ? environmentMeta(env) : null };
   }
   for (const [p, e, k] of touched.secrets.values()) {
     const env = environment(state, p, e);
     const secret = env && own(env.secrets, k);
-    out.push({ t: 'secret', p, e, k, v: secret ? { ...secret } : null });
+    yield { t: 'secret', p, e, k, v: secret ? { ...secret } : null };
   }
   for (const kind of Object.keys(FLAT_RECORDS) as FlatKind[]) {
     const records = state[FLAT_RECORDS[kind]] as Map<string, unknown>;
-    for (const id of touched.flat[kind] ?? []) out.push({ t: kind, id, v: records.get(id) ?? null } as Change);
+    for (const id of touched.flat[kind] ?? []) yield { t: kind, id, v: records.get(id) ?? null } as Change;
   }
-  if (touched.settings) out.push({ t: 'settings', v: state.settings });
-  return out;
+  if (touched.settings) yield { t: 'settings', v: state.settings };
 }
 
 /** Every record of a state, for a snapshot (leases only when `leases`: the lease table holds them otherwise). */

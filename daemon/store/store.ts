@@ -12,9 +12,9 @@ import { CommitQueue } from './commit-queue';
 import type { KeyRing } from './crypto';
 import { dataFiles } from './data-files';
 import { DiskReserve, READ_RESERVE, type CommitKind } from './disk-reserve';
-import { Journal, type JournalRecord } from './journal';
+import { Journal, type AppendedRecord } from './journal';
 import type { LeaseArchive } from './lease-archive';
-import type { LogFormat } from './record-frame';
+import { payloadsOf, type LogFormat } from './record-frame';
 import { FLAT_RECORDS, type State } from './schema';
 import { changesOf, Touched } from './state-changes';
 import { openDataDir, readCommitted, type Recovered, type StoreOptions } from './recovery';
@@ -281,10 +281,11 @@ export class Store {
     const seq = this.lastCommit.seq + 1;
     const prepared = this.trail.prepare(audit, now, changesState ? seq : undefined);
     if (changesState) {
-      const record: JournalRecord = {
+      const record: AppendedRecord = {
         seq,
         clock: now,
-        audit: { head: prepared.head, entries: prepared.entries },
+        // The entries' JSON as framed for the trail (not serialised again); the changes as written.
+        audit: { head: prepared.head, entries: prepared.entries, encoded: payloadsOf(prepared.batch) },
         changes: changesOf(this.state, touched),
       };
       let written: number;
@@ -313,8 +314,13 @@ export class Store {
         // (A snapshot being taken waits for it: compaction folds the journal that holds them.)
         this.trail.add(prepared);
         const sync = this.trail.sync();
-        sync.catch(() => undefined);
-        this.unsynced = { prepared, sync };
+        const unsynced = { prepared, sync };
+        this.unsynced = unsynced;
+        // Once durable its entries are not held until the next commit (10,000 of them after an expiry).
+        sync.then(
+          () => this.unsynced === unsynced && (this.unsynced = null),
+          () => undefined,
+        );
       } else await this.trail.write(prepared);
       this.disk.spent(prepared.batch.bytes.length);
       this.writeProblem = null;

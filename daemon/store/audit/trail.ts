@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { AuditEntry, BellaError } from '../../api';
 import { ensurePrivateDir } from '../../base/node/files';
 import { logDamage, scanLog, type LogRecord, type ScanResult } from '../log-scan';
-import { GENESIS_CHECK, headerPayload, type FramedBatch, type LogFormat } from '../record-frame';
+import { GENESIS_CHECK, headerPayload, type FramedBatch, type LogFormat, type Payload } from '../record-frame';
 import { RecordLog } from '../record-log';
 import type { AuditHead } from '../snapshot';
 import { storedEntry, toAuditEntry, type AuditInput, type StoredEntry } from './entry';
@@ -13,6 +13,9 @@ import { compileFilter, entryMatches, SegmentIndex, type IndexFilter } from './s
 export const DEFAULT_SEGMENT_BYTES = 8 * 1024 * 1024;
 
 /** Entries framed and chained, ready to be written (and first put in the journal with their commit). */
+/** Entries in a batch above which their JSON is not held while it is framed. */
+const LARGE_BATCH = 256;
+
 export interface PreparedEntries {
   entries: StoredEntry[];
   batch: FramedBatch;
@@ -187,7 +190,11 @@ export class AuditTrail {
 
   /** Frames already numbered entries (a commit's entries completed from the journal at start-up). */
   frame(entries: StoredEntry[]): PreparedEntries {
-    const batch = this.active.prepare(entries.map((e) => JSON.stringify(e)));
+    // A large batch (an expiry of 10,000 leases) is serialised twice rather than kept as one string per entry.
+    const large = entries.length > LARGE_BATCH;
+    const batch = this.active.prepare(
+      entries.map((e): Payload => (large ? () => JSON.stringify(e) : JSON.stringify(e))),
+    );
     const head = entries.length ? { seq: entries.at(-1)!.seq, check: batch.checks.at(-1)! } : this.head;
     return { entries, batch, head };
   }
