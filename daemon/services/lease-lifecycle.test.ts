@@ -6,6 +6,7 @@ import { fakeNotifier } from '../../test/helpers/notifier';
 import { Store, type StoredLease } from '../store';
 import { EventBus } from './events';
 import { createServices } from './index';
+import { MAX_POINTS_PER_COMMIT } from './lease-lifecycle';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -19,14 +20,15 @@ async function world(start = Date.parse('2026-11-28T12:00:00Z')) {
   const clock = () => now;
   const store = await Store.open(home, { time: { wall: clock, monotonic: clock } });
   const sent: string[] = [];
-  const services = createServices({ store, events: new EventBus(), log: () => undefined }, fakeNotifier(sent), {
+  const events = new EventBus();
+  const services = createServices({ store, events, log: () => undefined }, fakeNotifier(sent), {
     retentionMs: 30 * 86400_000,
     backupsKept: 7,
   });
   await services.projects.createProject({ slug: 'my-api', name: 'My API' });
   await services.projects.createEnvironment({ project: 'my-api', slug: 'production', name: 'Production' });
   await services.secrets.set({ project: 'my-api', environment: 'production', key: 'DATABASE_URL', value: 'x' });
-  return { services, store, sent, advance: (ms: number) => (now += ms), now: () => now };
+  return { services, store, sent, events, advance: (ms: number) => (now += ms), now: () => now };
 }
 
 describe('LeaseLifecycle', () => {
@@ -96,6 +98,34 @@ describe('LeaseLifecycle', () => {
     expect(services.lifecycle.scheduler.size).toBe(2);
     await services.leases.revoke({ id: first.id });
     expect(services.lifecycle.nextPoint()).toMatchObject({ id: second.id, at: Date.parse(second.expiresAt) });
+    services.lifecycle.stop();
+  });
+
+  it('ends a burst of expiries at one instant in commits of at most MAX_POINTS_PER_COMMIT leases, each announced', async () => {
+    const { services, events, advance } = await world();
+    const count = 2 * MAX_POINTS_PER_COMMIT + 100;
+    const issued = await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        services.leases.issue({
+          project: 'my-api',
+          environment: 'production',
+          scope: ['DATABASE_URL'],
+          ttlSeconds: 1,
+          reason: `burst ${i}`,
+        }),
+      ),
+    );
+    const announced: string[][] = [];
+    const off = events.on((event) => {
+      if (event.type === 'LeaseExpired') announced.push(event.leaseIds ?? []);
+    });
+    // The timer was armed for 1 s from now; when it fires, the clock is past every expiry.
+    advance(2_000);
+    for (let i = 0; i < 200 && announced.flat().length < count; i++) await new Promise((r) => setTimeout(r, 25));
+    off();
+    expect(announced.map((ids) => ids.length)).toEqual([MAX_POINTS_PER_COMMIT, MAX_POINTS_PER_COMMIT, 100]);
+    expect(new Set(announced.flat())).toEqual(new Set(issued.map((i) => i.lease.id)));
+    expect((await services.leases.list({})).total).toBe(0);
     services.lifecycle.stop();
   });
 

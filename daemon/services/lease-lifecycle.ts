@@ -29,6 +29,12 @@ import type { ServiceContext } from './service-context';
 
 type Point = 'warn' | 'expire';
 const POINTS: readonly Point[] = ['warn', 'expire'];
+/**
+ * Leases ended or warned in one commit at most: a burst of expiries at one instant (10,000 leases
+ * issued together), or a catch-up at start, is committed in batches, each announced on its own, so
+ * that no transaction holds every ended lease at once (docs/decisions.md, "Expiry in batches").
+ */
+export const MAX_POINTS_PER_COMMIT = 250;
 
 /**
  * The one owner of lease transitions (openbao's ExpirationManager): every change to a lease goes
@@ -215,21 +221,23 @@ export class LeaseLifecycle {
     });
     // Only a catch-up is worth a commit; a clean start writes nothing before serving.
     if (expired.length || expiringSoon.length) {
-      const { changes } = await this.commit((state, changes) => {
-        // Each lease as it is now (the state hands out copies), if it is still active.
-        for (const { id } of expired) {
-          const r = state.leases.rowOf(id);
-          const row = r < 0 ? null : state.leases.at(r);
-          if (row?.status === 'active') changes.endRow(row, 'expired', 'expired', 'daemon');
-        }
-        for (const { id } of expiringSoon) {
-          const lease = state.leases.get(id);
-          if (lease?.status === 'active') changes.warn(lease);
-        }
-        return { result: null };
-      }, 'release');
-      // One summary instead of a burst of warnings and events (channels were told in the commit).
-      for (const { lease } of changes.outcomes.values()) this.schedule(lease);
+      for (let i = 0; i < Math.max(expired.length, expiringSoon.length); i += MAX_POINTS_PER_COMMIT) {
+        const { changes } = await this.commit((state, changes) => {
+          // Each lease as it is now (the state hands out copies), if it is still active.
+          for (const { id } of expired.slice(i, i + MAX_POINTS_PER_COMMIT)) {
+            const r = state.leases.rowOf(id);
+            const row = r < 0 ? null : state.leases.at(r);
+            if (row?.status === 'active') changes.endRow(row, 'expired', 'expired', 'daemon');
+          }
+          for (const { id } of expiringSoon.slice(i, i + MAX_POINTS_PER_COMMIT)) {
+            const lease = state.leases.get(id);
+            if (lease?.status === 'active') changes.warn(lease);
+          }
+          return { result: null };
+        }, 'release');
+        for (const { lease } of changes.outcomes.values()) this.schedule(lease);
+      }
+      // One summary instead of a burst of warnings and events (channels were told in the commits).
       const summary = formatCatchUpSummary({ expired, expiringSoon });
       this.ctx.log(`${summary.title} (caught up at start-up)`);
       this.desktop.send(summary.title, summary.message);
@@ -241,7 +249,14 @@ export class LeaseLifecycle {
     this.scheduleAll(this.ctx.clock());
   }
 
+  /** Due points, committed in batches of at most {@link MAX_POINTS_PER_COMMIT}, one after another. */
   private async fire(items: Array<Omit<Deadline<Point>, 'at'>>): Promise<void> {
+    for (let i = 0; i < items.length; i += MAX_POINTS_PER_COMMIT) {
+      await this.fireBatch(items.slice(i, i + MAX_POINTS_PER_COMMIT));
+    }
+  }
+
+  private async fireBatch(items: Array<Omit<Deadline<Point>, 'at'>>): Promise<void> {
     try {
       await this.transact((state, changes) => {
         for (const item of items) {
