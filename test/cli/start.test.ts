@@ -2,11 +2,11 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { wrapBundle } from '../../daemon/cli/bundle-wrap';
+import { wrapBundle } from '../../daemon/base/node/bundle';
 import { BellaSandbox, cliPath, collect, repoRoot } from '../helpers/cli';
 
 // The installed `bella` (bin/bella.cjs) starts the CommonJS build with V8's code cache
-// (daemon/cli/start.ts, scripts/build-cli.ts; docs/decisions.md, "CLI start-up (cli2)").
+// (daemon/cli/start.ts, daemon/base/node/bundle.ts, scripts/build-cli.ts; docs/decisions.md, "CLI start-up (cli2)").
 
 interface Listed {
   leases: Array<{ id: string }>;
