@@ -6,9 +6,10 @@
 // - dist/bella.mjs: the one-file CLI the listener serves (`GET /v1/cli/bella.mjs`): every package
 //   inlined, no chunks, an ES module for Node 20+.
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { wrapBundle } from '../daemon/base/node/bundle';
+import { sealCache, wrapBundle } from '../daemon/base/node/bundle';
 import { buildEntry, buildSplit, common, dist, removeEarlier } from './build-split';
 
 async function buildCli(): Promise<void> {
@@ -29,7 +30,7 @@ async function buildCli(): Promise<void> {
  * V8's code cache for the bundle, made by the Node that builds it (the one that runs it, most
  * often): the bundle compiled as daemon/base/node/bundle.ts compiles it, then run as
  * `bella --version` so the functions every run calls at start-up are compiled too, and the cache
- * taken at exit.
+ * taken at exit (and sealed: {@link sealCache}).
  */
 function writeCodeCache(bundle: string, cache: string): void {
   const make = `
@@ -46,10 +47,13 @@ function writeCodeCache(bundle: string, cache: string): void {
   delete env.NODE_OPTIONS;
   // The wrapper's text around the bundle, as daemon/base/node/bundle.ts wraps it.
   const [before, after] = wrapBundle('\0').split('\0');
-  execFileSync(process.execPath, ['-e', make, bundle, cache, before!, after!], {
+  const raw = `${cache}.raw`;
+  execFileSync(process.execPath, ['-e', make, bundle, raw, before!, after!], {
     env,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  fs.writeFileSync(cache, sealCache(fs.readFileSync(raw)));
+  fs.rmSync(raw);
 }
 
 async function buildOneFile(): Promise<void> {

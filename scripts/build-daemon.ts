@@ -40,10 +40,12 @@ async function buildDaemon(): Promise<void> {
   for (const name of fs.readdirSync(dist)) if (name.endsWith('.cache')) written.add(path.join(dist, name));
   // dist/daemon.js, dist/chunk-*.js, dist/login-*.js (and their maps) are the ES module daemon
   // of builds before this one; dist/audit-verify.js is the worker, built below.
+  // A daemon stopped while it wrote a cache leaves its temp file (`.daemon-ID.cache.PID.RAND.tmp`).
   removeEarlier(
     dist,
     written,
-    (name) => /^daemon-.*\.(cjs|cache)$/.test(name) || (/\.js(\.map)?$/.test(name) && name !== 'audit-verify.js'),
+    (name) =>
+      /^\.?daemon-.*\.(cjs|cache|tmp)$/.test(name) || (/\.js(\.map)?$/.test(name) && name !== 'audit-verify.js'),
   );
 }
 

@@ -3,7 +3,7 @@
 // daemon bundle (dist/daemon-ID.cjs, built from main.ts) with V8's code cache (dist/daemon-ID.cache):
 // daemon/base/node/bundle.ts. The build makes the cache by starting a daemon once; a daemon that
 // finds none, or one V8 refuses, writes it once it serves (docs/decisions.md, "Daemon start-up").
-import { runBundle } from '../base/node/bundle';
+import { runBundle, sealCache } from '../base/node/bundle';
 import { writeFileDurable } from '../base/node/files';
 import type { DaemonOptions, RunningDaemon } from './daemon';
 
@@ -32,7 +32,7 @@ async function saveCodeCache(): Promise<void> {
   // The bundle's own last: the build waits for it to appear (scripts/build-daemon.ts).
   for (const file of [...bundle.files].reverse()) {
     if (file.cached) continue;
-    await writeFileDurable(file.cacheFile, file.script.createCachedData()).catch(() => undefined);
+    await writeFileDurable(file.cacheFile, sealCache(file.script.createCachedData())).catch(() => undefined);
   }
 }
 

@@ -5,6 +5,7 @@
 // content hash, so a cache is only ever read for the bundle it was made from; V8 refuses one of
 // another V8 version, other flags or another source length, and the bundle is then compiled as
 // without one. Named imports: esbuild's CommonJS output copies a whole module for a default import.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -20,7 +21,24 @@ export function wrapBundle(source: string): string {
   return `(function (exports, require, module, __filename, __dirname, __bella_import) {${source}\n})`;
 }
 
-/** A file of a bundle that has run, and what {@link LoadedFile.script} can make a cache of. */
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest();
+
+/**
+ * A code cache as written to disk: the SHA-256 of V8's bytes, then the bytes. V8 checks a cache's
+ * version, flags and source length, but in a release build not the bytes themselves: a cache
+ * damaged inside makes V8 abort the process, so no cache reaches V8 unchecked.
+ */
+export function sealCache(data: Buffer): Buffer {
+  return Buffer.concat([sha256(data), data]);
+}
+
+/** V8's bytes of a cache {@link sealCache} wrote, or undefined when they are not the bytes it wrote. */
+export function unsealCache(file: Buffer): Buffer | undefined {
+  const data = file.subarray(32);
+  return file.length > 32 && sha256(data).equals(file.subarray(0, 32)) ? data : undefined;
+}
+
+/** A file of a bundle that has run, and what {@link LoadedFile.script} can make a cache of ({@link sealCache}). */
 export interface LoadedFile {
   script: Script;
   /** Where its code cache is (`dist/NAME.cache` beside `dist/NAME.cjs`). */
@@ -53,7 +71,7 @@ export function runBundle(
     const cacheFile = file.replace(/\.cjs$/, '.cache');
     let cachedData: Buffer | undefined;
     try {
-      cachedData = readFileSync(cacheFile);
+      cachedData = unsealCache(readFileSync(cacheFile));
     } catch {
       // No cache (a build that could not make one, or a reader without the right): compiled from source.
     }
