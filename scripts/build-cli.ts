@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { sealCache, wrapBundle } from '../daemon/base/node/bundle';
+import { sealCache, sourceDigest } from '../daemon/base/node/bundle';
 import { buildEntry, buildSplit, common, dist, removeEarlier } from './build-split';
 
 async function buildCli(): Promise<void> {
@@ -28,15 +28,15 @@ async function buildCli(): Promise<void> {
 
 /**
  * V8's code cache for the bundle, made by the Node that builds it (the one that runs it, most
- * often): the bundle compiled as daemon/base/node/bundle.ts compiles it, then run as
+ * often): the bundle compiled as daemon/base/node/bundle.ts compiles it (its file's text), then run as
  * `bella --version` so the functions every run calls at start-up are compiled too, and the cache
  * taken at exit (and sealed: {@link sealCache}).
  */
 function writeCodeCache(bundle: string, cache: string): void {
   const make = `
     const fs = require('node:fs'), vm = require('node:vm'), Module = require('node:module');
-    const [file, out, before, after] = process.argv.slice(1);
-    const script = new vm.Script(before + fs.readFileSync(file, 'utf8') + after, { filename: file });
+    const [file, out] = process.argv.slice(1);
+    const script = new vm.Script(fs.readFileSync(file, 'utf8'), { filename: file });
     process.argv = [process.argv[0], file, '--version'];
     process.on('exit', () => fs.writeFileSync(out, script.createCachedData()));
     const main = { exports: {} };
@@ -45,14 +45,12 @@ function writeCodeCache(bundle: string, cache: string): void {
   `;
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
-  // The wrapper's text around the bundle, as daemon/base/node/bundle.ts wraps it.
-  const [before, after] = wrapBundle('\0').split('\0');
   const raw = `${cache}.raw`;
-  execFileSync(process.execPath, ['-e', make, bundle, raw, before!, after!], {
+  execFileSync(process.execPath, ['-e', make, bundle, raw], {
     env,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  fs.writeFileSync(cache, sealCache(fs.readFileSync(raw)));
+  fs.writeFileSync(cache, sealCache(sourceDigest(fs.readFileSync(bundle)), fs.readFileSync(raw)));
   fs.rmSync(raw);
 }
 

@@ -38,14 +38,13 @@ async function buildDaemon(): Promise<void> {
   await makeCodeCache(cache);
   written.add(cache);
   for (const name of fs.readdirSync(dist)) if (name.endsWith('.cache')) written.add(path.join(dist, name));
-  // dist/daemon.js, dist/chunk-*.js, dist/login-*.js (and their maps) are the ES module daemon
-  // of builds before this one; dist/audit-verify.js is the worker, built below.
-  // A daemon stopped while it wrote a cache leaves its temp file (`.daemon-ID.cache.PID.RAND.tmp`).
-  removeEarlier(
-    dist,
-    written,
-    (name) =>
-      /^\.?daemon-.*\.(cjs|cache|tmp)$/.test(name) || (/\.js(\.map)?$/.test(name) && name !== 'audit-verify.js'),
+  // Earlier bundles, their caches, a temp file a daemon stopped while writing a cache left
+  // (`.daemon-ID.cache.PID.RAND.tmp`), and the ES module entry of builds before this one
+  // (dist/daemon.js and the maps). Chunks stay (`daemon-NAME-HASH.cjs`, and the ES module
+  // build's `chunk-*.js`, `login-*.js`): a daemon running from an earlier build loads its lazy
+  // ones from here (docs/decisions.md, "An empty daemon in less memory").
+  removeEarlier(dist, written, (name) =>
+    /^(daemon-[0-9a-f]{16}\.cjs|\.?daemon-.*\.(cache|tmp)|daemon\.js|.*\.js\.map)$/.test(name),
   );
 }
 
@@ -71,7 +70,8 @@ async function makeCodeCache(cache: string): Promise<void> {
     let gone = false;
     void exited.then(() => (gone = true));
     while (!fs.existsSync(cache) && !gone && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    if (!fs.existsSync(cache)) process.stderr.write(`build-daemon: no code cache made (the first daemon makes it): ${stderr}\n`);
+    if (!fs.existsSync(cache))
+      process.stderr.write(`build-daemon: no code cache made (the first daemon makes it): ${stderr}\n`);
   } finally {
     child.kill('SIGTERM');
     await exited;

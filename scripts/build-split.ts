@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, transform, type BuildOptions } from 'esbuild';
+import { wrapBundle } from '../daemon/base/node/bundle';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const dist = path.join(root, 'dist');
@@ -40,7 +41,7 @@ const BUILTIN_BANNER = `var __bella_builtins = {}, __bella_builtin = (m) => __be
   return ns;
 })(require(m));`;
 
-/** An ES module output file of the split build, as a CommonJS file. */
+/** An ES module output file of the split build, as a CommonJS file in its wrapper (daemon/base/node/bundle.ts). */
 export async function toCommonJs(text: string, minifyWhitespace = false): Promise<string> {
   // What is loaded on demand is read with require, as the entry reads its static chunks, not
   // through Node's ES module loader; a package outside the bundle (`import("pg")`) through the
@@ -69,7 +70,7 @@ export async function toCommonJs(text: string, minifyWhitespace = false): Promis
     source.includes('__bella_url') ? URL_BANNER : '',
     cjs.includes('__bella_builtin(') ? BUILTIN_BANNER : '',
   ];
-  return `${banners.filter(Boolean).join('\n')}\n${cjs}`;
+  return wrapBundle(`${banners.filter(Boolean).join('\n')}\n${cjs}`);
 }
 
 /**

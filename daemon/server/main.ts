@@ -33,11 +33,14 @@ export async function main(onReady?: () => void): Promise<void> {
   });
   const home = resolveHome(values.home);
   try {
-    await runForeground({
-      home,
-      socket: resolveSocket(home, values.socket),
-      acceptRollback: values['accept-rollback'] === true,
-    }, onReady);
+    await runForeground(
+      {
+        home,
+        socket: resolveSocket(home, values.socket),
+        acceptRollback: values['accept-rollback'] === true,
+      },
+      onReady,
+    );
   } catch (err) {
     if (isExpectedError(err)) {
       // One line, no stack: `bella daemon start` shows it as the reason the daemon did not start.

@@ -32,7 +32,9 @@ async function saveCodeCache(): Promise<void> {
   // The bundle's own last: the build waits for it to appear (scripts/build-daemon.ts).
   for (const file of [...bundle.files].reverse()) {
     if (file.cached) continue;
-    await writeFileDurable(file.cacheFile, sealCache(file.script.createCachedData())).catch(() => undefined);
+    await writeFileDurable(file.cacheFile, sealCache(file.digest, file.script.createCachedData())).catch(
+      () => undefined,
+    );
   }
 }
 

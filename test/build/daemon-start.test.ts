@@ -3,9 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { unsealCache, wrapBundle } from '../../daemon/base/node/bundle';
+import { sourceDigest, unsealCache } from '../../daemon/base/node/bundle';
 import { distDir, ensureBuilt } from '../helpers/build';
-import { sleep, startIn, tempPlace, type DaemonPlace } from '../helpers/daemon';
+import { readLog, sleep, startIn, tempPlace, type DaemonPlace } from '../helpers/daemon';
 
 // The daemon's entry (dist/daemon.cjs, daemon/server/start.ts) runs its CommonJS bundle and the
 // chunks it needs with V8's code cache; the build makes the cache, and a daemon that finds none
@@ -18,24 +18,23 @@ function bundleName(dir = distDir): string {
   return name;
 }
 
-/** Whether `cache` is whole and this Node takes it for `file`, wrapped as daemon/base/node/bundle.ts wraps it. */
+/** Whether `cache` is whole, sealed to `file`, and this Node takes it for `file`'s text (daemon/base/node/bundle.ts). */
 function accepted(file: string, cache: string): boolean {
-  const data = unsealCache(fs.readFileSync(cache));
+  const data = unsealCache(sourceDigest(fs.readFileSync(file)), fs.readFileSync(cache));
   if (!data) return false;
   const raw = path.join(os.tmpdir(), `bella-start3-${process.pid}-${path.basename(cache)}`);
   fs.writeFileSync(raw, data);
-  const [before, after] = wrapBundle('\0').split('\0');
   const check = `
     const fs = require('node:fs'), vm = require('node:vm');
-    const [file, cache, before, after] = process.argv.slice(1);
-    const script = new vm.Script(before + fs.readFileSync(file, 'utf8') + after, {
+    const [file, cache] = process.argv.slice(1);
+    const script = new vm.Script(fs.readFileSync(file, 'utf8'), {
       filename: file,
       cachedData: fs.readFileSync(cache),
     });
     process.stdout.write(String(!script.cachedDataRejected));
   `;
   try {
-    return execFileSync(process.execPath, ['-e', check, file, raw, before!, after!], { encoding: 'utf8' }) === 'true';
+    return execFileSync(process.execPath, ['-e', check, file, raw], { encoding: 'utf8' }) === 'true';
   } finally {
     fs.rmSync(raw);
   }
@@ -60,7 +59,7 @@ describe('the daemon and its code cache', { timeout: 120_000 }, () => {
   }
 
   /** Starts the copy's daemon on a fresh home, makes and lists a project, and stops it. */
-  async function serves(label: string): Promise<void> {
+  async function serves(label: string): Promise<string> {
     const run = tempPlace(`bella-start3-${label}`);
     try {
       const daemon = await startIn(run, { script: path.join(copy, 'daemon.cjs') });
@@ -71,6 +70,7 @@ describe('the daemon and its code cache', { timeout: 120_000 }, () => {
       } finally {
         await daemon.stop();
       }
+      return readLog(run.logFile);
     } finally {
       run.cleanup();
     }
@@ -82,7 +82,9 @@ describe('the daemon and its code cache', { timeout: 120_000 }, () => {
     const ok = () => {
       const names = fs.readdirSync(copy);
       if (names.some((n) => n.endsWith('.tmp'))) return false;
-      return wanted.every((c) => names.includes(c) && accepted(path.join(copy, c.replace(/\.cache$/, '.cjs')), path.join(copy, c)));
+      return wanted.every(
+        (c) => names.includes(c) && accepted(path.join(copy, c.replace(/\.cache$/, '.cjs')), path.join(copy, c)),
+      );
     };
     for (let i = 0; i < 100 && !ok(); i++) await sleep(100);
     expect(ok()).toBe(true);
@@ -95,12 +97,14 @@ describe('the daemon and its code cache', { timeout: 120_000 }, () => {
   });
   afterAll(() => place?.cleanup());
 
-  it("the build made a cache for the bundle and for the chunk it requires at start, and this Node takes each", () => {
+  it('the build made a cache for the bundle and for the chunk it requires at start, and this Node takes each', () => {
     const caches = builtCaches();
     expect(caches).toContain(`${bundleName()}.cache`);
     expect(caches.some((c) => /^daemon-chunk-[A-Z0-9]+\.cache$/.test(c))).toBe(true);
     for (const cache of caches) {
-      expect(accepted(path.join(distDir, cache.replace(/\.cache$/, '.cjs')), path.join(distDir, cache)), cache).toBe(true);
+      expect(accepted(path.join(distDir, cache.replace(/\.cache$/, '.cjs')), path.join(distDir, cache)), cache).toBe(
+        true,
+      );
     }
   });
 
@@ -141,7 +145,10 @@ describe('the daemon and its code cache', { timeout: 120_000 }, () => {
           fs.writeFileSync(cache, bytes);
         },
       ],
-      ['cut-short', () => fs.writeFileSync(cache, fs.readFileSync(path.join(distDir, `${bundle}.cache`)).subarray(0, size >> 1))],
+      [
+        'cut-short',
+        () => fs.writeFileSync(cache, fs.readFileSync(path.join(distDir, `${bundle}.cache`)).subarray(0, size >> 1)),
+      ],
       // A cache V8 made for another file (the chunk's).
       ['stale', () => fs.copyFileSync(path.join(distDir, chunkCache), cache)],
       [
@@ -158,6 +165,19 @@ describe('the daemon and its code cache', { timeout: 120_000 }, () => {
     }
   });
 
+  it('the cache of another source of the same length (a bundle edited in place) is refused: the edited code runs', async () => {
+    copyDist();
+    const bundle = path.join(copy, `${bundleName()}.cjs`);
+    const text = fs.readFileSync(bundle, 'utf8');
+    const line = '}) serving ${';
+    expect(text).toContain(line);
+    // V8 alone would take the cache (it checks only the source's length) and run the old code.
+    fs.writeFileSync(bundle, text.replace(line, line.toUpperCase()));
+    const log = await serves('edited');
+    expect(log).toContain(') SERVING /');
+    expect(log).not.toContain(') serving /');
+  });
+
   it('two daemons starting at once without a cache: each file is whole, and no temp file is left', async () => {
     copyDist();
     for (const c of builtCaches()) fs.rmSync(path.join(copy, c));
@@ -168,7 +188,10 @@ describe('the daemon and its code cache', { timeout: 120_000 }, () => {
     copyDist();
     for (const c of builtCaches()) fs.rmSync(path.join(copy, c));
     // The chunk's: the daemon writes it before the bundle's (daemon/server/start.ts).
-    const chunkCache = path.join(copy, builtCaches().find((c) => c.startsWith('daemon-chunk-'))!);
+    const chunkCache = path.join(
+      copy,
+      builtCaches().find((c) => c.startsWith('daemon-chunk-'))!,
+    );
     fs.mkdirSync(path.join(chunkCache, 'x'), { recursive: true });
     const bundleCache = path.join(copy, `${bundleName()}.cache`);
     const run = tempPlace('bella-start3-unwritable');

@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { unsealCache, wrapBundle } from '../../daemon/base/node/bundle';
+import { sourceDigest, unsealCache } from '../../daemon/base/node/bundle';
 import { BellaSandbox, cliPath, collect, repoRoot } from '../helpers/cli';
 
 // The installed `bella` (bin/bella.cjs) starts the CommonJS build with V8's code cache
@@ -77,23 +77,21 @@ describe('the installed bella and its start-up', { timeout: 120_000 }, () => {
   it("the build's code cache is the bundle's, whole, and this Node accepts it", () => {
     const name = bundleName();
     const raw = path.join(b.workDir, 'cache.raw');
-    fs.writeFileSync(raw, unsealCache(fs.readFileSync(path.join(dist, `${name}.cache`)))!);
-    // The cache is checked against the bundle wrapped exactly as dist/cli.cjs wraps it.
-    const [before, after] = wrapBundle('\0').split('\0');
+    const digest = sourceDigest(fs.readFileSync(path.join(dist, `${name}.cjs`)));
+    fs.writeFileSync(raw, unsealCache(digest, fs.readFileSync(path.join(dist, `${name}.cache`)))!);
+    // The cache is sealed to the bundle's bytes, and V8 takes it for the bundle's text.
     const check = `
       const fs = require('node:fs'), vm = require('node:vm');
-      const [file, cache, before, after] = process.argv.slice(1);
-      const script = new vm.Script(before + fs.readFileSync(file, 'utf8') + after, {
+      const [file, cache] = process.argv.slice(1);
+      const script = new vm.Script(fs.readFileSync(file, 'utf8'), {
         filename: file,
         cachedData: fs.readFileSync(cache),
       });
       process.stdout.write(String(script.cachedDataRejected));
     `;
-    const out = execFileSync(
-      process.execPath,
-      ['-e', check, path.join(dist, `${name}.cjs`), raw, before!, after!],
-      { encoding: 'utf8' },
-    );
+    const out = execFileSync(process.execPath, ['-e', check, path.join(dist, `${name}.cjs`), raw], {
+      encoding: 'utf8',
+    });
     expect(out).toBe('false');
   });
 

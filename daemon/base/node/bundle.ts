@@ -12,35 +12,49 @@ import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 
 /**
- * The text a bundle is compiled as, by its entry and by the build that makes its code cache (the
- * two must be the same): Node's CommonJS wrapper, plus `__bella_import`, an `import()` from
- * outside the `vm.Script`, where Node 20 gives `import()` no loader without an experimental flag
- * (the build turns each `import("package")` of the bundle into a call of it).
+ * A bundle file's text, as the build writes it (scripts/build-split.ts): Node's CommonJS wrapper
+ * around the code, plus `__bella_import`, an `import()` from outside the `vm.Script`, where Node 20
+ * gives `import()` no loader without an experimental flag (the build turns each
+ * `import("package")` of the bundle into a call of it). Wrapped by the build, not at each start,
+ * so the file's text is the script's source as read: no second copy of it is made.
  */
 export function wrapBundle(source: string): string {
   return `(function (exports, require, module, __filename, __dirname, __bella_import) {${source}\n})`;
 }
 
-const sha256 = (data: Buffer) => createHash('sha256').update(data).digest();
+const sha256 = (...parts: Buffer[]) => {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part);
+  return hash.digest();
+};
 
-/**
- * A code cache as written to disk: the SHA-256 of V8's bytes, then the bytes. V8 checks a cache's
- * version, flags and source length, but in a release build not the bytes themselves: a cache
- * damaged inside makes V8 abort the process, so no cache reaches V8 unchecked.
- */
-export function sealCache(data: Buffer): Buffer {
-  return Buffer.concat([sha256(data), data]);
+/** What a cache is sealed to: the SHA-256 of the source file's bytes. */
+export function sourceDigest(source: Buffer): Buffer {
+  return sha256(source);
 }
 
-/** V8's bytes of a cache {@link sealCache} wrote, or undefined when they are not the bytes it wrote. */
-export function unsealCache(file: Buffer): Buffer | undefined {
+/**
+ * A code cache as written to disk: a SHA-256 over the source's digest and V8's bytes, then the
+ * bytes. V8 checks a cache's version, flags and the source's length, but in a release build not
+ * the bytes themselves (a cache damaged inside makes V8 abort the process), nor that the source is
+ * the one the cache was made from (another source of the same length runs the wrong code). So no
+ * cache reaches V8 unless it is whole and made from this very source.
+ */
+export function sealCache(source: Buffer, data: Buffer): Buffer {
+  return Buffer.concat([sha256(source, data), data]);
+}
+
+/** V8's bytes of a cache {@link sealCache} wrote for `source` (its digest), or undefined. */
+export function unsealCache(source: Buffer, file: Buffer): Buffer | undefined {
   const data = file.subarray(32);
-  return file.length > 32 && sha256(data).equals(file.subarray(0, 32)) ? data : undefined;
+  return file.length > 32 && sha256(source, data).equals(file.subarray(0, 32)) ? data : undefined;
 }
 
 /** A file of a bundle that has run, and what {@link LoadedFile.script} can make a cache of ({@link sealCache}). */
 export interface LoadedFile {
   script: Script;
+  /** Its source's {@link sourceDigest}. */
+  digest: Buffer;
   /** Where its code cache is (`dist/NAME.cache` beside `dist/NAME.cjs`). */
   cacheFile: string;
   /** Whether a cache was read and V8 took it. */
@@ -69,14 +83,18 @@ export function runBundle(
     const known = loaded.get(file);
     if (known) return known.exports;
     const cacheFile = file.replace(/\.cjs$/, '.cache');
+    // Read as bytes and decoded once (readFileSync's own decoding grows a native buffer by
+    // doubling and frees it at once, which leaves the allocator holding more memory).
+    const source = readFileSync(file);
+    const digest = sourceDigest(source);
     let cachedData: Buffer | undefined;
     try {
-      cachedData = unsealCache(readFileSync(cacheFile));
+      cachedData = unsealCache(digest, readFileSync(cacheFile));
     } catch {
       // No cache (a build that could not make one, or a reader without the right): compiled from source.
     }
-    const script = new Script(wrapBundle(readFileSync(file, 'utf8')), { filename: file, cachedData });
-    files.push({ script, cacheFile, cached: cachedData !== undefined && !script.cachedDataRejected });
+    const script = new Script(source.toString(), { filename: file, cachedData });
+    files.push({ script, digest, cacheFile, cached: cachedData !== undefined && !script.cachedDataRejected });
     const module = { exports: {} as unknown };
     loaded.set(file, module);
     const outside = createRequire(file);
