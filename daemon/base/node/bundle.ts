@@ -6,7 +6,7 @@
 // another V8 version, other flags or another source length, and the bundle is then compiled as
 // without one. Named imports: esbuild's CommonJS output copies a whole module for a default import.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
@@ -50,6 +50,32 @@ export function unsealCache(source: Buffer, file: Buffer): Buffer | undefined {
   return file.length > 32 && sha256(source, data).equals(file.subarray(0, 32)) ? data : undefined;
 }
 
+/**
+ * One buffer every file of a bundle is read into, in turn: what is read is decoded or handed to
+ * V8 before the next read. A buffer per file (sources and caches: 1.2 MB for the daemon) would
+ * stay allocated until a full collection, which an idle daemon may not run for a long time.
+ * Pages of it never read into are never touched.
+ */
+let scratch = Buffer.allocUnsafeSlow(0);
+
+/** The bytes of `file`, valid until the next read (the scratch buffer's). */
+function readScratch(file: string): Buffer {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (scratch.length < size) scratch = Buffer.allocUnsafeSlow(Math.max(size, 512 * 1024));
+    let done = 0;
+    while (done < size) {
+      const n = readSync(fd, scratch, done, size - done, done);
+      if (n === 0) break;
+      done += n;
+    }
+    return scratch.subarray(0, done);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** A file of a bundle that has run, and what {@link LoadedFile.script} can make a cache of ({@link sealCache}). */
 export interface LoadedFile {
   script: Script;
@@ -85,15 +111,17 @@ export function runBundle(
     const cacheFile = file.replace(/\.cjs$/, '.cache');
     // Read as bytes and decoded once (readFileSync's own decoding grows a native buffer by
     // doubling and frees it at once, which leaves the allocator holding more memory).
-    const source = readFileSync(file);
+    const source = readScratch(file);
     const digest = sourceDigest(source);
+    const text = source.toString();
     let cachedData: Buffer | undefined;
     try {
-      cachedData = unsealCache(digest, readFileSync(cacheFile));
+      cachedData = unsealCache(digest, readScratch(cacheFile));
     } catch {
       // No cache (a build that could not make one, or a reader without the right): compiled from source.
     }
-    const script = new Script(source.toString(), { filename: file, cachedData });
+    // V8 takes what it needs from the cache here: the scratch buffer is free again after.
+    const script = new Script(text, { filename: file, cachedData });
     files.push({ script, digest, cacheFile, cached: cachedData !== undefined && !script.cachedDataRejected });
     const module = { exports: {} as unknown };
     loaded.set(file, module);
@@ -112,5 +140,8 @@ export function runBundle(
     );
     return module.exports;
   };
-  return { exports: load(join(dir, `${name}.cjs`)), files };
+  const exports = load(join(dir, `${name}.cjs`));
+  // Chunks loaded on demand later read into a buffer of their own.
+  scratch = Buffer.allocUnsafeSlow(0);
+  return { exports, files };
 }
