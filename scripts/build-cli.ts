@@ -6,10 +6,8 @@
 // - dist/bella.mjs: the one-file CLI the listener serves (`GET /v1/cli/bella.mjs`): every package
 //   inlined, no chunks, an ES module for Node 20+.
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { sealCache, sourceDigest } from '../daemon/base/node/bundle';
 import { buildEntry, buildSplit, common, dist, removeEarlier } from './build-split';
 
 async function buildCli(): Promise<void> {
@@ -30,7 +28,8 @@ async function buildCli(): Promise<void> {
  * V8's code cache for the bundle, made by the Node that builds it (the one that runs it, most
  * often): the bundle compiled as daemon/base/node/bundle.ts compiles it (its file's text), then run as
  * `bella --version` so the functions every run calls at start-up are compiled too, and the cache
- * taken at exit (and sealed: {@link sealCache}).
+ * taken at exit. Not sealed (daemon/base/node/bundle-seal.ts): that would load node:crypto in every
+ * `bella` run.
  */
 function writeCodeCache(bundle: string, cache: string): void {
   const make = `
@@ -45,13 +44,10 @@ function writeCodeCache(bundle: string, cache: string): void {
   `;
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
-  const raw = `${cache}.raw`;
-  execFileSync(process.execPath, ['-e', make, bundle, raw], {
+  execFileSync(process.execPath, ['-e', make, bundle, cache], {
     env,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  fs.writeFileSync(cache, sealCache(sourceDigest(fs.readFileSync(bundle)), fs.readFileSync(raw)));
-  fs.rmSync(raw);
 }
 
 async function buildOneFile(): Promise<void> {

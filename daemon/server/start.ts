@@ -3,7 +3,8 @@
 // daemon bundle (dist/daemon-ID.cjs, built from main.ts) with V8's code cache (dist/daemon-ID.cache):
 // daemon/base/node/bundle.ts. The build makes the cache by starting a daemon once; a daemon that
 // finds none, or one V8 refuses, writes it once it serves (docs/decisions.md, "Daemon start-up").
-import { runBundle, sealCache } from '../base/node/bundle';
+import { runBundle } from '../base/node/bundle';
+import { daemonSeal, sealCache } from '../base/node/bundle-seal';
 import { writeFileDurable } from '../base/node/files';
 import type { DaemonOptions, RunningDaemon } from './daemon';
 
@@ -19,7 +20,7 @@ interface DaemonBundle {
   runDaemon(options: DaemonOptions): Promise<RunningDaemon>;
 }
 
-const bundle = runBundle(__dirname, BELLA_DAEMON_BUNDLE, (specifier) => import(specifier));
+const bundle = runBundle(__dirname, BELLA_DAEMON_BUNDLE, (specifier) => import(specifier), daemonSeal);
 const daemon = bundle.exports as DaemonBundle;
 
 /**
@@ -32,7 +33,7 @@ async function saveCodeCache(): Promise<void> {
   // The bundle's own last: the build waits for it to appear (scripts/build-daemon.ts).
   for (const file of [...bundle.files].reverse()) {
     if (file.cached) continue;
-    await writeFileDurable(file.cacheFile, sealCache(file.digest, file.script.createCachedData())).catch(
+    await writeFileDurable(file.cacheFile, sealCache(file.digest!, file.script.createCachedData())).catch(
       () => undefined,
     );
   }

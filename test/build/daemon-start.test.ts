@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sourceDigest, unsealCache } from '../../daemon/base/node/bundle';
+import { daemonSeal } from '../../daemon/base/node/bundle-seal';
 import { distDir, ensureBuilt } from '../helpers/build';
 import { readLog, sleep, startIn, tempPlace, type DaemonPlace } from '../helpers/daemon';
 
@@ -18,9 +18,9 @@ function bundleName(dir = distDir): string {
   return name;
 }
 
-/** Whether `cache` is whole, sealed to `file`, and this Node takes it for `file`'s text (daemon/base/node/bundle.ts). */
+/** Whether `cache` is whole, sealed to `file`, and this Node takes it for `file`'s text (daemon/base/node/bundle-seal.ts). */
 function accepted(file: string, cache: string): boolean {
-  const data = unsealCache(sourceDigest(fs.readFileSync(file)), fs.readFileSync(cache));
+  const data = daemonSeal.open(daemonSeal.digest(fs.readFileSync(file)), fs.readFileSync(cache));
   if (!data) return false;
   const raw = path.join(os.tmpdir(), `bella-start3-${process.pid}-${path.basename(cache)}`);
   fs.writeFileSync(raw, data);

@@ -5,7 +5,6 @@
 // content hash, so a cache is only ever read for the bundle it was made from; V8 refuses one of
 // another V8 version, other flags or another source length, and the bundle is then compiled as
 // without one. Named imports: esbuild's CommonJS output copies a whole module for a default import.
-import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -22,32 +21,15 @@ export function wrapBundle(source: string): string {
   return `(function (exports, require, module, __filename, __dirname, __bella_import) {${source}\n})`;
 }
 
-const sha256 = (...parts: Buffer[]) => {
-  const hash = createHash('sha256');
-  for (const part of parts) hash.update(part);
-  return hash.digest();
-};
-
-/** What a cache is sealed to: the SHA-256 of the source file's bytes. */
-export function sourceDigest(source: Buffer): Buffer {
-  return sha256(source);
-}
-
 /**
- * A code cache as written to disk: a SHA-256 over the source's digest and V8's bytes, then the
- * bytes. V8 checks a cache's version, flags and the source's length, but in a release build not
- * the bytes themselves (a cache damaged inside makes V8 abort the process), nor that the source is
- * the one the cache was made from (another source of the same length runs the wrong code). So no
- * cache reaches V8 unless it is whole and made from this very source.
+ * How a bundle's caches are sealed (daemon/base/node/bundle-seal.ts: the daemon's), or none (the
+ * CLI's: V8's bytes as the build wrote them, read without loading node:crypto).
  */
-export function sealCache(source: Buffer, data: Buffer): Buffer {
-  return Buffer.concat([sha256(source, data), data]);
-}
-
-/** V8's bytes of a cache {@link sealCache} wrote for `source` (its digest), or undefined. */
-export function unsealCache(source: Buffer, file: Buffer): Buffer | undefined {
-  const data = file.subarray(32);
-  return file.length > 32 && sha256(source, data).equals(file.subarray(0, 32)) ? data : undefined;
+export interface CacheSeal {
+  /** What a cache is sealed to, from the source file's bytes. */
+  digest(source: Buffer): Buffer;
+  /** V8's bytes of a sealed cache file for a source of that digest, or undefined. */
+  open(digest: Buffer, file: Buffer): Buffer | undefined;
 }
 
 /**
@@ -76,11 +58,11 @@ function readScratch(file: string): Buffer {
   }
 }
 
-/** A file of a bundle that has run, and what {@link LoadedFile.script} can make a cache of ({@link sealCache}). */
+/** A file of a bundle that has run, and what {@link LoadedFile.script} can make a cache of. */
 export interface LoadedFile {
   script: Script;
-  /** Its source's {@link sourceDigest}. */
-  digest: Buffer;
+  /** Its source's digest, when the bundle's caches are sealed ({@link CacheSeal}). */
+  digest: Buffer | undefined;
   /** Where its code cache is (`dist/NAME.cache` beside `dist/NAME.cjs`). */
   cacheFile: string;
   /** Whether a cache was read and V8 took it. */
@@ -96,12 +78,14 @@ export interface LoadedBundle {
 /**
  * Runs `dir/NAME.cjs` with its code cache `dir/NAME.cache` when there is one V8 accepts (a
  * missing, unreadable, damaged or foreign one costs only the compile), and each chunk it requires
- * (`./X.cjs`) the same way, once. `importModule` is the entry's own `import()`.
+ * (`./X.cjs`) the same way, once. `importModule` is the entry's own `import()`; `seal`, how the
+ * caches are sealed, if they are.
  */
 export function runBundle(
   dir: string,
   name: string,
   importModule: (specifier: string) => Promise<unknown>,
+  seal?: CacheSeal,
 ): LoadedBundle {
   const files: LoadedFile[] = [];
   const loaded = new Map<string, { exports: unknown }>();
@@ -112,11 +96,12 @@ export function runBundle(
     // Read as bytes and decoded once (readFileSync's own decoding grows a native buffer by
     // doubling and frees it at once, which leaves the allocator holding more memory).
     const source = readScratch(file);
-    const digest = sourceDigest(source);
+    const digest = seal?.digest(source);
     const text = source.toString();
     let cachedData: Buffer | undefined;
     try {
-      cachedData = unsealCache(digest, readScratch(cacheFile));
+      const bytes = readScratch(cacheFile);
+      cachedData = seal ? seal.open(digest!, bytes) : bytes;
     } catch {
       // No cache (a build that could not make one, or a reader without the right): compiled from source.
     }
