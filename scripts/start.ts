@@ -53,9 +53,9 @@ export async function start(options: {
   const out = options.out ?? ((line) => console.log(line));
   const home = resolveHome();
   const socket = resolveSocket(home);
-  const daemonScript = path.join(root, 'dist', 'daemon.js');
+  const daemonScript = path.join(root, 'dist', 'daemon.cjs');
   if (!fs.existsSync(daemonScript)) {
-    out('bella: dist/daemon.js is missing: run `npm run build` first (npm start does it for you)');
+    out('bella: dist/daemon.cjs is missing: run `npm run build` first (npm start does it for you)');
     return 1;
   }
   try {

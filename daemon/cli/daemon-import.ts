@@ -1,9 +1,9 @@
+import { createRequire } from 'node:module';
+
 /**
- * Imports the built daemon (dist/daemon.js, an ES module) for `bella daemon run`. The CommonJS
- * CLI build (scripts/build-cli.ts) puts `__bella_import` in place of this module's `import()`:
- * its bundle runs in a `vm.Script` (daemon/cli/start.ts), where Node 20 gives `import()` no loader
- * without an experimental flag, so dist/cli.cjs hands in an `import()` of its own.
+ * Loads the built daemon (dist/daemon.cjs, CommonJS: daemon/server/start.ts) for `bella daemon
+ * run`, with require, as every build of the CLI (dist/cli.cjs, dist/bella.mjs, the sources) can.
  */
-export function importDaemon(url: string): Promise<unknown> {
-  return import(url);
+export function importDaemon(file: string): unknown {
+  return createRequire(import.meta.url)(file);
 }

@@ -24,7 +24,7 @@ export interface DaemonPlace {
   socket: string;
 }
 
-/** How to start a daemon: its built script (`dist/daemon.js`), and the program and environment that run it. */
+/** How to start a daemon: its built script (`dist/daemon.cjs`), and the program and environment that run it. */
 export type DaemonLaunch = Omit<EnsureDaemonOptions, 'home' | 'socket' | 'args'>;
 
 /** A token plane reached by {@link Connector.tokenPlane}. */

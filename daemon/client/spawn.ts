@@ -9,7 +9,7 @@ import { daemonLockHolder } from './paths';
 export interface EnsureDaemonOptions {
   home: string;
   socket: string;
-  /** The built daemon entry (`dist/daemon.js`). */
+  /** The built daemon entry (`dist/daemon.cjs`). */
   daemonScript: string;
   /** The program that runs it: node, or Electron's own binary with ELECTRON_RUN_AS_NODE=1. */
   execPath?: string;

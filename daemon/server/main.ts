@@ -10,9 +10,13 @@ process.on('SIGUSR1', () => undefined);
 export { runDaemon, VERSION } from './daemon';
 export type { DaemonOptions, RunningDaemon };
 
-/** Runs a daemon in the foreground until SIGINT/SIGTERM or a shutdown request. */
-export async function runForeground(options: DaemonOptions): Promise<void> {
+/**
+ * Runs a daemon in the foreground until SIGINT/SIGTERM or a shutdown request; `onReady` once it
+ * serves (dist/daemon.cjs saves its code cache then: daemon/server/start.ts).
+ */
+export async function runForeground(options: DaemonOptions, onReady?: () => void): Promise<void> {
   const daemon = await runDaemon(options);
+  onReady?.();
   const onSignal = () => void daemon.stop();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -21,18 +25,22 @@ export async function runForeground(options: DaemonOptions): Promise<void> {
   process.off('SIGTERM', onSignal);
 }
 
-async function main(): Promise<void> {
+/** The daemon process: `node dist/daemon.cjs [--home H] [--socket S] [--accept-rollback]`. */
+export async function main(onReady?: () => void): Promise<void> {
   const { values } = parseArgs({
     options: { home: { type: 'string' }, socket: { type: 'string' }, 'accept-rollback': { type: 'boolean' } },
     strict: true,
   });
   const home = resolveHome(values.home);
   try {
-    await runForeground({
-      home,
-      socket: resolveSocket(home, values.socket),
-      acceptRollback: values['accept-rollback'] === true,
-    });
+    await runForeground(
+      {
+        home,
+        socket: resolveSocket(home, values.socket),
+        acceptRollback: values['accept-rollback'] === true,
+      },
+      onReady,
+    );
   } catch (err) {
     if (isExpectedError(err)) {
       // One line, no stack: `bella daemon start` shows it as the reason the daemon did not start.
@@ -43,4 +51,5 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();
+// Run from the sources (`tsx daemon/server/main.ts`); the build's entry calls main() itself.
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) void main();

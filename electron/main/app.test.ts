@@ -327,14 +327,14 @@ describe('navigation, new windows, webviews, permissions, CSP', () => {
 });
 
 describe('daemon', () => {
-  it('development: starts `node dist/daemon.js` without ELECTRON_RUN_AS_NODE', async () => {
+  it('development: starts `node dist/daemon.cjs` without ELECTRON_RUN_AS_NODE', async () => {
     const { daemon } = await start();
     await vi.waitFor(() => expect(daemon.ensure).toHaveBeenCalled());
     const o = daemon.ensure.mock.calls[0]![0];
     expect(o).toMatchObject({
       home: '/tmp/bella-home',
       socket: '/tmp/bella-home/run/bella.sock',
-      daemonScript: '/src/bella/dist/daemon.js',
+      daemonScript: '/src/bella/dist/daemon.cjs',
       execPath: 'node',
     });
     expect(o.env?.ELECTRON_RUN_AS_NODE).toBeUndefined();
@@ -346,7 +346,7 @@ describe('daemon', () => {
     const { daemon } = await start(seam);
     await vi.waitFor(() => expect(daemon.ensure).toHaveBeenCalled());
     expect(daemon.ensure.mock.calls[0]![0]).toMatchObject({
-      daemonScript: '/opt/bella/resources/app.asar.unpacked/dist/daemon.js',
+      daemonScript: '/opt/bella/resources/app.asar.unpacked/dist/daemon.cjs',
       execPath: '/opt/bella/bella',
       env: { ELECTRON_RUN_AS_NODE: '1' },
     });

@@ -11,14 +11,14 @@ const ctx = {
 };
 
 describe('daemonLaunch', () => {
-  it('development runs node on dist/daemon.js, packaged runs Electron as Node on the unpacked script; both know how to launch the app', () => {
+  it('development runs node on dist/daemon.cjs, packaged runs Electron as Node on the unpacked script; both know how to launch the app', () => {
     expect(daemonLaunch(ctx)).toEqual({
-      daemonScript: '/src/dist/daemon.js',
+      daemonScript: '/src/dist/daemon.cjs',
       execPath: 'node',
       env: { A: '1', BELLA_APP_COMMAND: JSON.stringify(['/e/bella', '/src']) },
     });
     expect(daemonLaunch({ ...ctx, isPackaged: true })).toEqual({
-      daemonScript: '/e/resources/app.asar.unpacked/dist/daemon.js',
+      daemonScript: '/e/resources/app.asar.unpacked/dist/daemon.cjs',
       execPath: '/e/bella',
       env: { A: '1', BELLA_APP_COMMAND: JSON.stringify(['/e/bella']), ELECTRON_RUN_AS_NODE: '1' },
     });

@@ -16,12 +16,12 @@ export interface LaunchContext {
 
 /** Where the daemon script lives inside a packaged app (unpacked from app.asar so plain Node can load it). */
 export function packagedDaemonScript(resourcesPath: string): string {
-  return path.join(resourcesPath, 'app.asar.unpacked', 'dist', 'daemon.js');
+  return path.join(resourcesPath, 'app.asar.unpacked', 'dist', 'daemon.cjs');
 }
 
 /**
  * How to start a daemon that outlives the window. Packaged: Electron's own binary as Node
- * (ELECTRON_RUN_AS_NODE=1) on the unpacked dist/daemon.js. Development: `node dist/daemon.js`.
+ * (ELECTRON_RUN_AS_NODE=1) on the unpacked dist/daemon.cjs. Development: `node dist/daemon.cjs`.
  */
 export function daemonLaunch(ctx: LaunchContext): DaemonLaunch & { execPath: string; env: NodeJS.ProcessEnv } {
   // How the daemon launches this app again: a notification's Open button (daemon/notify/app-opener.ts).
@@ -35,7 +35,7 @@ export function daemonLaunch(ctx: LaunchContext): DaemonLaunch & { execPath: str
   }
   const env: NodeJS.ProcessEnv = { ...ctx.env, ...app };
   delete env.ELECTRON_RUN_AS_NODE;
-  return { daemonScript: path.join(ctx.appPath, 'dist', 'daemon.js'), execPath: 'node', env };
+  return { daemonScript: path.join(ctx.appPath, 'dist', 'daemon.cjs'), execPath: 'node', env };
 }
 
 /** A cached connection to the daemon that finds (or starts) it again after it went away. */

@@ -41,7 +41,7 @@ describe('electron-builder.yml', () => {
   it('ships the app, the daemon and the CLI, unpacked where Electron-as-Node runs them', () => {
     for (const entry of ['out/**', 'dist/**', 'bin/**', 'package.json']) expect(config.files).toContain(entry);
     for (const entry of ['dist/**', 'bin/**', 'node_modules/**']) expect(config.asarUnpack).toContain(entry);
-    expect(packagedDaemonScript('/r')).toBe(path.join('/r', 'app.asar.unpacked', 'dist', 'daemon.js'));
+    expect(packagedDaemonScript('/r')).toBe(path.join('/r', 'app.asar.unpacked', 'dist', 'daemon.cjs'));
     expect(config.electronFuses.runAsNode).toBe(true);
   });
 

@@ -13,7 +13,18 @@ import { rawRequest, seed, startIn, tempPlace, type DaemonHandle } from '../help
 /** Packages an idle daemon must not load, and the module (chunk or package) that loads each. */
 const LAZY = ['pg', 'jose', 'standardwebhooks', 'dotenv', 'node-notifier', '@peculiar/x509', 'reflect-metadata'];
 
-/** The bare packages a built file and the chunks it imports statically import, transitively. */
+/** The bundle dist/daemon.cjs runs (`daemon-ID.cjs`: daemon/server/start.ts). */
+function daemonBundle(): string {
+  const name = /daemon-[0-9a-f]{16}/.exec(fs.readFileSync(path.join(distDir, 'daemon.cjs'), 'utf8'))?.[0];
+  if (!name) throw new Error('dist/daemon.cjs names no bundle');
+  return path.join(distDir, `${name}.cjs`);
+}
+
+/**
+ * The bare packages a built CommonJS file and the chunks it requires statically require,
+ * transitively. What is loaded on demand is required inside a function (`() => require(…)`), or
+ * imported (`__bella_import("pg")`).
+ */
 function staticPackages(entry: string): { packages: Set<string>; files: string[] } {
   const packages = new Set<string>();
   const files: string[] = [];
@@ -21,7 +32,7 @@ function staticPackages(entry: string): { packages: Set<string>; files: string[]
     if (files.includes(file)) return;
     files.push(file);
     const text = fs.readFileSync(file, 'utf8');
-    for (const [, spec] of text.matchAll(/(?:^|[;\s}])import\s*(?:[\w*${}\s,]+from\s*)?"([^"]+)"/g)) {
+    for (const [, spec] of text.matchAll(/(?<!=>\s*)\brequire\("([^"]+)"\)/g)) {
       if (spec!.startsWith('./')) visit(path.join(path.dirname(file), spec!));
       else if (!spec!.startsWith('node:')) packages.add(spec!);
     }
@@ -31,18 +42,18 @@ function staticPackages(entry: string): { packages: Set<string>; files: string[]
 }
 
 describe('the daemon bundle', () => {
-  it('imports none of the lazy packages statically; zod is bundled; the CI login is a chunk of its own', () => {
+  it('requires none of the lazy packages statically; zod is bundled; the CI login is a chunk of its own', () => {
     ensureBuilt();
-    const { packages, files } = staticPackages(path.join(distDir, 'daemon.js'));
+    const { packages, files } = staticPackages(daemonBundle());
     expect(files.length).toBeGreaterThan(1);
     for (const name of LAZY) expect(packages).not.toContain(name);
     expect(packages).not.toContain('zod');
     const code = files.map((f) => fs.readFileSync(f, 'utf8')).join('\n');
-    expect(code).toMatch(/import\("pg"\)/);
-    const login = /import\("\.\/(login-[A-Z0-9]+\.js)"\)/.exec(code)?.[1];
+    expect(code).toMatch(/__bella_import\("pg"\)/);
+    const login = /=>\s*require\("\.\/(daemon-login-[A-Z0-9]+\.cjs)"\)/.exec(code)?.[1];
     expect(login).toBeDefined();
     expect(files.map((f) => path.basename(f))).not.toContain(login);
-    expect(fs.readFileSync(path.join(distDir, login!), 'utf8')).toMatch(/from\s*"jose"/);
+    expect(fs.readFileSync(path.join(distDir, login!), 'utf8')).toMatch(/require\("jose"\)/);
   });
 });
 
@@ -56,7 +67,7 @@ describe('an empty daemon', () => {
     place.cleanup();
   });
 
-  /** What the daemon process has loaded so far: ESM URLs and CommonJS files. */
+  /** What the daemon process has loaded so far: ESM URLs, CommonJS files and the bundle's files (vm:). */
   const loaded = () => fs.readFileSync(loads, 'utf8');
   const holds = (text: string, name: string) =>
     text.includes(`/node_modules/${name}/`) || text.split('\n').includes(`cjs:${name}`);
@@ -74,7 +85,13 @@ export async function resolve(specifier, context, next) {
       preload,
       `import fs from 'node:fs';
 import Module, { register } from 'node:module';
+import vm from 'node:vm';
 register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hooks)}));
+const Script = vm.Script;
+vm.Script = function (source, options) {
+  fs.appendFileSync(${JSON.stringify(loads)}, 'vm:' + options.filename + '\\n');
+  return new Script(source, options);
+};
 const load = Module._load;
 Module._load = function (request, ...rest) {
   const out = load.call(this, request, ...rest);
@@ -88,10 +105,10 @@ Module._load = function (request, ...rest) {
     await daemon.client.call('status', {});
 
     const idle = loaded();
-    expect(idle).toMatch(/\/daemon\.js\n/);
-    expect(idle).toMatch(/\/chunk-[A-Z0-9]+\.js\n/);
+    expect(idle).toMatch(/^vm:.*\/daemon-[0-9a-f]{16}\.cjs$/m);
+    expect(idle).toMatch(/^vm:.*\/daemon-chunk-[A-Z0-9]+\.cjs$/m);
     for (const name of LAZY) expect(holds(idle, name), name).toBe(false);
-    expect(idle).not.toMatch(/\/login-[A-Z0-9]+\.js\n/);
+    expect(idle).not.toMatch(/\/daemon-login-[A-Z0-9]+\.cjs$/m);
 
     // An operation's input schema is built at its first request: that request is checked as
     // strictly as any later one (sent raw, so only the daemon checks it), and nothing is made.
@@ -137,7 +154,7 @@ Module._load = function (request, ...rest) {
     const refused = await daemon.client.call('ciLogin', { idToken: 'not-a-jwt' }).catch((err: unknown) => err);
     expect(refused).toBeInstanceOf(BellaError);
     expect((refused as BellaError).message).toContain('not a JWT');
-    expect(loaded()).toMatch(/\/login-[A-Z0-9]+\.js\n/);
+    expect(loaded()).toMatch(/^vm:.*\/daemon-login-[A-Z0-9]+\.cjs$/m);
     expect(holds(loaded(), 'jose')).toBe(true);
     // Nothing asked for a database: pg is still not loaded.
     expect(holds(loaded(), 'pg')).toBe(false);

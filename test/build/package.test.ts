@@ -31,7 +31,7 @@ describe('the package a spare box installs (README: npm pack, npm install -g)', 
         'bin/bella.cjs',
         'bin/bella.mjs',
         'dist/cli.cjs',
-        'dist/daemon.js',
+        'dist/daemon.cjs',
         'dist/audit-verify.js',
         // The one-file CLI an installed daemon serves to holders.
         'dist/bella.mjs',

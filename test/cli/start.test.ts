@@ -2,11 +2,10 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { wrapBundle } from '../../daemon/cli/bundle-wrap';
 import { BellaSandbox, cliPath, collect, repoRoot } from '../helpers/cli';
 
 // The installed `bella` (bin/bella.cjs) starts the CommonJS build with V8's code cache
-// (daemon/cli/start.ts, scripts/build-cli.ts; docs/decisions.md, "CLI start-up (cli2)").
+// (daemon/cli/start.ts, daemon/base/node/bundle.ts, scripts/build-cli.ts; docs/decisions.md, "CLI start-up (cli2)").
 
 interface Listed {
   leases: Array<{ id: string }>;
@@ -76,12 +75,11 @@ describe('the installed bella and its start-up', { timeout: 120_000 }, () => {
 
   it("the build's code cache is the bundle's, and this Node accepts it", () => {
     const name = bundleName();
-    // The cache is checked against the bundle wrapped exactly as dist/cli.cjs wraps it.
-    const [before, after] = wrapBundle('\0').split('\0');
+    // V8 takes the cache for the bundle's text, as dist/cli.cjs compiles it.
     const check = `
       const fs = require('node:fs'), vm = require('node:vm');
-      const [file, cache, before, after] = process.argv.slice(1);
-      const script = new vm.Script(before + fs.readFileSync(file, 'utf8') + after, {
+      const [file, cache] = process.argv.slice(1);
+      const script = new vm.Script(fs.readFileSync(file, 'utf8'), {
         filename: file,
         cachedData: fs.readFileSync(cache),
       });
@@ -89,8 +87,10 @@ describe('the installed bella and its start-up', { timeout: 120_000 }, () => {
     `;
     const out = execFileSync(
       process.execPath,
-      ['-e', check, path.join(dist, `${name}.cjs`), path.join(dist, `${name}.cache`), before!, after!],
-      { encoding: 'utf8' },
+      ['-e', check, path.join(dist, `${name}.cjs`), path.join(dist, `${name}.cache`)],
+      {
+        encoding: 'utf8',
+      },
     );
     expect(out).toBe('false');
   });

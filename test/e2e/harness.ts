@@ -110,13 +110,13 @@ export interface TestDaemon {
   stop(): Promise<void>;
 }
 
-/** Starts `node dist/daemon.js --home H --socket S` (with `env` added) and waits until it answers. */
+/** Starts `node dist/daemon.cjs --home H --socket S` (with `env` added) and waits until it answers. */
 export async function startDaemon(options: { env?: NodeJS.ProcessEnv } = {}): Promise<TestDaemon> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bella-e2e-'));
   const socket = path.join(home, 's.sock');
   const child: ChildProcess = spawn(
     process.execPath,
-    [path.join(ROOT, 'dist/daemon.js'), '--home', home, '--socket', socket],
+    [path.join(ROOT, 'dist/daemon.cjs'), '--home', home, '--socket', socket],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...options.env, BELLA_HOME: home, BELLA_SOCKET: socket },

@@ -9,8 +9,11 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 export const distDir = process.env.BELLA_TEST_DIST
   ? path.resolve(process.env.BELLA_TEST_DIST)
   : path.join(repoRoot, 'dist');
-/** The built daemon entry. */
-export const daemonScript = path.join(distDir, 'daemon.js');
+/** The built daemon entry (dist/daemon.js, an ES module, in another build made before issue 21's start3). */
+export const daemonScript =
+  process.env.BELLA_TEST_DIST && !fs.existsSync(path.join(distDir, 'daemon.cjs'))
+    ? path.join(distDir, 'daemon.js')
+    : path.join(distDir, 'daemon.cjs');
 /** The built `bella` CLI entry. */
 export const cliScript = path.join(distDir, 'cli.cjs');
 /** The one-file CLI the listener serves to holders (`GET /v1/cli/bella.mjs`). */
@@ -27,7 +30,7 @@ function newestSource(dir: string): number {
 }
 
 /**
- * Builds dist/cli.cjs, dist/daemon.js and dist/bella.mjs when missing or older than daemon/ sources, serialised
+ * Builds dist/cli.cjs, dist/daemon.cjs and dist/bella.mjs when missing or older than daemon/ sources, serialised
  * across test workers by a lock so no test is handed a half-written file.
  */
 export function ensureBuilt(): void {

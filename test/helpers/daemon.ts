@@ -48,7 +48,7 @@ export interface Exit {
   signal: NodeJS.Signals | null;
 }
 
-/** A daemon running as a child process (`node dist/daemon.js --home H --socket S`). */
+/** A daemon running as a child process (`node dist/daemon.cjs --home H --socket S`). */
 export interface DaemonHandle {
   home: string;
   socket: string;

@@ -1,4 +1,3 @@
-import { pathToFileURL } from 'node:url';
 import { BellaError, isBellaError } from '../../api/errors';
 import type { DaemonStatus, NotificationHealth } from '../../api/routes';
 import { importDaemon } from '../daemon-import';
@@ -9,7 +8,7 @@ import type { Action } from '../session';
 import { acceptRollbackOption } from './shared-options';
 import type { CommandSpec } from '../framework/spec';
 
-/** The foreground entry exported by dist/daemon.js. */
+/** The foreground entry exported by dist/daemon.cjs. */
 interface DaemonModule {
   runDaemon(options: { home: string; socket: string; acceptRollback?: boolean }): Promise<{ stop(): Promise<void> }>;
 }
@@ -93,15 +92,15 @@ export const status: Action = async (cli) => {
 /** `bella daemon run`: the daemon in this process, until SIGINT or SIGTERM. */
 export const runForeground: Action = async (cli, { opts }) => {
   const { home, socket } = cli.target();
-  // Built at runtime so the bundler leaves dist/daemon.js as a separate module.
-  const url = pathToFileURL(daemonScriptPath()).href;
+  // Named at runtime so the bundler leaves dist/daemon.cjs as a separate module.
+  const file = daemonScriptPath();
   let mod: DaemonModule;
   try {
-    mod = (await importDaemon(url)) as DaemonModule;
+    mod = importDaemon(file) as DaemonModule;
   } catch (err) {
     throw new BellaError(
       'unavailable',
-      `cannot load the daemon from ${url}: run npm install (it builds bella) (${(err as Error).message})`,
+      `cannot load the daemon from ${file}: run npm install (it builds bella) (${(err as Error).message})`,
     );
   }
   const handle = await mod.runDaemon({
