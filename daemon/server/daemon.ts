@@ -108,7 +108,6 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
       `start-up catch-up: ${caughtUp.expired} leases expired while stopped, ${caughtUp.expiringSoon} inside their warning window`,
     );
   }
-  services.maintenance.start();
   services.channels.start();
   // Logins whose creation was never confirmed are revoked; drops due (leases ended while down) run.
   await services.dbLogins.start();
@@ -177,6 +176,7 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
   await listener.resume();
   // Checks for notify-send now, so a missing one is in the log (once) from the start.
   notifier.health();
+  services.maintenance.start();
   void services.maintenance.runStartupJobs();
   return { stopped, stop };
 }
