@@ -2,6 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as z from 'zod';
+import { once } from '../api/schemas';
 import { writeFileDurable } from '../base/node/files';
 import { crc32 } from 'node:zlib';
 import { COLUMN_NAMES, columnsProblem, decodeColumn, fromColumns, toColumns, type ColumnKind } from './lease-columns';
@@ -25,11 +26,14 @@ export interface LeaseShardRef {
   mac: string;
 }
 
-export const LeaseShardRefSchema = z.strictObject({
-  file: z.string().regex(/^[0-9]+-[0-9a-f]{12}-[0-9]+\.leases$/),
-  leases: z.number().int().nonnegative(),
-  mac: z.string().regex(/^[0-9a-f]{64}$/),
-});
+/** A lease table file as the snapshot header names it (built at first use, as the contract's schemas are). */
+export const LeaseShardRefSchema = once(() =>
+  z.strictObject({
+    file: z.string().regex(/^[0-9]+-[0-9a-f]{12}-[0-9]+\.leases$/),
+    leases: z.number().int().nonnegative(),
+    mac: z.string().regex(/^[0-9a-f]{64}$/),
+  }),
+);
 
 /** Leases per file: a file is a contiguous run of the table, so the table's order is the files' order. */
 export const LEASES_PER_SHARD = 16_384;
@@ -161,14 +165,16 @@ export function readLeaseShards(
   return { bytes, fromBackup };
 }
 
-const HeaderSchema = z.object({
-  log: z.literal('lease-table'),
-  v: z.literal(1),
-  leases: z.number().int().positive(),
-  columns: z.array(
-    z.tuple([z.string(), z.enum(['f64', 'i32', 'latin1', 'json']), z.number().int().nonnegative(), z.string()]),
-  ),
-});
+const HeaderSchema = once(() =>
+  z.object({
+    log: z.literal('lease-table'),
+    v: z.literal(1),
+    leases: z.number().int().positive(),
+    columns: z.array(
+      z.tuple([z.string(), z.enum(['f64', 'i32', 'latin1', 'json']), z.number().int().nonnegative(), z.string()]),
+    ),
+  }),
+);
 const SEAL_BYTES = 65;
 
 function readShard(
@@ -193,9 +199,9 @@ function readShard(
   if (space !== 8 || line.slice(0, 8) !== crcHex(Buffer.from(headerText, 'utf8'))) {
     throw damage(0, 'its header fails its checksum (the file is cut or damaged)');
   }
-  let parsed: z.infer<typeof HeaderSchema>;
+  let parsed: z.infer<ReturnType<typeof HeaderSchema>>;
   try {
-    parsed = HeaderSchema.parse(JSON.parse(headerText));
+    parsed = HeaderSchema().parse(JSON.parse(headerText));
   } catch {
     throw damage(0, 'it is not a bella lease table file');
   }

@@ -183,7 +183,7 @@ export function readSnapshot(
   const meta = metaSchema().safeParse(header);
   if (!meta.success) throw logDamage(file, 0, 'its header is not a valid snapshot header', advice);
   const shards = z
-    .array(LeaseShardRefSchema)
+    .array(LeaseShardRefSchema())
     .optional()
     .safeParse((header as { leaseShards?: unknown }).leaseShards);
   if (!shards.success) throw logDamage(file, 0, 'its header names the lease table wrongly', advice);
