@@ -1,29 +1,21 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDesktopNotifier, formatExpiryWarning } from '../daemon/notify';
-import { MonitorParser, type TestBus, startBareBus, startHungBus, startNotificationBus } from './helpers/dbus';
+import {
+  MonitorParser,
+  notifySendProcesses,
+  type TestBus,
+  startBareBus,
+  startHungBus,
+  startNotificationBus,
+} from './helpers/dbus';
 
 const PWNED = '/tmp/bella-pwned';
 const INJECTION = '$(touch /tmp/bella-pwned) `id`';
 
 /** notify-send processes talking to `address` right now, from /proc (an operation count, not a timing). */
-function notifySendProcesses(address: string): number {
-  let count = 0;
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'notify-send') continue;
-      if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`DBUS_SESSION_BUS_ADDRESS=${address}`)) {
-        count++;
-      }
-    } catch {
-      // process ended while we looked
-    }
-  }
-  return count;
-}
 
 /** Samples notify-send processes on a bus until `work` settles; returns the most seen at once. */
 async function maxConcurrent<T>(address: string, work: Promise<T>): Promise<{ result: T; max: number }> {

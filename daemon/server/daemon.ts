@@ -81,7 +81,7 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
     throw dataDirError(err, options.home);
   }
   const events = new EventBus();
-  const notifier = createDesktopNotifier({ log });
+  const notifier = createDesktopNotifier({ log, timeoutMs: numberFromEnv('BELLA_NOTIFY_TIMEOUT_MS', 100) });
   const services = createServices(
     { store, events, log },
     notifier,

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -322,4 +322,21 @@ export function startBareBus(): Promise<TestBus> {
 /** A private session bus whose notification server owns the name but never answers. */
 export function startHungBus(): Promise<TestBus> {
   return startBus('hung');
+}
+
+/** notify-send processes running on the bus at `address` (read from /proc). */
+export function notifySendProcesses(address: string): number {
+  let count = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'notify-send') continue;
+      if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`DBUS_SESSION_BUS_ADDRESS=${address}`)) {
+        count++;
+      }
+    } catch {
+      // process ended while we looked
+    }
+  }
+  return count;
 }
