@@ -89,16 +89,21 @@ function writePayload(into: Buffer, payload: Payload): void {
 }
 
 /**
- * A large record's text built piece by piece into fixed-size chunks outside the JS heap: each
- * piece (one change's JSON…) is garbage as soon as it is added, so a commit of 10,000 changes
- * keeps neither a string of the whole record nor one string per change.
+ * A large record's text built piece by piece into chunks outside the JS heap: each piece (one
+ * change's JSON…) is garbage as soon as it is added, so a commit of 10,000 changes keeps neither a
+ * string of the whole record nor one string per change. Chunks start small and double up to
+ * `maxChunkBytes`: most records (one issue's commit) are a few KB, and a 256 KB buffer per commit
+ * would count as external memory that V8 collects for.
  */
 export class PayloadChunks {
   private readonly chunks: Buffer[] = [];
   private chunk: Buffer | null = null;
   private at = 0;
+  private nextBytes: number;
 
-  constructor(private readonly chunkBytes = 256 * 1024) {}
+  constructor(private readonly maxChunkBytes = 256 * 1024) {
+    this.nextBytes = Math.min(4096, maxChunkBytes);
+  }
 
   add(piece: string | Buffer): void {
     if (typeof piece !== 'string') {
@@ -125,7 +130,8 @@ export class PayloadChunks {
 
   private next(): void {
     if (this.chunk) this.chunks.push(this.chunk.subarray(0, this.at));
-    this.chunk = Buffer.allocUnsafeSlow(this.chunkBytes);
+    this.chunk = Buffer.allocUnsafeSlow(this.nextBytes);
+    this.nextBytes = Math.min(this.nextBytes * 2, this.maxChunkBytes);
     this.at = 0;
   }
 

@@ -214,6 +214,17 @@ describe('RecordLog and scanLog', () => {
     log.close();
   });
 
+  it('builds a small record in a small chunk, a large one in chunks doubling up to the maximum', () => {
+    const small = new PayloadChunks();
+    small.add('{"seq":1,"changes":[]}');
+    expect(small.payload().map((b) => b.buffer.byteLength)).toEqual([4096]);
+    const large = new PayloadChunks(32 * 1024);
+    large.add('x'.repeat(100_000));
+    const sizes = large.payload().map((b) => b.buffer.byteLength);
+    expect(sizes.slice(0, 5)).toEqual([4096, 8192, 16384, 32768, 32768]);
+    expect(Buffer.concat(large.payload()).toString()).toBe('x'.repeat(100_000));
+  });
+
   it('frames text, bytes, pieces and text given by a function to the same bytes, each read back whole', async () => {
     const texts = ['{"a":1}', '{"é":"ü ✓"}', JSON.stringify({ long: 'x'.repeat(300_000) })];
     const chunks = (text: string) => {
