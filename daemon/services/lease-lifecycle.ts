@@ -221,17 +221,19 @@ export class LeaseLifecycle {
     });
     // Only a catch-up is worth a commit; a clean start writes nothing before serving.
     if (expired.length || expiringSoon.length) {
-      for (let i = 0; i < Math.max(expired.length, expiringSoon.length); i += MAX_POINTS_PER_COMMIT) {
+      const points = [
+        ...expired.map(({ id }) => ({ id, value: 'expire' as Point })),
+        ...expiringSoon.map(({ id }) => ({ id, value: 'warn' as Point })),
+      ];
+      for (let i = 0; i < points.length; i += MAX_POINTS_PER_COMMIT) {
         const { changes } = await this.commit((state, changes) => {
           // Each lease as it is now (the state hands out copies), if it is still active.
-          for (const { id } of expired.slice(i, i + MAX_POINTS_PER_COMMIT)) {
+          for (const { id, value } of points.slice(i, i + MAX_POINTS_PER_COMMIT)) {
             const r = state.leases.rowOf(id);
             const row = r < 0 ? null : state.leases.at(r);
-            if (row?.status === 'active') changes.endRow(row, 'expired', 'expired', 'daemon');
-          }
-          for (const { id } of expiringSoon.slice(i, i + MAX_POINTS_PER_COMMIT)) {
-            const lease = state.leases.get(id);
-            if (lease?.status === 'active') changes.warn(lease);
+            if (row?.status !== 'active') continue;
+            if (value === 'expire') changes.endRow(row, 'expired', 'expired', 'daemon');
+            else changes.warn(row.lease());
           }
           return { result: null };
         }, 'release');

@@ -252,6 +252,13 @@ export class Store {
       });
       if (items.length === 0) return;
     }
+    const touched = new Touched();
+    const audit: AuditInput[] = [];
+    for (const item of items) {
+      if (item.touched) touched.merge(item.touched);
+      audit.push(...item.audit);
+    }
+    const changesState = !touched.empty || items.some((i) => i.anchor);
     try {
       // Entries that reached the journal but not the trail go first: the chain stays in order. A
       // full segment is replaced first too: what is prepared next chains from the new one's header.
@@ -260,7 +267,7 @@ export class Store {
         await this.writePending();
       }
       // A group that writes the journal has it checked as it is written (RecordLog.write), at once.
-      if (!items.some((i) => i.anchor || (i.touched && !i.touched.empty))) this.journal.assertSameFile();
+      if (!changesState) this.journal.assertSameFile();
       this.trail.assertSameFile();
     } catch (err) {
       if (items.some((i) => i.touched)) this.reload();
@@ -268,14 +275,7 @@ export class Store {
       this.writeProblem = failure.message;
       return fail(failure);
     }
-    const touched = new Touched();
-    const audit: AuditInput[] = [];
-    for (const item of items) {
-      if (item.touched) touched.merge(item.touched);
-      audit.push(...item.audit);
-    }
     const now = this.clock.now();
-    const changesState = !touched.empty || items.some((i) => i.anchor);
     // Last use rides along with a commit that writes the journal anyway; reads alone never do.
     if (changesState) for (const id of this.used) touched.lease(id);
     const seq = this.lastCommit.seq + 1;
