@@ -6,6 +6,7 @@ import { writeFileDurable } from '../base/node/files';
 import { LeaseShardRefSchema, type LeaseShardRef } from './lease-table';
 import { logDamage, scanLog } from './log-scan';
 import { frame, GENESIS_CHECK, headerPayload, type LogFormat } from './record-frame';
+import { snapshotMeta } from './snapshot-header';
 import type { Change } from './record-validation';
 import { emptyState, SCHEMA_VERSION, type State } from './schema';
 import { applyChange, recordsOf } from './state-changes';
@@ -28,13 +29,6 @@ export interface SnapshotMeta {
 
 const FORMAT: LogFormat = { check: 'crc32' };
 
-/** A snapshot header's fields, built when a snapshot is read (not at import). */
-const metaSchema = () =>
-  z.object({
-    journalSeq: z.number().int().nonnegative(),
-    audit: z.object({ seq: z.number().int().nonnegative(), check: z.string().regex(/^[0-9a-f]{64}$/) }),
-    clock: z.number().nonnegative(),
-  });
 const FLUSH_BYTES = 1 << 20;
 /** Snapshots of these state schemas are read: 3 (every record inline) and 4 (leases may be in the lease table). */
 const READABLE_SCHEMAS = [3, SCHEMA_VERSION];
@@ -180,15 +174,14 @@ export function readSnapshot(
   if (end.records !== records || expected.length !== sealed.length || !timingSafeEqual(expected, sealed)) {
     throw logDamage(file, sealOffset, 'its seal does not match its records (the file was edited)', advice);
   }
-  const meta = metaSchema().safeParse(header);
-  if (!meta.success) throw logDamage(file, 0, 'its header is not a valid snapshot header', advice);
-  const shards = z
-    .array(LeaseShardRefSchema())
-    .optional()
-    .safeParse((header as { leaseShards?: unknown }).leaseShards);
-  if (!shards.success) throw logDamage(file, 0, 'its header names the lease table wrongly', advice);
-  if (shards.data && state.leases.size > 0) {
+  // By hand (snapshot-header.ts): no zod schema is built at a start; the lease table's refs only when named.
+  const meta = snapshotMeta(header);
+  if (!meta) throw logDamage(file, 0, 'its header is not a valid snapshot header', advice);
+  const named = (header as { leaseShards?: unknown }).leaseShards;
+  const shards = named === undefined ? undefined : z.array(LeaseShardRefSchema()).safeParse(named);
+  if (shards && !shards.success) throw logDamage(file, 0, 'its header names the lease table wrongly', advice);
+  if (shards && state.leases.size > 0) {
     throw logDamage(file, 0, 'it holds leases of its own besides naming the lease table', advice);
   }
-  return { state, meta: meta.data, bytes: scan.size, leaseShards: shards.data ?? null };
+  return { state, meta, bytes: scan.size, leaseShards: shards?.data ?? null };
 }
