@@ -1,6 +1,7 @@
 import dns from 'node:dns';
 import net from 'node:net';
 import { BellaError } from '../api/errors';
+import { once } from '../api/schemas';
 import type { Channel, ChannelKind } from './types';
 import { validateChannelUrl } from './types';
 
@@ -33,10 +34,11 @@ const withNat64 = (ranges: readonly Range[]): Range[] =>
   ranges.flatMap((r): Range[] => (r[2] === 'ipv4' ? [r, [`64:ff9b::${r[0]}`, 96 + r[1], 'ipv6']] : [r]));
 
 /**
- * Never sent to, whatever the flags. IPv4-mapped forms (::ffff:169.254.169.254) match their IPv4
+ * Never sent to, whatever the flags (this list and {@link PRIVATE} are built at the first check:
+ * a daemon without channels never builds them). IPv4-mapped forms (::ffff:169.254.169.254) match their IPv4
  * range (net.BlockList checks them so), NAT64 forms through {@link withNat64}.
  */
-const NEVER: ReadonlyArray<{ what: string; list: net.BlockList }> = [
+const NEVER = once((): ReadonlyArray<{ what: string; list: net.BlockList }> => [
   {
     // Cloud metadata services hand out the machine's credentials (AWS, GCP, Azure, Alibaba, ECS).
     what: 'a link-local or cloud metadata address',
@@ -70,22 +72,24 @@ const NEVER: ReadonlyArray<{ what: string; list: net.BlockList }> = [
       ['2001::', 32, 'ipv6'],
     ]),
   },
-];
+]);
 
 /** Loopback and private ranges: the daemon's own machine and its network, with `--allow-private` only. */
-const PRIVATE = blockList(
-  withNat64([
-    ['127.0.0.0', 8, 'ipv4'],
-    ['10.0.0.0', 8, 'ipv4'],
-    ['172.16.0.0', 12, 'ipv4'],
-    ['192.168.0.0', 16, 'ipv4'],
-    ['100.64.0.0', 10, 'ipv4'],
-    ['192.0.0.0', 24, 'ipv4'],
-    ['198.18.0.0', 15, 'ipv4'],
-    ['::1', 128, 'ipv6'],
-    ['fc00::', 7, 'ipv6'],
-    ['fec0::', 10, 'ipv6'],
-  ]),
+const PRIVATE = once(() =>
+  blockList(
+    withNat64([
+      ['127.0.0.0', 8, 'ipv4'],
+      ['10.0.0.0', 8, 'ipv4'],
+      ['172.16.0.0', 12, 'ipv4'],
+      ['192.168.0.0', 16, 'ipv4'],
+      ['100.64.0.0', 10, 'ipv4'],
+      ['192.0.0.0', 24, 'ipv4'],
+      ['198.18.0.0', 15, 'ipv4'],
+      ['::1', 128, 'ipv6'],
+      ['fc00::', 7, 'ipv6'],
+      ['fec0::', 10, 'ipv6'],
+    ]),
+  ),
 );
 
 /**
@@ -97,10 +101,10 @@ export function addressRefusal(host: string, address: string, rules: Pick<UrlRul
   if (version === 0) return `the URL's host ${host} gave ${address}, which is not an IP address`;
   const family: Family = version === 4 ? 'ipv4' : 'ipv6';
   const named = host === address ? `the URL's host ${host} is` : `the URL's host ${host} resolves to ${address},`;
-  for (const { what, list } of NEVER) {
+  for (const { what, list } of NEVER()) {
     if (list.check(address, family)) return `${named} ${what}: bella never sends there`;
   }
-  if (!rules.allowPrivate && PRIVATE.check(address, family)) {
+  if (!rules.allowPrivate && PRIVATE().check(address, family)) {
     return `${named} a loopback or private address: pass --allow-private to allow it`;
   }
   return null;

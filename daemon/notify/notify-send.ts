@@ -13,17 +13,20 @@ export const MISSING_NOTIFY_SEND =
   'notify-send was not found on PATH, so desktop notifications are off: install libnotify-bin ' +
   '(Debian/Ubuntu: sudo apt install libnotify-bin; Fedora: sudo dnf install libnotify)';
 
-/** Finds an executable on a PATH string, like `which`. */
+/**
+ * Finds an executable on a PATH string, like `which`. A directory without it is no exception
+ * (`throwIfNoEntry: false`): each ENOENT made an error object with its stack, at every start.
+ */
 export function findOnPath(name: string, pathVar: string | undefined): string | null {
   for (const dir of (pathVar ?? '').split(path.delimiter)) {
     if (!dir) continue;
     const candidate = path.join(dir, name);
     try {
-      if (!statSync(candidate).isFile()) continue;
+      if (!statSync(candidate, { throwIfNoEntry: false })?.isFile()) continue;
       accessSync(candidate, constants.X_OK);
       return candidate;
     } catch {
-      // not here
+      // not here (not a directory on PATH, not ours to read or run)
     }
   }
   return null;
