@@ -181,7 +181,9 @@ describe('the daemon and its code cache', { timeout: 120_000 }, () => {
   it('two daemons starting at once without a cache: each file is whole, and no temp file is left', async () => {
     copyDist();
     for (const c of builtCaches()) fs.rmSync(path.join(copy, c));
-    await Promise.all([serves('one'), serves('two')]);
+    // Both are waited for: a failure of one must not leave the other's daemon running.
+    const [one, two] = await Promise.allSettled([serves('one'), serves('two')]);
+    for (const outcome of [one, two]) if (outcome.status === 'rejected') throw outcome.reason;
   });
 
   it('a cache that can be neither read nor written (a directory in its place): the daemon serves without it, leaving nothing', async () => {
