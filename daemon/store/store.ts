@@ -439,11 +439,17 @@ export class Store {
     }
   }
 
-  /** Writes the entries a failed trail write left to the journal alone, oldest first. */
+  /**
+   * Writes the entries a failed trail write left to the journal alone, oldest first. Each batch
+   * leaves the list once durable, before a full segment is replaced (a failed rotation must not
+   * have them written twice).
+   */
   private async writePending(): Promise<void> {
     while (this.pendingAudit.length) {
-      await this.trail.write(this.pendingAudit[0]!);
+      this.trail.add(this.pendingAudit[0]!);
+      await this.trail.sync();
       this.pendingAudit.shift();
+      if (this.trail.rotationDue) await this.rotateTrail();
     }
   }
 
