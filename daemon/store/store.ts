@@ -258,16 +258,20 @@ export class Store {
       if (item.touched) touched.merge(item.touched);
       audit.push(...item.audit);
     }
-    const changesState = !touched.empty || items.some((i) => i.anchor);
+    const anchored = touched.empty && items.some((i) => i.anchor);
+    const changesState = !touched.empty || anchored;
+    // Reads that ride with an anchor are written as a group of reads alone, beside it.
+    const readsBeside = anchored && audit.length > 0;
     try {
       // Entries that reached the journal but not the trail go first: the chain stays in order. A
       // full segment is replaced first too: what is prepared next chains from the new one's header.
       if (this.pendingAudit.length || this.trail.rotationDue) {
         await this.settleTrail();
         await this.writePending();
+        if (this.trail.rotationDue) await this.rotateTrail();
       }
       // A group that writes the journal has it checked as it is written (RecordLog.write), at once.
-      if (!changesState) this.journal.assertSameFile();
+      if (!changesState || readsBeside) this.journal.assertSameFile();
       this.trail.assertSameFile();
     } catch (err) {
       if (items.some((i) => i.touched)) this.reload();
@@ -275,6 +279,7 @@ export class Store {
       this.writeProblem = failure.message;
       return fail(failure);
     }
+    if (readsBeside) return this.commitBesideAnchor(items, audit);
     const now = this.clock.now();
     // Last use rides along with a commit that writes the journal anyway; reads alone never do.
     if (changesState) for (const id of this.used) touched.lease(id);
@@ -321,7 +326,10 @@ export class Store {
           () => this.unsynced === unsynced && (this.unsynced = null),
           () => undefined,
         );
-      } else await this.trail.write(prepared);
+      } else {
+        this.trail.add(prepared);
+        await this.trail.sync();
+      }
       this.disk.spent(prepared.batch.bytes.length);
       this.writeProblem = null;
     } catch (err) {
@@ -335,6 +343,80 @@ export class Store {
     }
     for (const item of items) item.resolve();
     if (!changesState && prepared.entries.length) this.scheduleAnchor();
+    // A full segment is replaced once the group is answered, before the next group is prepared.
+    if (this.trail.rotationDue) await this.rotateAfterAnswer();
+  }
+
+  /**
+   * Commits a group of reads and an anchor (no other change): the anchor's journal record names
+   * the head before the reads (their entries are not in it), and is written while the reads'
+   * entries go to the trail as in a group of reads alone; the reads are answered once their own
+   * entries are durable, without waiting for the journal's fdatasync, and are anchored next time.
+   */
+  private async commitBesideAnchor(items: Item[], audit: AuditInput[]): Promise<void> {
+    const now = this.clock.now();
+    const touched = new Touched();
+    for (const id of this.used) touched.lease(id);
+    const seq = this.lastCommit.seq + 1;
+    const anchor = this.trail.prepare([], now, seq);
+    const prepared = this.trail.prepare(audit, now);
+    const appended = this.journal.append({
+      seq,
+      clock: now,
+      audit: { head: anchor.head, entries: anchor.entries, encoded: payloadsOf(anchor.batch) },
+      changes: changesOf(this.state, touched),
+    });
+    appended.catch(() => undefined);
+    const reads = items.filter((i) => !i.anchor);
+    try {
+      await this.settleTrail();
+      await this.writePending();
+      this.trail.add(prepared);
+      await this.trail.sync();
+      this.disk.spent(prepared.batch.bytes.length);
+      this.writeProblem = null;
+      for (const item of reads) item.resolve();
+    } catch (err) {
+      const failure = asStorageError(err, this.trail.dir);
+      this.writeProblem = failure.message;
+      for (const item of reads) item.reject(failure);
+    }
+    const anchors = items.filter((i) => i.anchor);
+    try {
+      this.disk.spent(await appended);
+      this.used.clear();
+      this.lastCommit = { seq, head: anchor.head };
+      for (const item of anchors) item.resolve();
+    } catch (err) {
+      this.reload();
+      const failure = asStorageError(err, this.journal.file);
+      this.writeProblem = failure.message;
+      for (const item of anchors) item.reject(failure);
+    }
+    this.scheduleAnchor();
+    if (this.trail.rotationDue) await this.rotateAfterAnswer();
+  }
+
+  /** Starts the next audit segment; the sealed one's index is written in the background. */
+  private async rotateTrail(): Promise<void> {
+    const { indexed } = await this.trail.rotate();
+    indexed.catch((err: Error) =>
+      this.log(`audit: could not write a sealed segment's index (${err.message}); it is rebuilt at the next start`),
+    );
+  }
+
+  /**
+   * Replaces the full segment after a group was answered (its entries durable first). A failure
+   * is noted; the next group tries again before it prepares anything, and is refused if it fails.
+   */
+  private async rotateAfterAnswer(): Promise<void> {
+    try {
+      await this.settleTrail();
+      if (!this.pendingAudit.length) await this.rotateTrail();
+    } catch (err) {
+      this.writeProblem = asStorageError(err, this.trail.dir).message;
+      this.log(`audit: could not start the next segment (${(err as Error).message}); retried at the next commit`);
+    }
   }
 
   /**
@@ -357,11 +439,17 @@ export class Store {
     }
   }
 
-  /** Writes the entries a failed trail write left to the journal alone, oldest first. */
+  /**
+   * Writes the entries a failed trail write left to the journal alone, oldest first. Each batch
+   * leaves the list once durable, before a full segment is replaced (a failed rotation must not
+   * have them written twice).
+   */
   private async writePending(): Promise<void> {
     while (this.pendingAudit.length) {
-      await this.trail.write(this.pendingAudit[0]!);
+      this.trail.add(this.pendingAudit[0]!);
+      await this.trail.sync();
       this.pendingAudit.shift();
+      if (this.trail.rotationDue) await this.rotateTrail();
     }
   }
 
@@ -506,6 +594,7 @@ export class Store {
     this.closed = true;
     await this.queue.idle();
     await this.settleTrail();
+    await this.trail.indexed();
     this.journal.close();
     this.trail.close();
     this.archive.close();

@@ -19,6 +19,10 @@ import { eventCode, hash32, outcomeCode, type StoredEntry } from './entry';
 export const ROW_BYTES = 32;
 /** A lease posting: the lease hash (u32) and the row of an entry naming it (u32). */
 const POSTING_BYTES = 8;
+/** Rows below this are sorted as packed numbers (hash × this + row stays below 2^53). */
+const PACKED_ROWS = 2 ** 21;
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 const MAGIC = 'BIDX0002';
 const MAGIC_V1 = 'BIDX0001';
 /** Format 1's filter sizes (lease, project, environment). */
@@ -297,6 +301,27 @@ export class SegmentIndex {
   /** The lease postings of the rows: (hash, row) sorted by hash, then row. */
   private postings(): Buffer {
     const count = this.summary.count;
+    if (count >= PACKED_ROWS) return this.postingsByComparator();
+    // Each (hash, row) as one exact number, hash × 2^21 + row (< 2^53), sorted without a comparator.
+    const packed = new Float64Array(count);
+    let n = 0;
+    for (let i = 0; i < count; i++) {
+      const h = this.rows.readUInt32LE(i * ROW_BYTES + 16);
+      if (h) packed[n++] = h * PACKED_ROWS + i;
+    }
+    const sorted = packed.subarray(0, n).sort();
+    const out = Buffer.alloc(n * POSTING_BYTES);
+    for (let j = 0; j < n; j++) {
+      const h = Math.floor(sorted[j]! / PACKED_ROWS);
+      out.writeUInt32LE(h, j * POSTING_BYTES);
+      out.writeUInt32LE(sorted[j]! - h * PACKED_ROWS, j * POSTING_BYTES + 4);
+    }
+    return out;
+  }
+
+  /** {@link postings} for a segment of 2^21 rows or more. */
+  private postingsByComparator(): Buffer {
+    const count = this.summary.count;
     const hashes = new Uint32Array(count);
     const order = new Uint32Array(count);
     let n = 0;
@@ -313,7 +338,11 @@ export class SegmentIndex {
     return out;
   }
 
-  /** Writes the index of a now sealed segment to `file` and serves its rows from there. */
+  /**
+   * Writes the index of a now sealed segment to `file` and serves its rows from there. Its steps
+   * (filters, postings, the write) run on separate turns of the event loop, so requests are
+   * served between them; the segment must not grow meanwhile.
+   */
   async seal(file: string): Promise<void> {
     if (!this.keys) throw new Error('this segment index is sealed already');
     const blooms = this.keys.map((set) => {
@@ -321,7 +350,9 @@ export class SegmentIndex {
       for (const h of set) bloom.add(h);
       return bloom;
     }) as [Bloom, Bloom, Bloom];
+    await nextTurn();
     const postings = this.postings();
+    await nextTurn();
     const summary: Summary = {
       ...this.summary,
       blooms: [blooms[0].bits, blooms[1].bits, blooms[2].bits],

@@ -61,6 +61,8 @@ function segmentName(firstSeq: number): string {
  */
 export class AuditTrail {
   private readonly segments: Segment[] = [];
+  /** The index writes of sealed segments, one after another (never rejects). */
+  private sealing: Promise<void> = Promise.resolve();
   /** Where the active segment's index stood before entries added but not yet durable, or null. */
   private unsynced: { count: number; bytes: number } | null = null;
 
@@ -203,6 +205,7 @@ export class AuditTrail {
   async write(prepared: PreparedEntries): Promise<void> {
     this.add(prepared);
     await this.sync();
+    if (this.rotationDue) await (await this.rotate()).indexed;
   }
 
   /**
@@ -225,8 +228,9 @@ export class AuditTrail {
   }
 
   /**
-   * Whether the active segment is full: it is replaced once its entries are durable (at the next
-   * {@link sync}), and entries prepared before that would chain from the wrong segment.
+   * Whether the active segment is full: it is replaced ({@link rotate}) once its entries are
+   * durable, before anything more is prepared (entries prepared before that would chain from the
+   * wrong segment).
    */
   get rotationDue(): boolean {
     return this.active.size >= this.segmentBytes;
@@ -238,9 +242,10 @@ export class AuditTrail {
   }
 
   /**
-   * Makes the entries added so far durable (one fdatasync), then starts a new segment when this
-   * one is full. If they cannot be made durable they are taken back: off the segment and its
-   * index, the head where it was before them; the error is rethrown.
+   * Makes the entries added so far durable (one fdatasync). If they cannot be made durable they
+   * are taken back: off the segment and its index, the head where it was before them; the error
+   * is rethrown. A full segment is not replaced here: the caller answers first, then
+   * {@link rotate}s.
    */
   async sync(): Promise<void> {
     const mark = this.unsynced;
@@ -254,12 +259,19 @@ export class AuditTrail {
         this.unsynced = null;
       }
     }
-    if (this.rotationDue) await this.rotate();
   }
 
-  private async rotate(): Promise<void> {
+  /**
+   * Seals the full active segment and starts the next one, whose header continues the chain:
+   * the next segment is created durably first, then the sealed one's index is written in the
+   * background (it is derived from the segment, rebuilt at start when missing, and served from
+   * memory until written), so no entry waits for it. Every entry added must be durable. Resolves
+   * once the next segment is there, with the index write, which may fail (the index is then
+   * rebuilt at the next start).
+   */
+  async rotate(): Promise<{ indexed: Promise<void> }> {
+    if (this.unsynced) throw new Error('the audit segment has entries not yet durable');
     const current = this.activeSegment;
-    await current.index.seal(current.indexFile);
     const head = this.head;
     const file = path.join(this.dir, `${segmentName(head.seq + 1)}.log`);
     const next = await RecordLog.create(file, this.format, headerPayload('audit', { baseSeq: head.seq }, head.check));
@@ -267,6 +279,14 @@ export class AuditTrail {
     this.active = next;
     this.activeBase = head.check;
     this.segments.push({ file, indexFile: file.replace(/\.log$/, '.idx'), index: new SegmentIndex(head.seq + 1) });
+    const indexed = this.sealing.then(() => current.index.seal(current.indexFile));
+    this.sealing = indexed.catch(() => undefined);
+    return { indexed };
+  }
+
+  /** Resolves once no index of a sealed segment is still being written. */
+  async indexed(): Promise<void> {
+    await this.sealing;
   }
 
   /** Throws when the active segment was replaced, edited or removed under the running daemon. */
