@@ -105,6 +105,14 @@ function rowMatches(block: Buffer, at: number, f: CompiledFilter): boolean {
 
 type Row = { seq: number; offset: number; length: number };
 
+/** An active segment's index as plain data, for a worker to post (`rows` transferred, not copied). */
+export interface IndexData {
+  summary: Summary;
+  rows: ArrayBuffer;
+  /** The distinct lease, project and environment hashes. */
+  keys: [Uint32Array, Uint32Array, Uint32Array];
+}
+
 /** The index of one segment: rows in memory (the active segment) or in its `.idx` file (sealed). */
 export class SegmentIndex {
   private rows: Buffer;
@@ -138,6 +146,31 @@ export class SegmentIndex {
 
   get segmentBytes(): number {
     return this.summary.segmentBytes;
+  }
+
+  /** The index as plain data (an active segment's only), and the buffers to transfer with it. */
+  toData(): { data: IndexData; transfer: ArrayBuffer[] } {
+    if (this.file || !this.keys) throw new Error('a sealed segment index is not posted');
+    const rows = this.rows;
+    // Buffer.alloc gives a buffer of its own (not a slice of the pool): it is moved, not copied.
+    const own = rows.byteOffset === 0 && rows.byteLength === rows.buffer.byteLength;
+    const buffer = (
+      own ? rows.buffer : rows.buffer.slice(rows.byteOffset, rows.byteOffset + rows.length)
+    ) as ArrayBuffer;
+    const keys = this.keys.map((set) => Uint32Array.from(set)) as IndexData['keys'];
+    return {
+      data: { summary: this.summary, rows: buffer, keys },
+      transfer: [buffer, ...keys.map((k) => k.buffer as ArrayBuffer)],
+    };
+  }
+
+  /** An index from {@link toData}'s data. */
+  static fromData(data: IndexData): SegmentIndex {
+    const index = new SegmentIndex(data.summary.firstSeq);
+    index.summary = data.summary;
+    index.rows = Buffer.from(data.rows);
+    index.keys = data.keys.map((k) => new Set(k)) as [Set<number>, Set<number>, Set<number>];
+    return index;
   }
 
   /** Adds the row of the next entry, whose frame starts at `offset` and is `length` bytes long. */
