@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { writeFileDurable } from '../../base/node/files';
 import { Bloom, LegacyBloom } from './bloom';
-import { eventCode, hash32, outcomeCode, type StoredEntry } from './entry';
+import { eventCode, hash32, hash32Env, outcomeCode, type StoredEntry } from './entry';
 
 /**
  * The index of one audit segment, so `audit list` filtered by lease, project, environment, event,
@@ -53,7 +53,7 @@ export function compileFilter(filter: IndexFilter): CompiledFilter {
   return {
     filter,
     project: filter.project ? hash32(filter.project) : 0,
-    env: filter.project && filter.environment ? hash32(`${filter.project}/${filter.environment}`) : 0,
+    env: filter.project && filter.environment ? hash32Env(filter.project, filter.environment) : 0,
     lease: filter.lease ? hash32(filter.lease) : 0,
     event: filter.event ? eventCode(filter.event) : 0,
     outcome: filter.outcome ? outcomeCode(filter.outcome) : 0,
@@ -186,7 +186,7 @@ export class SegmentIndex {
     const ts = Date.parse(entry.ts);
     const lease = entry.leaseId ? hash32(entry.leaseId) : 0;
     const project = entry.project ? hash32(entry.project) : 0;
-    const env = entry.project && entry.environment ? hash32(`${entry.project}/${entry.environment}`) : 0;
+    const env = entry.project && entry.environment ? hash32Env(entry.project, entry.environment) : 0;
     const event = eventCode(entry.event);
     const outcome = outcomeCode(entry.outcome);
     this.rows.writeUInt32LE(offset, at);
