@@ -166,8 +166,8 @@ export class LeaseLifecycle {
         if (lease.status !== 'active') return;
         const warn = warnAt(state, lease);
         if (keep && !keep(lease, warn)) return;
-        if (warn !== null && warn > now) add(lease.row, warn, 'warn');
-        else add(lease.row, lease.expiresAt, 'expire');
+        const [at, point] = this.pointOf(lease, now, warn);
+        add(lease.row, at, point);
       });
     });
     this.scheduler.rearm();
