@@ -127,8 +127,9 @@ export class SegmentIndex {
   /** Where the lease postings start in the file; 0 for format 1, which has none. */
   private postingsOffset = 0;
 
-  constructor(firstSeq: number) {
-    this.rows = Buffer.alloc(64 * ROW_BYTES);
+  /** `rows`: room for this many rows to start with (grown by doubling when more come). */
+  constructor(firstSeq: number, rows = 64) {
+    this.rows = Buffer.alloc(Math.max(64, rows) * ROW_BYTES);
     this.summary = { firstSeq, count: 0, tsMin: Infinity, tsMax: -Infinity, events: 0, outcomes: 0, segmentBytes: 0 };
   }
 

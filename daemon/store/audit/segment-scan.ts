@@ -57,14 +57,16 @@ export function scanSegment(
   format: LogFormat,
   advice: string,
   keepAfter: number,
+  sizing: { chunkBytes?: number; rows?: number } = {},
 ): ScannedSegment {
   // Indexed as it is scanned: no copy of a record's bytes.
-  const index = new SegmentIndex(firstSeq);
+  const index = new SegmentIndex(firstSeq, sizing.rows);
   const entries: StoredEntry[] = [];
   let expected = firstSeq;
   const scan = scanLog(file, format, {
     advice,
     keep: false,
+    chunkBytes: sizing.chunkBytes,
     visit: (record) => {
       if (record.offset === 0) {
         if (!isSegmentHeader(record, firstSeq))
