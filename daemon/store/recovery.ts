@@ -100,7 +100,7 @@ export async function openDataDir(home: string, options: StoreOptions, time: Tim
   // Read everything first, changing nothing, and cross-check before any file is repaired.
   const stateFiles = new StateFiles(home, keys.logKey, advice, options.inlineLeasesMax);
   // The trail's newest segment is checked in a worker meanwhile, when both reads are large.
-  const pending = startTrailScan(files, stateFiles.tableDir, keys.logKey, advice, options.scanWorkerBytes);
+  const pending = startTrailScan(files, stateFiles.tableDir, keys.logKey, advice, log, options.scanWorkerBytes);
   let scan: StartupScan;
   try {
     scan = await crossCheck(files, stateFiles, format, advice, pending, {
@@ -111,7 +111,6 @@ export async function openDataDir(home: string, options: StoreOptions, time: Tim
   } finally {
     pending?.cancel();
   }
-  if (pending) log(`audit: ${pending.file} was checked in a worker thread while the lease table was read`);
   const journal = await Journal.open(format, scan.journalScan);
   const archive = await LeaseArchive.open(files.leaseArchive, format, advice);
   const { trail, redo, last } = scan;
@@ -217,7 +216,7 @@ async function crossCheck(
     last = { seq: commit.seq, head: commit.audit.head, clock: Math.max(last.clock, commit.clock) };
   }
   // Only the entries since the last commit are kept as objects (the rest are indexed as read).
-  const scanned = await pending?.result(last.head.seq);
+  const scanned = (await pending?.result(last.head.seq)) ?? undefined;
   const trailScan = AuditTrail.read(files.audit, format, advice, last.head.seq, scanned);
   const trailHead = trailScan.head;
   let redo: StoredEntry[] = [];
@@ -302,13 +301,14 @@ function startTrailScan(
   tableDir: string,
   logKey: Buffer,
   advice: string,
+  log: (message: string) => void,
   minBytes = WORKER_MIN_BYTES,
 ): PendingScan | null {
   const newest = segmentNames(files.audit).at(-1);
   if (!newest) return null;
   const { file, firstSeq } = segmentFile(files.audit, newest);
   if (fs.statSync(file).size < minBytes || dirBytes(tableDir) < minBytes) return null;
-  return scanInWorker(file, firstSeq, logKey, advice);
+  return scanInWorker(file, firstSeq, logKey, advice, log);
 }
 
 /** Bytes of the files in `dir` (0 when it does not exist). */

@@ -1,7 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuditEntry } from '../../daemon/api';
+import { isBellaError, type AuditEntry } from '../../daemon/api';
+import type { AuditInput } from '../../daemon/store/audit/entry';
+import { scanInWorker } from '../../daemon/store/audit/scan-in-worker';
+import { scanSegment } from '../../daemon/store/audit/segment-scan';
+import { AuditTrail } from '../../daemon/store/audit/trail';
+import { distDir, ensureBuilt } from '../helpers/build';
 import {
   readLog,
   seed,
@@ -138,3 +143,81 @@ function after(dir: string, before: Map<string, Buffer>): string[] {
   const names = new Set([...before.keys(), ...now.keys()]);
   return [...names].filter((n) => !before.get(n)?.equals(now.get(n) ?? Buffer.alloc(0)) || !now.has(n));
 }
+
+describe('scanInWorker: the built worker against the scan in this thread', () => {
+  const key = Buffer.alloc(32, 7);
+  const format = { check: 'hmac' as const, key };
+  let root: string;
+  let file: string;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    // One segment of 300 entries: commits' entries (tagged) then reads after the last commit.
+    root = tempPlace('bella-scanw-unit').root;
+    const dir = path.join(root, 'audit');
+    const trail = await AuditTrail.open(AuditTrail.read(dir, format, 'x'), format, 'x');
+    for (let i = 0; i < 300; i += 10) {
+      const inputs = Array.from({ length: 10 }, (_, k): AuditInput => ({
+        event: i < 200 ? 'LeaseIssued' : 'SecretsRead',
+        outcome: 'Success',
+        actor: 'owner',
+        project: 'p',
+        environment: `e${k % 3}`,
+        leaseId: `lease${(i + k) % 17}`,
+      }));
+      await trail.write(trail.prepare(inputs, Date.UTC(2026, 11, 1) + i, i < 200 ? i / 10 + 1 : undefined));
+    }
+    file = trail.segmentFiles()[0]!;
+    trail.close();
+  }, 120_000);
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  const script = () => path.join(distDir, 'audit-scan.cjs');
+
+  it('gives what the scan in this thread gives: head, end, index, the entries after the last commit', async () => {
+    const logged: string[] = [];
+    const pending = scanInWorker(file, 1, key, 'x', (m) => logged.push(m), script())!;
+    const scanned = (await pending.result(200))!;
+    pending.cancel();
+    const inline = scanSegment(file, 1, format, 'x', 200);
+    expect(scanned.head).toEqual(inline.head);
+    expect(scanned.base).toBe(inline.base);
+    expect(scanned.scan).toEqual(inline.scan);
+    expect(scanned.entries).toEqual(inline.entries);
+    expect(scanned.entries.map((e) => e.seq)).toEqual(Array.from({ length: 100 }, (_, i) => 201 + i));
+    expect(scanned.index.count).toBe(300);
+    expect(scanned.index.toData().data).toEqual(inline.index.toData().data);
+    expect(logged).toEqual([`audit: ${file} was checked in a worker thread while the lease table was read`]);
+  });
+
+  it('rejects with the same refusal as the scan in this thread', async () => {
+    const damaged = path.join(root, 'damaged.log');
+    fs.writeFileSync(damaged, fs.readFileSync(file, 'utf8').replace('"leaseId":"lease3"', '"leaseId":"lease4"'));
+    let inline: unknown;
+    try {
+      scanSegment(damaged, 1, format, 'x', 0);
+    } catch (err) {
+      inline = err;
+    }
+    expect(isBellaError(inline)).toBe(true);
+    const pending = scanInWorker(damaged, 1, key, 'x', () => undefined, script())!;
+    const refused = await pending.result(0).catch((err: unknown) => err);
+    expect(isBellaError(refused)).toBe(true);
+    expect(refused).toMatchObject({
+      code: (inline as { code: string }).code,
+      message: (inline as Error).message,
+      details: (inline as { details: unknown }).details,
+    });
+  });
+
+  it('answers null (scanned in this thread instead) when the worker itself dies, and says so', async () => {
+    const dying = path.join(root, 'dying.cjs');
+    fs.writeFileSync(dying, 'process.exit(3);\n');
+    const logged: string[] = [];
+    const pending = scanInWorker(file, 1, key, 'x', (m) => logged.push(m), dying)!;
+    expect(await pending.result(0)).toBeNull();
+    expect(logged).toEqual([
+      `audit: the start-up scan worker failed (it exited with code 3 before it answered); ${file} is scanned in the daemon's thread`,
+    ]);
+  });
+});

@@ -31,8 +31,11 @@ export type ScanReply =
 /** A scan under way in a worker. */
 export interface PendingScan {
   file: string;
-  /** The scan, with its entries after `keepAfter` read back; rejects with the scan's refusal. */
-  result(keepAfter: number): Promise<ScannedSegment>;
+  /**
+   * The scan, with its entries after `keepAfter` read back; rejects with the scan's refusal;
+   * null when the worker itself failed (the caller then scans in its own thread).
+   */
+  result(keepAfter: number): Promise<ScannedSegment | null>;
   /** Stops the worker (start-up failed before its result was needed). */
   cancel(): void;
 }
@@ -53,25 +56,41 @@ const WORKER = new URL('./audit-scan.cjs', import.meta.url);
  * Starts scanning `file` (the trail's newest segment, first entry `firstSeq`, keyed hashes with
  * `key`) in a worker, or returns null when there is no worker script (run from the sources).
  */
-export function scanInWorker(file: string, firstSeq: number, key: Buffer, advice: string): PendingScan | null {
-  const script = fileURLToPath(WORKER);
+export function scanInWorker(
+  file: string,
+  firstSeq: number,
+  key: Buffer,
+  advice: string,
+  log: (message: string) => void,
+  script = fileURLToPath(WORKER),
+): PendingScan | null {
   if (!fs.existsSync(script)) return null;
   const format: LogFormat = { check: 'hmac' };
   const request: ScanRequest = { file, firstSeq, key: new Uint8Array(key), advice };
   const worker = new Worker(script, { workerData: request, resourceLimits: SCAN_WORKER_LIMITS });
-  const reply = new Promise<ScannedSegmentData>((resolve, reject) => {
+  const reply = new Promise<ScannedSegmentData | null>((resolve, reject) => {
     worker.once('message', (message: ScanReply) => {
       if ('ok' in message) resolve(message.ok);
       else reject(replyError(message.error));
     });
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`the audit scan worker exited (code ${code}) before it answered`)));
+    // The worker itself lost (out of memory, killed): not a finding about the segment.
+    const lost = (why: string) => {
+      log(`audit: the start-up scan worker failed (${why}); ${file} is scanned in the daemon's thread`);
+      resolve(null);
+    };
+    worker.once('error', (err) => lost(err.message));
+    worker.once('exit', (code) => lost(`it exited with code ${code} before it answered`));
   });
   // Handled here too: start-up may fail (a damaged lease table) before the reply is awaited.
   reply.catch(() => undefined);
   return {
     file,
-    result: async (keepAfter) => fromData(await reply, format, advice, keepAfter),
+    result: async (keepAfter) => {
+      const data = await reply;
+      if (!data) return null;
+      log(`audit: ${file} was checked in a worker thread while the lease table was read`);
+      return fromData(data, format, advice, keepAfter);
+    },
     cancel: () => void worker.terminate(),
   };
 }
