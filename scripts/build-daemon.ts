@@ -4,6 +4,8 @@
 //   daemon/server/start.ts; docs/decisions.md, "Daemon start-up (start3)"). The packages a daemon
 //   loads only once used stay outside the bundle, as they are in node_modules.
 // - dist/audit-verify.js: the worker that verifies the audit trail, an ES module.
+// - dist/audit-scan.cjs: the worker that scans the trail's active segment at start (while the
+//   lease table is read), CommonJS.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -79,18 +81,26 @@ async function makeCodeCache(cache: string): Promise<void> {
   }
 }
 
-async function buildWorker(): Promise<void> {
-  await build({
+async function buildWorkers(): Promise<void> {
+  const common = {
     absWorkingDir: root,
-    entryPoints: { 'audit-verify': 'daemon/store/audit/verify-worker.ts' },
     bundle: true,
     platform: 'node',
     target: 'node20',
-    format: 'esm',
     logLevel: 'warning',
     packages: 'external',
     outdir: dist,
-  });
+  } as const;
+  await Promise.all([
+    build({ ...common, entryPoints: { 'audit-verify': 'daemon/store/audit/verify-worker.ts' }, format: 'esm' }),
+    // CommonJS: a worker starts ~10 ms sooner on Node's CommonJS loader than on its ES module loader.
+    build({
+      ...common,
+      entryPoints: { 'audit-scan': 'daemon/store/audit/scan-worker.ts' },
+      format: 'cjs',
+      outExtension: { '.js': '.cjs' },
+    }),
+  ]);
 }
 
-await Promise.all([buildDaemon(), buildWorker()]);
+await Promise.all([buildDaemon(), buildWorkers()]);

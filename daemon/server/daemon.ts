@@ -74,6 +74,8 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
       // Test knobs: small segments and journals make rotation and compaction frequent.
       segmentBytes: numberFromEnv('BELLA_AUDIT_SEGMENT_BYTES'),
       journalCompactBytes: numberFromEnv('BELLA_JOURNAL_COMPACT_BYTES'),
+      // Test knob: 0 scans the audit trail in a worker at start whatever the sizes.
+      scanWorkerBytes: numberFromEnv('BELLA_SCAN_WORKER_BYTES', 0),
       log,
     });
   } catch (err) {

@@ -160,14 +160,15 @@ export class LeaseLifecycle {
    */
   private scheduleAll(now: number, keep?: (lease: LeaseRow, warn: number | null) => boolean): void {
     const state = this.ctx.store.state;
+    // Through the table's scan (no iterator result per row), each point added as it is found.
     this.queue.build(state.leases.rowCount, (add) => {
-      for (const lease of state.leases.rows()) {
-        if (lease.status !== 'active') continue;
+      state.leases.scan((lease) => {
+        if (lease.status !== 'active') return;
         const warn = warnAt(state, lease);
-        if (keep && !keep(lease, warn)) continue;
+        if (keep && !keep(lease, warn)) return;
         const [at, point] = this.pointOf(lease, now, warn);
         add(lease.row, at, point);
-      }
+      });
     });
     this.scheduler.rearm();
   }

@@ -149,12 +149,14 @@ export function scanLog(
     visit?: (record: LogRecord, raw: Buffer) => void;
     /** Keep the records in the result (default true); false for files too large to hold. */
     keep?: boolean;
+    /** Bytes read at a time (default 1 MiB; a frame longer than that is read whole). */
+    chunkBytes?: number;
   },
 ): ScanResult {
   const fd = fs.openSync(file, 'r');
   try {
     const size = fs.fstatSync(fd).size;
-    const reader = new ChunkReader(fd, size);
+    const reader = new ChunkReader(fd, size, Buffer.allocUnsafe(options.chunkBytes ?? CHUNK));
     const headerLen = frameHeaderBytes(format.check);
     const damage = (offset: number, why: string) => logDamage(file, offset, why, options.advice);
     const records: LogRecord[] = [];

@@ -3,6 +3,8 @@ import { createSecretKey } from 'node:crypto';
 import path from 'node:path';
 import { BellaError, isBellaError } from '../api';
 import { ensurePrivateDir, removeStaleTemps } from '../base/node/files';
+import { scanInWorker, WORKER_MIN_BYTES, type PendingScan } from './audit/scan-in-worker';
+import { segmentFile, segmentNames } from './audit/segment-scan';
 import { AuditTrail, DEFAULT_SEGMENT_BYTES, type TrailScan } from './audit/trail';
 import type { StoredEntry } from './audit/entry';
 import { restoreAdvice, stamp } from './backups';
@@ -33,6 +35,11 @@ export interface StoreOptions {
   journalCompactBytes?: number;
   /** Leases kept in state.snapshot itself up to this many; more go to the lease table (small in tests). */
   inlineLeasesMax?: number;
+  /**
+   * From how many bytes of audit segment and of lease table files the segment is scanned in a
+   * worker thread while the table is read (default {@link WORKER_MIN_BYTES}; 0 in tests of that path).
+   */
+  scanWorkerBytes?: number;
   /** Accept a state older than the audit trail records (a backup restored on purpose). */
   acceptRollback?: boolean;
   log?: (message: string) => void;
@@ -92,11 +99,18 @@ export async function openDataDir(home: string, options: StoreOptions, time: Tim
 
   // Read everything first, changing nothing, and cross-check before any file is repaired.
   const stateFiles = new StateFiles(home, keys.logKey, advice, options.inlineLeasesMax);
-  const scan = await crossCheck(files, stateFiles, format, advice, {
-    acceptRollback: options.acceptRollback,
-    segmentBytes: options.segmentBytes,
-    wall: () => time.wall(),
-  });
+  // The trail's newest segment is checked in a worker meanwhile, when both reads are large.
+  const pending = startTrailScan(files, stateFiles.tableDir, keys.logKey, advice, log, options.scanWorkerBytes);
+  let scan: StartupScan;
+  try {
+    scan = await crossCheck(files, stateFiles, format, advice, pending, {
+      acceptRollback: options.acceptRollback,
+      segmentBytes: options.segmentBytes,
+      wall: () => time.wall(),
+    });
+  } finally {
+    pending?.cancel();
+  }
   const journal = await Journal.open(format, scan.journalScan);
   const archive = await LeaseArchive.open(files.leaseArchive, format, advice);
   const { trail, redo, last } = scan;
@@ -173,6 +187,7 @@ async function crossCheck(
   stateFiles: StateFiles,
   format: LogFormat,
   advice: string,
+  pending: PendingScan | null,
   options: { acceptRollback?: boolean; segmentBytes?: number; wall: () => number },
 ): Promise<StartupScan> {
   const snapshot = await stateFiles.read();
@@ -201,7 +216,8 @@ async function crossCheck(
     last = { seq: commit.seq, head: commit.audit.head, clock: Math.max(last.clock, commit.clock) };
   }
   // Only the entries since the last commit are kept as objects (the rest are indexed as read).
-  const trailScan = AuditTrail.read(files.audit, format, advice, last.head.seq);
+  const scanned = (await pending?.result(last.head.seq)) ?? undefined;
+  const trailScan = AuditTrail.read(files.audit, format, advice, last.head.seq, scanned);
   const trailHead = trailScan.head;
   let redo: StoredEntry[] = [];
   let gap: string | null = null;
@@ -273,6 +289,36 @@ function* entriesAfter(trail: AuditTrail, scan: TrailScan, seq: number): Generat
     return;
   }
   for (const entry of active.entries) if (entry.seq > seq) yield entry;
+}
+
+/**
+ * Starts scanning the audit trail's newest segment in a worker thread, so that it and the lease
+ * table's files are read and checked on two cores at once; null (scanned in this thread, after
+ * the lease table) when either is small: a worker's own start would cost more than it saves.
+ */
+function startTrailScan(
+  files: DataFiles,
+  tableDir: string,
+  logKey: Buffer,
+  advice: string,
+  log: (message: string) => void,
+  minBytes = WORKER_MIN_BYTES,
+): PendingScan | null {
+  const newest = segmentNames(files.audit).at(-1);
+  if (!newest) return null;
+  const { file, firstSeq } = segmentFile(files.audit, newest);
+  if (fs.statSync(file).size < minBytes || dirBytes(tableDir) < minBytes) return null;
+  return scanInWorker(file, firstSeq, logKey, advice, log);
+}
+
+/** Bytes of the files in `dir` (0 when it does not exist). */
+function dirBytes(dir: string): number {
+  if (!fs.existsSync(dir)) return 0;
+  let bytes = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isFile()) bytes += fs.statSync(path.join(dir, entry.name)).size;
+  }
+  return bytes;
 }
 
 /** Removes temp files of the lease table a crash left behind (never named by any snapshot). */

@@ -33,6 +33,8 @@ describe('the package a spare box installs (README: npm pack, npm install -g)', 
         'dist/cli.cjs',
         'dist/daemon.cjs',
         'dist/audit-verify.js',
+        // The worker that scans the audit trail at start while the lease table is read.
+        'dist/audit-scan.cjs',
         // The one-file CLI an installed daemon serves to holders.
         'dist/bella.mjs',
         'build/bella.service',

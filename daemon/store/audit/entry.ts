@@ -46,20 +46,32 @@ export function seqOf(buf: Buffer, start = 0, end = buf.length): number {
 
 /** 32-bit FNV-1a of a string; never 0, which the index uses for "no value". */
 export function hash32(text: string): number {
-  let h = 0x811c9dc5;
+  const h = fnv1a(0x811c9dc5, text) >>> 0;
+  return h === 0 ? 1 : h;
+}
+
+/** {@link hash32} of `${project}/${environment}`, without building that string. */
+export function hash32Env(project: string, environment: string): number {
+  const h = fnv1a(Math.imul(fnv1a(0x811c9dc5, project) ^ 0x2f, 0x01000193), environment) >>> 0;
+  return h === 0 ? 1 : h;
+}
+
+function fnv1a(h: number, text: string): number {
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  h >>>= 0;
-  return h === 0 ? 1 : h;
+  return h;
 }
+
+const EVENT_CODES = new Map((AUDIT_EVENTS as readonly string[]).map((e, i) => [e, i + 1]));
+const OUTCOME_CODES = new Map((OUTCOMES as readonly string[]).map((o, i) => [o, i + 1]));
 
 /** The index codes of an entry's enumerated fields (1-based; 0 = absent). */
 export function eventCode(event: string): number {
-  return (AUDIT_EVENTS as readonly string[]).indexOf(event) + 1;
+  return EVENT_CODES.get(event) ?? 0;
 }
 
 export function outcomeCode(outcome: string): number {
-  return (OUTCOMES as readonly string[]).indexOf(outcome) + 1;
+  return OUTCOME_CODES.get(outcome) ?? 0;
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { writeFileDurable } from '../../base/node/files';
 import { Bloom, LegacyBloom } from './bloom';
-import { eventCode, hash32, outcomeCode, type StoredEntry } from './entry';
+import { eventCode, hash32, hash32Env, outcomeCode, type StoredEntry } from './entry';
 
 /**
  * The index of one audit segment, so `audit list` filtered by lease, project, environment, event,
@@ -57,7 +57,7 @@ export function compileFilter(filter: IndexFilter): CompiledFilter {
   return {
     filter,
     project: filter.project ? hash32(filter.project) : 0,
-    env: filter.project && filter.environment ? hash32(`${filter.project}/${filter.environment}`) : 0,
+    env: filter.project && filter.environment ? hash32Env(filter.project, filter.environment) : 0,
     lease: filter.lease ? hash32(filter.lease) : 0,
     event: filter.event ? eventCode(filter.event) : 0,
     outcome: filter.outcome ? outcomeCode(filter.outcome) : 0,
@@ -109,6 +109,14 @@ function rowMatches(block: Buffer, at: number, f: CompiledFilter): boolean {
 
 type Row = { seq: number; offset: number; length: number };
 
+/** An active segment's index as plain data, for a worker to post (`rows` transferred, not copied). */
+export interface IndexData {
+  summary: Summary;
+  rows: ArrayBuffer;
+  /** The distinct lease, project and environment hashes. */
+  keys: [Uint32Array, Uint32Array, Uint32Array];
+}
+
 /** The index of one segment: rows in memory (the active segment) or in its `.idx` file (sealed). */
 export class SegmentIndex {
   private rows: Buffer;
@@ -123,8 +131,9 @@ export class SegmentIndex {
   /** Where the lease postings start in the file; 0 for format 1, which has none. */
   private postingsOffset = 0;
 
-  constructor(firstSeq: number) {
-    this.rows = Buffer.alloc(64 * ROW_BYTES);
+  /** `rows`: room for this many rows to start with (grown by doubling when more come). */
+  constructor(firstSeq: number, rows = 64) {
+    this.rows = Buffer.alloc(Math.max(64, rows) * ROW_BYTES);
     this.summary = { firstSeq, count: 0, tsMin: Infinity, tsMax: -Infinity, events: 0, outcomes: 0, segmentBytes: 0 };
   }
 
@@ -144,6 +153,31 @@ export class SegmentIndex {
     return this.summary.segmentBytes;
   }
 
+  /** The index as plain data (an active segment's only), and the buffers to transfer with it. */
+  toData(): { data: IndexData; transfer: ArrayBuffer[] } {
+    if (this.file || !this.keys) throw new Error('a sealed segment index is not posted');
+    const rows = this.rows;
+    // Buffer.alloc gives a buffer of its own (not a slice of the pool): it is moved, not copied.
+    const own = rows.byteOffset === 0 && rows.byteLength === rows.buffer.byteLength;
+    const buffer = (
+      own ? rows.buffer : rows.buffer.slice(rows.byteOffset, rows.byteOffset + rows.length)
+    ) as ArrayBuffer;
+    const keys = this.keys.map((set) => Uint32Array.from(set)) as IndexData['keys'];
+    return {
+      data: { summary: this.summary, rows: buffer, keys },
+      transfer: [buffer, ...keys.map((k) => k.buffer as ArrayBuffer)],
+    };
+  }
+
+  /** An index from {@link toData}'s data. */
+  static fromData(data: IndexData): SegmentIndex {
+    const index = new SegmentIndex(data.summary.firstSeq);
+    index.summary = data.summary;
+    index.rows = Buffer.from(data.rows);
+    index.keys = data.keys.map((k) => new Set(k)) as [Set<number>, Set<number>, Set<number>];
+    return index;
+  }
+
   /** Adds the row of the next entry, whose frame starts at `offset` and is `length` bytes long. */
   add(entry: StoredEntry, offset: number, length: number): void {
     const s = this.summary;
@@ -157,7 +191,7 @@ export class SegmentIndex {
     const ts = Date.parse(entry.ts);
     const lease = entry.leaseId ? hash32(entry.leaseId) : 0;
     const project = entry.project ? hash32(entry.project) : 0;
-    const env = entry.project && entry.environment ? hash32(`${entry.project}/${entry.environment}`) : 0;
+    const env = entry.project && entry.environment ? hash32Env(entry.project, entry.environment) : 0;
     const event = eventCode(entry.event);
     const outcome = outcomeCode(entry.outcome);
     this.rows.writeUInt32LE(offset, at);

@@ -2,12 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { AuditEntry, BellaError } from '../../api';
 import { ensurePrivateDir } from '../../base/node/files';
-import { logDamage, scanLog, type LogRecord, type ScanResult } from '../log-scan';
+import { logDamage, scanLog, type ScanResult } from '../log-scan';
 import { GENESIS_CHECK, headerPayload, type FramedBatch, type LogFormat, type Payload } from '../record-frame';
 import { RecordLog } from '../record-log';
 import type { AuditHead } from '../snapshot';
 import { storedEntry, toAuditEntry, type AuditInput, type StoredEntry } from './entry';
 import { compileFilter, entryMatches, SegmentIndex, type IndexFilter } from './segment-index';
+import { parseEntry, scanSegment, segmentFile, segmentNames, type ScannedSegment } from './segment-scan';
 
 /** Segments are sealed and a new one started once the active one reaches this size. */
 export const DEFAULT_SEGMENT_BYTES = 8 * 1024 * 1024;
@@ -48,8 +49,6 @@ export interface TrailScan {
   head: AuditHead;
 }
 
-const NAME = /^(\d{12})\.log$/;
-
 function segmentName(firstSeq: number): string {
   return String(firstSeq).padStart(12, '0');
 }
@@ -80,51 +79,20 @@ export class AuditTrail {
    * the newest segment in full (its entries, its torn tail if a crash left one). Damage in the
    * newest segment, or a chain that does not continue from one segment to the next, throws.
    */
-  static read(dir: string, format: LogFormat, advice: string, keepAfter = 0): TrailScan {
-    const names = fs.existsSync(dir)
-      ? fs
-          .readdirSync(dir)
-          .filter((n) => NAME.test(n))
-          .sort()
-      : [];
+  static read(dir: string, format: LogFormat, advice: string, keepAfter = 0, scanned?: ScannedSegment): TrailScan {
+    const names = segmentNames(dir);
     const sealed: TrailScan['sealed'] = [];
     for (const name of names.slice(0, -1)) {
-      const firstSeq = Number(NAME.exec(name)![1]);
-      const file = path.join(dir, name);
+      const { file, firstSeq } = segmentFile(dir, name);
       const index = SegmentIndex.load(file.replace(/\.log$/, '.idx'), firstSeq, fs.statSync(file).size);
       sealed.push({ file, index, firstSeq });
     }
     const last = names.at(-1);
     if (!last) return { dir, sealed, active: null, head: { seq: 0, check: GENESIS_CHECK } };
-    const file = path.join(dir, last);
-    const firstSeq = Number(NAME.exec(last)![1]);
-    // Indexed as it is scanned: no copy of a record's bytes, and only the entries after
-    // `keepAfter` kept as objects.
-    const index = new SegmentIndex(firstSeq);
-    const entries: StoredEntry[] = [];
-    let expected = firstSeq;
-    const scan = scanLog(file, format, {
-      advice,
-      keep: false,
-      visit: (record) => {
-        if (record.offset === 0) {
-          if (!isSegmentHeader(record, firstSeq))
-            throw logDamage(file, 0, 'it is not the audit segment its name says', advice);
-          return;
-        }
-        const entry = parseEntry(record, file, advice);
-        if (entry.seq !== expected) {
-          throw logDamage(file, record.offset, `entry ${entry.seq} where ${expected} was expected`, advice);
-        }
-        expected++;
-        index.add(entry, record.offset, record.frameBytes);
-        if (entry.seq > keepAfter) entries.push(entry);
-      },
-    });
-    const header = scan.header as { base?: unknown };
-    if (scan.end === 0) throw logDamage(file, 0, 'it has no header (the file was cut)', advice);
-    const base = typeof header.base === 'string' ? header.base : GENESIS_CHECK;
-    const head = scan.count ? { seq: expected - 1, check: scan.lastCheck } : { seq: firstSeq - 1, check: base };
+    const { file, firstSeq } = segmentFile(dir, last);
+    // Scanned already (in a worker, while the lease table was read) when it is this same file.
+    const active = scanned && scanned.file === file ? scanned : scanSegment(file, firstSeq, format, advice, keepAfter);
+    const { scan, index, entries, base, head } = active;
     return { dir, sealed, active: { file, scan, index, entries, firstSeq, base }, head };
   }
 
@@ -360,28 +328,6 @@ export class AuditTrail {
 
   close(): void {
     this.active.close();
-  }
-}
-
-/** Whether a segment's header record names it as the audit segment after entry `firstSeq - 1`. */
-function isSegmentHeader(record: LogRecord, firstSeq: number): boolean {
-  try {
-    const header = JSON.parse(record.payload.toString('utf8')) as { log?: unknown; baseSeq?: unknown };
-    return header.log === 'audit' && header.baseSeq === firstSeq - 1;
-  } catch {
-    return false;
-  }
-}
-
-function parseEntry(record: LogRecord, file: string, advice: string): StoredEntry {
-  try {
-    const entry = JSON.parse(record.payload.toString('utf8')) as StoredEntry;
-    if (typeof entry.seq !== 'number' || typeof entry.event !== 'string' || typeof entry.ts !== 'string') {
-      throw new Error('not an entry');
-    }
-    return entry;
-  } catch {
-    throw logDamage(file, record.offset, 'an entry is not a valid audit entry', advice);
   }
 }
 
