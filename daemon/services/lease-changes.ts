@@ -100,7 +100,7 @@ export class LeaseChanges {
       id,
       project: args.project,
       environment: args.environment,
-      scope: [...new Set(args.scope)],
+      scope: unique(args.scope),
       reason: args.reason,
       issuedAt: this.now,
       expiresAt: this.now + ttl * 1000,
@@ -285,4 +285,12 @@ export class LeaseChanges {
       this.touched.lease(id);
     }
   }
+}
+
+/** `list` without repeats, in first-seen order; a scope is a few keys, so no Set is made for one. */
+function unique(list: readonly string[]): string[] {
+  if (list.length > 16) return [...new Set(list)];
+  const out: string[] = [];
+  for (const item of list) if (!out.includes(item)) out.push(item);
+  return out;
 }
