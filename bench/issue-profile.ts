@@ -10,8 +10,9 @@ import { cannon, cpuUs, median, round } from './lib';
  * logins come 16 at a time, so their commit groups are smaller): after `preload` issues of warm-up,
  * `count` more, measured one of three ways (BELLA_TEST_DIST picks another build):
  * - `cpu`: the daemon's CPU µs per lease (user + system, `/proc`), median of 3 rounds;
- * - `alloc`: bytes allocated per lease by function, from V8's sampling heap profiler with the
- *   objects that died young included (allocation does not move with the machine's load);
+ * - `alloc [FILE]`: bytes allocated per lease by function, from V8's sampling heap profiler with the
+ *   objects that died young included (allocation does not move with the machine's load); the
+ *   profile is kept in FILE when one is named (a `.heapprofile`, for DevTools);
  * - `profile FILE`: a CPU profile of the same window written to FILE (for bench/profile.ts);
  * - `syscalls`: system calls per lease, all threads (`strace -c -f` attached for the window).
  * Usage: npx tsx bench/issue-profile.ts cpu|alloc|profile|syscalls [count] [connections] [preload] [FILE]
@@ -75,7 +76,11 @@ async function main(): Promise<void> {
   const place = tempPlace('bella-issue-profile');
   const script = path.join(place.root, 'profile-preload.cjs');
   const out =
-    mode === 'profile' ? path.resolve(process.argv[6] ?? 'issue.cpuprofile') : path.join(place.root, 'p.json');
+    mode === 'profile'
+      ? path.resolve(process.argv[6] ?? 'issue.cpuprofile')
+      : process.argv[6]
+        ? path.resolve(process.argv[6])
+        : path.join(place.root, 'p.json');
   fs.writeFileSync(script, PRELOAD);
   const daemon = await startIn(place, {
     nodeArgs: mode === 'alloc' || mode === 'profile' ? ['--require', script] : [],

@@ -1,4 +1,6 @@
 const UNIT_SECONDS = { w: 604800, d: 86400, h: 3600, m: 60, s: 1 } as const;
+/** The units, largest first, as formatDuration walks them (no array made per call: it runs at every issue). */
+const UNITS = Object.entries(UNIT_SECONDS);
 const DURATION = /^(?:\d+[wdhms])+$/;
 const PART = /(\d+)([wdhms])/g;
 
@@ -26,15 +28,17 @@ export function parseDuration(text: string): number | undefined {
 export function formatDuration(totalSeconds: number): string {
   let rest = Math.max(0, Math.round(totalSeconds));
   if (rest === 0) return '0s';
-  const parts: string[] = [];
-  for (const [unit, size] of Object.entries(UNIT_SECONDS)) {
+  let out = '';
+  let parts = 0;
+  for (const [unit, size] of UNITS) {
     if (unit === 'w' && rest % size !== 0) continue;
     const n = Math.floor(rest / size);
     if (n > 0) {
-      parts.push(`${n}${unit}`);
+      out += `${n}${unit}`;
+      parts++;
       rest -= n * size;
     }
-    if (parts.length === 2) break;
+    if (parts === 2) break;
   }
-  return parts.join('');
+  return out;
 }

@@ -96,13 +96,18 @@ export function createApp(
     if (!surface.planes.includes(spec.plane)) continue;
     const handler = handlers[name] as Handler<OperationName> | undefined;
     if (!handler) throw new Error(`no handler for ${name}, which this surface serves`);
+    const pathParams = spec.path.includes(':');
     const run = async (request: IncomingMessage, params: Record<string, string>, query: string) => {
       const body = await readBody(request, surface.bodyLimit);
       // Defends against bodies that are arrays or scalars being spread into the input.
       if (body !== undefined && body !== null && (typeof body !== 'object' || Array.isArray(body))) {
         throw new BellaError('invalid_argument', 'the request body must be a JSON object');
       }
-      const raw = { ...(query ? parseQuery(query) : {}), ...(body as object | undefined), ...params };
+      // A body alone (no query, no path parameters) is validated as it is: it is this request's own object.
+      const raw =
+        !query && !pathParams && body
+          ? body
+          : { ...(query ? parseQuery(query) : {}), ...(body as object | undefined), ...params };
       const parsed = spec.input.safeParse(raw);
       if (!parsed.success) throw invalidInput(parsed.error.issues);
       const info: RequestInfo = { source: surface.source(request) };

@@ -100,7 +100,7 @@ export class LeaseChanges {
       id,
       project: args.project,
       environment: args.environment,
-      scope: [...new Set(args.scope)],
+      scope: unique(args.scope),
       reason: args.reason,
       issuedAt: this.now,
       expiresAt: this.now + ttl * 1000,
@@ -285,4 +285,14 @@ export class LeaseChanges {
       this.touched.lease(id);
     }
   }
+}
+
+/**
+ * `list` without repeats, in first-seen order, as a new array of its size; a scope is a few keys
+ * that rarely repeat, so no Set (nor a growing array) is made for one.
+ */
+function unique(list: readonly string[]): string[] {
+  if (list.length > 16) return [...new Set(list)];
+  for (let i = 1; i < list.length; i++) if (list.indexOf(list[i]!) !== i) return [...new Set(list)];
+  return list.slice();
 }

@@ -35,25 +35,30 @@ const SINGLE = { issued: 'LeaseIssued', renewed: 'LeaseRenewed', revoked: 'Lease
  */
 export function leaseEvents(changes: LeaseChanges): LeaseEvent[] {
   const events: LeaseEvent[] = [];
-  const grouped = { LeaseExpiringSoon: new Map<string, LeaseEvent>(), LeaseExpired: new Map<string, LeaseEvent>() };
+  // The groups are made on first use: an issue, a renew or a revoke (one lease) needs none.
+  let warned: Map<string, LeaseEvent> | null = null;
+  let expired: Map<string, LeaseEvent> | null = null;
   for (const { lease, outcome } of changes.outcomes.values()) {
-    const where = { at: changes.now, project: lease.project, environment: lease.environment };
     if (outcome === 'issued' || outcome === 'renewed' || outcome === 'revoked') {
-      events.push({ type: SINGLE[outcome], ...where, leases: [lease] });
+      const { project, environment } = lease;
+      events.push({ type: SINGLE[outcome], at: changes.now, project, environment, leases: [lease] });
     } else if (outcome === 'warned' || outcome === 'expired') {
-      const groups = outcome === 'warned' ? grouped.LeaseExpiringSoon : grouped.LeaseExpired;
+      const groups = outcome === 'warned' ? (warned ??= new Map()) : (expired ??= new Map());
       const key = `${lease.project}/${lease.environment}`;
       const group = groups.get(key);
       if (group) group.leases.push(lease);
       else
         groups.set(key, {
           type: outcome === 'warned' ? 'LeaseExpiringSoon' : 'LeaseExpired',
-          ...where,
+          at: changes.now,
+          project: lease.project,
+          environment: lease.environment,
           leases: [lease],
         });
     }
   }
-  events.push(...grouped.LeaseExpiringSoon.values(), ...grouped.LeaseExpired.values());
+  if (warned) events.push(...warned.values());
+  if (expired) events.push(...expired.values());
   for (const all of changes.expiredAll) {
     events.push({ type: 'LeasesExpiredAll', at: changes.now, ...all, leases: [] });
   }

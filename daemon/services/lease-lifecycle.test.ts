@@ -32,6 +32,38 @@ async function world(start = Date.parse('2026-11-28T12:00:00Z')) {
 }
 
 describe('LeaseLifecycle', () => {
+  it('keeps a scope’s keys once each, in order, and tells a listener of the issue (none is needed)', async () => {
+    const { services, store, events } = await world();
+    await services.secrets.set({ project: 'my-api', environment: 'production', key: 'API_KEY', value: 'y' });
+    // No listener yet: the issue is made and committed all the same.
+    const first = await services.leases.issue({
+      project: 'my-api',
+      environment: 'production',
+      scope: ['API_KEY', 'DATABASE_URL', 'API_KEY'],
+      reason: 'r',
+    });
+    expect(first.lease.scope).toEqual(['API_KEY', 'DATABASE_URL']);
+    expect(store.state.leases.get(first.lease.id)?.scope).toEqual(['API_KEY', 'DATABASE_URL']);
+    const heard: unknown[] = [];
+    const off = events.on((event) => heard.push(event));
+    const scope = ['DATABASE_URL', 'API_KEY'];
+    const second = await services.leases.issue({ project: 'my-api', environment: 'production', scope, reason: 'r' });
+    off();
+    expect(second.lease.scope).toEqual(scope);
+    expect(second.lease.scope).not.toBe(scope);
+    expect(heard).toEqual([
+      {
+        type: 'LeaseIssued',
+        at: second.lease.issuedAt,
+        project: 'my-api',
+        environment: 'production',
+        leaseIds: [second.lease.id],
+        expiresAt: second.lease.expiresAt,
+      },
+    ]);
+    services.lifecycle.stop();
+  });
+
   it('schedules the warn point, then the expiry point, of a policy lease', async () => {
     const { services } = await world();
     await services.projects.setPolicy({

@@ -103,7 +103,8 @@ export class LeaseLifecycle {
     const { result, changes, events } = await this.commit(change, kind);
     for (const { lease } of changes.outcomes.values()) this.schedule(lease);
     for (const event of events) {
-      this.ctx.events.emit(toDaemonEvent(event));
+      // Built only for a listener (an SSE client): most issues have none, and each is ~0.6 KB.
+      if (this.ctx.events.size) this.ctx.events.emit(toDaemonEvent(event));
       if (event.type === 'LeaseExpiringSoon') this.grouper.add(toWarningGroup(event));
     }
     return result;

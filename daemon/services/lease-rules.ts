@@ -13,7 +13,7 @@ export const DEFAULT_TTL_SECONDS = 3600;
 export function toLease(lease: ArchivedLease, now: number): Lease {
   const status = effectiveStatus(lease, now);
   const endedAt = lease.endedAt ?? (status === 'expired' ? lease.expiresAt : null);
-  return {
+  const out: Lease = {
     id: lease.id,
     project: lease.project,
     environment: lease.environment,
@@ -26,17 +26,12 @@ export function toLease(lease: ArchivedLease, now: number): Lease {
     lastUsedAt: lease.lastUsedAt === null ? null : iso(lease.lastUsedAt),
     endedAt: endedAt === null ? null : iso(endedAt),
     endReason: lease.endReason ?? (status === 'expired' ? 'expired' : null),
-    ...('database' in lease && lease.database
-      ? {
-          database: {
-            name: lease.database.name,
-            role: lease.database.role,
-            user: lease.database.user,
-            key: lease.database.key,
-          },
-        }
-      : {}),
   };
+  if ('database' in lease && lease.database) {
+    const { name, role, user, key } = lease.database;
+    out.database = { name, role, user, key };
+  }
+  return out;
 }
 
 /** The lease as its token's holder sees it. */

@@ -4,9 +4,10 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BellaError, operations } from '../api';
 import { createDesktopNotifier } from '../notify';
-import { Store } from '../store';
+import { Store, type State } from '../store';
 import { EventBus } from './events';
 import { createServices } from './index';
+import { findScopedEnvironment } from './lookup';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -35,5 +36,47 @@ describe('names that exist on Object.prototype', () => {
     expect(operations.setSecret.input.safeParse({ ...ref, key: '__proto__', value: 'x' }).success).toBe(false);
     services.lifecycle.stop();
     await store.close();
+  });
+});
+
+// Only what findScopedEnvironment reads: a project with one environment and its secrets by key.
+function stateWith(keys: string[]): State {
+  const secrets = Object.fromEntries(keys.map((k) => [k, { value: 'sealed' }]));
+  return { projects: { app: { slug: 'app', environments: { dev: { slug: 'dev', secrets } } } } } as unknown as State;
+}
+
+function refusal(fn: () => unknown): BellaError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof BellaError) return err;
+    throw err;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('findScopedEnvironment: every scope entry must match a key', () => {
+  const state = stateWith(['DB_URL', 'DB_USER', 'API_KEY']);
+
+  it('accepts keys named in full and globs that match', () => {
+    const env = findScopedEnvironment(state, 'app', 'dev', ['API_KEY', 'DB_*', 'API_KEY']);
+    expect(Object.keys(env.secrets)).toEqual(['DB_URL', 'DB_USER', 'API_KEY']);
+    expect(findScopedEnvironment(state, 'app', 'dev', [])).toBe(env);
+  });
+
+  it('names every entry that matches nothing, in scope order, with the keys sorted', () => {
+    const err = refusal(() => findScopedEnvironment(state, 'app', 'dev', ['NOPE', 'API_KEY', 'X_*', 'DB_*']));
+    expect(err.code).toBe('invalid_argument');
+    expect(err.message).toBe('scope NOPE, X_* matches no key in app/dev; its keys: API_KEY, DB_URL, DB_USER');
+  });
+
+  it('counts only the environment’s own keys (never an inherited name)', () => {
+    const err = refusal(() => findScopedEnvironment(state, 'app', 'dev', ['constructor', 'toString', '__proto__']));
+    expect(err.message).toContain('scope constructor, toString, __proto__ matches no key');
+  });
+
+  it('says so when the environment has no keys yet', () => {
+    const err = refusal(() => findScopedEnvironment(stateWith([]), 'app', 'dev', ['API_KEY']));
+    expect(err.message).toBe('app/dev has no secrets yet: add the keys the lease should read first');
   });
 });

@@ -41,8 +41,12 @@ export function findScopedEnvironment(
   scope: readonly string[],
 ): StoredEnvironment {
   const env = findEnvironment(state, project, environment);
+  // A key named in full is looked up (no list of the keys is made at each issue); a glob is matched
+  // against them; the sorted list is for the error only.
+  const globs = scope.filter((entry) => entry.includes('*') || !own(env.secrets, entry));
+  if (globs.length === 0) return env;
   const keys = Object.keys(env.secrets).sort();
-  const unmatched = unmatchedEntries([...scope], keys);
+  const unmatched = unmatchedEntries(globs, keys);
   if (unmatched.length) {
     throw new BellaError(
       'invalid_argument',

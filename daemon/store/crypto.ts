@@ -127,17 +127,23 @@ export function hashesEqual(a: string, b: string): boolean {
   return ab.length === bb.length && timingSafeEqual(ab, bb);
 }
 
+/** The characters of {@link randomId}, as bytes: a-z, then 0-9. */
+const ID_ALPHABET = Buffer.from('abcdefghijklmnopqrstuvwxyz0123456789', 'latin1');
+
 /** Random identifiers and token secrets. */
 export function randomId(length: number): string {
-  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
   const bytes = pooledRandomBytes(length * 2);
-  let out = '';
+  // The characters are written into the random bytes' own buffer, then read as one string: no
+  // string per character (a lease id is made at every issue).
+  let n = 0;
   // Rejection sampling keeps every character uniformly likely.
-  for (const b of bytes) {
-    if (b < 252) out += alphabet[b % 36];
-    if (out.length === length) return out;
+  for (let i = 0; i < bytes.length && n < length; i++) {
+    const b = bytes[i]!;
+    if (b < 252) bytes[n++] = ID_ALPHABET[b % 36]!;
   }
-  return out + randomId(length - out.length);
+  const out = bytes.toString('latin1', 0, n);
+  bytes.fill(0);
+  return n === length ? out : out + randomId(length - n);
 }
 
 /** 256 random bits, base64url, for the secret part of a token. */

@@ -37,4 +37,14 @@ describe('pooledRandomBytes: ids and token secrets from one CSPRNG draw shared b
     for (const id of ids) expect(id).toMatch(/^[a-z0-9]{16}$/);
     for (const s of secrets) expect(s).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
+
+  it('lease ids use every one of their 36 characters about equally', () => {
+    const counts = new Map<string, number>();
+    // 36 × 400 characters expected 400 times each; a deviation of 200 is about 10 standard deviations.
+    for (let i = 0; i < 900; i++) for (const c of randomId(16)) counts.set(c, (counts.get(c) ?? 0) + 1);
+    expect(counts.size).toBe(36);
+    for (const c of counts.values()) expect(Math.abs(c - 400)).toBeLessThan(200);
+    // Lengths other than 16 keep theirs too (a short draw is completed).
+    for (const n of [1, 5, 40, 200]) expect(randomId(n)).toMatch(new RegExp(`^[a-z0-9]{${n}}$`));
+  });
 });

@@ -4,6 +4,8 @@ import { FLAT_RECORDS, own, type FlatKind, type State, type StoredEnvironment, t
 // A transaction's changes as journal records, and records applied back to a state.
 
 const NONE: ReadonlySet<string> = new Set();
+/** The kinds of flat records, in the order a commit writes them (no list made per commit). */
+const FLAT_KINDS = Object.keys(FLAT_RECORDS) as FlatKind[];
 const NONE_MAP: ReadonlyMap<string, never> = new Map<string, never>();
 
 /** Which records a transaction changed, so its commit writes exactly those. */
@@ -129,9 +131,11 @@ export function* changesOf(state: State, touched: Touched): Generator<Change> {
     const secret = env && own(env.secrets, k);
     yield { t: 'secret', p, e, k, v: secret ? { ...secret } : null };
   }
-  for (const kind of Object.keys(FLAT_RECORDS) as FlatKind[]) {
+  for (const kind of FLAT_KINDS) {
+    const ids = touched.flat[kind];
+    if (!ids) continue;
     const records = state[FLAT_RECORDS[kind]] as Map<string, unknown>;
-    for (const id of touched.flat[kind] ?? []) yield { t: kind, id, v: records.get(id) ?? null } as Change;
+    for (const id of ids) yield { t: kind, id, v: records.get(id) ?? null } as Change;
   }
   if (touched.settings) yield { t: 'settings', v: state.settings };
 }
@@ -148,7 +152,7 @@ export function* recordsOf(state: State, leases = true): Generator<Change> {
       }
     }
   }
-  for (const kind of Object.keys(FLAT_RECORDS) as FlatKind[]) {
+  for (const kind of FLAT_KINDS) {
     if (kind === 'lease' && !leases) continue;
     for (const [id, v] of state[FLAT_RECORDS[kind]] as Map<string, unknown>) yield { t: kind, id, v } as Change;
   }

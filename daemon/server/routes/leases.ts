@@ -9,7 +9,8 @@ export function leaseRoutes(
 ) {
   return {
     listLeases: (args) => leases.list(args),
-    issueLease: async (args) => ({ ...(await leases.issue(args)), ...handover() }),
+    // The service's answer is this request's own object: the handover joins it, no copy is made.
+    issueLease: async (args) => Object.assign(await leases.issue(args), handover()),
     getLease: (args) => leases.get(args),
     renewLease: (args) => leases.renew(args),
     revokeLease: (args) => leases.revoke(args),

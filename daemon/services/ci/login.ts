@@ -63,7 +63,7 @@ export class CiLoginService {
         });
         // Durable first, as for any lease with --db: the lease and its drop job in this commit.
         const login: LoginPlan | undefined = plan && this.dbLogins.attach(state, touched, issued.lease, env, plan);
-        return { result: { ...issued, trust: trust.name, login } };
+        return { result: { lease: issued.lease, token: issued.token, trust: trust.name, login } };
       });
       if (out.login) await this.dbLogins.create(out.lease, out.login);
       return {

@@ -8,6 +8,8 @@ import { IssuerUnavailable, type IssuerKeys } from './issuer-keys';
 export const ALLOWED_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'];
 /** Clock skew allowed on `exp`, `nbf` and `iat`. */
 export const CLOCK_SKEW_SECONDS = 60;
+/** Claims a JWT must carry (jose checks their presence; their values are checked as times). */
+const REQUIRED_CLAIMS = ['exp', 'iat'];
 /** A JWT issued longer ago than this is refused, whatever its `exp` says (CI tokens live minutes). */
 export const MAX_TOKEN_AGE_SECONDS = 600;
 
@@ -79,7 +81,7 @@ export async function verifyJwt(
       algorithms: ALLOWED_ALGORITHMS,
       clockTolerance: CLOCK_SKEW_SECONDS,
       maxTokenAge: MAX_TOKEN_AGE_SECONDS,
-      requiredClaims: ['exp', 'iat'],
+      requiredClaims: REQUIRED_CLAIMS,
       currentDate: new Date(now),
     });
     claims = verified.payload as Claims;
@@ -91,7 +93,10 @@ export async function verifyJwt(
   for (const trust of candidates) {
     if (trust.issuerCaPem !== first.issuerCaPem) continue;
     const failed = failedRule(trust.claims, claims);
-    if (!failed) return { claims, trust, ...replay(jwt, claims, now) };
+    if (!failed) {
+      const { replayKey, rememberUntil } = replay(jwt, claims, now);
+      return { claims, trust, replayKey, rememberUntil };
+    }
     firstFailure ??= `trust ${trust.name}: ${failed.why}`;
   }
   throw new CiDenied('the token’s claims match no CI trust', firstFailure ?? 'claims match no trust', first);

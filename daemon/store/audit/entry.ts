@@ -17,6 +17,9 @@ export type StoredEntry = Omit<AuditEntry, 'hash'> & {
  * `nowIso` is the time of the whole batch, for entries that carry no time of their own.
  */
 export function storedEntry(input: AuditInput, seq: number, nowIso: string, commit: number | undefined): StoredEntry {
+  // Most entries carry no time of their own: copied once, not once without `at` and again.
+  if (!('at' in input))
+    return commit === undefined ? { seq, ts: nowIso, ...input } : { seq, ts: nowIso, ...input, commit };
   const { at, ...fields } = input;
   const ts = at === undefined ? nowIso : new Date(at).toISOString();
   return commit === undefined ? { seq, ts, ...fields } : { seq, ts, ...fields, commit };

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AuditEntry, BellaError } from '../../api';
+import { iso } from '../../base/common/time';
 import { ensurePrivateDir } from '../../base/node/files';
 import { logDamage, scanLog, type ScanResult } from '../log-scan';
 import { GENESIS_CHECK, headerPayload, type FramedBatch, type LogFormat, type Payload } from '../record-frame';
@@ -153,7 +154,7 @@ export class AuditTrail {
    */
   prepare(inputs: AuditInput[], now: number, commit?: number): PreparedEntries {
     let seq = this.head.seq;
-    const nowIso = new Date(now).toISOString();
+    const nowIso = iso(now);
     const entries = inputs.map((input) => storedEntry(input, ++seq, nowIso, commit));
     return this.frame(entries);
   }
