@@ -378,7 +378,7 @@ export class LeaseTable {
     const id = c.get('id');
     if (!id || id.kind !== 'latin1' || id.bytes.length !== count * ID_BYTES) return { column: 'id' };
     // Each id's bytes are checked printable as they are hashed into the index, below.
-    id.bytes.copy(this.ids, base * ID_BYTES);
+    place(id.bytes, this.ids, base * ID_BYTES);
     this.flags.fill(ALIVE, base, end);
     const token = this.loadHashes(c.get('tokenHash'), base, count);
     if (token) return token;
@@ -394,7 +394,7 @@ export class LeaseTable {
       const col = c.get(f);
       if (!col || col.kind !== 'f64' || col.bytes.length !== count * 8) return { column: f };
       const target = this.num[f];
-      Buffer.from(target.buffer, target.byteOffset + base * 8, count * 8).set(col.bytes);
+      place(col.bytes, target, base * 8);
       if (!wholeNumbers(target, base, end, NULLABLE_NUMBERS.has(f) ? -1 : 0)) return { column: f };
     }
     const extra = this.loadExtra(c.get('extra'), base, count);
@@ -405,6 +405,27 @@ export class LeaseTable {
       if (!this.indexNew(r, h)) return { duplicate: this.idOf(r) };
       this.used++;
       this.live++;
+    }
+    return null;
+  }
+
+  /**
+   * Where column `name` (`kind`, `length` bytes) of the next file's `count` rows belongs in the
+   * table, when it can be read from the file straight into place (ids, number columns and
+   * dictionary indexes of the sizes bella writes): a view of the rows after the last, which
+   * {@link loadColumns} then validates where they are. Null for any other column.
+   */
+  placeFor(name: string, kind: string, length: number, count: number): Buffer | null {
+    const base = this.used;
+    this.reserve(base + count);
+    if (name === 'id')
+      return kind === 'latin1' && length === count * ID_BYTES ? view(this.ids, base * ID_BYTES, length) : null;
+    if (kind === 'f64' && length === count * 8 && NUMBER_FIELDS.includes(name as NumberField)) {
+      return view(this.num[name as NumberField], base * 8, length);
+    }
+    const dict = name.endsWith('.v') ? (name.slice(0, -2) as DictField) : null;
+    if (kind === 'i32' && length === count * 4 && dict !== null && dict !== 'by' && DICT_FIELDS.includes(dict)) {
+      return view(this.dictOf[dict], base * 4, length);
     }
     return null;
   }
@@ -461,7 +482,7 @@ export class LeaseTable {
     const v = c.get(`${f}.v`);
     if (!v || v.kind !== 'i32' || v.bytes.length !== count * 4) return { column: `${f}.v` };
     const target = this.dictOf[f];
-    Buffer.from(target.buffer, target.byteOffset + base * 4, count * 4).set(v.bytes);
+    place(v.bytes, target, base * 4);
     const min = f === 'endReason' ? -1 : 0;
     for (let r = base; r < base + count; r++) {
       const x = target[r]!;
@@ -665,4 +686,15 @@ export class LeaseTable {
     if (database) lease.database = { ...database };
     return lease;
   }
+}
+
+/** `length` bytes of `target` from byte `at`, as a Buffer over the same memory. */
+function view(target: ArrayBufferView, at: number, length: number): Buffer {
+  return Buffer.from(target.buffer, target.byteOffset + at, length);
+}
+
+/** Copies `bytes` into `target` from byte `at`, unless they were read there already ({@link LeaseTable.placeFor}). */
+function place(bytes: Buffer, target: ArrayBufferView, at: number): void {
+  if (bytes.buffer === target.buffer && bytes.byteOffset === target.byteOffset + at) return;
+  view(target, at, bytes.length).set(bytes);
 }

@@ -165,17 +165,31 @@ export function readLeaseShards(
   return { bytes, fromBackup };
 }
 
-const HeaderSchema = once(() =>
-  z.object({
-    log: z.literal('lease-table'),
-    v: z.literal(1),
-    leases: z.number().int().positive(),
-    columns: z.array(
-      z.tuple([z.string(), z.enum(['f64', 'i32', 'latin1', 'json']), z.number().int().nonnegative(), z.string()]),
-    ),
-  }),
-);
+/** A file's header: what it is, its leases, and each column's name, encoding, length and CRC-32. */
+interface Header {
+  log: 'lease-table';
+  v: 1;
+  leases: number;
+  columns: Array<[string, ColumnKind, number, string]>;
+}
+const KINDS: readonly unknown[] = ['f64', 'i32', 'latin1', 'json'] satisfies ColumnKind[];
+
+/** `value` as a {@link Header}, or null (checked by hand: a schema built at start costs more than the check). */
+function asHeader(value: unknown): Header | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const h = value as Record<string, unknown>;
+  if (h.log !== 'lease-table' || h.v !== 1 || !Number.isSafeInteger(h.leases) || (h.leases as number) <= 0) return null;
+  if (!Array.isArray(h.columns)) return null;
+  for (const c of h.columns as unknown[]) {
+    if (!Array.isArray(c) || c.length !== 4 || typeof c[0] !== 'string' || !KINDS.includes(c[1])) return null;
+    if (!Number.isSafeInteger(c[2]) || (c[2] as number) < 0 || typeof c[3] !== 'string') return null;
+  }
+  return h as unknown as Header;
+}
 const SEAL_BYTES = 65;
+
+/** The first bytes read of a file: its header line, in every file bella writes. */
+const HEAD_BYTES = 65_536;
 
 function readShard(
   file: string,
@@ -184,82 +198,133 @@ function readShard(
   advice: string,
   into: LeaseTable,
   buffer: { bytes: Buffer },
-) {
+): number {
   const damage = (offset: number, why: string) => logDamage(file, offset, why, advice);
-  let data: Buffer;
+  const unreadable = () => damage(0, 'it is missing, but state.snapshot names it as part of the lease table');
+  let fd: number;
   try {
-    data = readInto(file, buffer);
+    fd = fs.openSync(file, 'r');
   } catch {
-    throw damage(0, 'it is missing, but state.snapshot names it as part of the lease table');
+    throw unreadable();
   }
-  const eol = data.indexOf(0x0a);
+  try {
+    const read = (target: Uint8Array, at: number) => {
+      try {
+        return readFully(fd, target, at);
+      } catch {
+        throw unreadable();
+      }
+    };
+    let size: number;
+    try {
+      size = fs.fstatSync(fd).size;
+    } catch {
+      throw unreadable();
+    }
+    // The header, then each column read where it belongs (the table's own columns when it can go
+    // there: see LeaseTable.placeFor) and checked there; a header longer than HEAD_BYTES (never
+    // bella's), the whole file into `buffer` first.
+    let data = read(grow(buffer, Math.min(size, HEAD_BYTES)), 0);
+    if (data.indexOf(0x0a) < 0 && size > data.length) data = read(grow(buffer, size), 0);
+    const eol = data.indexOf(0x0a);
+    const parsed = parseHeader(data, eol, damage);
+    const sealAt = eol + 1 + parsed.columns.reduce((sum, c) => sum + c[2], 0);
+    if (size < sealAt + SEAL_BYTES) throw damage(Math.min(size, sealAt), 'it ends before its seal (it was cut)');
+    if (size > sealAt + SEAL_BYTES) throw damage(sealAt + SEAL_BYTES, 'bytes follow its seal');
+    const hmac = createHmac('sha256', key).update(data.subarray(0, eol + 1));
+    // The columns that do not go into the table's own (token hashes, reasons, dictionaries) share `buffer`.
+    const count = parsed.leases;
+    const direct = parsed.leases === ref.leases && idsFit(parsed.columns, count);
+    const seen = new Set<string>();
+    const places = parsed.columns.map(([name, kind, length]) => {
+      const place = direct && !seen.has(name) ? into.placeFor(name, kind, length, count) : null;
+      seen.add(name);
+      return place;
+    });
+    const rest = parsed.columns.reduce((sum, c, i) => sum + (places[i] ? 0 : c[2]), 0);
+    const scratch = grow(buffer, rest);
+    const columns = new Map<string, { kind: ColumnKind; bytes: Buffer }>();
+    const offsets = new Map<string, number>();
+    let at = eol + 1;
+    let free = 0;
+    parsed.columns.forEach(([name, kind, length, crc], i) => {
+      const target = places[i] ?? scratch.subarray(free, (free += length));
+      const bytes = read(target, at);
+      if (bytes.length < length) throw damage(at + bytes.length, 'it ends before its seal (it was cut)');
+      if (crcHex(bytes) !== crc) throw damage(at, `its column ${name} fails its checksum`);
+      if (!COLUMN_NAMES.includes(name) || columns.has(name)) throw damage(at, `${name} is not a lease table column`);
+      hmac.update(bytes);
+      offsets.set(name, at);
+      columns.set(name, { kind, bytes });
+      at += length;
+    });
+    const seal = read(Buffer.alloc(SEAL_BYTES), sealAt);
+    // The seal is the keyed MAC of every byte before it: an edit with fixed-up checksums fails here.
+    const expected = Buffer.from(hmac.digest('hex'), 'latin1');
+    const sealed = seal.subarray(0, 64);
+    if (seal.length < SEAL_BYTES || !timingSafeEqual(expected, sealed) || seal[64] !== 0x0a) {
+      throw damage(sealAt, 'its seal does not match its records (the file was edited)');
+    }
+    // A whole, sealed file of another compaction (copied over this one) is refused too.
+    if (sealed.toString('latin1') !== ref.mac || parsed.leases !== ref.leases) {
+      throw damage(0, 'it is not the lease table file state.snapshot names (it was replaced)');
+    }
+    // Straight into the table's columns; a file whose ids are not all bella's 16 characters through objects.
+    const problem = direct ? into.loadColumns(columns, ref.leases) : slowLoad(columns, ref.leases, into);
+    if (problem && 'duplicate' in problem)
+      throw damage(0, `lease ${problem.duplicate} is held twice in the lease table`);
+    if (problem) {
+      throw damage(
+        offsets.get(problem.column) ?? 0,
+        problem.why ?? `its column ${problem.column} is missing or malformed`,
+      );
+    }
+    return size;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The header line (up to `eol`): its checksum, then its JSON as the schema has it. */
+function parseHeader(data: Buffer, eol: number, damage: (offset: number, why: string) => Error): Header {
   const line = eol < 0 ? '' : data.toString('utf8', 0, eol);
   const space = line.indexOf(' ');
   const headerText = line.slice(space + 1);
   if (space !== 8 || line.slice(0, 8) !== crcHex(Buffer.from(headerText, 'utf8'))) {
     throw damage(0, 'its header fails its checksum (the file is cut or damaged)');
   }
-  let parsed: z.infer<ReturnType<typeof HeaderSchema>>;
+  let value: unknown;
   try {
-    parsed = HeaderSchema().parse(JSON.parse(headerText));
+    value = JSON.parse(headerText);
   } catch {
-    throw damage(0, 'it is not a bella lease table file');
+    value = null;
   }
-  const sealAt = eol + 1 + parsed.columns.reduce((sum, c) => sum + c[2], 0);
-  if (data.length < sealAt + SEAL_BYTES)
-    throw damage(Math.min(data.length, sealAt), 'it ends before its seal (it was cut)');
-  if (data.length > sealAt + SEAL_BYTES) throw damage(sealAt + SEAL_BYTES, 'bytes follow its seal');
-  const columns = new Map<string, { kind: ColumnKind; bytes: Buffer }>();
-  const offsets = new Map<string, number>();
-  let at = eol + 1;
-  for (const [name, kind, length, crc] of parsed.columns) {
-    const bytes = data.subarray(at, at + length);
-    if (crcHex(bytes) !== crc) throw damage(at, `its column ${name} fails its checksum`);
-    if (!COLUMN_NAMES.includes(name) || columns.has(name)) throw damage(at, `${name} is not a lease table column`);
-    offsets.set(name, at);
-    columns.set(name, { kind, bytes });
-    at += length;
-  }
-  // The seal is the keyed MAC of every byte before it: an edit with fixed-up checksums fails here.
-  const expected = Buffer.from(createHmac('sha256', key).update(data.subarray(0, sealAt)).digest('hex'), 'latin1');
-  const sealed = data.subarray(sealAt, sealAt + 64);
-  if (!timingSafeEqual(expected, sealed) || data[sealAt + 64] !== 0x0a) {
-    throw damage(sealAt, 'its seal does not match its records (the file was edited)');
-  }
-  // A whole, sealed file of another compaction (copied over this one) is refused too.
-  if (sealed.toString('latin1') !== ref.mac || parsed.leases !== ref.leases) {
-    throw damage(0, 'it is not the lease table file state.snapshot names (it was replaced)');
-  }
-  // Straight into the table's columns; a file whose ids are not all bella's 16 characters through objects.
-  const id = columns.get('id');
-  const fast = id?.kind === 'latin1' && id.bytes.length === ref.leases * 16;
-  const problem = fast ? into.loadColumns(columns, ref.leases) : slowLoad(columns, ref.leases, into);
-  if (problem && 'duplicate' in problem) throw damage(0, `lease ${problem.duplicate} is held twice in the lease table`);
-  if (problem) {
-    throw damage(
-      offsets.get(problem.column) ?? 0,
-      problem.why ?? `its column ${problem.column} is missing or malformed`,
-    );
-  }
-  return data.length;
+  const header = asHeader(value);
+  if (!header) throw damage(0, 'it is not a bella lease table file');
+  return header;
 }
 
-/** A whole file's bytes, in `buffer` (grown when the file is larger). */
-function readInto(file: string, buffer: { bytes: Buffer }): Buffer {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const size = fs.fstatSync(fd).size;
-    if (buffer.bytes.length < size) buffer.bytes = Buffer.allocUnsafeSlow(size);
-    let read = 0;
-    while (read < size) {
-      const n = fs.readSync(fd, buffer.bytes, read, size - read, read);
-      if (n === 0) break;
-      read += n;
-    }
-    return buffer.bytes.subarray(0, read);
-  } finally {
-    fs.closeSync(fd);
+/** Whether the file's ids are all bella's 16 characters (the id column's size says so), so its rows load straight into the table. */
+function idsFit(columns: Header['columns'], count: number): boolean {
+  const id = columns.find((c) => c[0] === 'id');
+  return id?.[1] === 'latin1' && id[2] === count * 16;
+}
+
+/** `buffer`'s bytes, at least `size` of them (grown when smaller), as a view of `size`. */
+function grow(buffer: { bytes: Buffer }, size: number): Buffer {
+  if (buffer.bytes.length < size) buffer.bytes = Buffer.allocUnsafeSlow(size);
+  return buffer.bytes.subarray(0, size);
+}
+
+/** Reads `into.length` bytes of `fd` from `position` (fewer at the end of the file); returns those read. */
+function readFully(fd: number, into: Uint8Array, position: number): Buffer {
+  let read = 0;
+  while (read < into.length) {
+    const n = fs.readSync(fd, into, read, into.length - read, position + read);
+    if (n === 0) break;
+    read += n;
   }
+  return Buffer.from(into.buffer, into.byteOffset, read);
 }
 
 /** Reads a file's columns into lease objects, then into the table. */
