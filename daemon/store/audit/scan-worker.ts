@@ -5,7 +5,7 @@ import { isBellaError } from '../../api/errors';
 import { scanSegment, toData } from './segment-scan';
 import type { ScanRequest, ScanReply } from './scan-in-worker';
 
-// Entry of dist/audit-scan.js: scans the audit trail's active segment in a worker thread at start
+// Entry of dist/audit-scan.cjs: scans the audit trail's active segment in a worker thread at start
 // (while the daemon's thread reads the lease table) and posts what it found, or why it refused.
 const request = workerData as ScanRequest;
 /** Bytes of segment per entry assumed for the rows' first size (bella's entries are ~250–400). */
