@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 
 /** Where a baseline listens: a Unix socket (plain HTTP), or 127.0.0.1:port over TLS. */
 export type BaselineListen = { socket: string } | { port: number; certFile: string; keyFile: string };
@@ -154,4 +155,59 @@ export async function startDurableBaseline(
       return stats;
     },
   };
+}
+
+// The cold-start floor's server: before it listens, it reads every file of a directory into memory
+// of its own, with a CRC-32 and an HMAC-SHA256 over each file (the least that loading and checking
+// a lease table's files takes), then answers every request with `{}`.
+const READING_SERVER = `
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import zlib from 'node:zlib';
+const [dir, socket] = process.argv.slice(1);
+const key = crypto.randomBytes(32);
+for (const name of fs.readdirSync(dir)) {
+  const bytes = fs.readFileSync(path.join(dir, name));
+  zlib.crc32(bytes);
+  crypto.createHmac('sha256', key).update(bytes).digest();
+}
+http.createServer((req, res) => res.end('{}')).listen(socket);
+`;
+
+/** Whether an HTTP server answers on a Unix socket (any status). */
+function answers(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get({ socketPath: socket, path: '/' }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(true));
+    });
+    req.on('error', () => resolve(false));
+  });
+}
+
+/**
+ * The cold start of a bare Node server that reads and checks `dir`'s files before it listens
+ * ({@link READING_SERVER}): from spawn to its first answer, probed every 5 ms as a daemon's start
+ * is (test/helpers/daemon.ts). What a daemon holding those files cannot start faster than here.
+ */
+export async function coldStartFloor(dir: string, socket: string): Promise<number> {
+  fs.rmSync(socket, { force: true });
+  const started = performance.now();
+  const proc = spawn(process.execPath, ['--input-type=module', '-e', READING_SERVER, dir, socket], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  try {
+    const deadline = Date.now() + 60_000;
+    while (!(await answers(socket))) {
+      if (proc.exitCode !== null || Date.now() > deadline)
+        throw new Error('the cold-start floor server did not answer');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return performance.now() - started;
+  } finally {
+    await stopChild(proc);
+    fs.rmSync(socket, { force: true });
+  }
 }

@@ -143,7 +143,7 @@ async function main(): Promise<void> {
       'baseline_append_rps',
     ]),
     idle: pick(idle, ['rss_mb', 'runs']),
-    scale: pick(scale, ['active_leases', 'cold_start_ms', 'rss_mb', 'list_page_ms', 'expire_10k_ms']),
+    scale: pick(scale, ['active_leases', 'cold_start_ms', 'floor_ms', 'rss_mb', 'list_page_ms', 'expire_10k_ms']),
     expiry: pick(expiry, ['leases', 'late_accepts', 'max_event_lateness_ms']),
     cli: pick(cli, ['bella_ms', 'node_ms', 'ratio']),
     audit: pick(audit, [

@@ -1,14 +1,18 @@
+import path from 'node:path';
 import type { DaemonEvent } from '../../daemon/api';
 import { createDesktopNotifier } from '../../daemon/notify';
 import { createServices, EventBus } from '../../daemon/services';
 import { Store } from '../../daemon/store';
 import { sleep, tempPlace } from '../../test/helpers/daemon';
+import { coldStartFloor } from '../baselines';
 import { benchDaemon, median, round, waitFor } from '../lib';
 
 /** Figures of the scale case, as written to latest.json. */
 export interface ScaleResult {
   active_leases: number;
   cold_start_ms: number;
+  /** A bare Node server's cold start reading and checking the same lease table files (information). */
+  floor_ms: number;
   rss_mb: number;
   list_page_ms: number;
   /** null when no LeaseExpired events arrived (no expiry scheduler in this daemon). */
@@ -107,9 +111,13 @@ export async function scaleCase(
     }
     rss.push(daemon.rssMb());
     stop();
+    await daemon.stop();
+    const floors: number[] = [];
+    for (let i = 0; i < 3; i++) floors.push(await coldStartFloor(path.join(place.home, 'lease-table'), place.socket));
     return {
       active_leases: status.counts.activeLeases,
       cold_start_ms: round(coldStart, 0),
+      floor_ms: round(median(floors), 0),
       rss_mb: Math.max(...rss),
       list_page_ms: round(median(times), 1),
       expire_10k_ms: expiredAt.size === ids.size ? expire10k : null,
