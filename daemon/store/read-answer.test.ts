@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AuditInput } from './audit/entry';
 import { dataFiles } from './data-files';
 import { Store } from './store';
+import { killWithout } from '../../test/helpers/store';
 
 // When a read is answered, relative to the disk work that is not its own: the segment rotation
 // its group triggers, and the journal record of an anchor committed in the same group. Observed
@@ -35,22 +36,6 @@ const read = (i: number): AuditInput[] => [
 
 function auditFiles(dir: string): string[] {
   return fs.readdirSync(dataFiles(dir).audit).sort();
-}
-
-/** Stops a store as a crash would: nothing more is written (no anchor, no snapshot). */
-function crash(store: Store): void {
-  const internals = store as unknown as {
-    journal: { close(): void };
-    trail: { close(): void };
-    archive: { close(): void };
-    closed: boolean;
-    anchorTimer: NodeJS.Timeout | null;
-  };
-  if (internals.anchorTimer) clearTimeout(internals.anchorTimer);
-  internals.closed = true;
-  internals.journal.close();
-  internals.trail.close();
-  internals.archive.close();
 }
 
 describe('a read is answered once its own entries are durable', () => {
@@ -135,7 +120,7 @@ describe('a read is answered once its own entries are durable', () => {
     expect(last).not.toContain('read 3');
     // A crash now: the reads after that head are kept as entries since the last commit.
     const head = store.auditHead;
-    crash(store);
+    killWithout(store);
     const reopened = await Store.open(dir);
     expect(reopened.auditHead).toEqual(head);
     expect(reopened.problems()).toEqual([]);

@@ -6,6 +6,7 @@ import { BellaError } from '../api';
 import type { StoredProject } from './schema';
 import { dataFiles } from './data-files';
 import { Store } from './store';
+import { killWithout } from '../../test/helpers/store';
 import { SafeClock, type TimeSource } from './clock';
 
 const dirs: string[] = [];
@@ -99,7 +100,7 @@ describe('Store', () => {
     await addProject(store, 'b');
     const head = store.auditHead;
     // A crash between the two writes: the trail lacks the newest entry, the journal has it.
-    await killWithout(store);
+    killWithout(store);
     const segment = path.join(dataFiles(dir).audit, '000000000001.log');
     const lines = fs.readFileSync(segment, 'utf8').split('\n');
     fs.writeFileSync(segment, lines.slice(0, -2).join('\n') + '\n');
@@ -115,7 +116,7 @@ describe('Store', () => {
     let store = await Store.open(dir);
     for (const slug of ['a', 'b', 'c']) await addProject(store, slug);
     const head = store.auditHead;
-    await killWithout(store);
+    killWithout(store);
     const segment = path.join(dataFiles(dir).audit, '000000000001.log');
     const lines = fs.readFileSync(segment, 'utf8').split('\n');
     fs.writeFileSync(segment, lines.slice(0, -3).join('\n') + '\n');
@@ -130,7 +131,7 @@ describe('Store', () => {
     const dir = home();
     let store = await Store.open(dir);
     for (const slug of ['a', 'b', 'c', 'd']) await addProject(store, slug);
-    await killWithout(store);
+    killWithout(store);
     const segment = path.join(dataFiles(dir).audit, '000000000001.log');
     const lines = fs.readFileSync(segment, 'utf8').split('\n');
     // Three commits' entries: more than a crash can keep from the trail.
@@ -148,7 +149,7 @@ describe('Store', () => {
     const store = await Store.open(dir);
     await addProject(store, 'a');
     await addProject(store, 'b');
-    await killWithout(store);
+    killWithout(store);
     const journal = dataFiles(dir).journal;
     const lines = fs.readFileSync(journal, 'utf8').split('\n');
     fs.writeFileSync(journal, lines.slice(0, -2).join('\n') + '\n');
@@ -224,19 +225,3 @@ describe('SafeClock', () => {
     expect(clock.now()).toBe(1_000_000 + 3_600_000);
   });
 });
-
-/** Closes the store's files without its clean-close work (anchor, snapshot): what kill -9 leaves. */
-async function killWithout(store: Store): Promise<void> {
-  const internals = store as unknown as {
-    journal: { close(): void };
-    trail: { close(): void };
-    archive: { close(): void };
-    closed: boolean;
-    anchorTimer: NodeJS.Timeout | null;
-  };
-  if (internals.anchorTimer) clearTimeout(internals.anchorTimer);
-  internals.closed = true;
-  internals.journal.close();
-  internals.trail.close();
-  internals.archive.close();
-}

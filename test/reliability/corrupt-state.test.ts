@@ -4,20 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../../daemon/store';
 import { frame } from '../../daemon/store/record-frame';
 import { seed, startExpectingRefusal, startIn, tempPlace, type DaemonPlace } from '../helpers/daemon';
-
-/** Every file under `dir` with its bytes (the daemon's pid lock aside). */
-function filesOf(dir: string): Map<string, Buffer> {
-  const out = new Map<string, Buffer>();
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const full = path.join(d, e.name);
-      if (e.isDirectory()) walk(full);
-      else if (e.name !== 'daemon.pid') out.set(path.relative(dir, full), fs.readFileSync(full));
-    }
-  };
-  walk(dir);
-  return out;
-}
+import { filesOf } from './files';
 
 function expectUntouched(before: Map<string, Buffer>, dir: string): void {
   const after = filesOf(dir);

@@ -43,3 +43,17 @@ export function dropLastLines(file: string, n: number): string[] {
   fs.writeFileSync(file, lines.join('\n') + (trailing === '' && lines.length ? '\n' : ''));
   return dropped;
 }
+
+/** Every file under `dir` with its bytes (the daemon's pid lock aside). */
+export function filesOf(dir: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const full = path.join(d, e.name);
+      if (e.isDirectory()) walk(full);
+      else if (e.name !== 'daemon.pid') out.set(path.relative(dir, full), fs.readFileSync(full));
+    }
+  };
+  walk(dir);
+  return out;
+}

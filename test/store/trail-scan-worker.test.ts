@@ -16,7 +16,7 @@ import {
   tokenRead,
   type DaemonPlace,
 } from '../helpers/daemon';
-import { newestAuditFile } from '../reliability/files';
+import { filesOf, newestAuditFile } from '../reliability/files';
 
 // At start the audit trail's newest segment is scanned (every keyed hash of its chain checked,
 // every entry parsed and indexed) in a worker thread while the lease table is read, when both
@@ -24,20 +24,6 @@ import { newestAuditFile } from '../reliability/files';
 // takes that path on a small data dir; these tests start real daemons both ways on copies of one.
 const WORKER = { BELLA_SCAN_WORKER_BYTES: '0' };
 const SAID = 'was checked in a worker thread while the lease table was read';
-
-/** Every file under `dir` with its bytes (the daemon's pid lock and log aside). */
-function filesOf(dir: string): Map<string, Buffer> {
-  const out = new Map<string, Buffer>();
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const full = path.join(d, e.name);
-      if (e.isDirectory()) walk(full);
-      else if (e.name !== 'daemon.pid') out.set(path.relative(dir, full), fs.readFileSync(full));
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 describe('the audit trail scanned in a worker at start', () => {
   let template: DaemonPlace;
