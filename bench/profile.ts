@@ -17,8 +17,8 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
-/** Whether `url` is the daemon's own bundle: daemon.js and the chunks it shares with the CLI. */
-const bundle = (url: string) => url.endsWith('daemon.js') || /\/dist[^/]*\/(chunks\/)?chunk-[^/]+\.js$/.test(url);
+/** Whether `url` is the daemon's own bundle: dist/daemon-ID.cjs and its chunks (dist/daemon-chunk-ID.cjs, …). */
+const bundle = (url: string) => /\/dist[^/]*\/daemon(-[^/]+)?\.cjs$/.test(url);
 
 /** A function of the daemon's own bundle named by `name`. */
 const ours = (url: string, fn: string, name: RegExp) => bundle(url) && name.test(fn);
