@@ -68,13 +68,17 @@ export function scanInWorker(
   const format: LogFormat = { check: 'hmac' };
   const request: ScanRequest = { file, firstSeq, key: new Uint8Array(key), advice };
   const worker = new Worker(script, { workerData: request, resourceLimits: SCAN_WORKER_LIMITS });
+  // Once it answered or was stopped, the worker's exit is how it ends, not a failure.
+  let ended = false;
   const reply = new Promise<ScannedSegmentData | null>((resolve, reject) => {
     worker.once('message', (message: ScanReply) => {
+      ended = true;
       if ('ok' in message) resolve(message.ok);
       else reject(replyError(message.error));
     });
     // The worker itself lost (out of memory, killed): not a finding about the segment.
     const lost = (why: string) => {
+      if (ended) return;
       log(`audit: the start-up scan worker failed (${why}); ${file} is scanned in the daemon's thread`);
       resolve(null);
     };
@@ -91,7 +95,10 @@ export function scanInWorker(
       log(`audit: ${file} was checked in a worker thread while the lease table was read`);
       return fromData(data, format, advice, keepAfter);
     },
-    cancel: () => void worker.terminate(),
+    cancel: () => {
+      ended = true;
+      void worker.terminate();
+    },
   };
 }
 
