@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as z from 'zod';
 import { once } from '../api/schemas';
-import { writeFileDurable } from '../base/node/files';
+import { readFully, writeFileDurable } from '../base/node/files';
 import { crc32 } from 'node:zlib';
 import { COLUMN_NAMES, columnsProblem, decodeColumn, fromColumns, toColumns, type ColumnKind } from './lease-columns';
 import type { LeaseTable, LoadProblem } from './lease-memory';
@@ -314,17 +314,6 @@ function idsFit(columns: Header['columns'], count: number): boolean {
 function grow(buffer: { bytes: Buffer }, size: number): Buffer {
   if (buffer.bytes.length < size) buffer.bytes = Buffer.allocUnsafeSlow(size);
   return buffer.bytes.subarray(0, size);
-}
-
-/** Reads `into.length` bytes of `fd` from `position` (fewer at the end of the file); returns those read. */
-function readFully(fd: number, into: Uint8Array, position: number): Buffer {
-  let read = 0;
-  while (read < into.length) {
-    const n = fs.readSync(fd, into, read, into.length - read, position + read);
-    if (n === 0) break;
-    read += n;
-  }
-  return Buffer.from(into.buffer, into.byteOffset, read);
 }
 
 /** Reads a file's columns into lease objects, then into the table. */

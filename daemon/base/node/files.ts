@@ -85,3 +85,14 @@ export function removeStaleTemps(file: string): void {
     if (name.startsWith(prefix) && name.endsWith('.tmp')) fs.rmSync(path.join(dir, name), { force: true });
   }
 }
+
+/** Reads `into.length` bytes of `fd` from `position` (fewer at the end of the file); returns those read. */
+export function readFully(fd: number, into: Uint8Array, position: number): Buffer {
+  let read = 0;
+  while (read < into.length) {
+    const n = fs.readSync(fd, into, read, into.length - read, position + read);
+    if (n === 0) break;
+    read += n;
+  }
+  return Buffer.from(into.buffer, into.byteOffset, read);
+}

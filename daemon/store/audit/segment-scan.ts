@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { readFully } from '../../base/node/files';
 import { logDamage, scanLog, type LogRecord, type ScanResult } from '../log-scan';
 import { frameHeaderBytes, GENESIS_CHECK, type LogFormat } from '../record-frame';
 import type { AuditHead } from '../snapshot';
@@ -119,11 +120,8 @@ function readEntriesAfter(
   const bytes = Buffer.allocUnsafe(end - first.offset);
   const fd = fs.openSync(file, 'r');
   try {
-    let got = 0;
-    while (got < bytes.length) {
-      const n = fs.readSync(fd, bytes, got, bytes.length - got, first.offset + got);
-      if (n === 0) throw new Error(`${file} became shorter while it was read`);
-      got += n;
+    if (readFully(fd, bytes, first.offset).length < bytes.length) {
+      throw new Error(`${file} became shorter while it was read`);
     }
   } finally {
     fs.closeSync(fd);
