@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,6 +95,29 @@ describe('restart, files on disk and the audit chain', { timeout: 180_000 }, () 
         expect.objectContaining({ id: shortLease.lease.id, status: 'expired' }),
       ]),
     );
+  });
+
+  it('a killed daemon not yet reaped (a zombie whose pid is in the lock) does not stop the next start', async () => {
+    await b.killDaemon();
+    // A process that has exited while its parent has not waited for it: what a daemon killed
+    // with -9 is until init reaps it. Signal 0 still reaches it.
+    const fork =
+      'import os, time\nchild = os.fork()\nif child == 0: os._exit(0)\nprint(child, flush=True)\ntime.sleep(60)';
+    const parent = spawn('python3', ['-c', fork], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const [line] = (await once(parent.stdout!, 'data')) as [Buffer];
+      const zombie = Number(line.toString().trim());
+      await waitFor(
+        () => fs.readFileSync(`/proc/${zombie}/stat`, 'latin1').split(') ')[1]!.startsWith('Z'),
+        'the child to be a zombie',
+      );
+      fs.writeFileSync(path.join(b.home, 'daemon.pid'), `${zombie}\n`);
+      const res = await b.run(['leases', 'list', '--json']);
+      expect(res.code, res.stderr).toBe(0);
+      expect(await b.daemonPid()).not.toBe(zombie);
+    } finally {
+      parent.kill('SIGKILL');
+    }
   });
 
   it('data dir 0700, every file and the socket 0600, and no secret value or token in plaintext', async () => {

@@ -161,10 +161,10 @@ describe('bella secrets rotate', () => {
     f.pg.sql('ALTER ROLE boss NOSUPERUSER;');
     await f.bella.killDaemon();
     // Any command starts the daemon again; at start it sets the pending password and confirms.
-    await waitFor(
-      async () => (await history().catch(() => undefined))?.versions[0]?.pending === undefined,
-      'the pending rotation to be confirmed',
-    );
+    await waitFor(async () => {
+      const latest = (await history().catch(() => undefined))?.versions[0];
+      return latest !== undefined && latest.pending === undefined;
+    }, 'the pending rotation to be confirmed');
     const newUrl = await value('BOSS_URL');
     expect(newUrl).toBe(pending.versions[0]!.value);
     expect(f.pg.psql(newUrl, 'SELECT 1').code).toBe(0);

@@ -51,8 +51,26 @@ export function daemonLockHolder(home: string): number | undefined {
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
   try {
     process.kill(pid, 0);
-    return pid;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM' ? pid : undefined;
   }
+  return hasExited(pid) ? undefined : pid;
+}
+
+/**
+ * True when `pid` has exited but not yet been reaped (a zombie, Linux): signal 0 still reaches it,
+ * yet it holds nothing. A daemon killed with -9 stays one until its parent (often init) reaps it,
+ * and a start in that moment must not take it for a live daemon.
+ */
+function hasExited(pid: number): boolean {
+  if (process.platform !== 'linux') return false;
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return true;
+  }
+  // "pid (comm) S …": the name may hold spaces and parentheses, the state follows the last ')'.
+  const state = stat.charAt(stat.lastIndexOf(')') + 2);
+  return state === 'Z' || state === 'X';
 }
