@@ -61,8 +61,8 @@ export class Maintenance {
   start(): void {
     this.starting = setTimeout(() => {
       this.starting = null;
-      this.schedule();
       void this.runStartupJobs();
+      this.schedule();
     }, START_DELAY_MS).unref();
   }
 
