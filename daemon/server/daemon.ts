@@ -179,7 +179,6 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
   // Checks for notify-send now, so a missing one is in the log (once) from the start.
   notifier.health();
   services.maintenance.start();
-  void services.maintenance.runStartupJobs();
   return { stopped, stop };
 }
 

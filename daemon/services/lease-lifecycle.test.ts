@@ -161,6 +161,63 @@ describe('LeaseLifecycle', () => {
     services.lifecycle.stop();
   });
 
+  it('at start, ends what expired while stopped, warns what is inside its window and schedules the rest', async () => {
+    const start = Date.parse('2026-11-28T12:00:00Z');
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bella-expiry-'));
+    dirs.push(home);
+    let now = start;
+    const time = { wall: () => now, monotonic: () => now };
+    const open = async () => {
+      const store = await Store.open(home, { time });
+      const sent: string[] = [];
+      const services = createServices({ store, events: new EventBus(), log: () => undefined }, fakeNotifier(sent), {
+        retentionMs: 30 * 86400_000,
+        backupsKept: 7,
+      });
+      return { store, services, sent };
+    };
+    const before = await open();
+    const { projects, leases } = before.services;
+    await projects.createProject({ slug: 'my-api', name: 'My API' });
+    for (const slug of ['production', 'staging']) {
+      await projects.createEnvironment({ project: 'my-api', slug, name: slug });
+      await before.services.secrets.set({ project: 'my-api', environment: slug, key: 'K', value: 'x' });
+    }
+    await projects.setPolicy({
+      project: 'my-api',
+      environment: 'production',
+      ttlSeconds: 24 * 3600,
+      warnBeforeSeconds: 2 * 3600,
+    });
+    const issue = async (environment: string, ttlSeconds: number) =>
+      (await leases.issue({ project: 'my-api', environment, scope: ['K'], ttlSeconds, reason: 'r' })).lease;
+    const shorterThanWindow = await issue('production', 3600);
+    const warnedLater = await issue('production', 24 * 3600);
+    const insideWindow = await issue('production', 3 * 3600);
+    const noPolicy = await issue('staging', 1800);
+    const farOff = await issue('staging', 7 * 86400);
+    before.services.lifecycle.stop();
+    await before.store.close();
+
+    now += 90 * 60_000;
+    const after = await open();
+    expect(await after.services.lifecycle.start()).toEqual({ expired: 2, expiringSoon: 1 });
+    const statusOf = (id: string) => after.store.state.leases.get(id)!.status;
+    expect([shorterThanWindow, noPolicy].map((l) => statusOf(l.id))).toEqual(['expired', 'expired']);
+    expect([warnedLater, insideWindow, farOff].map((l) => statusOf(l.id))).toEqual(['active', 'active', 'active']);
+    const warned = after.store.state.leases.get(insideWindow.id)!;
+    expect(warned.warnedFor).toBe(warned.expiresAt);
+    expect(after.services.lifecycle.scheduler.size).toBe(3);
+    expect(after.services.lifecycle.nextPoint()).toEqual({
+      id: insideWindow.id,
+      at: Date.parse(insideWindow.expiresAt),
+      value: 'expire',
+    });
+    expect(after.sent).toHaveLength(1);
+    after.services.lifecycle.stop();
+    await after.store.close();
+  });
+
   it('holds one pending timer for 100,000 active leases', async () => {
     const { services, store, now } = await world();
     const base = store.state.leases;

@@ -1,12 +1,12 @@
 import { effectiveStatus } from '../base/common/lease-status';
 import { formatCatchUpSummary, WarningGrouper } from '../notify';
-import type { AuditInput, CommitKind, LeaseFields, LeaseRow, State, StoredLease, Touched } from '../store';
+import type { AuditInput, CommitKind, LeaseFields, State, StoredLease, Touched } from '../store';
 import { DeadlineScheduler, SlotQueue, type Deadline } from './deadlines';
 import type { ChannelsService } from './channels';
 import type { DesktopNotificationsService } from './desktop-notifications';
 import { LeaseChanges, type EndedLease } from './lease-changes';
 import { leaseEvents, toChannelEvent, toDaemonEvent, toWarningGroup, type LeaseEvent } from './lease-events';
-import { warnAt } from './lease-rules';
+import { warnAt, warnBeforeSeconds, warnPoint } from './lease-rules';
 import type { ServiceContext } from './service-context';
 
 // The lease lifecycle, in four modules (as openbao keeps expiration.go to timers, persistence and
@@ -156,19 +156,36 @@ export class LeaseLifecycle {
   }
 
   /**
-   * Schedules every active lease `keep` accepts (all without it) in one pass and one O(n) build:
-   * no sift, string or Map entry per lease. `keep` gets each lease with its warning point.
+   * Schedules every active lease in one pass and one O(n) build: no sift, string or Map entry per
+   * lease. With `caughtUp`, the leases whose expiry passed (not scheduled) and those inside their
+   * warning window (scheduled for their expiry) are handed to it instead: the start's catch-up.
    */
-  private scheduleAll(now: number, keep?: (lease: LeaseRow, warn: number | null) => boolean): void {
+  private scheduleAll(
+    now: number,
+    caughtUp?: (row: number, expired: boolean, project: string, environment: string) => void,
+  ): void {
     const state = this.ctx.store.state;
-    // Through the table's scan (no iterator result per row), each point added as it is found.
-    this.queue.build(state.leases.rowCount, (add) => {
-      state.leases.scan((lease) => {
-        if (lease.status !== 'active') return;
-        const warn = warnAt(state, lease);
-        if (keep && !keep(lease, warn)) return;
-        const [at, point] = this.pointOf(lease, now, warn);
-        add(lease.row, at, point);
+    const table = state.leases;
+    const { project: projects, environment: environments } = table.dicts;
+    // The warning window of each project and environment pair met, by their codes in the table.
+    const windows = new Map<number, number | null>();
+    // Numbers only, each point added as it is found (no cursor, string or array per lease).
+    this.queue.build(table.rowCount, (add) => {
+      table.scanDeadlines('active', (row, project, environment, expiresAt, warnedFor, periodStart) => {
+        const pair = project * environments.values.length + environment;
+        let before = windows.get(pair);
+        if (before === undefined) {
+          before = warnBeforeSeconds(state, projects.values[project]!, environments.values[environment]!);
+          windows.set(pair, before);
+        }
+        const warn =
+          before === null ? null : warnPoint(before, expiresAt, warnedFor < 0 ? null : warnedFor, periodStart);
+        if (caughtUp && (now >= expiresAt || (warn !== null && warn <= now))) {
+          caughtUp(row, now >= expiresAt, projects.values[project]!, environments.values[environment]!);
+          if (now >= expiresAt) return;
+        }
+        if (warn !== null && warn > now) add(row, warn, 'warn');
+        else add(row, expiresAt, 'expire');
       });
     });
     this.scheduler.rearm();
@@ -211,15 +228,13 @@ export class LeaseLifecycle {
     const now = this.ctx.clock();
     const expired: Array<Pick<StoredLease, 'id' | 'project' | 'environment'>> = [];
     const expiringSoon: StoredLease[] = [];
-    // One pass through the table's cursor: only the leases warned about are built. Those already
+    // One pass over the table's numbers: only the leases warned about are built. Those already
     // expired are ended by the catch-up commit below (in their rows), not by the timer.
-    this.scheduleAll(now, (lease, warn) => {
-      if (now >= lease.expiresAt) {
-        expired.push({ id: lease.id, project: lease.project, environment: lease.environment });
-        return false;
-      }
-      if (warn !== null && warn <= now) expiringSoon.push(lease.lease());
-      return true;
+    const leases = this.ctx.store.state.leases;
+    this.scheduleAll(now, (row, isExpired, project, environment) => {
+      const id = leases.idAt(row);
+      if (isExpired) expired.push({ id, project, environment });
+      else expiringSoon.push(leases.get(id)!);
     });
     // Only a catch-up is worth a commit; a clean start writes nothing before serving.
     if (expired.length || expiringSoon.length) {

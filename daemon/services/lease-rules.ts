@@ -64,11 +64,29 @@ export function leaseTtl(
 
 /** When a lease should be warned about, or null (no policy, ttl too short, already warned). */
 export function warnAt(state: State, lease: LeaseFields): number | null {
-  const project = own(state.projects, lease.project);
-  const policy = project && own(project.environments, lease.environment)?.policy;
-  if (!policy || lease.warnedFor === lease.expiresAt) return null;
-  const at = lease.expiresAt - policy.warnBeforeSeconds * 1000;
+  const before = warnBeforeSeconds(state, lease.project, lease.environment);
+  if (before === null) return null;
+  return warnPoint(before, lease.expiresAt, lease.warnedFor, lease.renewedAt ?? lease.issuedAt);
+}
+
+/** The warning window of an environment's lease policy, in seconds, or null (no policy). */
+export function warnBeforeSeconds(state: State, project: string, environment: string): number | null {
+  const policy = own(own(state.projects, project)?.environments ?? {}, environment)?.policy;
+  return policy ? policy.warnBeforeSeconds : null;
+}
+
+/**
+ * {@link warnAt} from a lease's numbers: `warnBefore` seconds before `expiresAt`, unless it was
+ * warned for that expiry or its period (from `periodStart`) is shorter than the window.
+ */
+export function warnPoint(
+  warnBefore: number,
+  expiresAt: number,
+  warnedFor: number | null,
+  periodStart: number,
+): number | null {
+  if (warnedFor === expiresAt) return null;
+  const at = expiresAt - warnBefore * 1000;
   // A lease whose whole period is shorter than the warning window is not warned about.
-  const periodStart = lease.renewedAt ?? lease.issuedAt;
   return at > periodStart ? at : null;
 }

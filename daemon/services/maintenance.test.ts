@@ -1,11 +1,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fakeNotifier } from '../../test/helpers/notifier';
 import { Store } from '../store';
 import { EventBus } from './events';
 import { createServices } from './index';
+import { START_DELAY_MS } from './maintenance';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -13,6 +14,39 @@ afterEach(() => {
 });
 
 describe('Maintenance', () => {
+  it('runs the start-up jobs START_DELAY_MS after start (the first requests first), and none once stopped', async () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bella-maintenance-'));
+    dirs.push(home);
+    const store = await Store.open(home);
+    const lines: string[] = [];
+    const { maintenance, lifecycle } = createServices(
+      { store, events: new EventBus(), log: (line) => lines.push(line) },
+      fakeNotifier([]),
+      { retentionMs: 30 * 86400_000, backupsKept: 7 },
+    );
+    const jobs = () => lines.filter((l) => l.startsWith('maintenance: '));
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      maintenance.start();
+      await vi.advanceTimersByTimeAsync(START_DELAY_MS - 1);
+      expect(jobs()).toEqual([]);
+      await vi.advanceTimersByTimeAsync(1);
+      await vi.waitFor(() => expect(jobs().some((l) => l.includes('start-up backup'))).toBe(true));
+      expect(jobs()[0]).toBe('maintenance: archive ended leases: nothing to archive');
+      await maintenance.stop();
+
+      lines.length = 0;
+      maintenance.start();
+      await maintenance.stop();
+      await vi.advanceTimersByTimeAsync(2 * START_DELAY_MS);
+      expect(jobs()).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+      lifecycle.stop();
+      await store.close();
+    }
+  });
+
   it('drops the CI replay keys whose JWT could no longer pass, and keeps the others, on disk too', async () => {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bella-maintenance-'));
     dirs.push(home);

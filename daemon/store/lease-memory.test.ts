@@ -52,6 +52,35 @@ describe('LeaseTable', () => {
     expect(model.size).toBeGreaterThan(100);
   });
 
+  it('scanDeadlines reads the live leases of one status as the cursor does, numbers only', () => {
+    const table = new LeaseTable();
+    for (let i = 0; i < 400; i++) {
+      const l = variedLease(i);
+      table.set(l.id, l);
+    }
+    for (let i = 0; i < 400; i += 11) table.delete(variedLease(i).id);
+    const expected: unknown[] = [];
+    for (const row of table.rows()) {
+      if (row.status !== 'active') continue;
+      expected.push([
+        row.row,
+        row.project,
+        row.environment,
+        row.expiresAt,
+        row.warnedFor ?? -1,
+        row.renewedAt ?? row.issuedAt,
+      ]);
+    }
+    const seen: unknown[] = [];
+    const { project, environment } = table.dicts;
+    table.scanDeadlines('active', (r, p, e, expiresAt, warnedFor, periodStart) =>
+      seen.push([r, project.values[p], environment.values[e], expiresAt, warnedFor, periodStart]),
+    );
+    expect(seen).toEqual(expected);
+    expect(seen.length).toBeGreaterThan(50);
+    expect(seen.length).toBeLessThan(table.size);
+  });
+
   it('hands out copies: a change counts only once it is set back', () => {
     const table = new LeaseTable();
     const l = variedLease(38);

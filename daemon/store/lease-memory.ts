@@ -237,6 +237,35 @@ export class LeaseTable {
     }
   }
 
+  /**
+   * Calls `visit` for every live lease whose status is `status`, in row order, with its row, the
+   * codes of its project and environment in `dicts`, its expiry, the expiry it was warned for (-1:
+   * none) and when its period started (renewed, else issued): a pass over every lease that reads
+   * only numbers (the lifecycle's start), with no cursor or string per row.
+   */
+  scanDeadlines(
+    status: LeaseStatus,
+    visit: (
+      r: number,
+      project: number,
+      environment: number,
+      expiresAt: number,
+      warnedFor: number,
+      periodStart: number,
+    ) => void,
+  ): void {
+    const statuses = this.dicts.status.values;
+    const wanted = new Uint8Array(statuses.length);
+    for (let i = 0; i < statuses.length; i++) wanted[i] = statuses[i] === status ? 1 : 0;
+    const { status: statusOf, project, environment } = this.dictOf;
+    const { expiresAt, warnedFor, renewedAt, issuedAt } = this.num;
+    for (let r = 0; r < this.used; r++) {
+      if (!(this.flags[r]! & ALIVE) || !wanted[statusOf[r]!]) continue;
+      const renewed = renewedAt[r]!;
+      visit(r, project[r]!, environment[r]!, expiresAt[r]!, warnedFor[r]!, renewed < 0 ? issuedAt[r]! : renewed);
+    }
+  }
+
   /** @internal Row `r`'s id, reason, database login or whole lease, for {@link LeaseRow}. */
   field(r: number, what: 'id' | 'reason'): string;
   field(r: number, what: 'database'): LeaseDatabase | undefined;

@@ -41,6 +41,12 @@ describe('history and trash keep times in a real daemon', () => {
     const missing = await tokenRead(daemon.socket, lease.token, { keys: 'GONE' });
     expect([missing.status, JSON.parse(missing.body).error.code]).toEqual([404, 'not_found']);
 
+    // The first start's jobs run START_DELAY_MS after it listens (none if stopped before then).
+    await waitFor(
+      () => fs.readFileSync(place.logFile, 'utf8').match(/drop expired history: 0 secrets purged/g)?.length === 1,
+      'the first start-up job',
+    );
+
     // 29 days on: still in the trash.
     fs.writeFileSync(offsetFile, '+29d\n');
     await daemon.stop();
