@@ -46,7 +46,12 @@ function main(): void {
     fs.writeFileSync(preload, PRELOAD);
     const run = spawnSync('npx', ['tsx', path.join(import.meta.dirname, 'run.ts')], {
       stdio: ['ignore', 'inherit', 'inherit'],
-      env: { ...process.env, BENCH_ONLY: name, BENCH_ALLOC_DIR: dir, BENCH_NODE_ARGS: `--require ${preload}` },
+      env: {
+        ...process.env,
+        BENCH_ONLY: name,
+        BENCH_ALLOC_DIR: dir,
+        BENCH_NODE_ARGS: `${process.env.BENCH_NODE_ARGS ?? ''} --require ${preload}`.trim(),
+      },
     });
     if (run.status !== 0) throw new Error(`the ${name} case failed (${run.status})`);
     const files = fs.readdirSync(dir).filter((f) => f.endsWith('.heapprofile'));
