@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { toColumns } from '../daemon/store/lease-columns';
 import { LeaseTable } from '../daemon/store/lease-memory';
 import { shardBytes } from '../daemon/store/lease-table';
-import type { StoredLease } from '../daemon/store/schema';
+import { variedLease } from '../test/helpers/leases';
 import { round } from './lib';
 
 /**
@@ -18,28 +18,11 @@ function main(): void {
   const repeats = Number(process.argv[3] ?? 9);
   const table = new LeaseTable();
   const now = Date.now();
+  const base = variedLease(1, { project: 'bench', environment: 'prod', scope: ['API_KEY'], reason: 'bench issue' });
   for (let i = 0; i < rows; i++) {
-    const lease: StoredLease = {
-      id: randomBytes(8).toString('hex'),
-      project: 'bench',
-      environment: 'prod',
-      scope: ['API_KEY'],
-      reason: 'bench issue',
-      issuedAt: now + i,
-      expiresAt: now + i + 86_400_000,
-      ttlSeconds: 86_400,
-      status: 'active',
-      renewals: 0,
-      renewedAt: null,
-      lastUsedAt: null,
-      endedAt: null,
-      endReason: null,
-      tokenHash: randomBytes(32).toString('base64url'),
-      epoch: 1,
-      warnedFor: null,
-      uses: 0,
-    };
-    table.set(lease.id, lease);
+    const id = randomBytes(8).toString('hex');
+    const tokenHash = randomBytes(32).toString('base64url');
+    table.set(id, { ...base, id, issuedAt: now + i, expiresAt: now + i + 86_400_000, tokenHash });
   }
   const key = randomBytes(32);
   const cpuMs = (work: () => void) => {
