@@ -9,6 +9,8 @@ import path from 'node:path';
  * died young included: what the scavenges sweep), and the total is divided by `units`. Allocation
  * does not move with the machine's load, as CPU time and throughput do. BELLA_TEST_DIST picks
  * another build (one without whitespace minification keeps each function's own line).
+ * With BENCH_ALLOC_SURVIVORS=1 only what outlived a scavenge is counted (promoted to the old space,
+ * whether it died later in a full collection or lived to the end): what makes the scavenges long.
  * Usage: npx tsx bench/alloc-case.ts CASE UNITS [TOP]   e.g. `ci_login 2500` (2,000 logins + 500 of warm-up)
  */
 const PRELOAD = `
@@ -19,7 +21,7 @@ session.connect();
 session.post('HeapProfiler.startSampling', {
   samplingInterval: 1024,
   includeObjectsCollectedByMajorGC: true,
-  includeObjectsCollectedByMinorGC: true,
+  includeObjectsCollectedByMinorGC: process.env.BENCH_ALLOC_SURVIVORS !== '1',
 });
 process.on('exit', () =>
   session.post('HeapProfiler.stopSampling', (e, r) => {
@@ -44,7 +46,12 @@ function main(): void {
     fs.writeFileSync(preload, PRELOAD);
     const run = spawnSync('npx', ['tsx', path.join(import.meta.dirname, 'run.ts')], {
       stdio: ['ignore', 'inherit', 'inherit'],
-      env: { ...process.env, BENCH_ONLY: name, BENCH_ALLOC_DIR: dir, BENCH_NODE_ARGS: `--require ${preload}` },
+      env: {
+        ...process.env,
+        BENCH_ONLY: name,
+        BENCH_ALLOC_DIR: dir,
+        BENCH_NODE_ARGS: `${process.env.BENCH_NODE_ARGS ?? ''} --require ${preload}`.trim(),
+      },
     });
     if (run.status !== 0) throw new Error(`the ${name} case failed (${run.status})`);
     const files = fs.readdirSync(dir).filter((f) => f.endsWith('.heapprofile'));

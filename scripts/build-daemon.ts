@@ -6,6 +6,8 @@
 // - dist/audit-verify.js: the worker that verifies the audit trail, an ES module.
 // - dist/audit-scan.cjs: the worker that scans the trail's active segment at start (while the
 //   lease table is read), CommonJS.
+// BELLA_BUILD_PLAIN=1 keeps the bundle's whitespace, so a profile's line numbers name functions
+// (bench/issue-profile.ts, bench/alloc-case.ts).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -29,7 +31,7 @@ async function buildDaemon(): Promise<void> {
     name: 'daemon',
     entryPoint: 'daemon/server/main.ts',
     chunkNames: 'daemon-[name]-[hash]',
-    minifyWhitespace: true,
+    minifyWhitespace: process.env.BELLA_BUILD_PLAIN !== '1',
     // The daemon's packages as they are, not yaml's browser build.
     esbuild: { external: EXTERNAL, alias: {} },
   });

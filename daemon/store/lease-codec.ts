@@ -147,6 +147,24 @@ export function decodeB64(src: Uint8Array, s: number, out: Uint8Array, o: number
   return bad >= 0 && (v & 3) === 0;
 }
 
+/** The characters of base64url, as bytes. */
+const B64_BYTES = Buffer.from(B64, 'latin1');
+
+/** Writes the 32 bytes `src[s..s+32)` as 43 base64url characters into `out[o..o+43)`: what {@link decodeB64} reads. */
+export function encodeB64(src: Uint8Array, s: number, out: Uint8Array, o: number): void {
+  for (let g = 0; g < 10; g++, s += 3, o += 4) {
+    const v = (src[s]! << 16) | (src[s + 1]! << 8) | src[s + 2]!;
+    out[o] = B64_BYTES[v >> 18]!;
+    out[o + 1] = B64_BYTES[(v >> 12) & 63]!;
+    out[o + 2] = B64_BYTES[(v >> 6) & 63]!;
+    out[o + 3] = B64_BYTES[v & 63]!;
+  }
+  const v = (src[s]! << 8) | src[s + 1]!;
+  out[o] = B64_BYTES[v >> 10]!;
+  out[o + 1] = B64_BYTES[(v >> 4) & 63]!;
+  out[o + 2] = B64_BYTES[(v << 2) & 63]!;
+}
+
 export function decodeHex(src: Uint8Array, s: number, out: Uint8Array, o: number): boolean {
   for (let i = 0; i < HASH_BYTES; i++) {
     const c1 = src[s + 2 * i]!;

@@ -18,8 +18,8 @@ export interface EncodedColumn {
   bytes: Buffer;
 }
 
-/** Dictionary-encoded columns. */
-const DICTS = ['project', 'environment', 'status', 'scope', 'endReason'] as const;
+/** Dictionary-encoded columns, in the order written. */
+export const DICTS = ['project', 'environment', 'status', 'scope', 'endReason'] as const;
 type DictField = (typeof DICTS)[number];
 /** Fixed-width ASCII columns. */
 const PACKED = ['id', 'tokenHash'] as const;
@@ -35,7 +35,8 @@ export const COLUMN_NAMES: readonly string[] = [
   'extra',
 ];
 
-const json = (name: string, value: unknown): EncodedColumn => ({
+/** A column of JSON text. */
+export const jsonColumn = (name: string, value: unknown): EncodedColumn => ({
   name,
   kind: 'json',
   bytes: Buffer.from(JSON.stringify(value), 'utf8'),
@@ -51,7 +52,9 @@ export function toColumns(leases: StoredLease[]): EncodedColumn[] {
     const w = values[0]?.length ?? 0;
     const fixed = w > 0 && values.every((v) => v.length === w && ascii(v));
     out.push(
-      fixed ? { name: field, kind: 'latin1', bytes: Buffer.from(values.join(''), 'latin1') } : json(field, values),
+      fixed
+        ? { name: field, kind: 'latin1', bytes: Buffer.from(values.join(''), 'latin1') }
+        : jsonColumn(field, values),
     );
   }
   for (const field of DICTS) {
@@ -69,10 +72,10 @@ export function toColumns(leases: StoredLease[]): EncodedColumn[] {
       }
       v[i] = at;
     });
-    out.push(json(`${field}.d`, d), { name: `${field}.v`, kind: 'i32', bytes: Buffer.from(v.buffer) });
+    out.push(jsonColumn(`${field}.d`, d), { name: `${field}.v`, kind: 'i32', bytes: Buffer.from(v.buffer) });
   }
   out.push(
-    json(
+    jsonColumn(
       'reason',
       leases.map((l) => l.reason),
     ),
@@ -86,7 +89,7 @@ export function toColumns(leases: StoredLease[]): EncodedColumn[] {
     if (l.by === undefined && l.database === undefined) return;
     extra.push([i, { ...(l.by !== undefined ? { by: l.by } : {}), ...(l.database ? { database: l.database } : {}) }]);
   });
-  out.push(json('extra', extra));
+  out.push(jsonColumn('extra', extra));
   return out;
 }
 

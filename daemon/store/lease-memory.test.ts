@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { REASONS, variedLease } from '../../test/helpers/leases';
-import { toColumns } from './lease-columns';
+import { toColumns, type EncodedColumn } from './lease-columns';
 import { LeaseTable, type RawColumns } from './lease-memory';
 import type { StoredLease } from './schema';
 
@@ -16,6 +16,11 @@ function random(seed: number): () => number {
 /** The columns of `leases` as a lease table file holds them (bytes as they are read back). */
 function columnsOf(leases: StoredLease[]): RawColumns {
   return new Map(toColumns(leases).map((c) => [c.name, { kind: c.kind, bytes: Buffer.from(c.bytes) }]));
+}
+
+/** A column as text, for a quick comparison. */
+function asText(c: EncodedColumn): string {
+  return `${c.name} ${c.kind} ${c.bytes.toString('hex')}`;
 }
 
 describe('LeaseTable', () => {
@@ -186,6 +191,54 @@ describe('LeaseTable', () => {
     table.end(row.row, 'expired', target.expiresAt, 'expired');
     expect(table.get(target.id)).toEqual(copy.get(target.id));
     expect(() => table.end(table.rowCount + 1, 'revoked', 1, 'x')).toThrow(/no lease/);
+  });
+
+  it('encodes a file straight from its columns, the same bytes as through lease objects, and counts the rows as saved', () => {
+    // Rows of every kind: loaded from a file (reasons kept as its bytes), set, changed, ended,
+    // used, deleted; members' and database logins; token hashes in hashToken's form, in hex, odd.
+    const build = (hash: (i: number) => string) => {
+      const table = new LeaseTable();
+      const loaded = Array.from({ length: 120 }, (_, i) => variedLease(i, { tokenHash: hash(i) }));
+      expect(table.loadColumns(columnsOf(loaded), loaded.length)).toBeNull();
+      for (let i = 120; i < 400; i++) table.set(variedLease(i).id, variedLease(i, { tokenHash: hash(i) }));
+      for (let i = 0; i < 400; i += 9) table.delete(variedLease(i).id);
+      for (let i = 5; i < 400; i += 11) {
+        const row = table.rowOf(variedLease(i).id);
+        if (row >= 0) table.end(row, 'revoked', 1_800_000_000_000, `r${i}`);
+      }
+      for (let i = 7; i < 400; i += 13) table.recordUse(variedLease(i).id, 1_800_000_000_000 + i);
+      const changed = variedLease(30, { tokenHash: hash(30), reason: 'changed', scope: ['NEW_*'], status: 'expired' });
+      table.set(changed.id, changed);
+      return table;
+    };
+    const bytes = (i: number) => Buffer.from(Array.from({ length: 32 }, (_, k) => (i * 31 + k * 97 + (k >> 2)) & 255));
+    const forms: Array<[string, (i: number) => string]> = [
+      ['hashToken', (i) => bytes(i).toString('base64url')],
+      ['hex', (i) => bytes(i).toString('hex')],
+      ['mixed', (i) => variedLease(i).tokenHash],
+    ];
+    for (const [, hash] of forms) {
+      const [direct, through] = [build(hash), build(hash)];
+      for (const [start, end] of [
+        [0, 120],
+        [100, 250],
+        [250, 400],
+        [9, 10],
+        [0, direct.rowCount],
+      ] as const) {
+        const out = direct.takeColumns(start, end);
+        const leases = through.takeRows(start, end);
+        expect(out.count).toBe(leases.length);
+        expect(out.columns.map(asText)).toEqual(leases.length ? toColumns(leases).map(asText) : []);
+        expect(direct.changedIn(start, end)).toBe(false);
+      }
+    }
+    // An odd id in the rows: through lease objects.
+    const odd = new LeaseTable();
+    const leases = [variedLease(1), variedLease(2, { id: 'short' }), variedLease(3)];
+    for (const l of leases) odd.set(l.id, l);
+    const out = odd.takeColumns(0, 3);
+    expect([out.count, out.columns.map(asText)]).toEqual([3, toColumns(leases).map(asText)]);
   });
 
   it('loads lease table columns straight into its rows, after those it holds, in order', () => {

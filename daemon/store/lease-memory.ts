@@ -5,6 +5,7 @@ import {
   decodeB64,
   decodeHex,
   DICT_FIELDS,
+  encodeB64,
   hashBytes,
   HASH_BYTES,
   hashText,
@@ -21,6 +22,7 @@ import {
   type NumberField,
   wholeNumbers,
 } from './lease-codec';
+import { DICTS, jsonColumn, toColumns, type EncodedColumn } from './lease-columns';
 import { LeaseRow, nullable } from './lease-row';
 import type { ShardRun } from './lease-table';
 
@@ -295,6 +297,89 @@ export class LeaseTable {
       this.flags[r] = this.flags[r]! & ~CHANGED;
     }
     return out;
+  }
+
+  /**
+   * The columns of a lease table file holding the live leases of rows [start, end), and how many
+   * leases that is; the rows count as saved. Encoded from the table's own columns, with no lease
+   * object per row: the same bytes as {@link toColumns} of {@link takeRows}, which rows whose id or
+   * token hash is in none of bella's forms (or whose hashes mix forms) still go through.
+   */
+  takeColumns(start: number, end: number): { count: number; columns: EncodedColumn[] } {
+    const rows: number[] = [];
+    let form = -1;
+    let mixed = false;
+    for (let r = start; r < end; r++) {
+      const flags = this.flags[r]!;
+      if (!(flags & ALIVE)) continue;
+      const hashForm = flags & (TOKEN_B64 | TOKEN_HEX);
+      if (flags & ODD_ID || hashForm === 0 || (form >= 0 && hashForm !== form)) mixed = true;
+      form = hashForm;
+      rows.push(r);
+    }
+    if (mixed) {
+      const leases = this.takeRows(start, end);
+      return { count: leases.length, columns: toColumns(leases) };
+    }
+    for (let r = start; r < end; r++) this.flags[r] = this.flags[r]! & ~CHANGED;
+    const count = rows.length;
+    if (count === 0) return { count, columns: [] };
+    const ids = Buffer.allocUnsafe(count * ID_BYTES);
+    const width = form === TOKEN_B64 ? 43 : 64;
+    const hashes = Buffer.allocUnsafe(count * width);
+    for (let i = 0; i < count;) {
+      // Ids of consecutive rows in one copy.
+      let j = i + 1;
+      while (j < count && rows[j] === rows[i]! + (j - i)) j++;
+      this.ids.copy(ids, i * ID_BYTES, rows[i]! * ID_BYTES, (rows[j - 1]! + 1) * ID_BYTES);
+      for (; i < j; i++) {
+        if (form === TOKEN_B64) encodeB64(this.hashes, rows[i]! * HASH_BYTES, hashes, i * width);
+        else hashes.write(this.hashOf(rows[i]!), i * width, 'latin1');
+      }
+    }
+    const out: EncodedColumn[] = [
+      { name: 'id', kind: 'latin1', bytes: ids },
+      { name: 'tokenHash', kind: 'latin1', bytes: hashes },
+    ];
+    // A file's dictionaries hold the values its rows use, in the order they first appear.
+    for (const f of DICTS) {
+      const values: readonly unknown[] = this.dicts[f].values;
+      const fileIndex = new Int32Array(values.length).fill(-1);
+      const used: unknown[] = [];
+      const v = new Int32Array(count);
+      const of = this.dictOf[f];
+      for (let i = 0; i < count; i++) {
+        const x = of[rows[i]!]!;
+        if (x < 0 || values[x] === null) v[i] = -1;
+        else v[i] = fileIndex[x]! >= 0 ? fileIndex[x]! : (fileIndex[x] = used.push(values[x]) - 1);
+      }
+      out.push(jsonColumn(`${f}.d`, used), { name: `${f}.v`, kind: 'i32', bytes: Buffer.from(v.buffer) });
+    }
+    out.push(
+      jsonColumn(
+        'reason',
+        rows.map((r) => this.reasonOf(r)),
+      ),
+    );
+    for (const f of NUMBER_FIELDS) {
+      const from = this.num[f];
+      const orNull = NULLABLE_NUMBERS.has(f);
+      const v = new Float64Array(count);
+      for (let i = 0; i < count; i++) {
+        const x = from[rows[i]!]!;
+        v[i] = orNull && x < 0 ? -1 : x;
+      }
+      out.push({ name: f, kind: 'f64', bytes: Buffer.from(v.buffer) });
+    }
+    const extra: Array<[number, { by?: string; database?: LeaseDatabase }]> = [];
+    rows.forEach((r, i) => {
+      const by = this.dictOf.by[r]!;
+      const database = this.databases.get(r);
+      if (by < 0 && !database) return;
+      extra.push([i, { ...(by >= 0 ? { by: this.dicts.by.values[by]! } : {}), ...(database ? { database } : {}) }]);
+    });
+    out.push(jsonColumn('extra', extra));
+    return { count, columns: out };
   }
 
   /** Takes over another table's rows (this object stays the one the services hold). */

@@ -5,10 +5,16 @@ import * as z from 'zod';
 import { once } from '../api/schemas';
 import { readFully, writeFileDurable } from '../base/node/files';
 import { crc32 } from 'node:zlib';
-import { COLUMN_NAMES, columnsProblem, decodeColumn, fromColumns, toColumns, type ColumnKind } from './lease-columns';
+import {
+  COLUMN_NAMES,
+  columnsProblem,
+  decodeColumn,
+  fromColumns,
+  type ColumnKind,
+  type EncodedColumn,
+} from './lease-columns';
 import type { LeaseTable, LoadProblem } from './lease-memory';
 import { logDamage } from './log-scan';
-import type { StoredLease } from './schema';
 
 // The lease table's snapshot: the active (and recently ended) leases of a compaction, in files of
 // their own beside the control snapshot (state.snapshot), each a file of typed columns (see
@@ -94,15 +100,15 @@ export function writeLeaseShards(
       runs.push(kept);
       continue;
     }
-    const leases = table.takeRows(start, end);
-    if (leases.length === 0) {
+    const { count, columns } = table.takeColumns(start, end);
+    if (count === 0) {
       runs.push({ end, ref: null, bytes: 0 });
       continue;
     }
     const file = `${generation}-${writes.length}.leases`;
-    const shard = shardBytes(leases, key);
+    const shard = shardBytes(columns, count, key);
     writes.push(writeFileDurable(path.join(dir, file), shard.bytes));
-    runs.push({ end, ref: { file, leases: leases.length, mac: shard.mac }, bytes: shard.bytes.length });
+    runs.push({ end, ref: { file, leases: count, mac: shard.mac }, bytes: shard.bytes.length });
   }
   table.persisted = runs;
   const durable = Promise.all(writes);
@@ -112,16 +118,15 @@ export function writeLeaseShards(
 }
 
 /**
- * The bytes of one file: a header line (its CRC-32, then JSON naming each column's encoding,
- * length and CRC-32), the columns back to back, and a last line with the keyed MAC of every byte
- * before it.
+ * The bytes of one file of `count` leases: a header line (its CRC-32, then JSON naming each
+ * column's encoding, length and CRC-32), the columns back to back, and a last line with the keyed
+ * MAC of every byte before it.
  */
-export function shardBytes(leases: StoredLease[], key: Buffer): { bytes: Buffer; mac: string } {
-  const columns = toColumns(leases);
+export function shardBytes(columns: EncodedColumn[], count: number, key: Buffer): { bytes: Buffer; mac: string } {
   const header = JSON.stringify({
     log: 'lease-table',
     v: 1,
-    leases: leases.length,
+    leases: count,
     columns: columns.map((c) => [c.name, c.kind, c.bytes.length, crcHex(c.bytes)]),
   });
   const head = Buffer.from(`${crcHex(Buffer.from(header, 'utf8'))} ${header}\n`, 'utf8');
