@@ -1,23 +1,31 @@
 import path from 'node:path';
+import { listenerFiles } from '../daemon/services/listener/service';
 import { rawRequest, seed } from '../test/helpers/daemon';
-import { startDurableBaseline, type DurableWork } from './baselines';
+import { startDurableBaseline, type BaselineListen, type DurableWork } from './baselines';
 import { ISSUE_RECORD_BYTES, issueBody } from './cases/issue';
-import { READ_RECORD_BYTES } from './cases/reads';
-import { answerHeaders, benchDaemon, cannon, cpuUs, median, round } from './lib';
+import { READ_RECORD_BYTES, readLease } from './cases/reads';
+import { answerHeaders, benchDaemon, cannon, cpuUs, freePort, median, round } from './lib';
 
 /**
  * CPU time per request of the daemon and of the durable baseline doing the same work, for a fixed
  * number of requests: the process's own user+system time, which other work on a shared machine
  * moves far less than throughput (no hardware counters in this VM for instruction counts).
- * Usage: npx tsx bench/cpu-cost.ts issue|reads [requests] [repeats]
+ * `remote_reads` reads over the TLS listener (and the durable baseline over HTTPS, same certificate).
+ * Usage: npx tsx bench/cpu-cost.ts issue|reads|remote_reads [requests] [repeats]
  */
 
 type Request = { method: 'GET' | 'POST'; path: string; headers: Record<string, string>; body?: string };
 
+/** Where requests go: a unix socket, or a TLS port on 127.0.0.1. */
+type Target = { socket: string } | { port: number };
+
 /** Median CPU µs per request of `pid` over `repeats` runs of `count` requests at 64 connections. */
-async function perRequest(pid: number, socketPath: string, request: Request, count: number, repeats: number) {
-  const load = (amount: number) =>
-    cannon({ url: `http://localhost${request.path}`, socketPath, connections: 64, amount, ...request });
+async function perRequest(pid: number, target: Target, request: Request, count: number, repeats: number) {
+  const where =
+    'socket' in target
+      ? { url: `http://localhost${request.path}`, socketPath: target.socket }
+      : { url: `https://127.0.0.1:${target.port}${request.path}`, servername: 'localhost' };
+  const load = (amount: number) => cannon({ ...where, connections: 64, amount, ...request });
   await load(Math.min(2000, count));
   const runs: number[] = [];
   for (let i = 0; i < repeats; i++) {
@@ -33,8 +41,8 @@ async function main(): Promise<void> {
   const which = process.argv[2];
   const count = Number(process.argv[3] ?? 5000);
   const repeats = Number(process.argv[4] ?? 3);
-  if (which !== 'issue' && which !== 'reads')
-    throw new Error('usage: bench/cpu-cost.ts issue|reads [requests] [repeats]');
+  if (which !== 'issue' && which !== 'reads' && which !== 'remote_reads')
+    throw new Error('usage: bench/cpu-cost.ts issue|reads|remote_reads [requests] [repeats]');
   const { daemon, place } = await benchDaemon(`cpu-${which}`);
   try {
     const { project, environment } = await seed(daemon.client);
@@ -45,25 +53,33 @@ async function main(): Promise<void> {
       request = { method: 'POST', path: '/v1/leases', headers: { 'content-type': 'application/json' }, body };
       work = { kind: 'chain', bytes: ISSUE_RECORD_BYTES };
     } else {
-      const issued = await daemon.client.call('issueLease', {
-        project,
-        environment,
-        scope: ['API_KEY', 'DB_URL', 'STRIPE_KEY'],
-        ttlSeconds: 3600,
-        reason: 'bench reads',
-      });
-      request = { method: 'GET', path: '/v1/secrets', headers: { authorization: `Bearer ${issued.token}` } };
+      const token = await readLease(daemon.client, project, environment);
+      request = { method: 'GET', path: '/v1/secrets', headers: { authorization: `Bearer ${token}` } };
       work = { kind: 'append', bytes: READ_RECORD_BYTES };
     }
     const sample = await rawRequest(daemon.socket, request);
     if (sample.status >= 300) throw new Error(`${which}: ${sample.status} ${sample.body}`);
-    const bella = await perRequest(daemon.pid, daemon.socket, request, count, repeats);
-    const socket = path.join(place.root, 's', 'durable.sock');
+    let target: Target = { socket: daemon.socket };
+    let listen: BaselineListen = { socket: path.join(place.root, 's', 'durable.sock') };
+    if (which === 'remote_reads') {
+      const port = await freePort();
+      await daemon.client.call('enableListener', { address: `127.0.0.1:${port}` });
+      target = { port };
+      const files = listenerFiles(daemon.home);
+      listen = { port: await freePort(), certFile: files.cert, keyFile: files.key };
+    }
+    const bella = await perRequest(daemon.pid, target, request, count, repeats);
     const answer = { status: sample.status, headers: answerHeaders(sample.headers), body: sample.body };
-    const baseline = await startDurableBaseline({ socket }, path.join(place.root, 'durable.log'), work, answer);
+    const baseline = await startDurableBaseline(listen, path.join(place.root, 'durable.log'), work, answer);
     let base;
     try {
-      base = await perRequest(baseline.pid, socket, request, count, repeats);
+      base = await perRequest(
+        baseline.pid,
+        'socket' in listen ? listen : { port: listen.port },
+        request,
+        count,
+        repeats,
+      );
     } finally {
       await baseline.stop();
     }

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { DaemonClient } from '../../daemon/client';
 import { rawRequest, seed } from '../../test/helpers/daemon';
 import { startDurableBaseline } from '../baselines';
 import { answerHeaders, benchDaemon, cannon, round, startBaselineServer } from '../lib';
@@ -22,6 +23,18 @@ export interface ReadsResult {
 
 /** Bytes the durable read baseline appends per read: about one audit entry of a read. */
 export const READ_RECORD_BYTES = 300;
+
+/** The token of the lease every read case reads with: 3 keys of the seeded environment, for an hour. */
+export async function readLease(client: DaemonClient, project: string, environment: string): Promise<string> {
+  const issued = await client.call('issueLease', {
+    project,
+    environment,
+    scope: ['API_KEY', 'DB_URL', 'STRIPE_KEY'],
+    ttlSeconds: 3600,
+    reason: 'bench reads',
+  });
+  return issued.token;
+}
 /** The fixed offered rate of the open-loop latency run. */
 const FIXED_RATE = 2000;
 
@@ -41,14 +54,7 @@ export async function readsCase(durationS: number): Promise<
   const { daemon, place } = await benchDaemon('reads');
   try {
     const { project, environment } = await seed(daemon.client);
-    const issued = await daemon.client.call('issueLease', {
-      project,
-      environment,
-      scope: ['API_KEY', 'DB_URL', 'STRIPE_KEY'],
-      ttlSeconds: 3600,
-      reason: 'bench reads',
-    });
-    const headers = { authorization: `Bearer ${issued.token}` };
+    const headers = { authorization: `Bearer ${await readLease(daemon.client, project, environment)}` };
     const sample = await rawRequest(daemon.socket, { method: 'GET', path: '/v1/secrets', headers });
     if (sample.status !== 200) throw new Error(`token read failed: ${sample.status} ${sample.body}`);
     const run = (socketPath: string, duration = durationS) =>

@@ -4,7 +4,7 @@ import { listenerFiles } from '../../daemon/services/listener/service';
 import { seed } from '../../test/helpers/daemon';
 import { startDurableBaseline } from '../baselines';
 import { answerHeaders, benchDaemon, cannonInChild, freePort, round, startBaselineHttpsServer } from '../lib';
-import { READ_RECORD_BYTES } from './reads';
+import { READ_RECORD_BYTES, readLease } from './reads';
 
 /** Figures of the remote_reads case, as written to latest.json. */
 export interface RemoteReadsResult {
@@ -53,14 +53,7 @@ export async function remoteReadsCase(
     const { project, environment } = await seed(daemon.client);
     const port = await freePort();
     await daemon.client.call('enableListener', { address: `127.0.0.1:${port}` });
-    const issued = await daemon.client.call('issueLease', {
-      project,
-      environment,
-      scope: ['API_KEY', 'DB_URL', 'STRIPE_KEY'],
-      ttlSeconds: 3600,
-      reason: 'bench remote reads',
-    });
-    const headers = { authorization: `Bearer ${issued.token}` };
+    const headers = { authorization: `Bearer ${await readLease(daemon.client, project, environment)}` };
     const sample = await get(port, '/v1/secrets', headers);
     if (sample.status !== 200) throw new Error(`remote token read failed: ${sample.status} ${sample.body}`);
     const files = listenerFiles(daemon.home);

@@ -16,7 +16,7 @@ import type { CliFile } from '../services/listener/cli-file';
 import { cliFileRoute } from './cli-file-route';
 import { EventStreams } from './event-stream';
 import type { Handler, Handlers, RequestInfo } from './handler-types';
-import { BodyError, readBody } from './http/body';
+import { BodyError, carriesBody, readBody } from './http/body';
 import { Router, type RouteEntry } from './http/router';
 import { errorAnswer, HttpApp, plainServer, sendJson, type Answer } from './http/serve';
 
@@ -98,7 +98,8 @@ export function createApp(
     if (!handler) throw new Error(`no handler for ${name}, which this surface serves`);
     const pathParams = spec.path.includes(':');
     const run = async (request: IncomingMessage, params: Record<string, string>, query: string) => {
-      const body = await readBody(request, surface.bodyLimit);
+      // A GET has no body to wait for: its handler starts on this turn.
+      const body = carriesBody(request) ? await readBody(request, surface.bodyLimit) : undefined;
       // Defends against bodies that are arrays or scalars being spread into the input.
       if (body !== undefined && body !== null && (typeof body !== 'object' || Array.isArray(body))) {
         throw new BellaError('invalid_argument', 'the request body must be a JSON object');
@@ -117,7 +118,8 @@ export function createApp(
       const caller = spec.plane === 'admin' ? surface.identity?.caller(request) : undefined;
       // Defends the admin plane on the listener twice over: no enrolled device, no operation.
       if (surface.identity && spec.plane === 'admin' && caller?.kind !== 'member') throw notFound(request);
-      if (caller?.kind !== 'member') return handler(parsed.data as never, info);
+      // Awaited: an async function returning a promise takes two more turns to settle.
+      if (caller?.kind !== 'member') return await handler(parsed.data as never, info);
       // A teammate's device: what her role and grants allow, audited under her name.
       info.caller = caller;
       const filter = authorize(services.ctx.store.state, caller.member, name, parsed.data as never);

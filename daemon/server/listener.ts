@@ -17,6 +17,21 @@ import { createHardenedServer, LISTENER_LIMITS } from './tls/hardening';
 /** The device fingerprint of each TLS connection, worked out once per connection. */
 const DEVICES = new WeakMap<object, string | null>();
 
+/** The source address of each TLS connection as the audit trail names it, worked out once per connection. */
+const SOURCES = new WeakMap<object, string>();
+
+/** The request's source address, normalised ({@link sourceName}). */
+function sourceOf(request: IncomingMessage): string {
+  const socket = request.socket;
+  let source = SOURCES.get(socket);
+  if (source === undefined) {
+    source = sourceName(socket.remoteAddress);
+    // A connection already closed has no address left to name: not kept.
+    if (socket.remoteAddress !== undefined) SOURCES.set(socket, source);
+  }
+  return source;
+}
+
 /** The fingerprint of the device key whose certificate the request's connection presented, or null. */
 function deviceOf(request: IncomingMessage): string | null {
   const socket = request.socket as TLSSocket;
@@ -69,7 +84,7 @@ export class TlsListener implements ListenerBinding {
       return callers.get(request)!;
     };
     const refuseRemoved = async (request: IncomingMessage) => {
-      await team.refuseRemoved(deviceOf(request)!, sourceName(request.socket.remoteAddress), request.method ?? '');
+      await team.refuseRemoved(deviceOf(request)!, sourceOf(request), request.method ?? '');
       return errorAnswer(
         new BellaError(
           'permission_denied',
@@ -88,7 +103,7 @@ export class TlsListener implements ListenerBinding {
       },
       events: false,
       bodyLimit: LISTENER_LIMITS.bodyLimitBytes,
-      source: (request) => sourceName(request.socket.remoteAddress),
+      source: sourceOf,
       ...(this.cliFile ? { cliFile: this.cliFile } : {}),
       server: () => {
         const server = createHardenedServer(pair);

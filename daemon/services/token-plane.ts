@@ -18,9 +18,6 @@ export interface TokenRequest {
   source: string;
 }
 
-/** Compiled scopes kept at most; past that the cache starts again (it only saves compiling). */
-const MAX_MATCHERS = 1000;
-
 /**
  * The token plane: what a `bax-` token's holder may do — read the lease's scoped secrets, look up
  * and end its own lease. Every read is audited before it is answered; refusals through the
@@ -28,8 +25,11 @@ const MAX_MATCHERS = 1000;
  */
 export class TokenPlaneService {
   private readonly verifier: TokenVerifier;
-  /** A lease's scope compiled once (a set and, for globs, regular expressions), by its entries. */
-  private readonly matchers = new Map<string, (key: string) => boolean>();
+  /**
+   * A lease's scope compiled once (a set and, for globs, regular expressions), by the scope's
+   * array: the lease table keeps one frozen array per distinct scope (an entry goes with its array).
+   */
+  private readonly matchers = new WeakMap<readonly string[], (key: string) => boolean>();
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -101,12 +101,10 @@ export class TokenPlaneService {
   }
 
   private matcher(scope: string[]): (key: string) => boolean {
-    const name = JSON.stringify(scope);
-    let matcher = this.matchers.get(name);
+    let matcher = this.matchers.get(scope);
     if (!matcher) {
-      if (this.matchers.size >= MAX_MATCHERS) this.matchers.clear();
       matcher = scopeMatcher(scope);
-      this.matchers.set(name, matcher);
+      this.matchers.set(scope, matcher);
     }
     return matcher;
   }

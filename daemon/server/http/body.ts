@@ -11,6 +11,11 @@ export class BodyError extends BellaError {
   }
 }
 
+/** Whether a request's method is one whose body is read ({@link readBody} reads none for the others). */
+export function carriesBody(request: IncomingMessage): boolean {
+  return BODY_METHODS.has(request.method ?? '');
+}
+
 /**
  * The body of a request: parsed JSON (`application/json`), the text (`text/plain`, refused later
  * as not an object), or undefined when there is none. At most `limit` bytes are read, by the
@@ -18,7 +23,7 @@ export class BodyError extends BellaError {
  * a `constructor` holding a `prototype`, anywhere in the JSON is refused.
  */
 export function readBody(request: IncomingMessage, limit: number): Promise<unknown> {
-  if (!BODY_METHODS.has(request.method ?? '')) return Promise.resolve(undefined);
+  if (!carriesBody(request)) return Promise.resolve(undefined);
   const headers = request.headers;
   const length = headers['content-length'];
   const hasBody = (length !== undefined && length !== '0') || headers['transfer-encoding'] !== undefined;

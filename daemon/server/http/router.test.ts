@@ -53,6 +53,23 @@ describe('the router compiled from a route table', () => {
     expect(router.find('GET', '/v1/leases/abc')).toMatchObject({ value: 'lease', params: { id: 'abc' } });
   });
 
+  it('finds a static path however it is written: percent-escaped, with HEAD, or with another method leading to a parameter', () => {
+    expect(router.find('GET', '/v1/%70rojects')).toMatchObject({ kind: 'found', value: 'list' });
+    expect(router.find('GET', '/v1/leases/%65xpiring')).toMatchObject({ kind: 'found', value: 'static', params: {} });
+    expect(router.find('HEAD', '/v1/projects')).toMatchObject({ kind: 'found', value: 'list' });
+    expect(router.find('GET', '/v1/projects#part')).toMatchObject({ kind: 'found', value: 'list', query: '' });
+    const mixed = new Router(
+      [
+        { method: 'GET', path: '/a/b', value: 'static' },
+        { method: 'POST', path: '/a/:x', value: 'param' },
+      ],
+      10,
+    );
+    expect(mixed.find('POST', '/a/b')).toEqual({ kind: 'found', value: 'param', params: { x: 'b' }, query: '' });
+    expect(mixed.find('GET', '/a/b')).toEqual({ kind: 'found', value: 'static', params: {}, query: '' });
+    expect(mixed.find('PUT', '/a/b')).toEqual({ kind: 'wrong-method', allowed: ['GET', 'POST'] });
+  });
+
   it('tells a path served with other methods (wrong-method) from one not served at all (not-found)', () => {
     expect(router.find('PUT', '/v1/projects')).toEqual({ kind: 'wrong-method', allowed: ['GET', 'POST'] });
     expect(router.find('GET', '/v1/projects/app')).toEqual({ kind: 'wrong-method', allowed: ['DELETE'] });

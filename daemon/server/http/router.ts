@@ -32,6 +32,8 @@ interface Compiled<T> {
  */
 export class Router<T> {
   private readonly bySegments = new Map<number, Compiled<T>[]>();
+  /** Routes without parameters, by `METHOD path`: a path made of static segments only wins wherever it matches. */
+  private readonly staticRoutes = new Map<string, T>();
 
   constructor(
     routes: Iterable<RouteEntry<T>>,
@@ -47,6 +49,7 @@ export class Router<T> {
         throw new Error(`duplicate route: ${route.method} ${route.path}`);
       }
       list.push({ method: route.method, parts, names, value: route.value });
+      if (!names.length) this.staticRoutes.set(`${route.method} ${route.path}`, route.value);
       this.bySegments.set(segments.length, list);
     }
     // Static segments before parameters, position by position (find-my-way's precedence).
@@ -62,6 +65,10 @@ export class Router<T> {
     const path = q === -1 ? target : target.slice(0, q);
     const query = q === -1 ? '' : target.slice(q + 1);
     if (path.charCodeAt(0) !== 47 /* / */) return { kind: 'not-found' };
+    const wanted = method === 'HEAD' ? 'GET' : method;
+    // A segment with `%` may decode to a static segment's text: only the full match below compares it.
+    const exact = path.includes('%') ? undefined : this.staticRoutes.get(`${wanted} ${path}`);
+    if (exact !== undefined) return { kind: 'found', value: exact, params: {}, query };
     const segments = path.slice(1).split('/');
     for (let i = 0; i < segments.length; i++) {
       const raw = segments[i]!;
@@ -74,7 +81,6 @@ export class Router<T> {
     }
     const candidates = this.bySegments.get(segments.length);
     if (!candidates) return { kind: 'not-found' };
-    const wanted = method === 'HEAD' ? 'GET' : method;
     let allowed: string[] | null = null;
     for (const route of candidates) {
       if (!matches(route.parts, segments, this.maxParamLength)) continue;

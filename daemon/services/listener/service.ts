@@ -235,12 +235,12 @@ export class ListenerService {
    * source's Denied entries; never throws). Null means: serve it.
    */
   private admit(allow: AllowList | null, address: string | undefined, check: ListenerCheck): ListenerRefusal | null {
-    const source = sourceName(address);
     switch (check.kind) {
       case 'request': {
         // Defends the token plane against networks the owner did not open it to: answered 403
         // before any route runs (no token is looked at, nothing is read).
         if (!allow || allow.allows(address)) return null;
+        const source = sourceName(address);
         const error = new BellaError(
           'permission_denied',
           `this listener does not allow your address (${source}): ask its owner to add it with \`bella listener enable --allow …\``,
@@ -254,6 +254,7 @@ export class ListenerService {
         // token counts against its source; past the allowance, its answer becomes 429 with
         // Retry-After. Defends against floods of guesses filling the log and the CPU (guessing a
         // 256-bit secret online is hopeless anyway). The refusal itself was audited by its route.
+        const source = sourceName(address);
         const decision = this.limiter.recordFailure(source);
         if (decision.allowed) return null;
         const error = new BellaError(
@@ -263,6 +264,7 @@ export class ListenerService {
         return { error, retryAfterSeconds: decision.retryAfterSeconds };
       }
       case 'connection-cap': {
+        const source = sourceName(address);
         const error = new BellaError('unavailable', `more than ${check.max} connections at once from ${source}`);
         this.audit(source, new TokenRefusal(error, null, `more than ${check.max} connections at once`));
         return { error };
