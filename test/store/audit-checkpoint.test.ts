@@ -100,6 +100,17 @@ describe('the active audit segment checkpoint', () => {
     await store.close();
   });
 
+  it('is not written for a segment replaced under the store', async () => {
+    const { home } = place();
+    const { store } = await open(home);
+    await reads(store, 3);
+    const segment = newestAuditFile(home);
+    fs.copyFileSync(segment, `${segment}.copy`);
+    fs.renameSync(`${segment}.copy`, segment);
+    await store.close();
+    expect(fs.existsSync(checkpointOf(home))).toBe(false);
+  });
+
   it('leaves the frames before it unchecked, as a sealed segment; one after it that was edited refuses', async () => {
     const { home } = place();
     let { store } = await open(home);

@@ -341,11 +341,11 @@ export class AuditTrail {
   /**
    * Writes the active segment's index and chain head as a checkpoint (a clean close: nothing is
    * added after it), so the next start scans only what follows. Not written while entries are not
-   * durable, nor for a segment without entries.
+   * durable, for a segment without entries, nor for one replaced or changed under the daemon.
    */
   async checkpoint(key: Buffer): Promise<void> {
     const index = this.activeSegment.index;
-    if (this.unsynced || index.count === 0 || index.segmentBytes !== this.active.size) return;
+    if (this.unsynced || index.count === 0 || index.segmentBytes !== this.active.size || this.problem()) return;
     await writeCheckpoint(
       checkpointFile(this.dir),
       {
