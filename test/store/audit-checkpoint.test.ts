@@ -112,13 +112,7 @@ describe('the active audit segment checkpoint', () => {
   });
 
   it('leaves the frames before it unchecked, as a sealed segment; one after it that was edited refuses', async () => {
-    const { home } = place();
-    let { store } = await open(home);
-    await reads(store, 10);
-    await store.close();
-    const checkpoint = fs.readFileSync(checkpointOf(home));
-    ({ store } = await open(home));
-    await reads(store, 10, 10);
+    const { home, checkpoint, store } = await checkpointThenTen();
     await store.close();
     const segment = newestAuditFile(home);
     const intact = fs.readFileSync(segment);
@@ -186,13 +180,7 @@ describe('the active audit segment checkpoint', () => {
   });
 
   it('after more appends and no clean close (kill -9): a full scan, or the stale checkpoint and its tail, lose nothing', async () => {
-    const { home } = place();
-    let { store } = await open(home);
-    await reads(store, 10);
-    await store.close();
-    const checkpoint = fs.readFileSync(checkpointOf(home));
-    ({ store } = await open(home));
-    await reads(store, 10, 10);
+    const { home, checkpoint, store } = await checkpointThenTen();
     const written = reasons(store);
     // No close: as a daemon killed, its files as they are. The checkpoint was removed at open.
     const crashed = place().home;
@@ -232,6 +220,18 @@ describe('a daemon stopped and started again', () => {
     }
   }, 60_000);
 });
+
+/** A store with 10 reads closed (its checkpoint kept), opened again, and 10 reads more; left open. */
+async function checkpointThenTen(): Promise<{ home: string; checkpoint: Buffer; store: Store }> {
+  const { home } = place();
+  const first = await open(home);
+  await reads(first.store, 10);
+  await first.store.close();
+  const checkpoint = fs.readFileSync(checkpointOf(home));
+  const { store } = await open(home);
+  await reads(store, 10, 10);
+  return { home, checkpoint, store };
+}
 
 /** The entries a start without a checkpoint serves (the store is closed again, its checkpoint removed). */
 async function reasonsAfterFullScan(home: string): Promise<string[]> {
