@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Store } from '../../daemon/store';
+import { WORKER_MIN_BYTES } from '../../daemon/store/audit/scan-in-worker';
 import type { StoreOptions } from '../../daemon/store/recovery';
 import { readLog, seed, startIn, tempPlace, type DaemonPlace } from '../helpers/daemon';
 import { newestAuditFile } from '../reliability/files';
@@ -210,7 +211,8 @@ describe('a daemon stopped and started again', () => {
     await seed(first.client);
     await first.stop();
     expect(fs.existsSync(checkpointOf(p.home))).toBe(true);
-    const again = await startIn(p);
+    // The worker's threshold as it ships (a run with BELLA_SCAN_WORKER_BYTES=0 would scan whole in one).
+    const again = await startIn(p, { env: { BELLA_SCAN_WORKER_BYTES: String(WORKER_MIN_BYTES) } });
     try {
       expect(readLog(p.logFile)).toMatch(CONTINUED);
       expect(fs.existsSync(checkpointOf(p.home))).toBe(false);
