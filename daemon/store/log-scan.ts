@@ -151,6 +151,11 @@ export function scanLog(
     keep?: boolean;
     /** Bytes read at a time (default 1 MiB; a frame longer than that is read whole). */
     chunkBytes?: number;
+    /**
+     * Scan from `offset` on, as if the records before it (`count` after `header`, the last with
+     * check `check`) had been read: a frame there must link to `check`.
+     */
+    from?: { offset: number; check: string; header: Record<string, unknown>; count: number };
   },
 ): ScanResult {
   const fd = fs.openSync(file, 'r');
@@ -160,10 +165,11 @@ export function scanLog(
     const headerLen = frameHeaderBytes(format.check);
     const damage = (offset: number, why: string) => logDamage(file, offset, why, options.advice);
     const records: LogRecord[] = [];
-    let count = 0;
-    let header: Record<string, unknown> | null = null;
-    let prev = GENESIS_CHECK;
-    let offset = 0;
+    const from = options.from;
+    let count = from?.count ?? 0;
+    let header: Record<string, unknown> | null = from?.header ?? null;
+    let prev = from?.check ?? GENESIS_CHECK;
+    let offset = from?.offset ?? 0;
     let missingNewline = false;
     while (offset < size) {
       const head = reader.slice(offset, headerLen);

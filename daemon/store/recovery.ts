@@ -3,6 +3,7 @@ import { createSecretKey } from 'node:crypto';
 import path from 'node:path';
 import { BellaError, isBellaError } from '../api';
 import { ensurePrivateDir, removeStaleTemps } from '../base/node/files';
+import { checkpointFile, readCheckpoint, removeCheckpoint, type Checkpoint } from './audit/checkpoint';
 import { scanInWorker, WORKER_MIN_BYTES, type PendingScan } from './audit/scan-in-worker';
 import { segmentFile, segmentNames } from './audit/segment-scan';
 import { AuditTrail, DEFAULT_SEGMENT_BYTES, type TrailScan } from './audit/trail';
@@ -99,18 +100,30 @@ export async function openDataDir(home: string, options: StoreOptions, time: Tim
 
   // Read everything first, changing nothing, and cross-check before any file is repaired.
   const stateFiles = new StateFiles(home, keys.logKey, advice, options.inlineLeasesMax);
+  const checkpoint = activeCheckpoint(files, keys.logKey, log);
   // The trail's newest segment is checked in a worker meanwhile, when both reads are large.
-  const pending = startTrailScan(files, stateFiles.tableDir, keys.logKey, advice, log, options.scanWorkerBytes);
+  const pending = startTrailScan(
+    files,
+    stateFiles.tableDir,
+    keys.logKey,
+    advice,
+    log,
+    checkpoint,
+    options.scanWorkerBytes,
+  );
   let scan: StartupScan;
   try {
-    scan = await crossCheck(files, stateFiles, format, advice, pending, {
+    scan = await crossCheck(files, stateFiles, format, advice, pending, checkpoint, {
       acceptRollback: options.acceptRollback,
       segmentBytes: options.segmentBytes,
       wall: () => time.wall(),
+      log,
     });
   } finally {
     pending?.cancel();
   }
+  // Read and accepted: the segment grows past the checkpoint from now on.
+  removeCheckpoint(files.audit);
   const journal = await Journal.open(format, scan.journalScan);
   const archive = await LeaseArchive.open(files.leaseArchive, format, advice);
   const { trail, redo, last } = scan;
@@ -188,7 +201,13 @@ async function crossCheck(
   format: LogFormat,
   advice: string,
   pending: PendingScan | null,
-  options: { acceptRollback?: boolean; segmentBytes?: number; wall: () => number },
+  checkpoint: Checkpoint | null,
+  options: {
+    acceptRollback?: boolean;
+    segmentBytes?: number;
+    wall: () => number;
+    log: (message: string) => void;
+  },
 ): Promise<StartupScan> {
   const snapshot = await stateFiles.read();
   const state = snapshot.state;
@@ -217,7 +236,13 @@ async function crossCheck(
   }
   // Only the entries since the last commit are kept as objects (the rest are indexed as read).
   const scanned = (await pending?.result(last.head.seq)) ?? undefined;
-  const trailScan = AuditTrail.read(files.audit, format, advice, last.head.seq, scanned);
+  const log = options.log;
+  const trailScan = AuditTrail.read(files.audit, format, advice, last.head.seq, scanned, checkpoint);
+  if (checkpoint && !scanned && trailScan.active) {
+    log(
+      `audit: ${trailScan.active.file} continued from its checkpoint at entry ${checkpoint.head.seq} (${trailScan.head.seq - checkpoint.head.seq} entries after it checked)`,
+    );
+  }
   const trailHead = trailScan.head;
   let redo: StoredEntry[] = [];
   let gap: string | null = null;
@@ -292,9 +317,24 @@ function* entriesAfter(trail: AuditTrail, scan: TrailScan, seq: number): Generat
 }
 
 /**
+ * The checkpoint a clean close left of the trail's newest segment, when it can be used (see
+ * {@link readCheckpoint}); one line of output when there is one that cannot.
+ */
+function activeCheckpoint(files: DataFiles, logKey: Buffer, log: (message: string) => void): Checkpoint | null {
+  const newest = segmentNames(files.audit).at(-1);
+  if (!newest) return null;
+  const file = checkpointFile(files.audit);
+  const { file: segment } = segmentFile(files.audit, newest);
+  return readCheckpoint(file, segment, logKey, (why) =>
+    log(`audit: ${file} was not used (${why}); ${segment} is scanned whole`),
+  );
+}
+
+/**
  * Starts scanning the audit trail's newest segment in a worker thread, so that it and the lease
  * table's files are read and checked on two cores at once; null (scanned in this thread, after
- * the lease table) when either is small: a worker's own start would cost more than it saves.
+ * the lease table) when either is small: a worker's own start would cost more than it saves. What
+ * is to scan of the segment is what follows its `checkpoint` (the worker, when used, scans it whole).
  */
 function startTrailScan(
   files: DataFiles,
@@ -302,12 +342,13 @@ function startTrailScan(
   logKey: Buffer,
   advice: string,
   log: (message: string) => void,
+  checkpoint: Checkpoint | null,
   minBytes = WORKER_MIN_BYTES,
 ): PendingScan | null {
   const newest = segmentNames(files.audit).at(-1);
   if (!newest) return null;
   const { file, firstSeq } = segmentFile(files.audit, newest);
-  if (fs.statSync(file).size < minBytes || dirBytes(tableDir) < minBytes) return null;
+  if (fs.statSync(file).size - (checkpoint?.offset ?? 0) < minBytes || dirBytes(tableDir) < minBytes) return null;
   return scanInWorker(file, firstSeq, logKey, advice, log);
 }
 

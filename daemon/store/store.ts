@@ -595,6 +595,9 @@ export class Store {
     await this.queue.idle();
     await this.settleTrail();
     await this.trail.indexed();
+    await this.trail
+      .checkpoint(this.keys.logKey)
+      .catch((err: Error) => this.log(`audit: could not write the trail's checkpoint (${err.message})`));
     this.journal.close();
     this.trail.close();
     this.archive.close();

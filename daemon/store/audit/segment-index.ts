@@ -172,7 +172,7 @@ export class SegmentIndex {
   /** An index from {@link toData}'s data. */
   static fromData(data: IndexData): SegmentIndex {
     const index = new SegmentIndex(data.summary.firstSeq);
-    index.summary = data.summary;
+    index.summary = { ...data.summary };
     index.rows = Buffer.from(data.rows);
     index.keys = data.keys.map((k) => new Set(k)) as [Set<number>, Set<number>, Set<number>];
     return index;

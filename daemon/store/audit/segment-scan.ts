@@ -4,6 +4,7 @@ import { readFully } from '../../base/node/files';
 import { logDamage, scanLog, type LogRecord, type ScanResult } from '../log-scan';
 import { frameHeaderBytes, GENESIS_CHECK, type LogFormat } from '../record-frame';
 import type { AuditHead } from '../snapshot';
+import type { Checkpoint } from './checkpoint';
 import type { StoredEntry } from './entry';
 import { SegmentIndex, type IndexData } from './segment-index';
 
@@ -48,9 +49,11 @@ export interface ScannedSegmentData {
 }
 
 /**
- * Scans segment `file` (first entry `firstSeq`) whole: a frame that fails its keyed hash, an entry
- * that is not one, a sequence gap or a header naming another segment throws (naming the file and
- * offset); a torn tail is reported in `scan.end`. Only entries after `keepAfter` are kept as objects.
+ * Scans segment `file` (first entry `firstSeq`) whole, or from its `checkpoint` on (a clean
+ * close's index of it, taken as the index's prefix: its frames are not checked again): a frame
+ * that fails its keyed hash, an entry that is not one, a sequence gap or a header naming another
+ * segment throws (naming the file and offset); a torn tail is reported in `scan.end`. Only entries
+ * after `keepAfter` are kept as objects.
  */
 export function scanSegment(
   file: string,
@@ -59,15 +62,23 @@ export function scanSegment(
   advice: string,
   keepAfter: number,
   sizing: { chunkBytes?: number; rows?: number } = {},
+  checkpoint: Checkpoint | null = null,
 ): ScannedSegment {
   // Indexed as it is scanned: no copy of a record's bytes.
-  const index = new SegmentIndex(firstSeq, sizing.rows);
-  const entries: StoredEntry[] = [];
-  let expected = firstSeq;
+  const index = checkpoint ? SegmentIndex.fromData(checkpoint.index) : new SegmentIndex(firstSeq, sizing.rows);
+  const entries = checkpoint ? readEntriesAfter(file, index, frameHeaderBytes(format.check), advice, keepAfter) : [];
+  let expected = index.lastSeq + 1;
+  const from = checkpoint && {
+    offset: checkpoint.offset,
+    check: checkpoint.head.check,
+    header: { log: 'audit', baseSeq: firstSeq - 1, base: checkpoint.base },
+    count: index.count,
+  };
   const scan = scanLog(file, format, {
     advice,
     keep: false,
     chunkBytes: sizing.chunkBytes,
+    from: from ?? undefined,
     visit: (record) => {
       if (record.offset === 0) {
         if (!isSegmentHeader(record, firstSeq))

@@ -7,6 +7,7 @@ import { logDamage, scanLog, type ScanResult } from '../log-scan';
 import { GENESIS_CHECK, headerPayload, type FramedBatch, type LogFormat, type Payload } from '../record-frame';
 import { RecordLog } from '../record-log';
 import type { AuditHead } from '../snapshot';
+import { checkpointFile, writeCheckpoint, type Checkpoint } from './checkpoint';
 import { storedEntry, toAuditEntry, type AuditInput, type StoredEntry } from './entry';
 import { compileFilter, entryMatches, SegmentIndex, type IndexFilter } from './segment-index';
 import { parseEntry, scanSegment, segmentFile, segmentNames, type ScannedSegment } from './segment-scan';
@@ -80,7 +81,14 @@ export class AuditTrail {
    * the newest segment in full (its entries, its torn tail if a crash left one). Damage in the
    * newest segment, or a chain that does not continue from one segment to the next, throws.
    */
-  static read(dir: string, format: LogFormat, advice: string, keepAfter = 0, scanned?: ScannedSegment): TrailScan {
+  static read(
+    dir: string,
+    format: LogFormat,
+    advice: string,
+    keepAfter = 0,
+    scanned?: ScannedSegment,
+    checkpoint: Checkpoint | null = null,
+  ): TrailScan {
     const names = segmentNames(dir);
     const sealed: TrailScan['sealed'] = [];
     for (const name of names.slice(0, -1)) {
@@ -92,7 +100,10 @@ export class AuditTrail {
     if (!last) return { dir, sealed, active: null, head: { seq: 0, check: GENESIS_CHECK } };
     const { file, firstSeq } = segmentFile(dir, last);
     // Scanned already (in a worker, while the lease table was read) when it is this same file.
-    const active = scanned && scanned.file === file ? scanned : scanSegment(file, firstSeq, format, advice, keepAfter);
+    const active =
+      scanned && scanned.file === file
+        ? scanned
+        : scanSegment(file, firstSeq, format, advice, keepAfter, {}, checkpoint?.segment === last ? checkpoint : null);
     const { scan, index, entries, base, head } = active;
     return { dir, sealed, active: { file, scan, index, entries, firstSeq, base }, head };
   }
@@ -325,6 +336,27 @@ export class AuditTrail {
   /** The segment files, oldest first, for verification. */
   segmentFiles(): string[] {
     return this.segments.map((s) => s.file);
+  }
+
+  /**
+   * Writes the active segment's index and chain head as a checkpoint (a clean close: nothing is
+   * added after it), so the next start scans only what follows. Not written while entries are not
+   * durable, for a segment without entries, nor for one replaced or changed under the daemon.
+   */
+  async checkpoint(key: Buffer): Promise<void> {
+    const index = this.activeSegment.index;
+    if (this.unsynced || index.count === 0 || index.segmentBytes !== this.active.size || this.problem()) return;
+    await writeCheckpoint(
+      checkpointFile(this.dir),
+      {
+        segment: path.basename(this.activeSegment.file),
+        offset: index.segmentBytes,
+        head: this.head,
+        base: this.activeBase,
+        index: index.toData().data,
+      },
+      key,
+    );
   }
 
   close(): void {
