@@ -8,6 +8,7 @@ import { Store, type State } from '../store';
 import { EventBus } from './events';
 import { createServices } from './index';
 import { findScopedEnvironment } from './lookup';
+import { bellaErrorOf } from '../../test/helpers/channels';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -45,16 +46,6 @@ function stateWith(keys: string[]): State {
   return { projects: { app: { slug: 'app', environments: { dev: { slug: 'dev', secrets } } } } } as unknown as State;
 }
 
-function refusal(fn: () => unknown): BellaError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof BellaError) return err;
-    throw err;
-  }
-  throw new Error('expected a refusal');
-}
-
 describe('findScopedEnvironment: every scope entry must match a key', () => {
   const state = stateWith(['DB_URL', 'DB_USER', 'API_KEY']);
 
@@ -65,18 +56,20 @@ describe('findScopedEnvironment: every scope entry must match a key', () => {
   });
 
   it('names every entry that matches nothing, in scope order, with the keys sorted', () => {
-    const err = refusal(() => findScopedEnvironment(state, 'app', 'dev', ['NOPE', 'API_KEY', 'X_*', 'DB_*']));
+    const err = bellaErrorOf(() => findScopedEnvironment(state, 'app', 'dev', ['NOPE', 'API_KEY', 'X_*', 'DB_*']));
     expect(err.code).toBe('invalid_argument');
     expect(err.message).toBe('scope NOPE, X_* matches no key in app/dev; its keys: API_KEY, DB_URL, DB_USER');
   });
 
   it('counts only the environment’s own keys (never an inherited name)', () => {
-    const err = refusal(() => findScopedEnvironment(state, 'app', 'dev', ['constructor', 'toString', '__proto__']));
+    const err = bellaErrorOf(() =>
+      findScopedEnvironment(state, 'app', 'dev', ['constructor', 'toString', '__proto__']),
+    );
     expect(err.message).toContain('scope constructor, toString, __proto__ matches no key');
   });
 
   it('says so when the environment has no keys yet', () => {
-    const err = refusal(() => findScopedEnvironment(stateWith([]), 'app', 'dev', ['API_KEY']));
+    const err = bellaErrorOf(() => findScopedEnvironment(stateWith([]), 'app', 'dev', ['API_KEY']));
     expect(err.message).toBe('app/dev has no secrets yet: add the keys the lease should read first');
   });
 });

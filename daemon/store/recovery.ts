@@ -100,17 +100,13 @@ export async function openDataDir(home: string, options: StoreOptions, time: Tim
 
   // Read everything first, changing nothing, and cross-check before any file is repaired.
   const stateFiles = new StateFiles(home, keys.logKey, advice, options.inlineLeasesMax);
-  const checkpoint = activeCheckpoint(files, keys.logKey, log);
+  const newestName = segmentNames(files.audit).at(-1);
+  const newest = newestName === undefined ? null : segmentFile(files.audit, newestName);
+  const checkpoint = newest && activeCheckpoint(files.audit, newest.file, keys.logKey, log);
   // The trail's newest segment is checked in a worker meanwhile, when both reads are large.
-  const pending = startTrailScan(
-    files,
-    stateFiles.tableDir,
-    keys.logKey,
-    advice,
-    log,
-    checkpoint,
-    options.scanWorkerBytes,
-  );
+  const pending =
+    newest &&
+    startTrailScan(newest, stateFiles.tableDir, keys.logKey, advice, log, checkpoint, options.scanWorkerBytes);
   let scan: StartupScan;
   try {
     scan = await crossCheck(files, stateFiles, format, advice, pending, checkpoint, {
@@ -320,11 +316,13 @@ function* entriesAfter(trail: AuditTrail, scan: TrailScan, seq: number): Generat
  * The checkpoint a clean close left of the trail's newest segment, when it can be used (see
  * {@link readCheckpoint}); one line of output when there is one that cannot.
  */
-function activeCheckpoint(files: DataFiles, logKey: Buffer, log: (message: string) => void): Checkpoint | null {
-  const newest = segmentNames(files.audit).at(-1);
-  if (!newest) return null;
-  const file = checkpointFile(files.audit);
-  const { file: segment } = segmentFile(files.audit, newest);
+function activeCheckpoint(
+  dir: string,
+  segment: string,
+  logKey: Buffer,
+  log: (message: string) => void,
+): Checkpoint | null {
+  const file = checkpointFile(dir);
   return readCheckpoint(file, segment, logKey, (why) =>
     log(`audit: ${file} was not used (${why}); ${segment} is scanned whole`),
   );
@@ -337,7 +335,7 @@ function activeCheckpoint(files: DataFiles, logKey: Buffer, log: (message: strin
  * is to scan of the segment is what follows its `checkpoint` (the worker, when used, scans it whole).
  */
 function startTrailScan(
-  files: DataFiles,
+  { file, firstSeq }: { file: string; firstSeq: number },
   tableDir: string,
   logKey: Buffer,
   advice: string,
@@ -345,9 +343,6 @@ function startTrailScan(
   checkpoint: Checkpoint | null,
   minBytes = WORKER_MIN_BYTES,
 ): PendingScan | null {
-  const newest = segmentNames(files.audit).at(-1);
-  if (!newest) return null;
-  const { file, firstSeq } = segmentFile(files.audit, newest);
   if (fs.statSync(file).size - (checkpoint?.offset ?? 0) < minBytes || dirBytes(tableDir) < minBytes) return null;
   return scanInWorker(file, firstSeq, logKey, advice, log);
 }
