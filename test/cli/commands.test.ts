@@ -39,6 +39,8 @@ describe('bella daemon start|stop|status|run', { timeout: 120_000 }, () => {
     expect(stop.code, stop.stderr).toBe(0);
     expect(stop.stdout).toContain(`stopped (pid ${status.pid})`);
     expect(await b.answering()).toBe(false);
+    // Stopped means its files are closed: the daemon releases its lock last, after its last writes.
+    expect(fs.existsSync(path.join(b.home, 'daemon.pid'))).toBe(false);
     expect((await b.run(['daemon', 'stop'])).stdout).toMatch(/no bella daemon is running/);
   });
 

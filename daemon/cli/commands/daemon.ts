@@ -4,6 +4,7 @@ import { importDaemon } from '../daemon-import';
 import { daemonScriptPath } from '../daemon-script';
 import { formatPairs, formatWhen } from '../format';
 import type { ApiClient } from '../../client/connector';
+import { daemonLockHolder } from '../../client/paths';
 import type { Action } from '../session';
 import { acceptRollbackOption } from './shared-options';
 import type { CommandSpec } from '../framework/spec';
@@ -35,11 +36,15 @@ function describeStatus(s: DaemonStatus): string {
   ]);
 }
 
-async function waitUntilGone(client: ApiClient, timeoutMs: number): Promise<boolean> {
+/**
+ * Waits until the daemon `pid` no longer answers and no longer holds `dataDir`'s lock: it releases
+ * the lock last, once its files are closed (the last snapshot, the audit checkpoint).
+ */
+async function waitUntilGone(client: ApiClient, pid: number, dataDir: string, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (!(await client.ping())) return true;
-    await new Promise((r) => setTimeout(r, 50));
+    if (!(await client.ping()) && daemonLockHolder(dataDir) !== pid) return true;
+    await new Promise((r) => setTimeout(r, 20));
   }
   return false;
 }
@@ -61,8 +66,9 @@ export const stop: Action = async (cli) => {
   const client = await cli.existing();
   const { socket } = cli.target();
   let pid: number | null = null;
+  let dataDir = '';
   try {
-    pid = (await client.call('status', {})).pid;
+    ({ pid, dataDir } = await client.call('status', {}));
     await client.call('shutdown', {});
   } catch (err) {
     // A daemon that closes its socket before answering has still stopped.
@@ -73,10 +79,10 @@ export const stop: Action = async (cli) => {
     return;
   }
   client.close();
-  if (!(await waitUntilGone(client, 15_000))) {
+  if (!(await waitUntilGone(client, pid, dataDir, 15_000))) {
     throw new BellaError(
       'unavailable',
-      `the bella daemon (pid ${pid}) is still answering on ${socket} after 15 s: stop it with \`kill ${pid}\``,
+      `the bella daemon (pid ${pid}) is still running for ${dataDir} after 15 s: stop it with \`kill ${pid}\``,
     );
   }
   cli.print({ stopped: true, pid }, () => `bella daemon stopped (pid ${pid})`);
