@@ -157,13 +157,29 @@ export class DaemonClient {
   }
 }
 
+/** Says a call reached no daemon at all: nothing was listening, so nothing of it was done. */
+const NOTHING_LISTENING = { listening: false } as const;
+
+/** True when `err` says the call reached no daemon (not when one stopped while answering it). */
+export function reachedNoDaemon(err: unknown): boolean {
+  return isBellaError(err, 'unavailable') && err.details === NOTHING_LISTENING;
+}
+
 function connectionError(err: Error, socketPath: string): Error {
   if (isBellaError(err)) return err;
   const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EPIPE') {
+  if (code === 'ENOENT' || code === 'ECONNREFUSED') {
     return new BellaError(
       'unavailable',
       `no bella daemon is answering on ${socketPath}: start one with \`bella daemon start\``,
+      NOTHING_LISTENING,
+    );
+  }
+  if (code === 'ECONNRESET' || code === 'EPIPE') {
+    return new BellaError(
+      'unavailable',
+      `the bella daemon on ${socketPath} stopped before it answered: what was asked may or may not be done; ` +
+        'look (e.g. `bella leases list`) before you ask again',
     );
   }
   if (code === 'EACCES') {

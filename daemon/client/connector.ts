@@ -4,8 +4,8 @@ import fs from 'node:fs';
 // CLI: one module loads faster than several small ones. The TLS client is loaded when needed.
 import { BellaError, isBellaError } from '../api/errors';
 import type { OperationInput } from '../api/operations';
-import type { OperationName, OperationOutput } from '../api/routes';
-import { DaemonClient, type CallOptions } from './client';
+import { routes, type OperationName, type OperationOutput } from '../api/routes';
+import { DaemonClient, reachedNoDaemon, type CallOptions } from './client';
 import { configDir, readMembership, type Membership } from './device';
 import { daemonLockHolder, masterKeyPath } from './paths';
 import type { RemoteClient, RemoteClientOptions } from './remote';
@@ -168,7 +168,10 @@ export class Connector {
     return ensureDaemon({ ...this.launch, ...this.place, args });
   }
 
-  /** `client`, whose first call starts the daemon and is made once more when nothing listens. */
+  /**
+   * `client`, whose first call starts the daemon and is made once more when nothing listens. A
+   * change cut off by a daemon that stopped while answering is not made again: it may be done.
+   */
   private startingIfGone(client: ApiClient, args: readonly string[]): ApiClient {
     let first = true;
     return {
@@ -178,7 +181,8 @@ export class Connector {
         try {
           return await client.call(name, input, options);
         } catch (err) {
-          if (!retry || !isBellaError(err, 'unavailable') || (await listening(this.place.socket))) throw err;
+          const again = reachedNoDaemon(err) || (isBellaError(err, 'unavailable') && routes[name].method === 'GET');
+          if (!retry || !again || (await listening(this.place.socket))) throw err;
           const { client: started } = await this.start(args);
           client = started;
           return started.call(name, input, options);

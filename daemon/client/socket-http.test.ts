@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BellaError } from '../api/errors';
-import { DaemonClient } from './client';
+import { DaemonClient, reachedNoDaemon } from './client';
 import { socketRequest, tryParse } from './socket-http';
 
 const timeout = () => new BellaError('unavailable', 'too slow');
@@ -81,6 +81,7 @@ describe('DaemonClient over socket-http, against a real HTTP server on a Unix so
     raw = net.createServer((conn) => {
       conn.once('data', (d) => {
         if (d.toString().includes('/half')) conn.end('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"cut');
+        if (d.toString().startsWith('POST')) conn.destroy();
       });
     });
     await new Promise<void>((resolve) => raw.listen(rawSocket, resolve));
@@ -117,7 +118,15 @@ describe('DaemonClient over socket-http, against a real HTTP server on a Unix so
 
   it('says no daemon answers when nothing listens, the answer is cut, or close() ends the call', async () => {
     const gone = new DaemonClient({ socketPath: path.join(dir, 'none.sock') });
-    await expect(gone.call('status', {})).rejects.toMatchObject({ code: 'unavailable' });
+    const nothing = await gone.call('status', {}).catch((err: unknown) => err);
+    expect(nothing).toMatchObject({ code: 'unavailable' });
+    expect(reachedNoDaemon(nothing)).toBe(true);
+    // A daemon that stops while answering a change may have made it: said so, and not "nothing listens".
+    const cut = await new DaemonClient({ socketPath: rawSocket })
+      .call('createProject', { name: 'P', slug: 'p' })
+      .catch((err: unknown) => err);
+    expect(cut).toMatchObject({ code: 'unavailable', message: expect.stringContaining('stopped before it answered') });
+    expect(reachedNoDaemon(cut)).toBe(false);
     expect(await gone.ping()).toBe(false);
     const half = socketRequest(rawSocket, { method: 'GET', path: '/half', headers: {} }, 5000, timeout);
     await expect(half).rejects.toMatchObject({ code: 'ECONNRESET' });
