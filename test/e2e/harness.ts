@@ -181,15 +181,20 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/** Debian's Chromium (`.ci/run` installs it). */
+const CHROMIUM = '/usr/bin/chromium';
+
 /** Launches Debian's Chromium on the built renderer, with only the Electron transport replaced. */
 export async function launchApp(
   url: string,
   socket: string,
   relay: Relay = createRelay(async () => new DaemonClient({ socketPath: socket })),
 ): Promise<TestApp> {
+  // Checked first: a launch that fails to find the binary leaves Playwright's temp dirs behind.
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with \`apt-get install chromium\``);
   const bridge = await bundleBridge();
   const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
+    executablePath: CHROMIUM,
     args: [
       '--no-sandbox',
       '--disable-gpu',
