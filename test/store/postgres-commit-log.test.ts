@@ -148,4 +148,18 @@ describe('PgCommitLog on PostgreSQL', () => {
     expect(cluster.sql('SELECT seq FROM bella_journal ORDER BY seq', 'bella').trim()).toBe('3');
     expect((await log.verifyAudit(pool)).entries).toBe(3); // audit rows are never folded
   });
+
+  it('archives ended leases, sealed, and reads them back in order', async () => {
+    const lease = (id: string) => Buffer.from(JSON.stringify({ id, reason: MARK }));
+    await inTransaction((db) => log.archive(db, [lease('a'), lease('b')]));
+    await inTransaction((db) => log.archive(db, [lease('c')]));
+    expect((await log.archived(pool)).map((b) => JSON.parse(b.toString()).id)).toEqual(['a', 'b', 'c']);
+    expect(cluster.sql("SELECT encode(body, 'escape') FROM bella_archive", 'bella')).not.toContain(MARK);
+    // A body moved to another row does not open.
+    cluster.sql(
+      'UPDATE bella_archive SET body = (SELECT body FROM bella_archive ORDER BY seq LIMIT 1) WHERE seq = (SELECT max(seq) FROM bella_archive)',
+      'bella',
+    );
+    await expect(log.archived(pool)).rejects.toThrow(/bella_archive row \d+ in PostgreSQL does not open/);
+  });
 });

@@ -42,6 +42,7 @@ const TABLES = `
 CREATE TABLE IF NOT EXISTS bella_journal (seq bigint PRIMARY KEY, epoch bigint NOT NULL, body bytea NOT NULL);
 CREATE TABLE IF NOT EXISTS bella_audit (seq bigint PRIMARY KEY, epoch bigint NOT NULL, body bytea NOT NULL, chk text NOT NULL);
 CREATE TABLE IF NOT EXISTS bella_snapshot (seq bigint PRIMARY KEY, epoch bigint NOT NULL, body bytea NOT NULL);
+CREATE TABLE IF NOT EXISTS bella_archive (seq bigserial PRIMARY KEY, body bytea NOT NULL);
 `;
 
 /** Rows read per query while the audit trail is verified. */
@@ -49,7 +50,8 @@ const VERIFY_BATCH = 5000;
 
 /**
  * bella's commits in PostgreSQL: a journal row per commit group, an audit row per entry
- * (HMAC-chained as the files' trail is, never deleted), and snapshot rows that fold the journal.
+ * (HMAC-chained as the files' trail is, never deleted), snapshot rows that fold the journal, and
+ * archive rows (ended leases past their retention, as the files' lease archive).
  * Every body is sealed (AES-256-GCM, its table and seq as associated data, so a row cannot be
  * moved to another place): Postgres holds ciphertext, sequence numbers, epochs and checks.
  * Writes run inside the caller's transaction, the one that checks the leader's epoch; the primary
@@ -195,6 +197,27 @@ export class PgCommitLog {
     if (!row) return null;
     const seq = Number(row.seq);
     return { seq, epoch: Number(row.epoch), body: this.open('bella_snapshot', seq, row.body) };
+  }
+
+  /** Appends ended leases' JSON (inside the caller's transaction). */
+  async archive(db: Queryable, leases: readonly Buffer[]): Promise<void> {
+    if (leases.length === 0) return;
+    // Each row's seq is taken first, so its body is sealed under it.
+    const seqs = await db.query<{ seq: string }>(
+      "SELECT nextval(pg_get_serial_sequence('bella_archive', 'seq')) AS seq FROM generate_series(1, $1)",
+      [leases.length],
+    );
+    const at = seqs.rows.map((row) => Number(row.seq));
+    await db.query('INSERT INTO bella_archive (seq, body) SELECT * FROM unnest($1::bigint[], $2::bytea[])', [
+      at,
+      leases.map((lease, i) => this.seal('bella_archive', at[i]!, lease)),
+    ]);
+  }
+
+  /** Every archived lease's JSON, oldest first. */
+  async archived(db: Queryable): Promise<Buffer[]> {
+    const res = await db.query<{ seq: string; body: Buffer }>('SELECT seq, body FROM bella_archive ORDER BY seq');
+    return res.rows.map((row) => this.open('bella_archive', Number(row.seq), row.body));
   }
 
   private seal(table: string, seq: number, plaintext: Buffer): Buffer {
