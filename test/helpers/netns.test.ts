@@ -8,7 +8,7 @@ import { generateSelfSigned, type CertificatePair } from '../../daemon/services/
 import { repoRoot, waitFor } from './cli';
 import { fixtureArgs, lastJson } from './fixtures';
 import type { RemoteCallRequest, RemoteCallResult } from './fixtures/remote-call';
-import { createNetnsPair, type Netns } from './netns';
+import { createNetnsPair, type PairHost } from './netns';
 import { STUB_ANSWER } from './stub-server';
 
 const netns = createNetnsPair();
@@ -17,7 +17,7 @@ const TOKEN = 'bax-lease1-' + 'T'.repeat(43);
 const PORT = 7443;
 
 describe.skipIf(!netns.ok)(`two hosts in network namespaces${netns.ok ? '' : ` (skipped: ${netns.reason})`}`, () => {
-  const { a, b } = netns.ok ? netns.pair : ({} as { a: Netns; b: Netns });
+  const { a, b } = netns.ok ? netns.pair : ({} as { a: PairHost; b: PairHost });
   let root: string;
   let pair: CertificatePair;
   let server: ChildProcess;
@@ -133,7 +133,7 @@ describe.skipIf(!netns.ok)(`two hosts in network namespaces${netns.ok ? '' : ` (
     const unix = net.createServer((s) => s.destroy());
     await new Promise<void>((r) => unix.listen(socketA, r));
     try {
-      const probe = async (side: Netns, home: string) =>
+      const probe = async (side: PairHost, home: string) =>
         lastJson<{ home: string; socket: string; connect: string }>(
           await side.run(process.execPath, fixtureArgs('socket-probe'), { env: hostEnv(home), cwd: repoRoot }),
         );

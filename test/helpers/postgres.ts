@@ -4,10 +4,12 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import type { Netns } from './netns';
 
 // A private PostgreSQL cluster per test file (Debian's postgresql 15): initdb as the `postgres` OS
-// user in a temp dir, listening only on 127.0.0.1 on a free port, its unix socket in the temp dir,
-// SCRAM password auth for TCP. Stopped with `pg_ctl stop -m immediate` and removed after.
+// user in a temp dir, listening only on 127.0.0.1 on a free port (or on the address of a network
+// namespace of the test's own), its unix socket in the temp dir, SCRAM password auth for TCP.
+// Stopped with `pg_ctl stop -m immediate` and removed after.
 
 const BIN = '/usr/lib/postgresql/15/bin';
 
@@ -53,8 +55,11 @@ function asPostgres(args: string[], input?: string): string {
   });
 }
 
-/** Starts a private cluster; call `destroy()` in afterAll. */
-export async function startPostgres(): Promise<PgCluster> {
+/**
+ * Starts a private cluster; call `destroy()` in afterAll. With `host` (a network namespace of the
+ * test's own) it runs there and listens on that host's address instead of 127.0.0.1.
+ */
+export async function startPostgres(host?: Netns): Promise<PgCluster> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bella-pg-'));
   fs.chmodSync(dir, 0o755);
   const data = path.join(dir, 'data');
@@ -81,11 +86,20 @@ export async function startPostgres(): Promise<PgCluster> {
     '--no-sync',
   ]);
   fs.rmSync(pwFile);
-  const port = await freePort();
-  const opts = `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories=${sock} -c fsync=off -c max_connections=100`;
+  // Hosts of the namespace's network log in with a password too (pg_hba's own lines name loopback only).
+  if (host) fs.appendFileSync(path.join(data, 'pg_hba.conf'), 'host all all samenet scram-sha-256\n');
+  // A fresh namespace has no other listener: any port is free there.
+  const port = host ? 5432 : await freePort();
+  const address = host?.address ?? '127.0.0.1';
+  const opts = `-c listen_addresses=${address} -c port=${port} -c unix_socket_directories=${sock} -c fsync=off -c max_connections=100`;
   const logFile = path.join(dir, 'log');
   const start = () => {
-    asPostgres([`${BIN}/pg_ctl`, '-D', data, '-l', logFile, '-o', opts, '-w', 'start']);
+    const command = [`${BIN}/pg_ctl`, '-D', data, '-l', logFile, '-o', opts, '-w', 'start'];
+    if (host)
+      execFileSync('ip', ['netns', 'exec', host.name, 'runuser', '-u', 'postgres', '--', ...command], {
+        stdio: 'pipe',
+      });
+    else asPostgres(command);
   };
   const stop = () => {
     spawnSync('runuser', ['-u', 'postgres', '--', `${BIN}/pg_ctl`, '-D', data, '-m', 'immediate', '-w', 'stop'], {
@@ -109,7 +123,7 @@ export async function startPostgres(): Promise<PgCluster> {
     password,
     dir,
     url: (db = 'postgres', user = admin, pw = password) =>
-      `postgres://${encodeURIComponent(user)}:${encodeURIComponent(pw)}@127.0.0.1:${port}/${db}`,
+      `postgres://${encodeURIComponent(user)}:${encodeURIComponent(pw)}@${address}:${port}/${db}`,
     sql: (query, db = 'postgres') =>
       asPostgres(
         ['psql', '-X', '-v', 'ON_ERROR_STOP=1', '-h', sock, '-p', String(port), '-U', admin, '-d', db, '-At'],
