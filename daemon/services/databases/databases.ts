@@ -4,7 +4,8 @@ import { databaseUrlAad, type State, type StoredDatabase, type StoredDbLogin, ty
 import { findEnvironment } from '../lookup';
 import type { SecretsService } from '../secrets';
 import type { ServiceContext } from '../service-context';
-import { pgError, type PostgresAdmin } from './postgres';
+import { pgError } from '../../store/postgres/pg';
+import type { PostgresAdmin } from './postgres';
 
 /** The database as listed: where it points and who bella is there, never the URL's password. */
 function toDatabase(db: StoredDatabase, logins: StoredDbLogin[]): Database {

@@ -5,7 +5,8 @@ import type { ChannelsService } from '../channels';
 import type { DesktopNotificationsService } from '../desktop-notifications';
 import type { ServiceContext } from '../service-context';
 import { findDatabase, type DatabasesService } from './databases';
-import { pgError, type PostgresAdmin } from './postgres';
+import { pgError } from '../../store/postgres/pg';
+import type { PostgresAdmin } from './postgres';
 
 /** Drops run at most this many at once (a start-up after a long outage is rate-limited by it). */
 const DROP_CONCURRENCY = 8;

@@ -18,7 +18,8 @@ import type { SecretsService } from '../secrets';
 import type { ServiceContext } from '../service-context';
 import { findDatabase, type DatabasesService } from './databases';
 import { DropQueue } from './drops';
-import { pgError, type PostgresAdmin } from './postgres';
+import { pgError } from '../../store/postgres/pg';
+import type { PostgresAdmin } from './postgres';
 
 /**
  * VALID UNTIL is the lease's expiry plus this grace: Postgres refuses the role's logins on its own

@@ -1,6 +1,7 @@
 import { createHash, createHmac, pbkdf2, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import type pg from 'pg';
+import { loadPg, pgError } from '../../store/postgres/pg';
 
 // The SQL bella runs on a database (as openbao's postgresql plugin does): CREATE ROLE … LOGIN
 // VALID UNTIL … IN ROLE groups; ALTER ROLE … VALID UNTIL on renewal; on the end NOLOGIN, end its
@@ -8,19 +9,6 @@ import type pg from 'pg';
 // literal goes through pg's own escapeIdentifier/escapeLiteral.
 
 const pbkdf2Async = promisify(pbkdf2);
-
-/** pg, loaded at the first database call: a daemon without databases never holds it (issue 21). */
-let loaded: Promise<typeof pg> | undefined;
-function loadPg(): Promise<typeof pg> {
-  loaded ??= import('pg').then(
-    (mod) => ((mod as { default?: typeof pg }).default ?? mod) as typeof pg,
-    (err: unknown) => {
-      loaded = undefined;
-      throw err;
-    },
-  );
-  return loaded;
-}
 
 /** A database's pool, with pg's own escaping of identifiers and literals. */
 interface Sql {
@@ -39,13 +27,6 @@ export interface AdminCheck {
   superuser: boolean;
   createRole: boolean;
   database: string;
-}
-
-/** A short, credential-free reason of a failure from Postgres or the network, for people. */
-export function pgError(err: unknown): string {
-  const e = err as { code?: string; message?: string };
-  const text = (e.message ?? String(err)).replace(/postgres(ql)?:\/\/[^\s]*/gi, 'postgres://…');
-  return (e.code && /^[0-9A-Z]{5}$/.test(e.code) ? `${text} (SQLSTATE ${e.code})` : text).slice(0, 300);
 }
 
 /**

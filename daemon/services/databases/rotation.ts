@@ -7,7 +7,8 @@ import { replaceValue } from '../secret-versions';
 import type { SecretsService } from '../secrets';
 import type { Actor, ServiceContext } from '../service-context';
 import { findDatabase, type DatabasesService } from './databases';
-import { pgError, type PostgresAdmin } from './postgres';
+import { pgError } from '../../store/postgres/pg';
+import type { PostgresAdmin } from './postgres';
 
 // Real rotation (issue 19, item 5): a new random password on an existing Postgres login user,
 // and its connection URL stored in a secret, in one step. Durable order (roll forward): the new
