@@ -20,7 +20,7 @@ const leadership = await Leadership.acquire({
   idleTimeoutMs,
   onLost: (reason) => say({ lost: reason }),
 });
-say({ active: leadership.epoch });
+say({ active: leadership.epoch, at: Date.now() });
 
 for await (const line of readline.createInterface({ input: process.stdin })) {
   const [command, arg] = line.trim().split(' ');

@@ -106,19 +106,26 @@ describe('leadership on PostgreSQL: one active node, an epoch fence in every com
         .trim(),
     );
 
-  it('makes the first node active at epoch 1, and the standby active at epoch 2 once the first is killed -9', async () => {
+  /** Node a active at epoch 1 and node b waiting for the lock, in a fresh database. */
+  async function activeAndStandby(idleTimeoutMs: number) {
     const { url, db } = database();
-    const a = new NodeProcess('a', url, 3000);
+    const a = new NodeProcess('a', url, idleTimeoutMs);
     expect((await a.line('active')).active).toBe(1);
-    const b = new NodeProcess('b', url, 3000);
+    const b = new NodeProcess('b', url, idleTimeoutMs);
     await waitFor(() => waiting(db) === 1, 'b to wait for the lock');
     expect(b.lines.some((l) => 'active' in l)).toBe(false);
+    return { url, db, a, b };
+  }
+
+  it('makes the first node active at epoch 1, and the standby active at epoch 2 once the first is killed -9', async () => {
+    const { db, a, b } = await activeAndStandby(3000);
     await a.line('committed', a.send('commit 1'));
 
     const killedAt = Date.now();
     a.signal('SIGKILL');
-    expect((await b.line('active')).active).toBe(2);
-    console.log(`kill -9 → standby active: ${Date.now() - killedAt} ms`);
+    const active = await b.line('active');
+    expect(active.active).toBe(2);
+    console.log(`kill -9 → standby active: ${Number(active.at) - killedAt} ms`);
     await b.line('committed', b.send('commit 2'));
     expect(rows(db)).toBe(2);
     expect(rows(db, 'epoch = 2')).toBe(1);
@@ -127,20 +134,18 @@ describe('leadership on PostgreSQL: one active node, an epoch fence in every com
   });
 
   it('takes over from a SIGSTOPped node after the idle timeout, and refuses its commit when it resumes', async () => {
-    const { url, db } = database();
-    const a = new NodeProcess('a', url, 2000);
-    expect((await a.line('active')).active).toBe(1);
+    const { db, a, b } = await activeAndStandby(2000);
     // Its keep-alive queries hold the session past the idle timeout while it runs.
     await sleep(5000);
     await a.line('committed', a.send('commit 1'));
     expect(a.lines.some((l) => 'lost' in l)).toBe(false);
-    const b = new NodeProcess('b', url, 2000);
-    await waitFor(() => waiting(db) === 1, 'b to wait for the lock');
+    expect(b.lines.some((l) => 'active' in l)).toBe(false);
 
     const stoppedAt = Date.now();
     a.signal('SIGSTOP');
-    expect((await b.line('active')).active).toBe(2);
-    console.log(`SIGSTOP (idle timeout 2000 ms) → standby active: ${Date.now() - stoppedAt} ms`);
+    const active = await b.line('active');
+    expect(active.active).toBe(2);
+    console.log(`SIGSTOP (idle timeout 2000 ms) → standby active: ${Number(active.at) - stoppedAt} ms`);
     a.signal('SIGCONT');
     const lost = String((await a.line('lost')).lost);
     console.log(`the resumed node: ${lost}`);
@@ -243,17 +248,14 @@ describe('leadership on PostgreSQL: one active node, an epoch fence in every com
   });
 
   it('hands over at once on release(), and the node that released never commits with its epoch again', async () => {
-    const { url, db } = database();
     // An idle timeout far beyond the wait below: only the release can hand over in time.
-    const a = new NodeProcess('a', url, 120_000);
-    expect((await a.line('active')).active).toBe(1);
-    const b = new NodeProcess('b', url, 120_000);
-    await waitFor(() => waiting(db) === 1, 'b to wait for the lock');
+    const { url, db, a, b } = await activeAndStandby(120_000);
 
     const releasedAt = Date.now();
     await a.line('released', a.send('release'));
-    expect((await b.line('active', 0, 20_000)).active).toBe(2);
-    console.log(`release() → standby active: ${Date.now() - releasedAt} ms`);
+    const active = await b.line('active', 0, 20_000);
+    expect(active.active).toBe(2);
+    console.log(`release() → standby active: ${Number(active.at) - releasedAt} ms`);
     expect((await a.line('fenced', a.send('commit 1'))).fenced).toMatchObject({ n: 1, current: 2 });
     expect(rows(db)).toBe(0);
 
