@@ -160,6 +160,25 @@ describe('leadership on PostgreSQL: one active node, an epoch fence in every com
     await b.stop();
   });
 
+  it('takes over from a node stopped inside a commit after the idle timeout, and that commit never lands', async () => {
+    const { db, a, b } = await activeAndStandby(2000);
+    await a.line('holding', a.send('hold 1'));
+
+    const stoppedAt = Date.now();
+    a.signal('SIGSTOP');
+    const active = await b.line('active');
+    expect(active.active).toBe(2);
+    console.log(`SIGSTOP inside a commit (idle timeout 2000 ms) → standby active: ${Number(active.at) - stoppedAt} ms`);
+    a.signal('SIGCONT');
+    await a.line('lost');
+    expect((await a.line('failed', a.send('go'))).failed).toMatchObject({ n: 1 });
+    expect(rows(db)).toBe(0);
+    await b.line('committed', b.send('commit 2'));
+    expect(rows(db, 'epoch = 2')).toBe(1);
+    await a.stop();
+    await b.stop();
+  });
+
   it('closes the race: a takeover waits for an old-epoch commit in flight, and a commit begun after it is refused', async () => {
     const { url, db } = database();
     const pool = await commitPool(url, () => undefined);
