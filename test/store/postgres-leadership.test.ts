@@ -117,15 +117,20 @@ describe('leadership on PostgreSQL: one active node, an epoch fence in every com
     return { url, db, a, b };
   }
 
+  /** Does what ends a's leadership; b is active at epoch 2 next. Logs how long that took (information only). */
+  async function takesOver(b: NodeProcess, what: string, act: () => unknown): Promise<void> {
+    const startedAt = Date.now();
+    await act();
+    const active = await b.line('active');
+    expect(active.active).toBe(2);
+    console.log(`${what} → standby active: ${Number(active.at) - startedAt} ms`);
+  }
+
   it('makes the first node active at epoch 1, and the standby active at epoch 2 once the first is killed -9', async () => {
     const { db, a, b } = await activeAndStandby(3000);
     await a.line('committed', a.send('commit 1'));
 
-    const killedAt = Date.now();
-    a.signal('SIGKILL');
-    const active = await b.line('active');
-    expect(active.active).toBe(2);
-    console.log(`kill -9 → standby active: ${Number(active.at) - killedAt} ms`);
+    await takesOver(b, 'kill -9', () => a.signal('SIGKILL'));
     await b.line('committed', b.send('commit 2'));
     expect(rows(db)).toBe(2);
     expect(rows(db, 'epoch = 2')).toBe(1);
@@ -141,11 +146,7 @@ describe('leadership on PostgreSQL: one active node, an epoch fence in every com
     expect(a.lines.some((l) => 'lost' in l)).toBe(false);
     expect(b.lines.some((l) => 'active' in l)).toBe(false);
 
-    const stoppedAt = Date.now();
-    a.signal('SIGSTOP');
-    const active = await b.line('active');
-    expect(active.active).toBe(2);
-    console.log(`SIGSTOP (idle timeout 2000 ms) → standby active: ${Number(active.at) - stoppedAt} ms`);
+    await takesOver(b, 'SIGSTOP (idle timeout 2000 ms)', () => a.signal('SIGSTOP'));
     a.signal('SIGCONT');
     const lost = String((await a.line('lost')).lost);
     console.log(`the resumed node: ${lost}`);
@@ -164,11 +165,7 @@ describe('leadership on PostgreSQL: one active node, an epoch fence in every com
     const { db, a, b } = await activeAndStandby(2000);
     await a.line('holding', a.send('hold 1'));
 
-    const stoppedAt = Date.now();
-    a.signal('SIGSTOP');
-    const active = await b.line('active');
-    expect(active.active).toBe(2);
-    console.log(`SIGSTOP inside a commit (idle timeout 2000 ms) → standby active: ${Number(active.at) - stoppedAt} ms`);
+    await takesOver(b, 'SIGSTOP inside a commit (idle timeout 2000 ms)', () => a.signal('SIGSTOP'));
     a.signal('SIGCONT');
     await a.line('lost');
     expect((await a.line('failed', a.send('go'))).failed).toMatchObject({ n: 1 });
@@ -270,11 +267,7 @@ describe('leadership on PostgreSQL: one active node, an epoch fence in every com
     // An idle timeout far beyond the wait below: only the release can hand over in time.
     const { url, db, a, b } = await activeAndStandby(120_000);
 
-    const releasedAt = Date.now();
-    await a.line('released', a.send('release'));
-    const active = await b.line('active', 0, 20_000);
-    expect(active.active).toBe(2);
-    console.log(`release() → standby active: ${Number(active.at) - releasedAt} ms`);
+    await takesOver(b, 'release()', () => a.line('released', a.send('release')));
     expect((await a.line('fenced', a.send('commit 1'))).fenced).toMatchObject({ n: 1, current: 2 });
     expect(rows(db)).toBe(0);
 
