@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgCommitLog, type PgAuditHead, type Queryable } from '../../daemon/store/postgres/commit-log';
+import { ensureSchema } from '../../daemon/store/postgres/schema';
 import { GENESIS_CHECK } from '../../daemon/store/record-frame';
 import { startPostgres, type PgCluster } from '../helpers/postgres';
 
@@ -36,8 +37,13 @@ beforeAll(async () => {
   cluster = await startPostgres();
   cluster.sql('CREATE DATABASE bella');
   pool = new pg.Pool({ connectionString: cluster.url('bella'), max: 4 });
-  await PgCommitLog.ensureTables(pool);
-  await PgCommitLog.ensureTables(pool); // twice: a second node starting finds them
+  const client = await pool.connect();
+  try {
+    await ensureSchema(client);
+    await ensureSchema(client); // twice: a second node starting finds them
+  } finally {
+    client.release();
+  }
 }, 60_000);
 
 afterAll(async () => {

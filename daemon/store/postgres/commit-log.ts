@@ -38,13 +38,6 @@ export interface PgAuditVerdict {
   problem: string | null;
 }
 
-const TABLES = `
-CREATE TABLE IF NOT EXISTS bella_journal (seq bigint PRIMARY KEY, epoch bigint NOT NULL, body bytea NOT NULL);
-CREATE TABLE IF NOT EXISTS bella_audit (seq bigint PRIMARY KEY, epoch bigint NOT NULL, body bytea NOT NULL, chk text NOT NULL);
-CREATE TABLE IF NOT EXISTS bella_snapshot (seq bigint PRIMARY KEY, epoch bigint NOT NULL, body bytea NOT NULL);
-CREATE TABLE IF NOT EXISTS bella_archive (seq bigserial PRIMARY KEY, body bytea NOT NULL);
-`;
-
 /** Rows read per query while the audit trail is verified. */
 const VERIFY_BATCH = 5000;
 
@@ -55,7 +48,7 @@ const VERIFY_BATCH = 5000;
  * Every body is sealed (AES-256-GCM, its table and seq as associated data, so a row cannot be
  * moved to another place): Postgres holds ciphertext, sequence numbers, epochs and checks.
  * Writes run inside the caller's transaction, the one that checks the leader's epoch; the primary
- * keys refuse a second writer of the same seq.
+ * keys refuse a second writer of the same seq. Its tables are made by `ensureSchema` (schema.ts).
  */
 export class PgCommitLog {
   /**
@@ -66,11 +59,6 @@ export class PgCommitLog {
     private readonly sealKey: Buffer,
     private readonly format: LogFormat,
   ) {}
-
-  /** Creates bella's commit tables when missing. */
-  static async ensureTables(db: Queryable): Promise<void> {
-    await db.query(TABLES);
-  }
 
   /** Writes a group after `head` (inside the caller's transaction); returns the audit head after it. */
   async write(db: Queryable, epoch: number, group: PgGroup, head: PgAuditHead): Promise<PgAuditHead> {

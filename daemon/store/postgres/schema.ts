@@ -14,6 +14,14 @@ export function advisoryKey(purpose: string): string {
 export const LEADER_LOCK = advisoryKey('bella leader');
 const SCHEMA_LOCK = advisoryKey('bella schema');
 
+/** The commit log's tables (see commit-log.ts): journal, audit, snapshot and archive rows. */
+const COMMIT_TABLES = `
+CREATE TABLE IF NOT EXISTS bella_journal (seq bigint PRIMARY KEY, epoch bigint NOT NULL, body bytea NOT NULL);
+CREATE TABLE IF NOT EXISTS bella_audit (seq bigint PRIMARY KEY, epoch bigint NOT NULL, body bytea NOT NULL, chk text NOT NULL);
+CREATE TABLE IF NOT EXISTS bella_snapshot (seq bigint PRIMARY KEY, epoch bigint NOT NULL, body bytea NOT NULL);
+CREATE TABLE IF NOT EXISTS bella_archive (seq bigserial PRIMARY KEY, body bytea NOT NULL);
+`;
+
 /**
  * Creates bella's tables when missing. `bella_leader`'s one row is inserted with its table, never
  * after: an epoch must never count from 0 again, or an old node's epoch would become valid anew.
@@ -33,6 +41,7 @@ export async function ensureSchema(client: pg.ClientBase): Promise<void> {
       )`);
       await client.query('INSERT INTO bella_leader (id, epoch) VALUES (1, 0)');
     }
+    await client.query(COMMIT_TABLES);
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
