@@ -400,6 +400,20 @@ describe('RemoteClient with a list of servers', () => {
     expect(second.seen.handshakes).toBe(0);
   });
 
+  it('refuses a plain HTTP server at once and tries no other server, for a read too', async () => {
+    const plain = http.createServer((_req, res) => res.end('{}'));
+    const port = await listen(plain);
+    const second = await tlsServer();
+    const err = await refusal(
+      client({
+        server: `https://127.0.0.1:${port},${second.url}`,
+        fingerprint: `${pair.fingerprint},${pair.fingerprint}`,
+      }).call('readSecrets', {}, { token: TOKEN }),
+    );
+    expect(err.message).toMatch(/does not speak TLS/);
+    expect(second.seen.handshakes).toBe(0);
+  });
+
   it('waits the smallest Retry-After while every server says 503, then fails naming each answer', async () => {
     const a = await tlsServer(pair, standby('0'));
     const b = await tlsServer(pair, standby('1'));

@@ -81,8 +81,11 @@ type DeadlineOptions = http.ClientRequestArgs & { deadline?: number };
 /** The SHA-256 of the certificate each connection's server presented (for {@link RemoteClient.probe}). */
 const PRESENTED = new WeakMap<object, Buffer>();
 
-/** Errors of a connection that failed before a byte of the request was written. */
-const UNSENT = new WeakSet<Error>();
+/** Errors of a connection that failed before the request had it: nothing of the request was written. */
+const FAILED_CONNECTING = new WeakSet<Error>();
+
+/** Of those, the failures to reach the server at all (refused, reset, timed out, unknown host). */
+const UNREACHED = new WeakSet<Error>();
 
 /** Errors of a connection cut after the request was (perhaps partly) written. */
 const CUT = new WeakSet<Error>();
@@ -330,7 +333,7 @@ export class RemoteClient {
         clearTimeout(timer);
         if (expired) reject(deadlineError(target));
         else {
-          if (err.code === 'unavailable' && !UNSENT.has(err)) CUT.add(err);
+          if (err.code === 'unavailable' && !FAILED_CONNECTING.has(err)) CUT.add(err);
           reject(err);
         }
       };
@@ -367,7 +370,7 @@ export class RemoteClient {
  */
 function triesNextAfter(err: unknown, method: string): boolean {
   if (!(err instanceof Error)) return false;
-  return UNSENT.has(err) || (CUT.has(err) && method === 'GET');
+  return UNREACHED.has(err) || (CUT.has(err) && method === 'GET');
 }
 
 /** The URL a 307/308 from `origin` points to. */
@@ -452,7 +455,8 @@ class PinningAgent extends http.Agent {
     const onError = (err: Error) => {
       clearTimeout(timer);
       const e = connectionError(err, this.target);
-      if (UNREACHABLE.has((err as NodeJS.ErrnoException).code ?? '')) UNSENT.add(e);
+      FAILED_CONNECTING.add(e);
+      if (UNREACHABLE.has((err as NodeJS.ErrnoException).code ?? '')) UNREACHED.add(e);
       done(e, socket);
     };
     socket.once('error', onError);
