@@ -385,6 +385,19 @@ describe('RemoteClient with a list of servers', () => {
     expect(active.seen.requests).toHaveLength(2);
   });
 
+  it('tries the next server after one that never finishes the handshake within the connect timeout', async () => {
+    const silent = net.createServer(() => {});
+    const port = await listen(silent);
+    const next = await tlsServer();
+    const c = client({
+      server: `https://127.0.0.1:${port},${next.url}`,
+      fingerprint: `${pair.fingerprint},${pair.fingerprint}`,
+      connectTimeoutMs: 300,
+    });
+    expect(await c.call('readSecrets', {}, { token: TOKEN })).toMatchObject({ leaseId: 'lease1' });
+    expect(next.seen.requests).toHaveLength(1);
+  });
+
   it('refuses a wrong certificate at once, naming it, and tries no other server', async () => {
     const first = await tlsServer();
     const second = await tlsServer();
