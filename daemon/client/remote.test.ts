@@ -313,6 +313,253 @@ describe('RemoteClient arguments and connection errors', () => {
   });
 });
 
+/** A port on 127.0.0.1 where nothing listens (connections are refused). */
+async function closedPort(): Promise<string> {
+  const server = net.createServer();
+  const port = await listen(server);
+  await new Promise((r) => server.close(r));
+  return `https://127.0.0.1:${port}`;
+}
+
+/** Answers 503 with `Retry-After` and a wire error, as a standby with no active node. */
+function standby(retryAfter: string) {
+  return (_req: http.IncomingMessage, res: http.ServerResponse) =>
+    res
+      .writeHead(503, { 'content-type': 'application/json', 'retry-after': retryAfter })
+      .end(JSON.stringify({ error: { code: 'unavailable', message: 'no active node' } }));
+}
+
+/** Answers 307 to `to` + the request's path, as a standby pointing at the active node. */
+function redirecting(to: () => string, status = 307) {
+  return (req: http.IncomingMessage, res: http.ServerResponse) =>
+    res.writeHead(status, { location: `${to()}${req.url ?? '/'}` }).end();
+}
+
+/** A second certificate, so that each server of a list has its own pin. */
+let other: CertificatePair;
+beforeAll(async () => {
+  other = await generateSelfSigned({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+});
+
+describe('RemoteClient with a list of servers', () => {
+  it('parses a comma-separated list with one fingerprint per server, and refuses a count that does not match', async () => {
+    const c = new RemoteClient({
+      server: 'https://a.lan:7443, https://b.lan:7443',
+      fingerprint: `${pair.fingerprint},${other.fingerprint}`,
+    });
+    expect(c.origins).toEqual(['https://a.lan:7443', 'https://b.lan:7443']);
+    expect(c.fingerprint).toBe(`${pair.fingerprint},${other.fingerprint}`);
+    expect(new RemoteClient({ server: 'https://a.lan:7443,https://b.lan:7443' }).fingerprint).toBeNull();
+    const mismatch = (() => {
+      try {
+        new RemoteClient({ server: 'https://a.lan:7443,https://b.lan:7443', fingerprint: pair.fingerprint });
+      } catch (e) {
+        return e as BellaError;
+      }
+      throw new Error('expected a refusal');
+    })();
+    expect([mismatch.code, mismatch.message]).toEqual([
+      'invalid_argument',
+      'BELLA_SERVER names 2 servers but BELLA_SERVER_FINGERPRINT has 1 fingerprint: give one fingerprint per server, in the same order (or none when a CA vouches for them)',
+    ]);
+    expect(() => new RemoteClient({ server: 'https://a.lan:7443,' })).toThrow(
+      /^BELLA_SERVER must be https:\/\/HOST:PORT, not ""/,
+    );
+  });
+
+  it('tries the next server after one that refuses connections and one that answers 503 with Retry-After, then keeps to the one that answered', async () => {
+    const refused = await closedPort();
+    const waiting = await tlsServer(pair, standby('3'));
+    const active = await tlsServer(other);
+    const c = client({
+      server: `${refused},${waiting.url},${active.url}`,
+      fingerprint: `${pair.fingerprint},${pair.fingerprint},${other.fingerprint}`,
+    });
+    expect(await c.call('readSecrets', { keys: 'API_KEY' }, { token: TOKEN })).toMatchObject({ leaseId: 'lease1' });
+    expect(waiting.seen.requests).toHaveLength(1);
+    expect(active.seen.requests).toEqual([
+      { method: 'GET', url: '/v1/secrets?keys=API_KEY', authorization: `Bearer ${TOKEN}` },
+    ]);
+    await c.call('lookupToken', {}, { token: TOKEN });
+    expect(waiting.seen.requests).toHaveLength(1);
+    expect(active.seen.requests).toHaveLength(2);
+  });
+
+  it('tries the next server after one that never finishes the handshake within the connect timeout', async () => {
+    const silent = net.createServer(() => {});
+    const port = await listen(silent);
+    const next = await tlsServer();
+    const c = client({
+      server: `https://127.0.0.1:${port},${next.url}`,
+      fingerprint: `${pair.fingerprint},${pair.fingerprint}`,
+      connectTimeoutMs: 300,
+    });
+    expect(await c.call('readSecrets', {}, { token: TOKEN })).toMatchObject({ leaseId: 'lease1' });
+    expect(next.seen.requests).toHaveLength(1);
+  });
+
+  it('refuses a wrong certificate at once, naming it, and tries no other server', async () => {
+    const first = await tlsServer();
+    const second = await tlsServer();
+    const err = await refusal(
+      client({
+        server: `${first.url},${second.url}`,
+        fingerprint: `${other.fingerprint},${pair.fingerprint}`,
+      }).call('readSecrets', {}, { token: TOKEN }),
+    );
+    expect(err.code).toBe('permission_denied');
+    expect(err.message).toContain(`the server at ${first.url} presented certificate ${pair.fingerprint}`);
+    expect(first.seen.appBytes).toBe(0);
+    expect(second.seen.handshakes).toBe(0);
+  });
+
+  it('refuses a plain HTTP server at once and tries no other server, for a read too', async () => {
+    const plain = http.createServer((_req, res) => res.end('{}'));
+    const port = await listen(plain);
+    const second = await tlsServer();
+    const err = await refusal(
+      client({
+        server: `https://127.0.0.1:${port},${second.url}`,
+        fingerprint: `${pair.fingerprint},${pair.fingerprint}`,
+      }).call('readSecrets', {}, { token: TOKEN }),
+    );
+    expect(err.message).toMatch(/does not speak TLS/);
+    expect(second.seen.handshakes).toBe(0);
+  });
+
+  it('waits the smallest Retry-After while every server says 503, then fails naming each answer', async () => {
+    const a = await tlsServer(pair, standby('0'));
+    const b = await tlsServer(pair, standby('1'));
+    const refused = await closedPort();
+    const err = await refusal(
+      client({
+        server: `${a.url},${b.url},${refused}`,
+        fingerprint: [pair, pair, pair].map((p) => p.fingerprint).join(','),
+      }).call('readSecrets', {}, { token: TOKEN }),
+    );
+    expect(err.code).toBe('unavailable');
+    expect(err.message).toBe(
+      `no bella server of BELLA_SERVER answered (3 rounds): ${a.url} answered 503 (no active node), retry after 0 s; ` +
+        `${b.url} answered 503 (no active node), retry after 1 s; ` +
+        `cannot reach the bella server at ${refused} (connection refused; is its listener enabled?): check BELLA_SERVER and the network`,
+    );
+    expect([a.seen.requests.length, b.seen.requests.length]).toEqual([3, 3]);
+
+    // A standby whose node became active on the second round answers then.
+    let rounds = 0;
+    const late = await tlsServer(pair, (req, res) => {
+      if (++rounds === 1) standby('0')(req, res);
+      else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: 1 }));
+    });
+    const answer = await client({
+      server: `${refused},${late.url}`,
+      fingerprint: `${pair.fingerprint},${pair.fingerprint}`,
+    }).call('readSecrets', {}, { token: TOKEN });
+    expect([answer, rounds]).toEqual([{ ok: 1 }, 2]);
+  });
+
+  it('follows a 307 or 308 to a listed server with that server’s pin, the same method, body and token', async () => {
+    let activeUrl = '';
+    const standbyServer = await tlsServer(
+      pair,
+      redirecting(() => activeUrl, 308),
+    );
+    const active = await tlsServer(other, (req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () =>
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ method: req.method, body })),
+      );
+    });
+    activeUrl = active.url;
+    const c = client({
+      server: `${standbyServer.url},${active.url}`,
+      fingerprint: `${pair.fingerprint},${other.fingerprint}`,
+    });
+    expect(await c.call('revokeToken', {}, { token: TOKEN })).toEqual({ method: 'POST', body: '{}' });
+    expect(standbyServer.seen.requests).toEqual([
+      { method: 'POST', url: '/v1/token/revoke', authorization: `Bearer ${TOKEN}` },
+    ]);
+    expect(active.seen.requests).toEqual([
+      { method: 'POST', url: '/v1/token/revoke', authorization: `Bearer ${TOKEN}` },
+    ]);
+  });
+
+  it('refuses a redirect to a server not in the list, which sees not even a connection', async () => {
+    const stranger = await tlsServer();
+    let connections = 0;
+    const strangerTcp = net.createServer(() => connections++);
+    const strangerPort = await listen(strangerTcp);
+    const toTcp = await tlsServer(
+      pair,
+      redirecting(() => `https://127.0.0.1:${strangerPort}`),
+    );
+    const toStranger = await tlsServer(
+      pair,
+      redirecting(() => stranger.url),
+    );
+    const other2 = await tlsServer();
+    for (const from of [toTcp, toStranger]) {
+      const to = from === toTcp ? `https://127.0.0.1:${strangerPort}` : stranger.url;
+      const err = await refusal(
+        client({ server: `${from.url},${other2.url}`, fingerprint: `${pair.fingerprint},${pair.fingerprint}` }).call(
+          'readSecrets',
+          {},
+          { token: TOKEN },
+        ),
+      );
+      expect([err.code, err.message]).toEqual([
+        'permission_denied',
+        `${from.url} redirected to ${to}, which is not one of BELLA_SERVER's servers: nothing was sent there; ask the lease's owner for the servers' addresses`,
+      ]);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    expect([connections, stranger.seen.handshakes, other2.seen.requests.length]).toEqual([0, 0, 0]);
+  });
+
+  it('follows at most 2 redirects', async () => {
+    const urls: string[] = [];
+    const servers = await Promise.all(
+      [0, 1, 2].map((i) =>
+        tlsServer(
+          pair,
+          redirecting(() => urls[(i + 1) % 3]!),
+        ),
+      ),
+    );
+    urls.push(...servers.map((s) => s.url));
+    const err = await refusal(
+      client({ server: urls.join(','), fingerprint: urls.map(() => pair.fingerprint).join(',') }).call(
+        'readSecrets',
+        {},
+        { token: TOKEN },
+      ),
+    );
+    expect(err.message).toBe(
+      `${urls[0]} redirected more than 2 times (last to ${urls[0]}): the servers do not agree which one is active; try again later`,
+    );
+    // Two hops followed; the third redirect is refused, not sent.
+    expect(servers.map((s) => s.seen.requests.length)).toEqual([1, 1, 1]);
+  });
+
+  it('sends a read cut off after it was written to the next server, but never a change', async () => {
+    const cutting = await tlsServer(pair, (req) => req.socket.destroy());
+    const next = await tlsServer(pair);
+    const c = client({ server: `${cutting.url},${next.url}`, fingerprint: `${pair.fingerprint},${pair.fingerprint}` });
+    expect(await c.call('readSecrets', {}, { token: TOKEN })).toMatchObject({ leaseId: 'lease1' });
+    expect([cutting.seen.requests.length, next.seen.requests.length]).toEqual([1, 1]);
+
+    const again = client({
+      server: `${cutting.url},${next.url}`,
+      fingerprint: `${pair.fingerprint},${pair.fingerprint}`,
+    });
+    const err = await refusal(again.call('revokeToken', {}, { token: TOKEN }));
+    expect(err.code).toBe('unavailable');
+    expect(err.message).toMatch(/the connection was closed/);
+    expect([cutting.seen.requests.length, next.seen.requests.length]).toEqual([2, 1]);
+  });
+});
+
 afterAll(() => {
   for (const c of cleanups.splice(0)) c();
 });

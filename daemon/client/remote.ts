@@ -14,11 +14,15 @@ import { parseAnswer } from './response';
 
 /** Where the remote token plane is and how to trust it. */
 export interface RemoteClientOptions {
-  /** `https://HOST:PORT` of the owner's listener (`BELLA_SERVER` / `--server`). */
+  /**
+   * `https://HOST:PORT` of the owner's listener (`BELLA_SERVER` / `--server`), or a comma-separated
+   * list of them (the nodes of one team's store), tried in order.
+   */
   server: string;
   /**
-   * The pinned certificate fingerprint, `sha256:…` (`BELLA_SERVER_FINGERPRINT` / `--fingerprint`).
-   * Without it the certificate must verify against the system CAs (and `NODE_EXTRA_CA_CERTS`).
+   * The pinned certificate fingerprint, `sha256:…` (`BELLA_SERVER_FINGERPRINT` / `--fingerprint`),
+   * one per server in the same order, comma-separated. Without it every certificate must verify
+   * against the system CAs (and `NODE_EXTRA_CA_CERTS`).
    */
   fingerprint?: string;
   /**
@@ -52,47 +56,105 @@ interface Target {
   pinSource: { name: string; remedy: string };
 }
 
+/** One listed server: where it is, how it is trusted, and its own connections. */
+interface Server {
+  target: Target;
+  agent: PinningAgent;
+}
+
+interface Request {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string | undefined;
+}
+
+interface Answer {
+  status: number;
+  body: string;
+  headers: http.IncomingHttpHeaders;
+}
+
 /** Options the agent reads when it connects for a request: when the whole call must be done. */
 type DeadlineOptions = http.ClientRequestArgs & { deadline?: number };
 
 /** The SHA-256 of the certificate each connection's server presented (for {@link RemoteClient.probe}). */
 const PRESENTED = new WeakMap<object, Buffer>();
 
+/** Errors of a connection that failed before the request had it: nothing of the request was written. */
+const FAILED_CONNECTING = new WeakSet<Error>();
+
+/** Of those, the failures to reach the server at all (refused, reset, timed out, unknown host). */
+const UNREACHED = new WeakSet<Error>();
+
+/** Errors of a connection cut after the request was (perhaps partly) written. */
+const CUT = new WeakSet<Error>();
+
 /** Largest answer read from a server: about the longest string V8 holds. */
 const MAX_ANSWER_BYTES = 512 * 1024 * 1024;
+
+/** Times the whole list is tried while every server answers 503 with Retry-After. */
+const MAX_ROUNDS = 3;
+
+/** Longest wait between two rounds, whatever Retry-After says. */
+const MAX_RETRY_AFTER_MS = 5_000;
+
+/** Redirects followed for one request. */
+const MAX_REDIRECTS = 2;
 
 /**
  * The holder's client of a remote bella token plane, over HTTPS. With a fingerprint the
  * server's certificate is pinned: it is checked after the handshake and before a single byte
  * of the request (and so the token) is written, and a mismatch refuses with both fingerprints.
  * Without one the certificate is verified normally. It never falls back to plain HTTP.
+ *
+ * Given several servers (the nodes of one store, one active), it tries them in order: the next
+ * one when a server cannot be reached, or answers 503 with Retry-After (a standby with no active
+ * node), or cut a read off after it was sent; and it follows a 307/308 only to a listed server,
+ * with that server's pin. The server that answered is tried first by the next call.
  */
 export class RemoteClient {
-  /** The server's origin, `https://host:port`. */
+  /** The servers' origins, `https://host:port`, comma-separated as given. */
   readonly server: string;
-  /** The pinned fingerprint in canonical form, or null when verified against CAs. */
+  /** The servers' origins, in order. */
+  readonly origins: readonly string[];
+  /** The pinned fingerprints in canonical form, comma-separated, or null when verified against CAs. */
   readonly fingerprint: string | null;
-  private readonly target: Target;
-  private readonly agent: PinningAgent;
+  private readonly servers: readonly Server[];
+  /** The server that answered last, tried first. */
+  private answering: Server;
 
   constructor(options: RemoteClientOptions) {
-    const url = parseServer(options.server);
-    this.fingerprint = options.fingerprint === undefined ? null : parsePin(options.fingerprint);
-    this.target = {
-      origin: url.origin,
-      host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-      port: Number(url.port || 443),
-      pin: this.fingerprint ? Buffer.from(this.fingerprint.slice('sha256:'.length), 'hex') : null,
-      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
-      timeoutMs: options.timeoutMs ?? 30_000,
-      device: options.device ?? null,
-      pinSource: options.pinSource ?? {
-        name: 'BELLA_SERVER_FINGERPRINT',
-        remedy: "check the fingerprint with the lease's owner (bella listener status)",
-      },
+    const urls = splitList(options.server).map(parseServer);
+    const pins = options.fingerprint === undefined ? [] : splitList(options.fingerprint).map(parsePin);
+    if (pins.length > 0 && pins.length !== urls.length) {
+      throw new BellaError(
+        'invalid_argument',
+        `BELLA_SERVER names ${count(urls.length, 'server')} but BELLA_SERVER_FINGERPRINT has ${count(pins.length, 'fingerprint')}: give one fingerprint per server, in the same order (or none when a CA vouches for them)`,
+      );
+    }
+    const pinSource = options.pinSource ?? {
+      name: 'BELLA_SERVER_FINGERPRINT',
+      remedy: "check the fingerprint with the lease's owner (bella listener status)",
     };
-    this.server = url.origin;
-    this.agent = new PinningAgent(this.target);
+    this.servers = urls.map((url, i) => {
+      const pin = pins[i];
+      const target: Target = {
+        origin: url.origin,
+        host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+        port: Number(url.port || 443),
+        pin: pin ? Buffer.from(pin.slice('sha256:'.length), 'hex') : null,
+        connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+        timeoutMs: options.timeoutMs ?? 30_000,
+        device: options.device ?? null,
+        pinSource,
+      };
+      return { target, agent: new PinningAgent(target) };
+    });
+    this.origins = this.servers.map((s) => s.target.origin);
+    this.server = this.origins.join(',');
+    this.fingerprint = pins.length > 0 ? pins.join(',') : null;
+    this.answering = this.servers[0]!;
   }
 
   /**
@@ -105,7 +167,7 @@ export class RemoteClient {
     options: CallOptions = {},
   ): Promise<OperationOutput<K>> {
     const admin = routes[name].plane !== 'token';
-    if (admin && !this.target.device) {
+    if (admin && !this.answering.target.device) {
       throw new BellaError(
         'invalid_argument',
         `${name} is not served by a remote bella server: only token reads and the holder's own lease are`,
@@ -131,24 +193,27 @@ export class RemoteClient {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (token) headers.authorization = `Bearer ${token}`;
     if (req.body !== undefined) headers['content-type'] = 'application/json';
-    const answer = await this.send(req.method, req.path, headers, req.body, Date.now() + this.target.timeoutMs);
+    const request = { method: req.method, path: req.path, headers, body: req.body };
+    const answer = await this.send(request, Date.now() + this.answering.target.timeoutMs);
     return parseAnswer<OperationOutput<K>>(
       answer.status,
       answer.body,
       answer.headers,
-      `the bella server at ${this.server}`,
+      `the bella server at ${answer.server.target.origin}`,
     );
   }
 
   /**
-   * Connects (TCP, TLS, the pin or the CAs) within the deadline and hangs up without sending
-   * anything: whether the server is reachable and the one it should be (`bella doctor`).
-   * Returns the fingerprint of the certificate it presented.
+   * Connects to `origin` (the first server by default: TCP, TLS, the pin or the CAs) within the
+   * deadline and hangs up without sending anything: whether the server is reachable and the one
+   * it should be (`bella doctor`). Returns the fingerprint of the certificate it presented.
    */
-  probe(): Promise<string> {
-    const options: DeadlineOptions = { deadline: Date.now() + this.target.timeoutMs };
+  probe(origin: string = this.origins[0]!): Promise<string> {
+    const server = this.servers.find((s) => s.target.origin === origin);
+    if (!server) throw new BellaError('invalid_argument', `${origin} is not one of BELLA_SERVER's servers`);
+    const options: DeadlineOptions = { deadline: Date.now() + server.target.timeoutMs };
     return new Promise((resolve, reject) => {
-      this.agent.createConnection(options, (err, stream) => {
+      server.agent.createConnection(options, (err, stream) => {
         const presented = PRESENTED.get(stream);
         stream.destroy();
         if (err) reject(err);
@@ -159,41 +224,99 @@ export class RemoteClient {
 
   /** Closes idle keep-alive connections so the process can exit. */
   close(): void {
-    this.agent.destroy();
+    for (const s of this.servers) s.agent.destroy();
   }
 
-  private async send(
-    method: string,
-    path: string,
-    headers: Record<string, string>,
-    body: string | undefined,
-    deadline: number,
-  ) {
+  /**
+   * Sends `request` to the servers in order (the one that answered last first), each round, until
+   * one answers other than 503 with Retry-After; between rounds it waits the smallest Retry-After.
+   */
+  private async send(request: Request, deadline: number): Promise<Answer & { server: Server }> {
+    const said = new Map<string, string>();
+    for (let round = 1; ; round++) {
+      let retryAfterMs = Number.POSITIVE_INFINITY;
+      let unavailable: (Answer & { server: Server }) | undefined;
+      for (const server of [this.answering, ...this.servers.filter((s) => s !== this.answering)]) {
+        let answer: Answer & { server: Server };
+        try {
+          answer = await this.sendFollowing(server, request, deadline);
+        } catch (err) {
+          if (this.servers.length === 1 || !triesNextAfter(err, request.method)) throw err;
+          said.set(server.target.origin, (err as Error).message);
+          continue;
+        }
+        const wait = answer.status === 503 ? retryAfter(answer.headers['retry-after']) : undefined;
+        if (wait === undefined) {
+          this.answering = answer.server;
+          return answer;
+        }
+        said.set(
+          server.target.origin,
+          `${answer.server.target.origin} answered 503 (${wireMessage(answer.body)}), retry after ${Math.ceil(wait / 1000)} s`,
+        );
+        retryAfterMs = Math.min(retryAfterMs, wait);
+        unavailable = answer;
+      }
+      const pause = Math.min(retryAfterMs, MAX_RETRY_AFTER_MS);
+      const again = unavailable !== undefined && round < MAX_ROUNDS && Date.now() + pause < deadline;
+      if (!again) {
+        if (unavailable && this.servers.length === 1) return unavailable;
+        throw new BellaError(
+          'unavailable',
+          `no bella server of BELLA_SERVER answered${round > 1 ? ` (${round} rounds)` : ''}: ${[...said.values()].join('; ')}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+
+  /** Sends `request` to `first`, following its redirects to listed servers only. */
+  private async sendFollowing(first: Server, request: Request, deadline: number): Promise<Answer & { server: Server }> {
+    let server = first;
+    let path = request.path;
+    for (let hops = 0; ; hops++) {
+      const answer = await this.sendTo(server, { ...request, path }, deadline);
+      if (answer.status !== 307 && answer.status !== 308) return { ...answer, server };
+      const location = redirectTo(server.target.origin, answer.headers.location);
+      const next = this.servers.find((s) => s.target.origin === location.origin);
+      if (!next) {
+        // Defends the token: it goes only to servers the holder named, and their pins.
+        throw new BellaError(
+          'permission_denied',
+          `${server.target.origin} redirected to ${location.origin}, which is not one of BELLA_SERVER's servers: nothing was sent there; ask the lease's owner for the servers' addresses`,
+        );
+      }
+      if (hops === MAX_REDIRECTS) {
+        throw new BellaError(
+          'unavailable',
+          `${first.target.origin} redirected more than ${MAX_REDIRECTS} times (last to ${location.origin}): the servers do not agree which one is active; try again later`,
+        );
+      }
+      server = next;
+      path = location.pathname + location.search;
+    }
+  }
+
+  private async sendTo(server: Server, request: Request, deadline: number): Promise<Answer> {
     try {
-      return await this.sendOnce(method, path, headers, body, deadline);
+      return await this.sendOnce(server, request, deadline);
     } catch (err) {
       // A keep-alive connection the server closed just as it was reused. Token-plane calls are
       // reads or a self-revoke, so sending once more on a fresh connection is harmless.
-      if ((err as { reusedSocket?: boolean }).reusedSocket) return this.sendOnce(method, path, headers, body, deadline);
+      if ((err as { reusedSocket?: boolean }).reusedSocket) return this.sendOnce(server, request, deadline);
       throw err;
     }
   }
 
-  private sendOnce(
-    method: string,
-    path: string,
-    headers: Record<string, string>,
-    body: string | undefined,
-    deadline: number,
-  ) {
-    return new Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }>((resolve, reject) => {
+  private sendOnce({ target, agent }: Server, { method, path, headers, body }: Request, deadline: number) {
+    return new Promise<Answer>((resolve, reject) => {
       const options: DeadlineOptions = {
-        host: this.target.host,
-        port: this.target.port,
+        host: target.host,
+        port: target.port,
         method,
         path,
         headers,
-        agent: this.agent,
+        agent,
         deadline,
       };
       // Defends against a server that answers and then drips its body (or never answers): one
@@ -202,13 +325,17 @@ export class RemoteClient {
       const timer = setTimeout(
         () => {
           expired = true;
-          r.destroy(deadlineError(this.target));
+          r.destroy(deadlineError(target));
         },
         Math.max(0, deadline - Date.now()),
       );
-      const fail = (err: Error) => {
+      const fail = (err: BellaError) => {
         clearTimeout(timer);
-        reject(expired ? deadlineError(this.target) : err);
+        if (expired) reject(deadlineError(target));
+        else {
+          if (err.code === 'unavailable' && !FAILED_CONNECTING.has(err)) CUT.add(err);
+          reject(err);
+        }
       };
       const r = http.request(options, (res) => {
         const chunks: Buffer[] = [];
@@ -217,17 +344,17 @@ export class RemoteClient {
           size += c.length;
           // Defends against a hostile or broken server exhausting the holder's memory.
           if (size > MAX_ANSWER_BYTES)
-            r.destroy(new BellaError('internal', `${this.server} sent an answer larger than any bella answer`));
+            r.destroy(new BellaError('internal', `${target.origin} sent an answer larger than any bella answer`));
           else chunks.push(c);
         });
         res.on('end', () => {
           clearTimeout(timer);
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') });
         });
-        res.on('error', (err) => fail(connectionError(err, this.target)));
+        res.on('error', (err) => fail(connectionError(err, target)));
       });
       r.on('error', (err) => {
-        const e = connectionError(err, this.target);
+        const e = connectionError(err, target);
         if (r.reusedSocket && (err as NodeJS.ErrnoException).code === 'ECONNRESET')
           Object.assign(e, { reusedSocket: true });
         fail(e);
@@ -235,6 +362,52 @@ export class RemoteClient {
       r.end(body);
     });
   }
+}
+
+/**
+ * True when a call that failed with `err` goes to the next server: nothing of it reached this
+ * one, or it was a read cut off after it was sent. A change cut off may be done: not made again.
+ */
+function triesNextAfter(err: unknown, method: string): boolean {
+  if (!(err instanceof Error)) return false;
+  return UNREACHED.has(err) || (CUT.has(err) && method === 'GET');
+}
+
+/** The URL a 307/308 from `origin` points to. */
+function redirectTo(origin: string, location: string | undefined): URL {
+  try {
+    return new URL(location ?? '', origin);
+  } catch {
+    throw new BellaError('internal', `${origin} redirected to ${JSON.stringify(location)}, which is not a URL`);
+  }
+}
+
+/** Retry-After in ms (seconds or an HTTP date), or undefined when there is none. */
+function retryAfter(header: string | undefined): number | undefined {
+  if (header === undefined || header.trim() === '') return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+/** The message of a wire error body, for naming a server's answer. */
+function wireMessage(body: string): string {
+  try {
+    const message = (JSON.parse(body) as { error?: { message?: unknown } }).error?.message;
+    if (typeof message === 'string') return message;
+  } catch {
+    // Not JSON: said as "no message".
+  }
+  return 'no message';
+}
+
+function count(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? '' : 's'}`;
+}
+
+function splitList(text: string): string[] {
+  return text.split(',').map((part) => part.trim());
 }
 
 /**
@@ -281,7 +454,10 @@ class PinningAgent extends http.Agent {
     );
     const onError = (err: Error) => {
       clearTimeout(timer);
-      done(connectionError(err, this.target), socket);
+      const e = connectionError(err, this.target);
+      FAILED_CONNECTING.add(e);
+      if (UNREACHABLE.has((err as NodeJS.ErrnoException).code ?? '')) UNREACHED.add(e);
+      done(e, socket);
     };
     socket.once('error', onError);
     socket.once('secureConnect', () => {
@@ -352,6 +528,17 @@ function parsePin(fingerprint: string): string {
   }
   return pin;
 }
+
+/** Connection failures that leave a server unreached: before the handshake's end, nothing was sent. */
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
 
 const UNTRUSTED = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT',

@@ -368,6 +368,18 @@ describe('bella ci: a job trades its OIDC JWT for a short lease', () => {
     expect(gh.code, gh.stderr).toBe(0);
     expect(gh.stdout.trim()).toMatch(/^bax-[a-z0-9]{16}-[A-Za-z0-9_-]{43}$/);
     expect(issuer.ghRequests.slice(before)).toEqual([{ audience, authorization: 'bearer runner-request-token' }]);
+
+    // With a list of servers, the audience is the first one's.
+    const listed = await bella(place, ['ci', 'login'], {
+      ...job,
+      BELLA_SERVER: `${audience},https://127.0.0.1:9`,
+      BELLA_SERVER_FINGERPRINT: `${job.BELLA_SERVER_FINGERPRINT},${job.BELLA_SERVER_FINGERPRINT}`,
+      ACTIONS_ID_TOKEN_REQUEST_URL: `${issuer.url}/gh-token?api-version=2.0`,
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'runner-request-token',
+      NODE_EXTRA_CA_CERTS: issuer.caFile,
+    });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(issuer.ghRequests.slice(before + 1)).toEqual([{ audience, authorization: 'bearer runner-request-token' }]);
   });
 
   it('the --github and --gitlab presets set issuer and claims, sending nothing; bad input names its flag', async () => {

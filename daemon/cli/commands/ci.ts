@@ -213,7 +213,7 @@ async function idToken(cli: CliSession, o: LoginOpts): Promise<string> {
   const url = cli.io.env.ACTIONS_ID_TOKEN_REQUEST_URL;
   const bearer = cli.io.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
   if (url && bearer) {
-    const audience = o.audience ?? (o.server ?? cli.io.env.BELLA_SERVER)?.trim();
+    const audience = o.audience ?? (o.server ?? cli.io.env.BELLA_SERVER)?.split(',')[0]?.trim();
     if (!audience)
       throw new UsageError("give --audience (the trust's audience), or set BELLA_SERVER: it is the default");
     return githubIdToken(url, bearer, audience);
@@ -259,7 +259,7 @@ export const idTokenOptions = [
   {
     long: 'audience',
     value: 'aud',
-    description: "GitHub Actions: the audience to ask the job's token for (default: BELLA_SERVER)",
+    description: "GitHub Actions: the audience to ask the job's token for (default: BELLA_SERVER, its first server)",
   },
   { long: 'trust', value: 'name', description: 'only this trust (default: the first by name whose rules hold)' },
 ];

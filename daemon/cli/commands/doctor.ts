@@ -4,6 +4,7 @@ import { isBellaError } from '../../api/errors';
 import type { ListenerStatus } from '../../api/routes';
 import { ExitCode } from '../framework/errors';
 import { formatWhen } from '../format';
+import type { RemoteClient } from '../../client/remote';
 import { hasToken, remotePlane, requireToken, connectTokenPlane } from '../token-plane';
 import { VERSION } from '../version';
 import type { Action, CliSession } from '../session';
@@ -201,7 +202,7 @@ async function daemonChecks(cli: CliSession): Promise<Check[]> {
 }
 
 /**
- * A holder's machine: the server named by BELLA_SERVER (reachable within the deadline, the
+ * A holder's machine: each server named by BELLA_SERVER (reachable within the deadline, the
  * certificate the pinned one) and the token (its lease active, until when). Nothing is sent to
  * the server but the token's lookup.
  */
@@ -217,27 +218,13 @@ async function holderChecks(cli: CliSession, opts: Record<string, unknown>): Pro
       },
     ];
   }
-  const checks: Check[] = [];
+  let checks: Check[];
   try {
-    const presented = await remote.probe();
-    checks.push(
-      { name: 'server', status: 'ok', detail: `${remote.server} answered over TLS` },
-      remote.fingerprint
-        ? { name: 'fingerprint', status: 'ok', detail: `${presented}, as pinned` }
-        : { name: 'fingerprint', status: 'ok', detail: `not pinned: ${presented} verified by the system's CAs` },
-    );
-  } catch (err) {
-    const message = (err as Error).message;
-    // A wrong certificate means the server was reached: the fingerprint is what failed.
-    if (!isBellaError(err, 'permission_denied')) return [{ name: 'server', status: 'fail', detail: message }];
-    checks.push(
-      { name: 'server', status: 'ok', detail: `${remote.server} answered over TLS` },
-      { name: 'fingerprint', status: 'fail', detail: message },
-    );
-    return checks;
+    checks = await probeEach(remote);
   } finally {
     remote.close();
   }
+  if (checks.some((c) => c.status === 'fail')) return checks;
   if (!hasToken(cli, opts)) {
     checks.push({
       name: 'token',
@@ -267,6 +254,49 @@ async function holderChecks(cli: CliSession, opts: Record<string, unknown>): Pro
     plane.close();
   }
   return checks;
+}
+
+/**
+ * Each listed server, connected to (TCP, TLS, the pin or the CAs) without sending anything: which
+ * answer, and whether each presented the certificate it should. One that cannot be reached is a
+ * warning while another answers (a standby that is down), a failure when none does.
+ */
+async function probeEach(remote: RemoteClient): Promise<Check[]> {
+  const checks: Check[] = [];
+  const several = remote.origins.length > 1;
+  const unreached: string[] = [];
+  for (const origin of remote.origins) {
+    const where = several ? `${origin}: ` : '';
+    try {
+      const presented = await remote.probe(origin);
+      checks.push(
+        { name: 'server', status: 'ok', detail: `${origin} answered over TLS` },
+        remote.fingerprint
+          ? { name: 'fingerprint', status: 'ok', detail: `${where}${presented}, as pinned` }
+          : {
+              name: 'fingerprint',
+              status: 'ok',
+              detail: `${where}not pinned: ${presented} verified by the system's CAs`,
+            },
+      );
+    } catch (err) {
+      const message = (err as Error).message;
+      // A wrong certificate means the server was reached: the fingerprint is what failed.
+      if (isBellaError(err, 'permission_denied')) {
+        checks.push(
+          { name: 'server', status: 'ok', detail: `${origin} answered over TLS` },
+          { name: 'fingerprint', status: 'fail', detail: message },
+        );
+      } else {
+        unreached.push(message);
+      }
+    }
+  }
+  const answered = checks.length > 0;
+  return [
+    ...checks,
+    ...unreached.map((detail): Check => ({ name: 'server', status: answered ? 'warn' : 'fail', detail })),
+  ];
 }
 
 /**

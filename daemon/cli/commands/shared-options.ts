@@ -35,12 +35,14 @@ export const remoteOptions: OptionSpec[] = [
   {
     long: 'server',
     value: 'url',
-    description: "the owner's bella listener, https://HOST:PORT (default: BELLA_SERVER); only the token plane is used",
+    description:
+      "the owner's bella listener, https://HOST:PORT, or several comma-separated, tried in order (default: BELLA_SERVER); only the token plane is used",
   },
   {
     long: 'fingerprint',
     value: 'sha256',
-    description: "the listener certificate's pinned fingerprint, sha256:… (default: BELLA_SERVER_FINGERPRINT)",
+    description:
+      "the listener certificate's pinned fingerprint, sha256:…, one per server, comma-separated (default: BELLA_SERVER_FINGERPRINT)",
   },
   {
     long: 'timeout',
