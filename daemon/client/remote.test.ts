@@ -517,6 +517,24 @@ describe('RemoteClient with a list of servers', () => {
     expect([connections, stranger.seen.handshakes, other2.seen.requests.length]).toEqual([0, 0, 0]);
   });
 
+  it('refuses a redirect to another request on a listed server, which is not sent', async () => {
+    const active = await tlsServer(other, (_req, res) => res.writeHead(200).end('{}'));
+    const elsewhere = await tlsServer(pair, (_req, res) =>
+      res.writeHead(307, { location: `${active.url}/v1/token/revoke` }).end(),
+    );
+    const err = await refusal(
+      client({
+        server: `${elsewhere.url},${active.url}`,
+        fingerprint: `${pair.fingerprint},${other.fingerprint}`,
+      }).call('readSecrets', {}, { token: TOKEN }),
+    );
+    expect([err.code, err.message]).toEqual([
+      'permission_denied',
+      `${elsewhere.url} redirected GET /v1/secrets to /v1/token/revoke, another request: nothing was sent there`,
+    ]);
+    expect(active.seen.requests).toEqual([]);
+  });
+
   it('follows at most 2 redirects', async () => {
     const urls: string[] = [];
     const servers = await Promise.all(

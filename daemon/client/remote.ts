@@ -273,12 +273,19 @@ export class RemoteClient {
   /** Sends `request` to `first`, following its redirects to listed servers only. */
   private async sendFollowing(first: Server, request: Request, deadline: number): Promise<Answer & { server: Server }> {
     let server = first;
-    let path = request.path;
+    const { path } = request;
     for (let hops = 0; ; hops++) {
-      const answer = await this.sendTo(server, { ...request, path }, deadline);
+      const answer = await this.sendTo(server, request, deadline);
       if (answer.status !== 307 && answer.status !== 308) return { ...answer, server };
       const location = redirectTo(server.target.origin, answer.headers.location);
       const next = this.servers.find((s) => s.target.origin === location.origin);
+      if (next && location.pathname + location.search !== path) {
+        // A standby sends the holder to the same request on the active node, never to another one.
+        throw new BellaError(
+          'permission_denied',
+          `${server.target.origin} redirected ${request.method} ${path} to ${location.pathname + location.search}, another request: nothing was sent there`,
+        );
+      }
       if (!next) {
         // Defends the token: it goes only to servers the holder named, and their pins.
         throw new BellaError(
@@ -293,7 +300,6 @@ export class RemoteClient {
         );
       }
       server = next;
-      path = location.pathname + location.search;
     }
   }
 
