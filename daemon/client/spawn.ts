@@ -51,7 +51,10 @@ export async function ensureDaemon(options: EnsureDaemonOptions): Promise<{ clie
     const tick = new Promise((r) => setTimeout(r, 25));
     // Woken early when the new daemon exits; after that, a plain wait for the one that won.
     await (started.hasExited() ? tick : Promise.race([tick, started.exited]));
-    if (await client.ping()) return { client, started: true };
+    if (await client.ping()) {
+      await settled(started, options.home, deadline);
+      return { client, started: true };
+    }
     if (started.hasExited()) {
       // Another daemon may have won the start-up race and be serving, or still starting: that
       // one is waited for; only a daemon that nobody replaces is a failure.
@@ -64,6 +67,18 @@ export async function ensureDaemon(options: EnsureDaemonOptions): Promise<{ clie
     }
   }
   throw new BellaError('unavailable', `the bella daemon did not start within ${timeoutMs} ms: see ${started.log}`);
+}
+
+/**
+ * Waits until the daemon this process spawned has either exited or taken the data dir's lock.
+ * Another daemon may answer first (commands started together each spawn one): a spawned daemon
+ * still starting when its caller returns would take the lock later, once the first one stopped,
+ * and serve a data dir nobody is using any more.
+ */
+async function settled(started: Started, home: string, deadline: number): Promise<void> {
+  while (!started.hasExited() && daemonLockHolder(home) !== started.pid && Date.now() < deadline) {
+    await Promise.race([new Promise((r) => setTimeout(r, 25)), started.exited]);
+  }
 }
 
 /**

@@ -254,8 +254,27 @@ describe('first use, several at once', { timeout: 120_000 }, () => {
         expect(res.stdout).toMatch(/no projects yet/);
       }
       expect(await s.answering()).toBe(true);
+      // The daemons the others spawned have given up: none is left starting, to serve later.
+      expect(daemonsOf(s.home)).toHaveLength(1);
     } finally {
       await s.stop();
     }
+    expect(daemonsOf(s.home)).toEqual([]);
   });
 });
+
+/** Pids of the daemon processes running for data dir `home`. */
+function daemonsOf(home: string): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        const args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        return args.some((a) => a.endsWith('daemon.cjs')) && args[args.indexOf('--home') + 1] === home;
+      } catch {
+        return false; // exited meanwhile
+      }
+    })
+    .map(Number);
+}
