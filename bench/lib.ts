@@ -2,12 +2,21 @@ import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import type http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DaemonClient } from '../daemon/client';
 import { childReady, stopChild } from './baselines';
-import { repoRoot, sleep, startIn, tempPlace, type DaemonHandle, type DaemonPlace } from '../test/helpers/daemon';
+import {
+  freePort,
+  repoRoot,
+  sleep,
+  startIn,
+  tempPlace,
+  type DaemonHandle,
+  type DaemonPlace,
+} from '../test/helpers/daemon';
+
+export { freePort };
 
 /** Where profiles go when BENCH_PROFILE=1. */
 export const profileDir = path.join(os.tmpdir(), 'bella-bench-profiles');
@@ -149,18 +158,6 @@ export async function waitFor(predicate: () => boolean, timeoutMs: number, stepM
     await sleep(stepMs);
   }
   return true;
-}
-
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataFiles } from '../../daemon/store/data-files';
 import { createTestCa, issueLeaf } from '../helpers/ca';
 import { cliPath, collect } from '../helpers/cli';
-import { seed, type DaemonHandle, type DaemonPlace } from '../helpers/daemon';
+import { seed, type DaemonHandle, type DaemonPlace, freePort } from '../helpers/daemon';
 import { daemonPool } from '../helpers/pool';
 
 // A real OIDC issuer of the test's own: HTTPS on loopback with a test CA, serving discovery and a
@@ -119,15 +119,6 @@ function bella(place: DaemonPlace, args: string[], env: Record<string, string> =
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   return collect(child, undefined, 30_000);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** A daemon with a listener on loopback, secrets, and the trust `gh` for org/app on main. */

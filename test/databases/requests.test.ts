@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +7,7 @@ import type { AccessRequest } from '../../daemon/api';
 import { cliPath, collect, waitFor, type CliResult } from '../helpers/cli';
 import { spawn } from 'node:child_process';
 import { addDatabase, roleGone, setUpDatabase, tearDown, type DbFixture } from './fixture';
+import { freePort } from '../helpers/daemon';
 
 // `bella request --db DB:ROLE` (issue 19, item 2): a teammate asks for a database login of her
 // own; approval (or break-glass) creates it as `leases issue --db` does. The owner's real daemon
@@ -25,14 +25,6 @@ function alice(args: string[]): Promise<CliResult> {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   return collect(child, undefined, 60_000);
-}
-
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((r) => probe.close(r));
-  return port;
 }
 
 async function pending(): Promise<AccessRequest> {

@@ -22,6 +22,7 @@ import {
   type TestDaemon,
 } from './harness';
 import { ensureBuilt } from '../helpers/build';
+import { freePort } from '../helpers/daemon';
 
 // The daemon-wide screens — Team access (the TLS listener), Notifications (desktop, channels, the
 // delivery log) and the whole audit trail — in Debian's Chromium against a real daemon, with a
@@ -57,14 +58,6 @@ function dialog(): Locator {
 async function openView(name: string): Promise<void> {
   await page.getByRole('link', { name, exact: true }).click();
   await page.getByRole('heading', { level: 1, name }).waitFor();
-}
-
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((r) => probe.close(r));
-  return port;
 }
 
 /** The fingerprint of the certificate the listener serves right now. */

@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
@@ -8,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccessRequest } from '../../daemon/api/requests';
 import { cliScript, ensureBuilt } from '../helpers/build';
 import { buildRenderer, launchApp, screenshot, serveDir, startDaemon, type TestApp, type TestDaemon } from './harness';
+import { freePort } from '../helpers/daemon';
 
 // The Requests inbox in Debian's Chromium against a real daemon: alice (a member with a request
 // grant) joins over the loopback listener with the real CLI on "her machine" and asks; the owner
@@ -28,14 +28,6 @@ function dialog(): Locator {
 
 function row(id: string): Locator {
   return page.locator(`tr[data-request="${id}"]`);
-}
-
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((r) => probe.close(r));
-  return port;
 }
 
 /** The real CLI on alice's machine: her own HOME and config dir; nothing of the owner's. */

@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
@@ -17,6 +16,7 @@ import {
   type TestApp,
   type TestDaemon,
 } from './harness';
+import { freePort } from '../helpers/daemon';
 
 // The Team screen in Debian's Chromium against a real daemon: the listener on loopback, an invite
 // made on the screen, redeemed by the real CLI as a teammate on "her machine" (her own HOME and
@@ -45,14 +45,6 @@ function aliceRow(): Locator {
 async function openView(link: string, heading: string): Promise<void> {
   await page.getByRole('link', { name: link, exact: true }).click();
   await page.getByRole('heading', { level: 1, name: heading, exact: true }).waitFor();
-}
-
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((r) => probe.close(r));
-  return port;
 }
 
 /** The real CLI on alice's machine: her own HOME and config dir; nothing of the owner's. */

@@ -1,10 +1,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Netns } from './netns';
+import { freePort } from './daemon';
 
 // A private PostgreSQL cluster per test file (Debian's postgresql 15): initdb as the `postgres` OS
 // user in a temp dir, listening only on 127.0.0.1 on a free port (or on the address of a network
@@ -34,17 +34,6 @@ export interface PgCluster {
   thaw(): void;
   /** Stops it and removes its directory. */
   destroy(): void;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function asPostgres(args: string[], input?: string): string {

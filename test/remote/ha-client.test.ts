@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generateSelfSigned, type CertificatePair } from '../../daemon/services/listener/certificate';
 import { cliPath, collect } from '../helpers/cli';
-import { seed, type DaemonPlace } from '../helpers/daemon';
+import { seed, type DaemonPlace, freePort } from '../helpers/daemon';
 import { daemonPool } from '../helpers/pool';
 import { createStubServer } from '../helpers/stub-server';
 
@@ -71,15 +71,6 @@ function holder(place: DaemonPlace, args: string[], env: Record<string, string>)
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   return collect(child, undefined, 20_000);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** A real daemon serving its listener on 127.0.0.1, and a lease on API_KEY. */

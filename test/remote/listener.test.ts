@@ -9,7 +9,7 @@ import { operations, pathParams, type OperationName } from '../../daemon/api';
 import { RemoteClient } from '../../daemon/client/remote';
 import { LISTENER_LIMITS } from '../../daemon/server/tls/hardening';
 import { cliPath, collect, waitFor } from '../helpers/cli';
-import { seed, type DaemonHandle, type DaemonPlace } from '../helpers/daemon';
+import { seed, type DaemonHandle, type DaemonPlace, freePort } from '../helpers/daemon';
 import { daemonPool } from '../helpers/pool';
 import { auditBytes } from '../reliability/files';
 
@@ -84,15 +84,6 @@ async function deniedFrom(daemon: DaemonHandle, source: string) {
   const { entries } = await daemon.client.call('listAudit', { outcome: 'Denied', limit: 1000 });
   const mine = entries.filter((e) => e.source === source);
   return { count: mine.reduce((n, e) => n + (e.count ?? 1), 0), messages: mine.map((e) => e.message ?? '') };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 describe('the TLS listener serves the token plane only, and only once enabled', () => {

@@ -1,6 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +7,7 @@ import type { AccessRequest } from '../../daemon/api';
 import { createDesktopNotifier } from '../../daemon/notify';
 import { BellaSandbox, cliPath, collect, waitFor, type CliResult } from '../helpers/cli';
 import { startNotificationBus, type TestBus } from '../helpers/dbus';
+import { freePort } from '../helpers/daemon';
 
 // The desktop notification of an access request opens the app on that request (issue 17 item 7):
 // a real daemon under a private D-Bus session with python-dbusmock's notification server, real
@@ -53,14 +53,6 @@ function notifySends(address: string): string[][] {
 async function notificationId(bus: TestBus, summary: string): Promise<number> {
   const call = await bus.waitFor((c) => c.summary.includes(summary), 15_000);
   return bus.notifications().indexOf(call) + 1;
-}
-
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((r) => probe.close(r));
-  return port;
 }
 
 describe('a request notification opens the app on that request', { timeout: 60_000 }, () => {
