@@ -67,8 +67,8 @@ export class PgCommitLog {
       epoch,
       this.seal('bella_journal', group.seq, group.record),
     ]);
-    let { seq, check } = head;
     if (group.entries.length === 0) return head;
+    let { seq, check } = head;
     const seqs: number[] = [];
     const bodies: Buffer[] = [];
     const checks: string[] = [];
