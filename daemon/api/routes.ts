@@ -42,7 +42,37 @@ export interface DaemonStatus {
   notifications: NotificationHealth;
   /** What needs the owner's attention now (audit trail, disk), one sentence each; empty when all is well. */
   problems: string[];
+  /** Where the state is kept and, on PostgreSQL, this node's part among the nodes. */
+  storage: StorageStatus;
 }
+
+/** The active node as PostgreSQL records it (`bella_leader`). */
+export interface ActiveNode {
+  node: string | null;
+  url: string | null;
+  epoch: number;
+  since: string | null;
+}
+
+/**
+ * Where a daemon keeps its state: the files of its data directory, or PostgreSQL shared by several
+ * nodes, one of them active (it commits and serves) and the others standbys (they redirect to it).
+ */
+export type StorageStatus =
+  | { kind: 'files' }
+  | {
+      kind: 'postgres';
+      /** `host:port/database`, never credentials. */
+      server: string;
+      role: 'active' | 'standby';
+      /** This node's name and the URL holders reach it at (`--node`, `--url`). */
+      node: string;
+      url: string | null;
+      /** This node's epoch while active; null on a standby. */
+      epoch: number | null;
+      /** The active node (this one when active); null when none holds leadership. */
+      active: ActiveNode | null;
+    };
 
 /**
  * Whether desktop notifications are delivered, as far as the daemon knows: `null` until one has
@@ -74,6 +104,8 @@ export interface AuditVerification {
     offset: number;
     reason: string;
   } | null;
+  /** On PostgreSQL: which epoch (term of an active node) wrote which entries, oldest first. */
+  epochs?: Array<{ epoch: number; first: number; last: number }>;
 }
 
 /** What a token's holder may know of its own lease: no reason, no other lease. */

@@ -155,6 +155,7 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
       version: VERSION,
       startedAt: new Date(services.ctx.clock()).toISOString(),
       socket: options.socket,
+      storage: () => ({ kind: 'files' }),
       stop,
     }),
     ...projectRoutes(services),

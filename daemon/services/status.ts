@@ -1,4 +1,4 @@
-import type { DaemonStatus } from '../api';
+import type { DaemonStatus, StorageStatus } from '../api';
 import type { ChannelsService } from './channels';
 import type { DbLogins } from './databases/logins';
 import type { LeaseLifecycle } from './lease-lifecycle';
@@ -10,6 +10,8 @@ export interface DaemonInfo {
   version: string;
   startedAt: string;
   socket: string;
+  /** Where the state is kept, and this node's role when it is shared. */
+  storage: () => StorageStatus;
 }
 
 /** `bella daemon status`: what the daemon holds and whether anything needs the owner's attention. */
@@ -39,5 +41,6 @@ export function daemonStatus(
     },
     notifications: desktop.health(),
     problems: [...ctx.store.problems(), ...channels.problems(), ...(dbLogins?.problems() ?? [])],
+    storage: info.storage(),
   };
 }
