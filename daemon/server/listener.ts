@@ -10,9 +10,15 @@ import { splitAddress } from '../services/listener/holder-urls';
 import { formatBound, type Admit, type ListenerBinding } from '../services/listener/service';
 import { createApp, notFound } from './app';
 import type { Handlers } from './handler-types';
-import { errorAnswer, type HttpApp } from './http/serve';
+import { errorAnswer, type Answer, type HttpApp } from './http/serve';
 import { limitConnectionsPerSource } from './tls/connection-cap';
 import { createHardenedServer, LISTENER_LIMITS } from './tls/hardening';
+
+/** A node's role as the listener sees it (node-role.ts): a standby answers every request itself. */
+export interface StandbyGate {
+  readonly active: boolean;
+  standbyAnswer(request: IncomingMessage): Promise<Answer | undefined>;
+}
 
 /** The device fingerprint of each TLS connection, worked out once per connection. */
 const DEVICES = new WeakMap<object, string | null>();
@@ -63,6 +69,8 @@ export class TlsListener implements ListenerBinding {
     private readonly log: (message: string) => void,
     /** The one-file CLI, served with no token at `GET /v1/cli/bella.mjs`. */
     private readonly cliFile?: CliFile,
+    /** On PostgreSQL: while this node is a standby, every request is answered by a redirect or 503. */
+    private readonly role?: StandbyGate | null,
   ) {}
 
   /** The bound address, while serving. */
@@ -115,6 +123,7 @@ export class TlsListener implements ListenerBinding {
         // `--allow`: a request from outside the list is answered 403 before any route runs.
         const refusal = admit(request.socket.remoteAddress, { kind: 'request' });
         if (refusal) return errorAnswer(refusal.error, { connection: 'close' });
+        if (this.role && !this.role.active) return this.role.standbyAnswer(request);
         // The admin plane: without an enrolled device's certificate it does not exist (404, before
         // input is even read); a removed device is told so, from its very next request.
         if (route?.plane !== 'admin') return undefined;

@@ -2,12 +2,12 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { isExpectedError } from '../api';
 import { resolveHome, resolveSocket } from '../base/node/paths';
-import { runDaemon, type DaemonOptions, type RunningDaemon } from './daemon';
+import { runDaemon, storeOptions, type DaemonOptions, type RunningDaemon } from './daemon';
 
 // As soon as the daemon's code runs: SIGUSR1 would open Node's inspector in a process holding the master key.
 process.on('SIGUSR1', () => undefined);
 
-export { runDaemon, VERSION } from './daemon';
+export { runDaemon, storeOptions, VERSION } from './daemon';
 export type { DaemonOptions, RunningDaemon };
 
 /**
@@ -25,19 +25,31 @@ export async function runForeground(options: DaemonOptions, onReady?: () => void
   process.off('SIGTERM', onSignal);
 }
 
-/** The daemon process: `node dist/daemon.cjs [--home H] [--socket S] [--accept-rollback]`. */
+/**
+ * The daemon process: `node dist/daemon.cjs [--home H] [--socket S] [--accept-rollback]
+ * [--store postgres://… [--node NAME] [--url https://…]]`.
+ */
 export async function main(onReady?: () => void): Promise<void> {
   const { values } = parseArgs({
-    options: { home: { type: 'string' }, socket: { type: 'string' }, 'accept-rollback': { type: 'boolean' } },
+    options: {
+      home: { type: 'string' },
+      socket: { type: 'string' },
+      'accept-rollback': { type: 'boolean' },
+      store: { type: 'string' },
+      node: { type: 'string' },
+      url: { type: 'string' },
+    },
     strict: true,
   });
   const home = resolveHome(values.home);
   try {
+    const postgres = storeOptions(values);
     await runForeground(
       {
         home,
         socket: resolveSocket(home, values.socket),
         acceptRollback: values['accept-rollback'] === true,
+        ...(postgres ? { postgres } : {}),
       },
       onReady,
     );

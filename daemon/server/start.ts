@@ -6,7 +6,7 @@
 import { runBundle } from '../base/node/bundle';
 import { daemonSeal, sealCache } from '../base/node/bundle-seal';
 import { writeFileDurable } from '../base/node/files';
-import type { DaemonOptions, RunningDaemon } from './daemon';
+import type { DaemonOptions, PostgresNode, RunningDaemon } from './daemon';
 
 // As in main.ts, before anything else: no inspector on SIGUSR1 in a process holding the master key.
 process.on('SIGUSR1', () => undefined);
@@ -18,7 +18,10 @@ declare const BELLA_DAEMON_BUNDLE: string;
 interface DaemonBundle {
   main(onReady?: () => void): Promise<void>;
   runDaemon(options: DaemonOptions): Promise<RunningDaemon>;
+  storeOptions(flags: StoreFlags): PostgresNode | undefined;
 }
+
+type StoreFlags = { store?: string; node?: string; url?: string };
 
 const bundle = runBundle(__dirname, BELLA_DAEMON_BUNDLE, (specifier) => import(specifier), daemonSeal);
 const daemon = bundle.exports as DaemonBundle;
@@ -44,6 +47,11 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
   const running = await daemon.runDaemon(options);
   void saveCodeCache();
   return running;
+}
+
+/** `bella daemon run --store …`: where its daemon keeps the state (daemon.ts). */
+export function storeOptions(flags: StoreFlags): PostgresNode | undefined {
+  return daemon.storeOptions(flags);
 }
 
 // `node dist/daemon.cjs …`, not a require of it.

@@ -7,8 +7,8 @@ export class AuditService {
   constructor(private readonly ctx: ServiceContext) {}
 
   /** Entries matching every given filter, newest first, at most `limit`, older than `before`. */
-  list(args: OperationArgs<'listAudit'>): OperationOutput<'listAudit'> {
-    const out = this.ctx.store.queryAudit(
+  async list(args: OperationArgs<'listAudit'>): Promise<OperationOutput<'listAudit'>> {
+    const out = await this.ctx.store.queryAudit(
       {
         project: args.project,
         environment: args.environment,

@@ -1,5 +1,5 @@
 import type { AppOpener, DesktopNotifier } from '../notify';
-import type { Store } from '../store';
+import type { StateStore } from '../store';
 import { AuditService } from './audit';
 import type { CiLoginService } from './ci/login';
 import { CiTrustsService } from './ci/trusts';
@@ -66,7 +66,7 @@ export interface Services {
 
 /** Builds the services over a store; their clock is the store's, which never runs backwards. */
 export function createServices(
-  base: { store: Store; events: EventBus; log: (message: string) => void },
+  base: { store: StateStore; events: EventBus; log: (message: string) => void },
   notifier: DesktopNotifier,
   maintenance: MaintenanceOptions,
   channelOptions: ChannelOptions = {},

@@ -89,8 +89,8 @@ describe('Maintenance: decided access requests past retention', () => {
         })),
       };
     });
-    const audited = () => audit.list({ event: 'AccessRequested', limit: 100 }).entries.length;
-    expect(audited()).toBe(7);
+    const audited = async () => (await audit.list({ event: 'AccessRequested', limit: 100 })).entries.length;
+    expect(await audited()).toBe(7);
 
     expect(await maintenance.dropDecidedRequests()).toBe('4 decided access requests dropped');
     const kept = ['req_recent0000000000', 'req_glassunreviewed0', 'req_pending000000000'].sort();
@@ -101,7 +101,7 @@ describe('Maintenance: decided access requests past retention', () => {
         .requests.map((r) => r.id)
         .sort(),
     ).toEqual(kept);
-    expect(audited()).toBe(7);
+    expect(await audited()).toBe(7);
 
     // Nothing more to drop: no commit at all, the journal stays as it is.
     const journal = path.join(home, 'state.journal');

@@ -1,9 +1,9 @@
-import type { Store } from '../store';
+import type { StateStore } from '../store';
 import type { EventBus } from './events';
 
 /** What every service needs. Time is the store's clock, which never runs backwards. */
 export interface ServiceContext {
-  store: Store;
+  store: StateStore;
   /** Now, in ms since the epoch, for every expiry decision. */
   clock: () => number;
   events: EventBus;

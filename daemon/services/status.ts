@@ -11,18 +11,18 @@ export interface DaemonInfo {
   startedAt: string;
   socket: string;
   /** Where the state is kept, and this node's role when it is shared. */
-  storage: () => StorageStatus;
+  storage: () => StorageStatus | Promise<StorageStatus>;
 }
 
 /** `bella daemon status`: what the daemon holds and whether anything needs the owner's attention. */
-export function daemonStatus(
+export async function daemonStatus(
   ctx: ServiceContext,
   lifecycle: LeaseLifecycle,
   desktop: DesktopNotificationsService,
   channels: ChannelsService,
   info: DaemonInfo,
   dbLogins?: DbLogins,
-): DaemonStatus {
+): Promise<DaemonStatus> {
   const projects = Object.values(ctx.store.state.projects);
   const envs = projects.flatMap((p) => Object.values(p.environments));
   let activeLeases = 0;
@@ -41,6 +41,6 @@ export function daemonStatus(
     },
     notifications: desktop.health(),
     problems: [...ctx.store.problems(), ...channels.problems(), ...(dbLogins?.problems() ?? [])],
-    storage: info.storage(),
+    storage: await info.storage(),
   };
 }

@@ -8,6 +8,7 @@ export * from './record-validation';
 export * from './state-changes';
 export * from './snapshot';
 export * from './store';
+export type * from './state-store';
 export * from './data-files';
 export type { StoreOptions } from './recovery';
 export type { CommitKind } from './disk-reserve';

@@ -20,12 +20,7 @@ import { changesOf, Touched } from './state-changes';
 import { openDataDir, readCommitted, type Recovered, type StoreOptions } from './recovery';
 import { writeSnapshot, type AuditHead, type SnapshotMeta } from './snapshot';
 import type { StateFiles } from './state-files';
-
-/** What a transaction returns: its result and the audit entries written in the same commit. */
-export interface TxResult<R> {
-  result: R;
-  audit: AuditInput[];
-}
+import type { StateStore, TxResult } from './state-store';
 
 interface Item {
   kind: CommitKind;
@@ -52,7 +47,7 @@ const ANCHOR_DELAY_MS = 1000;
  * snapshot, journal and audit trail are cross-checked, so none of them can silently lose what the
  * others say was acknowledged.
  */
-export class Store {
+export class Store implements StateStore {
   private readonly queue: CommitQueue<Item>;
   private readonly reloadListeners: Array<() => void> = [];
   /** Entries written to the journal whose audit write failed, in order: written first by the next commit. */

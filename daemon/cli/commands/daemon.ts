@@ -11,7 +11,14 @@ import type { CommandSpec } from '../framework/spec';
 
 /** The foreground entry exported by dist/daemon.cjs. */
 interface DaemonModule {
-  runDaemon(options: { home: string; socket: string; acceptRollback?: boolean }): Promise<{ stop(): Promise<void> }>;
+  runDaemon(options: {
+    home: string;
+    socket: string;
+    acceptRollback?: boolean;
+    postgres?: unknown;
+  }): Promise<{ stop(): Promise<void> }>;
+  /** Where the state is kept (`--store`, `--node`, `--url`, or BELLA_STORE…): daemon/server/daemon.ts. */
+  storeOptions(flags: { store?: string; node?: string; url?: string }): unknown;
 }
 
 /** Notification health in words: unknown until one was sent or tested. */
@@ -109,10 +116,13 @@ export const runForeground: Action = async (cli, { opts }) => {
       `cannot load the daemon from ${file}: run npm install (it builds bella) (${(err as Error).message})`,
     );
   }
+  const flags = opts as { acceptRollback?: boolean; store?: string; node?: string; url?: string };
+  const postgres = mod.storeOptions({ store: flags.store, node: flags.node, url: flags.url });
   const handle = await mod.runDaemon({
     home,
     socket,
-    acceptRollback: (opts as { acceptRollback?: boolean }).acceptRollback === true,
+    acceptRollback: flags.acceptRollback === true,
+    ...(postgres ? { postgres } : {}),
   });
   cli.note(`bella daemon running in the foreground on ${socket} (Ctrl-C to stop)`);
   await new Promise<void>((resolve) => {
@@ -155,7 +165,28 @@ export const daemonCommand: CommandSpec = {
     {
       name: 'run',
       summary: 'run the daemon in the foreground until Ctrl-C (or SIGTERM: a systemd service)',
-      options: [acceptRollbackOption],
+      details:
+        'With --store postgres://… the state is kept on PostgreSQL, shared by several nodes with the same master.key: one is active, the others are standbys that redirect holders to it and take over when it stops (README: "Two machines for a team").',
+      options: [
+        acceptRollbackOption,
+        {
+          long: 'store',
+          value: 'URL',
+          description:
+            "where the state is kept: 'files' (the data directory, the default) or postgres://USER@HOST/DB (or BELLA_STORE); the password in PGPASSWORD or ~/.pgpass",
+        },
+        {
+          long: 'node',
+          value: 'NAME',
+          description: "this node's name among the nodes on PostgreSQL (or BELLA_NODE; default the host name)",
+        },
+        {
+          long: 'url',
+          value: 'URL',
+          description:
+            'the https:// address holders list for this node, where standbys redirect them (or BELLA_NODE_URL)',
+        },
+      ],
       action: runForeground,
     },
   ],

@@ -10,10 +10,13 @@ export interface Queryable {
   ): Promise<{ rows: R[]; rowCount: number | null }>;
 }
 
-/** One commit group as the Postgres store writes it: the journal record and its audit entries' JSON. */
+/**
+ * One commit group as the Postgres store writes it: the journal record (null for a group of audit
+ * entries alone, which changes no state) and its audit entries' JSON.
+ */
 export interface PgGroup {
   seq: number;
-  record: Buffer;
+  record: Buffer | null;
   entries: readonly Buffer[];
 }
 
@@ -62,11 +65,13 @@ export class PgCommitLog {
 
   /** Writes a group after `head` (inside the caller's transaction); returns the audit head after it. */
   async write(db: Queryable, epoch: number, group: PgGroup, head: PgAuditHead): Promise<PgAuditHead> {
-    await db.query('INSERT INTO bella_journal (seq, epoch, body) VALUES ($1, $2, $3)', [
-      group.seq,
-      epoch,
-      this.seal('bella_journal', group.seq, group.record),
-    ]);
+    if (group.record) {
+      await db.query('INSERT INTO bella_journal (seq, epoch, body) VALUES ($1, $2, $3)', [
+        group.seq,
+        epoch,
+        this.seal('bella_journal', group.seq, group.record),
+      ]);
+    }
     if (group.entries.length === 0) return head;
     let { seq, check } = head;
     const seqs: number[] = [];
@@ -120,6 +125,22 @@ export class PgCommitLog {
     return res.rows.map((row) => {
       const seq = Number(row.seq);
       return { seq, epoch: Number(row.epoch), entry: this.open('bella_audit', seq, row.body) };
+    });
+  }
+
+  /** Audit entries' JSON and checks before `before` (a seq; all when undefined), newest first, at most `limit`. */
+  async auditPage(
+    db: Queryable,
+    before: number | undefined,
+    limit: number,
+  ): Promise<Array<{ seq: number; entry: Buffer; check: string }>> {
+    const res = await db.query<{ seq: string; body: Buffer; chk: string }>(
+      'SELECT seq, body, chk FROM bella_audit WHERE seq < $1 ORDER BY seq DESC LIMIT $2',
+      [before ?? Number.MAX_SAFE_INTEGER, limit],
+    );
+    return res.rows.map((row) => {
+      const seq = Number(row.seq);
+      return { seq, entry: this.open('bella_audit', seq, row.body), check: row.chk };
     });
   }
 
