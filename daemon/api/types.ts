@@ -66,6 +66,7 @@ export const AUDIT_EVENTS = [
   'PolicyBypassed',
   'BreakGlassReviewed',
   'SecretRotated',
+  'NodeActivated',
 ] as const;
 /** One of {@link AUDIT_EVENTS}. */
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];

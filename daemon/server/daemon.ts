@@ -289,6 +289,15 @@ async function runTerm(options: DaemonOptions): Promise<Term> {
     if (stopping) return held.release();
     leadership = held;
     const { caughtUp } = await pgStore.activate(held.epoch);
+    // Every epoch begins with an entry of its own: the chain says which node was active when.
+    await pgStore.record([
+      {
+        event: 'NodeActivated',
+        outcome: 'Success',
+        actor: 'daemon',
+        message: `node ${node.node}${node.url ? ` (${node.url})` : ''} became the active node at epoch ${held.epoch}`,
+      },
+    ]);
     await startCommitting();
     role.activated(held.epoch);
     log(`active at epoch ${held.epoch} (read ${caughtUp} commits made since this node loaded)`);

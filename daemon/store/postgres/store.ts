@@ -328,9 +328,9 @@ export class PostgresStore implements StateStore {
         ? err
         : new BellaError('unavailable', `PostgreSQL refused the commit (${pgError(err)}): retry`);
       this.writeProblem = `the last commit to PostgreSQL failed: ${failure.message}`;
-      fail(failure);
+      // Memory is put back (or the node steps down) before anyone is answered.
       if (items.some((i) => i.touched || i.anchor)) await this.reloadAfterFailure();
-      return;
+      return fail(failure);
     }
     for (const item of items) item.resolve();
   }
