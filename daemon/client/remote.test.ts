@@ -34,10 +34,10 @@ interface Seen {
   requests: Extract<StubEvent, { request: unknown }>['request'][];
 }
 
-async function listen(server: net.Server): Promise<number> {
+async function listen(server: net.Server, port = 0): Promise<number> {
   const sockets = new Set<net.Socket>();
   server.on('connection', (s: net.Socket) => sockets.add(s));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
   cleanups.push(() => {
     sockets.forEach((s) => s.destroy());
     return new Promise((r) => server.close(r));
@@ -45,8 +45,8 @@ async function listen(server: net.Server): Promise<number> {
   return (server.address() as net.AddressInfo).port;
 }
 
-/** A stub listener on 127.0.0.1 serving `cert`, recording everything that reaches it. */
-async function tlsServer(cert: ServedPair = pair, answer?: Parameters<typeof createStubServer>[2]) {
+/** A stub listener on 127.0.0.1 (on `port`, or any free one) serving `cert`, recording everything that reaches it. */
+async function tlsServer(cert: ServedPair = pair, answer?: Parameters<typeof createStubServer>[2], port = 0) {
   const seen: Seen = { handshakes: 0, appBytes: 0, appData: '', requests: [] };
   const server = createStubServer(
     cert,
@@ -60,8 +60,8 @@ async function tlsServer(cert: ServedPair = pair, answer?: Parameters<typeof cre
     },
     answer,
   );
-  const port = await listen(server);
-  return { port, seen, url: `https://127.0.0.1:${port}` };
+  const bound = await listen(server, port);
+  return { port: bound, seen, url: `https://127.0.0.1:${bound}` };
 }
 
 function client(options: ConstructorParameters<typeof RemoteClient>[0]): RemoteClient {
@@ -321,6 +321,19 @@ async function closedPort(): Promise<string> {
   return `https://127.0.0.1:${port}`;
 }
 
+/**
+ * A port on 127.0.0.1 that accepts TCP connections and resets each at once, before the TLS
+ * handshake (a server that cannot be reached); `onConnection` is told each one's number.
+ */
+async function resetting(onConnection: (n: number) => void = () => {}): Promise<string> {
+  let connections = 0;
+  const server = net.createServer((socket) => {
+    socket.resetAndDestroy();
+    onConnection(++connections);
+  });
+  return `https://127.0.0.1:${await listen(server)}`;
+}
+
 /** Answers 503 with `Retry-After` and a wire error, as a standby with no active node. */
 function standby(retryAfter: string) {
   return (_req: http.IncomingMessage, res: http.ServerResponse) =>
@@ -558,6 +571,67 @@ describe('RemoteClient with a list of servers', () => {
     );
     // Two hops followed; the third redirect is refused, not sent.
     expect(servers.map((s) => s.seen.requests.length)).toEqual([1, 1, 1]);
+  });
+
+  it('tries the list again when no server could be reached: a node that binds after the first round answers the second', async () => {
+    const starting = await closedPort();
+    let late: ReturnType<typeof tlsServer> | undefined;
+    const rounds: number[] = [];
+    // The failed node resets connections; the new one binds its port when the second round begins.
+    const gone = await resetting((n) => {
+      rounds.push(n);
+      if (n === 2) late = tlsServer(pair, undefined, Number(new URL(starting).port));
+    });
+    const answer = await client({
+      server: `${gone},${starting}`,
+      fingerprint: `${pair.fingerprint},${pair.fingerprint}`,
+    }).call('readSecrets', {}, { token: TOKEN });
+    expect(answer).toMatchObject({ leaseId: 'lease1' });
+    expect(rounds).toEqual([1, 2]);
+    expect((await late!).seen.requests).toHaveLength(1);
+  });
+
+  it('fails after 3 rounds naming every server when none comes up; one server alone fails at once, as before', async () => {
+    const rounds: number[] = [];
+    const gone = await resetting((n) => rounds.push(n));
+    const refused = await closedPort();
+    const err = await refusal(
+      client({ server: `${gone},${refused}`, fingerprint: `${pair.fingerprint},${pair.fingerprint}` }).call(
+        'readSecrets',
+        {},
+        { token: TOKEN },
+      ),
+    );
+    expect([err.code, err.message]).toEqual([
+      'unavailable',
+      `no bella server of BELLA_SERVER answered (3 rounds): ` +
+        `cannot reach the bella server at ${gone} (the connection was closed): check BELLA_SERVER and the network; ` +
+        `cannot reach the bella server at ${refused} (connection refused; is its listener enabled?): check BELLA_SERVER and the network`,
+    ]);
+    expect(rounds).toEqual([1, 2, 3]);
+
+    const alone = await refusedRead(gone);
+    expect([alone.code, alone.message]).toEqual([
+      'unavailable',
+      `cannot reach the bella server at ${gone} (the connection was closed): check BELLA_SERVER and the network`,
+    ]);
+    expect(rounds).toEqual([1, 2, 3, 4]);
+  });
+
+  it('tries a read again in the next round when one server cut it off and none other could be reached, but never a change', async () => {
+    const refused = await closedPort();
+    const cutOnce = await tlsServer(pair, (req, res) => {
+      if (cutOnce.seen.requests.length === 1) req.socket.destroy();
+      else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: 1 }));
+    });
+    const servers = { server: `${cutOnce.url},${refused}`, fingerprint: `${pair.fingerprint},${pair.fingerprint}` };
+    expect(await client(servers).call('readSecrets', {}, { token: TOKEN })).toEqual({ ok: 1 });
+    expect(cutOnce.seen.requests.map((r) => r.method)).toEqual(['GET', 'GET']);
+
+    cutOnce.seen.requests.length = 0;
+    const err = await refusal(client(servers).call('revokeToken', {}, { token: TOKEN }));
+    expect(err.message).toMatch(/the connection was closed/);
+    expect(cutOnce.seen.requests.map((r) => r.method)).toEqual(['POST']);
   });
 
   it('sends a read cut off after it was written to the next server, but never a change', async () => {

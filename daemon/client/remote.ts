@@ -93,8 +93,14 @@ const CUT = new WeakSet<Error>();
 /** Largest answer read from a server: about the longest string V8 holds. */
 const MAX_ANSWER_BYTES = 512 * 1024 * 1024;
 
-/** Times the whole list is tried while every server answers 503 with Retry-After. */
+/** Times the whole list is tried while no server answers (503 with Retry-After, or unreachable). */
 const MAX_ROUNDS = 3;
+
+/**
+ * The wait before the list is tried again when none of its servers could be reached (no 503 with
+ * a Retry-After to go by): during a failover the new active node may be binding its port.
+ */
+const UNREACHED_PAUSE_MS = 500;
 
 /** Longest wait between two rounds, whatever Retry-After says. */
 const MAX_RETRY_AFTER_MS = 5_000;
@@ -110,8 +116,10 @@ const MAX_REDIRECTS = 2;
  *
  * Given several servers (the nodes of one store, one active), it tries them in order: the next
  * one when a server cannot be reached, or answers 503 with Retry-After (a standby with no active
- * node), or cut a read off after it was sent; and it follows a 307/308 only to a listed server,
- * with that server's pin. The server that answered is tried first by the next call.
+ * node), or cut a read off after it was sent; when none answered, it tries the list again (at
+ * most 3 rounds, after the smallest Retry-After or 500 ms), which rides through a failover. It
+ * follows a 307/308 only to a listed server, with that server's pin. The server that answered is
+ * tried first by the next call.
  */
 export class RemoteClient {
   /** The servers' origins, `https://host:port`, comma-separated as given. */
@@ -229,7 +237,8 @@ export class RemoteClient {
 
   /**
    * Sends `request` to the servers in order (the one that answered last first), each round, until
-   * one answers other than 503 with Retry-After; between rounds it waits the smallest Retry-After.
+   * one answers other than 503 with Retry-After; between rounds it waits the smallest Retry-After,
+   * or 500 ms when no server could be reached (a failover: the old node gone, the new one binding).
    */
   private async send(request: Request, deadline: number): Promise<Answer & { server: Server }> {
     const said = new Map<string, string>();
@@ -257,8 +266,9 @@ export class RemoteClient {
         retryAfterMs = Math.min(retryAfterMs, wait);
         unavailable = answer;
       }
-      const pause = Math.min(retryAfterMs, MAX_RETRY_AFTER_MS);
-      const again = unavailable !== undefined && round < MAX_ROUNDS && Date.now() + pause < deadline;
+      // Here no server answered: each said 503 with Retry-After, could not be reached, or cut a read off.
+      const pause = unavailable === undefined ? UNREACHED_PAUSE_MS : Math.min(retryAfterMs, MAX_RETRY_AFTER_MS);
+      const again = round < MAX_ROUNDS && Date.now() + pause < deadline;
       if (!again) {
         if (unavailable && this.servers.length === 1) return unavailable;
         throw new BellaError(

@@ -5,6 +5,7 @@ import { useRoute } from './lib/route';
 import { Sidebar } from './features/sidebar/Sidebar';
 import { ExpiringBanner } from './features/leases/ExpiringBanner';
 import { ProblemsBanner } from './features/status/ProblemsBanner';
+import { useDaemonStatus } from './features/status/daemon-status';
 import { EnvironmentView } from './features/environment/EnvironmentView';
 import { ProjectView } from './features/projects/ProjectView';
 import { Welcome } from './features/welcome/Welcome';
@@ -28,6 +29,7 @@ export function App() {
 function Shell() {
   const [route, navigate] = useRoute();
   const data = useAppData();
+  const status = useDaemonStatus();
   const project = data.projects.find((p) => p.slug === route.project);
   const environment = route.environment
     ? data.environments[route.project ?? '']?.find((e) => e.slug === route.environment)
@@ -76,14 +78,14 @@ function Shell() {
 
   return (
     <div className="app">
-      <Sidebar route={route} navigate={navigate} />
+      <Sidebar route={route} navigate={navigate} storage={status?.storage ?? null} />
       <main className="main" id="main">
         {data.error ? (
           <div className="main-alert">
             <ErrorNote error={data.error} />
           </div>
         ) : null}
-        <ProblemsBanner />
+        <ProblemsBanner problems={status?.problems ?? []} />
         <ExpiringBanner onOpen={(p, e) => navigate({ project: p, environment: e, tab: 'leases' })} />
         {content}
       </main>

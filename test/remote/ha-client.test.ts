@@ -61,6 +61,18 @@ async function refusingConnections(): Promise<string> {
   return url;
 }
 
+/** Accepts TCP connections and resets each before the TLS handshake; `onConnection` is told each one's number. */
+async function resettingConnections(onConnection: (n: number) => void): Promise<string> {
+  let connections = 0;
+  const { url } = await listen(
+    net.createServer((socket) => {
+      socket.resetAndDestroy();
+      onConnection(++connections);
+    }),
+  );
+  return url;
+}
+
 /** The real CLI as a holder on another machine, with only PATH, HOME and `env`. */
 function holder(place: DaemonPlace, args: string[], env: Record<string, string>) {
   const home = path.join(place.root, 'holder');
@@ -136,6 +148,26 @@ describe('bella secrets get with a list of servers', () => {
       'BELLA_SERVER names 2 servers but BELLA_SERVER_FINGERPRINT has 1 fingerprint: give one fingerprint per server, in the same order',
     );
     expect(redirecting.requests).toEqual(['GET /v1/token']);
+  }, 60_000);
+});
+
+describe('a holder with a list of servers through a failover', () => {
+  it('reads once the new active node binds its port, while the old one resets every connection', async () => {
+    const active = await activeNode();
+    const address = active.url.slice('https://'.length);
+    // The node about to take over has its port closed until the holder's second round begins.
+    await active.daemon.client.call('disableListener', {});
+    let binding: Promise<unknown> | undefined;
+    const old = await resettingConnections((n) => {
+      if (n === 2) binding = active.daemon.client.call('enableListener', { address });
+    });
+    const read = await holder(active.place, ['secrets', 'get', 'API_KEY'], {
+      BELLA_SERVER: `${old},${active.url}`,
+      BELLA_SERVER_FINGERPRINT: `${standbyCert.fingerprint},${active.fingerprint}`,
+      BELLA_TOKEN: active.token,
+    });
+    await binding;
+    expect([read.code, read.stdout], read.stderr).toEqual([0, 'k-1\n']);
   }, 60_000);
 });
 

@@ -1,4 +1,4 @@
-import type { OperationOutput } from '../../api/routes';
+import type { AuditVerification, OperationOutput } from '../../api/routes';
 import { AUDIT_EVENTS, OUTCOMES, type AuditEntry } from '../../api/types';
 import { auditToCsv } from '../../base/common/audit-csv';
 import { ExitCode } from '../framework/errors';
@@ -105,18 +105,27 @@ export const list: Action = async (cli, { opts }) => {
   }
 };
 
+/**
+ * What `bella audit verify` prints on stdout: the verdict when the chain holds, then, on
+ * PostgreSQL, one line per epoch (term of an active node) with the entries it wrote.
+ */
+export function describeVerification(res: AuditVerification): string[] {
+  const verdict = res.ok ? [`audit log intact: ${res.entries} entries, hash chain verified`] : [];
+  return [...verdict, ...(res.epochs ?? []).map((e) => `epoch ${e.epoch}  entries ${e.first}–${e.last}`)];
+}
+
 /** `bella audit verify`. */
 export const verify: Action = async (cli) => {
   const res = await cli.call('verifyAudit', {});
-  if (cli.json) cli.out(JSON.stringify(res, null, 2));
-  else if (res.ok) cli.out(`audit log intact: ${res.entries} entries, hash chain verified`);
+  const b = res.firstBroken;
   if (!res.ok) {
-    const b = res.firstBroken;
     cli.note(
       `error: the audit trail is broken at entry ${b?.seq ?? '?'} (${b?.file ?? '?'}, byte ${b?.offset ?? '?'}): ${cli.safe(b?.reason ?? 'unknown reason')}`,
     );
-    throw new ExitCode(1);
   }
+  if (cli.json) cli.out(JSON.stringify(res, null, 2));
+  else for (const line of describeVerification(res)) cli.out(line);
+  if (!res.ok) throw new ExitCode(1);
 };
 
 /** The `bella audit` command, as the parser, help, completion and docs/cli.md read it. */
@@ -178,6 +187,7 @@ export const auditCommand: CommandSpec = {
     {
       name: 'verify',
       summary: 'check the hash chain of the audit log; exit 1 naming the first broken entry',
+      details: "On PostgreSQL it also names each epoch (an active node's term) and the entries it wrote.",
       action: verify,
     },
   ],

@@ -1,5 +1,5 @@
 import { BellaError, isBellaError } from '../../api/errors';
-import type { DaemonStatus, NotificationHealth } from '../../api/routes';
+import type { DaemonStatus, NotificationHealth, StorageStatus } from '../../api/routes';
 import { importDaemon } from '../daemon-import';
 import { daemonScriptPath } from '../daemon-script';
 import { formatPairs, formatWhen } from '../format';
@@ -28,11 +28,35 @@ export function describeNotifications(n: NotificationHealth): string {
   return 'not known yet: none sent since the daemon started (try `bella notifications test`)';
 }
 
-function describeStatus(s: DaemonStatus): string {
+/**
+ * Where the state is kept, and on PostgreSQL this node's role: one `storage` line, and a `role`
+ * line naming the active node (or saying that none is).
+ */
+function describeStorage(storage: StorageStatus, dataDir: string, now = Date.now()): Array<[string, string]> {
+  if (storage.kind === 'files') return [['storage', `files in ${dataDir}`]];
+  let role: string;
+  if (storage.role === 'active') {
+    role = `active (epoch ${storage.epoch ?? '?'}) as node ${storage.node}${storage.url === null ? '' : `, ${storage.url}`}`;
+  } else if (storage.active === null) {
+    role = `standby (node ${storage.node}); no node is active now (holders get 503 and retry)`;
+  } else {
+    const a = storage.active;
+    const since = a.since === null ? '' : ` since ${formatWhen(a.since, now)}`;
+    role = `standby (node ${storage.node}); active: node ${a.node ?? '(unnamed)'}${a.url === null ? '' : ` at ${a.url}`}${since}, epoch ${a.epoch}`;
+  }
+  return [
+    ['storage', `PostgreSQL ${storage.server}`],
+    ['role', role],
+  ];
+}
+
+/** `bella daemon status` in words. */
+export function describeStatus(s: DaemonStatus, now = Date.now()): string {
   return formatPairs([
     ['daemon', `bella ${s.version}, running (pid ${s.pid})`],
-    ['since', formatWhen(s.startedAt)],
+    ['since', formatWhen(s.startedAt, now)],
     ['data dir', s.dataDir],
+    ...describeStorage(s.storage, s.dataDir, now),
     ['socket', s.socket],
     [
       'contents',
@@ -160,6 +184,8 @@ export const daemonCommand: CommandSpec = {
     {
       name: 'status',
       summary: 'show whether the daemon runs, where, and whether notifications are delivered',
+      details:
+        "Also where its state is kept: files in the data dir, or PostgreSQL with this node's role (active or standby), its epoch and the active node.",
       action: status,
     },
     {

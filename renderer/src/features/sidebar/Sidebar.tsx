@@ -4,6 +4,8 @@ import { errorCode } from '../../lib/bella';
 import { useAppData } from '../../lib/data';
 import type { Route, View } from '../../lib/route';
 import { NewEnvironmentDialog, NewProjectDialog } from '../projects/CreateDialogs';
+import { describeStorage } from '../status/daemon-status';
+import type { StorageStatus } from '../../../../daemon/api/routes';
 import './sidebar.css';
 
 const DAEMON_VIEWS: { view: View; label: string; icon: IconName }[] = [
@@ -14,10 +16,22 @@ const DAEMON_VIEWS: { view: View; label: string; icon: IconName }[] = [
   { view: 'audit', label: 'Audit trail', icon: 'list' },
 ];
 
-/** The project and environment tree, and the daemon-wide screens. */
-export function Sidebar({ route, navigate }: { route: Route; navigate: (r: Route) => void }) {
+/**
+ * The project and environment tree, the daemon-wide screens, and at the foot the daemon's state:
+ * active leases, and where its state is kept when that is shared with other nodes.
+ */
+export function Sidebar({
+  route,
+  navigate,
+  storage,
+}: {
+  route: Route;
+  navigate: (r: Route) => void;
+  storage: StorageStatus | null;
+}) {
   const { projects, environments, activeLeases, error } = useAppData();
   const offline = errorCode(error) === 'unavailable';
+  const shared = storage && !offline ? describeStorage(storage) : null;
   const [creating, setCreating] = useState<'project' | { env: string } | null>(null);
   return (
     <nav className="sidebar" aria-label="Projects, environments and daemon settings">
@@ -132,6 +146,11 @@ export function Sidebar({ route, navigate }: { route: Route; navigate: (r: Route
               : `${activeLeases.length} active lease${activeLeases.length === 1 ? '' : 's'}`}
         </span>
       </div>
+      {shared && (
+        <p className="sidebar-storage" role="note" aria-label="Storage">
+          {shared}
+        </p>
+      )}
       {creating === 'project' && (
         <NewProjectDialog
           onClose={() => setCreating(null)}
