@@ -6,6 +6,7 @@ import { ciLoginCase, type CiLoginResult } from './cases/ci-login';
 import { dbLeasesCase, type DbLeasesResult } from './cases/db-leases';
 import { cliCase, type CliResult } from './cases/cli';
 import { expiryCase, type ExpiryResult } from './cases/expiry';
+import { haCase, type HaResult } from './cases/ha';
 import { idleCase, type IdleResult } from './cases/idle';
 import { issueCase, type IssueResult } from './cases/issue';
 import { readsCase, type ReadsResult } from './cases/reads';
@@ -29,6 +30,7 @@ export interface BenchResults {
   scale_1m: Scale1mResult;
   ci_login: CiLoginResult;
   db_leases: DbLeasesResult;
+  ha: HaResult;
   machine: ReturnType<typeof machine> & { date: string; totalSeconds: number; loadavgAtStart: number };
 }
 
@@ -66,6 +68,9 @@ const GOALS: Array<[string, string, (r: BenchResults) => number | null, (v: numb
   ['ci_login p99 ms (16 jobs)', '≤ 50', (r) => r.ci_login.p99_ms, (v) => v <= 50],
   ['db_leases issue p99 ms (8 at once)', '≤ 100', (r) => r.db_leases.issue_p99_ms, (v) => v <= 100],
   ['db_leases end p99 ms (8 at once)', '≤ 200', (r) => r.db_leases.end_p99_ms, (v) => v <= 200],
+  ['ha failover to a read ms (kill -9)', '≤ 1000', (r) => r.ha.failover_read_ms, (v) => v <= 1000],
+  ['ha failover to an issue ms (kill -9)', '≤ 2000', (r) => r.ha.failover_issue_ms, (v) => v <= 2000],
+  ['ha reads ratio, PostgreSQL to files', '≥ 0.5', (r) => r.ha.reads_ratio_to_files, (v) => v >= 0.5],
 ];
 
 function pick<T extends object>(value: T, keys: Array<keyof T>): T {
@@ -98,6 +103,7 @@ async function main(): Promise<void> {
     webhooks: () => webhooksCase(quick ? 200 : 1000),
     scale_1m: () => scale1mCase(quick ? 50_000 : 1_000_000),
     db_leases: () => dbLeasesCase(quick ? 40 : 400),
+    ha: () => haCase(quick ? 2 : 5, quick ? 2 : 5),
   };
   const only = process.env.BENCH_ONLY?.split(',') as Array<keyof typeof cases> | undefined;
   if (only) {
@@ -120,6 +126,7 @@ async function main(): Promise<void> {
   const scale1m = await step('scale_1m', cases.scale_1m);
   const ciLogin = await step('ci_login', cases.ci_login);
   const dbLeases = await step('db_leases', cases.db_leases);
+  const ha = await step('ha', cases.ha);
   const results: BenchResults = {
     reads: pick(reads, [
       'bella_rps',
@@ -167,6 +174,14 @@ async function main(): Promise<void> {
     scale_1m: pick(scale1m, ['cold_start_ms', 'rss_mb', 'list_page_ms']),
     ci_login: pick(ciLogin, ['logins_per_s', 'p99_ms']),
     db_leases: pick(dbLeases, ['issue_p99_ms', 'end_p99_ms']),
+    ha: pick(ha, [
+      'failover_read_ms',
+      'failover_issue_ms',
+      'reads_ratio_to_files',
+      'postgres_rps',
+      'files_rps',
+      'failovers',
+    ]),
     machine: {
       ...machine(),
       date: new Date().toISOString(),

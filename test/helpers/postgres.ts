@@ -46,9 +46,11 @@ function asPostgres(args: string[], input?: string): string {
 
 /**
  * Starts a private cluster; call `destroy()` in afterAll. With `host` (a network namespace of the
- * test's own) it runs there and listens on that host's address instead of 127.0.0.1.
+ * test's own) it runs there and listens on that host's address instead of 127.0.0.1. Commits are
+ * not fsynced (tests need not survive a power cut) unless `durable` (the bench compares bella on
+ * PostgreSQL with bella on its own files, which fsync).
  */
-export async function startPostgres(host?: Netns): Promise<PgCluster> {
+export async function startPostgres(host?: Netns, { durable = false } = {}): Promise<PgCluster> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bella-pg-'));
   fs.chmodSync(dir, 0o755);
   const data = path.join(dir, 'data');
@@ -80,7 +82,7 @@ export async function startPostgres(host?: Netns): Promise<PgCluster> {
   // A fresh namespace has no other listener: any port is free there.
   const port = host ? 5432 : await freePort();
   const address = host?.address ?? '127.0.0.1';
-  const opts = `-c listen_addresses=${address} -c port=${port} -c unix_socket_directories=${sock} -c fsync=off -c max_connections=100`;
+  const opts = `-c listen_addresses=${address} -c port=${port} -c unix_socket_directories=${sock} -c fsync=${durable ? 'on' : 'off'} -c max_connections=100`;
   const logFile = path.join(dir, 'log');
   const start = () => {
     const command = [`${BIN}/pg_ctl`, '-D', data, '-l', logFile, '-o', opts, '-w', 'start'];

@@ -209,9 +209,11 @@ export async function fencedCommit<T>(
   const onBroken = (err: Error) => (broken ??= err);
   client.on('error', onBroken);
   try {
-    await client.query('BEGIN');
-    const res = await client.query<{ epoch: string }>('SELECT epoch FROM bella_leader WHERE id = 1 FOR SHARE');
-    const current = Number(res.rows[0]?.epoch ?? -1);
+    // One round trip: the transaction's start and its fence (a query without parameters may hold two).
+    const [, fence] = (await client.query(
+      'BEGIN; SELECT epoch FROM bella_leader WHERE id = 1 FOR SHARE',
+    )) as unknown as [pg.QueryResult, pg.QueryResult<{ epoch: string }>];
+    const current = Number(fence.rows[0]?.epoch ?? -1);
     if (current !== epoch) throw new FencedOut(epoch, current);
     const result = await work(client);
     await client.query('COMMIT');
