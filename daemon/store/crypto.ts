@@ -31,6 +31,8 @@ export interface KeyRing {
   logKey: Buffer;
   /** Seals notification channel URLs and signing secrets, which are credentials. */
   channelKey: Buffer;
+  /** Seals every row bella writes to PostgreSQL (`--store postgres://…`). */
+  rowKey: Buffer;
 }
 
 /** Reads the master key file, or creates it (0600) when `create` is set. */
@@ -65,6 +67,7 @@ export function deriveKeys(master: Buffer): KeyRing {
     auditKey: derive('audit v1'),
     logKey: derive('log v2'),
     channelKey: derive('channels v1'),
+    rowKey: derive('postgres store v1'),
   };
 }
 

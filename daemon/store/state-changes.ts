@@ -211,3 +211,20 @@ export function applyChange(state: State, change: Change): string | null {
     }
   }
 }
+
+/**
+ * Puts `from` into `into` as it is, keeping `into`'s objects (services hold references to the
+ * state and its maps): after a failed commit, memory is put back to what is committed.
+ */
+export function refillState(into: State, from: State): void {
+  into.projects = from.projects;
+  into.settings = from.settings;
+  // The lease table takes over the rows read back (no lease is built to copy it).
+  into.leases.adopt(from.leases);
+  for (const name of Object.values(FLAT_RECORDS)) {
+    if (name === 'leases') continue;
+    const records = into[name] as Map<string, unknown>;
+    records.clear();
+    for (const [id, record] of from[name] as Map<string, unknown>) records.set(id, record);
+  }
+}

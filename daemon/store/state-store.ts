@@ -1,4 +1,4 @@
-import type { AuditEntry, AuditVerification } from '../api';
+import { BellaError, type AuditEntry, type AuditVerification } from '../api';
 import type { AuditInput } from './audit/entry';
 import type { IndexFilter } from './audit/segment-index';
 import type { SafeClock } from './clock';
@@ -61,4 +61,9 @@ export interface StateStore {
   /** What needs the owner's attention now, one sentence each. */
   problems(): string[];
   close(): Promise<void>;
+}
+
+/** The refusal of changes that rested on an earlier one that could not be written. */
+export function earlierChangeFailed(): BellaError {
+  return new BellaError('unavailable', 'an earlier change could not be written, so this one was not either; retry');
 }

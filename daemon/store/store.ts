@@ -15,12 +15,12 @@ import { DiskReserve, READ_RESERVE, type CommitKind } from './disk-reserve';
 import { Journal, type AppendedRecord } from './journal';
 import type { LeaseArchive } from './lease-archive';
 import { payloadsOf, type LogFormat } from './record-frame';
-import { FLAT_RECORDS, type State } from './schema';
-import { changesOf, Touched } from './state-changes';
+import type { State } from './schema';
+import { changesOf, refillState, Touched } from './state-changes';
 import { openDataDir, readCommitted, type Recovered, type StoreOptions } from './recovery';
 import { writeSnapshot, type AuditHead, type SnapshotMeta } from './snapshot';
 import type { StateFiles } from './state-files';
-import type { StateStore, TxResult } from './state-store';
+import { earlierChangeFailed, type StateStore, type TxResult } from './state-store';
 
 interface Item {
   kind: CommitKind;
@@ -507,18 +507,7 @@ export class Store implements StateStore {
     this.reloads++;
     const failure = earlierChangeFailed();
     for (const item of this.queue.dropChanges()) item.reject(failure);
-    const onDisk = readCommitted(this.home, this.keys.logKey, this.format);
-    // The same objects, refilled: services hold references to the state and its maps.
-    this.state.projects = onDisk.projects;
-    this.state.settings = onDisk.settings;
-    // The lease table takes over the rows read back (no lease is built to copy it).
-    this.state.leases.adopt(onDisk.leases);
-    for (const name of Object.values(FLAT_RECORDS)) {
-      if (name === 'leases') continue;
-      const into = this.state[name] as Map<string, unknown>;
-      into.clear();
-      for (const [id, record] of onDisk[name] as Map<string, unknown>) into.set(id, record);
-    }
+    refillState(this.state, readCommitted(this.home, this.keys.logKey, this.format));
     for (const listener of this.reloadListeners) listener();
   }
 
@@ -604,9 +593,4 @@ function asStorageError(err: unknown, file: string): BellaError {
   const code = (err as NodeJS.ErrnoException).code;
   const hint = code === 'ENOSPC' ? 'the disk is full; free some space and retry' : 'check the data directory and retry';
   return new BellaError('unavailable', `cannot write ${file} (${code ?? String(err)}): ${hint}; nothing was changed`);
-}
-
-/** The refusal of changes that rested on an earlier one that could not be written. */
-function earlierChangeFailed(): BellaError {
-  return new BellaError('unavailable', 'an earlier change could not be written, so this one was not either; retry');
 }

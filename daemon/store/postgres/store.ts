@@ -11,15 +11,20 @@ import { deriveKeys, loadMasterKey, type KeyRing } from '../crypto';
 import { dataFiles } from '../data-files';
 import type { ArchivedLease } from '../lease-archive';
 import type { Change } from '../record-validation';
-import { emptyState, FLAT_RECORDS, type State, type StoredLease } from '../schema';
+import { emptyState, type State, type StoredLease } from '../schema';
 import { writeSnapshot } from '../snapshot';
-import { applyChange, changesOf, recordsOf, Touched } from '../state-changes';
-import type { AuditPage, LeaseArchiveStore, StateStore, TxResult } from '../state-store';
+import { applyChange, changesOf, recordsOf, refillState, Touched } from '../state-changes';
+import {
+  earlierChangeFailed,
+  type AuditPage,
+  type LeaseArchiveStore,
+  type StateStore,
+  type TxResult,
+} from '../state-store';
 import { PgCommitLog, type PgAuditHead } from './commit-log';
 import { commitPool, fencedCommit, FencedOut } from './leadership';
 import { pgError } from './pg';
 import { ensureSchema } from './schema';
-import { hkdfSync } from 'node:crypto';
 
 /** Options of {@link PostgresStore.open}. */
 export interface PostgresStoreOptions {
@@ -54,13 +59,10 @@ const COMPACT_AFTER_ROWS = 1000;
 /** Reads since the last commit are anchored (the leases' last use committed) within this long. */
 const ANCHOR_DELAY_MS = 1000;
 const AUDIT_PAGE_ROWS = 1000;
+/** Journal rows read per query while loading or catching up. */
+const JOURNAL_PAGE_ROWS = 1000;
 /** Where the verdict names a problem in PostgreSQL (no file, no offset). */
 const AUDIT_TABLE = 'bella_audit (PostgreSQL)';
-
-/** The key sealing every row's body: derived from the master key, as the files' keys are. */
-function sealKeyOf(master: Buffer): Buffer {
-  return Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), 'bella postgres store v1', 32));
-}
 
 /**
  * The state on PostgreSQL, shared by several nodes of which one is active (it holds leadership,
@@ -127,11 +129,11 @@ export class PostgresStore implements StateStore {
       } finally {
         client.release();
       }
-      const empty = await pool.query<{ any: boolean }>(
-        'SELECT NOT (EXISTS (SELECT 1 FROM bella_snapshot) OR EXISTS (SELECT 1 FROM bella_journal) OR EXISTS (SELECT 1 FROM bella_audit)) AS any',
+      const empty = await pool.query<{ empty: boolean }>(
+        'SELECT NOT (EXISTS (SELECT 1 FROM bella_snapshot) OR EXISTS (SELECT 1 FROM bella_journal) OR EXISTS (SELECT 1 FROM bella_audit)) AS empty',
       );
       const keyFile = masterKeyPath(options.home);
-      const master = await loadMasterKey(keyFile, empty.rows[0]!.any).catch((err: unknown) => {
+      const master = await loadMasterKey(keyFile, empty.rows[0]!.empty).catch((err: unknown) => {
         if (isBellaError(err) && err.code === 'unavailable') {
           throw new BellaError(
             'unavailable',
@@ -141,7 +143,7 @@ export class PostgresStore implements StateStore {
         throw err;
       });
       const keys = deriveKeys(master);
-      const log = new PgCommitLog(sealKeyOf(master), { check: 'hmac', key: keys.logKey });
+      const log = new PgCommitLog(keys.rowKey, { check: 'hmac', key: keys.logKey });
       const loaded = await load(pool, log);
       const store = new PostgresStore(
         options.home,
@@ -200,10 +202,10 @@ export class PostgresStore implements StateStore {
 
   /** Applies the journal rows written since this node's position, or reloads all if a snapshot folded them. */
   private async catchUp(): Promise<void> {
-    const rows = await this.log.since(this.pool, this.position.seq);
+    const rows = await this.log.since(this.pool, this.position.seq, JOURNAL_PAGE_ROWS);
     if (rows.length && rows[0]!.seq !== this.position.seq + 1) return this.reloadAll();
     for (const row of rows) this.applyRecord(row.record, row.seq);
-    if (rows.length === 1000) return this.catchUp();
+    if (rows.length === JOURNAL_PAGE_ROWS) return this.catchUp();
     this.position.head = await this.log.auditHead(this.pool);
   }
 
@@ -217,16 +219,7 @@ export class PostgresStore implements StateStore {
   /** Puts memory back to what PostgreSQL holds: the same objects, refilled (services hold references). */
   private async reloadAll(): Promise<void> {
     const loaded = await load(this.pool, this.log);
-    const onDisk = loaded.state;
-    this.state.projects = onDisk.projects;
-    this.state.settings = onDisk.settings;
-    this.state.leases.adopt(onDisk.leases);
-    for (const name of Object.values(FLAT_RECORDS)) {
-      if (name === 'leases') continue;
-      const into = this.state[name] as Map<string, unknown>;
-      into.clear();
-      for (const [id, record] of onDisk[name] as Map<string, unknown>) into.set(id, record);
-    }
+    refillState(this.state, loaded.state);
     this.position = { seq: loaded.seq, head: loaded.head, snapshotSeq: loaded.snapshotSeq };
     this.archived = await readArchive(this.pool, this.log);
   }
@@ -481,7 +474,7 @@ async function load(
   }
   const snapshotSeq = seq;
   for (;;) {
-    const rows = await log.since(pool, seq);
+    const rows = await log.since(pool, seq, JOURNAL_PAGE_ROWS);
     for (const row of rows) {
       if (row.seq !== seq + 1) {
         throw new BellaError(
@@ -494,15 +487,11 @@ async function load(
       seq = row.seq;
       clock = Math.max(clock, record.clock);
     }
-    if (rows.length < 1000) break;
+    if (rows.length < JOURNAL_PAGE_ROWS) break;
   }
   return { state, seq, snapshotSeq, clock, head: await log.auditHead(pool) };
 }
 
 async function readArchive(pool: pg.Pool, log: PgCommitLog): Promise<ArchivedLease[]> {
   return (await log.archived(pool)).map((body) => JSON.parse(body.toString('utf8')) as ArchivedLease);
-}
-
-function earlierChangeFailed(): BellaError {
-  return new BellaError('unavailable', 'an earlier change could not be written, so this one was not either; retry');
 }
