@@ -23,6 +23,7 @@ const SCHEMA_FREE = [
   'routes',
   'channels',
   'fingerprint',
+  'origin',
   'dotenv',
   'handover',
   'ci',

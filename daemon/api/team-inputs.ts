@@ -22,6 +22,11 @@ export const teamInputs = {
       expiresSeconds: Seconds()
         .refine((s) => s <= 7 * 86_400, 'an invite lives at most 7d')
         .optional(),
+      /**
+       * Every node's listener URL, for nodes sharing one PostgreSQL (and one listener certificate):
+       * her device tries them in order. The listener's own URL when absent.
+       */
+      servers: z.array(z.string().max(2048)).min(1).max(8).optional(),
     }),
   listTeam: () => z.object({}),
   grantTeamMember: () => GrantInput().extend({ name: MemberName() }),

@@ -29,4 +29,20 @@ describe('grants and invite codes', () => {
     expect(parseInviteCode(formatInviteCode({ ...code, fingerprint: 'sha256:00' }))).toBeNull();
     expect(parseInviteCode(formatInviteCode({ ...code, secret: 'short' }))).toBeNull();
   });
+
+  it("carries every node's URL, each with its pin, and refuses a list whose pins do not match it", () => {
+    const pin = `sha256:${'ab'.repeat(32)}`;
+    const code = {
+      server: 'https://10.0.0.5:7443,https://b.lan:7443',
+      fingerprint: `${pin},${pin}`,
+      id: 'inv_abcdefghij012345',
+      secret: 'A'.repeat(43),
+    };
+    expect(parseInviteCode(formatInviteCode(code))).toEqual(code);
+    expect(parseInviteCode(formatInviteCode({ ...code, fingerprint: pin }))).toBeNull();
+    expect(parseInviteCode(formatInviteCode({ ...code, server: 'https://a.lan:7443,http://b.lan:7443' }))).toBeNull();
+    expect(
+      parseInviteCode(formatInviteCode({ ...code, server: 'https://a.lan:7443,https://b.lan:7443/x' })),
+    ).toBeNull();
+  });
 });

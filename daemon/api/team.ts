@@ -1,3 +1,5 @@
+import { FINGERPRINT_PATTERN } from './fingerprint';
+import { httpsOrigin } from './origin';
 import type { RouteSpec } from './routes';
 
 // Teams (issue 17): people's devices enrolled by single-use invite codes, known by their P-256
@@ -84,9 +86,9 @@ export function parseGrant(text: string): Grant | null {
 
 /** What an invite code carries. */
 export interface InviteCode {
-  /** `https://HOST:PORT` of the owner's listener. */
+  /** `https://HOST:PORT` of the owner's listener, or of every node sharing its store, comma-separated. */
   server: string;
-  /** The listener certificate's fingerprint to pin. */
+  /** The listener certificate's fingerprint to pin, one per server, comma-separated. */
   fingerprint: string;
   id: string;
   /** The invite's secret (base64url, 32 bytes); the server keeps only its hash. */
@@ -111,14 +113,28 @@ export function parseInviteCode(text: string): InviteCode | null {
       unknown
     >;
     const { s, f, i, k } = raw;
-    if (typeof s !== 'string' || !s.startsWith('https://')) return null;
-    if (typeof f !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(f)) return null;
+    if (typeof s !== 'string' || typeof f !== 'string' || !isPinnedServerList(s, f)) return null;
     if (typeof i !== 'string' || !INVITE_ID.test(i)) return null;
     if (typeof k !== 'string' || !INVITE_SECRET.test(k)) return null;
     return { server: s, fingerprint: f, id: i, secret: k };
   } catch {
     return null;
   }
+}
+
+/**
+ * Whether `server` lists 1–8 `https://HOST[:PORT]` and `fingerprint` one pin for each, both
+ * comma-separated: the form of an invite code's server and of a member's team.json.
+ */
+export function isPinnedServerList(server: string, fingerprint: string): boolean {
+  const servers = server.split(',');
+  const pins = fingerprint.split(',');
+  return (
+    servers.length <= 8 &&
+    pins.length === servers.length &&
+    servers.every((s) => httpsOrigin(s) === s) &&
+    pins.every((f) => FINGERPRINT_PATTERN.test(f))
+  );
 }
 
 /** Invite ids: `inv_` + 16 base64url characters. */

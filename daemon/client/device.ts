@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { BellaError } from '../api/errors';
 import { FINGERPRINT_PATTERN, formatFingerprint } from '../api/fingerprint';
+import { isPinnedServerList } from '../api/team';
 
 /** A device's key and the self-signed client certificate made from it. */
 export interface DeviceKey {
@@ -15,9 +16,9 @@ export interface DeviceKey {
 
 /** What `bella team join` leaves on a teammate's machine: where her team's server is, and her device. */
 export interface Membership extends DeviceKey {
-  /** `https://HOST:PORT` of the owner's listener. */
+  /** `https://HOST:PORT` of the owner's listener, or of every node sharing its store, comma-separated. */
   server: string;
-  /** The listener certificate's fingerprint, pinned. */
+  /** The listener certificate's fingerprint, pinned: one per server, comma-separated. */
   serverFingerprint: string;
   /** Her name in the team, as the invite said. */
   name: string;
@@ -55,9 +56,8 @@ export function readMembership(dir: string): Membership | null {
   const { server, serverFingerprint, name, fingerprint } = raw ?? {};
   if (
     typeof server !== 'string' ||
-    !server.startsWith('https://') ||
     typeof serverFingerprint !== 'string' ||
-    !FINGERPRINT_PATTERN.test(serverFingerprint) ||
+    !isPinnedServerList(server, serverFingerprint) ||
     typeof fingerprint !== 'string' ||
     !FINGERPRINT_PATTERN.test(fingerprint) ||
     typeof name !== 'string' ||

@@ -7,6 +7,7 @@ import tls from 'node:tls';
 import { BellaError, isBellaError } from '../api/errors';
 import { formatDuration } from '../api/durations';
 import { formatFingerprint, parseFingerprint } from '../api/fingerprint';
+import { httpsOrigin } from '../api/origin';
 import type { OperationInput } from '../api/operations';
 import { routes, type OperationName, type OperationOutput } from '../api/routes';
 import { buildRequest, type CallOptions } from './client';
@@ -515,23 +516,18 @@ function checkPin(presented: Buffer | null, pin: Buffer, target: Target): BellaE
 }
 
 function parseServer(server: string): URL {
-  let url: URL;
-  try {
-    url = new URL(server.trim());
-  } catch {
-    throw new BellaError('invalid_argument', `BELLA_SERVER must be https://HOST:PORT, not ${JSON.stringify(server)}`);
-  }
-  if (url.protocol === 'http:') {
-    // Defends the token against the network: it never travels without TLS.
+  // Defends the token against the network: it never travels without TLS.
+  if (/^\s*http:/i.test(server)) {
     throw new BellaError(
       'invalid_argument',
-      `BELLA_SERVER must start with https:// (bella never sends a token without TLS), not ${url.origin}`,
+      `BELLA_SERVER must start with https:// (bella never sends a token without TLS), not ${server.trim()}`,
     );
   }
-  if (url.protocol !== 'https:' || url.username || url.password || url.search || url.hash || url.pathname !== '/') {
+  const origin = httpsOrigin(server);
+  if (!origin) {
     throw new BellaError('invalid_argument', `BELLA_SERVER must be https://HOST:PORT, not ${JSON.stringify(server)}`);
   }
-  return url;
+  return new URL(origin);
 }
 
 function parsePin(fingerprint: string): string {

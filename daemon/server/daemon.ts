@@ -3,6 +3,7 @@ import os from 'node:os';
 import http from 'node:http';
 import path from 'node:path';
 import { BellaError, isBellaError, parseDuration, routes } from '../api';
+import { httpsOrigin } from '../api/origin';
 import { createAppOpener, createDesktopNotifier } from '../notify';
 import { createServices, EventBus, type MaintenanceOptions } from '../services';
 import { readCliFile } from '../services/listener/cli-file';
@@ -342,14 +343,13 @@ export function storeOptions(
   const rawUrl = flags.url ?? env.BELLA_NODE_URL;
   let url: string | null = null;
   if (rawUrl) {
-    const parsed = URL.canParse(rawUrl) ? new URL(rawUrl) : null;
-    if (parsed?.protocol !== 'https:' || parsed.pathname !== '/' || parsed.search || parsed.username) {
+    url = httpsOrigin(rawUrl);
+    if (!url) {
       throw new BellaError(
         'invalid_argument',
         `--url must be the https:// address holders list for this node, such as https://b.lan:7443, not '${rawUrl}'`,
       );
     }
-    url = parsed.origin;
   }
   const idleTimeoutMs = numberFromEnv('BELLA_PG_IDLE_TIMEOUT_MS', 1000);
   return { connectionString: store, node, url, ...(idleTimeoutMs ? { idleTimeoutMs } : {}) };

@@ -281,4 +281,48 @@ describe.skipIf(!lan.ok)(`two bella daemons on PostgreSQL${lan.ok ? '' : ` (skip
     expect(await storage(other)).toMatchObject({ role: 'active' });
     await start(active);
   }, 120_000);
+
+  it("a teammate invited with both nodes' URLs keeps issuing through a failover", async () => {
+    const active = (await storage(nodes.a)).role === 'active' ? nodes.a : nodes.b;
+    const other = active === nodes.a ? nodes.b : nodes.a;
+    const ownerCli = (args: string[]) =>
+      active.host.run(process.execPath, [cliPath, ...args], {
+        env: { PATH: process.env.PATH, HOME: root, BELLA_HOME: active.home, BELLA_SOCKET: active.socket },
+        cwd: root,
+      });
+    const mia = path.join(root, 'mia');
+    fs.mkdirSync(mia, { mode: 0o700 });
+    const asMia = (args: string[]) =>
+      hosts.holder!.run(process.execPath, [cliPath, ...args], { env: { PATH: process.env.PATH, HOME: mia }, cwd: mia });
+    const issueAsMia = async (reason: string) => {
+      const res = await asMia(['leases', 'issue', '-p', 'app', '-e', 'prod', '--scope', 'API_KEY', '--reason', reason]);
+      expect([res.code, res.stderr]).toEqual([0, expect.any(String)]);
+      return res.stdout.trim();
+    };
+
+    const member = ['team', 'invite', 'mia', '--role', 'member', '--grant', 'app/prod:issue'];
+    const plain = await ownerCli([...member, '--server', `${nodes.a.url},http://${nodes.b.host.address}:${PORT}`]);
+    expect([plain.code, plain.stderr]).toEqual([1, expect.stringContaining('is not https://HOST[:PORT]')]);
+    const servers = `${nodes.a.url},${nodes.b.url}`;
+    const invited = await ownerCli([...member, '--server', servers]);
+    expect(invited.code).toBe(0);
+    const joined = await asMia(['team', 'join', invited.stdout.trim()]);
+    expect([joined.code, joined.stdout]).toEqual([0, expect.stringContaining(`joined ${servers} as mia (member)`)]);
+    const team = JSON.parse(fs.readFileSync(path.join(mia, '.config', 'bella', 'team.json'), 'utf8')) as Record<
+      string,
+      string
+    >;
+    expect(team).toMatchObject({ server: servers, serverFingerprint: `${fingerprint},${fingerprint}` });
+    expect(await issueAsMia('before the failover')).toMatch(/^bax-/);
+
+    await kill9(active);
+    await becomesActive(other);
+    const token = await issueAsMia('after the failover');
+    expect(token).toMatch(/^bax-/);
+    const read = await holder(['secrets', 'get', 'API_KEY'], token, [other]);
+    expect([read.code, read.stdout]).toEqual([0, 'k-1\n']);
+    const { entries } = await other.owner.call('listAudit', { actor: 'mia', event: 'LeaseIssued' });
+    expect(entries.map((e) => e.reason).sort()).toEqual(['after the failover', 'before the failover']);
+    await start(active);
+  }, 120_000);
 });

@@ -22,12 +22,13 @@ function grantOption(flag: string): (text: string) => Grant[] {
 
 /** `bella team invite NAME`: the code on stdout, the line she runs on stderr. */
 export const invite: Action = async (cli, { args, opts }) => {
-  const o = opts as { role: 'admin' | 'member'; grant?: Grant[]; expires?: number };
+  const o = opts as { role: 'admin' | 'member'; grant?: Grant[]; expires?: number; server?: string };
   const res = await cli.call('inviteTeamMember', {
     name: args.NAME as string,
     role: o.role,
     grants: o.grant ?? [],
     expiresSeconds: o.expires,
+    ...(o.server !== undefined ? { servers: o.server.split(',') } : {}),
   });
   if (cli.json) {
     cli.print(res, () => '');
@@ -207,6 +208,12 @@ export const teamCommand: CommandSpec = {
           value: 'duration',
           description: 'how long the code can be redeemed (default 24h, at most 7d)',
           parse: durationOption('--expires'),
+        },
+        {
+          long: 'server',
+          value: 'URL[,URL…]',
+          description:
+            "every node's listener URL when two bella nodes share PostgreSQL (their --url); her device tries them in order (default: this listener's URL)",
         },
       ],
       action: invite,

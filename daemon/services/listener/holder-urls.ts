@@ -2,6 +2,7 @@ import net from 'node:net';
 import os from 'node:os';
 import { BellaError } from '../../api';
 import { serverNote } from '../../api/handover';
+import { httpsOrigin } from '../../api/origin';
 
 /** `--public-url auto`: holders get the address bella chooses (clears a public URL). */
 export const AUTO = 'auto';
@@ -94,25 +95,12 @@ function isLinkLocal(address: string): boolean {
  */
 export function parsePublicUrl(text: string): string | undefined {
   if (text.trim().toLowerCase() === AUTO) return undefined;
-  let url: URL | null;
-  try {
-    url = new URL(text.trim());
-  } catch {
-    url = null;
-  }
-  if (
-    !url ||
-    url.protocol !== 'https:' ||
-    url.username ||
-    url.password ||
-    url.search ||
-    url.hash ||
-    url.pathname !== '/'
-  ) {
+  const origin = httpsOrigin(text);
+  if (!origin) {
     throw new BellaError(
       'invalid_argument',
       `--public-url ${text} is not https://HOST[:PORT]: give the DNS name or port forward holders reach this listener at, e.g. --public-url https://bella.example.com:7443 (or --public-url ${AUTO})`,
     );
   }
-  return url.origin;
+  return origin;
 }
