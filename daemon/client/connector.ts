@@ -181,8 +181,7 @@ export class Connector {
         try {
           return await client.call(name, input, options);
         } catch (err) {
-          const again = reachedNoDaemon(err) || (isBellaError(err, 'unavailable') && routes[name].method === 'GET');
-          if (!retry || !again || (await listening(this.place.socket))) throw err;
+          if (!retry || !(await worthStartingAfter(err, name, this.place.socket))) throw err;
           const { client: started } = await this.start(args);
           client = started;
           return started.call(name, input, options);
@@ -209,6 +208,18 @@ function asApiClient(remote: RemoteClient): ApiClient {
       ),
     close: () => remote.close(),
   };
+}
+
+/**
+ * Whether a first call that failed with `err` is made again on a daemon started (or waited for)
+ * now. One that reached no daemon delivered nothing, so it always is, even when a daemon listens
+ * by now: another command's daemon, which took the lock before this one looked and bound its
+ * socket after this call failed. A read cut off (a daemon that stopped while answering) is made
+ * again only when nothing listens now; a change is not (it may be committed).
+ */
+export async function worthStartingAfter(err: unknown, name: OperationName, socket: string): Promise<boolean> {
+  if (reachedNoDaemon(err)) return true;
+  return isBellaError(err, 'unavailable') && routes[name].method === 'GET' && !(await listening(socket));
 }
 
 /** True when something accepts connections on the socket. */
