@@ -39,6 +39,9 @@ describe('grants and invite codes', () => {
       secret: 'A'.repeat(43),
     };
     expect(parseInviteCode(formatInviteCode(code))).toEqual(code);
+    // As the listener wrote them: an address need not be in the URL standard's own spelling.
+    const spelled = { ...code, server: 'https://[2001:db8:0:0::1]:7443,https://B.lan:7443' };
+    expect(parseInviteCode(formatInviteCode(spelled))).toEqual(spelled);
     expect(parseInviteCode(formatInviteCode({ ...code, fingerprint: pin }))).toBeNull();
     expect(parseInviteCode(formatInviteCode({ ...code, server: 'https://a.lan:7443,http://b.lan:7443' }))).toBeNull();
     expect(

@@ -132,7 +132,7 @@ export function isPinnedServerList(server: string, fingerprint: string): boolean
   return (
     servers.length <= 8 &&
     pins.length === servers.length &&
-    servers.every((s) => httpsOrigin(s) === s) &&
+    servers.every((s) => httpsOrigin(s) !== null) &&
     pins.every((f) => FINGERPRINT_PATTERN.test(f))
   );
 }

@@ -63,7 +63,10 @@ export function readMembership(dir: string): Membership | null {
     typeof name !== 'string' ||
     !/^[a-z0-9][a-z0-9._-]{0,62}$/.test(name)
   ) {
-    throw damaged(teamFile, 'it lacks server, serverFingerprint, name or fingerprint');
+    throw damaged(
+      teamFile,
+      'its server, serverFingerprint (one per server), name or fingerprint is missing or malformed',
+    );
   }
   const read = (file: string) => {
     try {
